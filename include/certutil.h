@@ -1,0 +1,31 @@
+/*
+ * certutil.h - describing a certificate in logs and tool output.
+ */
+#ifndef CERTAUTH_CERTUTIL_H
+#define CERTAUTH_CERTUTIL_H
+
+#include <stddef.h>
+#include <openssl/x509.h>
+
+#define CERTAUTH_FP_CHARS	64	/* SHA-256, lower-case hex, no colons */
+
+/* SHA-256 of the DER certificate as 64 lower-case hex chars + NUL.
+ * Returns 0 or CERTAUTH_ERR_INTERNAL. */
+int certauth_cert_fingerprint(X509 *cert, char out[CERTAUTH_FP_CHARS + 1]);
+
+/*
+ * Normalise a user-typed fingerprint (hex, any case, optional colons,
+ * optional "SHA256:" prefix) to the form above.  Returns 0 or
+ * CERTAUTH_ERR_FORMAT.
+ */
+int certauth_fingerprint_normalise(const char *in,
+    char out[CERTAUTH_FP_CHARS + 1]);
+
+/* One-line RFC 2253 name, e.g. "CN=alice,O=Example"; writes "?" on failure. */
+void certauth_name_string(const X509_NAME *name, char *buf, size_t len);
+
+/* An ASN1_TIME as "YYYY-MM-DD HH:MM:SS UTC" (or "?"); the date part is
+ * the first 10 characters. */
+void certauth_time_string(const ASN1_TIME *t, char *buf, size_t len);
+
+#endif /* CERTAUTH_CERTUTIL_H */

@@ -1,0 +1,37 @@
+/*
+ * challenge.h - the challenge string of protocol-v1 section 1:
+ *   certauth:v1:<host>:<service>:<user>:<time>:<nonce>
+ */
+#ifndef CERTAUTH_CHALLENGE_H
+#define CERTAUTH_CHALLENGE_H
+
+#include <stddef.h>
+#include <time.h>
+
+#define CERTAUTH_NONCE_BYTES	32
+#define CERTAUTH_NONCE_CHARS	43	/* base64url, no padding */
+
+/*
+ * Percent-encode a field: every byte outside A-Z a-z 0-9 . _ - @ + becomes
+ * %XX (upper-case hex).  *out is malloc'd and owned by the caller.
+ * Returns 0 or CERTAUTH_ERR_NOMEM.
+ */
+int certauth_pct_encode(const char *in, char **out);
+
+/*
+ * Build the challenge from its parts with the given nonce bytes.  host,
+ * service and user are encoded here.  *out is malloc'd (caller frees).
+ * Returns 0, CERTAUTH_ERR_FORMAT (NULL field) or CERTAUTH_ERR_NOMEM.
+ */
+int certauth_challenge_build(const char *host, const char *service,
+    const char *user, time_t issued,
+    const unsigned char nonce[CERTAUTH_NONCE_BYTES], char **out);
+
+/*
+ * As certauth_challenge_build with a fresh nonce from the CSPRNG
+ * (RAND_priv_bytes).  Returns CERTAUTH_ERR_INTERNAL if the CSPRNG fails.
+ */
+int certauth_challenge_new(const char *host, const char *service,
+    const char *user, time_t issued, char **out);
+
+#endif /* CERTAUTH_CHALLENGE_H */

@@ -1,0 +1,102 @@
+/*
+ * options.h - the one options structure shared by the module and the
+ * tools, and the one setter used for config-file lines, module arguments
+ * and --key=value tool options (protocol-v1 section 5).
+ */
+#ifndef CERTAUTH_OPTIONS_H
+#define CERTAUTH_OPTIONS_H
+
+#include <stddef.h>
+
+#include "certauth.h"
+
+#define CERTAUTH_DEFAULT_CONFIG		"/etc/security/pam_certauth.conf"
+#define CERTAUTH_DEFAULT_BINDINGS_DIR	"/etc/security/certauth/bindings"
+
+enum certauth_trust { CERTAUTH_TRUST_CA = 0, CERTAUTH_TRUST_PINNED };
+enum certauth_crl_scope {
+	CERTAUTH_CRL_DEFAULT = -1,	/* leaf if a CRL source is set, else off */
+	CERTAUTH_CRL_OFF = 0,
+	CERTAUTH_CRL_LEAF,
+	CERTAUTH_CRL_CHAIN,
+};
+enum certauth_ocsp_mode {
+	CERTAUTH_OCSP_OFF = 0, CERTAUTH_OCSP_SOFT, CERTAUTH_OCSP_HARD
+};
+enum certauth_scope { CERTAUTH_SCOPE_LEAF = 0, CERTAUTH_SCOPE_CHAIN };
+enum certauth_ocsp_digest {
+	CERTAUTH_OCSP_SHA1 = 0, CERTAUTH_OCSP_SHA256
+};
+
+struct certauth_opts {
+	char *config;			/* NULL: the default path */
+	char *bindings_dir;
+	int trust;			/* enum certauth_trust */
+	char *ca_file;
+	char *ca_dir;
+	char *chain_file;
+	char *crl_file;
+	char *crl_dir;
+	int crl;			/* enum certauth_crl_scope */
+	int ocsp;			/* enum certauth_ocsp_mode */
+	char *ocsp_url;
+	long ocsp_timeout_ms;
+	char *ocsp_cache_dir;
+	int ocsp_scope;			/* enum certauth_scope */
+	int ocsp_nonce;			/* boolean */
+	int ocsp_digest;		/* enum certauth_ocsp_digest */
+	char *ocsp_proxy;
+	char *ocsp_responder_cert;
+	long ocsp_skew;
+	long ocsp_max_age;
+	long challenge_ttl;
+	char *hostname;
+	int nouserok;			/* boolean */
+	int debug;			/* boolean */
+};
+
+/* Fill in the defaults of protocol-v1 section 5.  Never fails. */
+void certauth_opts_init(struct certauth_opts *o);
+
+/* Free every string the structure owns and reset it to the defaults. */
+void certauth_opts_free(struct certauth_opts *o);
+
+/*
+ * Set one option.  value is NULL for a bare word ("debug", "nouserok").
+ * Returns 0, or CERTAUTH_ERR_CONFIG with a reason naming the key and the
+ * problem (unknown key, missing value, bad or out-of-range value), or
+ * CERTAUTH_ERR_NOMEM.
+ */
+int certauth_opts_set(struct certauth_opts *o, const char *key,
+    const char *value, struct certauth_reason *reason);
+
+/* Set one "key=value" or bare "flag" word; same returns as above. */
+int certauth_opts_set_word(struct certauth_opts *o, const char *word,
+    struct certauth_reason *reason);
+
+/*
+ * Read a configuration file of "key = value" lines, '#' comments and blank
+ * lines.  A missing file is fine when must_exist is 0 (the default path);
+ * otherwise it is CERTAUTH_ERR_CONFIG.  Errors name the file and line.
+ */
+int certauth_opts_load_file(struct certauth_opts *o, const char *path,
+    int must_exist, struct certauth_reason *reason);
+
+/*
+ * The whole story for module arguments (and tool options stripped of
+ * "--"): find config= among the words, load that file (or the default,
+ * which may be missing), then apply every word so arguments override the
+ * file.  Finally checks cross-option consistency (see opts_validate).
+ */
+int certauth_opts_from_words(struct certauth_opts *o, int argc,
+    const char **argv, struct certauth_reason *reason);
+
+/*
+ * Consistency of the whole set: trust=ca needs ca_file or ca_dir;
+ * CRL options are not used with trust=pinned; ocsp other than off is
+ * refused until revocation over OCSP is available.  Resolves crl=default.
+ */
+int certauth_opts_validate(struct certauth_opts *o,
+    struct certauth_reason *reason);
+
+#endif /* CERTAUTH_OPTIONS_H */

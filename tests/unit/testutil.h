@@ -1,0 +1,59 @@
+/*
+ * testutil.h - helpers for the unit tests: keys, certificates and CRLs
+ * made in-process, signatures, and scratch directories that pass the
+ * module's safe-path rules.
+ */
+#ifndef CERTAUTH_TESTUTIL_H
+#define CERTAUTH_TESTUTIL_H
+
+#include <stddef.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+/*
+ * A new empty directory under $top_builddir/tests/tmp (0755, root-owned
+ * when run as root).  Returns NULL when the directory or one of its
+ * parents could not pass the module's safe-path rules (not root, or a
+ * group/other-writable parent): such tests skip.  Caller frees.
+ */
+char *tu_safe_tmpdir(void);
+
+/* "RSA:2048", "RSA:1024", "P-256", "P-384", "P-521", "secp256k1",
+ * "ED25519", "ED448", "DSA".  Aborts the test on failure. */
+EVP_PKEY *tu_keygen(const char *type);
+
+struct tu_cert_opts {
+	const char *cn;			/* subject CN */
+	long not_before_days;		/* relative to now; e.g. -1 */
+	long not_after_days;		/* relative to now; e.g. 365 */
+	int is_ca;			/* basicConstraints CA:TRUE + keyCertSign,cRLSign */
+	const char *key_usage;		/* e.g. "critical,digitalSignature"; NULL: none */
+	const char *ext_key_usage;	/* e.g. "clientAuth"; NULL: none */
+	long serial;			/* 0: a random one */
+};
+
+/* Issue a certificate for key; issuer NULL means self-signed with key.
+ * Aborts the test on failure.  Caller frees with X509_free. */
+X509 *tu_make_cert(EVP_PKEY *key, const struct tu_cert_opts *opts,
+    X509 *issuer, EVP_PKEY *issuer_key);
+
+/* A CRL from issuer revoking the given certificates, valid for 30 days. */
+X509_CRL *tu_make_crl(X509 *issuer, EVP_PKEY *issuer_key,
+    X509 **revoked, int nrevoked);
+
+/* Write certificates (PEM) to path with the given mode.  Aborts on error. */
+void tu_write_certs(const char *path, X509 **certs, int n, int mode);
+void tu_write_crl(const char *path, X509_CRL *crl);
+void tu_write_file(const char *path, const char *content, int mode);
+/* Owned-by-caller "<dir>/<name>". */
+char *tu_path(const char *dir, const char *name);
+
+/*
+ * Sign msg as a client would (spec section 2): digest NULL means SHA-256
+ * for RSA/EC and pure EdDSA for Ed25519/Ed448; pss nonzero uses RSA-PSS.
+ * Returns base64 (standard, padded) of the signature, malloc'd.
+ */
+char *tu_sign_b64(EVP_PKEY *key, const char *digest, int pss,
+    const char *msg);
+
+#endif /* CERTAUTH_TESTUTIL_H */
