@@ -1,2 +1,157 @@
-/* placeholder, being written */
+/*
+ * challenge.c - the challenge string of protocol-v1 section 1:
+ *   certauth:v1:<host>:<service>:<user>:<time>:<nonce>
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
 #include "certauth.h"
+#include "challenge.h"
+
+#define CHALLENGE_PREFIX	"certauth:v1:"
+
+/* The bytes that pass unencoded; everything else, ':' included, is %XX. */
+static int
+pct_plain(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-' ||
+	    c == '@' || c == '+';
+}
+
+int
+certauth_pct_encode(const char *in, char **out)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *s;
+	size_t n = 0;
+	char *buf = NULL, *p;
+
+	*out = NULL;
+	/* Not in the contract, but a crash in a login path is worse. */
+	if (in == NULL)
+		return CERTAUTH_ERR_FORMAT;
+	for (s = (const unsigned char *)in; *s != '\0'; s++)
+		n += pct_plain(*s) ? 1 : 3;
+	if ((buf = malloc(n + 1)) == NULL)
+		return CERTAUTH_ERR_NOMEM;
+	p = buf;
+	for (s = (const unsigned char *)in; *s != '\0'; s++) {
+		if (pct_plain(*s)) {
+			*p++ = (char)*s;
+			continue;
+		}
+		*p++ = '%';
+		*p++ = hex[*s >> 4];
+		*p++ = hex[*s & 0x0f];
+	}
+	*p = '\0';
+	*out = buf;
+	return 0;
+}
+
+/*
+ * base64url without padding of the nonce into out (CERTAUTH_NONCE_CHARS
+ * + 1).  EVP_EncodeBlock writes the standard alphabet with padding, so
+ * translate and cut.  Returns 0 or CERTAUTH_ERR_INTERNAL.
+ */
+static int
+nonce_encode(const unsigned char nonce[CERTAUTH_NONCE_BYTES],
+    char out[CERTAUTH_NONCE_CHARS + 1])
+{
+	unsigned char b64[4 * ((CERTAUTH_NONCE_BYTES + 2) / 3) + 1];
+	int n, i, r = CERTAUTH_ERR_INTERNAL;
+
+	n = EVP_EncodeBlock(b64, nonce, CERTAUTH_NONCE_BYTES);
+	if (n != (int)sizeof(b64) - 1)
+		goto out;
+	for (i = 0; i < CERTAUTH_NONCE_CHARS; i++) {
+		if (b64[i] == '+')
+			out[i] = '-';
+		else if (b64[i] == '/')
+			out[i] = '_';
+		else
+			out[i] = (char)b64[i];
+	}
+	out[CERTAUTH_NONCE_CHARS] = '\0';
+	r = 0;
+ out:
+	explicit_bzero(b64, sizeof(b64));
+	return r;
+}
+
+int
+certauth_challenge_build(const char *host, const char *service,
+    const char *user, time_t issued,
+    const unsigned char nonce[CERTAUTH_NONCE_BYTES], char **out)
+{
+	char *h = NULL, *s = NULL, *u = NULL, *buf = NULL;
+	char nb64[CERTAUTH_NONCE_CHARS + 1];
+	size_t len;
+	int n, r = CERTAUTH_ERR_INTERNAL;
+
+	*out = NULL;
+	memset(nb64, 0, sizeof(nb64));
+	if (host == NULL || service == NULL || user == NULL || nonce == NULL) {
+		r = CERTAUTH_ERR_FORMAT;
+		goto out;
+	}
+	if ((r = certauth_pct_encode(host, &h)) != 0 ||
+	    (r = certauth_pct_encode(service, &s)) != 0 ||
+	    (r = certauth_pct_encode(user, &u)) != 0 ||
+	    (r = nonce_encode(nonce, nb64)) != 0)
+		goto out;
+	/* 20 digits hold any 64-bit time, sign included; 5 colons, NUL. */
+	len = strlen(CHALLENGE_PREFIX) + strlen(h) + strlen(s) + strlen(u) +
+	    21 + CERTAUTH_NONCE_CHARS + 5;
+	if ((buf = malloc(len)) == NULL) {
+		r = CERTAUTH_ERR_NOMEM;
+		goto out;
+	}
+	n = snprintf(buf, len, CHALLENGE_PREFIX "%s:%s:%s:%" PRIdMAX ":%s",
+	    h, s, u, (intmax_t)issued, nb64);
+	if (n < 0 || (size_t)n >= len) {
+		r = CERTAUTH_ERR_INTERNAL;
+		goto out;
+	}
+	*out = buf;
+	buf = NULL;
+	r = 0;
+ out:
+	explicit_bzero(nb64, sizeof(nb64));
+	free(h);
+	free(s);
+	free(u);
+	free(buf);
+	return r;
+}
+
+int
+certauth_challenge_new(const char *host, const char *service,
+    const char *user, time_t issued, char **out)
+{
+	unsigned char nonce[CERTAUTH_NONCE_BYTES];
+	int r = CERTAUTH_ERR_INTERNAL;
+
+	*out = NULL;
+	if (RAND_priv_bytes(nonce, sizeof(nonce)) != 1) {
+		ERR_clear_error();
+		goto out;
+	}
+	if ((r = certauth_challenge_build(host, service, user, issued,
+	    nonce, out)) != 0)
+		goto out;
+	r = 0;
+ out:
+	explicit_bzero(nonce, sizeof(nonce));
+	return r;
+}

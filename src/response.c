@@ -1,2 +1,188 @@
-/* placeholder, being written */
+/*
+ * response.c - parsing the client's answer, protocol-v1 section 2:
+ *   R = [<digest> ":"] base64(signature)
+ *
+ * Decisions beyond the spec's wording:
+ * - Digest prefixes are matched case-sensitively, lower-case only, exactly
+ *   as the spec spells them ("sha256", "sha384", "sha512").
+ * - "sha1", "md5" and "sha224" name real digests the spec does not allow:
+ *   CERTAUTH_ERR_DIGEST_REFUSED.  Any other prefix is CERTAUTH_ERR_FORMAT.
+ * - One response uses one alphabet: mixing '+' or '/' with '-' or '_' is
+ *   CERTAUTH_ERR_FORMAT.
+ * - Padding is optional, but when present it must be exactly what the
+ *   length calls for and nothing but whitespace may follow it.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+
 #include "certauth.h"
+#include "response.h"
+
+static const struct {
+	const char *name;
+	int digest;		/* enum certauth_digest, or -1: refused */
+} digest_prefixes[] = {
+	{ "sha256", CERTAUTH_DIGEST_SHA256 },
+	{ "sha384", CERTAUTH_DIGEST_SHA384 },
+	{ "sha512", CERTAUTH_DIGEST_SHA512 },
+	{ "sha1", -1 },
+	{ "md5", -1 },
+	{ "sha224", -1 },
+};
+
+/* Split off "<digest>:" if present.  *body points past it. */
+static int
+parse_prefix(const char *resp, int *digest, const char **body,
+    struct certauth_reason *reason)
+{
+	const char *colon;
+	size_t i, n;
+
+	*digest = CERTAUTH_DIGEST_DEFAULT;
+	*body = resp;
+	/* ':' is outside both base64 alphabets, so it can only end a prefix. */
+	if ((colon = strchr(resp, ':')) == NULL)
+		return 0;
+	n = (size_t)(colon - resp);
+	for (i = 0; i < sizeof(digest_prefixes) / sizeof(*digest_prefixes);
+	    i++) {
+		if (strlen(digest_prefixes[i].name) != n ||
+		    strncmp(resp, digest_prefixes[i].name, n) != 0)
+			continue;
+		if (digest_prefixes[i].digest < 0) {
+			certauth_reason_set(reason, "digest %s is not allowed",
+			    digest_prefixes[i].name);
+			return CERTAUTH_ERR_DIGEST_REFUSED;
+		}
+		*digest = digest_prefixes[i].digest;
+		*body = colon + 1;
+		return 0;
+	}
+	/* The prefix is untrusted: never copy it into a log line. */
+	certauth_reason_set(reason, "response has an unknown digest prefix");
+	return CERTAUTH_ERR_FORMAT;
+}
+
+static int
+is_b64_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/*
+ * Copy the base64 characters of body into clean (size len + 1) in the
+ * standard alphabet, dropping whitespace, and re-pad to a multiple of 4.
+ * Returns 0 with *cleanlen and *npad, or CERTAUTH_ERR_FORMAT with a reason.
+ */
+static int
+clean_b64(const char *body, char *clean, size_t *cleanlen, size_t *npad,
+    struct certauth_reason *reason)
+{
+	size_t ndata = 0, pad_seen = 0, want;
+	int saw_std = 0, saw_url = 0;
+	const char *p;
+	char c;
+
+	for (p = body; *p != '\0'; p++) {
+		c = *p;
+		if (is_b64_space(c))
+			continue;
+		if (c == '=') {
+			pad_seen++;
+			continue;
+		}
+		if (pad_seen > 0)
+			goto bad;	/* data after '=' */
+		if (c == '-' || c == '_') {
+			saw_url = 1;
+			c = c == '-' ? '+' : '/';
+		} else if (c == '+' || c == '/')
+			saw_std = 1;
+		else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9')))
+			goto bad;
+		clean[ndata++] = c;
+	}
+	if (ndata == 0 && pad_seen == 0) {
+		certauth_reason_set(reason, "response holds no signature");
+		return CERTAUTH_ERR_FORMAT;
+	}
+	/* One leftover character cannot encode a byte. */
+	if ((saw_std && saw_url) || ndata == 0 || ndata % 4 == 1)
+		goto bad;
+	want = (4 - ndata % 4) % 4;
+	if (pad_seen != 0 && pad_seen != want)
+		goto bad;
+	memset(clean + ndata, '=', want);
+	clean[ndata + want] = '\0';
+	*cleanlen = ndata + want;
+	*npad = want;
+	return 0;
+ bad:
+	certauth_reason_set(reason, "response is not valid base64");
+	return CERTAUTH_ERR_FORMAT;
+}
+
+int
+certauth_response_parse(const char *resp, int *digest,
+    unsigned char **sig, size_t *siglen, struct certauth_reason *reason)
+{
+	const char *body = NULL;
+	char *clean = NULL;
+	unsigned char *raw = NULL;
+	size_t len, cleanlen = 0, npad = 0, rawlen = 0;
+	int d = CERTAUTH_DIGEST_DEFAULT, n, r = CERTAUTH_ERR_INTERNAL;
+
+	*sig = NULL;
+	*siglen = 0;
+	if (resp == NULL) {
+		certauth_reason_set(reason, "no response");
+		r = CERTAUTH_ERR_FORMAT;
+		goto out;
+	}
+	/* The limit comes first: nothing else may look at a huge input. */
+	if ((len = strnlen(resp, CERTAUTH_RESPONSE_MAX + 1)) >
+	    CERTAUTH_RESPONSE_MAX) {
+		certauth_reason_set(reason,
+		    "response is %zu characters, over the %d limit",
+		    strlen(resp), CERTAUTH_RESPONSE_MAX);
+		r = CERTAUTH_ERR_TOO_LONG;
+		goto out;
+	}
+	if ((r = parse_prefix(resp, &d, &body, reason)) != 0)
+		goto out;
+	/* Re-padding adds at most 3 characters to what remains. */
+	if ((clean = malloc(len + 4)) == NULL) {
+		r = CERTAUTH_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = clean_b64(body, clean, &cleanlen, &npad, reason)) != 0)
+		goto out;
+	rawlen = cleanlen / 4 * 3;
+	if ((raw = malloc(rawlen)) == NULL) {
+		r = CERTAUTH_ERR_NOMEM;
+		goto out;
+	}
+	/* EVP_DecodeBlock counts padding as zero bytes: subtract it. */
+	n = EVP_DecodeBlock(raw, (const unsigned char *)clean, (int)cleanlen);
+	if (n < 0 || (size_t)n != rawlen || rawlen <= npad) {
+		ERR_clear_error();
+		certauth_reason_set(reason, "response is not valid base64");
+		r = CERTAUTH_ERR_FORMAT;
+		goto out;
+	}
+	*digest = d;
+	*siglen = rawlen - npad;
+	*sig = raw;
+	raw = NULL;
+	r = 0;
+ out:
+	free(clean);
+	certauth_freezero(raw, rawlen);
+	return r;
+}

@@ -1,2 +1,78 @@
-/* placeholder, being written */
+/*
+ * util.c - error texts, refusal reasons and wiping frees shared by every
+ * part of pam_certauth.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "certauth.h"
+
+const char *
+certauth_strerror(int r)
+{
+	switch (r) {
+	case CERTAUTH_OK:
+		return "success";
+	case CERTAUTH_ERR_INTERNAL:
+		return "internal error";
+	case CERTAUTH_ERR_NOMEM:
+		return "out of memory";
+	case CERTAUTH_ERR_CONFIG:
+		return "configuration error";
+	case CERTAUTH_ERR_IO:
+		return "input/output error";
+	case CERTAUTH_ERR_UNSAFE:
+		return "unsafe file ownership or permissions";
+	case CERTAUTH_ERR_NOT_FOUND:
+		return "not found";
+	case CERTAUTH_ERR_FORMAT:
+		return "malformed input";
+	case CERTAUTH_ERR_TOO_LONG:
+		return "input too long";
+	case CERTAUTH_ERR_BAD_SIGNATURE:
+		return "signature does not verify";
+	case CERTAUTH_ERR_KEY_REFUSED:
+		return "key type or size not allowed";
+	case CERTAUTH_ERR_DIGEST_REFUSED:
+		return "digest not allowed";
+	case CERTAUTH_ERR_EXPIRED:
+		return "challenge expired";
+	case CERTAUTH_ERR_CERT_INVALID:
+		return "certificate rejected by policy";
+	case CERTAUTH_ERR_REVOKED:
+		return "certificate revoked";
+	case CERTAUTH_ERR_TRUST_STORE:
+		return "trust store cannot be loaded";
+	case CERTAUTH_ERR_CONV:
+		return "conversation failed";
+	}
+	return "unknown error";
+}
+
+void
+certauth_reason_set(struct certauth_reason *reason, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (reason == NULL)
+		return;
+	va_start(ap, fmt);
+	/* Truncation is acceptable: a reason is for humans and logs. */
+	if (vsnprintf(reason->text, sizeof(reason->text), fmt, ap) < 0)
+		reason->text[0] = '\0';
+	va_end(ap);
+}
+
+void
+certauth_freezero(void *p, size_t len)
+{
+	if (p == NULL)
+		return;
+	if (len > 0)
+		explicit_bzero(p, len);
+	free(p);
+}
