@@ -1,2 +1,397 @@
-/* placeholder, being written */
+/*
+ * bindings.c - the bindings store of protocol-v1 section 4: the file
+ * <bindings_dir>/<percent-encoded user> holds the user's certificates.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "bindings.h"
 #include "certauth.h"
+#include "challenge.h"
+#include "safefile.h"
+
+#define PEM_BEGIN_CERT	"-----BEGIN CERTIFICATE-----"
+#define PEM_END_CERT	"-----END CERTIFICATE-----"
+
+/*
+ * Temporary files carry a ',' which percent-encoding never leaves in a
+ * user's file name, so no account's bindings can ever be a temp file.
+ */
+#define TMP_SEPARATOR	",tmp."
+
+int
+certauth_bindings_path(const char *dir, const char *user, char **out)
+{
+	char *enc = NULL, *p = NULL;
+	int r = CERTAUTH_ERR_INTERNAL;
+
+	*out = NULL;
+	if ((r = certauth_pct_encode(user, &enc)) != 0)
+		goto out;
+	/*
+	 * "." and ".." survive the encoding but would name the directory
+	 * itself or its parent, never a bindings file.
+	 */
+	if (*enc == '\0' || strcmp(enc, ".") == 0 || strcmp(enc, "..") == 0) {
+		r = CERTAUTH_ERR_FORMAT;
+		goto out;
+	}
+	if (asprintf(&p, "%s/%s", dir, enc) < 0) {
+		r = CERTAUTH_ERR_NOMEM;
+		goto out;
+	}
+	*out = p;
+	r = 0;
+ out:
+	free(enc);
+	return r;
+}
+
+/*
+ * Parse as certauth_bindings_parse; name says where the text came from in
+ * reasons ("bindings file" or "bindings file /x/alice").
+ */
+static int
+parse_named(const char *buf, size_t len, const char *name,
+    STACK_OF(X509) **out, struct certauth_reason *reason)
+{
+	STACK_OF(X509) *certs = NULL;
+	X509 *cert = NULL;
+	BIO *bio = NULL;
+	const char *p = buf, *end = buf + len, *block, *stop;
+	int n = 0, r = CERTAUTH_ERR_INTERNAL;
+
+	*out = NULL;
+	if (len > CERTAUTH_BINDINGS_MAX) {
+		certauth_reason_set(reason, "%s is larger than %d bytes",
+		    name, CERTAUTH_BINDINGS_MAX);
+		r = CERTAUTH_ERR_TOO_LONG;
+		goto out;
+	}
+	if ((certs = sk_X509_new_null()) == NULL) {
+		r = CERTAUTH_ERR_NOMEM;
+		goto out;
+	}
+	/* Everything outside BEGIN/END CERTIFICATE is commentary. */
+	while ((block = memmem(p, (size_t)(end - p), PEM_BEGIN_CERT,
+	    strlen(PEM_BEGIN_CERT))) != NULL) {
+		n++;
+		stop = memmem(block, (size_t)(end - block), PEM_END_CERT,
+		    strlen(PEM_END_CERT));
+		if (stop == NULL) {
+			certauth_reason_set(reason,
+			    "%s: certificate %d does not parse", name, n);
+			r = CERTAUTH_ERR_FORMAT;
+			goto out;
+		}
+		stop += strlen(PEM_END_CERT);
+		/* The BIO ends with this block: no parse can run past it. */
+		if ((bio = BIO_new_mem_buf(block, (int)(stop - block))) == NULL) {
+			r = CERTAUTH_ERR_NOMEM;
+			goto out;
+		}
+		if ((cert = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL) {
+			certauth_reason_set(reason,
+			    "%s: certificate %d does not parse", name, n);
+			r = CERTAUTH_ERR_FORMAT;
+			goto out;
+		}
+		if (!sk_X509_push(certs, cert)) {
+			r = CERTAUTH_ERR_NOMEM;
+			goto out;
+		}
+		cert = NULL;
+		BIO_free(bio);
+		bio = NULL;
+		p = stop;
+	}
+	if (sk_X509_num(certs) == 0) {
+		certauth_reason_set(reason, "%s holds no certificate", name);
+		r = CERTAUTH_ERR_NOT_FOUND;
+		goto out;
+	}
+	*out = certs;
+	certs = NULL;
+	r = 0;
+ out:
+	/* A refusal must not leave stale errors for the next OpenSSL user. */
+	if (r != 0)
+		ERR_clear_error();
+	X509_free(cert);
+	BIO_free(bio);
+	sk_X509_pop_free(certs, X509_free);
+	return r;
+}
+
+int
+certauth_bindings_parse(const char *buf, size_t len, STACK_OF(X509) **out,
+    struct certauth_reason *reason)
+{
+	return parse_named(buf, len, "bindings file", out, reason);
+}
+
+int
+certauth_bindings_read(const char *dir, const char *user,
+    STACK_OF(X509) **out, struct certauth_reason *reason)
+{
+	char *path = NULL, *buf = NULL, *name = NULL;
+	size_t len = 0;
+	int fd = -1, r = CERTAUTH_ERR_INTERNAL;
+
+	*out = NULL;
+	if ((r = certauth_bindings_path(dir, user, &path)) != 0) {
+		if (r == CERTAUTH_ERR_FORMAT) {
+			/* No file can belong to such a name. */
+			certauth_reason_set(reason,
+			    "no bindings file for this user name");
+			r = CERTAUTH_ERR_NOT_FOUND;
+		}
+		goto out;
+	}
+	if ((r = certauth_open_safely(path, "bindings file", &fd,
+	    reason)) != 0)
+		goto out;
+	if ((r = certauth_read_fd(fd, CERTAUTH_BINDINGS_MAX, &buf,
+	    &len)) != 0) {
+		if (r == CERTAUTH_ERR_TOO_LONG)
+			certauth_reason_set(reason,
+			    "bindings file %s is larger than %d bytes",
+			    path, CERTAUTH_BINDINGS_MAX);
+		else
+			certauth_reason_set(reason,
+			    "cannot read bindings file %s", path);
+		goto out;
+	}
+	if (asprintf(&name, "bindings file %s", path) < 0) {
+		r = CERTAUTH_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = parse_named(buf, len, name, out, reason)) != 0)
+		goto out;
+	r = 0;
+ out:
+	if (fd >= 0)
+		close(fd);
+	free(name);
+	free(buf);
+	free(path);
+	return r;
+}
+
+/* mkdir -p with mode 0755 for each directory it creates. */
+static int
+make_dirs(const char *dir, struct certauth_reason *reason)
+{
+	char *p = NULL, *s, saved;
+	struct stat st;
+	int r = CERTAUTH_ERR_INTERNAL;
+
+	if ((p = strdup(dir)) == NULL) {
+		r = CERTAUTH_ERR_NOMEM;
+		goto out;
+	}
+	for (s = p + 1; ; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		saved = *s;
+		*s = '\0';
+		if (stat(p, &st) != 0) {
+			if (errno != ENOENT || mkdir(p, 0755) != 0 ||
+			    chmod(p, 0755) != 0) {
+				certauth_reason_set(reason,
+				    "cannot create directory %s: %s", p,
+				    strerror(errno));
+				r = CERTAUTH_ERR_IO;
+				goto out;
+			}
+		}
+		*s = saved;
+		if (saved == '\0')
+			break;
+	}
+	r = 0;
+ out:
+	free(p);
+	return r;
+}
+
+static int
+write_all(int fd, const char *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = write(fd, buf, len)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* The certificates as one PEM text; *out points into bio's memory. */
+static int
+certs_to_pem(STACK_OF(X509) *certs, BIO **biop, const char **out,
+    size_t *outlen)
+{
+	BIO *bio = NULL;
+	char *data = NULL;
+	long n;
+	int i, r = CERTAUTH_ERR_INTERNAL;
+
+	if ((bio = BIO_new(BIO_s_mem())) == NULL) {
+		r = CERTAUTH_ERR_NOMEM;
+		goto out;
+	}
+	for (i = 0; i < sk_X509_num(certs); i++) {
+		if (!PEM_write_bio_X509(bio, sk_X509_value(certs, i)))
+			goto out;
+	}
+	if ((n = BIO_get_mem_data(bio, &data)) <= 0)
+		goto out;
+	*out = data;
+	*outlen = (size_t)n;
+	*biop = bio;
+	bio = NULL;
+	r = 0;
+ out:
+	BIO_free(bio);
+	return r;
+}
+
+static int
+fsync_dir(const char *dir, struct certauth_reason *reason)
+{
+	int fd, r = CERTAUTH_ERR_IO;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    fsync(fd) != 0) {
+		certauth_reason_set(reason, "cannot sync directory %s: %s",
+		    dir, strerror(errno));
+		goto out;
+	}
+	r = 0;
+ out:
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+/* Write pem to a fresh temporary file in dir and rename it over path. */
+static int
+replace_file(const char *dir, const char *path, const char *pem,
+    size_t pemlen, struct certauth_reason *reason)
+{
+	char *tmp = NULL;
+	int fd = -1, r = CERTAUTH_ERR_INTERNAL;
+
+	if (asprintf(&tmp, "%s" TMP_SEPARATOR "XXXXXX", path) < 0) {
+		tmp = NULL;
+		r = CERTAUTH_ERR_NOMEM;
+		goto out;
+	}
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
+		certauth_reason_set(reason, "cannot create %s: %s", tmp,
+		    strerror(errno));
+		free(tmp);
+		tmp = NULL;
+		r = CERTAUTH_ERR_IO;
+		goto out;
+	}
+	if (fchmod(fd, 0644) != 0 ||
+	    (geteuid() == 0 && fchown(fd, 0, 0) != 0) ||
+	    write_all(fd, pem, pemlen) != 0 || fsync(fd) != 0) {
+		certauth_reason_set(reason, "cannot write %s: %s", tmp,
+		    strerror(errno));
+		r = CERTAUTH_ERR_IO;
+		goto out;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		certauth_reason_set(reason, "cannot write %s: %s", tmp,
+		    strerror(errno));
+		r = CERTAUTH_ERR_IO;
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, path) != 0) {
+		certauth_reason_set(reason, "cannot rename %s to %s: %s",
+		    tmp, path, strerror(errno));
+		r = CERTAUTH_ERR_IO;
+		goto out;
+	}
+	free(tmp);
+	tmp = NULL;
+	if ((r = fsync_dir(dir, reason)) != 0)
+		goto out;
+	r = 0;
+ out:
+	if (fd >= 0)
+		close(fd);
+	if (tmp != NULL) {
+		unlink(tmp);
+		free(tmp);
+	}
+	return r;
+}
+
+int
+certauth_bindings_write(const char *dir, const char *user,
+    STACK_OF(X509) *certs, struct certauth_reason *reason)
+{
+	char *path = NULL;
+	const char *pem = NULL;
+	size_t pemlen = 0;
+	BIO *bio = NULL;
+	int r = CERTAUTH_ERR_INTERNAL;
+
+	if ((r = certauth_bindings_path(dir, user, &path)) != 0) {
+		if (r == CERTAUTH_ERR_FORMAT)
+			certauth_reason_set(reason,
+			    "user name cannot name a bindings file");
+		goto out;
+	}
+	if ((r = make_dirs(dir, reason)) != 0 ||
+	    (r = certauth_check_dir_safely(dir, "bindings directory",
+	    reason)) != 0)
+		goto out;
+	if (certs == NULL || sk_X509_num(certs) == 0) {
+		if (unlink(path) != 0 && errno != ENOENT) {
+			certauth_reason_set(reason, "cannot remove %s: %s",
+			    path, strerror(errno));
+			r = CERTAUTH_ERR_IO;
+			goto out;
+		}
+		if ((r = fsync_dir(dir, reason)) != 0)
+			goto out;
+		r = 0;
+		goto out;
+	}
+	if ((r = certs_to_pem(certs, &bio, &pem, &pemlen)) != 0) {
+		certauth_reason_set(reason, "cannot encode certificates");
+		goto out;
+	}
+	if ((r = replace_file(dir, path, pem, pemlen, reason)) != 0)
+		goto out;
+	r = 0;
+ out:
+	BIO_free(bio);
+	free(path);
+	return r;
+}

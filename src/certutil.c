@@ -1,2 +1,126 @@
-/* placeholder, being written */
+/*
+ * certutil.c - describing a certificate in logs and tool output.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <openssl/asn1.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
 #include "certauth.h"
+#include "certutil.h"
+
+static const char hexdigits[] = "0123456789abcdef";
+
+/* The "?" of a description that could not be made, if it fits at all. */
+static void
+unknown(char *buf, size_t len)
+{
+	if (buf == NULL || len == 0)
+		return;
+	buf[0] = len > 1 ? '?' : '\0';
+	if (len > 1)
+		buf[1] = '\0';
+}
+
+int
+certauth_cert_fingerprint(X509 *cert, char out[CERTAUTH_FP_CHARS + 1])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0, i;
+	int r = CERTAUTH_ERR_INTERNAL;
+
+	out[0] = '\0';
+	if (cert == NULL ||
+	    X509_digest(cert, EVP_sha256(), md, &mdlen) != 1 ||
+	    mdlen * 2 != CERTAUTH_FP_CHARS)
+		goto out;
+	for (i = 0; i < mdlen; i++) {
+		out[2 * i] = hexdigits[md[i] >> 4];
+		out[2 * i + 1] = hexdigits[md[i] & 0x0f];
+	}
+	out[CERTAUTH_FP_CHARS] = '\0';
+	r = 0;
+ out:
+	ERR_clear_error();
+	return r;
+}
+
+int
+certauth_fingerprint_normalise(const char *in,
+    char out[CERTAUTH_FP_CHARS + 1])
+{
+	size_t n = 0;
+	unsigned char c;
+
+	out[0] = '\0';
+	if (in == NULL)
+		return CERTAUTH_ERR_FORMAT;
+	if (strncasecmp(in, "SHA256:", 7) == 0)
+		in += 7;
+	for (; *in != '\0'; in++) {
+		c = (unsigned char)*in;
+		if (c == ':')
+			continue;
+		if (!isxdigit(c) || n == CERTAUTH_FP_CHARS)
+			goto bad;
+		out[n++] = (char)tolower(c);
+	}
+	if (n != CERTAUTH_FP_CHARS)
+		goto bad;
+	out[n] = '\0';
+	return 0;
+ bad:
+	out[0] = '\0';
+	return CERTAUTH_ERR_FORMAT;
+}
+
+void
+certauth_name_string(const X509_NAME *name, char *buf, size_t len)
+{
+	BIO *bio = NULL;
+	char *data = NULL;
+	long n;
+	size_t copy;
+
+	if (buf == NULL || len == 0)
+		return;
+	/* RFC 2253 escaping keeps control and non-ASCII bytes out of logs,
+	 * so any byte boundary is a safe place to truncate. */
+	if (name == NULL || (bio = BIO_new(BIO_s_mem())) == NULL ||
+	    X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253) < 0 ||
+	    (n = BIO_get_mem_data(bio, &data)) < 0 ||
+	    (n > 0 && data == NULL)) {
+		unknown(buf, len);
+		goto out;
+	}
+	copy = (size_t)n < len - 1 ? (size_t)n : len - 1;
+	if (copy > 0)
+		memcpy(buf, data, copy);
+	buf[copy] = '\0';
+ out:
+	BIO_free(bio);
+	ERR_clear_error();
+}
+
+void
+certauth_time_string(const ASN1_TIME *t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	if (buf == NULL || len == 0)
+		return;
+	memset(&tm, 0, sizeof(tm));
+	/* ASN1_TIME_to_tm(NULL) would describe the current time. */
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1 ||
+	    strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+		unknown(buf, len);
+	ERR_clear_error();
+}

@@ -1,2 +1,610 @@
-/* placeholder, being written */
+/*
+ * policy.c - the chain policy of protocol-v1 section 3, items 3 and 4:
+ * trust anchors, intermediates, validity, key usages and CRLs.
+ *
+ * OpenSSL builds and checks the chain; the usage rules of the leaf are
+ * checked here instead of through an OpenSSL purpose, whose client
+ * purpose also judges Netscape certificate types that the protocol does
+ * not speak of.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
+
 #include "certauth.h"
+#include "certutil.h"
+#include "options.h"
+#include "policy.h"
+#include "verify.h"
+
+/* Largest CRL file read; CRLs of big CAs run to tens of megabytes. */
+#define CRL_FILE_MAX	(64L * 1024 * 1024)
+
+/*
+ * OpenSSL security level for the chain: 112-bit keys and signatures, so
+ * no CA key under RSA-2048 and no SHA-1 signature anywhere in it.
+ */
+#define CHAIN_AUTH_LEVEL	2
+
+struct certauth_policy {
+	int trust;		/* enum certauth_trust */
+	int crl;		/* enum certauth_crl_scope, never DEFAULT */
+	X509_STORE *store;	/* anchors and CRLs (trust=ca) */
+	STACK_OF(X509) *chain;	/* untrusted intermediates */
+};
+
+/* The newest OpenSSL error as text for a reason, or fallback. */
+static const char *
+ossl_error(const char *fallback)
+{
+	unsigned long e = ERR_peek_last_error();
+	const char *s = e != 0 ? ERR_reason_error_string(e) : NULL;
+
+	return s != NULL ? s : fallback;
+}
+
+/* Open a trust file; a missing or unreadable one names option and path. */
+static int
+open_trust_file(const char *option, const char *path, BIO **out,
+    struct certauth_reason *reason)
+{
+	FILE *f;
+
+	if ((f = fopen(path, "rbe")) == NULL) {
+		certauth_reason_set(reason, "cannot load %s %s: %s", option,
+		    path, strerror(errno));
+		return CERTAUTH_ERR_TRUST_STORE;
+	}
+	if ((*out = BIO_new_fp(f, BIO_CLOSE)) == NULL) {
+		fclose(f);
+		return CERTAUTH_ERR_NOMEM;
+	}
+	return 0;
+}
+
+/* Every certificate of a PEM file, at least one. */
+static int
+load_cert_file(const char *option, const char *path, STACK_OF(X509) **out,
+    struct certauth_reason *reason)
+{
+	STACK_OF(X509) *certs = NULL;
+	X509 *cert = NULL;
+	BIO *bio = NULL;
+	unsigned long e;
+	int r = CERTAUTH_ERR_INTERNAL;
+
+	if ((r = open_trust_file(option, path, &bio, reason)) != 0)
+		goto out;
+	if ((certs = sk_X509_new_null()) == NULL) {
+		r = CERTAUTH_ERR_NOMEM;
+		goto out;
+	}
+	ERR_set_mark();
+	while ((cert = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+		if (!sk_X509_push(certs, cert)) {
+			ERR_pop_to_mark();
+			r = CERTAUTH_ERR_NOMEM;
+			goto out;
+		}
+		cert = NULL;
+	}
+	/* The loop ends with "no start line" at end of file; anything else
+	 * is a damaged certificate. */
+	e = ERR_peek_last_error();
+	if (e != 0 && !(ERR_GET_LIB(e) == ERR_LIB_PEM &&
+	    ERR_GET_REASON(e) == PEM_R_NO_START_LINE)) {
+		certauth_reason_set(reason, "cannot load %s %s: %s", option,
+		    path, ossl_error("bad certificate"));
+		ERR_pop_to_mark();
+		r = CERTAUTH_ERR_TRUST_STORE;
+		goto out;
+	}
+	ERR_pop_to_mark();
+	if (sk_X509_num(certs) == 0) {
+		certauth_reason_set(reason, "cannot load %s %s: "
+		    "no certificate in it", option, path);
+		r = CERTAUTH_ERR_TRUST_STORE;
+		goto out;
+	}
+	*out = certs;
+	certs = NULL;
+	r = 0;
+ out:
+	X509_free(cert);
+	BIO_free(bio);
+	sk_X509_pop_free(certs, X509_free);
+	return r;
+}
+
+static int
+load_ca_file(X509_STORE *store, const char *path,
+    struct certauth_reason *reason)
+{
+	STACK_OF(X509) *certs = NULL;
+	int i, r = CERTAUTH_ERR_INTERNAL;
+
+	if ((r = load_cert_file("ca_file", path, &certs, reason)) != 0)
+		goto out;
+	for (i = 0; i < sk_X509_num(certs); i++) {
+		if (!X509_STORE_add_cert(store, sk_X509_value(certs, i))) {
+			certauth_reason_set(reason, "cannot load ca_file %s: %s",
+			    path, ossl_error("cannot add certificate"));
+			r = CERTAUTH_ERR_TRUST_STORE;
+			goto out;
+		}
+	}
+	r = 0;
+ out:
+	sk_X509_pop_free(certs, X509_free);
+	return r;
+}
+
+/* A hashed directory is read lazily, one <hash>.N file per lookup. */
+static int
+load_ca_dir(X509_STORE *store, const char *path,
+    struct certauth_reason *reason)
+{
+	X509_LOOKUP *lookup;
+	struct stat st;
+
+	if (stat(path, &st) != 0) {
+		certauth_reason_set(reason, "cannot load ca_dir %s: %s", path,
+		    strerror(errno));
+		return CERTAUTH_ERR_TRUST_STORE;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		certauth_reason_set(reason, "cannot load ca_dir %s: "
+		    "not a directory", path);
+		return CERTAUTH_ERR_TRUST_STORE;
+	}
+	if ((lookup = X509_STORE_add_lookup(store,
+	    X509_LOOKUP_hash_dir())) == NULL)
+		return CERTAUTH_ERR_NOMEM;
+	if (!X509_LOOKUP_add_dir(lookup, path, X509_FILETYPE_PEM)) {
+		certauth_reason_set(reason, "cannot load ca_dir %s: %s", path,
+		    ossl_error("cannot add directory"));
+		return CERTAUTH_ERR_TRUST_STORE;
+	}
+	return 0;
+}
+
+/* Read a whole trust file into memory (at most CRL_FILE_MAX bytes). */
+static int
+slurp(const char *option, const char *path, BUF_MEM **out,
+    struct certauth_reason *reason)
+{
+	BIO *bio = NULL;
+	BUF_MEM *mem = NULL;
+	char chunk[4096];
+	int n, r = CERTAUTH_ERR_INTERNAL;
+
+	if ((r = open_trust_file(option, path, &bio, reason)) != 0)
+		goto out;
+	if ((mem = BUF_MEM_new()) == NULL) {
+		r = CERTAUTH_ERR_NOMEM;
+		goto out;
+	}
+	while ((n = BIO_read(bio, chunk, (int)sizeof(chunk))) > 0) {
+		if ((long)mem->length + n > CRL_FILE_MAX) {
+			certauth_reason_set(reason, "cannot load %s %s: "
+			    "larger than %ld bytes", option, path,
+			    CRL_FILE_MAX);
+			r = CERTAUTH_ERR_TRUST_STORE;
+			goto out;
+		}
+		if (BUF_MEM_grow(mem, mem->length + (size_t)n) == 0) {
+			r = CERTAUTH_ERR_NOMEM;
+			goto out;
+		}
+		memcpy(mem->data + mem->length - (size_t)n, chunk, (size_t)n);
+	}
+	*out = mem;
+	mem = NULL;
+	r = 0;
+ out:
+	BUF_MEM_free(mem);
+	BIO_free(bio);
+	return r;
+}
+
+/*
+ * Add the CRLs in mem to store: any number of PEM blocks, or one DER CRL.
+ * Returns how many were added, or -1 when one does not parse.
+ */
+static int
+add_crls(X509_STORE *store, const BUF_MEM *mem)
+{
+	BIO *bio = NULL;
+	X509_CRL *crl = NULL;
+	const unsigned char *der;
+	unsigned long e;
+	int n = 0;
+
+	if (memmem(mem->data, mem->length, "-----BEGIN X509 CRL-----",
+	    strlen("-----BEGIN X509 CRL-----")) == NULL) {
+		der = (const unsigned char *)mem->data;
+		if ((crl = d2i_X509_CRL(NULL, &der, (long)mem->length)) == NULL ||
+		    der != (const unsigned char *)mem->data + mem->length ||
+		    !X509_STORE_add_crl(store, crl))
+			n = -1;
+		else
+			n = 1;
+		goto out;
+	}
+	if ((bio = BIO_new_mem_buf(mem->data, (int)mem->length)) == NULL) {
+		n = -1;
+		goto out;
+	}
+	while ((crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)) != NULL) {
+		if (!X509_STORE_add_crl(store, crl)) {
+			n = -1;
+			goto out;
+		}
+		X509_CRL_free(crl);
+		crl = NULL;
+		n++;
+	}
+	/* Only running off the end is a clean stop; a damaged block is not
+	 * skipped, as it may be the one that revokes. */
+	e = ERR_peek_last_error();
+	if (ERR_GET_LIB(e) != ERR_LIB_PEM ||
+	    ERR_GET_REASON(e) != PEM_R_NO_START_LINE)
+		n = -1;
+ out:
+	X509_CRL_free(crl);
+	BIO_free(bio);
+	return n;
+}
+
+/* Add every CRL of one file, PEM or DER, to store; at least one. */
+static int
+load_crl_file(X509_STORE *store, const char *option, const char *path,
+    struct certauth_reason *reason)
+{
+	BUF_MEM *mem = NULL;
+	int r = CERTAUTH_ERR_INTERNAL;
+
+	if ((r = slurp(option, path, &mem, reason)) != 0)
+		goto out;
+	if (add_crls(store, mem) <= 0) {
+		certauth_reason_set(reason, "cannot load %s %s: not a valid "
+		    "PEM or DER CRL", option, path);
+		r = CERTAUTH_ERR_TRUST_STORE;
+		goto out;
+	}
+	r = 0;
+ out:
+	ERR_clear_error();
+	BUF_MEM_free(mem);
+	return r;
+}
+
+/* Every regular file of crl_dir is a CRL; a stray file is an error, as
+ * silently skipping it could skip a revocation. */
+static int
+load_crl_dir(X509_STORE *store, const char *dir,
+    struct certauth_reason *reason)
+{
+	DIR *d = NULL;
+	struct dirent *de;
+	struct stat st;
+	char *path = NULL;
+	int r = CERTAUTH_ERR_INTERNAL;
+
+	if ((d = opendir(dir)) == NULL) {
+		certauth_reason_set(reason, "cannot load crl_dir %s: %s", dir,
+		    strerror(errno));
+		r = CERTAUTH_ERR_TRUST_STORE;
+		goto out;
+	}
+	for (;;) {
+		errno = 0;
+		if ((de = readdir(d)) == NULL) {
+			if (errno != 0) {
+				certauth_reason_set(reason,
+				    "cannot load crl_dir %s: %s", dir,
+				    strerror(errno));
+				r = CERTAUTH_ERR_TRUST_STORE;
+				goto out;
+			}
+			break;
+		}
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (asprintf(&path, "%s/%s", dir, de->d_name) < 0) {
+			path = NULL;
+			r = CERTAUTH_ERR_NOMEM;
+			goto out;
+		}
+		if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+		    (r = load_crl_file(store, "crl_dir file", path,
+		    reason)) != 0)
+			goto out;
+		free(path);
+		path = NULL;
+	}
+	r = 0;
+ out:
+	free(path);
+	if (d != NULL)
+		closedir(d);
+	return r;
+}
+
+static int
+resolve_crl_scope(const struct certauth_opts *o)
+{
+	if (o->crl != CERTAUTH_CRL_DEFAULT)
+		return o->crl;
+	return o->crl_file != NULL || o->crl_dir != NULL ?
+	    CERTAUTH_CRL_LEAF : CERTAUTH_CRL_OFF;
+}
+
+int
+certauth_policy_load(const struct certauth_opts *o,
+    struct certauth_policy **out, struct certauth_reason *reason)
+{
+	struct certauth_policy *p = NULL;
+	int r = CERTAUTH_ERR_INTERNAL;
+
+	*out = NULL;
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		r = CERTAUTH_ERR_NOMEM;
+		goto out;
+	}
+	p->trust = o->trust;
+	p->crl = o->trust == CERTAUTH_TRUST_PINNED ?
+	    CERTAUTH_CRL_OFF : resolve_crl_scope(o);
+	if (p->trust == CERTAUTH_TRUST_PINNED) {
+		/* The enrolled certificate is the anchor; nothing to load. */
+		*out = p;
+		p = NULL;
+		r = 0;
+		goto out;
+	}
+	if (o->ca_file == NULL && o->ca_dir == NULL) {
+		certauth_reason_set(reason, "trust=ca needs ca_file or ca_dir");
+		r = CERTAUTH_ERR_TRUST_STORE;
+		goto out;
+	}
+	if ((p->store = X509_STORE_new()) == NULL) {
+		r = CERTAUTH_ERR_NOMEM;
+		goto out;
+	}
+	if ((o->ca_file != NULL &&
+	    (r = load_ca_file(p->store, o->ca_file, reason)) != 0) ||
+	    (o->ca_dir != NULL &&
+	    (r = load_ca_dir(p->store, o->ca_dir, reason)) != 0) ||
+	    (o->chain_file != NULL &&
+	    (r = load_cert_file("chain_file", o->chain_file, &p->chain,
+	    reason)) != 0))
+		goto out;
+	if (p->crl != CERTAUTH_CRL_OFF) {
+		if ((o->crl_file != NULL &&
+		    (r = load_crl_file(p->store, "crl_file", o->crl_file,
+		    reason)) != 0) ||
+		    (o->crl_dir != NULL &&
+		    (r = load_crl_dir(p->store, o->crl_dir, reason)) != 0))
+			goto out;
+	}
+	*out = p;
+	p = NULL;
+	r = 0;
+ out:
+	if (r != 0)
+		ERR_clear_error();
+	certauth_policy_free(p);
+	return r;
+}
+
+void
+certauth_policy_free(struct certauth_policy *p)
+{
+	if (p == NULL)
+		return;
+	X509_STORE_free(p->store);
+	sk_X509_pop_free(p->chain, X509_free);
+	free(p);
+}
+
+/* "CA certificate CN=x" or "certificate", for reasons about depth. */
+static void
+cert_label(X509 *cert, int depth, char *buf, size_t len)
+{
+	char name[256];
+
+	if (depth <= 0 || cert == NULL) {
+		snprintf(buf, len, "certificate");
+		return;
+	}
+	certauth_name_string(X509_get_subject_name(cert), name, sizeof(name));
+	snprintf(buf, len, "CA certificate %s", name);
+}
+
+/* Turn a failed verification into the exact reason and code. */
+static int
+verify_failure(X509_STORE_CTX *ctx, struct certauth_reason *reason)
+{
+	int err = X509_STORE_CTX_get_error(ctx);
+	int depth = X509_STORE_CTX_get_error_depth(ctx);
+	X509 *cert = X509_STORE_CTX_get_current_cert(ctx);
+	char label[300], when[64], name[256];
+
+	cert_label(cert, depth, label, sizeof(label));
+	switch (err) {
+	case X509_V_ERR_OUT_OF_MEM:
+		return CERTAUTH_ERR_NOMEM;
+	case X509_V_ERR_CERT_HAS_EXPIRED:
+		certauth_time_string(cert != NULL ?
+		    X509_get0_notAfter(cert) : NULL, when, sizeof(when));
+		certauth_reason_set(reason, "%s expired %.10s", label, when);
+		return CERTAUTH_ERR_CERT_INVALID;
+	case X509_V_ERR_CERT_NOT_YET_VALID:
+		certauth_time_string(cert != NULL ?
+		    X509_get0_notBefore(cert) : NULL, when, sizeof(when));
+		certauth_reason_set(reason, "%s not valid before %.10s",
+		    label, when);
+		return CERTAUTH_ERR_CERT_INVALID;
+	case X509_V_ERR_CERT_REVOKED:
+		certauth_reason_set(reason, "%s revoked (CRL)", label);
+		return CERTAUTH_ERR_REVOKED;
+	case X509_V_ERR_UNABLE_TO_GET_CRL:
+		/* Fail closed: unproven is not "not revoked". */
+		if (cert != NULL)
+			certauth_name_string(X509_get_issuer_name(cert), name,
+			    sizeof(name));
+		else
+			snprintf(name, sizeof(name), "?");
+		certauth_reason_set(reason, "no CRL for issuer %s of %s",
+		    name, label);
+		return CERTAUTH_ERR_CERT_INVALID;
+	case X509_V_OK:
+		/* Verification stopped without saying why. */
+		certauth_reason_set(reason, "chain verification failed: %s",
+		    ossl_error("internal error"));
+		return CERTAUTH_ERR_INTERNAL;
+	default:
+		certauth_reason_set(reason,
+		    "chain verification failed at depth %d: %s", depth,
+		    X509_verify_cert_error_string(err));
+		return CERTAUTH_ERR_CERT_INVALID;
+	}
+}
+
+/* keyUsage and extendedKeyUsage of the leaf, when present. */
+static int
+check_usage(X509 *cert, struct certauth_reason *reason)
+{
+	uint32_t flags = X509_get_extension_flags(cert);
+
+	if ((flags & EXFLAG_INVALID) != 0) {
+		certauth_reason_set(reason, "certificate has invalid extensions");
+		return CERTAUTH_ERR_CERT_INVALID;
+	}
+	if ((flags & EXFLAG_KUSAGE) != 0 &&
+	    (X509_get_key_usage(cert) & KU_DIGITAL_SIGNATURE) == 0) {
+		certauth_reason_set(reason,
+		    "keyUsage does not allow digitalSignature");
+		return CERTAUTH_ERR_CERT_INVALID;
+	}
+	if ((flags & EXFLAG_XKUSAGE) != 0 &&
+	    (X509_get_extended_key_usage(cert) &
+	    (XKU_SSL_CLIENT | XKU_ANYEKU)) == 0) {
+		certauth_reason_set(reason,
+		    "extendedKeyUsage does not allow clientAuth");
+		return CERTAUTH_ERR_CERT_INVALID;
+	}
+	return 0;
+}
+
+/* The chain OpenSSL built must hold no DSA key (the leaf's was checked). */
+static int
+check_chain_keys(X509_STORE_CTX *ctx, struct certauth_reason *reason)
+{
+	STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(ctx);
+	EVP_PKEY *pkey;
+	X509 *cert;
+	char label[300];
+	int i;
+
+	for (i = 0; i < sk_X509_num(chain); i++) {
+		cert = sk_X509_value(chain, i);
+		if ((pkey = X509_get0_pubkey(cert)) == NULL ||
+		    EVP_PKEY_is_a(pkey, "DSA")) {
+			cert_label(cert, i, label, sizeof(label));
+			certauth_reason_set(reason, "%s has a %s key, refused",
+			    label, pkey == NULL ? "unreadable" : "DSA");
+			return CERTAUTH_ERR_KEY_REFUSED;
+		}
+	}
+	return 0;
+}
+
+/* Set up ctx for cert: CA mode over the loaded store, pinned mode over a
+ * store that holds the certificate alone. */
+static int
+init_ctx(const struct certauth_policy *p, X509 *cert, time_t now,
+    X509_STORE_CTX *ctx, X509_STORE **pinned)
+{
+	X509_VERIFY_PARAM *param;
+	X509_STORE *store = p->store;
+	unsigned long flags = X509_V_FLAG_X509_STRICT | X509_V_FLAG_POLICY_CHECK;
+
+	*pinned = NULL;
+	if (p->trust == CERTAUTH_TRUST_PINNED) {
+		if ((store = X509_STORE_new()) == NULL ||
+		    !X509_STORE_add_cert(store, cert)) {
+			X509_STORE_free(store);
+			return CERTAUTH_ERR_NOMEM;
+		}
+		*pinned = store;
+		flags |= X509_V_FLAG_PARTIAL_CHAIN;
+	}
+	if (!X509_STORE_CTX_init(ctx, store, cert,
+	    p->trust == CERTAUTH_TRUST_PINNED ? NULL : p->chain))
+		return CERTAUTH_ERR_NOMEM;
+	if (p->crl == CERTAUTH_CRL_LEAF)
+		flags |= X509_V_FLAG_CRL_CHECK;
+	else if (p->crl == CERTAUTH_CRL_CHAIN)
+		flags |= X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL;
+	param = X509_STORE_CTX_get0_param(ctx);
+	X509_VERIFY_PARAM_set_time(param, now);
+	X509_VERIFY_PARAM_set_auth_level(param, CHAIN_AUTH_LEVEL);
+	if (!X509_VERIFY_PARAM_set_flags(param, flags))
+		return CERTAUTH_ERR_NOMEM;
+	return 0;
+}
+
+int
+certauth_policy_check(const struct certauth_policy *p, X509 *cert,
+    time_t now, struct certauth_reason *reason)
+{
+	X509_STORE_CTX *ctx = NULL;
+	X509_STORE *pinned = NULL;
+	EVP_PKEY *pkey;
+	int r = CERTAUTH_ERR_INTERNAL;
+
+	if ((pkey = X509_get0_pubkey(cert)) == NULL) {
+		certauth_reason_set(reason, "certificate has no usable key");
+		r = CERTAUTH_ERR_KEY_REFUSED;
+		goto out;
+	}
+	if ((r = certauth_key_check(pkey, reason)) != 0)
+		goto out;
+	if ((ctx = X509_STORE_CTX_new()) == NULL) {
+		r = CERTAUTH_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = init_ctx(p, cert, now, ctx, &pinned)) != 0)
+		goto out;
+	if (X509_verify_cert(ctx) <= 0) {
+		r = verify_failure(ctx, reason);
+		goto out;
+	}
+	if ((r = check_chain_keys(ctx, reason)) != 0 ||
+	    (r = check_usage(cert, reason)) != 0)
+		goto out;
+	r = 0;
+ out:
+	/* Verification failures are answered by r; don't leak the queue. */
+	ERR_clear_error();
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(pinned);
+	return r;
+}

@@ -1,1 +1,333 @@
-int main(void) { return 77; }
+/*
+ * test_auth.c - the login decision: order of checks, one log line per
+ * decision, and every way a login fails.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "auth.h"
+#include "certauth.h"
+#include "options.h"
+#include "testutil.h"
+
+#define CHALLENGE "certauth:v1:host1:sshd:alice:1790000000:" \
+	"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+
+struct fixture {
+	char *dir;
+	char *bindings;
+	char *ca_path;
+	EVP_PKEY *ca_key, *user_key, *other_key;
+	X509 *ca, *user, *expired;
+	struct certauth_opts opts;
+	struct certauth_log lg;
+	int lines;
+	char last[1024];
+	int last_priority;
+};
+
+static void
+capture(void *arg, int priority, const char *line)
+{
+	struct fixture *f = arg;
+
+	f->lines++;
+	f->last_priority = priority;
+	snprintf(f->last, sizeof(f->last), "%s", line);
+}
+
+static const struct tu_cert_opts user_opts = {
+	"alice", -1, 365, 0, "critical,digitalSignature", "clientAuth", 0
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct tu_cert_opts ca_opts = { "Test CA", -10, 3650, 1, NULL, NULL, 0 };
+	struct tu_cert_opts old_opts = user_opts;
+
+	if (f == NULL)
+		return -1;
+	if ((f->dir = tu_safe_tmpdir()) == NULL) {
+		/* not root, or an unsafe build path: each test skips */
+		free(f);
+		*state = NULL;
+		return 0;
+	}
+	f->bindings = tu_path(f->dir, "bindings");
+	f->ca_path = tu_path(f->dir, "ca.pem");
+	f->ca_key = tu_keygen("P-256");
+	f->user_key = tu_keygen("P-256");
+	f->other_key = tu_keygen("P-256");
+	f->ca = tu_make_cert(f->ca_key, &ca_opts, NULL, NULL);
+	f->user = tu_make_cert(f->user_key, &user_opts, f->ca, f->ca_key);
+	old_opts.not_before_days = -400;
+	old_opts.not_after_days = -35;
+	f->expired = tu_make_cert(f->user_key, &old_opts, f->ca, f->ca_key);
+	tu_write_certs(f->ca_path, &f->ca, 1, 0644);
+	certauth_opts_init(&f->opts);
+	f->opts.ca_file = strdup(f->ca_path);
+	f->opts.bindings_dir = strdup(f->bindings);
+	f->opts.crl = CERTAUTH_CRL_OFF;
+	f->lg.emit = capture;
+	f->lg.arg = f;
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	if (f == NULL)
+		return 0;
+	certauth_opts_free(&f->opts);
+	X509_free(f->ca);
+	X509_free(f->user);
+	X509_free(f->expired);
+	EVP_PKEY_free(f->ca_key);
+	EVP_PKEY_free(f->user_key);
+	EVP_PKEY_free(f->other_key);
+	free(f->bindings);
+	free(f->ca_path);
+	free(f->dir);
+	free(f);
+	return 0;
+}
+
+/* The fixture, or skip the test when setup could not make one. */
+static struct fixture *
+need(void **state)
+{
+	if (*state == NULL)
+		skip();
+	return *state;
+}
+
+static void
+bind(struct fixture *f, const char *user, X509 **certs, int n)
+{
+	char *path = tu_path(f->bindings, user);
+
+	tu_write_certs(path, certs, n, 0644);
+	free(path);
+}
+
+/* Run one decision with a response signed by key over CHALLENGE. */
+static int
+run(struct fixture *f, EVP_PKEY *key, const char *response, long delay)
+{
+	struct certauth_login login;
+	struct certauth_outcome outcome;
+	char *sig = key != NULL ? tu_sign_b64(key, NULL, 0, CHALLENGE) : NULL;
+	int r;
+
+	memset(&login, 0, sizeof(login));
+	login.user = "alice";
+	login.user_known = 1;
+	login.challenge = CHALLENGE;
+	login.issued = time(NULL);
+	login.answered = login.issued + delay;
+	login.response = sig != NULL ? sig : response;
+	f->lines = 0;
+	r = certauth_authenticate(&f->opts, &f->lg, &login, &outcome);
+	assert_int_equal(f->lines, 1);	/* one line for every decision */
+	if (r == 0) {
+		char fp[CERTAUTH_FP_CHARS + 1];
+
+		assert_int_equal(certauth_cert_fingerprint(f->user, fp), 0);
+		assert_string_equal(outcome.fingerprint, fp);
+		assert_non_null(strstr(f->last, fp));
+		assert_non_null(strstr(outcome.subject, "alice"));
+	}
+	free(sig);
+	return r;
+}
+
+static void
+test_success(void **state)
+{
+	struct fixture *f = need(state);
+
+	bind(f, "alice", &f->user, 1);
+	assert_int_equal(run(f, f->user_key, NULL, 0), 0);
+	assert_non_null(strstr(f->last, "user alice authenticated"));
+	assert_int_equal(f->last_priority, LOG_INFO);
+}
+
+static void
+test_wrong_key(void **state)
+{
+	struct fixture *f = need(state);
+
+	bind(f, "alice", &f->user, 1);
+	assert_int_equal(run(f, f->other_key, NULL, 0),
+	    CERTAUTH_ERR_BAD_SIGNATURE);
+	assert_non_null(strstr(f->last,
+	    "signature does not verify with any of 1 bound certificate"));
+}
+
+static void
+test_second_binding_matches(void **state)
+{
+	struct fixture *f = need(state);
+	struct tu_cert_opts o = user_opts;
+	X509 *certs[2];
+
+	certs[0] = tu_make_cert(f->other_key, &o, f->ca, f->ca_key);
+	certs[1] = f->user;
+	bind(f, "alice", certs, 2);
+	assert_int_equal(run(f, f->user_key, NULL, 0), 0);
+	assert_int_equal(run(f, f->ca_key, NULL, 0),
+	    CERTAUTH_ERR_BAD_SIGNATURE);
+	assert_non_null(strstr(f->last, "any of 2 bound certificates"));
+	X509_free(certs[0]);
+}
+
+static void
+test_renewed_certificate_same_key(void **state)
+{
+	struct fixture *f = need(state);
+	X509 *certs[2] = { f->expired, f->user };
+
+	/* The expired one verifies the signature first but fails the
+	 * policy; the renewed one with the same key must still win. */
+	bind(f, "alice", certs, 2);
+	assert_int_equal(run(f, f->user_key, NULL, 0), 0);
+	bind(f, "alice", &f->expired, 1);
+	assert_int_equal(run(f, f->user_key, NULL, 0),
+	    CERTAUTH_ERR_CERT_INVALID);
+	assert_non_null(strstr(f->last, "expired"));
+}
+
+static void
+test_late_response(void **state)
+{
+	struct fixture *f = need(state);
+
+	bind(f, "alice", &f->user, 1);
+	f->opts.challenge_ttl = 5;
+	assert_int_equal(run(f, f->user_key, NULL, 6), CERTAUTH_ERR_EXPIRED);
+	assert_non_null(strstr(f->last, "after 6 seconds"));
+	assert_int_equal(run(f, f->user_key, NULL, 5), 0);
+	/* a clock that went backwards is not "in time" */
+	assert_int_equal(run(f, f->user_key, NULL, -1), CERTAUTH_ERR_EXPIRED);
+}
+
+static void
+test_bad_responses(void **state)
+{
+	struct fixture *f = need(state);
+	char *big = malloc(5001);
+
+	bind(f, "alice", &f->user, 1);
+	assert_non_null(big);
+	memset(big, 'A', 5000);
+	big[5000] = '\0';
+	assert_int_equal(run(f, NULL, "", 0), CERTAUTH_ERR_FORMAT);
+	assert_int_equal(run(f, NULL, "!!!not base64!!!", 0),
+	    CERTAUTH_ERR_FORMAT);
+	assert_int_equal(run(f, NULL, big, 0), CERTAUTH_ERR_TOO_LONG);
+	assert_int_equal(run(f, NULL, "sha1:AAAA", 0),
+	    CERTAUTH_ERR_DIGEST_REFUSED);
+	/* valid base64 of the wrong bytes */
+	assert_int_equal(run(f, NULL, "AAAAAAAAAAAAAAAA", 0),
+	    CERTAUTH_ERR_BAD_SIGNATURE);
+	assert_int_equal(run(f, NULL, NULL, 0), CERTAUTH_ERR_FORMAT);
+	free(big);
+}
+
+static void
+test_unknown_and_unbound_users(void **state)
+{
+	struct fixture *f = need(state);
+	struct certauth_login login;
+	struct certauth_outcome outcome;
+	char *sig = tu_sign_b64(f->user_key, NULL, 0, CHALLENGE);
+
+	memset(&login, 0, sizeof(login));
+	login.user = "nobody-bound";
+	login.user_known = 1;
+	login.challenge = CHALLENGE;
+	login.issued = login.answered = time(NULL);
+	login.response = sig;
+	assert_int_equal(certauth_authenticate(&f->opts, &f->lg, &login,
+	    &outcome), CERTAUTH_ERR_NOT_FOUND);
+	assert_non_null(strstr(f->last, "no certificate bound to user "
+	    "nobody-bound"));
+	login.user_known = 0;
+	assert_int_equal(certauth_authenticate(&f->opts, &f->lg, &login,
+	    &outcome), CERTAUTH_ERR_NOT_FOUND);
+	assert_non_null(strstr(f->last, "unknown user"));
+	free(sig);
+}
+
+static void
+test_trust_store_missing(void **state)
+{
+	struct fixture *f = need(state);
+
+	bind(f, "alice", &f->user, 1);
+	free(f->opts.ca_file);
+	f->opts.ca_file = tu_path(f->dir, "no-such-ca.pem");
+	assert_int_equal(run(f, f->user_key, NULL, 0),
+	    CERTAUTH_ERR_TRUST_STORE);
+	assert_int_equal(f->last_priority, LOG_ERR);
+	/* a wrong signature never reaches the trust store */
+	assert_int_equal(run(f, f->other_key, NULL, 0),
+	    CERTAUTH_ERR_BAD_SIGNATURE);
+}
+
+static void
+test_weak_key_refused(void **state)
+{
+	struct fixture *f = need(state);
+	EVP_PKEY *weak = tu_keygen("RSA:1024");
+	struct tu_cert_opts o = user_opts;
+	X509 *cert = tu_make_cert(weak, &o, f->ca, f->ca_key);
+
+	bind(f, "alice", &cert, 1);
+	assert_int_equal(run(f, weak, NULL, 0), CERTAUTH_ERR_KEY_REFUSED);
+	assert_non_null(strstr(f->last, "1024"));
+	X509_free(cert);
+	EVP_PKEY_free(weak);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_success, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wrong_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_second_binding_matches,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_renewed_certificate_same_key,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_late_response, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_bad_responses, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_and_unbound_users,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trust_store_missing, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_weak_key_refused, setup,
+		    teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

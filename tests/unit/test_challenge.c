@@ -1,1 +1,280 @@
-int main(void) { return 77; }
+/*
+ * test_challenge.c - the challenge string of protocol-v1 section 1:
+ * percent-encoding of the fields, the exact layout, and the nonce.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "certauth.h"
+#include "challenge.h"
+#include "testutil.h"
+
+#define T_TIME	((time_t)1790000000)
+
+/* Independent statement of the spec's plain set. */
+static int
+spec_plain(int c)
+{
+	return strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789._-@+", c) != NULL;
+}
+
+static char *
+enc(const char *in)
+{
+	char *out = NULL;
+
+	assert_int_equal(certauth_pct_encode(in, &out), 0);
+	assert_non_null(out);
+	return out;
+}
+
+static void
+assert_enc(const char *in, const char *want)
+{
+	char *out = enc(in);
+
+	assert_string_equal(out, want);
+	free(out);
+}
+
+/* Every byte value 1..255 on its own: either itself or %XX upper-case. */
+static void
+test_pct_every_byte(void **state)
+{
+	char in[2], want[4];
+	int c;
+
+	(void)state;
+	for (c = 1; c < 256; c++) {
+		in[0] = (char)c;
+		in[1] = '\0';
+		if (spec_plain(c))
+			snprintf(want, sizeof(want), "%c", c);
+		else
+			snprintf(want, sizeof(want), "%%%02X", c);
+		assert_enc(in, want);
+	}
+}
+
+static void
+test_pct_classes(void **state)
+{
+	(void)state;
+	assert_enc("", "");
+	assert_enc("ABCXYZabcxyz0189", "ABCXYZabcxyz0189");
+	assert_enc("a.b_c-d@e+f", "a.b_c-d@e+f");
+	assert_enc("a:b", "a%3Ab");
+	assert_enc("a b", "a%20b");
+	assert_enc("100%", "100%25");
+	assert_enc("a/b\\c", "a%2Fb%5Cc");
+	assert_enc("tab\there", "tab%09here");
+	assert_enc("\r\n\x01\x1f\x7f", "%0D%0A%01%1F%7F");
+	/* UTF-8 is encoded byte by byte, upper-case hex. */
+	assert_enc("j\xc3\xb6rg", "j%C3%B6rg");
+	assert_enc("\xe2\x82\xac", "%E2%82%AC");
+	assert_enc("\xff\xfe", "%FF%FE");
+	assert_enc("DOMAIN\\user name", "DOMAIN%5Cuser%20name");
+}
+
+static void
+test_pct_null(void **state)
+{
+	char *out = (char *)state;
+
+	assert_int_equal(certauth_pct_encode(NULL, &out),
+	    CERTAUTH_ERR_FORMAT);
+	assert_null(out);
+}
+
+static void
+test_build_exact(void **state)
+{
+	unsigned char nonce[CERTAUTH_NONCE_BYTES];
+	char *c = NULL;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(nonce); i++)
+		nonce[i] = (unsigned char)i;
+	assert_int_equal(certauth_challenge_build("host1", "sshd", "alice",
+	    T_TIME, nonce, &c), 0);
+	assert_string_equal(c, "certauth:v1:host1:sshd:alice:1790000000:"
+	    "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8");
+	free(c);
+}
+
+/* Bytes whose standard base64 is '+' and '/' must come out as '-' '_'. */
+static void
+test_build_urlsafe_nonce(void **state)
+{
+	unsigned char nonce[CERTAUTH_NONCE_BYTES];
+	char *c = NULL;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 30; i++)
+		nonce[i] = (unsigned char[]){ 0xfb, 0xef, 0xbe }[i % 3];
+	nonce[30] = nonce[31] = 0xff;
+	assert_int_equal(certauth_challenge_build("h", "s", "u", 0, nonce,
+	    &c), 0);
+	assert_string_equal(c, "certauth:v1:h:s:u:0:"
+	    "----------------------------------------__8");
+	free(c);
+}
+
+static void
+test_build_encodes_fields(void **state)
+{
+	unsigned char nonce[CERTAUTH_NONCE_BYTES];
+	char *c = NULL;
+	const char *p;
+	int colons = 0;
+
+	(void)state;
+	memset(nonce, 0, sizeof(nonce));
+	assert_int_equal(certauth_challenge_build("web:1 x", "su\n",
+	    "j\xc3\xb6rg:\x01 \x7f", 42, nonce, &c), 0);
+	assert_string_equal(c, "certauth:v1:web%3A1%20x:su%0A:"
+	    "j%C3%B6rg%3A%01%20%7F:42:"
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+	/* Pure printable ASCII, no space, exactly the six separators. */
+	for (p = c; *p != '\0'; p++) {
+		assert_true(*p > ' ' && *p < 0x7f);
+		if (*p == ':')
+			colons++;
+	}
+	assert_int_equal(colons, 6);
+	free(c);
+}
+
+static void
+test_build_empty_fields(void **state)
+{
+	unsigned char nonce[CERTAUTH_NONCE_BYTES];
+	char *c = NULL;
+
+	(void)state;
+	memset(nonce, 0xff, sizeof(nonce));
+	assert_int_equal(certauth_challenge_build("", "", "", 7, nonce, &c),
+	    0);
+	assert_string_equal(c, "certauth:v1::::7:"
+	    "__________________________________________8");
+	free(c);
+}
+
+static void
+test_build_null_field(void **state)
+{
+	unsigned char nonce[CERTAUTH_NONCE_BYTES];
+	char *c = (char *)state;
+
+	memset(nonce, 0, sizeof(nonce));
+	assert_int_equal(certauth_challenge_build(NULL, "s", "u", 1, nonce,
+	    &c), CERTAUTH_ERR_FORMAT);
+	assert_null(c);
+	c = (char *)state;
+	assert_int_equal(certauth_challenge_build("h", NULL, "u", 1, nonce,
+	    &c), CERTAUTH_ERR_FORMAT);
+	assert_null(c);
+	c = (char *)state;
+	assert_int_equal(certauth_challenge_build("h", "s", NULL, 1, nonce,
+	    &c), CERTAUTH_ERR_FORMAT);
+	assert_null(c);
+	c = (char *)state;
+	assert_int_equal(certauth_challenge_build("h", "s", "u", 1, NULL,
+	    &c), CERTAUTH_ERR_FORMAT);
+	assert_null(c);
+	c = (char *)state;
+	assert_int_equal(certauth_challenge_new("h", "s", NULL, 1, &c),
+	    CERTAUTH_ERR_FORMAT);
+	assert_null(c);
+}
+
+/* The nonce field of a fresh challenge: 43 base64url characters. */
+static const char *
+nonce_of(const char *c, const char *prefix)
+{
+	size_t plen = strlen(prefix), i;
+	const char *n;
+
+	assert_true(strncmp(c, prefix, plen) == 0);
+	n = c + plen;
+	assert_int_equal(strlen(n), CERTAUTH_NONCE_CHARS);
+	for (i = 0; i < CERTAUTH_NONCE_CHARS; i++) {
+		assert_non_null(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "abcdefghijklmnopqrstuvwxyz0123456789-_", n[i]));
+	}
+	/* 32 bytes leave 4 bits in the last character: they must be 0. */
+	assert_non_null(strchr("AEIMQUYcgkosw048", n[42]));
+	return n;
+}
+
+static void
+test_new_nonce(void **state)
+{
+	const char *prefix = "certauth:v1:host%201:sshd:al%3Aice:1790000000:";
+	char *a = NULL, *b = NULL, *many[32];
+	int i, j;
+
+	(void)state;
+	assert_int_equal(certauth_challenge_new("host 1", "sshd", "al:ice",
+	    T_TIME, &a), 0);
+	assert_int_equal(certauth_challenge_new("host 1", "sshd", "al:ice",
+	    T_TIME, &b), 0);
+	/* Same fields, different nonces. */
+	assert_string_not_equal(nonce_of(a, prefix), nonce_of(b, prefix));
+	free(a);
+	free(b);
+	/* And never the same twice over a run of fresh challenges. */
+	for (i = 0; i < 32; i++) {
+		assert_int_equal(certauth_challenge_new("h", "s", "u", 0,
+		    &many[i]), 0);
+		nonce_of(many[i], "certauth:v1:h:s:u:0:");
+		for (j = 0; j < i; j++)
+			assert_string_not_equal(many[i], many[j]);
+	}
+	for (i = 0; i < 32; i++)
+		free(many[i]);
+}
+
+static void
+test_large_time(void **state)
+{
+	unsigned char nonce[CERTAUTH_NONCE_BYTES];
+	char *c = NULL;
+
+	(void)state;
+	memset(nonce, 0, sizeof(nonce));
+	assert_int_equal(certauth_challenge_build("h", "s", "u",
+	    (time_t)4102444800LL, nonce, &c), 0);
+	assert_non_null(strstr(c, ":u:4102444800:"));
+	free(c);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pct_every_byte),
+		cmocka_unit_test(test_pct_classes),
+		cmocka_unit_test_prestate(test_pct_null, "sentinel"),
+		cmocka_unit_test(test_build_exact),
+		cmocka_unit_test(test_build_urlsafe_nonce),
+		cmocka_unit_test(test_build_encodes_fields),
+		cmocka_unit_test(test_build_empty_fields),
+		cmocka_unit_test_prestate(test_build_null_field, "sentinel"),
+		cmocka_unit_test(test_new_nonce),
+		cmocka_unit_test(test_large_time),
+	};
+
+	return cmocka_run_group_tests_name("challenge", tests, NULL, NULL);
+}

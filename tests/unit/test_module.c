@@ -1,1 +1,290 @@
-int main(void) { return 77; }
+/*
+ * test_module.c - the built module as a host sees it: dlopen it and look at
+ * its exports, then authenticate through libpam (pam_start_confdir) with a
+ * programmatic conversation that signs in-process, dlclose, and repeat.
+ */
+#include "config.h"
+
+#include <dlfcn.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <security/pam_appl.h>
+
+#include "testutil.h"
+
+#define SERVICE "certauth-unit"
+
+struct fixture {
+	char *dir, *confdir, *bindings, *ca_path, *conf_path;
+	EVP_PKEY *ca_key, *key, *other_key;
+	X509 *ca, *cert;
+	const char *user;
+};
+
+/* What the conversation saw and does. */
+struct conv_state {
+	EVP_PKEY *sign_with;	/* NULL: answer garbage */
+	int calls;
+	int fail;		/* return PAM_CONV_ERR */
+	char challenge[512];
+};
+
+static int
+conversation(int n, const struct pam_message **msg, struct pam_response **resp,
+    void *arg)
+{
+	struct conv_state *cs = arg;
+	struct pam_response *r;
+	const char *info;
+
+	cs->calls++;
+	if (cs->fail)
+		return PAM_CONV_ERR;
+	/* protocol-v1 section 1: one call, info then prompt */
+	if (n != 2 || msg[0]->msg_style != PAM_TEXT_INFO ||
+	    msg[1]->msg_style != PAM_PROMPT_ECHO_ON)
+		return PAM_CONV_ERR;
+	info = strstr(msg[0]->msg, "certauth:v1:");
+	if (info == NULL)
+		return PAM_CONV_ERR;
+	snprintf(cs->challenge, sizeof(cs->challenge), "%s", info);
+	if ((r = calloc(2, sizeof(*r))) == NULL)
+		return PAM_BUF_ERR;
+	r[1].resp = cs->sign_with != NULL ?
+	    tu_sign_b64(cs->sign_with, NULL, 0, cs->challenge) :
+	    strdup("bm90IGEgc2lnbmF0dXJl");
+	*resp = r;
+	return PAM_SUCCESS;
+}
+
+static void
+write_service(struct fixture *f, const char *extra)
+{
+	char *path = tu_path(f->confdir, SERVICE), *text = NULL;
+
+	assert_true(asprintf(&text,
+	    "auth required %s config=%s ca_file=%s bindings_dir=%s "
+	    "hostname=unit-host %s\n", MODULE_PATH, f->conf_path, f->ca_path,
+	    f->bindings, extra) > 0);
+	tu_write_file(path, text, 0644);
+	free(text);
+	free(path);
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct tu_cert_opts ca_opts = { "Module CA", -1, 3650, 1, NULL, NULL, 0 };
+	struct tu_cert_opts user_opts = { "module user", -1, 365, 0,
+	    "critical,digitalSignature", "clientAuth", 0 };
+	struct passwd *pw = getpwuid(geteuid());
+	char *bpath;
+
+	*state = NULL;
+	if (f == NULL || pw == NULL)
+		return -1;
+	if ((f->dir = tu_safe_tmpdir()) == NULL) {
+		free(f);
+		return 0;	/* the tests skip */
+	}
+	f->user = strdup(pw->pw_name);
+	f->confdir = tu_path(f->dir, "pam.d");
+	f->bindings = tu_path(f->dir, "bindings");
+	f->ca_path = tu_path(f->dir, "ca.pem");
+	f->conf_path = tu_path(f->dir, "pam_certauth.conf");
+	assert_int_equal(mkdir(f->confdir, 0755), 0);
+	assert_int_equal(mkdir(f->bindings, 0755), 0);
+	tu_write_file(f->conf_path, "# empty on purpose\n", 0644);
+	f->ca_key = tu_keygen("ED25519");
+	f->key = tu_keygen("ED25519");
+	f->other_key = tu_keygen("ED25519");
+	f->ca = tu_make_cert(f->ca_key, &ca_opts, NULL, NULL);
+	f->cert = tu_make_cert(f->key, &user_opts, f->ca, f->ca_key);
+	tu_write_certs(f->ca_path, &f->ca, 1, 0644);
+	bpath = tu_path(f->bindings, f->user);
+	tu_write_certs(bpath, &f->cert, 1, 0644);
+	free(bpath);
+	write_service(f, "");
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	if (f == NULL)
+		return 0;
+	EVP_PKEY_free(f->ca_key);
+	EVP_PKEY_free(f->key);
+	EVP_PKEY_free(f->other_key);
+	X509_free(f->ca);
+	X509_free(f->cert);
+	free((char *)f->user);
+	free(f->dir);
+	free(f->confdir);
+	free(f->bindings);
+	free(f->ca_path);
+	free(f->conf_path);
+	free(f);
+	return 0;
+}
+
+static struct fixture *
+need(void **state)
+{
+	if (*state == NULL)
+		skip();
+	return *state;
+}
+
+/* One whole transaction: pam_start_confdir .. pam_end. */
+static int
+login(struct fixture *f, const char *user, struct conv_state *cs)
+{
+	struct pam_conv conv = { conversation, cs };
+	pam_handle_t *pamh = NULL;
+	int r;
+
+	assert_int_equal(pam_start_confdir(SERVICE, user, &conv, f->confdir,
+	    &pamh), PAM_SUCCESS);
+	r = pam_authenticate(pamh, PAM_SILENT);
+	assert_int_equal(pam_end(pamh, r), PAM_SUCCESS);
+	return r;
+}
+
+static void
+test_exports(void **state)
+{
+	void *h;
+
+	(void)state;
+	h = dlopen(MODULE_PATH, RTLD_NOW | RTLD_LOCAL);
+	assert_non_null(h);
+	assert_non_null(dlsym(h, "pam_sm_authenticate"));
+	assert_non_null(dlsym(h, "pam_sm_setcred"));
+	/* the library's own symbols stay inside the module */
+	assert_null(dlsym(h, "certauth_authenticate"));
+	assert_null(dlsym(h, "certauth_opts_set"));
+	assert_null(dlsym(h, "certauth_verify_signature"));
+	assert_int_equal(dlclose(h), 0);
+}
+
+static void
+test_login_cycles(void **state)
+{
+	struct fixture *f = need(state);
+	int i;
+
+	for (i = 0; i < 5; i++) {
+		struct conv_state good = { f->key, 0, 0, "" };
+		struct conv_state wrong = { f->other_key, 0, 0, "" };
+		struct conv_state garbage = { NULL, 0, 0, "" };
+		void *h;
+
+		assert_int_equal(login(f, f->user, &good), PAM_SUCCESS);
+		assert_int_equal(good.calls, 1);
+		assert_non_null(strstr(good.challenge,
+		    "certauth:v1:unit-host:" SERVICE ":"));
+		assert_int_equal(login(f, f->user, &wrong), PAM_AUTH_ERR);
+		assert_int_equal(login(f, f->user, &garbage), PAM_AUTH_ERR);
+		/* and a host that opens and closes the module itself */
+		h = dlopen(MODULE_PATH, RTLD_NOW | RTLD_LOCAL);
+		assert_non_null(h);
+		assert_int_equal(dlclose(h), 0);
+	}
+}
+
+static void
+test_fresh_challenge_each_time(void **state)
+{
+	struct fixture *f = need(state);
+	struct conv_state a = { f->key, 0, 0, "" };
+	struct conv_state b = { f->key, 0, 0, "" };
+
+	assert_int_equal(login(f, f->user, &a), PAM_SUCCESS);
+	assert_int_equal(login(f, f->user, &b), PAM_SUCCESS);
+	assert_string_not_equal(a.challenge, b.challenge);
+}
+
+static void
+test_conversation_failure(void **state)
+{
+	struct fixture *f = need(state);
+	struct conv_state cs = { f->key, 0, 1, "" };
+
+	assert_int_equal(login(f, f->user, &cs), PAM_CONV_ERR);
+}
+
+static void
+test_unknown_user_is_challenged(void **state)
+{
+	struct fixture *f = need(state);
+	struct conv_state cs = { f->key, 0, 0, "" };
+
+	assert_int_equal(login(f, "no-such-user-certauth", &cs), PAM_AUTH_ERR);
+	assert_int_equal(cs.calls, 1);
+}
+
+static void
+test_nouserok(void **state)
+{
+	struct fixture *f = need(state);
+	struct conv_state cs = { f->key, 0, 0, "" };
+
+	write_service(f, "nouserok");
+	assert_int_equal(login(f, "no-such-user-certauth", &cs), PAM_IGNORE);
+	assert_int_equal(cs.calls, 0);
+	assert_int_equal(login(f, f->user, &cs), PAM_SUCCESS);
+	assert_int_equal(cs.calls, 1);
+}
+
+static void
+test_configuration_errors(void **state)
+{
+	struct fixture *f = need(state);
+	struct conv_state cs = { f->key, 0, 0, "" };
+
+	write_service(f, "no_such_option=1");
+	assert_int_equal(login(f, f->user, &cs), PAM_SERVICE_ERR);
+	write_service(f, "challenge_ttl=forever");
+	assert_int_equal(login(f, f->user, &cs), PAM_SERVICE_ERR);
+	assert_int_equal(cs.calls, 0);
+	write_service(f, "ca_file=/nonexistent/ca.pem");
+	assert_int_equal(login(f, f->user, &cs), PAM_AUTHINFO_UNAVAIL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_exports),
+		cmocka_unit_test_setup_teardown(test_login_cycles, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_fresh_challenge_each_time,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_conversation_failure,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_user_is_challenged,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nouserok, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_configuration_errors,
+		    setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

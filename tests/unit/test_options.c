@@ -1,1 +1,372 @@
-int main(void) { return 77; }
+/*
+ * test_options.c - the options parser: every key, bad values, unknown keys,
+ * configuration files and the override order.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "certauth.h"
+#include "options.h"
+#include "testutil.h"
+
+static int
+set(struct certauth_opts *o, const char *word)
+{
+	struct certauth_reason reason;
+
+	return certauth_opts_set_word(o, word, &reason);
+}
+
+static void
+test_defaults(void **state)
+{
+	struct certauth_opts o;
+
+	(void)state;
+	certauth_opts_init(&o);
+	assert_int_equal(o.trust, CERTAUTH_TRUST_CA);
+	assert_int_equal(o.crl, CERTAUTH_CRL_DEFAULT);
+	assert_int_equal(o.ocsp, CERTAUTH_OCSP_OFF);
+	assert_int_equal(o.ocsp_timeout_ms, 3000);
+	assert_int_equal(o.ocsp_scope, CERTAUTH_SCOPE_LEAF);
+	assert_int_equal(o.ocsp_nonce, 1);
+	assert_int_equal(o.ocsp_digest, CERTAUTH_OCSP_SHA1);
+	assert_int_equal(o.ocsp_skew, 300);
+	assert_int_equal(o.ocsp_max_age, 3600);
+	assert_int_equal(o.challenge_ttl, 120);
+	assert_null(o.bindings_dir);
+	assert_null(o.hostname);
+	assert_int_equal(o.nouserok, 0);
+	assert_int_equal(o.debug, 0);
+	certauth_opts_free(&o);
+}
+
+static void
+test_every_key(void **state)
+{
+	struct certauth_opts o;
+
+	(void)state;
+	certauth_opts_init(&o);
+	assert_int_equal(set(&o, "config=/etc/x.conf"), 0);
+	assert_string_equal(o.config, "/etc/x.conf");
+	assert_int_equal(set(&o, "bindings_dir=/b"), 0);
+	assert_string_equal(o.bindings_dir, "/b");
+	assert_int_equal(set(&o, "trust=pinned"), 0);
+	assert_int_equal(o.trust, CERTAUTH_TRUST_PINNED);
+	assert_int_equal(set(&o, "trust=ca"), 0);
+	assert_int_equal(o.trust, CERTAUTH_TRUST_CA);
+	assert_int_equal(set(&o, "ca_file=/ca.pem"), 0);
+	assert_string_equal(o.ca_file, "/ca.pem");
+	assert_int_equal(set(&o, "ca_dir=/cadir"), 0);
+	assert_string_equal(o.ca_dir, "/cadir");
+	assert_int_equal(set(&o, "chain_file=/chain.pem"), 0);
+	assert_string_equal(o.chain_file, "/chain.pem");
+	assert_int_equal(set(&o, "crl_file=/crl.pem"), 0);
+	assert_string_equal(o.crl_file, "/crl.pem");
+	assert_int_equal(set(&o, "crl_dir=/crls"), 0);
+	assert_string_equal(o.crl_dir, "/crls");
+	assert_int_equal(set(&o, "crl=chain"), 0);
+	assert_int_equal(o.crl, CERTAUTH_CRL_CHAIN);
+	assert_int_equal(set(&o, "crl=leaf"), 0);
+	assert_int_equal(o.crl, CERTAUTH_CRL_LEAF);
+	assert_int_equal(set(&o, "crl=off"), 0);
+	assert_int_equal(o.crl, CERTAUTH_CRL_OFF);
+	assert_int_equal(set(&o, "ocsp=hard"), 0);
+	assert_int_equal(o.ocsp, CERTAUTH_OCSP_HARD);
+	assert_int_equal(set(&o, "ocsp=soft"), 0);
+	assert_int_equal(o.ocsp, CERTAUTH_OCSP_SOFT);
+	assert_int_equal(set(&o, "ocsp_url=http://127.0.0.1:8080/"), 0);
+	assert_string_equal(o.ocsp_url, "http://127.0.0.1:8080/");
+	assert_int_equal(set(&o, "ocsp_timeout_ms=1500"), 0);
+	assert_int_equal(o.ocsp_timeout_ms, 1500);
+	assert_int_equal(set(&o, "ocsp_cache_dir=/var/cache/x"), 0);
+	assert_string_equal(o.ocsp_cache_dir, "/var/cache/x");
+	assert_int_equal(set(&o, "ocsp_scope=chain"), 0);
+	assert_int_equal(o.ocsp_scope, CERTAUTH_SCOPE_CHAIN);
+	assert_int_equal(set(&o, "ocsp_nonce=no"), 0);
+	assert_int_equal(o.ocsp_nonce, 0);
+	assert_int_equal(set(&o, "ocsp_digest=sha256"), 0);
+	assert_int_equal(o.ocsp_digest, CERTAUTH_OCSP_SHA256);
+	assert_int_equal(set(&o, "ocsp_proxy=http://proxy:3128"), 0);
+	assert_string_equal(o.ocsp_proxy, "http://proxy:3128");
+	assert_int_equal(set(&o, "ocsp_responder_cert=/r.pem"), 0);
+	assert_string_equal(o.ocsp_responder_cert, "/r.pem");
+	assert_int_equal(set(&o, "ocsp_skew=0"), 0);
+	assert_int_equal(o.ocsp_skew, 0);
+	assert_int_equal(set(&o, "ocsp_max_age=7200"), 0);
+	assert_int_equal(o.ocsp_max_age, 7200);
+	assert_int_equal(set(&o, "challenge_ttl=30"), 0);
+	assert_int_equal(o.challenge_ttl, 30);
+	assert_int_equal(set(&o, "hostname=host1.example"), 0);
+	assert_string_equal(o.hostname, "host1.example");
+	assert_int_equal(set(&o, "nouserok"), 0);
+	assert_int_equal(o.nouserok, 1);
+	assert_int_equal(set(&o, "debug"), 0);
+	assert_int_equal(o.debug, 1);
+	assert_int_equal(set(&o, "debug=no"), 0);
+	assert_int_equal(o.debug, 0);
+	/* a later value replaces an earlier one without leaking it */
+	assert_int_equal(set(&o, "ca_file=/other.pem"), 0);
+	assert_string_equal(o.ca_file, "/other.pem");
+	certauth_opts_free(&o);
+	assert_null(o.ca_file);
+}
+
+static void
+test_bad_values(void **state)
+{
+	static const char *bad[] = {
+		"challenge_ttl=abc", "challenge_ttl=-1", "challenge_ttl=0",
+		"challenge_ttl=3601", "challenge_ttl=12x", "challenge_ttl= 5",
+		"challenge_ttl=99999999999999999999999", "challenge_ttl=",
+		"challenge_ttl", "ocsp_timeout_ms=99", "ocsp_timeout_ms=60001",
+		"ocsp_skew=86401", "ocsp_max_age=0", "trust=none", "trust=CA",
+		"crl=yes", "ocsp=on", "ocsp_scope=all", "ocsp_nonce=maybe",
+		"ocsp_digest=md5", "debug=2", "nouserok=perhaps",
+		"ca_file=relative/ca.pem", "bindings_dir=bindings",
+		"ocsp_url=ftp://x/", "ocsp_url=127.0.0.1", "ocsp_proxy=proxy:3128",
+		"hostname=", "hostname=a\tb", "=value", "trust",
+	};
+	struct certauth_opts o;
+	struct certauth_reason reason;
+	size_t i;
+
+	(void)state;
+	certauth_opts_init(&o);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&reason, 0, sizeof(reason));
+		if (certauth_opts_set_word(&o, bad[i], &reason) !=
+		    CERTAUTH_ERR_CONFIG)
+			fail_msg("accepted bad option '%s'", bad[i]);
+		assert_true(reason.text[0] != '\0');
+	}
+	/* nothing above changed the defaults */
+	assert_int_equal(o.challenge_ttl, 120);
+	assert_int_equal(o.trust, CERTAUTH_TRUST_CA);
+	assert_null(o.ca_file);
+	certauth_opts_free(&o);
+}
+
+static void
+test_reason_names_key(void **state)
+{
+	struct certauth_opts o;
+	struct certauth_reason reason;
+
+	(void)state;
+	certauth_opts_init(&o);
+	assert_int_equal(certauth_opts_set_word(&o, "frobnicate=1", &reason),
+	    CERTAUTH_ERR_CONFIG);
+	assert_non_null(strstr(reason.text, "unknown option 'frobnicate'"));
+	assert_int_equal(certauth_opts_set_word(&o, "challenge_ttl=9999",
+	    &reason), CERTAUTH_ERR_CONFIG);
+	assert_non_null(strstr(reason.text, "challenge_ttl"));
+	assert_non_null(strstr(reason.text, "9999"));
+	certauth_opts_free(&o);
+}
+
+static void
+test_validate(void **state)
+{
+	struct certauth_opts o;
+	struct certauth_reason reason;
+
+	(void)state;
+	certauth_opts_init(&o);
+	assert_int_equal(certauth_opts_validate(&o, &reason),
+	    CERTAUTH_ERR_CONFIG);
+	assert_non_null(strstr(reason.text, "ca_file"));
+	assert_int_equal(set(&o, "ca_file=/ca.pem"), 0);
+	assert_int_equal(certauth_opts_validate(&o, &reason), 0);
+	assert_int_equal(o.crl, CERTAUTH_CRL_OFF);
+	certauth_opts_free(&o);
+
+	/* a CRL source turns crl=leaf on by default */
+	certauth_opts_init(&o);
+	assert_int_equal(set(&o, "ca_dir=/cadir"), 0);
+	assert_int_equal(set(&o, "crl_file=/crl.pem"), 0);
+	assert_int_equal(certauth_opts_validate(&o, &reason), 0);
+	assert_int_equal(o.crl, CERTAUTH_CRL_LEAF);
+	certauth_opts_free(&o);
+
+	/* crl=chain without a source */
+	certauth_opts_init(&o);
+	assert_int_equal(set(&o, "ca_file=/ca.pem"), 0);
+	assert_int_equal(set(&o, "crl=chain"), 0);
+	assert_int_equal(certauth_opts_validate(&o, &reason),
+	    CERTAUTH_ERR_CONFIG);
+	certauth_opts_free(&o);
+
+	/* pinned needs no CA, but refuses CRLs it could not check */
+	certauth_opts_init(&o);
+	assert_int_equal(set(&o, "trust=pinned"), 0);
+	assert_int_equal(certauth_opts_validate(&o, &reason), 0);
+	assert_int_equal(set(&o, "crl_dir=/crls"), 0);
+	assert_int_equal(certauth_opts_validate(&o, &reason),
+	    CERTAUTH_ERR_CONFIG);
+	certauth_opts_free(&o);
+
+	/* OCSP is refused, not silently skipped */
+	certauth_opts_init(&o);
+	assert_int_equal(set(&o, "ca_file=/ca.pem"), 0);
+	assert_int_equal(set(&o, "ocsp=soft"), 0);
+	assert_int_equal(certauth_opts_validate(&o, &reason),
+	    CERTAUTH_ERR_CONFIG);
+	certauth_opts_free(&o);
+}
+
+static char *
+write_conf(const char *dir, const char *content, int mode)
+{
+	char *path = tu_path(dir, "certauth.conf");
+
+	tu_write_file(path, content, mode);
+	return path;
+}
+
+static void
+test_config_file(void **state)
+{
+	struct certauth_opts o;
+	struct certauth_reason reason;
+	char *dir, *path;
+
+	(void)state;
+	if ((dir = tu_safe_tmpdir()) == NULL)
+		skip();
+	path = write_conf(dir,
+	    "# a comment\n"
+	    "\n"
+	    "   ca_file   =   /ca.pem   \n"
+	    "challenge_ttl=60\n"
+	    "\tdebug\n"
+	    "hostname = host one\n", 0644);
+	certauth_opts_init(&o);
+	assert_int_equal(certauth_opts_load_file(&o, path, 1, &reason), 0);
+	assert_string_equal(o.ca_file, "/ca.pem");
+	assert_int_equal(o.challenge_ttl, 60);
+	assert_int_equal(o.debug, 1);
+	assert_string_equal(o.hostname, "host one");
+	certauth_opts_free(&o);
+
+	/* an unknown key names the file and the line */
+	tu_write_file(path, "ca_file=/ca.pem\nbogus = 1\n", 0644);
+	certauth_opts_init(&o);
+	assert_int_equal(certauth_opts_load_file(&o, path, 1, &reason),
+	    CERTAUTH_ERR_CONFIG);
+	assert_non_null(strstr(reason.text, path));
+	assert_non_null(strstr(reason.text, "line 2"));
+	assert_non_null(strstr(reason.text, "bogus"));
+	certauth_opts_free(&o);
+
+	/* config= cannot be nested */
+	tu_write_file(path, "config = /etc/other.conf\n", 0644);
+	certauth_opts_init(&o);
+	assert_int_equal(certauth_opts_load_file(&o, path, 1, &reason),
+	    CERTAUTH_ERR_CONFIG);
+	certauth_opts_free(&o);
+
+	/* a writable configuration file is not trusted */
+	tu_write_file(path, "ca_file=/ca.pem\n", 0666);
+	assert_int_equal(chmod(path, 0666), 0);
+	certauth_opts_init(&o);
+	assert_int_equal(certauth_opts_load_file(&o, path, 1, &reason),
+	    CERTAUTH_ERR_CONFIG);
+	certauth_opts_free(&o);
+	free(path);
+
+	/* missing: fine for the default, an error when named */
+	path = tu_path(dir, "missing.conf");
+	certauth_opts_init(&o);
+	assert_int_equal(certauth_opts_load_file(&o, path, 0, &reason), 0);
+	assert_int_equal(certauth_opts_load_file(&o, path, 1, &reason),
+	    CERTAUTH_ERR_CONFIG);
+	certauth_opts_free(&o);
+	free(path);
+	free(dir);
+}
+
+static void
+test_override_order(void **state)
+{
+	struct certauth_opts o;
+	struct certauth_reason reason;
+	char *dir, *path, *cfgword;
+	const char *argv[3];
+
+	(void)state;
+	if ((dir = tu_safe_tmpdir()) == NULL)
+		skip();
+	path = write_conf(dir, "ca_file=/file.pem\nchallenge_ttl=60\n", 0644);
+	assert_true(asprintf(&cfgword, "config=%s", path) > 0);
+
+	/* arguments override the file, whatever their position */
+	argv[0] = "challenge_ttl=30";
+	argv[1] = cfgword;
+	certauth_opts_init(&o);
+	assert_int_equal(certauth_opts_from_words(&o, 2, argv, &reason), 0);
+	assert_int_equal(o.challenge_ttl, 30);
+	assert_string_equal(o.ca_file, "/file.pem");
+	certauth_opts_free(&o);
+
+	/* without an argument the file's value stands */
+	argv[0] = cfgword;
+	certauth_opts_init(&o);
+	assert_int_equal(certauth_opts_from_words(&o, 1, argv, &reason), 0);
+	assert_int_equal(o.challenge_ttl, 60);
+	certauth_opts_free(&o);
+
+	/* an unknown argument fails the whole set */
+	argv[1] = "nosuchoption";
+	certauth_opts_init(&o);
+	assert_int_equal(certauth_opts_from_words(&o, 2, argv, &reason),
+	    CERTAUTH_ERR_CONFIG);
+	assert_non_null(strstr(reason.text, "nosuchoption"));
+	certauth_opts_free(&o);
+
+	/* a named but missing configuration file is an error */
+	argv[0] = "config=/nonexistent/certauth.conf";
+	argv[1] = "ca_file=/ca.pem";
+	certauth_opts_init(&o);
+	assert_int_equal(certauth_opts_from_words(&o, 2, argv, &reason),
+	    CERTAUTH_ERR_CONFIG);
+	assert_non_null(strstr(reason.text, "/nonexistent/certauth.conf"));
+	certauth_opts_free(&o);
+
+	/* a relative config path is refused before anything is read */
+	argv[0] = "config=certauth.conf";
+	certauth_opts_init(&o);
+	assert_int_equal(certauth_opts_from_words(&o, 1, argv, &reason),
+	    CERTAUTH_ERR_CONFIG);
+	certauth_opts_free(&o);
+	free(cfgword);
+	free(path);
+	free(dir);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_every_key),
+		cmocka_unit_test(test_bad_values),
+		cmocka_unit_test(test_reason_names_key),
+		cmocka_unit_test(test_validate),
+		cmocka_unit_test(test_config_file),
+		cmocka_unit_test(test_override_order),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,1 +1,423 @@
-int main(void) { return 77; }
+/*
+ * test_response.c - hostile and well-formed responses for
+ * certauth_response_parse (protocol-v1 section 2).
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "certauth.h"
+#include "response.h"
+#include "testutil.h"
+
+struct parsed {
+	int r;
+	int digest;
+	unsigned char *sig;
+	size_t siglen;
+	struct certauth_reason reason;
+};
+
+static void
+parse(const char *resp, struct parsed *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->digest = -42;
+	p->sig = (unsigned char *)"sentinel";
+	p->siglen = 99;
+	p->r = certauth_response_parse(resp, &p->digest, &p->sig, &p->siglen,
+	    &p->reason);
+	if (p->r != 0) {
+		/* A refusal hands nothing back and always says why. */
+		assert_null(p->sig);
+		assert_int_equal(p->siglen, 0);
+		assert_true(p->reason.text[0] != '\0');
+	}
+}
+
+static void
+assert_refused(const char *resp, int want)
+{
+	struct parsed p;
+
+	parse(resp, &p);
+	if (p.r != want)
+		fail_msg("\"%s\": got %d, want %d", resp, p.r, want);
+}
+
+static void
+assert_decodes(const char *resp, int digest, const void *want, size_t len)
+{
+	struct parsed p;
+
+	parse(resp, &p);
+	if (p.r != 0)
+		fail_msg("\"%s\": got %d (%s)", resp, p.r, p.reason.text);
+	assert_int_equal(p.digest, digest);
+	assert_int_equal(p.siglen, len);
+	assert_memory_equal(p.sig, want, len);
+	free(p.sig);
+}
+
+static char *
+repeat(char c, size_t n, const char *suffix)
+{
+	char *s;
+
+	assert_non_null(s = malloc(n + strlen(suffix) + 1));
+	memset(s, c, n);
+	strcpy(s + n, suffix);
+	return s;
+}
+
+static char *
+prefixed(const char *prefix, char c, size_t n)
+{
+	char *s;
+	size_t plen = strlen(prefix);
+
+	assert_non_null(s = malloc(plen + n + 1));
+	memcpy(s, prefix, plen);
+	memset(s + plen, c, n);
+	s[plen + n] = '\0';
+	return s;
+}
+
+static void
+test_empty(void **state)
+{
+	(void)state;
+	assert_refused("", CERTAUTH_ERR_FORMAT);
+	assert_refused(" ", CERTAUTH_ERR_FORMAT);
+	assert_refused(" \t\r\n \n", CERTAUTH_ERR_FORMAT);
+	assert_refused("=", CERTAUTH_ERR_FORMAT);
+	assert_refused("==", CERTAUTH_ERR_FORMAT);
+	assert_refused(NULL, CERTAUTH_ERR_FORMAT);
+}
+
+static void
+test_empty_reason(void **state)
+{
+	struct parsed p;
+
+	(void)state;
+	parse("  \n", &p);
+	assert_string_equal(p.reason.text, "response holds no signature");
+}
+
+static void
+test_length_limit(void **state)
+{
+	unsigned char zeros[3072];
+	struct parsed p;
+	char *s;
+
+	(void)state;
+	memset(zeros, 0, sizeof(zeros));
+	/* 4096 characters: accepted and decoded. */
+	s = repeat('A', 4096, "");
+	assert_decodes(s, CERTAUTH_DIGEST_DEFAULT, zeros, sizeof(zeros));
+	free(s);
+	/* 4097: refused as too long, not as bad base64 (4097 % 4 == 1). */
+	s = repeat('A', 4097, "");
+	parse(s, &p);
+	assert_int_equal(p.r, CERTAUTH_ERR_TOO_LONG);
+	assert_string_equal(p.reason.text,
+	    "response is 4097 characters, over the 4096 limit");
+	free(s);
+	/* Whitespace counts: the limit is on what arrived. */
+	s = repeat('A', 4096, "\n");
+	assert_refused(s, CERTAUTH_ERR_TOO_LONG);
+	free(s);
+	/* So does the prefix: "sha256:" and 4088 characters is 4095. */
+	s = prefixed("sha256:", 'A', 4088);
+	assert_decodes(s, CERTAUTH_DIGEST_SHA256, zeros, 3066);
+	free(s);
+	/* 4096 in all, 4089 base64 characters (1 mod 4): bad, not long. */
+	s = prefixed("sha256:", 'A', 4089);
+	assert_refused(s, CERTAUTH_ERR_FORMAT);
+	free(s);
+	s = prefixed("sha256:", 'A', 4090);
+	assert_refused(s, CERTAUTH_ERR_TOO_LONG);
+	free(s);
+	s = repeat('A', 5000, "");
+	parse(s, &p);
+	assert_int_equal(p.r, CERTAUTH_ERR_TOO_LONG);
+	assert_string_equal(p.reason.text,
+	    "response is 5000 characters, over the 4096 limit");
+	free(s);
+	/* Garbage beyond the limit never reaches the decoder. */
+	s = repeat('!', 100000, "");
+	assert_refused(s, CERTAUTH_ERR_TOO_LONG);
+	free(s);
+}
+
+static void
+test_bad_characters(void **state)
+{
+	static const char *const bad[] = {
+		"QUJD!", "QUJD*", "QUJD.", "QU,JD", "QUJD\x01", "\x7fQUJD",
+		"QUJ\x1b", "QU\vJD", "QU\fJD", "QUJD\xc3\xa9", "\xff\xfe\xfd\xfc",
+		"QUJD%3D", "QUJD\\", "\"QUJD\"",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+		assert_refused(bad[i], CERTAUTH_ERR_FORMAT);
+	{
+		struct parsed p;
+
+		parse("QUJD\x01", &p);
+		assert_string_equal(p.reason.text,
+		    "response is not valid base64");
+	}
+}
+
+static void
+test_padding(void **state)
+{
+	(void)state;
+	/* Optional, but exact when present. */
+	assert_decodes("QQ", CERTAUTH_DIGEST_DEFAULT, "A", 1);
+	assert_decodes("QQ==", CERTAUTH_DIGEST_DEFAULT, "A", 1);
+	assert_decodes("QUI", CERTAUTH_DIGEST_DEFAULT, "AB", 2);
+	assert_decodes("QUI=", CERTAUTH_DIGEST_DEFAULT, "AB", 2);
+	assert_decodes("QUJD", CERTAUTH_DIGEST_DEFAULT, "ABC", 3);
+	assert_decodes("QUJDRA", CERTAUTH_DIGEST_DEFAULT, "ABCD", 4);
+	assert_decodes("QQ== \r\n", CERTAUTH_DIGEST_DEFAULT, "A", 1);
+	assert_decodes("QQ= =", CERTAUTH_DIGEST_DEFAULT, "A", 1);
+	assert_refused("QQ=", CERTAUTH_ERR_FORMAT);
+	assert_refused("QQ===", CERTAUTH_ERR_FORMAT);
+	assert_refused("QUI==", CERTAUTH_ERR_FORMAT);
+	assert_refused("QUJD=", CERTAUTH_ERR_FORMAT);
+	assert_refused("QUJD====", CERTAUTH_ERR_FORMAT);
+	assert_refused("Q", CERTAUTH_ERR_FORMAT);
+	assert_refused("Q===", CERTAUTH_ERR_FORMAT);
+	assert_refused("QUJDR", CERTAUTH_ERR_FORMAT);
+	/* '=' anywhere but the end. */
+	assert_refused("QQ==QUJD", CERTAUTH_ERR_FORMAT);
+	assert_refused("QU=JD", CERTAUTH_ERR_FORMAT);
+	assert_refused("=QUJD", CERTAUTH_ERR_FORMAT);
+	assert_refused("QUI=\nQ", CERTAUTH_ERR_FORMAT);
+}
+
+static void
+test_alphabets(void **state)
+{
+	static const unsigned char bytes[] = { 0xfb, 0xff, 0xbf, 0xfb, 0xef };
+
+	(void)state;
+	assert_decodes("+/+/++8", CERTAUTH_DIGEST_DEFAULT, bytes,
+	    sizeof(bytes));
+	assert_decodes("+/+/++8=", CERTAUTH_DIGEST_DEFAULT, bytes,
+	    sizeof(bytes));
+	assert_decodes("-_-_--8", CERTAUTH_DIGEST_DEFAULT, bytes,
+	    sizeof(bytes));
+	assert_decodes("-_-_--8=", CERTAUTH_DIGEST_DEFAULT, bytes,
+	    sizeof(bytes));
+	/* One response, one alphabet. */
+	assert_refused("+_-/--8", CERTAUTH_ERR_FORMAT);
+	assert_refused("-/-/--8", CERTAUTH_ERR_FORMAT);
+}
+
+static void
+test_whitespace_inside(void **state)
+{
+	(void)state;
+	assert_decodes("QU JD\tRE\r\nVG", CERTAUTH_DIGEST_DEFAULT, "ABCDEF",
+	    6);
+	assert_decodes("\n\n  QUJD REVG  \n", CERTAUTH_DIGEST_DEFAULT,
+	    "ABCDEF", 6);
+	assert_decodes("sha384: QUJD\nREVG", CERTAUTH_DIGEST_SHA384,
+	    "ABCDEF", 6);
+	assert_decodes("sha512:\nQ U J D", CERTAUTH_DIGEST_SHA512, "ABC", 3);
+}
+
+static void
+test_prefixes(void **state)
+{
+	struct parsed p;
+
+	(void)state;
+	assert_decodes("QUJD", CERTAUTH_DIGEST_DEFAULT, "ABC", 3);
+	assert_decodes("sha256:QUJD", CERTAUTH_DIGEST_SHA256, "ABC", 3);
+	assert_decodes("sha384:QUJD", CERTAUTH_DIGEST_SHA384, "ABC", 3);
+	assert_decodes("sha512:QUJD", CERTAUTH_DIGEST_SHA512, "ABC", 3);
+	assert_decodes("sha256:-_-_--8", CERTAUTH_DIGEST_SHA256,
+	    "\xfb\xff\xbf\xfb\xef", 5);
+
+	parse("sha1:QUJD", &p);
+	assert_int_equal(p.r, CERTAUTH_ERR_DIGEST_REFUSED);
+	assert_string_equal(p.reason.text, "digest sha1 is not allowed");
+	parse("md5:QUJD", &p);
+	assert_int_equal(p.r, CERTAUTH_ERR_DIGEST_REFUSED);
+	assert_string_equal(p.reason.text, "digest md5 is not allowed");
+	assert_refused("sha224:QUJD", CERTAUTH_ERR_DIGEST_REFUSED);
+	/* Refused before the body is looked at. */
+	assert_refused("sha1:", CERTAUTH_ERR_DIGEST_REFUSED);
+	assert_refused("md5:!!", CERTAUTH_ERR_DIGEST_REFUSED);
+
+	/* Case-sensitive, exactly as the spec spells the names. */
+	assert_refused("SHA256:QUJD", CERTAUTH_ERR_FORMAT);
+	assert_refused("Sha384:QUJD", CERTAUTH_ERR_FORMAT);
+	assert_refused("SHA1:QUJD", CERTAUTH_ERR_FORMAT);
+	assert_refused("sha3-256:QUJD", CERTAUTH_ERR_FORMAT);
+	assert_refused("sha:QUJD", CERTAUTH_ERR_FORMAT);
+	assert_refused("sha2566:QUJD", CERTAUTH_ERR_FORMAT);
+	assert_refused("sha25:QUJD", CERTAUTH_ERR_FORMAT);
+	assert_refused(" sha256:QUJD", CERTAUTH_ERR_FORMAT);
+	assert_refused("sha256 :QUJD", CERTAUTH_ERR_FORMAT);
+	assert_refused(":QUJD", CERTAUTH_ERR_FORMAT);
+	assert_refused("QUJD:", CERTAUTH_ERR_FORMAT);
+	assert_refused("sha256:sha256:QUJD", CERTAUTH_ERR_FORMAT);
+	assert_refused("sha256:QU:JD", CERTAUTH_ERR_FORMAT);
+	assert_refused("\x01:QUJD", CERTAUTH_ERR_FORMAT);
+
+	/* An unknown prefix is untrusted text: it must not reach the log. */
+	parse("evil\nprefix:QUJD", &p);
+	assert_int_equal(p.r, CERTAUTH_ERR_FORMAT);
+	assert_null(strstr(p.reason.text, "evil"));
+}
+
+static void
+test_prefix_empty_body(void **state)
+{
+	(void)state;
+	assert_refused("sha256:", CERTAUTH_ERR_FORMAT);
+	assert_refused("sha384: \t\r\n", CERTAUTH_ERR_FORMAT);
+	assert_refused("sha512:==", CERTAUTH_ERR_FORMAT);
+}
+
+static void
+test_long_prefix(void **state)
+{
+	char *s;
+
+	(void)state;
+	s = repeat('a', 4000, ":QUJD");
+	assert_refused(s, CERTAUTH_ERR_FORMAT);
+	free(s);
+	s = repeat('a', 4091, ":QUJD");	/* 4096 in all */
+	assert_refused(s, CERTAUTH_ERR_FORMAT);
+	free(s);
+	s = repeat('a', 4092, ":QUJD");
+	assert_refused(s, CERTAUTH_ERR_TOO_LONG);
+	free(s);
+}
+
+/* Random signatures of every size a key could produce, in every spelling
+ * the spec allows, decode to the same bytes. */
+static void
+test_roundtrip(void **state)
+{
+	unsigned char raw[600];
+	char b64[801], spaced[1700], *p;
+	size_t len, i, j;
+	int n;
+
+	(void)state;
+	for (len = 1; len <= sizeof(raw); len += (len < 80 ? 1 : 37)) {
+		assert_int_equal(RAND_bytes(raw, (int)len), 1);
+		n = EVP_EncodeBlock((unsigned char *)b64, raw, (int)len);
+		assert_true(n > 0);
+		assert_decodes(b64, CERTAUTH_DIGEST_DEFAULT, raw, len);
+		/* Unpadded. */
+		while (n > 0 && b64[n - 1] == '=')
+			b64[--n] = '\0';
+		assert_decodes(b64, CERTAUTH_DIGEST_DEFAULT, raw, len);
+		/* Folded at 64 columns with CRLF, as PEM-minded tools do,
+		 * and URL-safe. */
+		for (i = 0, j = 0; b64[i] != '\0'; i++) {
+			if (i > 0 && i % 64 == 0) {
+				spaced[j++] = '\r';
+				spaced[j++] = '\n';
+			}
+			spaced[j++] = b64[i] == '+' ? '-' :
+			    b64[i] == '/' ? '_' : b64[i];
+		}
+		spaced[j] = '\0';
+		assert_decodes(spaced, CERTAUTH_DIGEST_DEFAULT, raw, len);
+		/* And one flipped character breaks it or changes it. */
+		p = b64 + n / 2;
+		*p = *p == '!' ? 'A' : '!';
+		assert_refused(b64, CERTAUTH_ERR_FORMAT);
+	}
+}
+
+/* What a real client produces parses into the signature's bytes. */
+static void
+test_real_signature(void **state)
+{
+	EVP_PKEY *key = tu_keygen("P-256");
+	char *b64 = tu_sign_b64(key, NULL, 0, "certauth:v1:h:s:u:1:x");
+	unsigned char der[200];
+	struct parsed p;
+	int n;
+
+	(void)state;
+	n = EVP_DecodeBlock(der, (const unsigned char *)b64,
+	    (int)strlen(b64));
+	assert_true(n > 0);
+	parse(b64, &p);
+	assert_int_equal(p.r, 0);
+	/* EVP_DecodeBlock counts the padding; the DER length is exact. */
+	assert_true(p.siglen <= (size_t)n && p.siglen + 2 >= (size_t)n);
+	assert_int_equal(p.sig[0], 0x30);
+	assert_int_equal(p.sig[1] + 2, p.siglen);
+	assert_memory_equal(p.sig, der, p.siglen);
+	free(p.sig);
+	free(b64);
+	EVP_PKEY_free(key);
+}
+
+static void
+test_null_reason(void **state)
+{
+	unsigned char *sig = NULL;
+	size_t siglen = 0;
+	int digest = 0;
+
+	(void)state;
+	assert_int_equal(certauth_response_parse("!!", &digest, &sig, &siglen,
+	    NULL), CERTAUTH_ERR_FORMAT);
+	assert_int_equal(certauth_response_parse("sha1:QUJD", &digest, &sig,
+	    &siglen, NULL), CERTAUTH_ERR_DIGEST_REFUSED);
+	assert_int_equal(certauth_response_parse("sha384:QUJD", &digest, &sig,
+	    &siglen, NULL), 0);
+	assert_int_equal(digest, CERTAUTH_DIGEST_SHA384);
+	assert_int_equal(siglen, 3);
+	free(sig);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_empty_reason),
+		cmocka_unit_test(test_length_limit),
+		cmocka_unit_test(test_bad_characters),
+		cmocka_unit_test(test_padding),
+		cmocka_unit_test(test_alphabets),
+		cmocka_unit_test(test_whitespace_inside),
+		cmocka_unit_test(test_prefixes),
+		cmocka_unit_test(test_prefix_empty_body),
+		cmocka_unit_test(test_long_prefix),
+		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_real_signature),
+		cmocka_unit_test(test_null_reason),
+	};
+
+	return cmocka_run_group_tests_name("response", tests, NULL, NULL);
+}
