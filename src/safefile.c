@@ -129,7 +129,7 @@ check_parents(const char *abs, struct certauth_reason *reason)
 }
 
 /*
- * The directory abs_dir and everything above it, both as written and as
+ * The directory abs_dir itself and everything above it, both as written and as
  * resolved by realpath(): a symlink along the written path can point
  * below a directory that the written path never passes through.
  */
@@ -140,7 +140,14 @@ check_dir_tree(const char *abs_dir, struct certauth_reason *reason)
 	struct stat st;
 	int r = CERTAUTH_ERR_INTERNAL;
 
-	if ((r = check_parents(abs_dir, reason)) != 0)
+	if (stat(abs_dir, &st) != 0) {
+		certauth_reason_set(reason, "cannot stat directory %s: %s",
+		    abs_dir, strerror(errno));
+		r = CERTAUTH_ERR_IO;
+		goto out;
+	}
+	if ((r = check_directory(&st, "directory", abs_dir, reason)) != 0 ||
+	    (r = check_parents(abs_dir, reason)) != 0)
 		goto out;
 	if ((real = realpath(abs_dir, NULL)) == NULL) {
 		certauth_reason_set(reason, "cannot resolve directory %s: %s",

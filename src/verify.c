@@ -137,11 +137,17 @@ verify_once(EVP_PKEY *pkey, const EVP_MD *md, int pad,
 		goto out;
 	if (pad != 0 && EVP_PKEY_CTX_set_rsa_padding(pctx, pad) <= 0)
 		goto out;
-	/* Clients choose the salt length; the spec accepts any. */
+	/*
+	 * Clients choose the salt length; the spec accepts any.  MGF1 uses
+	 * md by default.  An RSA-PSS key with parameters refuses "auto" for
+	 * verification: its own salt length then applies.
+	 */
 	if (pad == RSA_PKCS1_PSS_PADDING &&
-	    (EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_AUTO) <= 0 ||
-	    EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) <= 0))
-		goto out;
+	    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_AUTO) <= 0) {
+		if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_RSA_PSS)
+			goto out;
+		ERR_clear_error();
+	}
 	/* 0 is a wrong signature, < 0 one that does not even parse. */
 	if (EVP_DigestVerify(ctx, sig, siglen, msg, msglen) != 1) {
 		r = CERTAUTH_ERR_BAD_SIGNATURE;
@@ -196,6 +202,7 @@ certauth_verify_signature(EVP_PKEY *pkey, int digest,
 	if ((r = key_check(pkey, reason)) != 0)
 		goto out;
 	if (msg == NULL && msglen != 0) {
+		certauth_reason_set(reason, "no message to verify");
 		r = CERTAUTH_ERR_INTERNAL;
 		goto out;
 	}
@@ -206,21 +213,23 @@ certauth_verify_signature(EVP_PKEY *pkey, int digest,
 		r = CERTAUTH_ERR_DIGEST_REFUSED;
 		goto out;
 	}
+	id = EVP_PKEY_get_base_id(pkey);
+	/* EdDSA hashes internally: a named digest is a client mistake. */
+	if ((id == EVP_PKEY_ED25519 || id == EVP_PKEY_ED448) &&
+	    digest != CERTAUTH_DIGEST_DEFAULT) {
+		certauth_reason_set(reason, "digest %s is not allowed with %s "
+		    "keys", mdname, id == EVP_PKEY_ED25519 ? "Ed25519" : "Ed448");
+		r = CERTAUTH_ERR_DIGEST_REFUSED;
+		goto out;
+	}
 	if (sig == NULL || siglen == 0) {
 		certauth_reason_set(reason, "empty signature");
 		r = CERTAUTH_ERR_BAD_SIGNATURE;
 		goto out;
 	}
-	switch ((id = EVP_PKEY_get_base_id(pkey))) {
+	switch (id) {
 	case EVP_PKEY_ED25519:
 	case EVP_PKEY_ED448:
-		if (digest != CERTAUTH_DIGEST_DEFAULT) {
-			certauth_reason_set(reason, "digest %s is not allowed "
-			    "with %s keys", mdname,
-			    id == EVP_PKEY_ED25519 ? "Ed25519" : "Ed448");
-			r = CERTAUTH_ERR_DIGEST_REFUSED;
-			goto out;
-		}
 		if ((r = verify_once(pkey, NULL, 0, msg, msglen,
 		    sig, siglen)) == CERTAUTH_ERR_BAD_SIGNATURE) {
 			certauth_reason_set(reason, "%s signature does not "

@@ -1,1 +1,697 @@
-int main(void) { return 2; }
+/*
+ * certauth-enroll - manage the bindings store of protocol-v1 section 4.
+ * It reads the module's configuration through the same option code and
+ * judges certificates with the same key check and chain policy, so what it
+ * accepts is what the module will accept at login.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/x509.h>
+
+#include "bindings.h"
+#include "certauth.h"
+#include "certutil.h"
+#include "challenge.h"
+#include "log.h"
+#include "options.h"
+#include "policy.h"
+#include "safefile.h"
+#include "verify.h"
+
+#define PROG		"certauth-enroll"
+#define USAGE		"usage: " PROG " [--key=value ...] " \
+	"add USER CERT.pem | remove USER SHA256 | list [USER] | check USER"
+#define NAME_MAX_CHARS	1024	/* subject or issuer as printed */
+
+enum { EXIT_FAIL = 1, EXIT_USAGE = 2 };
+enum { PARSE_OK, PARSE_HELP, PARSE_USAGE };
+
+struct enroll_ctx {
+	struct certauth_opts opts;
+	struct certauth_log lg;		/* stderr; debug lines per --debug */
+	const char *dir;		/* bindings_dir or its default */
+	struct certauth_policy *pol;	/* add and check only */
+	time_t now;
+};
+
+struct command {
+	const char *name;
+	int min_args, max_args;		/* after the command word */
+	int needs_policy;
+	int (*run)(struct enroll_ctx *, char **);
+};
+
+/* Every key of protocol-v1 section 5; flags may go bare. */
+static const struct option long_opts[] = {
+	{ "config", required_argument, NULL, 0 },
+	{ "bindings_dir", required_argument, NULL, 0 },
+	{ "trust", required_argument, NULL, 0 },
+	{ "ca_file", required_argument, NULL, 0 },
+	{ "ca_dir", required_argument, NULL, 0 },
+	{ "chain_file", required_argument, NULL, 0 },
+	{ "crl_file", required_argument, NULL, 0 },
+	{ "crl_dir", required_argument, NULL, 0 },
+	{ "crl", required_argument, NULL, 0 },
+	{ "ocsp", required_argument, NULL, 0 },
+	{ "ocsp_url", required_argument, NULL, 0 },
+	{ "ocsp_timeout_ms", required_argument, NULL, 0 },
+	{ "ocsp_cache_dir", required_argument, NULL, 0 },
+	{ "ocsp_scope", required_argument, NULL, 0 },
+	{ "ocsp_nonce", required_argument, NULL, 0 },
+	{ "ocsp_digest", required_argument, NULL, 0 },
+	{ "ocsp_proxy", required_argument, NULL, 0 },
+	{ "ocsp_responder_cert", required_argument, NULL, 0 },
+	{ "ocsp_skew", required_argument, NULL, 0 },
+	{ "ocsp_max_age", required_argument, NULL, 0 },
+	{ "challenge_ttl", required_argument, NULL, 0 },
+	{ "hostname", required_argument, NULL, 0 },
+	{ "nouserok", optional_argument, NULL, 0 },
+	{ "debug", optional_argument, NULL, 0 },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const char help_text[] =
+"Bind X.509 certificates to accounts for pam_certauth.\n\n"
+"  add USER CERT.pem    check the first certificate of CERT.pem under\n"
+"                       the module's policy, then bind it to USER\n"
+"  remove USER SHA256   unbind the certificate with that fingerprint\n"
+"  list [USER]          user, fingerprint, subject, issuer, notAfter\n"
+"                       (tab-separated), for USER or for everyone\n"
+"  check USER           run the module's policy on each certificate\n"
+"                       bound to USER\n\n"
+"Options are the module's (protocol-v1 section 5) as --key=value and\n"
+"override the configuration file: --config=FILE (default\n"
+CERTAUTH_DEFAULT_CONFIG "), --bindings_dir=DIR (default\n"
+CERTAUTH_DEFAULT_BINDINGS_DIR "), --trust=ca|pinned, --ca_file,\n"
+"--ca_dir, --chain_file, --crl_file, --crl_dir, --crl, --ocsp*,\n"
+"--challenge_ttl, --hostname, --nouserok, --debug.\n\n"
+"Exit status: 0 done (check: a certificate passes), 1 refused or\n"
+"failed, 2 usage or configuration error.\n";
+
+static void
+print_help(void)
+{
+	printf("%s\n\n%s", USAGE, help_text);
+}
+
+static int
+usage_error(const char *problem)
+{
+	if (problem != NULL)
+		log_err(NULL, PROG ": %s", problem);
+	fprintf(stderr, "%s\n", USAGE);
+	return PARSE_USAGE;
+}
+
+static void
+say_nomem(void)
+{
+	log_err(NULL, PROG ": %s", certauth_strerror(CERTAUTH_ERR_NOMEM));
+}
+
+/* A reason that is never left empty, whatever path the callee takes. */
+static void
+reason_init(struct certauth_reason *why)
+{
+	certauth_reason_set(why, "%s",
+	    certauth_strerror(CERTAUTH_ERR_INTERNAL));
+}
+
+static void
+free_words(char **words, int n)
+{
+	int i;
+
+	if (words == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(words[i]);
+	free(words);
+}
+
+/*
+ * Turn the --key[=value] options into module words ("key=value" or a bare
+ * "key") in *words (caller frees with free_words).  Returns PARSE_OK,
+ * PARSE_HELP or PARSE_USAGE; optind is left at the command word.
+ */
+static int
+parse_options(int argc, char **argv, char ***words, int *nwords)
+{
+	char **w = NULL;
+	int ch, idx = 0, n = 0, r = PARSE_USAGE;
+
+	if ((w = calloc((size_t)argc + 1, sizeof(*w))) == NULL) {
+		say_nomem();
+		goto out;
+	}
+	while ((ch = getopt_long(argc, argv, "h", long_opts, &idx)) != -1) {
+		if (ch == 'h') {
+			print_help();
+			r = PARSE_HELP;
+			goto out;
+		}
+		if (ch != 0) {	/* getopt_long said what was wrong */
+			usage_error(NULL);
+			goto out;
+		}
+		if (optarg == NULL)
+			w[n] = strdup(long_opts[idx].name);
+		else if (asprintf(&w[n], "%s=%s", long_opts[idx].name,
+		    optarg) < 0)
+			w[n] = NULL;
+		if (w[n++] == NULL) {
+			say_nomem();
+			goto out;
+		}
+	}
+	*words = w;
+	*nwords = n;
+	w = NULL;
+	r = PARSE_OK;
+ out:
+	free_words(w, n);
+	return r;
+}
+
+/*
+ * Percent-decode a bindings file name into *out (malloc'd).  Only the
+ * form certauth_pct_encode makes is a user's file, so anything else is
+ * CERTAUTH_ERR_FORMAT; CERTAUTH_ERR_NOMEM.
+ */
+static int
+pct_decode(const char *in, char **out)
+{
+	const char *s;
+	char *buf = NULL, *p, *again = NULL;
+	int hi, lo, r = CERTAUTH_ERR_INTERNAL;
+
+	*out = NULL;
+	if ((buf = malloc(strlen(in) + 1)) == NULL)
+		return CERTAUTH_ERR_NOMEM;
+	for (s = in, p = buf; *s != '\0'; s++) {
+		if (*s != '%') {
+			*p++ = *s;
+			continue;
+		}
+		if ((hi = OPENSSL_hexchar2int((unsigned char)s[1])) < 0 ||
+		    (lo = OPENSSL_hexchar2int((unsigned char)s[2])) < 0 ||
+		    (hi | lo) == 0) {
+			r = CERTAUTH_ERR_FORMAT;
+			goto out;
+		}
+		*p++ = (char)(hi << 4 | lo);
+		s += 2;
+	}
+	*p = '\0';
+	if ((r = certauth_pct_encode(buf, &again)) != 0)
+		goto out;
+	if (*buf == '\0' || strcmp(again, in) != 0) {
+		r = CERTAUTH_ERR_FORMAT;
+		goto out;
+	}
+	*out = buf;
+	buf = NULL;
+	r = 0;
+ out:
+	free(again);
+	free(buf);
+	return r;
+}
+
+/* A user name for a tab-separated line: as is when it prints plainly,
+ * else in its encoded (file name) form. */
+static const char *
+display_user(const char *user, const char *encoded)
+{
+	const unsigned char *s;
+
+	for (s = (const unsigned char *)user; *s != '\0'; s++)
+		if (*s < 0x20 || *s > 0x7e)
+			return encoded;
+	return user;
+}
+
+static void
+warn_unknown_account(const char *user)
+{
+	if (getpwnam(user) == NULL)
+		log_warn(NULL, PROG ": warning: there is no account named %s "
+		    "on this system", user);
+}
+
+/* The module's verdict on one certificate: key check, then chain policy. */
+static int
+cert_verdict(const struct enroll_ctx *c, X509 *cert,
+    struct certauth_reason *why)
+{
+	int r;
+
+	reason_init(why);
+	if ((r = certauth_key_check(X509_get0_pubkey(cert), why)) != 0)
+		return r;
+	return certauth_policy_check(c->pol, cert, c->now, why);
+}
+
+/*
+ * The user's bindings into *out.  missing_ok turns "none bound" into an
+ * empty stack; otherwise it is a failure with a message.  Every failure
+ * says why.  Returns 0 or a CERTAUTH_* code.
+ */
+static int
+read_bindings(const struct enroll_ctx *c, const char *user, int missing_ok,
+    STACK_OF(X509) **out)
+{
+	struct certauth_reason why;
+	int r;
+
+	reason_init(&why);
+	r = certauth_bindings_read(c->dir, user, out, &why);
+	if (r == CERTAUTH_ERR_NOT_FOUND && missing_ok) {
+		if ((*out = sk_X509_new_null()) == NULL)
+			r = CERTAUTH_ERR_NOMEM;
+		else
+			return 0;
+	}
+	if (r == CERTAUTH_ERR_NOT_FOUND)
+		log_err(&c->lg, PROG ": no certificate is bound to %s", user);
+	else if (r == CERTAUTH_ERR_NOMEM)
+		log_err(&c->lg, PROG ": %s", certauth_strerror(r));
+	else if (r != 0)
+		log_err(&c->lg, PROG ": cannot read the bindings of %s: %s",
+		    user, why.text);
+	return r;
+}
+
+static int
+write_bindings(const struct enroll_ctx *c, const char *user,
+    STACK_OF(X509) *certs)
+{
+	struct certauth_reason why;
+	int r;
+
+	reason_init(&why);
+	if ((r = certauth_bindings_write(c->dir, user, certs, &why)) != 0)
+		log_err(&c->lg, PROG ": cannot write the bindings of %s: %s",
+		    user, why.text);
+	return r;
+}
+
+/* Index of the certificate with fingerprint fp in certs, or -1. */
+static int
+find_fingerprint(STACK_OF(X509) *certs, const char *fp)
+{
+	char have[CERTAUTH_FP_CHARS + 1];
+	int i;
+
+	for (i = 0; i < sk_X509_num(certs); i++) {
+		if (certauth_cert_fingerprint(sk_X509_value(certs, i),
+		    have) == 0 && strcmp(have, fp) == 0)
+			return i;
+	}
+	return -1;
+}
+
+/* The first certificate of a PEM file.  Returns 0 or -1 (said why). */
+static int
+load_cert(const char *path, X509 **out)
+{
+	STACK_OF(X509) *certs = NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	int fd = -1, r = -1, n;
+
+	*out = NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
+		log_err(NULL, PROG ": cannot open %s: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	n = certauth_read_fd(fd, CERTAUTH_BINDINGS_MAX, &buf, &len);
+	if (n != 0) {
+		log_err(NULL, PROG ": cannot read %s: %s", path,
+		    n == CERTAUTH_ERR_IO ? strerror(errno) :
+		    certauth_strerror(n));
+		goto out;
+	}
+	if ((n = certauth_bindings_parse(buf, len, &certs, NULL)) != 0) {
+		log_err(NULL, PROG ": %s: %s", path,
+		    n == CERTAUTH_ERR_NOT_FOUND ? "no PEM certificate in it" :
+		    n == CERTAUTH_ERR_FORMAT ?
+		    "a PEM certificate in it does not parse" :
+		    certauth_strerror(n));
+		goto out;
+	}
+	if (sk_X509_num(certs) > 1)
+		log_warn(NULL, PROG ": %s holds %d certificates; taking the "
+		    "first", path, sk_X509_num(certs));
+	*out = sk_X509_shift(certs);
+	r = 0;
+ out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	sk_X509_pop_free(certs, X509_free);
+	return r;
+}
+
+static int
+cmd_add(struct enroll_ctx *c, char **args)
+{
+	const char *user = args[0];
+	STACK_OF(X509) *certs = NULL;
+	X509 *cert = NULL;
+	struct certauth_reason why;
+	char fp[CERTAUTH_FP_CHARS + 1], subject[NAME_MAX_CHARS];
+	int ret = EXIT_FAIL;
+
+	if (load_cert(args[1], &cert) != 0)
+		goto out;
+	if (cert_verdict(c, cert, &why) != 0) {
+		log_err(&c->lg, PROG ": refusing to enroll: %s", why.text);
+		goto out;
+	}
+	if (certauth_cert_fingerprint(cert, fp) != 0) {
+		log_err(&c->lg, PROG ": cannot compute the fingerprint");
+		goto out;
+	}
+	certauth_name_string(X509_get_subject_name(cert), subject,
+	    sizeof(subject));
+	warn_unknown_account(user);
+	if (read_bindings(c, user, 1, &certs) != 0)
+		goto out;
+	if (find_fingerprint(certs, fp) >= 0) {
+		printf("already bound %s %s to %s\n", fp, subject, user);
+		ret = 0;
+		goto out;
+	}
+	if (!sk_X509_push(certs, cert)) {
+		say_nomem();
+		goto out;
+	}
+	cert = NULL;	/* the stack owns it now */
+	if (write_bindings(c, user, certs) != 0)
+		goto out;
+	printf("bound %s %s to %s\n", fp, subject, user);
+	ret = 0;
+ out:
+	X509_free(cert);
+	sk_X509_pop_free(certs, X509_free);
+	return ret;
+}
+
+static int
+cmd_remove(struct enroll_ctx *c, char **args)
+{
+	const char *user = args[0];
+	STACK_OF(X509) *certs = NULL;
+	char fp[CERTAUTH_FP_CHARS + 1];
+	int i, ret = EXIT_FAIL;
+
+	if (certauth_fingerprint_normalise(args[1], fp) != 0) {
+		usage_error("SHA256 must be a SHA-256 fingerprint: 64 hex "
+		    "digits, colons and a SHA256: prefix allowed");
+		return EXIT_USAGE;
+	}
+	if (read_bindings(c, user, 1, &certs) != 0)
+		goto out;
+	if ((i = find_fingerprint(certs, fp)) < 0) {
+		log_err(&c->lg, PROG ": no certificate with fingerprint %s "
+		    "is bound to %s", fp, user);
+		goto out;
+	}
+	/* A hand-edited file may hold the certificate twice. */
+	do {
+		X509_free(sk_X509_delete(certs, i));
+	} while ((i = find_fingerprint(certs, fp)) >= 0);
+	if (write_bindings(c, user, certs) != 0)
+		goto out;
+	printf("removed %s from %s%s\n", fp, user, sk_X509_num(certs) == 0 ?
+	    " (no certificate left: bindings file removed)" : "");
+	ret = 0;
+ out:
+	sk_X509_pop_free(certs, X509_free);
+	return ret;
+}
+
+/* One tab-separated line: user, fingerprint, subject, issuer, notAfter. */
+static int
+print_cert(const char *user, X509 *cert)
+{
+	char fp[CERTAUTH_FP_CHARS + 1], subject[NAME_MAX_CHARS];
+	char issuer[NAME_MAX_CHARS], not_after[64];
+
+	if (certauth_cert_fingerprint(cert, fp) != 0) {
+		log_err(NULL, PROG ": cannot compute a fingerprint");
+		return -1;
+	}
+	certauth_name_string(X509_get_subject_name(cert), subject,
+	    sizeof(subject));
+	certauth_name_string(X509_get_issuer_name(cert), issuer,
+	    sizeof(issuer));
+	certauth_time_string(X509_get0_notAfter(cert), not_after,
+	    sizeof(not_after));
+	printf("%s\t%s\t%s\t%s\t%s\n", user, fp, subject, issuer, not_after);
+	return 0;
+}
+
+/* Every certificate of one user.  missing_ok: print nothing for none. */
+static int
+list_user(const struct enroll_ctx *c, const char *user, const char *shown,
+    int missing_ok)
+{
+	STACK_OF(X509) *certs = NULL;
+	int i, r = -1;
+
+	if (read_bindings(c, user, missing_ok, &certs) != 0)
+		goto out;
+	for (i = 0; i < sk_X509_num(certs); i++)
+		if (print_cert(shown, sk_X509_value(certs, i)) != 0)
+			goto out;
+	r = 0;
+ out:
+	sk_X509_pop_free(certs, X509_free);
+	return r;
+}
+
+/*
+ * One directory entry of the full listing.  Temporary files of an
+ * interrupted write hold a ',' that no encoded name has: skipped quietly.
+ * Returns 0, or -1 when a user's bindings could not be read.
+ */
+static int
+list_entry(const struct enroll_ctx *c, int dfd, const char *name)
+{
+	struct stat st;
+	char *user = NULL;
+	int r = -1;
+
+	if (name[0] == '.' || strchr(name, ',') != NULL ||
+	    fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    !S_ISREG(st.st_mode))
+		return 0;
+	if (pct_decode(name, &user) != 0) {
+		log_warn(&c->lg, PROG ": skipping %s/%s: not a percent-encoded "
+		    "user name", c->dir, name);
+		return 0;
+	}
+	r = list_user(c, user, display_user(user, name), 1);
+	free(user);
+	return r;
+}
+
+static int
+list_all(const struct enroll_ctx *c)
+{
+	struct dirent **names = NULL;
+	DIR *d = NULL;
+	int i, n, ret = EXIT_FAIL;
+
+	if ((n = scandir(c->dir, &names, NULL, alphasort)) < 0) {
+		if (errno == ENOENT) {
+			log_info(&c->lg, PROG ": %s does not exist: nothing "
+			    "is bound", c->dir);
+			return 0;
+		}
+		log_err(&c->lg, PROG ": cannot read %s: %s", c->dir,
+		    strerror(errno));
+		return EXIT_FAIL;
+	}
+	if ((d = opendir(c->dir)) == NULL) {
+		log_err(&c->lg, PROG ": cannot read %s: %s", c->dir,
+		    strerror(errno));
+		goto out;
+	}
+	ret = 0;
+	for (i = 0; i < n; i++)
+		if (list_entry(c, dirfd(d), names[i]->d_name) != 0)
+			ret = EXIT_FAIL;	/* said why; list the rest */
+ out:
+	if (d != NULL)
+		closedir(d);
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return ret;
+}
+
+static int
+cmd_list(struct enroll_ctx *c, char **args)
+{
+	char *encoded = NULL;
+	int ret = EXIT_FAIL;
+
+	if (args[0] == NULL)
+		return list_all(c);
+	if (certauth_pct_encode(args[0], &encoded) != 0) {
+		say_nomem();
+		return EXIT_FAIL;
+	}
+	if (list_user(c, args[0], display_user(args[0], encoded), 0) == 0)
+		ret = 0;
+	free(encoded);
+	return ret;
+}
+
+static int
+cmd_check(struct enroll_ctx *c, char **args)
+{
+	const char *user = args[0];
+	STACK_OF(X509) *certs = NULL;
+	struct certauth_reason why;
+	char fp[CERTAUTH_FP_CHARS + 1];
+	int i, passed = 0;
+
+	warn_unknown_account(user);
+	if (read_bindings(c, user, 0, &certs) != 0)
+		return EXIT_FAIL;
+	for (i = 0; i < sk_X509_num(certs); i++) {
+		X509 *cert = sk_X509_value(certs, i);
+
+		if (certauth_cert_fingerprint(cert, fp) != 0)
+			snprintf(fp, sizeof(fp), "?");
+		if (cert_verdict(c, cert, &why) == 0) {
+			printf("%s ok\n", fp);
+			passed++;
+		} else {
+			printf("%s FAIL: %s\n", fp, why.text);
+		}
+	}
+	sk_X509_pop_free(certs, X509_free);
+	return passed > 0 ? 0 : EXIT_FAIL;
+}
+
+static const struct command commands[] = {
+	{ "add", 2, 2, 1, cmd_add },
+	{ "remove", 2, 2, 0, cmd_remove },
+	{ "list", 0, 1, 0, cmd_list },
+	{ "check", 1, 1, 1, cmd_check },
+};
+
+/* The command named by argv[0] with a fitting argument count, or NULL
+ * (usage already printed). */
+static const struct command *
+find_command(int argc, char **argv)
+{
+	size_t i;
+	char *path = NULL;
+
+	if (argc < 1) {
+		usage_error("no command given");
+		return NULL;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[0], commands[i].name) != 0)
+			continue;
+		if (argc - 1 < commands[i].min_args ||
+		    argc - 1 > commands[i].max_args) {
+			usage_error("wrong number of arguments");
+			return NULL;
+		}
+		/* "", "." and ".." can never name a bindings file. */
+		if (argc > 1 && certauth_bindings_path("/", argv[1],
+		    &path) == CERTAUTH_ERR_FORMAT) {
+			usage_error("not a usable user name");
+			return NULL;
+		}
+		free(path);
+		return &commands[i];
+	}
+	usage_error("unknown command");
+	return NULL;
+}
+
+/* Options (config file first, words override), then the policy when the
+ * command needs it.  Returns 0 or EXIT_USAGE / EXIT_FAIL (said why). */
+static int
+setup(struct enroll_ctx *c, char **words, int nwords, int needs_policy)
+{
+	struct certauth_reason why;
+	int r;
+
+	certauth_reason_set(&why, "%s", certauth_strerror(CERTAUTH_ERR_CONFIG));
+	if ((r = certauth_opts_from_words(&c->opts, nwords,
+	    (const char **)words, &why)) != 0) {
+		log_err(NULL, PROG ": configuration error: %s", why.text);
+		return r == CERTAUTH_ERR_NOMEM ? EXIT_FAIL : EXIT_USAGE;
+	}
+	c->lg.debug = c->opts.debug;
+	c->dir = c->opts.bindings_dir != NULL ? c->opts.bindings_dir :
+	    CERTAUTH_DEFAULT_BINDINGS_DIR;
+	log_debug(&c->lg, "bindings directory %s", c->dir);
+	if (!needs_policy)
+		return 0;
+	if ((r = certauth_policy_load(&c->opts, &c->pol, &why)) != 0) {
+		log_err(NULL, PROG ": configuration error: %s", why.text);
+		return r == CERTAUTH_ERR_NOMEM ? EXIT_FAIL : EXIT_USAGE;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct enroll_ctx c;
+	const struct command *cmd;
+	char **words = NULL;
+	int nwords = 0, ret = EXIT_USAGE;
+
+	memset(&c, 0, sizeof(c));
+	certauth_opts_init(&c.opts);
+	c.now = time(NULL);
+	switch (parse_options(argc, argv, &words, &nwords)) {
+	case PARSE_HELP:
+		return fflush(stdout) == 0 ? 0 : EXIT_FAIL;
+	case PARSE_USAGE:
+		return EXIT_USAGE;
+	}
+	if ((cmd = find_command(argc - optind, argv + optind)) == NULL)
+		goto out;
+	if ((ret = setup(&c, words, nwords, cmd->needs_policy)) != 0)
+		goto out;
+	ret = cmd->run(&c, argv + optind + 1);
+	if (fflush(stdout) != 0) {
+		log_err(NULL, PROG ": cannot write the output: %s",
+		    strerror(errno));
+		ret = EXIT_FAIL;
+	}
+ out:
+	certauth_policy_free(c.pol);
+	certauth_opts_free(&c.opts);
+	free_words(words, nwords);
+	return ret;
+}

@@ -1,1 +1,761 @@
-int main(void) { return 2; }
+/*
+ * certauth-sign - answer a pam_certauth challenge with a private key
+ * (protocol-v1 section 2).  Stock OpenSSL can produce the same answer;
+ * this tool adds the checks a person should make before signing: that the
+ * text really is a certauth v1 challenge, and with --host that it was
+ * issued by the host they are logging in to, so a hostile server cannot
+ * relay another host's challenge and log in there as them.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+
+#include "certauth.h"
+#include "challenge.h"
+#include "log.h"
+#include "response.h"
+#include "verify.h"
+
+#define PROG			"certauth-sign"
+#define USAGE			"usage: " PROG " --key KEY.pem [--host HOST] " \
+	"[--digest sha256|sha384|sha512] [--pss] [--pass-file FILE] [CHALLENGE]"
+#define LINE_MAX_BYTES		8192	/* one pasted challenge line */
+/* PEM_BUFSIZE: the most a PEM passphrase callback is given. */
+#define PASS_MAX_BYTES		1024
+#define CHALLENGE_PREFIX	"certauth:v1:"
+#define CHALLENGE_FIELDS	7
+#define TIME_MAX_DIGITS		20
+#define BASE64URL_CHARS		"ABCDEFGHIJKLMNOPQRSTUVWXYZ" \
+	"abcdefghijklmnopqrstuvwxyz0123456789-_"
+
+enum { EXIT_REFUSED = 1, EXIT_USAGE = 2 };
+enum { PARSE_OK, PARSE_HELP, PARSE_USAGE };
+enum { F_MAGIC, F_VERSION, F_HOST, F_SERVICE, F_USER, F_TIME, F_NONCE };
+
+struct sign_args {
+	const char *key;
+	const char *host;
+	const char *pass_file;
+	const char *challenge;	/* NULL: read one line from stdin */
+	int digest;		/* enum certauth_digest; DEFAULT: not given */
+	int pss;
+};
+
+/* A passphrase from --pass-file, or none: ask on the terminal. */
+struct pass_ctx {
+	const char *key_path;
+	const char *pass;
+	size_t len;
+	int given;		/* a passphrase was handed to OpenSSL */
+	int failed;		/* none could be had; already said why */
+};
+
+static const struct option long_opts[] = {
+	{ "key", required_argument, NULL, 'k' },
+	{ "host", required_argument, NULL, 'H' },
+	{ "digest", required_argument, NULL, 'd' },
+	{ "pss", no_argument, NULL, 'p' },
+	{ "pass-file", required_argument, NULL, 'P' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const char help_text[] =
+"Sign a pam_certauth challenge and print the response on one line.\n"
+"The challenge is the argument, or one line of standard input (the\n"
+"bare challenge or the whole \"certauth challenge: ...\" line).\n\n"
+"  --key KEY.pem      private key: RSA >= 2048, EC P-256/384/521,\n"
+"                     Ed25519 or Ed448; an encrypted key's passphrase\n"
+"                     is asked for on the terminal\n"
+"  --host HOST        refuse a challenge issued for another host\n"
+"  --digest NAME      sha256 (default), sha384 or sha512 (RSA, EC)\n"
+"  --pss              RSA-PSS instead of PKCS#1 v1.5\n"
+"  --pass-file FILE   read the passphrase from FILE's first line\n"
+"  --help             this text\n\n"
+"Exit status: 0 signed, 1 refused or failed, 2 usage error.\n";
+
+static void
+print_help(void)
+{
+	printf("%s\n\n%s", USAGE, help_text);
+}
+
+static int
+usage_error(const char *problem)
+{
+	if (problem != NULL)
+		log_err(NULL, PROG ": %s", problem);
+	fprintf(stderr, "%s\n", USAGE);
+	return PARSE_USAGE;
+}
+
+static int
+parse_digest(const char *name, int *digest)
+{
+	if (strcmp(name, "sha256") == 0)
+		*digest = CERTAUTH_DIGEST_SHA256;
+	else if (strcmp(name, "sha384") == 0)
+		*digest = CERTAUTH_DIGEST_SHA384;
+	else if (strcmp(name, "sha512") == 0)
+		*digest = CERTAUTH_DIGEST_SHA512;
+	else
+		return -1;
+	return 0;
+}
+
+/* Returns PARSE_OK with *a filled in, PARSE_HELP or PARSE_USAGE. */
+static int
+parse_args(int argc, char **argv, struct sign_args *a)
+{
+	int ch;
+
+	memset(a, 0, sizeof(*a));
+	a->digest = CERTAUTH_DIGEST_DEFAULT;
+	while ((ch = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+		switch (ch) {
+		case 'k':
+			a->key = optarg;
+			break;
+		case 'H':
+			a->host = optarg;
+			break;
+		case 'd':
+			if (parse_digest(optarg, &a->digest) != 0)
+				return usage_error("--digest must be sha256, "
+				    "sha384 or sha512");
+			break;
+		case 'p':
+			a->pss = 1;
+			break;
+		case 'P':
+			a->pass_file = optarg;
+			break;
+		case 'h':
+			print_help();
+			return PARSE_HELP;
+		default:	/* getopt_long said what was wrong */
+			return usage_error(NULL);
+		}
+	}
+	if (argc - optind > 1)
+		return usage_error("give at most one challenge");
+	if (a->key == NULL)
+		return usage_error("--key is required");
+	if (a->host != NULL && a->host[0] == '\0')
+		return usage_error("--host needs a host name");
+	a->challenge = optind < argc ? argv[optind] : NULL;
+	return PARSE_OK;
+}
+
+/*
+ * Percent-decode a challenge field into *out (malloc'd).  Only the form
+ * certauth_pct_encode makes is accepted, so a field has one meaning and no
+ * NUL can hide in it.  Returns 0, CERTAUTH_ERR_FORMAT or CERTAUTH_ERR_NOMEM.
+ */
+static int
+pct_decode(const char *in, char **out)
+{
+	const char *s;
+	char *buf = NULL, *p, *again = NULL;
+	int hi, lo, r = CERTAUTH_ERR_INTERNAL;
+
+	*out = NULL;
+	if ((buf = malloc(strlen(in) + 1)) == NULL)
+		return CERTAUTH_ERR_NOMEM;
+	for (s = in, p = buf; *s != '\0'; s++) {
+		if (*s != '%') {
+			*p++ = *s;
+			continue;
+		}
+		if ((hi = OPENSSL_hexchar2int((unsigned char)s[1])) < 0 ||
+		    (lo = OPENSSL_hexchar2int((unsigned char)s[2])) < 0 ||
+		    (hi | lo) == 0) {
+			r = CERTAUTH_ERR_FORMAT;
+			goto out;
+		}
+		*p++ = (char)(hi << 4 | lo);
+		s += 2;
+	}
+	*p = '\0';
+	if ((r = certauth_pct_encode(buf, &again)) != 0)
+		goto out;
+	if (*buf == '\0' || strcmp(again, in) != 0) {
+		r = CERTAUTH_ERR_FORMAT;
+		goto out;
+	}
+	*out = buf;
+	buf = NULL;
+	r = 0;
+ out:
+	free(again);
+	free(buf);
+	return r;
+}
+
+/* What to show a person: the decoded field when it prints plainly. */
+static const char *
+display(const char *encoded, const char *decoded)
+{
+	const unsigned char *s;
+
+	for (s = (const unsigned char *)decoded; *s != '\0'; s++)
+		if (*s < 0x20 || *s > 0x7e)
+			return encoded;
+	return decoded;
+}
+
+static int
+all_digits(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n <= TIME_MAX_DIGITS && strspn(s, "0123456789") == n;
+}
+
+/*
+ * Split challenge c into field[] (pointers into *copy, which the caller
+ * frees) and check its shape: "certauth", "v1", three percent-encoded
+ * fields, decimal time, 43-character base64url nonce.
+ * Returns 0 or CERTAUTH_ERR_FORMAT / CERTAUTH_ERR_NOMEM.
+ */
+static int
+split_challenge(const char *c, char **copy, char *field[CHALLENGE_FIELDS])
+{
+	char *s, *dec = NULL;
+	int n, r = CERTAUTH_ERR_FORMAT;
+
+	if ((*copy = s = strdup(c)) == NULL)
+		return CERTAUTH_ERR_NOMEM;
+	for (n = 0; ; n++) {
+		if (n == CHALLENGE_FIELDS)
+			return CERTAUTH_ERR_FORMAT;
+		field[n] = s;
+		if ((s = strchr(s, ':')) == NULL)
+			break;
+		*s++ = '\0';
+	}
+	if (n + 1 != CHALLENGE_FIELDS ||
+	    strcmp(field[F_MAGIC], "certauth") != 0 ||
+	    strcmp(field[F_VERSION], "v1") != 0 ||
+	    !all_digits(field[F_TIME]) ||
+	    strlen(field[F_NONCE]) != CERTAUTH_NONCE_CHARS ||
+	    strspn(field[F_NONCE], BASE64URL_CHARS) != CERTAUTH_NONCE_CHARS)
+		return CERTAUTH_ERR_FORMAT;
+	for (n = F_HOST; n <= F_USER; n++) {
+		if ((r = pct_decode(field[n], &dec)) != 0)
+			return r;
+		free(dec);
+	}
+	return 0;
+}
+
+/* The challenge in text: from "certauth:v1:" up to the next white space. */
+static int
+extract_challenge(const char *text, char **out)
+{
+	const char *start;
+
+	*out = NULL;
+	if ((start = strstr(text, CHALLENGE_PREFIX)) == NULL)
+		return CERTAUTH_ERR_FORMAT;
+	if ((*out = strndup(start, strcspn(start, " \t\r\n\v\f"))) == NULL)
+		return CERTAUTH_ERR_NOMEM;
+	return 0;
+}
+
+/* One line of stdin into buf.  Returns 0 or -1 (said why). */
+static int
+read_line(char *buf, size_t size)
+{
+	if (isatty(STDIN_FILENO))
+		log_info(NULL, PROG ": paste the challenge line, then Enter");
+	if (fgets(buf, (int)size, stdin) == NULL) {
+		log_err(NULL, PROG ": no challenge on standard input");
+		return -1;
+	}
+	if (strchr(buf, '\n') == NULL && !feof(stdin)) {
+		log_err(NULL, PROG ": challenge line is longer than %zu bytes",
+		    size - 1);
+		return -1;
+	}
+	return 0;
+}
+
+/* The challenge from the argument or stdin, malloc'd.  0 or -1. */
+static int
+get_challenge(const struct sign_args *a, char **out)
+{
+	char line[LINE_MAX_BYTES];
+	int r;
+
+	if (a->challenge == NULL && read_line(line, sizeof(line)) != 0)
+		return -1;
+	r = extract_challenge(a->challenge != NULL ? a->challenge : line, out);
+	if (r == CERTAUTH_ERR_NOMEM)
+		log_err(NULL, PROG ": %s", certauth_strerror(r));
+	else if (r != 0)
+		log_err(NULL, PROG ": not a certauth v1 challenge");
+	return r == 0 ? 0 : -1;
+}
+
+/* The host field against --host, decoded and encoded.  0 or -1. */
+static int
+check_host(const char *field, const char *decoded, const char *host)
+{
+	char *want = NULL;
+	int r = -1;
+
+	if (certauth_pct_encode(host, &want) != 0) {
+		log_err(NULL, PROG ": %s",
+		    certauth_strerror(CERTAUTH_ERR_NOMEM));
+		goto out;
+	}
+	if (strcmp(decoded, host) != 0 && strcmp(field, want) != 0) {
+		log_err(NULL, PROG ": challenge is for host %s, not %s: "
+		    "refusing to sign (a server may be relaying another "
+		    "host's challenge)", display(field, decoded), host);
+		goto out;
+	}
+	r = 0;
+ out:
+	free(want);
+	return r;
+}
+
+/* Say who the signature is for; without --host the person must judge. */
+static void
+announce(char *field[CHALLENGE_FIELDS], char *dec[CHALLENGE_FIELDS])
+{
+	log_info(NULL, PROG ": signing for host %s, service %s, user %s "
+	    "(use --host to have the host checked)",
+	    display(field[F_HOST], dec[F_HOST]),
+	    display(field[F_SERVICE], dec[F_SERVICE]),
+	    display(field[F_USER], dec[F_USER]));
+}
+
+/* Shape, then host.  Returns 0 when the challenge may be signed, or -1. */
+static int
+check_challenge(const char *c, const char *host)
+{
+	char *copy = NULL, *field[CHALLENGE_FIELDS];
+	char *dec[CHALLENGE_FIELDS] = { NULL };
+	int i, r = -1;
+
+	if ((i = split_challenge(c, &copy, field)) != 0) {
+		log_err(NULL, PROG ": %s", i == CERTAUTH_ERR_NOMEM ?
+		    certauth_strerror(i) : "not a certauth v1 challenge");
+		goto out;
+	}
+	for (i = F_HOST; i <= F_USER; i++) {
+		if (pct_decode(field[i], &dec[i]) != 0) {
+			log_err(NULL, PROG ": %s",
+			    certauth_strerror(CERTAUTH_ERR_NOMEM));
+			goto out;
+		}
+	}
+	if (host != NULL && check_host(field[F_HOST], dec[F_HOST], host) != 0)
+		goto out;
+	if (host == NULL)
+		announce(field, dec);
+	r = 0;
+ out:
+	for (i = 0; i < CHALLENGE_FIELDS; i++)
+		free(dec[i]);
+	free(copy);
+	return r;
+}
+
+/*
+ * The first line of path (without CR/LF) into buf, the rest of buf wiped.
+ * Returns 0 with *len, or -1 (said why, buf wiped).
+ */
+static int
+read_pass_file(const char *path, char *buf, size_t size, size_t *len)
+{
+	size_t got = 0;
+	ssize_t n;
+	char *nl = NULL;
+	int fd = -1, r = -1;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
+		log_err(NULL, PROG ": cannot open %s: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	while (got < size && (nl = memchr(buf, '\n', got)) == NULL) {
+		if ((n = read(fd, buf + got, size - got)) < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			log_err(NULL, PROG ": cannot read %s: %s", path,
+			    strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	if (nl == NULL && (nl = memchr(buf, '\n', got)) == NULL) {
+		if (got == size) {
+			log_err(NULL, PROG ": the passphrase in %s is longer "
+			    "than %zu bytes", path, size - 1);
+			goto out;
+		}
+		nl = buf + got;
+	}
+	*len = (size_t)(nl - buf);
+	if (*len > 0 && buf[*len - 1] == '\r')
+		(*len)--;
+	explicit_bzero(buf + *len, size - *len);
+	r = 0;
+ out:
+	if (r != 0)
+		explicit_bzero(buf, size);
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+/* Ask on the terminal; OpenSSL's UI would fall back to stdin, which may
+ * be where the challenge came from.  Returns the length or -1. */
+static int
+ask_tty(struct pass_ctx *pc, char *buf, int size)
+{
+	char prompt[256];
+	int fd;
+
+	if ((fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) {
+		log_err(NULL, PROG ": %s is encrypted and there is no terminal "
+		    "to ask its passphrase on: use --pass-file", pc->key_path);
+		pc->failed = 1;
+		return -1;
+	}
+	close(fd);
+	snprintf(prompt, sizeof(prompt), "Passphrase for %s: ", pc->key_path);
+	if (EVP_read_pw_string_min(buf, 0, size, prompt, 0) != 0) {
+		log_err(NULL, PROG ": no passphrase read");
+		pc->failed = 1;
+		return -1;
+	}
+	pc->given = 1;
+	return (int)strlen(buf);
+}
+
+/* PEM passphrase callback; OpenSSL wipes buf after use. */
+static int
+pass_cb(char *buf, int size, int rwflag, void *arg)
+{
+	struct pass_ctx *pc = arg;
+
+	(void)rwflag;
+	/* OpenSSL may call again for another decoder: ask only once. */
+	if (size <= 0 || pc->failed)
+		return -1;
+	if (pc->pass == NULL)
+		return ask_tty(pc, buf, size);
+	if (pc->len >= (size_t)size) {
+		log_err(NULL, PROG ": passphrase is too long");
+		pc->failed = 1;
+		return -1;
+	}
+	memcpy(buf, pc->pass, pc->len);
+	pc->given = 1;
+	return (int)pc->len;
+}
+
+static const char *
+ossl_reason(const char *fallback)
+{
+	const char *s = ERR_reason_error_string(ERR_peek_last_error());
+
+	return s != NULL ? s : fallback;
+}
+
+/* The private key of a->key into *out.  Returns 0 or -1 (said why). */
+static int
+load_key(const struct sign_args *a, EVP_PKEY **out)
+{
+	char pass[PASS_MAX_BYTES];
+	struct pass_ctx pc = { a->key, NULL, 0, 0, 0 };
+	BIO *bio = NULL;
+	int r = -1;
+
+	*out = NULL;
+	if (a->pass_file != NULL) {
+		if (read_pass_file(a->pass_file, pass, sizeof(pass),
+		    &pc.len) != 0)
+			goto out;
+		pc.pass = pass;
+	}
+	if ((bio = BIO_new_file(a->key, "r")) == NULL) {
+		log_err(NULL, PROG ": cannot open %s: %s", a->key,
+		    strerror(errno));
+		goto out;
+	}
+	if ((*out = PEM_read_bio_PrivateKey(bio, NULL, pass_cb, &pc)) == NULL) {
+		if (pc.given)
+			log_err(NULL, PROG ": cannot decrypt %s: wrong "
+			    "passphrase? (%s)", a->key,
+			    ossl_reason("unknown error"));
+		else if (!pc.failed)
+			log_err(NULL, PROG ": cannot load a PEM private key "
+			    "from %s: %s", a->key,
+			    ossl_reason("unknown error"));
+		goto out;
+	}
+	r = 0;
+ out:
+	explicit_bzero(pass, sizeof(pass));
+	BIO_free(bio);
+	ERR_clear_error();
+	return r;
+}
+
+static int
+is_rsa(EVP_PKEY *pkey)
+{
+	int id = EVP_PKEY_get_base_id(pkey);
+
+	return id == EVP_PKEY_RSA || id == EVP_PKEY_RSA_PSS;
+}
+
+static int
+is_eddsa(EVP_PKEY *pkey)
+{
+	int id = EVP_PKEY_get_base_id(pkey);
+
+	return id == EVP_PKEY_ED25519 || id == EVP_PKEY_ED448;
+}
+
+/* The key against the protocol and the options.  0 or -1 (said why). */
+static int
+check_key(EVP_PKEY *pkey, const struct sign_args *a)
+{
+	struct certauth_reason why;
+
+	if (certauth_key_check(pkey, &why) != 0) {
+		log_err(NULL, PROG ": key refused: %s", why.text);
+		return -1;
+	}
+	if (is_eddsa(pkey) && a->digest != CERTAUTH_DIGEST_DEFAULT) {
+		log_err(NULL, PROG ": --digest cannot be used with %s keys: "
+		    "EdDSA signs the challenge itself",
+		    EVP_PKEY_get0_type_name(pkey));
+		return -1;
+	}
+	if (a->pss && !is_rsa(pkey)) {
+		log_err(NULL, PROG ": --pss needs an RSA key");
+		return -1;
+	}
+	return 0;
+}
+
+static const EVP_MD *
+digest_md(EVP_PKEY *pkey, int digest)
+{
+	if (is_eddsa(pkey))
+		return NULL;
+	if (digest == CERTAUTH_DIGEST_SHA384)
+		return EVP_sha384();
+	if (digest == CERTAUTH_DIGEST_SHA512)
+		return EVP_sha512();
+	return EVP_sha256();
+}
+
+/* RSA padding on pctx: PSS (salt as long as the digest) or PKCS#1 v1.5. */
+static int
+set_rsa_padding(EVP_PKEY_CTX *pctx, const EVP_MD *md, int pss)
+{
+	if (EVP_PKEY_CTX_set_rsa_padding(pctx, pss ?
+	    RSA_PKCS1_PSS_PADDING : RSA_PKCS1_PADDING) <= 0)
+		return -1;
+	if (pss && (EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx,
+	    RSA_PSS_SALTLEN_DIGEST) <= 0 ||
+	    EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) <= 0))
+		return -1;
+	return 0;
+}
+
+/*
+ * Sign msg: md NULL is pure EdDSA; an RSA-PSS-only key always uses PSS.
+ * *sig is malloc'd.  Returns 0, CERTAUTH_ERR_NOMEM or CERTAUTH_ERR_INTERNAL.
+ */
+static int
+sign_message(EVP_PKEY *pkey, const EVP_MD *md, int pss,
+    const unsigned char *msg, size_t msglen, unsigned char **sig,
+    size_t *siglen)
+{
+	EVP_MD_CTX *ctx = NULL;
+	EVP_PKEY_CTX *pctx = NULL;
+	unsigned char *buf = NULL;
+	size_t len = 0;
+	int r = CERTAUTH_ERR_INTERNAL;
+
+	*sig = NULL;
+	if (EVP_PKEY_get_base_id(pkey) == EVP_PKEY_RSA_PSS)
+		pss = 1;
+	if ((ctx = EVP_MD_CTX_new()) == NULL) {
+		r = CERTAUTH_ERR_NOMEM;
+		goto out;
+	}
+	if (EVP_DigestSignInit(ctx, &pctx, md, NULL, pkey) != 1 ||
+	    (is_rsa(pkey) && set_rsa_padding(pctx, md, pss) != 0) ||
+	    EVP_DigestSign(ctx, NULL, &len, msg, msglen) != 1)
+		goto out;
+	if ((buf = malloc(len)) == NULL) {
+		r = CERTAUTH_ERR_NOMEM;
+		goto out;
+	}
+	if (EVP_DigestSign(ctx, buf, &len, msg, msglen) != 1)
+		goto out;
+	*sig = buf;
+	*siglen = len;
+	buf = NULL;
+	r = 0;
+ out:
+	free(buf);
+	EVP_MD_CTX_free(ctx);
+	return r;
+}
+
+/* "[<digest>:]base64" as protocol-v1 section 2 has it, malloc'd. */
+static int
+encode_response(int digest, const unsigned char *sig, size_t siglen,
+    char **out)
+{
+	const char *prefix = "";
+	size_t plen;
+	char *buf;
+
+	if (digest == CERTAUTH_DIGEST_SHA384)
+		prefix = "sha384:";
+	else if (digest == CERTAUTH_DIGEST_SHA512)
+		prefix = "sha512:";
+	plen = strlen(prefix);
+	if ((buf = malloc(plen + 4 * ((siglen + 2) / 3) + 1)) == NULL)
+		return CERTAUTH_ERR_NOMEM;
+	memcpy(buf, prefix, plen);
+	EVP_EncodeBlock((unsigned char *)buf + plen, sig, (int)siglen);
+	*out = buf;
+	return 0;
+}
+
+/* The public half alone, so the self-check sees what a certificate holds. */
+static int
+public_half(EVP_PKEY *pkey, EVP_PKEY **out)
+{
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	int len;
+
+	if ((len = i2d_PUBKEY(pkey, &der)) <= 0)
+		return CERTAUTH_ERR_INTERNAL;
+	p = der;
+	*out = d2i_PUBKEY(NULL, &p, len);
+	OPENSSL_free(der);
+	return *out != NULL ? 0 : CERTAUTH_ERR_INTERNAL;
+}
+
+/*
+ * Check the response as the module will: parse it, then verify it with
+ * the public key.  Returns 0 or -1 (said why).
+ */
+static int
+self_check(EVP_PKEY *pkey, const char *challenge, const char *resp)
+{
+	struct certauth_reason why;
+	EVP_PKEY *pub = NULL;
+	unsigned char *sig = NULL;
+	size_t siglen = 0;
+	int digest = CERTAUTH_DIGEST_DEFAULT, r;
+
+	certauth_reason_set(&why, "cannot extract the public key");
+	if ((r = public_half(pkey, &pub)) != 0 ||
+	    (r = certauth_response_parse(resp, &digest, &sig, &siglen,
+	    &why)) != 0 ||
+	    (r = certauth_verify_signature(pub, digest,
+	    (const unsigned char *)challenge, strlen(challenge), sig, siglen,
+	    &why)) != 0)
+		log_err(NULL, PROG ": self-check failed, not printing the "
+		    "response: %s", why.text);
+	free(sig);
+	EVP_PKEY_free(pub);
+	ERR_clear_error();
+	return r == 0 ? 0 : -1;
+}
+
+/* Sign, encode and self-check; *out is the response line.  0 or -1. */
+static int
+make_response(EVP_PKEY *pkey, const struct sign_args *a, const char *c,
+    char **out)
+{
+	unsigned char *sig = NULL;
+	size_t siglen = 0;
+	int r;
+
+	*out = NULL;
+	if ((r = sign_message(pkey, digest_md(pkey, a->digest), a->pss,
+	    (const unsigned char *)c, strlen(c), &sig, &siglen)) != 0) {
+		log_err(NULL, PROG ": cannot sign: %s",
+		    r == CERTAUTH_ERR_NOMEM ? certauth_strerror(r) :
+		    ossl_reason("signing failed"));
+		goto out;
+	}
+	if ((r = encode_response(a->digest, sig, siglen, out)) != 0) {
+		log_err(NULL, PROG ": %s", certauth_strerror(r));
+		goto out;
+	}
+	if ((r = self_check(pkey, c, *out)) != 0) {
+		free(*out);
+		*out = NULL;
+	}
+ out:
+	free(sig);
+	ERR_clear_error();
+	return r == 0 ? 0 : -1;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct sign_args a;
+	char *challenge = NULL, *resp = NULL;
+	EVP_PKEY *pkey = NULL;
+	int ret = EXIT_REFUSED;
+
+	switch (parse_args(argc, argv, &a)) {
+	case PARSE_HELP:
+		return fflush(stdout) == 0 ? 0 : EXIT_REFUSED;
+	case PARSE_USAGE:
+		return EXIT_USAGE;
+	}
+	/* The challenge is judged before any passphrase is asked for. */
+	if (get_challenge(&a, &challenge) != 0 ||
+	    check_challenge(challenge, a.host) != 0 ||
+	    load_key(&a, &pkey) != 0 || check_key(pkey, &a) != 0 ||
+	    make_response(pkey, &a, challenge, &resp) != 0)
+		goto out;
+	if (printf("%s\n", resp) < 0 || fflush(stdout) != 0) {
+		log_err(NULL, PROG ": cannot write the response: %s",
+		    strerror(errno));
+		goto out;
+	}
+	ret = 0;
+ out:
+	free(resp);
+	free(challenge);
+	EVP_PKEY_free(pkey);
+	return ret;
+}

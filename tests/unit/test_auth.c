@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <cmocka.h>
 
@@ -78,6 +79,7 @@ setup(void **state)
 	old_opts.not_after_days = -35;
 	f->expired = tu_make_cert(f->user_key, &old_opts, f->ca, f->ca_key);
 	tu_write_certs(f->ca_path, &f->ca, 1, 0644);
+	assert_int_equal(mkdir(f->bindings, 0755), 0);
 	certauth_opts_init(&f->opts);
 	f->opts.ca_file = strdup(f->ca_path);
 	f->opts.bindings_dir = strdup(f->bindings);

@@ -49,6 +49,12 @@ conversation(int n, const struct pam_message **msg, struct pam_response **resp,
 	struct pam_response *r;
 	const char *info;
 
+	/* other modules of a stack (pam_debug) only inform: not counted */
+	if (n >= 1 && msg[0]->msg_style != PAM_PROMPT_ECHO_ON &&
+	    strstr(msg[0]->msg, "certauth") == NULL) {
+		*resp = calloc((size_t)n, sizeof(**resp));
+		return *resp != NULL ? PAM_SUCCESS : PAM_BUF_ERR;
+	}
 	cs->calls++;
 	if (cs->fail)
 		return PAM_CONV_ERR;
@@ -240,17 +246,49 @@ test_unknown_user_is_challenged(void **state)
 	assert_int_equal(cs.calls, 1);
 }
 
+/*
+ * libpam folds a lone PAM_IGNORE into its own stack result, so the ignore
+ * path of this stack ends in pam_debug.so returning PAM_CRED_EXPIRED: that
+ * code can only come back when the module said PAM_IGNORE.
+ */
+static void
+write_ignore_probe(struct fixture *f)
+{
+	char *path = tu_path(f->confdir, SERVICE), *text = NULL;
+
+	assert_true(asprintf(&text,
+	    "auth [success=done ignore=ignore default=die] %s config=%s "
+	    "ca_file=%s bindings_dir=%s nouserok\n"
+	    "auth requisite pam_debug.so auth=cred_expired\n", MODULE_PATH,
+	    f->conf_path, f->ca_path, f->bindings) > 0);
+	tu_write_file(path, text, 0644);
+	free(text);
+	free(path);
+}
+
 static void
 test_nouserok(void **state)
 {
 	struct fixture *f = need(state);
 	struct conv_state cs = { f->key, 0, 0, "" };
+	char *path;
 
-	write_service(f, "nouserok");
-	assert_int_equal(login(f, "no-such-user-certauth", &cs), PAM_IGNORE);
+	write_ignore_probe(f);
+	assert_int_equal(login(f, "no-such-user-certauth", &cs),
+	    PAM_CRED_EXPIRED);
 	assert_int_equal(cs.calls, 0);
 	assert_int_equal(login(f, f->user, &cs), PAM_SUCCESS);
 	assert_int_equal(cs.calls, 1);
+	/* an unsafe bindings file is an error, never "no binding" */
+	path = tu_path(f->bindings, f->user);
+	assert_int_equal(chmod(path, 0666), 0);
+	assert_int_equal(login(f, f->user, &cs), PAM_AUTH_ERR);
+	assert_int_equal(cs.calls, 1);
+	free(path);
+	/* without nouserok an unknown user is challenged and fails */
+	write_service(f, "");
+	assert_int_equal(login(f, "no-such-user-certauth", &cs), PAM_AUTH_ERR);
+	assert_int_equal(cs.calls, 2);
 }
 
 static void

@@ -1,1 +1,842 @@
-int main(void) { return 77; }
+/*
+ * test_policy.c - the chain policy (protocol-v1 section 3, items 3 and 4):
+ * CA and pinned trust, validity, key usages, CRLs over leaf and chain,
+ * refused keys, and trust stores that cannot be loaded.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <openssl/asn1.h>
+#include <openssl/x509.h>
+
+#include "certauth.h"
+#include "options.h"
+#include "policy.h"
+#include "testutil.h"
+
+/* Keys are the slow part; make them once. */
+struct keys {
+	EVP_PKEY *root, *inter, *leaf, *other;
+	X509 *root_cert, *inter_cert;
+};
+
+static struct keys *K;
+static EVP_PKEY *dsa;	/* made on first use: DSA parameters are slow */
+
+struct state {
+	char *dir;
+	struct certauth_opts o;
+};
+
+static const struct tu_cert_opts ROOT = {
+	"Test Root CA", -10, 3650, 1, NULL, NULL, 0 };
+static const struct tu_cert_opts INTER = {
+	"Test Intermediate", -10, 1825, 1, NULL, NULL, 0 };
+
+static struct tu_cert_opts
+leaf_opts(void)
+{
+	struct tu_cert_opts o = { "alice", -1, 365, 0,
+	    "critical,digitalSignature", "clientAuth", 0 };
+	return o;
+}
+
+static int
+group_setup(void **unused)
+{
+	(void)unused;
+	if ((K = calloc(1, sizeof(*K))) == NULL)
+		return -1;
+	K->root = tu_keygen("P-384");
+	K->inter = tu_keygen("P-256");
+	K->leaf = tu_keygen("P-256");
+	K->other = tu_keygen("ED25519");
+	K->root_cert = tu_make_cert(K->root, &ROOT, NULL, NULL);
+	K->inter_cert = tu_make_cert(K->inter, &INTER, K->root_cert, K->root);
+	return 0;
+}
+
+static int
+group_teardown(void **unused)
+{
+	(void)unused;
+	EVP_PKEY_free(K->root);
+	EVP_PKEY_free(K->inter);
+	EVP_PKEY_free(K->leaf);
+	EVP_PKEY_free(K->other);
+	X509_free(K->root_cert);
+	X509_free(K->inter_cert);
+	EVP_PKEY_free(dsa);
+	free(K);
+	return 0;
+}
+
+/* A scratch directory; trust files need not be root-owned. */
+static int
+setup(void **ctx)
+{
+	const char *top = getenv("top_builddir");
+	struct state *st = calloc(1, sizeof(*st));
+	char path[PATH_MAX];
+
+	if (st == NULL)
+		return -1;
+	if (top == NULL)
+		top = ".";
+	snprintf(path, sizeof(path), "%s/tests", top);
+	(void)mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/tests/tmp", top);
+	(void)mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/tests/tmp/policy-XXXXXX", top);
+	if (mkdtemp(path) == NULL || (st->dir = strdup(path)) == NULL) {
+		free(st);
+		return -1;
+	}
+	certauth_opts_init(&st->o);
+	*ctx = st;
+	return 0;
+}
+
+static int
+rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int
+teardown(void **ctx)
+{
+	struct state *st = *ctx;
+
+	nftw(st->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(st->dir);
+	certauth_opts_free(&st->o);
+	free(st);
+	return 0;
+}
+
+/* Set an option string to <dir>/<name>. */
+static char *
+opt_path(char **field, struct state *st, const char *name)
+{
+	free(*field);
+	*field = tu_path(st->dir, name);
+	return *field;
+}
+
+static void
+write_cert(struct state *st, const char *name, X509 *cert)
+{
+	char *p = tu_path(st->dir, name);
+
+	tu_write_certs(p, &cert, 1, 0644);
+	free(p);
+}
+
+/* The usual CA setup: root in ca_file, intermediate in chain_file. */
+static void
+ca_setup(struct state *st)
+{
+	write_cert(st, "root.pem", K->root_cert);
+	write_cert(st, "inter.pem", K->inter_cert);
+	opt_path(&st->o.ca_file, st, "root.pem");
+	opt_path(&st->o.chain_file, st, "inter.pem");
+}
+
+/* Load the policy from st->o and check cert at time now. */
+static int
+check_at(struct state *st, X509 *cert, time_t now,
+    struct certauth_reason *why)
+{
+	struct certauth_policy *p = NULL;
+	int r;
+
+	memset(why, 0, sizeof(*why));
+	r = certauth_policy_load(&st->o, &p, why);
+	if (r != 0)
+		fail_msg("policy_load: %d %s", r, why->text);
+	r = certauth_policy_check(p, cert, now, why);
+	certauth_policy_free(p);
+	return r;
+}
+
+static int
+check(struct state *st, X509 *cert, struct certauth_reason *why)
+{
+	return check_at(st, cert, time(NULL), why);
+}
+
+static X509 *
+make_leaf(const struct tu_cert_opts *o)
+{
+	return tu_make_cert(K->leaf, o, K->inter_cert, K->inter);
+}
+
+static void
+assert_contains(const char *hay, const char *needle)
+{
+	if (strstr(hay, needle) == NULL)
+		fail_msg("\"%s\" does not contain \"%s\"", hay, needle);
+}
+
+/* The date of t as YYYY-MM-DD, computed here independently. */
+static void
+date_of(const ASN1_TIME *t, char out[11])
+{
+	struct tm tm;
+
+	assert_true(ASN1_TIME_to_tm(t, &tm));
+	assert_int_equal(strftime(out, 11, "%Y-%m-%d", &tm), 10);
+}
+
+/* ------------------------------------------------------------ CA mode */
+
+static void
+test_ca_chain_ok(void **ctx)
+{
+	struct state *st = *ctx;
+	struct certauth_reason why;
+	struct tu_cert_opts o = leaf_opts();
+	X509 *leaf = make_leaf(&o);
+
+	ca_setup(st);
+	assert_int_equal(check(st, leaf, &why), 0);
+	X509_free(leaf);
+}
+
+static void
+test_ca_missing_intermediate(void **ctx)
+{
+	struct state *st = *ctx;
+	struct certauth_reason why;
+	struct tu_cert_opts o = leaf_opts();
+	X509 *leaf = make_leaf(&o);
+
+	ca_setup(st);
+	free(st->o.chain_file);
+	st->o.chain_file = NULL;
+	assert_int_equal(check(st, leaf, &why), CERTAUTH_ERR_CERT_INVALID);
+	assert_contains(why.text, "unable to get local issuer certificate");
+	X509_free(leaf);
+}
+
+static void
+test_ca_untrusted_root_in_chain_file(void **ctx)
+{
+	struct state *st = *ctx;
+	struct certauth_reason why;
+	struct tu_cert_opts o = leaf_opts(), co = ROOT;
+	X509 *leaf = make_leaf(&o), *other_ca, *bundle[2];
+	char *p;
+
+	/* A root that arrives among the untrusted certificates is not an
+	 * anchor: only ca_file/ca_dir are. */
+	co.cn = "Unrelated CA";
+	other_ca = tu_make_cert(K->other, &co, NULL, NULL);
+	write_cert(st, "other.pem", other_ca);
+	bundle[0] = K->inter_cert;
+	bundle[1] = K->root_cert;
+	p = opt_path(&st->o.chain_file, st, "bundle.pem");
+	tu_write_certs(p, bundle, 2, 0644);
+	opt_path(&st->o.ca_file, st, "other.pem");
+	assert_int_equal(check(st, leaf, &why), CERTAUTH_ERR_CERT_INVALID);
+	assert_contains(why.text, "chain verification failed");
+
+	/* The same bundle with the right anchor passes. */
+	write_cert(st, "root.pem", K->root_cert);
+	opt_path(&st->o.ca_file, st, "root.pem");
+	assert_int_equal(check(st, leaf, &why), 0);
+	X509_free(other_ca);
+	X509_free(leaf);
+}
+
+static void
+test_ca_expired(void **ctx)
+{
+	struct state *st = *ctx;
+	struct certauth_reason why;
+	struct tu_cert_opts o = leaf_opts();
+	char date[11], expect[64];
+	X509 *leaf;
+
+	o.not_before_days = -400;
+	o.not_after_days = -35;
+	leaf = make_leaf(&o);
+	ca_setup(st);
+	date_of(X509_get0_notAfter(leaf), date);
+	snprintf(expect, sizeof(expect), "certificate expired %s", date);
+	assert_int_equal(check(st, leaf, &why), CERTAUTH_ERR_CERT_INVALID);
+	assert_string_equal(why.text, expect);
+	X509_free(leaf);
+}
+
+static void
+test_ca_not_yet_valid(void **ctx)
+{
+	struct state *st = *ctx;
+	struct certauth_reason why;
+	struct tu_cert_opts o = leaf_opts();
+	char date[11], expect[64];
+	X509 *leaf;
+
+	o.not_before_days = 40;
+	o.not_after_days = 400;
+	leaf = make_leaf(&o);
+	ca_setup(st);
+	date_of(X509_get0_notBefore(leaf), date);
+	snprintf(expect, sizeof(expect), "certificate not valid before %s",
+	    date);
+	assert_int_equal(check(st, leaf, &why), CERTAUTH_ERR_CERT_INVALID);
+	assert_string_equal(why.text, expect);
+	X509_free(leaf);
+}
+
+static void
+test_check_time_is_honoured(void **ctx)
+{
+	struct state *st = *ctx;
+	struct certauth_reason why;
+	struct tu_cert_opts o = leaf_opts();
+	X509 *leaf = make_leaf(&o);
+	time_t now = time(NULL);
+
+	ca_setup(st);
+	assert_int_equal(check_at(st, leaf, now, &why), 0);
+	assert_int_equal(check_at(st, leaf, now + 400L * 86400, &why),
+	    CERTAUTH_ERR_CERT_INVALID);
+	assert_contains(why.text, "certificate expired");
+	assert_int_equal(check_at(st, leaf, now - 5L * 86400, &why),
+	    CERTAUTH_ERR_CERT_INVALID);
+	assert_contains(why.text, "not valid before");
+	X509_free(leaf);
+}
+
+static void
+test_ca_expired_intermediate(void **ctx)
+{
+	struct state *st = *ctx;
+	struct certauth_reason why;
+	struct tu_cert_opts io = INTER, o = leaf_opts();
+	X509 *inter, *leaf;
+
+	io.not_before_days = -100;
+	io.not_after_days = -2;
+	inter = tu_make_cert(K->inter, &io, K->root_cert, K->root);
+	leaf = tu_make_cert(K->leaf, &o, inter, K->inter);
+	write_cert(st, "root.pem", K->root_cert);
+	write_cert(st, "inter.pem", inter);
+	opt_path(&st->o.ca_file, st, "root.pem");
+	opt_path(&st->o.chain_file, st, "inter.pem");
+	assert_int_equal(check(st, leaf, &why), CERTAUTH_ERR_CERT_INVALID);
+	assert_contains(why.text, "CA certificate");
+	assert_contains(why.text, "Test Intermediate");
+	assert_contains(why.text, "expired");
+	X509_free(leaf);
+	X509_free(inter);
+}
+
+static void
+test_usage_key_encipherment_refused(void **ctx)
+{
+	struct state *st = *ctx;
+	struct certauth_reason why;
+	struct tu_cert_opts o = leaf_opts();
+	X509 *leaf;
+
+	o.key_usage = "critical,keyEncipherment";
+	o.ext_key_usage = NULL;
+	leaf = make_leaf(&o);
+	ca_setup(st);
+	assert_int_equal(check(st, leaf, &why), CERTAUTH_ERR_CERT_INVALID);
+	assert_string_equal(why.text,
+	    "keyUsage does not allow digitalSignature");
+	X509_free(leaf);
+}
+
+static void
+test_usage_server_auth_refused(void **ctx)
+{
+	struct state *st = *ctx;
+	struct certauth_reason why;
+	struct tu_cert_opts o = leaf_opts();
+	X509 *leaf;
+
+	o.ext_key_usage = "serverAuth";
+	leaf = make_leaf(&o);
+	ca_setup(st);
+	assert_int_equal(check(st, leaf, &why), CERTAUTH_ERR_CERT_INVALID);
+	assert_string_equal(why.text,
+	    "extendedKeyUsage does not allow clientAuth");
+	X509_free(leaf);
+}
+
+static void
+test_usage_allowed(void **ctx)
+{
+	struct state *st = *ctx;
+	struct certauth_reason why;
+	struct tu_cert_opts o = leaf_opts();
+	X509 *leaf;
+
+	ca_setup(st);
+	/* clientAuth among others, no keyUsage. */
+	o.key_usage = NULL;
+	o.ext_key_usage = "serverAuth,clientAuth";
+	leaf = make_leaf(&o);
+	assert_int_equal(check(st, leaf, &why), 0);
+	X509_free(leaf);
+	/* anyExtendedKeyUsage. */
+	o.ext_key_usage = "anyExtendedKeyUsage";
+	leaf = make_leaf(&o);
+	assert_int_equal(check(st, leaf, &why), 0);
+	X509_free(leaf);
+	/* Neither extension at all. */
+	o.ext_key_usage = NULL;
+	leaf = make_leaf(&o);
+	assert_int_equal(check(st, leaf, &why), 0);
+	X509_free(leaf);
+	/* digitalSignature among others. */
+	o.key_usage = "digitalSignature,keyEncipherment";
+	leaf = make_leaf(&o);
+	assert_int_equal(check(st, leaf, &why), 0);
+	X509_free(leaf);
+}
+
+static void
+test_untrusted_self_signed(void **ctx)
+{
+	struct state *st = *ctx;
+	struct certauth_reason why;
+	struct tu_cert_opts o = leaf_opts();
+	X509 *leaf = tu_make_cert(K->leaf, &o, NULL, NULL);
+
+	ca_setup(st);
+	assert_int_equal(check(st, leaf, &why), CERTAUTH_ERR_CERT_INVALID);
+	assert_contains(why.text, "chain verification failed at depth 0");
+	X509_free(leaf);
+}
+
+static void
+test_ca_dir_hashed(void **ctx)
+{
+	struct state *st = *ctx;
+	struct certauth_reason why;
+	struct tu_cert_opts o = leaf_opts();
+	X509 *leaf = make_leaf(&o);
+	char name[32], *dir;
+	unsigned long h;
+	int ok = 0;
+
+	dir = opt_path(&st->o.ca_dir, st, "certs");
+	assert_int_equal(mkdir(dir, 0755), 0);
+	h = X509_NAME_hash_ex(X509_get_subject_name(K->root_cert), NULL, NULL,
+	    &ok);
+	assert_true(ok);
+	snprintf(name, sizeof(name), "certs/%08lx.0", h);
+	write_cert(st, name, K->root_cert);
+	write_cert(st, "inter.pem", K->inter_cert);
+	opt_path(&st->o.chain_file, st, "inter.pem");
+	assert_int_equal(check(st, leaf, &why), 0);
+
+	/* Without the hash link the anchor is not found. */
+	snprintf(name, sizeof(name), "certs/%08lx.0", h);
+	{
+		char *p = tu_path(st->dir, name), *q = tu_path(dir, "root.pem");
+
+		assert_int_equal(rename(p, q), 0);
+		free(p);
+		free(q);
+	}
+	assert_int_equal(check(st, leaf, &why), CERTAUTH_ERR_CERT_INVALID);
+	X509_free(leaf);
+}
+
+/* ------------------------------------------------------------ keys */
+
+static void
+test_rsa1024_leaf_refused(void **ctx)
+{
+	struct state *st = *ctx;
+	struct certauth_reason why;
+	struct tu_cert_opts o = leaf_opts();
+	EVP_PKEY *k = tu_keygen("RSA:1024");
+	X509 *leaf = tu_make_cert(k, &o, K->inter_cert, K->inter);
+
+	ca_setup(st);
+	assert_int_equal(check(st, leaf, &why), CERTAUTH_ERR_KEY_REFUSED);
+	assert_contains(why.text, "1024");
+	X509_free(leaf);
+	EVP_PKEY_free(k);
+}
+
+static EVP_PKEY *
+dsa_key(void)
+{
+	if (dsa == NULL)
+		dsa = tu_keygen("DSA");
+	assert_true(EVP_PKEY_up_ref(dsa));
+	return dsa;
+}
+
+static void
+test_dsa_leaf_refused(void **ctx)
+{
+	struct state *st = *ctx;
+	struct certauth_reason why;
+	struct tu_cert_opts o = leaf_opts();
+	EVP_PKEY *k = dsa_key();
+	X509 *leaf = tu_make_cert(k, &o, K->inter_cert, K->inter);
+
+	ca_setup(st);
+	assert_int_equal(check(st, leaf, &why), CERTAUTH_ERR_KEY_REFUSED);
+	X509_free(leaf);
+	EVP_PKEY_free(k);
+}
+
+static void
+test_dsa_intermediate_refused(void **ctx)
+{
+	struct state *st = *ctx;
+	struct certauth_reason why;
+	struct tu_cert_opts o = leaf_opts();
+	EVP_PKEY *k = dsa_key();
+	X509 *inter = tu_make_cert(k, &INTER, K->root_cert, K->root);
+	X509 *leaf = tu_make_cert(K->leaf, &o, inter, k);
+
+	write_cert(st, "root.pem", K->root_cert);
+	write_cert(st, "inter.pem", inter);
+	opt_path(&st->o.ca_file, st, "root.pem");
+	opt_path(&st->o.chain_file, st, "inter.pem");
+	assert_int_equal(check(st, leaf, &why), CERTAUTH_ERR_KEY_REFUSED);
+	assert_contains(why.text, "DSA");
+	assert_contains(why.text, "Test Intermediate");
+	X509_free(leaf);
+	X509_free(inter);
+	EVP_PKEY_free(k);
+}
+
+static void
+test_ed25519_leaf_ok(void **ctx)
+{
+	struct state *st = *ctx;
+	struct certauth_reason why;
+	struct tu_cert_opts o = leaf_opts();
+	X509 *leaf = tu_make_cert(K->other, &o, K->inter_cert, K->inter);
+
+	ca_setup(st);
+	assert_int_equal(check(st, leaf, &why), 0);
+	X509_free(leaf);
+}
+
+/* ------------------------------------------------------------ pinned */
+
+static void
+test_pinned(void **ctx)
+{
+	struct state *st = *ctx;
+	struct certauth_reason why;
+	struct tu_cert_opts o = leaf_opts();
+	X509 *self = tu_make_cert(K->leaf, &o, NULL, NULL);
+	X509 *issued = make_leaf(&o);
+
+	st->o.trust = CERTAUTH_TRUST_PINNED;
+	assert_int_equal(check(st, self, &why), 0);
+	/* Any certificate is its own anchor, even one whose CA is unknown. */
+	assert_int_equal(check(st, issued, &why), 0);
+	X509_free(issued);
+	/* Usage rules still apply. */
+	o.ext_key_usage = "serverAuth";
+	issued = tu_make_cert(K->leaf, &o, NULL, NULL);
+	assert_int_equal(check(st, issued, &why), CERTAUTH_ERR_CERT_INVALID);
+	assert_string_equal(why.text,
+	    "extendedKeyUsage does not allow clientAuth");
+	X509_free(issued);
+	X509_free(self);
+}
+
+static void
+test_pinned_expired(void **ctx)
+{
+	struct state *st = *ctx;
+	struct certauth_reason why;
+	struct tu_cert_opts o = leaf_opts();
+	char date[11], expect[64];
+	X509 *self;
+
+	o.not_before_days = -30;
+	o.not_after_days = -3;
+	self = tu_make_cert(K->leaf, &o, NULL, NULL);
+	st->o.trust = CERTAUTH_TRUST_PINNED;
+	date_of(X509_get0_notAfter(self), date);
+	snprintf(expect, sizeof(expect), "certificate expired %s", date);
+	assert_int_equal(check(st, self, &why), CERTAUTH_ERR_CERT_INVALID);
+	assert_string_equal(why.text, expect);
+	X509_free(self);
+}
+
+/* ------------------------------------------------------------ CRLs */
+
+static void
+write_crl(struct state *st, const char *name, X509 *issuer, EVP_PKEY *key,
+    X509 **revoked, int n)
+{
+	X509_CRL *crl = tu_make_crl(issuer, key, revoked, n);
+	char *p = tu_path(st->dir, name);
+
+	tu_write_crl(p, crl);
+	free(p);
+	X509_CRL_free(crl);
+}
+
+static void
+test_crl_leaf_revoked(void **ctx)
+{
+	struct state *st = *ctx;
+	struct certauth_reason why;
+	struct tu_cert_opts o = leaf_opts();
+	X509 *leaf = make_leaf(&o), *other;
+
+	o.cn = "bob";
+	other = make_leaf(&o);
+	ca_setup(st);
+	write_crl(st, "inter.crl", K->inter_cert, K->inter, &leaf, 1);
+	opt_path(&st->o.crl_file, st, "inter.crl");
+	st->o.crl = CERTAUTH_CRL_LEAF;
+	assert_int_equal(check(st, leaf, &why), CERTAUTH_ERR_REVOKED);
+	assert_string_equal(why.text, "certificate revoked (CRL)");
+	assert_int_equal(check(st, other, &why), 0);
+	/* crl=default with a CRL source means leaf. */
+	st->o.crl = CERTAUTH_CRL_DEFAULT;
+	assert_int_equal(check(st, leaf, &why), CERTAUTH_ERR_REVOKED);
+	X509_free(other);
+	X509_free(leaf);
+}
+
+static void
+test_crl_missing_for_issuer(void **ctx)
+{
+	struct state *st = *ctx;
+	struct certauth_reason why;
+	struct tu_cert_opts o = leaf_opts();
+	X509 *leaf = make_leaf(&o);
+
+	ca_setup(st);
+	/* A CRL, but from the root: nothing says the leaf is not revoked. */
+	write_crl(st, "root.crl", K->root_cert, K->root, NULL, 0);
+	opt_path(&st->o.crl_file, st, "root.crl");
+	st->o.crl = CERTAUTH_CRL_LEAF;
+	assert_int_equal(check(st, leaf, &why), CERTAUTH_ERR_CERT_INVALID);
+	assert_contains(why.text, "no CRL for issuer");
+	assert_contains(why.text, "Test Intermediate");
+	X509_free(leaf);
+}
+
+static void
+test_crl_chain_scope(void **ctx)
+{
+	struct state *st = *ctx;
+	struct certauth_reason why;
+	struct tu_cert_opts o = leaf_opts();
+	X509 *leaf = make_leaf(&o);
+	char *dir;
+
+	ca_setup(st);
+	dir = opt_path(&st->o.crl_dir, st, "crls");
+	assert_int_equal(mkdir(dir, 0755), 0);
+	write_crl(st, "crls/root.crl", K->root_cert, K->root, &K->inter_cert,
+	    1);
+	write_crl(st, "crls/inter.crl", K->inter_cert, K->inter, NULL, 0);
+
+	st->o.crl = CERTAUTH_CRL_CHAIN;
+	assert_int_equal(check(st, leaf, &why), CERTAUTH_ERR_REVOKED);
+	assert_contains(why.text, "CA certificate");
+	assert_contains(why.text, "Test Intermediate");
+	assert_contains(why.text, "revoked (CRL)");
+
+	/* Leaf scope looks at the leaf's issuer CRL only. */
+	st->o.crl = CERTAUTH_CRL_LEAF;
+	assert_int_equal(check(st, leaf, &why), 0);
+
+	/* Chain scope needs the root's CRL too. */
+	write_crl(st, "crls/root.crl", K->root_cert, K->root, NULL, 0);
+	st->o.crl = CERTAUTH_CRL_CHAIN;
+	assert_int_equal(check(st, leaf, &why), 0);
+	{
+		char *p = tu_path(dir, "root.crl");
+
+		assert_int_equal(unlink(p), 0);
+		free(p);
+	}
+	assert_int_equal(check(st, leaf, &why), CERTAUTH_ERR_CERT_INVALID);
+	assert_contains(why.text, "no CRL for issuer");
+	X509_free(leaf);
+}
+
+static void
+test_crl_der(void **ctx)
+{
+	struct state *st = *ctx;
+	struct certauth_reason why;
+	struct tu_cert_opts o = leaf_opts();
+	X509 *leaf = make_leaf(&o), *other;
+	X509_CRL *crl = tu_make_crl(K->inter_cert, K->inter, &leaf, 1);
+	unsigned char *der = NULL;
+	int len;
+	char *p;
+	FILE *f;
+
+	o.cn = "bob";
+	other = make_leaf(&o);
+	ca_setup(st);
+	p = opt_path(&st->o.crl_file, st, "inter.der");
+	assert_true((len = i2d_X509_CRL(crl, &der)) > 0);
+	assert_non_null(f = fopen(p, "wb"));
+	assert_int_equal(fwrite(der, 1, (size_t)len, f), (size_t)len);
+	assert_int_equal(fclose(f), 0);
+	st->o.crl = CERTAUTH_CRL_LEAF;
+	assert_int_equal(check(st, leaf, &why), CERTAUTH_ERR_REVOKED);
+	assert_int_equal(check(st, other, &why), 0);
+	OPENSSL_free(der);
+	X509_CRL_free(crl);
+	X509_free(other);
+	X509_free(leaf);
+}
+
+/* ------------------------------------------------------------ loading */
+
+static void
+assert_load_fails(struct state *st, const char *needle1,
+    const char *needle2)
+{
+	struct certauth_policy *p = NULL;
+	struct certauth_reason why;
+
+	memset(&why, 0, sizeof(why));
+	assert_int_equal(certauth_policy_load(&st->o, &p, &why),
+	    CERTAUTH_ERR_TRUST_STORE);
+	assert_null(p);
+	assert_contains(why.text, needle1);
+	assert_contains(why.text, needle2);
+}
+
+static void
+test_load_failures(void **ctx)
+{
+	struct state *st = *ctx;
+	char *p;
+
+	ca_setup(st);
+	p = opt_path(&st->o.ca_file, st, "missing.pem");
+	assert_load_fails(st, "cannot load ca_file", p);
+	assert_load_fails(st, p, "No such file or directory");
+
+	/* A file with no certificate in it. */
+	p = opt_path(&st->o.ca_file, st, "empty.pem");
+	tu_write_file(p, "nothing here\n", 0644);
+	assert_load_fails(st, "ca_file", p);
+
+	/* A damaged certificate. */
+	tu_write_file(p, "-----BEGIN CERTIFICATE-----\nMIIBxx==\n"
+	    "-----END CERTIFICATE-----\n", 0644);
+	assert_load_fails(st, "ca_file", p);
+
+	opt_path(&st->o.ca_file, st, "root.pem");
+	p = opt_path(&st->o.chain_file, st, "missing-chain.pem");
+	assert_load_fails(st, "cannot load chain_file", p);
+	opt_path(&st->o.chain_file, st, "inter.pem");
+
+	p = opt_path(&st->o.ca_dir, st, "no-such-dir");
+	assert_load_fails(st, "cannot load ca_dir", p);
+	free(st->o.ca_dir);
+	st->o.ca_dir = NULL;
+
+	st->o.crl = CERTAUTH_CRL_LEAF;
+	p = opt_path(&st->o.crl_file, st, "missing.crl");
+	assert_load_fails(st, "cannot load crl_file", p);
+	tu_write_file(p, "garbage, not a CRL", 0644);
+	assert_load_fails(st, "crl_file", p);
+	tu_write_file(p, "-----BEGIN X509 CRL-----\nAAAA\n"
+	    "-----END X509 CRL-----\n", 0644);
+	assert_load_fails(st, "crl_file", p);
+	free(st->o.crl_file);
+	st->o.crl_file = NULL;
+
+	p = opt_path(&st->o.crl_dir, st, "crls");
+	assert_int_equal(mkdir(p, 0755), 0);
+	{
+		char *bad = tu_path(p, "README");
+
+		tu_write_file(bad, "not a CRL\n", 0644);
+		assert_load_fails(st, "crl_dir file", bad);
+		free(bad);
+	}
+}
+
+static void
+test_crl_off_ignores_sources(void **ctx)
+{
+	struct state *st = *ctx;
+	struct certauth_reason why;
+	struct tu_cert_opts o = leaf_opts();
+	X509 *leaf = make_leaf(&o);
+
+	ca_setup(st);
+	write_crl(st, "inter.crl", K->inter_cert, K->inter, &leaf, 1);
+	opt_path(&st->o.crl_file, st, "inter.crl");
+	st->o.crl = CERTAUTH_CRL_OFF;
+	assert_int_equal(check(st, leaf, &why), 0);
+	X509_free(leaf);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(test_ca_chain_ok),
+		T(test_ca_missing_intermediate),
+		T(test_ca_untrusted_root_in_chain_file),
+		T(test_ca_expired),
+		T(test_ca_not_yet_valid),
+		T(test_check_time_is_honoured),
+		T(test_ca_expired_intermediate),
+		T(test_usage_key_encipherment_refused),
+		T(test_usage_server_auth_refused),
+		T(test_usage_allowed),
+		T(test_untrusted_self_signed),
+		T(test_ca_dir_hashed),
+		T(test_rsa1024_leaf_refused),
+		T(test_dsa_leaf_refused),
+		T(test_dsa_intermediate_refused),
+		T(test_ed25519_leaf_ok),
+		T(test_pinned),
+		T(test_pinned_expired),
+		T(test_crl_leaf_revoked),
+		T(test_crl_missing_for_issuer),
+		T(test_crl_chain_scope),
+		T(test_crl_der),
+		T(test_load_failures),
+		T(test_crl_off_ignores_sources),
+#undef T
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

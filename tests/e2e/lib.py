@@ -1,0 +1,829 @@
+"""Shared machinery for the end-to-end tests of pam_certauth.
+
+Everything happens inside a private mount namespace of the test process, so
+the host never changes: a tmpfs at /mnt holds the PKI, the bindings and the
+service files; /etc/pam.d, /etc/passwd, /etc/group and /etc/shadow are
+bind-mounted copies; /dev is a small tmpfs whose /dev/log is a socket of
+ours, so the module's syslog lines can be asserted on.
+
+Run with Debian's /usr/bin/python3 (it has python3-pexpect).
+"""
+
+import ctypes
+import ctypes.util
+import io
+import os
+import re
+import select
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+CLONE_NEWNS = 0x00020000
+MNT = "/mnt"
+PKI_DIR = MNT + "/pki"
+PAMD = MNT + "/pam.d"
+
+# pam_strerror() texts that pamtester prints for the codes we assert on.
+PAM_MSG = {
+    "PAM_SUCCESS": "successfully authenticated",
+    "PAM_AUTH_ERR": "Authentication failure",
+    "PAM_SERVICE_ERR": "Error in service module",
+    "PAM_AUTHINFO_UNAVAIL":
+        "Authentication service cannot retrieve authentication info",
+    "PAM_SYSTEM_ERR": "System error",
+}
+
+
+class SkipAll(Exception):
+    """Raised when the suite cannot run here (not root, tool missing)."""
+
+
+# ------------------------------------------------------------------ TAP
+
+
+class Tap:
+    """Minimal TAP producer; the plan is printed at the end."""
+
+    def __init__(self):
+        self.n = 0
+        self.failed = 0
+
+    def diag(self, text):
+        for line in str(text).splitlines() or [""]:
+            print("# " + line)
+        sys.stdout.flush()
+
+    def ok(self, cond, name, diag=None):
+        self.n += 1
+        name = name.replace("#", "\\#")
+        if cond:
+            print("ok %d - %s" % (self.n, name))
+        else:
+            self.failed += 1
+            print("not ok %d - %s" % (self.n, name))
+        if diag is not None and (not cond or os.environ.get("E2E_VERBOSE")
+                                 or isinstance(diag, LogDiag)):
+            self.diag(diag)
+        sys.stdout.flush()
+        return bool(cond)
+
+    def done(self):
+        print("1..%d" % self.n)
+        sys.stdout.flush()
+        return 1 if self.failed else 0
+
+
+class LogDiag(str):
+    """A diagnostic that is always printed (the captured syslog line)."""
+
+
+def skip_all(reason):
+    print("1..0 # SKIP " + reason)
+    sys.stdout.flush()
+    sys.exit(0)
+
+
+# ---------------------------------------------------------- environment
+
+
+def run(argv, check=True, input=None, **kw):
+    """Run a command; returns CompletedProcess with text stdout/stderr."""
+    p = subprocess.run(argv, input=input, capture_output=True, text=True,
+                       **kw)
+    if check and p.returncode != 0:
+        raise RuntimeError("%s failed (%d): %s%s" % (
+            " ".join(argv), p.returncode, p.stdout, p.stderr))
+    return p
+
+
+def mount(*args):
+    run(["mount"] + list(args))
+
+
+def builddir():
+    d = os.environ.get("top_builddir")
+    if not d:
+        d = os.path.abspath(os.path.join(os.path.dirname(__file__),
+                                         "..", ".."))
+    return os.path.abspath(d)
+
+
+def srcdir():
+    d = os.environ.get("top_srcdir")
+    if not d:
+        d = os.path.abspath(os.path.join(os.path.dirname(__file__),
+                                         "..", ".."))
+    return os.path.abspath(d)
+
+
+class Build:
+    """Paths of the programs under test in the build directory."""
+
+    def __init__(self, top=None):
+        self.top = os.path.abspath(top or builddir())
+        self.module = os.path.join(self.top, ".libs", "pam_certauth.so")
+        self.sign = os.path.join(self.top, "certauth-sign")
+        self.enroll = os.path.join(self.top, "certauth-enroll")
+
+    def missing(self):
+        return [p for p in (self.module, self.sign, self.enroll)
+                if not os.path.exists(p)]
+
+
+def preflight(tools=("openssl", "mount", "pamtester")):
+    """Skip the whole suite unless we are root and have the tools."""
+    if os.geteuid() != 0:
+        raise SkipAll("not root")
+    for t in tools:
+        if shutil.which(t) is None:
+            raise SkipAll("%s not installed" % t)
+    import importlib.util
+    if importlib.util.find_spec("pexpect") is None:
+        raise SkipAll("python3-pexpect not installed")
+
+
+def _unshare_mount_ns():
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    if libc.unshare(CLONE_NEWNS) != 0:
+        e = ctypes.get_errno()
+        raise SkipAll("cannot create a mount namespace: %s" % os.strerror(e))
+    mount("--make-rprivate", "/")
+
+
+def _setup_dev():
+    """A private /dev whose /dev/log we own.  The real /dev stays
+    reachable at /mnt/.realdev for the nodes we bind back in."""
+    real = MNT + "/.realdev"
+    os.mkdir(real, 0o755)
+    mount("--rbind", "/dev", real)
+    mount("-t", "tmpfs", "-o", "mode=0755,nosuid", "certauth-dev", "/dev")
+    for name in ("null", "zero", "full", "random", "urandom", "tty"):
+        src = os.path.join(real, name)
+        if not os.path.exists(src):
+            continue
+        open("/dev/" + name, "w").close()
+        mount("--bind", src, "/dev/" + name)
+    os.mkdir("/dev/pts", 0o755)
+    mount("--rbind", real + "/pts", "/dev/pts")
+    # The devpts instance's own ptmx: a bind-mounted /dev/ptmx node
+    # would not find its sibling pts directory.
+    os.symlink("pts/ptmx", "/dev/ptmx")
+    os.mkdir("/dev/shm", 0o1777)
+    os.chmod("/dev/shm", 0o1777)
+    if os.path.isdir(real + "/shm"):
+        mount("--rbind", real + "/shm", "/dev/shm")
+    os.symlink("/proc/self/fd", "/dev/fd")
+    for i, n in enumerate(("stdin", "stdout", "stderr")):
+        os.symlink("/proc/self/fd/%d" % i, "/dev/" + n)
+
+
+def _setup_accounts(users):
+    """Bind-mounted copies of passwd/group/shadow with the test users."""
+    etc = MNT + "/etc"
+    os.makedirs(etc, 0o755, exist_ok=True)
+    files = {"passwd": [], "group": [], "shadow": []}
+    for name, uid in users.items():
+        files["passwd"].append("%s:x:%d:%d:%s test user:/nonexistent:"
+                               "/usr/sbin/nologin\n" % (name, uid, uid, name))
+        files["group"].append("%s:x:%d:\n" % (name, uid))
+        files["shadow"].append("%s:!:19000:0:99999:7:::\n" % name)
+    for f, lines in files.items():
+        src = "/etc/" + f
+        dst = os.path.join(etc, f)
+        shutil.copy2(src, dst)
+        st = os.stat(src)
+        os.chown(dst, st.st_uid, st.st_gid)
+        with open(dst) as fh:
+            have = fh.read()
+        with open(dst, "a") as fh:
+            if have and not have.endswith("\n"):
+                fh.write("\n")
+            fh.writelines(lines)
+        mount("--bind", dst, src)
+
+
+class SyslogCollector:
+    """Datagrams on /dev/log, collected by a thread.  Messages are stored
+    with the "<pri>timestamp tag: " header kept apart from the text."""
+
+    HDR = re.compile(r"^<(\d+)>(\w{3} [ \d]\d \d\d:\d\d:\d\d )?(.*)$", re.S)
+
+    def __init__(self, path="/dev/log"):
+        self.path = path
+        self.lock = threading.Lock()
+        self.msgs = []
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(path)
+        os.chmod(path, 0o666)
+        self.sock.setblocking(False)
+        self.stop = False
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+
+    def _drain(self):
+        with self.lock:
+            while True:
+                try:
+                    data = self.sock.recv(65536)
+                except BlockingIOError:
+                    return
+                text = data.decode("utf-8", "replace").rstrip("\0\n")
+                m = self.HDR.match(text)
+                pri, body = (int(m.group(1)), m.group(3)) if m else (-1, text)
+                self.msgs.append((pri, body))
+
+    def _loop(self):
+        while not self.stop:
+            r, _, _ = select.select([self.sock], [], [], 0.2)
+            if r:
+                self._drain()
+
+    def mark(self):
+        self._drain()
+        with self.lock:
+            return len(self.msgs)
+
+    def since(self, mark):
+        """Lines logged after mark (text only).  Everything a finished
+        child wrote is already queued on the socket, so draining here
+        makes the result complete."""
+        self._drain()
+        with self.lock:
+            return [b for _, b in self.msgs[mark:]]
+
+    def entries_since(self, mark):
+        self._drain()
+        with self.lock:
+            return list(self.msgs[mark:])
+
+
+class Namespace:
+    """Set up once per test process.  users: name -> uid."""
+
+    def __init__(self, users):
+        _unshare_mount_ns()
+        os.umask(0o022)
+        mount("-t", "tmpfs", "-o", "mode=0755", "certauth-e2e", MNT)
+        os.makedirs(PAMD, 0o755)
+        with open(os.path.join(PAMD, "other"), "w") as f:
+            f.write("# anything not configured here is refused\n"
+                    "auth required pam_deny.so\naccount required pam_deny.so\n"
+                    "password required pam_deny.so\n"
+                    "session required pam_deny.so\n")
+        mount("--bind", PAMD, "/etc/pam.d")
+        # A host-wide default configuration must not leak into the tests.
+        conf = "/etc/security/pam_certauth.conf"
+        if os.path.exists(conf):
+            mount("--bind", "/dev/null", conf)
+        _setup_accounts(users)
+        _setup_dev()
+        self.log = SyslogCollector("/dev/log")
+        self.users = dict(users)
+
+    def logs_since(self, mark):
+        return self.log.since(mark)
+
+    def mark(self):
+        return self.log.mark()
+
+
+def module_lines(lines):
+    """Only the lines pam_certauth wrote (pam_syslog prefixes them)."""
+    return [l for l in lines if "pam_certauth" in l]
+
+
+# ------------------------------------------------------------------ PKI
+
+
+def _ossl(*args, **kw):
+    return run(["openssl"] + list(args), **kw)
+
+
+KEYGEN = {
+    "rsa2048": ["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
+    "rsa1024": ["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:1024"],
+    "p256": ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
+    "p384": ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384"],
+    "p521": ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-521"],
+    "ed25519": ["-algorithm", "ED25519"],
+    "ed448": ["-algorithm", "ED448"],
+}
+
+EXT = """
+[v3_root]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+
+[v3_int]
+basicConstraints = critical, CA:TRUE, pathlen:0
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+
+[v3_user]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+
+[v3_server]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+
+[v3_keyenc]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, keyEncipherment
+extendedKeyUsage = clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+
+[v3_self]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = clientAuth
+subjectKeyIdentifier = hash
+"""
+
+CA_CNF = """
+[ca]
+default_ca = int_ca
+
+[int_ca]
+dir = %(dir)s
+database = $dir/index.txt
+serial = $dir/serial
+crlnumber = $dir/crlnumber
+new_certs_dir = $dir/newcerts
+certificate = $dir/int.pem
+private_key = $dir/int.key
+default_md = sha256
+default_days = 365
+default_crl_days = 30
+policy = policy_any
+unique_subject = no
+copy_extensions = none
+email_in_dn = no
+preserve = yes
+
+[policy_any]
+commonName = supplied
+organizationName = optional
+
+[req]
+distinguished_name = dn
+prompt = no
+
+[dn]
+CN = unused
+""" + EXT
+
+
+class Cert:
+    def __init__(self, name, key, cert, kind):
+        self.name = name
+        self.key = key
+        self.cert = cert
+        self.kind = kind  # key type: rsa2048, p256, ...
+
+    @property
+    def fingerprint(self):
+        out = _ossl("x509", "-in", self.cert, "-noout", "-fingerprint",
+                    "-sha256").stdout
+        return out.split("=", 1)[1].strip().replace(":", "").lower()
+
+    @property
+    def subject(self):
+        return _ossl("x509", "-in", self.cert, "-noout", "-subject",
+                     "-nameopt", "RFC2253").stdout.split("=", 1)[1].strip()
+
+
+class PKI:
+    """A root CA, an intermediate CA and leaf certificates, all made with
+    the openssl command line in directory d (root-owned, 0755)."""
+
+    def __init__(self, d=PKI_DIR):
+        self.dir = d
+        os.makedirs(d, 0o755, exist_ok=True)
+        os.makedirs(d + "/newcerts", 0o755, exist_ok=True)
+        open(d + "/index.txt", "w").close()
+        with open(d + "/serial", "w") as f:
+            f.write("1000\n")
+        with open(d + "/crlnumber", "w") as f:
+            f.write("01\n")
+        self.cnf = d + "/ca.cnf"
+        with open(self.cnf, "w") as f:
+            f.write(CA_CNF % {"dir": d})
+        self.root_key = d + "/root.key"
+        self.root = d + "/root.pem"
+        self.int_key = d + "/int.key"
+        self.int = d + "/int.pem"
+        self.crl = d + "/crl.pem"
+        self.certs = {}
+        self.keygen("rsa2048", self.root_key)
+        _ossl("req", "-config", self.cnf, "-new", "-x509", "-key",
+              self.root_key, "-subj", "/O=certauth e2e/CN=Test Root CA",
+              "-days", "3650", "-sha256", "-extensions", "v3_root",
+              "-out", self.root)
+        self.keygen("p256", self.int_key)
+        csr = d + "/int.csr"
+        _ossl("req", "-config", self.cnf, "-new", "-key", self.int_key,
+              "-subj", "/O=certauth e2e/CN=Test Intermediate CA",
+              "-out", csr)
+        _ossl("x509", "-req", "-in", csr, "-CA", self.root, "-CAkey",
+              self.root_key, "-set_serial", "4096", "-days", "3000",
+              "-sha256", "-extfile", self.cnf, "-extensions", "v3_int",
+              "-out", self.int)
+        # chain.pem: untrusted intermediates; ca.pem: the anchor only.
+        shutil.copy(self.int, d + "/chain.pem")
+        shutil.copy(self.root, d + "/ca.pem")
+        self.chain = d + "/chain.pem"
+        self.ca = d + "/ca.pem"
+
+    def keygen(self, kind, path):
+        _ossl("genpkey", *KEYGEN[kind], "-out", path)
+        os.chmod(path, 0o600)
+
+    def issue(self, name, kind="p256", ext="v3_user", start=None, end=None,
+              cn=None):
+        """A leaf signed by the intermediate with `openssl ca`."""
+        key = "%s/%s.key" % (self.dir, name)
+        csr = "%s/%s.csr" % (self.dir, name)
+        pem = "%s/%s.pem" % (self.dir, name)
+        self.keygen(kind, key)
+        _ossl("req", "-config", self.cnf, "-new", "-key", key, "-subj",
+              "/O=certauth e2e/CN=%s" % (cn or name), "-out", csr)
+        args = ["ca", "-config", self.cnf, "-batch", "-notext", "-in", csr,
+                "-extfile", self.cnf, "-extensions", ext, "-out", pem]
+        if start:
+            args += ["-startdate", start]
+        if end:
+            args += ["-enddate", end]
+        else:
+            args += ["-days", "365"]
+        _ossl(*args)
+        c = Cert(name, key, pem, kind)
+        self.certs[name] = c
+        return c
+
+    def self_signed(self, name, kind="p256"):
+        key = "%s/%s.key" % (self.dir, name)
+        pem = "%s/%s.pem" % (self.dir, name)
+        self.keygen(kind, key)
+        _ossl("req", "-config", self.cnf, "-new", "-x509", "-key", key,
+              "-subj", "/O=certauth e2e/CN=%s self-signed" % name,
+              "-days", "365", "-sha256", "-extensions", "v3_self",
+              "-out", pem)
+        c = Cert(name, key, pem, kind)
+        self.certs[name] = c
+        return c
+
+    def encrypt_key(self, cert, passphrase):
+        """An AES-256 encrypted copy of cert's key; returns its path and
+        a file holding the passphrase."""
+        pf = "%s/%s.pass" % (self.dir, cert.name)
+        with open(pf, "w") as f:
+            f.write(passphrase + "\n")
+        os.chmod(pf, 0o600)
+        enc = "%s/%s.enc.key" % (self.dir, cert.name)
+        _ossl("pkey", "-in", cert.key, "-aes256", "-passout", "file:" + pf,
+              "-out", enc)
+        os.chmod(enc, 0o600)
+        return enc, pf
+
+    def revoke(self, cert):
+        _ossl("ca", "-config", self.cnf, "-revoke", cert.cert,
+              "-crl_reason", "keyCompromise")
+
+    def gencrl(self):
+        _ossl("ca", "-config", self.cnf, "-gencrl", "-crldays", "30",
+              "-out", self.crl)
+        return self.crl
+
+
+def standard_pki():
+    """The PKI every e2e test uses: good users of each key type and one
+    certificate for each way a certificate can be bad."""
+    p = PKI()
+    p.issue("rsa2048", "rsa2048")
+    p.issue("p256", "p256")
+    p.issue("p384", "p384")
+    p.issue("ed25519", "ed25519")
+    p.issue("expired", "p256", start="200101000000Z", end="210101000000Z")
+    p.issue("notyet", "p256", start="350101000000Z", end="360101000000Z")
+    p.issue("serverauth", "p256", ext="v3_server")
+    p.issue("keyenc", "rsa2048", ext="v3_keyenc")
+    p.issue("revoked", "p256")
+    p.issue("rsa1024", "rsa1024")
+    p.self_signed("selfsigned", "p256")
+    p.revoke(p.certs["revoked"])
+    p.gencrl()
+    return p
+
+
+# ------------------------------------------------------------- bindings
+
+
+def make_dir(path, mode=0o755):
+    os.makedirs(path, mode, exist_ok=True)
+    os.chmod(path, mode)
+    os.chown(path, 0, 0)
+
+
+def bind(bindings_dir, user, *certs, mode=0o644, comment=True):
+    """Write <bindings_dir>/<user> with the PEM of each certificate."""
+    make_dir(bindings_dir)
+    path = os.path.join(bindings_dir, user)
+    with open(path, "w") as f:
+        if comment:
+            f.write("# bindings for %s, written by the e2e tests\n" % user)
+        for c in certs:
+            with open(c.cert if isinstance(c, Cert) else c) as g:
+                f.write(g.read())
+    os.chown(path, 0, 0)
+    os.chmod(path, mode)
+    return path
+
+
+def service(name, module, args, extra_auth=()):
+    """Write /etc/pam.d/<name> (inside the namespace)."""
+    with open(os.path.join(PAMD, name), "w") as f:
+        f.write("auth required %s %s\n" % (module, " ".join(args)))
+        for line in extra_auth:
+            f.write(line + "\n")
+        f.write("account required pam_permit.so\n")
+    return name
+
+
+# -------------------------------------------------------------- answers
+
+
+def ossl_sign(key, kind, digest="sha256", pss=False, prefix=None):
+    """An answer function computing R exactly as spec section 2 prints it
+    for stock openssl (through a shell pipeline)."""
+    def answer(c):
+        if kind in ("ed25519", "ed448"):
+            d = os.path.dirname(key)
+            txt = os.path.join(d, ".c.txt")
+            cmd = ("printf '%%s' \"$C\" > %s && openssl pkeyutl -sign -rawin"
+                   " -inkey %s -in %s | openssl base64 -A" % (txt, key, txt))
+        else:
+            opt = " -sigopt rsa_padding_mode:pss" if pss else ""
+            cmd = ("printf '%%s' \"$C\" | openssl dgst -%s -sign %s%s"
+                   " | openssl base64 -A" % (digest, key, opt))
+        env = dict(os.environ, C=c)
+        out = run(["sh", "-c", cmd], env=env).stdout.strip()
+        p = prefix if prefix is not None else (
+            "" if digest == "sha256" else digest + ":")
+        return p + out
+    return answer
+
+
+def tool_sign(build, key, host=None, digest=None, pss=False, stdin=False,
+              pass_file=None):
+    """An answer function using certauth-sign."""
+    def answer(c):
+        argv = [build.sign, "--key", key]
+        if pass_file:
+            argv += ["--pass-file", pass_file]
+        if host:
+            argv += ["--host", host]
+        if digest:
+            argv += ["--digest", digest]
+        if pss:
+            argv += ["--pss"]
+        if stdin:
+            p = run(argv, input="certauth challenge: " + c + "\n")
+        else:
+            p = run(argv + [c])
+        return p.stdout.strip()
+    return answer
+
+
+def tool_sign_tty(build, key, passphrase, host=None):
+    """certauth-sign on a terminal of its own, typing the passphrase of
+    an encrypted key at its prompt."""
+    import pexpect
+
+    def answer(c):
+        argv = ["--key", key] + (["--host", host] if host else []) + [c]
+        child = pexpect.spawn(build.sign, argv, encoding="utf-8", timeout=10)
+        child.expect(r"(?i)pass(phrase|word)")
+        child.sendline(passphrase)
+        child.expect(pexpect.EOF)
+        child.close()
+        if child.exitstatus != 0:
+            raise RuntimeError("certauth-sign exited %s: %s"
+                               % (child.exitstatus, child.before))
+        lines = [l.strip() for l in child.before.splitlines() if l.strip()]
+        return lines[-1] if lines else ""
+    return answer
+
+
+def const(text):
+    return lambda c: text
+
+
+# --------------------------------------------------------------- driver
+
+
+class Login:
+    """Result of one pamtester run."""
+
+    def __init__(self):
+        self.status = None
+        self.transcript = ""
+        self.challenge = None
+        self.response = None
+        self.logs = []
+        self.error = None
+
+    @property
+    def ok(self):
+        return self.status == 0 and PAM_MSG["PAM_SUCCESS"] in self.transcript
+
+    def pam_says(self, code):
+        return PAM_MSG[code] in self.transcript
+
+    def log_text(self):
+        return "\n".join(module_lines(self.logs)) or "(no pam_certauth line)"
+
+    def diag(self):
+        lines = ["syslog: " + l for l in module_lines(self.logs)]
+        if not lines:
+            lines = ["syslog: (no pam_certauth line)"]
+        lines += [l.strip() for l in self.transcript.splitlines()
+                  if l.startswith("pamtester:") and "invoking" not in l
+                  and "performing" not in l]
+        if self.error:
+            lines.append("driver: " + self.error)
+        return LogDiag("\n".join(lines))
+
+
+def pamtester(ns, svc, user, answer, delay=0.0, timeout=15):
+    """Run `pamtester -v svc user authenticate` on a pty.  When the
+    module sends its challenge, answer(C) gives the response that is
+    typed after `delay` seconds.  answer may be None to expect no
+    challenge at all.  Returns a Login."""
+    import pexpect
+    res = Login()
+    mark = ns.mark()
+    child = pexpect.spawn("pamtester", ["-v", svc, user, "authenticate"],
+                          encoding="utf-8", timeout=timeout,
+                          codec_errors="replace")
+    transcript = io.StringIO()
+    child.logfile_read = transcript
+    child.delaybeforesend = None
+    try:
+        i = child.expect([r"certauth challenge: (\S+)", pexpect.EOF])
+        if i == 0:
+            res.challenge = child.match.group(1)
+            child.expect_exact("certauth response: ")
+            if answer is None:
+                res.response = ""
+            else:
+                res.response = answer(res.challenge)
+            if delay:
+                time.sleep(delay)
+            send_line(child, res.response)
+            child.expect(pexpect.EOF)
+    except pexpect.TIMEOUT:
+        res.error = "timeout"
+    except Exception as e:  # the answer function failed, for instance
+        res.error = "%s: %s" % (type(e).__name__, e)
+    res.transcript = transcript.getvalue()
+    child.close(force=True)
+    res.status = child.exitstatus if child.exitstatus is not None else (
+        128 + (child.signalstatus or 0))
+    res.logs = ns.logs_since(mark)
+    return res
+
+
+def send_line(child, text):
+    """Type a line on the pty.  Canonical mode holds at most 4095
+    characters a line, so long lines are sent in pieces; the tty keeps
+    what fits, which is what a user could type."""
+    for i in range(0, len(text), 1024):
+        child.send(text[i:i + 1024])
+    child.send("\r")
+
+
+def start(users, tools=("openssl", "mount", "pamtester")):
+    """Common start of every e2e script: preflight, namespace, TAP."""
+    try:
+        preflight(tools)
+        build = Build()
+        missing = build.missing()
+        if missing:
+            print("Bail out! not built: " + " ".join(missing))
+            sys.exit(1)
+        ns = Namespace(users)
+    except SkipAll as e:
+        skip_all(str(e))
+    return build, ns, Tap()
+
+
+# ------------------------------------------------- libpam, without a tty
+
+
+def libpam_login(ns, svc, user, answer):
+    """Authenticate through libpam directly (ctypes) in a forked child,
+    with a conversation function of ours.  Unlike a terminal, which
+    holds 4095 characters a line, this delivers a response of any
+    length to the module.  Returns a Login (status is the PAM code)."""
+    import json
+    res = Login()
+    mark = ns.mark()
+    rfd, wfd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(rfd)
+        out = {"rc": -1, "challenge": None, "error": None}
+        try:
+            out.update(_libpam_child(svc, user, answer))
+        except Exception as e:  # report, never raise into the parent
+            out["error"] = "%s: %s" % (type(e).__name__, e)
+        os.write(wfd, json.dumps(out).encode())
+        os._exit(0)
+    os.close(wfd)
+    data = b""
+    while True:
+        chunk = os.read(rfd, 65536)
+        if not chunk:
+            break
+        data += chunk
+    os.close(rfd)
+    os.waitpid(pid, 0)
+    try:
+        out = json.loads(data.decode() or "{}")
+    except ValueError:
+        out = {"rc": -1, "error": "child died"}
+    res.status = out.get("rc", -1)
+    res.challenge = out.get("challenge")
+    res.error = out.get("error")
+    res.transcript = "pam_authenticate: %s\n" % out.get("strerror", "")
+    res.logs = ns.logs_since(mark)
+    return res
+
+
+def _libpam_child(svc, user, answer):
+    from ctypes import (CFUNCTYPE, POINTER, Structure, byref, c_char_p,
+                        c_int, c_size_t, c_void_p, cast, sizeof)
+
+    class PamMessage(Structure):
+        _fields_ = [("msg_style", c_int), ("msg", c_char_p)]
+
+    class PamResponse(Structure):
+        _fields_ = [("resp", c_void_p), ("resp_retcode", c_int)]
+
+    conv_t = CFUNCTYPE(c_int, c_int, POINTER(POINTER(PamMessage)),
+                       POINTER(POINTER(PamResponse)), c_void_p)
+
+    class PamConv(Structure):
+        _fields_ = [("conv", conv_t), ("appdata_ptr", c_void_p)]
+
+    libc = ctypes.CDLL(ctypes.util.find_library("c"))
+    libc.calloc.restype = c_void_p
+    libc.calloc.argtypes = [c_size_t, c_size_t]
+    libc.strdup.restype = c_void_p
+    libc.strdup.argtypes = [c_char_p]
+    pam = ctypes.CDLL("libpam.so.0")
+    pam.pam_strerror.restype = c_char_p
+    pam.pam_strerror.argtypes = [c_void_p, c_int]
+    state = {"challenge": None}
+
+    def conv(n, msgs, resp, _app):
+        arr = libc.calloc(n, sizeof(PamResponse))
+        if not arr:
+            return 5  # PAM_BUF_ERR
+        r = cast(arr, POINTER(PamResponse))
+        for i in range(n):
+            m = msgs[i].contents
+            text = (m.msg or b"").decode("utf-8", "replace")
+            if m.msg_style == 4 and "certauth challenge: " in text:
+                state["challenge"] = text.split("certauth challenge: ",
+                                                1)[1].strip()
+            elif m.msg_style in (1, 2):  # PROMPT_ECHO_OFF / _ON
+                a = answer(state["challenge"]) if answer else ""
+                r[i].resp = libc.strdup(a.encode())
+        resp[0] = r
+        return 0
+
+    cb = conv_t(conv)
+    pc = PamConv(cb, None)
+    h = c_void_p()
+    rc = pam.pam_start(svc.encode(), user.encode(), byref(pc), byref(h))
+    if rc != 0:
+        return {"rc": rc, "strerror": "pam_start failed"}
+    rc = pam.pam_authenticate(h, 0)
+    s = pam.pam_strerror(h, rc).decode()
+    pam.pam_end(h, rc)
+    return {"rc": rc, "challenge": state["challenge"], "strerror": s}
