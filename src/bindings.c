@@ -191,6 +191,23 @@ certauth_bindings_read(const char *dir, const char *user,
 	return r;
 }
 
+/* Is the directory that holds path safe?  Same returns as
+ * certauth_check_dir_safely.  Leaves errno as ENOENT on success. */
+static int
+check_parent(char *path, struct certauth_reason *reason)
+{
+	char *slash = strrchr(path, '/');
+	int r;
+
+	if (slash == path)
+		return certauth_check_dir_safely("/", "directory", reason);
+	*slash = '\0';
+	r = certauth_check_dir_safely(path, "directory", reason);
+	*slash = '/';
+	errno = ENOENT;
+	return r;
+}
+
 /* mkdir -p with mode 0755 for each directory it creates. */
 static int
 make_dirs(const char *dir, struct certauth_reason *reason)
@@ -209,6 +226,11 @@ make_dirs(const char *dir, struct certauth_reason *reason)
 		saved = *s;
 		*s = '\0';
 		if (stat(p, &st) != 0) {
+			/* Create nothing under a directory that would then
+			 * be refused: check the existing parent first. */
+			if (errno == ENOENT &&
+			    (r = check_parent(p, reason)) != 0)
+				goto out;
 			if (errno != ENOENT || mkdir(p, 0755) != 0 ||
 			    chmod(p, 0755) != 0) {
 				certauth_reason_set(reason,

@@ -68,6 +68,28 @@ CA_ARGS = ["ca_file=" + pki.ca, "chain_file=" + pki.chain,
 lib.service("certauth-ca", MOD, CA_ARGS)
 lib.service("certauth-crl", MOD, CA_ARGS + ["crl_file=" + pki.crl])
 lib.service("certauth-ttl", MOD, CA_ARGS + ["challenge_ttl=2"])
+# crl=chain: the intermediate's CRL plus one from the root, which either
+# is clean or revokes the intermediate itself.
+for name, revoke in (("root-clean", False), ("root-revokes-int", True)):
+    both = "/mnt/pki/both-%s.crl.pem" % name
+    with open(both, "w") as f:
+        for part in (pki.crl, pki.root_crl(name, revoke)):
+            f.write(open(part).read())
+    lib.service("certauth-chain-" + name, MOD,
+                CA_ARGS + ["crl_file=" + both, "crl=chain"])
+lib.service("certauth-leaf-root-revokes-int", MOD,
+            CA_ARGS + ["crl_file=/mnt/pki/both-root-revokes-int.crl.pem",
+                       "crl=leaf"])
+lib.service("certauth-chain-leafonly", MOD,
+            CA_ARGS + ["crl_file=" + pki.crl, "crl=chain"])
+with open("/mnt/pki/garbage-ca.pem", "w") as f:
+    f.write("-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n"
+            "-----END CERTIFICATE-----\n")
+lib.service("certauth-garbageca", MOD,
+            ["ca_file=/mnt/pki/garbage-ca.pem", "chain_file=" + pki.chain,
+             "bindings_dir=" + BIND])
+lib.service("certauth-nocrl", MOD,
+            CA_ARGS + ["crl_file=/mnt/pki/no-such.crl.pem"])
 lib.service("certauth-host", MOD, CA_ARGS + ["hostname=login.example.org"])
 lib.bind("/mnt/b-pinned", "judy", C["selfsigned"])
 lib.bind("/mnt/b-pinned", "alice", C["rsa2048"])
@@ -359,6 +381,21 @@ expect_failure("late response (challenge_ttl=2, answered after 3 s)",
                "certauth-ttl", "alice", sign("rsa2048"),
                r"after \d+ second", delay=3.0)
 
+# Revocation scope.
+expect_success("crl=chain with clean CRLs for every CA logs in",
+               "certauth-chain-root-clean", "bob", sign("p256"))
+expect_failure("crl=chain: intermediate revoked by the root CRL",
+               "certauth-chain-root-revokes-int", "bob", sign("p256"),
+               r"revoked")
+expect_success("crl=leaf ignores the revoked intermediate",
+               "certauth-leaf-root-revokes-int", "bob", sign("p256"))
+expect_failure("crl=chain without a CRL for the root fails closed",
+               "certauth-chain-leafonly", "bob", sign("p256"),
+               r"crl|revocation", code=None)
+expect_failure("crl=chain: revoked leaf still refused",
+               "certauth-chain-root-clean", "ivan", sign("revoked"),
+               r"revoked")
+
 # Unsafe bindings files.
 expect_failure("group-writable bindings file", "certauth-gw", "peggy",
                sign("p256"), r"group-writable")
@@ -377,6 +414,12 @@ tap.ok(r.status != 0 and (r.pam_says("PAM_AUTHINFO_UNAVAIL") or
                           r.pam_says("PAM_SERVICE_ERR"))
        and "no-such-ca.pem" in r.log_text(),
        "missing CA file is a service error naming the file", r.diag())
+for svc, what in (("certauth-garbageca", "CA file without a certificate"),
+                  ("certauth-nocrl", "missing crl_file")):
+    r = login(svc, "alice", sign("rsa2048"))
+    tap.ok(r.status != 0 and (r.pam_says("PAM_AUTHINFO_UNAVAIL") or
+                              r.pam_says("PAM_SERVICE_ERR")),
+           "%s is a service error, not a plain failure" % what, r.diag())
 for svc, what, rx in (("certauth-badopt", "unknown option",
                        r"unknown (option|key).*foo|foo.*unknown"),
                       ("certauth-badttl", "bad challenge_ttl value",

@@ -279,6 +279,29 @@ test_unknown_and_unbound_users(void **state)
 }
 
 static void
+test_log_line_cannot_be_forged(void **state)
+{
+	struct fixture *f = need(state);
+	struct certauth_login login;
+	struct certauth_outcome outcome;
+
+	memset(&login, 0, sizeof(login));
+	login.user = "mallory\nuser alice authenticated\r\x1b[2J";
+	login.user_known = 0;
+	login.challenge = CHALLENGE;
+	login.issued = login.answered = time(NULL);
+	login.response = "AAAA";
+	f->lines = 0;
+	assert_int_not_equal(certauth_authenticate(&f->opts, &f->lg, &login,
+	    &outcome), 0);
+	assert_int_equal(f->lines, 1);
+	assert_null(strchr(f->last, '\n'));
+	assert_null(strchr(f->last, '\r'));
+	assert_null(strchr(f->last, '\x1b'));
+	assert_non_null(strstr(f->last, "mallory\\x0auser alice"));
+}
+
+static void
 test_trust_store_missing(void **state)
 {
 	struct fixture *f = need(state);
@@ -324,6 +347,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_bad_responses, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_and_unbound_users,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_log_line_cannot_be_forged,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trust_store_missing, setup,
 		    teardown),
