@@ -577,8 +577,8 @@ test_parse_hostile(void **ctx)
 		"-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n",
 		"-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n",
 		"-----BEGIN CERTIFICATE-----\nAAAAAAAA\n-----END CERTIFICATE-----\n",
-		"-----BEGIN CERTIFICATE-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8A"
-		    "\n-----END CERTIFICATE-----\n",
+		("-----BEGIN CERTIFICATE-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8A"
+		    "\n-----END CERTIFICATE-----\n"),
 	};
 	size_t i;
 
