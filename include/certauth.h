@@ -29,6 +29,7 @@ enum certauth_err {
 	CERTAUTH_ERR_REVOKED = -14,       /* certificate revoked */
 	CERTAUTH_ERR_TRUST_STORE = -15,   /* trust anchors/CRLs cannot be loaded */
 	CERTAUTH_ERR_CONV = -16,          /* the conversation failed */
+	CERTAUTH_ERR_UNREACHABLE = -17,   /* OCSP responder not reachable in time */
 };
 
 /* Returns a static, human-readable description of a CERTAUTH_* code. */

@@ -32,14 +32,15 @@ bindings_dir(const struct certauth_opts *o)
  * CERTAUTH_ERR_KEY_REFUSED with the reason, or CERTAUTH_ERR_NOMEM.
  */
 static int
-match_signature(STACK_OF(X509) *certs, const struct certauth_login *login,
-    int digest, const unsigned char *sig, size_t siglen,
+match_signature(const struct certauth_log *lg, STACK_OF(X509) *certs,
+    const struct certauth_login *login, int digest, const unsigned char *sig, size_t siglen,
     STACK_OF(X509) **matches, struct certauth_reason *reason)
 {
 	int r = CERTAUTH_ERR_INTERNAL, i, n = sk_X509_num(certs), refused = 0;
 	STACK_OF(X509) *found = NULL;
 	struct certauth_reason why;
 
+	memset(&why, 0, sizeof(why));
 	if ((found = sk_X509_new_null()) == NULL)
 		return CERTAUTH_ERR_NOMEM;
 	for (i = 0; i < n; i++) {
@@ -53,6 +54,8 @@ match_signature(STACK_OF(X509) *certs, const struct certauth_login *login,
 			refused++;
 		if (r == CERTAUTH_ERR_NOMEM)
 			goto out;
+		log_debug(lg, "bound certificate %d of %d: %s", i + 1, n,
+		    r == 0 ? "signature verifies" : why.text);
 		if (r == 0 && !sk_X509_push(found, cert)) {
 			r = CERTAUTH_ERR_NOMEM;
 			goto out;
@@ -175,7 +178,7 @@ certauth_authenticate(const struct certauth_opts *o,
 		    "no certificate bound to user %s", login->user);
 	if (r != 0)
 		goto out;
-	if ((r = match_signature(certs, login, digest, sig, siglen, &matches,
+	if ((r = match_signature(lg, certs, login, digest, sig, siglen, &matches,
 	    &outcome->reason)) != 0)
 		goto out;
 	if ((r = check_policy(o, matches, login->answered, &winner,

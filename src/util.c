@@ -49,6 +49,8 @@ certauth_strerror(int r)
 		return "trust store cannot be loaded";
 	case CERTAUTH_ERR_CONV:
 		return "conversation failed";
+	case CERTAUTH_ERR_UNREACHABLE:
+		return "OCSP responder unreachable";
 	}
 	return "unknown error";
 }

@@ -1,0 +1,97 @@
+/*
+ * ocsp.h - revocation checking over OCSP: request, verification of the
+ * answer, policy (ocsp=soft|hard) and the cache.
+ */
+#ifndef CERTAUTH_OCSP_H
+#define CERTAUTH_OCSP_H
+
+#include <stddef.h>
+#include <time.h>
+#include <openssl/ocsp.h>
+#include <openssl/x509.h>
+
+#include "certauth.h"
+#include "log.h"
+#include "options.h"
+
+#ifndef CERTAUTH_OCSP_HELPER
+#define CERTAUTH_OCSP_HELPER	"/usr/libexec/certauth-ocsp-fetch"
+#endif
+#ifndef CERTAUTH_OCSP_CACHE_DIR
+#define CERTAUTH_OCSP_CACHE_DIR	"/var/cache/pam_certauth/ocsp"
+#endif
+
+/* What one OCSP answer says about one certificate. */
+enum certauth_ocsp_status {
+	CERTAUTH_OCSP_GOOD = 0,
+	CERTAUTH_OCSP_REVOKED,
+	CERTAUTH_OCSP_UNKNOWN,
+};
+
+/* Everything the verification of one answer needs. */
+struct certauth_ocsp_expect {
+	OCSP_CERTID *id;		/* the CertID we asked about */
+	X509 *issuer;			/* issuer of the certificate */
+	X509_STORE *store;		/* trust anchors */
+	STACK_OF(X509) *untrusted;	/* chain certs, may be NULL */
+	X509 *responder;		/* ocsp_responder_cert or NULL */
+	OCSP_REQUEST *nonce_req;	/* the request whose nonce must be
+					 * echoed, or NULL (no nonce sent /
+					 * answer read from the cache) */
+	long skew;			/* ocsp_skew seconds */
+	long max_age;			/* ocsp_max_age seconds */
+};
+
+/*
+ * Verify one DER OCSPResponse against expect: response status
+ * successful, basic response, OCSP_basic_verify against the store (signer
+ * = the issuer, a delegate of the issuer with id-kp-OCSPSigning, or
+ * expect->responder), a SingleResponse for expect->id, the nonce when
+ * nonce_req is set, thisUpdate not in the future and nextUpdate not past
+ * (within skew), no nextUpdate: thisUpdate within max_age.
+ * Returns 0 with *status and *valid_until (nextUpdate, or thisUpdate +
+ * max_age, as time_t) or CERTAUTH_ERR_FORMAT (not DER, not basic, no
+ * answer for the CertID), CERTAUTH_ERR_BAD_SIGNATURE (signature or
+ * responder authorisation), CERTAUTH_ERR_EXPIRED (stale or future),
+ * CERTAUTH_ERR_CERT_INVALID (nonce mismatch, unsuccessful responseStatus),
+ * each with a reason.
+ */
+int certauth_ocsp_verify_der(const unsigned char *der, size_t len,
+    const struct certauth_ocsp_expect *expect, int *status,
+    time_t *valid_until, struct certauth_reason *reason);
+
+/*
+ * The revocation step of a login for a verified chain (leaf at index 0,
+ * trust anchor last), per the options (ocsp, ocsp_scope, ocsp_url,
+ * ocsp_nonce, ocsp_digest, ocsp_proxy, ocsp_responder_cert, ocsp_skew,
+ * ocsp_max_age, ocsp_cache_dir).  One deadline for all traffic:
+ * deadline_ms on certauth_now_ms().  For each certificate checked: a
+ * fresh verified cache entry is used as is; otherwise each responder URL
+ * (ocsp_url, else the AIA OCSP URLs in order) is asked until one answers;
+ * a verified answer is stored in the cache.
+ * Returns 0 when every checked certificate is good (or, with ocsp=soft,
+ * its responder was unreachable: a warning is logged); CERTAUTH_ERR_REVOKED;
+ * CERTAUTH_ERR_CERT_INVALID for unknown, unverifiable, stale or mismatched
+ * answers and, with ocsp=hard, unreachable responders.  source (may be
+ * NULL) receives where the verdict came from, e.g. "cache" or
+ * "http://127.0.0.1:8888/", for the last certificate checked.
+ */
+int certauth_ocsp_check_chain(const struct certauth_opts *o,
+    STACK_OF(X509) *chain, X509_STORE *store, long long deadline_ms,
+    const struct certauth_log *lg, char *source, size_t sourcelen,
+    struct certauth_reason *reason);
+
+/*
+ * The cache: one file per CertID under dir, named by the SHA-256 of the
+ * DER CertID in hex.  load returns 0 with a malloc'd DER answer, or
+ * CERTAUTH_ERR_NOT_FOUND / _UNSAFE / _IO; files are opened with
+ * certauth_open_safely (root-owned, not writable by others).  store writes
+ * atomically (temporary file, fsync, rename), creating dir 0700 when
+ * missing.  Callers re-verify every loaded answer.
+ */
+int certauth_ocsp_cache_load(const char *dir, OCSP_CERTID *id,
+    unsigned char **der, size_t *len, struct certauth_reason *reason);
+int certauth_ocsp_cache_store(const char *dir, OCSP_CERTID *id,
+    const unsigned char *der, size_t len, struct certauth_reason *reason);
+
+#endif /* CERTAUTH_OCSP_H */
