@@ -24,6 +24,7 @@ struct certauth_login {
 struct certauth_outcome {
 	char fingerprint[CERTAUTH_FP_CHARS + 1];	/* of the cert that passed */
 	char subject[256];
+	char ocsp_source[256];	/* "cache", a responder URL, or "" */
 	struct certauth_reason reason;			/* on failure */
 };
 

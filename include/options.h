@@ -93,8 +93,8 @@ int certauth_opts_from_words(struct certauth_opts *o, int argc,
 
 /*
  * Consistency of the whole set: trust=ca needs ca_file or ca_dir;
- * CRL options are not used with trust=pinned; ocsp other than off is
- * refused until revocation over OCSP is available.  Resolves crl=default.
+ * CRL and OCSP checking are not used with trust=pinned (refused, never
+ * silently skipped).  Resolves crl=default.
  */
 int certauth_opts_validate(struct certauth_opts *o,
     struct certauth_reason *reason);

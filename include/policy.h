@@ -9,6 +9,7 @@
 #include <openssl/x509.h>
 
 #include "certauth.h"
+#include "log.h"
 #include "options.h"
 
 struct certauth_policy;
@@ -17,7 +18,9 @@ struct certauth_policy;
  * Load what the options name: for trust=ca the anchors (ca_file and/or
  * ca_dir, at least one), chain_file intermediates, and crl_file/crl_dir
  * (PEM or DER) when crl is leaf or chain.  Options must have passed
- * certauth_opts_validate.  Returns 0 with *out, or CERTAUTH_ERR_TRUST_STORE
+ * certauth_opts_validate and outlive the policy, which borrows them.  The
+ * one OCSP deadline of the login (ocsp_timeout_ms) starts here.
+ * Returns 0 with *out, or CERTAUTH_ERR_TRUST_STORE
  * with a reason naming the file ("cannot load ca_file /x: No such file"),
  * or CERTAUTH_ERR_NOMEM.
  */
@@ -25,6 +28,14 @@ int certauth_policy_load(const struct certauth_opts *o,
     struct certauth_policy **out, struct certauth_reason *reason);
 
 void certauth_policy_free(struct certauth_policy *p);
+
+/* Where OCSP warnings go (ocsp=soft); lg is borrowed and may be NULL. */
+void certauth_policy_set_log(struct certauth_policy *p,
+    const struct certauth_log *lg);
+
+/* Where the OCSP verdict of the last passing check came from: "cache",
+ * the responder URL, or "" when OCSP is off or nothing was checked. */
+const char *certauth_policy_ocsp_source(const struct certauth_policy *p);
 
 /*
  * Check one certificate at time now (X509_V_FLAG_USE_CHECK_TIME):
@@ -34,7 +45,8 @@ void certauth_policy_free(struct certauth_policy *p);
  * certificate itself is the anchor (X509_V_FLAG_PARTIAL_CHAIN), validity
  * still checked; in both modes keyUsage, if present, must allow
  * digitalSignature and extendedKeyUsage, if present, clientAuth (or
- * anyExtendedKeyUsage).  No DSA keys anywhere in the chain.
+ * anyExtendedKeyUsage).  No DSA keys anywhere in the chain.  Then, with
+ * ocsp=soft|hard, certauth_ocsp_check_chain on the verified chain.
  * Returns 0; CERTAUTH_ERR_REVOKED ("certificate revoked (CRL)");
  * CERTAUTH_ERR_CERT_INVALID with the exact reason, e.g.
  * "certificate expired 2021-01-01", "certificate not valid before

@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,19 +88,25 @@ match_signature(const struct certauth_log *lg, STACK_OF(X509) *certs,
  * share a key).  Returns 0 with *winner borrowed from matches.
  */
 static int
-check_policy(const struct certauth_opts *o, STACK_OF(X509) *matches,
-    time_t now, X509 **winner, struct certauth_reason *reason)
+check_policy(const struct certauth_opts *o, const struct certauth_log *lg,
+    STACK_OF(X509) *matches, time_t now, X509 **winner,
+    struct certauth_outcome *outcome)
 {
 	int r = CERTAUTH_ERR_INTERNAL, i;
 	struct certauth_policy *pol = NULL;
 
-	if ((r = certauth_policy_load(o, &pol, reason)) != 0)
+	if ((r = certauth_policy_load(o, &pol, &outcome->reason)) != 0)
 		goto out;
+	certauth_policy_set_log(pol, lg);
 	for (i = 0; i < sk_X509_num(matches); i++) {
 		X509 *cert = sk_X509_value(matches, i);
 
-		if ((r = certauth_policy_check(pol, cert, now, reason)) == 0) {
+		r = certauth_policy_check(pol, cert, now, &outcome->reason);
+		if (r == 0) {
 			*winner = cert;
+			snprintf(outcome->ocsp_source,
+			    sizeof(outcome->ocsp_source), "%s",
+			    certauth_policy_ocsp_source(pol));
 			break;
 		}
 		if (r == CERTAUTH_ERR_NOMEM)
@@ -116,8 +123,9 @@ log_outcome(const struct certauth_log *lg, const struct certauth_login *login,
 {
 	if (r == 0) {
 		log_info(lg, "user %s authenticated with certificate "
-		    "SHA256:%s %s", login->user, outcome->fingerprint,
-		    outcome->subject);
+		    "SHA256:%s %s%s%s", login->user, outcome->fingerprint,
+		    outcome->subject, outcome->ocsp_source[0] != '\0' ?
+		    "; OCSP good from " : "", outcome->ocsp_source);
 	} else if (r == CERTAUTH_ERR_TRUST_STORE || r == CERTAUTH_ERR_CONFIG ||
 	    r == CERTAUTH_ERR_INTERNAL || r == CERTAUTH_ERR_NOMEM) {
 		log_err(lg, "user %s not authenticated: %s: %s", login->user,
@@ -181,8 +189,8 @@ certauth_authenticate(const struct certauth_opts *o,
 	if ((r = match_signature(lg, certs, login, digest, sig, siglen, &matches,
 	    &outcome->reason)) != 0)
 		goto out;
-	if ((r = check_policy(o, matches, login->answered, &winner,
-	    &outcome->reason)) != 0)
+	if ((r = check_policy(o, lg, matches, login->answered, &winner,
+	    outcome)) != 0)
 		goto out;
 	if ((r = certauth_cert_fingerprint(winner, outcome->fingerprint)) != 0)
 		goto out;

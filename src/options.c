@@ -379,10 +379,9 @@ certauth_opts_validate(struct certauth_opts *o, struct certauth_reason *reason)
 		    o->crl == CERTAUTH_CRL_LEAF ? "leaf" : "chain");
 		return CERTAUTH_ERR_CONFIG;
 	}
-	if (o->ocsp != CERTAUTH_OCSP_OFF) {
-		certauth_reason_set(reason, "ocsp=%s: OCSP checking is not "
-		    "available in this version", o->ocsp == CERTAUTH_OCSP_HARD ?
-		    "hard" : "soft");
+	if (o->trust == CERTAUTH_TRUST_PINNED && o->ocsp != CERTAUTH_OCSP_OFF) {
+		certauth_reason_set(reason, "ocsp cannot be used with "
+		    "trust=pinned: a pinned certificate has no issuer to ask");
 		return CERTAUTH_ERR_CONFIG;
 	}
 	return 0;

@@ -28,6 +28,8 @@
 
 #include "certauth.h"
 #include "certutil.h"
+#include "fetch.h"
+#include "ocsp.h"
 #include "options.h"
 #include "policy.h"
 #include "verify.h"
@@ -41,11 +43,17 @@
  */
 #define CHAIN_AUTH_LEVEL	2
 
+#define OCSP_SOURCE_MAX	512
+
 struct certauth_policy {
 	int trust;		/* enum certauth_trust */
 	int crl;		/* enum certauth_crl_scope, never DEFAULT */
 	X509_STORE *store;	/* anchors and CRLs (trust=ca) */
 	STACK_OF(X509) *chain;	/* untrusted intermediates */
+	const struct certauth_opts *opts;	/* borrowed, for OCSP */
+	const struct certauth_log *lg;		/* borrowed, may be NULL */
+	long long ocsp_deadline_ms;	/* one deadline for the whole login */
+	char *ocsp_source;	/* where the last OCSP verdict came from */
 };
 
 /* The newest OpenSSL error as text for a reason, or fallback. */
@@ -368,6 +376,12 @@ certauth_policy_load(const struct certauth_opts *o,
 		r = CERTAUTH_ERR_NOMEM;
 		goto out;
 	}
+	if ((p->ocsp_source = calloc(1, OCSP_SOURCE_MAX)) == NULL) {
+		r = CERTAUTH_ERR_NOMEM;
+		goto out;
+	}
+	p->opts = o;
+	p->ocsp_deadline_ms = certauth_now_ms() + o->ocsp_timeout_ms;
 	p->trust = o->trust;
 	p->crl = o->trust == CERTAUTH_TRUST_PINNED ?
 	    CERTAUTH_CRL_OFF : resolve_crl_scope(o);
@@ -414,12 +428,26 @@ certauth_policy_load(const struct certauth_opts *o,
 }
 
 void
+certauth_policy_set_log(struct certauth_policy *p,
+    const struct certauth_log *lg)
+{
+	p->lg = lg;
+}
+
+const char *
+certauth_policy_ocsp_source(const struct certauth_policy *p)
+{
+	return p->ocsp_source;
+}
+
+void
 certauth_policy_free(struct certauth_policy *p)
 {
 	if (p == NULL)
 		return;
 	X509_STORE_free(p->store);
 	sk_X509_pop_free(p->chain, X509_free);
+	free(p->ocsp_source);
 	free(p);
 }
 
@@ -599,6 +627,13 @@ certauth_policy_check(const struct certauth_policy *p, X509 *cert,
 	}
 	if ((r = check_chain_keys(ctx, reason)) != 0 ||
 	    (r = check_usage(cert, reason)) != 0)
+		goto out;
+	/* Revocation over the network last: only for a chain that holds. */
+	p->ocsp_source[0] = '\0';
+	if (p->opts->ocsp != CERTAUTH_OCSP_OFF &&
+	    (r = certauth_ocsp_check_chain(p->opts, X509_STORE_CTX_get0_chain(ctx),
+	    p->store, p->ocsp_deadline_ms, p->lg, p->ocsp_source,
+	    OCSP_SOURCE_MAX, reason)) != 0)
 		goto out;
 	r = 0;
  out:

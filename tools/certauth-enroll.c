@@ -585,7 +585,12 @@ cmd_check(struct enroll_ctx *c, char **args)
 		if (certauth_cert_fingerprint(cert, fp) != 0)
 			snprintf(fp, sizeof(fp), "?");
 		if (cert_verdict(c, cert, &why) == 0) {
-			printf("%s ok\n", fp);
+			const char *src = certauth_policy_ocsp_source(c->pol);
+
+			if (*src != '\0')
+				printf("%s ok (OCSP good, from %s)\n", fp, src);
+			else
+				printf("%s ok\n", fp);
 			passed++;
 		} else {
 			printf("%s FAIL: %s\n", fp, why.text);
@@ -659,6 +664,7 @@ setup(struct enroll_ctx *c, char **words, int nwords, int needs_policy)
 		log_err(NULL, PROG ": configuration error: %s", why.text);
 		return r == CERTAUTH_ERR_NOMEM ? EXIT_FAIL : EXIT_USAGE;
 	}
+	certauth_policy_set_log(c->pol, &c->lg);
 	return 0;
 }
 

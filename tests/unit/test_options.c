@@ -217,12 +217,15 @@ test_validate(void **state)
 	    CERTAUTH_ERR_CONFIG);
 	certauth_opts_free(&o);
 
-	/* OCSP is refused, not silently skipped */
+	/* OCSP needs an issuer: fine with a CA, refused when pinned */
 	certauth_opts_init(&o);
 	assert_int_equal(set(&o, "ca_file=/ca.pem"), 0);
 	assert_int_equal(set(&o, "ocsp=soft"), 0);
+	assert_int_equal(certauth_opts_validate(&o, &reason), 0);
+	assert_int_equal(set(&o, "trust=pinned"), 0);
 	assert_int_equal(certauth_opts_validate(&o, &reason),
 	    CERTAUTH_ERR_CONFIG);
+	assert_non_null(strstr(reason.text, "pinned"));
 	certauth_opts_free(&o);
 }
 
