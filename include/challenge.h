@@ -19,6 +19,14 @@
 int certauth_pct_encode(const char *in, char **out);
 
 /*
+ * The reverse of certauth_pct_encode, accepting only its exact output (so a
+ * field or file name has one meaning and no NUL can hide in it).  *out is
+ * malloc'd.  Returns 0, CERTAUTH_ERR_FORMAT (not an encoded, non-empty
+ * field) or CERTAUTH_ERR_NOMEM.
+ */
+int certauth_pct_decode(const char *in, char **out);
+
+/*
  * Build the challenge from its parts with the given nonce bytes.  host,
  * service and user are encoded here.  *out is malloc'd (caller frees).
  * Returns 0, CERTAUTH_ERR_FORMAT (NULL field) or CERTAUTH_ERR_NOMEM.

@@ -155,3 +155,43 @@ certauth_challenge_new(const char *host, const char *service,
 	explicit_bzero(nonce, sizeof(nonce));
 	return r;
 }
+
+int
+certauth_pct_decode(const char *in, char **out)
+{
+	const char *s;
+	char *buf = NULL, *p, *again = NULL;
+	int hi, lo, r = CERTAUTH_ERR_INTERNAL;
+
+	*out = NULL;
+	if ((buf = malloc(strlen(in) + 1)) == NULL)
+		return CERTAUTH_ERR_NOMEM;
+	for (s = in, p = buf; *s != '\0'; s++) {
+		if (*s != '%') {
+			*p++ = *s;
+			continue;
+		}
+		if ((hi = OPENSSL_hexchar2int((unsigned char)s[1])) < 0 ||
+		    (lo = OPENSSL_hexchar2int((unsigned char)s[2])) < 0 ||
+		    (hi | lo) == 0) {
+			r = CERTAUTH_ERR_FORMAT;
+			goto out;
+		}
+		*p++ = (char)(hi << 4 | lo);
+		s += 2;
+	}
+	*p = '\0';
+	if ((r = certauth_pct_encode(buf, &again)) != 0)
+		goto out;
+	if (*buf == '\0' || strcmp(again, in) != 0) {
+		r = CERTAUTH_ERR_FORMAT;
+		goto out;
+	}
+	*out = buf;
+	buf = NULL;
+	r = 0;
+ out:
+	free(again);
+	free(buf);
+	return r;
+}

@@ -188,51 +188,6 @@ parse_options(int argc, char **argv, char ***words, int *nwords)
 	return r;
 }
 
-/*
- * Percent-decode a bindings file name into *out (malloc'd).  Only the
- * form certauth_pct_encode makes is a user's file, so anything else is
- * CERTAUTH_ERR_FORMAT; CERTAUTH_ERR_NOMEM.
- */
-static int
-pct_decode(const char *in, char **out)
-{
-	const char *s;
-	char *buf = NULL, *p, *again = NULL;
-	int hi, lo, r = CERTAUTH_ERR_INTERNAL;
-
-	*out = NULL;
-	if ((buf = malloc(strlen(in) + 1)) == NULL)
-		return CERTAUTH_ERR_NOMEM;
-	for (s = in, p = buf; *s != '\0'; s++) {
-		if (*s != '%') {
-			*p++ = *s;
-			continue;
-		}
-		if ((hi = OPENSSL_hexchar2int((unsigned char)s[1])) < 0 ||
-		    (lo = OPENSSL_hexchar2int((unsigned char)s[2])) < 0 ||
-		    (hi | lo) == 0) {
-			r = CERTAUTH_ERR_FORMAT;
-			goto out;
-		}
-		*p++ = (char)(hi << 4 | lo);
-		s += 2;
-	}
-	*p = '\0';
-	if ((r = certauth_pct_encode(buf, &again)) != 0)
-		goto out;
-	if (*buf == '\0' || strcmp(again, in) != 0) {
-		r = CERTAUTH_ERR_FORMAT;
-		goto out;
-	}
-	*out = buf;
-	buf = NULL;
-	r = 0;
- out:
-	free(again);
-	free(buf);
-	return r;
-}
-
 /* A user name for a tab-separated line: as is when it prints plainly,
  * else in its encoded (file name) form. */
 static const char *
@@ -504,7 +459,7 @@ list_entry(const struct enroll_ctx *c, int dfd, const char *name)
 	    fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
 	    !S_ISREG(st.st_mode))
 		return 0;
-	if (pct_decode(name, &user) != 0) {
+	if (certauth_pct_decode(name, &user) != 0) {
 		log_warn(&c->lg, PROG ": skipping %s/%s: not a percent-encoded "
 		    "user name", c->dir, name);
 		return 0;

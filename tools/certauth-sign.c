@@ -160,51 +160,6 @@ parse_args(int argc, char **argv, struct sign_args *a)
 	return PARSE_OK;
 }
 
-/*
- * Percent-decode a challenge field into *out (malloc'd).  Only the form
- * certauth_pct_encode makes is accepted, so a field has one meaning and no
- * NUL can hide in it.  Returns 0, CERTAUTH_ERR_FORMAT or CERTAUTH_ERR_NOMEM.
- */
-static int
-pct_decode(const char *in, char **out)
-{
-	const char *s;
-	char *buf = NULL, *p, *again = NULL;
-	int hi, lo, r = CERTAUTH_ERR_INTERNAL;
-
-	*out = NULL;
-	if ((buf = malloc(strlen(in) + 1)) == NULL)
-		return CERTAUTH_ERR_NOMEM;
-	for (s = in, p = buf; *s != '\0'; s++) {
-		if (*s != '%') {
-			*p++ = *s;
-			continue;
-		}
-		if ((hi = OPENSSL_hexchar2int((unsigned char)s[1])) < 0 ||
-		    (lo = OPENSSL_hexchar2int((unsigned char)s[2])) < 0 ||
-		    (hi | lo) == 0) {
-			r = CERTAUTH_ERR_FORMAT;
-			goto out;
-		}
-		*p++ = (char)(hi << 4 | lo);
-		s += 2;
-	}
-	*p = '\0';
-	if ((r = certauth_pct_encode(buf, &again)) != 0)
-		goto out;
-	if (*buf == '\0' || strcmp(again, in) != 0) {
-		r = CERTAUTH_ERR_FORMAT;
-		goto out;
-	}
-	*out = buf;
-	buf = NULL;
-	r = 0;
- out:
-	free(again);
-	free(buf);
-	return r;
-}
-
 /* What to show a person: the decoded field when it prints plainly. */
 static const char *
 display(const char *encoded, const char *decoded)
@@ -255,7 +210,7 @@ split_challenge(const char *c, char **copy, char *field[CHALLENGE_FIELDS])
 	    strspn(field[F_NONCE], BASE64URL_CHARS) != CERTAUTH_NONCE_CHARS)
 		return CERTAUTH_ERR_FORMAT;
 	for (n = F_HOST; n <= F_USER; n++) {
-		if ((r = pct_decode(field[n], &dec)) != 0)
+		if ((r = certauth_pct_decode(field[n], &dec)) != 0)
 			return r;
 		free(dec);
 	}
@@ -360,7 +315,7 @@ check_challenge(const char *c, const char *host)
 		goto out;
 	}
 	for (i = F_HOST; i <= F_USER; i++) {
-		if (pct_decode(field[i], &dec[i]) != 0) {
+		if (certauth_pct_decode(field[i], &dec[i]) != 0) {
 			log_err(NULL, PROG ": %s",
 			    certauth_strerror(CERTAUTH_ERR_NOMEM));
 			goto out;

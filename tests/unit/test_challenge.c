@@ -260,6 +260,35 @@ test_large_time(void **state)
 	free(c);
 }
 
+static void
+test_pct_decode(void **state)
+{
+	static const char *refused[] = {
+		"", "%", "%4", "%4G", "%00", "%41", "%2f", "a b", "a:b", "%%",
+	};
+	static const char *names[] = {
+		"alice", "ren\xc3\xa9", "eve:x y", "a/b", "%", "\x01\x7f",
+	};
+	char *enc = NULL, *dec = NULL;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		assert_int_equal(certauth_pct_encode(names[i], &enc), 0);
+		assert_int_equal(certauth_pct_decode(enc, &dec), 0);
+		assert_string_equal(dec, names[i]);
+		free(enc);
+		free(dec);
+	}
+	/* only the encoder's own output has a meaning */
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		dec = NULL;
+		if (certauth_pct_decode(refused[i], &dec) != CERTAUTH_ERR_FORMAT)
+			fail_msg("decoded '%s'", refused[i]);
+		assert_null(dec);
+	}
+}
+
 int
 main(void)
 {
@@ -274,6 +303,7 @@ main(void)
 		cmocka_unit_test_prestate(test_build_null_field, "sentinel"),
 		cmocka_unit_test(test_new_nonce),
 		cmocka_unit_test(test_large_time),
+		cmocka_unit_test(test_pct_decode),
 	};
 
 	return cmocka_run_group_tests_name("challenge", tests, NULL, NULL);
