@@ -61,6 +61,23 @@ int certauth_ocsp_verify_der(const unsigned char *der, size_t len,
     time_t *valid_until, struct certauth_reason *reason);
 
 /*
+ * The signature and responder-authorisation part of
+ * certauth_ocsp_verify_der, on its own so that it can be tested against
+ * fixed-time vectors.  The signer must be expect->issuer, a certificate
+ * issued by it with id-kp-OCSPSigning, or exactly expect->responder (the
+ * only certificate ever trusted without a chain: OCSP_TRUSTOTHER is used
+ * with a stack that holds it alone).  at != 0 verifies the signer's chain
+ * at that time instead of the store's: the store's verify time is set for
+ * the call and restored after, so the store must not be in use by another
+ * thread meanwhile.  Returns 0 or CERTAUTH_ERR_BAD_SIGNATURE with
+ * "OCSP answer signature or responder does not verify: <why>", or
+ * CERTAUTH_ERR_NOMEM.  The OpenSSL error queue is left empty.
+ */
+int certauth_ocsp_verify_signer(OCSP_BASICRESP *bs,
+    const struct certauth_ocsp_expect *expect, time_t at,
+    struct certauth_reason *reason);
+
+/*
  * The revocation step of a login for a verified chain (leaf at index 0,
  * trust anchor last), per the options (ocsp, ocsp_scope, ocsp_url,
  * ocsp_nonce, ocsp_digest, ocsp_proxy, ocsp_responder_cert, ocsp_skew,

@@ -154,9 +154,17 @@ make_dirs(const char *dir, struct certauth_reason *reason)
 			}
 			if ((r = check_parent(p, reason)) != 0)
 				goto out;
-			/* A concurrent login may create it first: fine. */
-			if ((mkdir(p, CACHE_DIR_MODE) != 0 && errno != EEXIST) ||
-			    stat(p, &st) != 0) {
+			/* A concurrent login may create it first: fine.  The
+			 * chmod undoes whatever umask the host process has. */
+			if (mkdir(p, CACHE_DIR_MODE) == 0) {
+				if (chmod(p, CACHE_DIR_MODE) != 0) {
+					certauth_reason_set(reason,
+					    "cannot chmod directory %s: %s",
+					    p, strerror(errno));
+					r = CERTAUTH_ERR_IO;
+					goto out;
+				}
+			} else if (errno != EEXIST || stat(p, &st) != 0) {
 				certauth_reason_set(reason,
 				    "cannot create directory %s: %s", p,
 				    strerror(errno));

@@ -852,3 +852,256 @@ def _libpam_child(svc, user, answer):
     s = pam.pam_strerror(h, rc).decode()
     pam.pam_end(h, rc)
     return {"rc": rc, "challenge": state["challenge"], "strerror": s}
+
+
+# ------------------------------------------------- network, OCSP servers
+#
+# Used by ocsp.py.  Everything listens on 127.0.0.1 only (openssl ocsp
+# takes a bare port and listens on every address; private_network() keeps
+# that inside a network namespace of our own when the kernel allows).
+
+CLONE_NEWNET = 0x40000000
+
+
+def private_network():
+    """Move this process (and its future children) into a network
+    namespace of its own with only the loopback interface up, so the
+    servers of a test are unreachable from outside and their ports cannot
+    collide with the host's.  Returns True on success, False when the
+    kernel refuses (the tests then run on the host's loopback)."""
+    import fcntl
+    import struct
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    if libc.unshare(CLONE_NEWNET) != 0:
+        return False
+    # ip link set lo up, without needing iproute2: SIOCGIFFLAGS and
+    # SIOCSIFFLAGS with IFF_UP.  Failing here is fatal (no loopback).
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        ifr = fcntl.ioctl(s, 0x8913, struct.pack("16sh", b"lo", 0))
+        flags = struct.unpack("16sh", ifr[:18])[1]
+        fcntl.ioctl(s, 0x8914, struct.pack("16sh", b"lo", flags | 0x1))
+    finally:
+        s.close()
+    return True
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def listening(port):
+    """True when a socket listens on TCP port (any address), read from
+    /proc/net/tcp{,6} so that asking does not use up an accept()."""
+    want = ":%04X" % port
+    for f in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(f) as fh:
+                next(fh)
+                for line in fh:
+                    parts = line.split()
+                    if parts[1].endswith(want) and parts[3] == "0A":
+                        return True
+        except OSError:
+            continue
+    return False
+
+
+def wait_port(port, up=True, timeout=10.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        if listening(port) == up:
+            return True
+        time.sleep(0.02)
+    return False
+
+
+class OpensslOcsp:
+    """`openssl ocsp` as a responder on port, in the background.  Its
+    output goes to a log file next to the index (read it on failure)."""
+
+    def __init__(self, index, port, ca, rsigner, rkey, ndays=1, extra=()):
+        self.port = port
+        self.argv = ["openssl", "ocsp", "-index", index, "-port", str(port),
+                     "-CA", ca, "-rsigner", rsigner, "-rkey", rkey,
+                     "-ndays", str(ndays)] + list(extra)
+        self.logpath = "%s.ocsp-%d.log" % (index, port)
+        self.proc = None
+        self.url = "http://127.0.0.1:%d/" % port
+
+    def start(self):
+        if self.proc is not None:
+            return self
+        logf = open(self.logpath, "ab")
+        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
+                                     stdout=logf, stderr=logf)
+        logf.close()
+        if not wait_port(self.port, True):
+            self.stop()
+            raise RuntimeError("openssl ocsp did not listen on %d: %s"
+                               % (self.port, self.log()))
+        return self
+
+    def stop(self):
+        if self.proc is None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+        wait_port(self.port, False, 5)
+
+    def log(self):
+        try:
+            with open(self.logpath, errors="replace") as f:
+                return f.read()[-2000:]
+        except OSError:
+            return ""
+
+
+class TcpServer:
+    """A threaded TCP server on 127.0.0.1 that counts connections and
+    hands each to handler(conn) (which closes it or keeps it).  port 0
+    picks a free port.  ssl_ctx, when given, wraps every connection
+    (server side) before the handler sees it."""
+
+    def __init__(self, handler, port=0, ssl_ctx=None):
+        self.handler = handler
+        self.ssl_ctx = ssl_ctx
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", port))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.url = "http://127.0.0.1:%d/" % self.port
+        self.lock = threading.Lock()
+        self.connections = 0
+        self.requests = []     # whatever handlers record
+        self.held = []         # connections kept open on purpose
+        self.stopped = False
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+
+    def _loop(self):
+        while not self.stopped:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with self.lock:
+                self.connections += 1
+            threading.Thread(target=self._serve, args=(conn,),
+                             daemon=True).start()
+
+    def _serve(self, conn):
+        try:
+            if self.ssl_ctx is not None:
+                conn.settimeout(5)
+                conn = self.ssl_ctx.wrap_socket(conn, server_side=True)
+                conn.settimeout(None)
+            self.handler(self, conn)
+        except Exception:   # a client that went away, a failed handshake
+            try:
+                conn.close()
+            except OSError:
+                pass
+
+    def count(self):
+        with self.lock:
+            return self.connections
+
+    def stop(self):
+        self.stopped = True
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+        for c in self.held:
+            try:
+                c.close()
+            except OSError:
+                pass
+        self.held = []
+
+
+def read_http_request(conn, limit=1 << 20):
+    """(request line, headers dict, body) of one HTTP/1.x request read
+    from conn; the body by Content-Length."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            raise EOFError("connection closed in the headers")
+        data += chunk
+        if len(data) > limit:
+            raise ValueError("headers too long")
+    head, body = data.split(b"\r\n\r\n", 1)
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {}
+    for l in lines[1:]:
+        if ":" in l:
+            k, v = l.split(":", 1)
+            headers[k.strip().lower()] = v.strip()
+    n = int(headers.get("content-length", "0"))
+    while len(body) < n:
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return lines[0], headers, body[:n]
+
+
+def http_reply(conn, status, body=b"", headers=(), length=True):
+    """Write one HTTP/1.0 answer and close the connection.  length=False
+    leaves out Content-Length (the body ends when the connection does)."""
+    reason = {200: "OK", 301: "Moved Permanently", 302: "Found",
+              307: "Temporary Redirect", 500: "Internal Server Error"}
+    out = ["HTTP/1.0 %d %s" % (status, reason.get(status, "Status"))]
+    out += ["%s: %s" % h for h in headers]
+    if length:
+        out.append("Content-Length: %d" % len(body))
+    out.append("Connection: close")
+    try:
+        conn.sendall(("\r\n".join(out) + "\r\n\r\n").encode("latin-1"))
+        if body:
+            conn.sendall(body)
+    except OSError:
+        pass            # the client stopped reading: that is allowed
+    finally:
+        try:
+            conn.close()
+        except OSError:
+            pass
+
+
+def relay_to(port):
+    """A TcpServer handler that pipes the connection to 127.0.0.1:port."""
+    def handler(srv, conn):
+        up = socket.create_connection(("127.0.0.1", port), timeout=10)
+        socks = [conn, up]
+        try:
+            while True:
+                # An SSL socket may hold decrypted bytes select() can't see.
+                pending = getattr(conn, "pending", lambda: 0)()
+                r = [conn] if pending else select.select(socks, [], [],
+                                                         10)[0]
+                if not r:
+                    break
+                for s in r:
+                    data = s.recv(65536)
+                    if not data:
+                        return
+                    (up if s is conn else conn).sendall(data)
+        finally:
+            up.close()
+            conn.close()
+    return handler
