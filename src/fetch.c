@@ -492,7 +492,8 @@ certauth_fetch_ocsp(const char *helper_path, const char *url,
 	char msbuf[24];
 	long long budget;
 	unsigned char *tmp;
-	int status = 0, restore_chld = 0, pr, r = CERTAUTH_ERR_INTERNAL;
+	int status = 0, restore_chld = 0, pr, pump_errno;
+	int r = CERTAUTH_ERR_INTERNAL;
 
 	memset(&plan, 0, sizeof(plan));
 	memset(&x, 0, sizeof(x));
@@ -564,6 +565,7 @@ certauth_fetch_ocsp(const char *helper_path, const char *url,
 	close_fd(&plan.exec_fd);
 
 	pr = pump(&x, req, reqlen, deadline_ms);
+	pump_errno = errno;
 	if (reap(x.pid, pr != 0, deadline_ms, &status) != 0) {
 		x.pid = -1;
 		certauth_reason_set(reason, "lost the exit status of OCSP "
@@ -587,7 +589,7 @@ certauth_fetch_ocsp(const char *helper_path, const char *url,
 	}
 	if (pr != 0) {
 		certauth_reason_set(reason, "cannot talk to OCSP helper %s: %s",
-		    helper_path, strerror(errno));
+		    helper_path, strerror(pump_errno));
 		goto out;
 	}
 	if ((r = map_status(status, helper_path, url, x.len, reason)) != 0)

@@ -930,6 +930,8 @@ class OpensslOcsp:
         self.argv = ["openssl", "ocsp", "-index", index, "-port", str(port),
                      "-CA", ca, "-rsigner", rsigner, "-rkey", rkey,
                      "-ndays", str(ndays)] + list(extra)
+        # A malformed request would otherwise end the responder.
+        self.argv.append("-ignore_err")
         self.logpath = "%s.ocsp-%d.log" % (index, port)
         self.proc = None
         self.url = "http://127.0.0.1:%d/" % port

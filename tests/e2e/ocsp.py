@@ -14,6 +14,7 @@ Prints TAP.
 
 import atexit
 import datetime
+import importlib.util
 import os
 import re
 import shutil
@@ -21,6 +22,7 @@ import ssl
 import stat
 import subprocess
 import sys
+import threading
 import time
 
 sys.dont_write_bytecode = True  # never write into the source tree
@@ -32,6 +34,8 @@ USERS = {
     "alice": 2301,   # good
     "ivan": 2309,    # revoked
     "uma": 2321,     # unknown to the responder (not in index.txt)
+    "bob": 2302,     # good; AIA: a dead port, then the responder
+    "carl": 2303,    # good; AIA: a silent server, then the responder
 }
 
 build, ns, tap = lib.start(USERS)
@@ -74,6 +78,16 @@ while P_ROOT == P_INT:
     P_ROOT = lib.free_port()
 URL_INT = "http://127.0.0.1:%d/" % P_INT
 URL_ROOT = "http://127.0.0.1:%d/" % P_ROOT
+URL_DEAD = "http://127.0.0.1:%d/" % lib.free_port()   # nothing listens
+
+
+def hang(srv, conn):
+    """Accept, read nothing, answer nothing, never close."""
+    srv.held.append(conn)
+
+
+SILENT = lib.TcpServer(hang)
+SERVERS.append(SILENT)
 
 pki = lib.PKI()
 D = pki.dir
@@ -94,6 +108,22 @@ extendedKeyUsage = clientAuth
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 authorityInfoAccess = OCSP;URI:%(int)s
+
+[v3_user_dead_first]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+authorityInfoAccess = OCSP;URI:%(dead)s, OCSP;URI:%(int)s
+
+[v3_user_silent_first]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+authorityInfoAccess = OCSP;URI:%(silent)s, OCSP;URI:%(int)s
 
 [v3_ocsp]
 basicConstraints = critical, CA:FALSE
@@ -117,7 +147,8 @@ extendedKeyUsage = serverAuth
 subjectAltName = IP:127.0.0.1
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
-""" % {"root": URL_ROOT, "int": URL_INT})
+""" % {"root": URL_ROOT, "int": URL_INT, "dead": URL_DEAD,
+       "silent": SILENT.url})
 
 # The root's own database (lib.PKI keeps only the intermediate's), so
 # that the root's responder knows the intermediate and `openssl ca
@@ -167,6 +198,8 @@ def issue(name, ext, db="int", in_index=True, kind="p256"):
 ALICE = issue("alice", "v3_user_aia")
 IVAN = issue("ivan", "v3_user_aia")
 UMA = issue("uma", "v3_user_aia", in_index=False)
+BOB = issue("bob", "v3_user_dead_first")
+CARL = issue("carl", "v3_user_silent_first")
 RESP_INT = issue("resp-int", "v3_ocsp")                  # delegated, int
 RESP_ROOT = issue("resp-root", "v3_ocsp", db="root")     # delegated, root
 ROGUE = issue("rogue", "v3_no_ocspsigning")              # never authorised
@@ -187,6 +220,8 @@ BIND = "/mnt/bindings"
 lib.bind(BIND, "alice", ALICE)
 lib.bind(BIND, "ivan", IVAN)
 lib.bind(BIND, "uma", UMA)
+lib.bind(BIND, "bob", BOB)
+lib.bind(BIND, "carl", CARL)
 lib.make_dir("/mnt/cache")
 
 R_INT = lib.OpensslOcsp(D + "/index.txt", P_INT, pki.int, RESP_INT.cert,
@@ -241,11 +276,6 @@ def fixed(body, status=200, headers=(("Content-Type",
     return handler
 
 
-def hang(srv, conn):
-    """Accept, read nothing, answer nothing, never close."""
-    srv.held.append(conn)
-
-
 def refuse(srv, conn):
     conn.close()
 
@@ -269,7 +299,8 @@ def built(this_delta, next_delta):
         _, _, body = lib.read_http_request(conn)
         srv.requests.append(body)
         req = cocsp.load_der_ocsp_request(body)
-        now = datetime.datetime.utcnow().replace(microsecond=0)
+        now = datetime.datetime.now(datetime.timezone.utc).replace(
+            microsecond=0)
         b = cocsp.OCSPResponseBuilder().add_response(
             cert=cert, issuer=issuer, algorithm=req.hash_algorithm,
             cert_status=cocsp.OCSPCertStatus.GOOD,
@@ -318,7 +349,8 @@ def sign(cert):
     return lib.tool_sign(build, cert.key)
 
 
-USER_CERT = {"alice": ALICE, "ivan": IVAN, "uma": UMA}
+USER_CERT = {"alice": ALICE, "ivan": IVAN, "uma": UMA, "bob": BOB,
+             "carl": CARL}
 LAST = {}
 
 
@@ -432,6 +464,7 @@ def ossl_status(der_path, cert):
             line[0] if line else p.stdout.strip() + p.stderr.strip())
 
 
+DOWN = r"cannot reach|unreachable|refused|connect"
 UNREACH = r"unreach|connect|refused|time|down|no answer|responder"
 BADSIG = (r"sign|author|responder|delegat|verif|trust|not allowed|"
           r"OCSPSigning")
@@ -461,8 +494,11 @@ tap.ok(os.path.exists(REPLAY) and os.path.getsize(REPLAY) > 0,
 
 # ------------------------------------------------------------- verdicts
 
-good("good answer, ocsp=hard: login succeeds",
-     svc("good-hard", "ocsp=hard"), reason=r"authenticated")
+good("control: the revoked user logs in when ocsp is off",
+     svc("ocsp-off"), "ivan")
+good("good answer, ocsp=hard: login succeeds, verdict from the responder",
+     svc("good-hard", "ocsp=hard"),
+     reason=r"authenticated.*good.*" + re.escape(URL_INT))
 good("good answer, ocsp=soft: login succeeds",
      svc("good-soft", "ocsp=soft"))
 bad("revoked, ocsp=hard: fails", svc("revoked-hard", "ocsp=hard"),
@@ -496,25 +532,21 @@ good("the same signer named by ocsp_responder_cert: accepted",
 
 # ------------------------------------------------------ answers in time
 
-try:
-    import cryptography  # noqa: F401
-    HAVE_CRYPTOGRAPHY = True
-except ImportError:
-    HAVE_CRYPTOGRAPHY = False
+HAVE_CRYPTOGRAPHY = importlib.util.find_spec("cryptography") is not None
 if HAVE_CRYPTOGRAPHY:
     fresh = server(built(-60, 3600))
     good("control: an answer built by the test (python3-cryptography), "
          "fresh, nonce echoed: accepted",
          svc("built-fresh", "ocsp=hard", "ocsp_url=" + fresh.url),
-         extra=[(lambda: len(fresh.requests) >= 1, "the test responder was not "
-                 "asked")])
+         extra=[(lambda: len(fresh.requests) >= 1,
+                 "the test responder was not asked")])
     stale = server(built(-7200, -3600))
     bad("stale answer (nextUpdate an hour past, nonce echoed): fails",
         svc("stale-hard", "ocsp=hard", "ocsp_url=" + stale.url),
         reason=r"stale|nextupdate|next update|expired|old|past|fresh|"
         r"outdated|too late",
-        extra=[(lambda: len(stale.requests) >= 1, "the stale responder was not "
-                "asked")])
+        extra=[(lambda: len(stale.requests) >= 1,
+                "the stale responder was not asked")])
     bad("stale answer, ocsp=soft: fails too",
         svc("stale-soft", "ocsp=soft", "ocsp_url=" + stale.url),
         reason=r"stale|nextupdate|next update|expired|old|past|fresh|"
@@ -560,6 +592,13 @@ err500 = server(fixed(b"oops", status=500,
 bad("HTTP 500, ocsp=hard: fails",
     svc("http500-hard", "ocsp=hard", "ocsp_url=" + err500.url),
     reason=r"500|http|status|unreach|responder")
+r = login(svc("http500-soft", "ocsp=soft", "ocsp_url=" + err500.url),
+          "alice")
+check("HTTP 500, ocsp=soft: tolerated with a warning", r, True,
+      extra=[(warnings(r), "no LOG_WARNING line mentioning OCSP")])
+bad("garbage body, ocsp=soft: fails (an answer, just not a valid one)",
+    svc("garbage-soft", "ocsp=soft", "ocsp_url=" + garbage.url),
+    reason=r"ocsp|format|pars|decod|der|invalid|malformed")
 
 # Redirects lead to a relay in front of the real responder, so following
 # one would be counted (and would even log in).
@@ -580,7 +619,7 @@ for code in (302, 307):
                 "followed (%d connection(s) to the real responder)"
                 % (relay.count() - before))])
 
-silent = server(hang)
+silent = SILENT
 r = login(svc("hang-hard", "ocsp=hard", "ocsp_timeout_ms=1500",
               "ocsp_url=" + silent.url), "alice")
 check("responder that never answers, ocsp=hard: fails within "
@@ -595,9 +634,22 @@ check("responder that never answers, ocsp=soft: logs in within "
       extra=[(r.elapsed is not None and r.elapsed <= 2.5,
               "took %s s (limit 2.5)" % (r.elapsed and "%.2f" % r.elapsed)),
              (warnings(r), "no LOG_WARNING line mentioning OCSP")])
-# Several URLs, one deadline: a silent responder in the AIA position does
-# not get a fresh timeout per retry.  (ocsp_url replaces the AIA, so the
-# one URL that hangs is asked; the total stays bounded.)
+
+# Several AIA URLs: asked in order until one answers, all within the one
+# deadline of the login.
+good("AIA with a dead URL first, then the responder: the second answers",
+     svc("aia-dead-first", "ocsp=hard"), "bob",
+     reason=re.escape("from " + URL_INT))
+before = SILENT.count()
+r = login(svc("aia-silent-first", "ocsp=hard", "ocsp_timeout_ms=1500"),
+          "carl")
+tap.ok(r.elapsed is not None and r.elapsed <= 2.5 and
+       SILENT.count() > before,
+       "AIA with a silent URL first: the login still ends within "
+       "ocsp_timeout_ms + 1 s (one deadline for every URL)",
+       LogDiag(r.diag() + "\nseconds from answer to exit: %s; %s"
+               % (r.elapsed and "%.2f" % r.elapsed,
+                  "ok" if r.ok else "failed")))
 
 # ----------------------------------------------------------------- TLS
 
@@ -607,7 +659,8 @@ if HAVE_TLS:
     TLS_URL = "https://127.0.0.1:%d/" % tls_front.port
     good("https responder with a certificate from the system store: "
          "login succeeds", svc("https", "ocsp=hard", "ocsp_url=" + TLS_URL),
-         extra=[(lambda: tls_front.count() >= 1, "the TLS front got no connection")])
+         extra=[(lambda: tls_front.count() >= 1,
+                 "the TLS front got no connection")])
     self_front = server(lib.relay_to(P_INT),
                         ssl_ctx=tls_ctx(TLS_SELF, TLS_SELF_KEY))
     bad("https responder with an untrusted (self-signed) certificate, "
@@ -653,9 +706,13 @@ if shutil.which("curl"):
     if TLS_URL:
         ctl = "/mnt/keylog/control.log"
         e = dict(env_curl, SSLKEYLOGFILE=ctl)
+        ossl("ocsp", "-issuer", pki.int, "-cert", ALICE.cert, "-no_nonce",
+             "-reqout", D + "/req.der")
         subprocess.run(["curl", "-q", "-s", "-m", "3", "-o", "/dev/null",
-                        "--cacert", pki.root, TLS_URL], env=e,
-                       capture_output=True)
+                        "--cacert", pki.root, "-H",
+                        "Content-Type: application/ocsp-request",
+                        "--data-binary", "@" + D + "/req.der", TLS_URL],
+                       env=e, capture_output=True)
         tap.ok(os.path.exists(ctl) and os.path.getsize(ctl) > 0,
                "control: curl writes a TLS key log when SSLKEYLOGFILE is set")
 else:
@@ -677,6 +734,56 @@ tap.ok(proxy.count() == before, "the fake proxy got no connection from "
 tap.ok(not os.path.exists(KEYLOG), "no TLS key log file appeared at "
        "$SSLKEYLOGFILE")
 
+# Look at the helper itself while it waits on the silent server: what
+# environment, user and arguments did the module give it?
+HELPER_REAL = os.path.realpath(HELPER)
+
+
+def helper_procs():
+    out = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            if os.readlink("/proc/%s/exe" % pid) != HELPER_REAL:
+                continue
+            with open("/proc/%s/environ" % pid, "rb") as f:
+                envb = f.read()
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                argv = f.read().rstrip(b"\0").split(b"\0")
+            uid = os.stat("/proc/%s" % pid).st_uid
+        except OSError:
+            continue
+        out.append((pid, envb, argv, uid))
+    return out
+
+
+seen = {}
+t = threading.Thread(target=lambda: seen.update(r=login(
+    svc("env-helper", "ocsp=hard", "ocsp_timeout_ms=2000",
+        "ocsp_url=" + SILENT.url), "alice", env=HOSTILE)))
+t.start()
+end = time.time() + 6
+procs = []
+while t.is_alive() and time.time() < end and not procs:
+    procs = helper_procs()
+    time.sleep(0.02)
+t.join()
+try:
+    import pwd
+    NOBODY = pwd.getpwnam("nobody").pw_uid
+except KeyError:
+    NOBODY = None
+tap.ok(procs and all(e == b"" for _, e, _, _ in procs),
+       "the helper runs with an empty environment (pamtester's had "
+       "http_proxy, SSLKEYLOGFILE...)",
+       LogDiag("helper processes seen: %r" % [(p, e[:200], a, u)
+                                             for p, e, a, u in procs]))
+tap.ok(procs and NOBODY is not None and all(u == NOBODY
+                                           for _, _, _, u in procs),
+       "the helper runs as nobody, not root",
+       LogDiag("uids %r, nobody %r" % ([u for _, _, _, u in procs], NOBODY)))
+
 # --------------------------------------------------------------- chain
 
 # The intermediate's AIA names the root's responder.
@@ -685,12 +792,13 @@ good("ocsp_scope=chain, leaf and intermediate good: login succeeds",
 R_ROOT.stop()
 bad("ocsp_scope=chain asks about the intermediate: root's responder down, "
     "ocsp=hard fails", svc("chain-rootdown", "ocsp=hard", "ocsp_scope=chain"),
-    reason=UNREACH)
+    reason=r"intermediate.*(" + DOWN + ")")
 ossl("ca", "-config", ROOTCNF, "-revoke", pki.int, "-crl_reason",
      "cACompromise")
 R_ROOT.start()
 bad("ocsp_scope=chain with the intermediate revoked by the root: fails",
-    svc("chain-revoked", "ocsp=hard", "ocsp_scope=chain"), reason=r"revoked")
+    svc("chain-revoked", "ocsp=hard", "ocsp_scope=chain"),
+    reason=r"intermediate.*revoked|revoked.*intermediate")
 good("ocsp_scope=leaf (default) with the intermediate revoked: login "
      "succeeds", svc("leaf-introk", "ocsp=hard"))
 
@@ -728,13 +836,13 @@ tap.ok(p.returncode == 1 and re.search("ocsp", p.stdout + p.stderr, re.I)
 R_INT.stop()
 tap.ok(not lib.listening(P_INT), "the intermediate's responder is stopped")
 bad("responder down (nothing on the port), ocsp=hard: fails",
-    svc("down-hard", "ocsp=hard"), reason=UNREACH)
+    svc("down-hard", "ocsp=hard"), reason=DOWN)
 r = login(svc("down-soft", "ocsp=soft"), "alice")
 check("responder down, ocsp=soft: login succeeds with a warning logged",
       r, True, extra=[(warnings(r), "no LOG_WARNING line mentioning OCSP")])
 good("cache: second login served from the cache with the responder "
      "stopped (ocsp=hard)", svc("cache-2", "ocsp=hard", "debug",
-                                cache=SHARED))
+                                cache=SHARED), reason=r"good.*from cache")
 bad("cache: a cached revoked answer is reused (responder stopped)",
     svc("cache-revoked-2", "ocsp=hard", cache=REVCACHE), "ivan",
     r"revoked")
@@ -745,17 +853,40 @@ tap.ok(p.returncode == 0 and re.search("ocsp", p.stdout, re.I) and
        "certauth-enroll check with the responder stopped: OCSP good, from "
        "the cache", p.diag)
 
-# Tampering: flip bytes at the end (the signature) of alice's file.
+# A planted file: ivan's genuine (revoked) answer under alice's name.  It
+# verifies, but not for alice's CertID: ignored, so with the responder
+# stopped the verdict is "unreachable", never "revoked".
+ivan_files = cache_files(REVCACHE)
+if files and ivan_files:
+    shutil.copy(ivan_files[0], files[0])
+    bad("cache: another certificate's answer planted under alice's name "
+        "is ignored (responder stopped: unreachable, not revoked)",
+        svc("planted", "ocsp=hard", cache=SHARED), reason=DOWN,
+        extra=[(lambda: "revoked" not in LAST["r"].log_text(),
+                "the planted answer was used")])
+    with open(files[0], "wb") as f:
+        f.write(ORIGINAL)
+else:
+    tap.ok(False, "cache: planted file case (no cache files to work with)")
+
+# Tampering: flip bytes inside the answer's signature (found with
+# python3-cryptography; else the last bytes of the file, which lie in the
+# embedded responder certificate's signature).
 TAMPERED = b""
 if files:
-    data = bytearray(open(files[0], "rb").read())
-    for i in range(len(data) - 12, len(data) - 4):
+    data = bytearray(ORIGINAL)
+    at = len(data) - 12
+    if HAVE_CRYPTOGRAPHY:
+        from cryptography.x509 import ocsp as cocsp
+        sig = cocsp.load_der_ocsp_response(ORIGINAL).signature
+        at = ORIGINAL.find(sig) + len(sig) // 2
+    for i in range(at, at + 8):
         data[i] ^= 0x5A
     TAMPERED = bytes(data)
     with open(files[0], "wb") as f:
         f.write(TAMPERED)
 bad("cache: a tampered file is refused (responder stopped: ocsp=hard "
-    "fails)", svc("tamper-down", "ocsp=hard", cache=SHARED), reason=UNREACH)
+    "fails)", svc("tamper-down", "ocsp=hard", cache=SHARED), reason=DOWN)
 R_INT.start()
 good("cache: a tampered file is refetched (responder up: login "
      "succeeds)", svc("tamper-up", "ocsp=hard", cache=SHARED))
@@ -767,6 +898,32 @@ tap.ok(len(now_files) == 1 and new not in (TAMPERED, ORIGINAL) and
        "cache: the tampered file was rewritten with a fresh verifiable "
        "answer", LogDiag("files %s; verify %s; same as tampered: %s"
                          % (now_files, verified, new == TAMPERED)))
+
+# Concurrent logins sharing one empty cache directory.
+PAR = "/mnt/cache/parallel"
+par_svc = svc("parallel", "ocsp=hard", cache=PAR)
+results = [None] * 6
+
+
+def one(i):
+    results[i] = lib.pamtester(ns, par_svc, "alice", sign(ALICE), timeout=30)
+
+
+threads = [threading.Thread(target=one, args=(i,)) for i in range(6)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+left = sorted(os.listdir(PAR)) if os.path.isdir(PAR) else []
+par_files = cache_files(PAR)
+verified = par_files and ossl_status(par_files[0], ALICE)
+tap.ok(all(r is not None and r.ok for r in results),
+       "6 concurrent logins sharing one cache directory all succeed",
+       LogDiag("\n".join(r.diag() if r else "no result" for r in results)))
+tap.ok(len(par_files) == 1 and left == [os.path.basename(par_files[0])]
+       and verified and verified[0] and verified[1].endswith(": good"),
+       "after them: one verifiable cache file, no temporary left behind",
+       LogDiag("directory: %r; verify %r" % (left, verified)))
 
 # ----------------------------------------------------------- the binary
 

@@ -1,1 +1,1219 @@
-int main(void) { return 77; }
+/*
+ * test_fetch.c - the OCSP transport: certauth_fetch_ocsp() driving the
+ * real certauth-ocsp-fetch helper against small HTTP servers on
+ * 127.0.0.1, and driving this test binary itself as a misbehaving helper
+ * (when started as "certauth-ocsp-fetch --timeout-ms ..." it plays the
+ * helper named by the URL) to reach the kill, exit-code and plumbing
+ * paths that a well-behaved helper never takes.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "certauth.h"
+#include "fetch.h"
+#include "testutil.h"
+
+#ifndef FETCH_HELPER
+#error "FETCH_HELPER must name the built certauth-ocsp-fetch"
+#endif
+
+#define REQ_LEN		300
+#define BODY_LEN	1000
+#define BIG_LEN		(2 * 1024 * 1024)
+#define SERVER_BUF	(256 * 1024)
+#define DEADLINE_MS	1500
+#define SLACK_MS	1000	/* the bound: deadline + 1 s */
+
+extern char **environ;
+
+static char self_path[PATH_MAX];	/* this binary, to act as a helper */
+
+enum serve_mode {
+	SERVE_OK,		/* 200 with BODY_LEN pattern bytes */
+	SERVE_OK_EXACT,		/* 200 with exactly CERTAUTH_OCSP_BODY_MAX */
+	SERVE_OVER_ONE,		/* 200 with CERTAUTH_OCSP_BODY_MAX + 1 */
+	SERVE_404,
+	SERVE_302,		/* Location: the port in 'arg' */
+	SERVE_SILENT,		/* read the request, never answer */
+	SERVE_BIG_LENGTH,	/* 2 MiB with Content-Length */
+	SERVE_BIG_CLOSE,	/* 2 MiB delimited by close */
+	SERVE_PROXY,		/* 200 "PROXIED" */
+};
+
+struct server {
+	pid_t pid;
+	int port;
+	int rec_fd;		/* what the server saw, read after it dies */
+};
+
+struct state {
+	struct server srv[3];
+	int nsrv;
+	char *dir;		/* safe scratch dir (root only), or NULL */
+	unsigned char req[REQ_LEN];
+	unsigned char body[BODY_LEN];
+};
+
+/* A pattern with NULs, CR and LF in it, so byte-exactness is tested. */
+static void
+fill_pattern(unsigned char *p, size_t n, unsigned int seed)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		p[i] = (unsigned char)((i * 7 + seed) % 256);
+}
+
+static int
+write_full(int fd, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ servers */
+
+/* Read one HTTP request (headers and a Content-Length body) into buf. */
+static size_t
+read_http_request(int fd, unsigned char *buf, size_t cap)
+{
+	size_t len = 0, need = 0;
+	char *end, *cl;
+	ssize_t n;
+
+	while (len < cap - 1) {
+		n = read(fd, buf + len, cap - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		buf[len] = '\0';
+		if (need == 0 && (end = strstr((char *)buf, "\r\n\r\n")) !=
+		    NULL) {
+			need = (size_t)(end - (char *)buf) + 4;
+			*end = '\0';
+			cl = strcasestr((char *)buf, "\r\nContent-Length:");
+			if (cl != NULL)
+				need += strtoul(cl + 17, NULL, 10);
+			*end = '\r';
+		}
+		if (need != 0 && len >= need)
+			break;
+	}
+	return len;
+}
+
+static void
+send_answer(int fd, int code, const char *extra, const unsigned char *body,
+    size_t len, int with_length)
+{
+	char head[512];
+	int n;
+
+	n = snprintf(head, sizeof(head), "HTTP/1.1 %d X\r\n"
+	    "Content-Type: application/ocsp-response\r\n%s", code, extra);
+	if (with_length)
+		n += snprintf(head + n, sizeof(head) - (size_t)n,
+		    "Content-Length: %zu\r\n", len);
+	n += snprintf(head + n, sizeof(head) - (size_t)n,
+	    "Connection: close\r\n\r\n");
+	if (write_full(fd, head, (size_t)n) == 0 && len > 0)
+		(void)write_full(fd, body, len);
+}
+
+/* The server child: serve until killed; record every request first. */
+static void
+serve(int lfd, int rec, enum serve_mode mode, int arg)
+{
+	unsigned char *buf = malloc(SERVER_BUF), *big = NULL;
+	char loc[128];
+	uint32_t n32;
+	size_t len, biglen;
+	int c;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (buf == NULL)
+		_exit(1);
+	for (;;) {
+		if ((c = accept(lfd, NULL, NULL)) < 0) {
+			if (errno == EINTR)
+				continue;
+			_exit(1);
+		}
+		len = read_http_request(c, buf, SERVER_BUF);
+		n32 = (uint32_t)len;
+		if (write_full(rec, &n32, sizeof(n32)) != 0 ||
+		    write_full(rec, buf, len) != 0)
+			_exit(1);
+		switch (mode) {
+		case SERVE_OK:
+			fill_pattern(buf, BODY_LEN, 3);
+			send_answer(c, 200, "", buf, BODY_LEN, 1);
+			break;
+		case SERVE_OK_EXACT:
+		case SERVE_OVER_ONE:
+		case SERVE_BIG_LENGTH:
+		case SERVE_BIG_CLOSE:
+			biglen = mode == SERVE_OK_EXACT ? CERTAUTH_OCSP_BODY_MAX :
+			    mode == SERVE_OVER_ONE ?
+			    CERTAUTH_OCSP_BODY_MAX + 1 : BIG_LEN;
+			if ((big = calloc(1, biglen)) == NULL)
+				_exit(1);
+			fill_pattern(big, biglen, 5);
+			send_answer(c, 200, "", big, biglen,
+			    mode != SERVE_BIG_CLOSE);
+			free(big);
+			break;
+		case SERVE_404:
+			send_answer(c, 404, "", (const unsigned char *)"nope",
+			    4, 1);
+			break;
+		case SERVE_302:
+			snprintf(loc, sizeof(loc),
+			    "Location: http://127.0.0.1:%d/\r\n", arg);
+			send_answer(c, 302, loc, NULL, 0, 1);
+			break;
+		case SERVE_SILENT:
+			for (;;)
+				pause();
+		case SERVE_PROXY:
+			send_answer(c, 200, "",
+			    (const unsigned char *)"PROXIED", 7, 1);
+			break;
+		}
+		close(c);
+	}
+}
+
+/* Start a server child on an ephemeral 127.0.0.1 port. */
+static struct server *
+start_server(struct state *st, enum serve_mode mode, int arg)
+{
+	struct server *s = &st->srv[st->nsrv];
+	struct sockaddr_in sa;
+	socklen_t salen = sizeof(sa);
+	int lfd, rec[2];
+
+	assert_true(st->nsrv < 3);
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(lfd >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = 0;
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(lfd, 16), 0);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &salen), 0);
+	assert_int_equal(pipe2(rec, O_CLOEXEC), 0);
+	s->port = ntohs(sa.sin_port);
+	s->pid = fork();
+	assert_true(s->pid >= 0);
+	if (s->pid == 0) {
+		close(rec[0]);
+		serve(lfd, rec[1], mode, arg);
+		_exit(0);
+	}
+	close(lfd);
+	close(rec[1]);
+	s->rec_fd = rec[0];
+	st->nsrv++;
+	return s;
+}
+
+/*
+ * Stop a server and return what it recorded: *count requests, the first
+ * one in *first (malloc'd, NUL-terminated; NULL when none).
+ */
+static void
+stop_server(struct server *s, int *count, unsigned char **first,
+    size_t *firstlen)
+{
+	unsigned char *buf = NULL;
+	uint32_t n32;
+	ssize_t n;
+	int got = 0;
+
+	if (s->pid > 0) {
+		kill(s->pid, SIGKILL);
+		while (waitpid(s->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		s->pid = -1;
+	}
+	if (first != NULL)
+		*first = NULL;
+	while (s->rec_fd >= 0 &&
+	    (n = read(s->rec_fd, &n32, sizeof(n32))) == (ssize_t)sizeof(n32)) {
+		buf = malloc((size_t)n32 + 1);
+		assert_non_null(buf);
+		assert_int_equal(read(s->rec_fd, buf, n32), (ssize_t)n32);
+		buf[n32] = '\0';
+		if (got++ == 0 && first != NULL) {
+			*first = buf;
+			*firstlen = n32;
+		} else {
+			free(buf);
+		}
+	}
+	if (s->rec_fd >= 0)
+		close(s->rec_fd);
+	s->rec_fd = -1;
+	if (count != NULL)
+		*count = got;
+}
+
+/* A port where nothing listens (bound, then closed). */
+static int
+dead_port(void)
+{
+	struct sockaddr_in sa;
+	socklen_t salen = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	assert_true(fd >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &salen), 0);
+	port = ntohs(sa.sin_port);
+	close(fd);
+	return port;
+}
+
+static char *
+url_of(int port)
+{
+	char *u = NULL;
+
+	assert_true(asprintf(&u, "http://127.0.0.1:%d/", port) > 0);
+	return u;
+}
+
+/* ------------------------------------------------------------ fixtures */
+
+static int
+setup(void **state)
+{
+	struct state *st = calloc(1, sizeof(*st));
+
+	assert_non_null(st);
+	fill_pattern(st->req, REQ_LEN, 1);
+	fill_pattern(st->body, BODY_LEN, 3);
+	st->dir = tu_safe_tmpdir();
+	*state = st;
+	return 0;
+}
+
+static void
+rm_tree(const char *dir)
+{
+	char *cmd = NULL;
+
+	/* Only our own mkdtemp directory under tests/tmp. */
+	if (dir != NULL && strstr(dir, "/tests/tmp/") != NULL &&
+	    asprintf(&cmd, "rm -rf '%s'", dir) > 0) {
+		if (system(cmd) != 0)
+			fprintf(stderr, "# cannot remove %s\n", dir);
+	}
+	free(cmd);
+}
+
+static int
+teardown(void **state)
+{
+	struct state *st = *state;
+	int i;
+
+	for (i = 0; i < st->nsrv; i++)
+		stop_server(&st->srv[i], NULL, NULL, NULL);
+	rm_tree(st->dir);
+	free(st->dir);
+	free(st);
+	unsetenv("http_proxy");
+	unsetenv("HTTP_PROXY");
+	unsetenv("all_proxy");
+	unsetenv("https_proxy");
+	signal(SIGCHLD, SIG_DFL);
+	return 0;
+}
+
+/* No child of ours is left, zombie or alive (none but servers exist). */
+static void
+assert_no_children(void)
+{
+	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
+	assert_int_equal(errno, ECHILD);
+}
+
+static int
+fetch(const char *helper, const char *url, const char *proxy,
+    const unsigned char *req, size_t reqlen, long long budget_ms,
+    unsigned char **resp, size_t *resplen, struct certauth_reason *reason)
+{
+	memset(reason, 0, sizeof(*reason));
+	return certauth_fetch_ocsp(helper, url, proxy, req, reqlen,
+	    certauth_now_ms() + budget_ms, resp, resplen, reason);
+}
+
+/* The recorded request is a POST of exactly st->req as OCSP. */
+static void
+assert_ocsp_post(const struct state *st, const unsigned char *rq,
+    size_t rqlen, const char *request_line)
+{
+	const char *end;
+	size_t head;
+
+	assert_non_null(rq);
+	assert_int_equal(strncmp((const char *)rq, request_line,
+	    strlen(request_line)), 0);
+	end = strstr((const char *)rq, "\r\n\r\n");
+	assert_non_null(end);
+	head = (size_t)(end - (const char *)rq) + 4;
+	assert_non_null(strcasestr((const char *)rq,
+	    "\r\nContent-Type: application/ocsp-request\r\n"));
+	assert_non_null(strcasestr((const char *)rq,
+	    "\r\nAccept: application/ocsp-response\r\n"));
+	assert_int_equal(rqlen - head, REQ_LEN);
+	assert_memory_equal(rq + head, st->req, REQ_LEN);
+}
+
+/* ------------------------------------------------ real helper, servers */
+
+static void
+test_ok_byte_exact(void **state)
+{
+	struct state *st = *state;
+	struct certauth_reason reason;
+	struct server *s = start_server(st, SERVE_OK, 0);
+	char *url = url_of(s->port);
+	unsigned char *resp = NULL, *rq = NULL;
+	size_t resplen = 0, rqlen = 0;
+	int count = 0;
+
+	assert_int_equal(fetch(FETCH_HELPER, url, NULL, st->req, REQ_LEN,
+	    5000, &resp, &resplen, &reason), 0);
+	assert_int_equal(resplen, BODY_LEN);
+	assert_memory_equal(resp, st->body, BODY_LEN);
+	stop_server(s, &count, &rq, &rqlen);
+	assert_int_equal(count, 1);
+	assert_ocsp_post(st, rq, rqlen, "POST / HTTP/1.1\r\n");
+	free(rq);
+	free(resp);
+	free(url);
+}
+
+static void
+test_body_exactly_max(void **state)
+{
+	struct state *st = *state;
+	struct certauth_reason reason;
+	struct server *s = start_server(st, SERVE_OK_EXACT, 0);
+	char *url = url_of(s->port);
+	unsigned char *resp = NULL, *want = malloc(CERTAUTH_OCSP_BODY_MAX);
+	size_t resplen = 0;
+
+	assert_non_null(want);
+	fill_pattern(want, CERTAUTH_OCSP_BODY_MAX, 5);
+	assert_int_equal(fetch(FETCH_HELPER, url, NULL, st->req, REQ_LEN,
+	    5000, &resp, &resplen, &reason), 0);
+	assert_int_equal(resplen, CERTAUTH_OCSP_BODY_MAX);
+	assert_memory_equal(resp, want, CERTAUTH_OCSP_BODY_MAX);
+	free(want);
+	free(resp);
+	free(url);
+}
+
+static void
+expect_fail(struct state *st, enum serve_mode mode, int want,
+    const char *reason_part)
+{
+	struct certauth_reason reason;
+	struct server *s = start_server(st, mode, 0);
+	char *url = url_of(s->port);
+	unsigned char *resp = (unsigned char *)"x";
+	size_t resplen = 1;
+
+	assert_int_equal(fetch(FETCH_HELPER, url, NULL, st->req, REQ_LEN,
+	    5000, &resp, &resplen, &reason), want);
+	assert_null(resp);
+	assert_int_equal(resplen, 0);
+	assert_non_null(strstr(reason.text, url));
+	assert_non_null(strstr(reason.text, reason_part));
+	free(url);
+}
+
+static void
+test_body_one_over_max(void **state)
+{
+	expect_fail(*state, SERVE_OVER_ONE, CERTAUTH_ERR_FORMAT,
+	    "larger than 64 KiB");
+}
+
+static void
+test_big_with_length(void **state)
+{
+	expect_fail(*state, SERVE_BIG_LENGTH, CERTAUTH_ERR_FORMAT,
+	    "larger than 64 KiB");
+}
+
+static void
+test_big_without_length(void **state)
+{
+	expect_fail(*state, SERVE_BIG_CLOSE, CERTAUTH_ERR_FORMAT,
+	    "larger than 64 KiB");
+}
+
+static void
+test_404(void **state)
+{
+	expect_fail(*state, SERVE_404, CERTAUTH_ERR_UNREACHABLE,
+	    "HTTP error or redirect");
+}
+
+static void
+test_redirect_not_followed(void **state)
+{
+	struct state *st = *state;
+	struct certauth_reason reason;
+	struct server *target = start_server(st, SERVE_OK, 0);
+	struct server *s = start_server(st, SERVE_302, target->port);
+	char *url = url_of(s->port);
+	unsigned char *resp = NULL, *rq = NULL;
+	size_t resplen = 0, rqlen = 0;
+	int count = -1;
+
+	assert_int_equal(fetch(FETCH_HELPER, url, NULL, st->req, REQ_LEN,
+	    5000, &resp, &resplen, &reason), CERTAUTH_ERR_UNREACHABLE);
+	assert_null(resp);
+	assert_non_null(strstr(reason.text, "redirect"));
+	stop_server(s, &count, &rq, &rqlen);
+	assert_int_equal(count, 1);
+	assert_ocsp_post(st, rq, rqlen, "POST / HTTP/1.1\r\n");
+	stop_server(target, &count, NULL, NULL);
+	assert_int_equal(count, 0);
+	free(rq);
+	free(url);
+}
+
+static void
+test_silent_server_deadline(void **state)
+{
+	struct state *st = *state;
+	struct certauth_reason reason;
+	struct server *s = start_server(st, SERVE_SILENT, 0);
+	char *url = url_of(s->port);
+	unsigned char *resp = NULL;
+	size_t resplen = 0;
+	long long t0, elapsed;
+
+	t0 = certauth_now_ms();
+	assert_int_equal(fetch(FETCH_HELPER, url, NULL, st->req, REQ_LEN,
+	    DEADLINE_MS, &resp, &resplen, &reason), CERTAUTH_ERR_UNREACHABLE);
+	elapsed = certauth_now_ms() - t0;
+	print_message("# silent server: %lld ms for a %d ms deadline (%s)\n",
+	    elapsed, DEADLINE_MS, reason.text);
+	assert_true(elapsed <= DEADLINE_MS + SLACK_MS);
+	/* It did wait for the server rather than fail for another reason. */
+	assert_true(elapsed >= DEADLINE_MS - 100);
+	assert_null(resp);
+	free(url);
+}
+
+static void
+test_nothing_listening(void **state)
+{
+	struct certauth_reason reason;
+	char *url = url_of(dead_port());
+	unsigned char *resp = NULL;
+	size_t resplen = 0;
+
+	assert_int_equal(fetch(FETCH_HELPER, url, NULL,
+	    ((struct state *)*state)->req, REQ_LEN, 5000, &resp, &resplen,
+	    &reason), CERTAUTH_ERR_UNREACHABLE);
+	assert_non_null(strstr(reason.text, "cannot reach"));
+	assert_null(resp);
+	assert_no_children();
+	free(url);
+}
+
+static void
+test_env_proxy_ignored(void **state)
+{
+	struct state *st = *state;
+	struct certauth_reason reason;
+	struct server *proxy = start_server(st, SERVE_PROXY, 0);
+	struct server *s = start_server(st, SERVE_OK, 0);
+	char *url = url_of(s->port), *purl = url_of(proxy->port);
+	unsigned char *resp = NULL, *rq = NULL;
+	size_t resplen = 0, rqlen = 0;
+	int count = -1;
+
+	assert_int_equal(setenv("http_proxy", purl, 1), 0);
+	assert_int_equal(setenv("HTTP_PROXY", purl, 1), 0);
+	assert_int_equal(setenv("all_proxy", purl, 1), 0);
+	assert_int_equal(fetch(FETCH_HELPER, url, NULL, st->req, REQ_LEN,
+	    5000, &resp, &resplen, &reason), 0);
+	assert_int_equal(resplen, BODY_LEN);
+	assert_memory_equal(resp, st->body, BODY_LEN);
+	stop_server(s, &count, &rq, &rqlen);
+	assert_int_equal(count, 1);
+	assert_ocsp_post(st, rq, rqlen, "POST / HTTP/1.1\r\n");
+	stop_server(proxy, &count, NULL, NULL);
+	assert_int_equal(count, 0);
+	free(rq);
+	free(resp);
+	free(url);
+	free(purl);
+}
+
+/* The helper run by hand with a proxy environment still goes direct. */
+static void
+test_helper_clears_own_env(void **state)
+{
+	struct state *st = *state;
+	struct server *proxy = start_server(st, SERVE_PROXY, 0);
+	struct server *s = start_server(st, SERVE_OK, 0);
+	char *url = url_of(s->port), *purl = url_of(proxy->port);
+	char *env_proxy = NULL, *env_all = NULL;
+	char *argv[] = { (char *)"certauth-ocsp-fetch",
+	    (char *)"--timeout-ms", (char *)"5000", url, NULL };
+	char *envp[3];
+	unsigned char out[BODY_LEN + 16];
+	int in[2], outp[2], status = 0, count = -1;
+	size_t got = 0;
+	ssize_t n;
+	pid_t pid;
+
+	assert_true(asprintf(&env_proxy, "http_proxy=%s", purl) > 0);
+	assert_true(asprintf(&env_all, "all_proxy=%s", purl) > 0);
+	envp[0] = env_proxy;
+	envp[1] = env_all;
+	envp[2] = NULL;
+	assert_int_equal(pipe(in), 0);
+	assert_int_equal(pipe(outp), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(in[0], 0);
+		dup2(outp[1], 1);
+		close(in[1]);
+		close(outp[0]);
+		execve(FETCH_HELPER, argv, envp);
+		_exit(127);
+	}
+	close(in[0]);
+	close(outp[1]);
+	assert_int_equal(write_full(in[1], st->req, REQ_LEN), 0);
+	close(in[1]);
+	while ((n = read(outp[0], out + got, sizeof(out) - got)) > 0)
+		got += (size_t)n;
+	close(outp[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), CERTAUTH_FETCH_OK);
+	assert_int_equal(got, BODY_LEN);
+	assert_memory_equal(out, st->body, BODY_LEN);
+	stop_server(proxy, &count, NULL, NULL);
+	assert_int_equal(count, 0);
+	stop_server(s, &count, NULL, NULL);
+	assert_int_equal(count, 1);
+	free(env_proxy);
+	free(env_all);
+	free(url);
+	free(purl);
+}
+
+static void
+test_proxy_argument_used(void **state)
+{
+	struct state *st = *state;
+	struct certauth_reason reason;
+	struct server *proxy = start_server(st, SERVE_PROXY, 0);
+	struct server *s = start_server(st, SERVE_OK, 0);
+	char *url = url_of(s->port), *purl = url_of(proxy->port);
+	char *line = NULL;
+	unsigned char *resp = NULL, *rq = NULL;
+	size_t resplen = 0, rqlen = 0;
+	int count = -1;
+
+	assert_int_equal(fetch(FETCH_HELPER, url, purl, st->req, REQ_LEN,
+	    5000, &resp, &resplen, &reason), 0);
+	assert_int_equal(resplen, 7);
+	assert_memory_equal(resp, "PROXIED", 7);
+	stop_server(proxy, &count, &rq, &rqlen);
+	assert_int_equal(count, 1);
+	/* A proxy is sent the absolute URL. */
+	assert_true(asprintf(&line, "POST %s HTTP/1.1\r\n", url) > 0);
+	assert_ocsp_post(st, rq, rqlen, line);
+	stop_server(s, &count, NULL, NULL);
+	assert_int_equal(count, 0);
+	free(line);
+	free(rq);
+	free(resp);
+	free(url);
+	free(purl);
+}
+
+/* A host that ignores SIGCHLD still gets the helper's status, and keeps
+ * its disposition. */
+static void
+test_sigchld_ignored_by_host(void **state)
+{
+	struct state *st = *state;
+	struct certauth_reason reason;
+	struct server *s = start_server(st, SERVE_OK, 0);
+	char *url = url_of(s->port);
+	unsigned char *resp = NULL;
+	size_t resplen = 0;
+	struct sigaction sa;
+
+	signal(SIGCHLD, SIG_IGN);
+	assert_int_equal(fetch(FETCH_HELPER, url, NULL, st->req, REQ_LEN,
+	    5000, &resp, &resplen, &reason), 0);
+	assert_int_equal(resplen, BODY_LEN);
+	assert_int_equal(sigaction(SIGCHLD, NULL, &sa), 0);
+	assert_true(sa.sa_handler == SIG_IGN);
+	signal(SIGCHLD, SIG_DFL);
+	free(resp);
+	free(url);
+}
+
+/* ------------------------------------------------ arguments, no helper */
+
+static void
+test_bad_urls(void **state)
+{
+	struct state *st = *state;
+	struct certauth_reason reason;
+	unsigned char *resp = NULL;
+	size_t resplen = 0;
+	const char *bad[] = { "ftp://127.0.0.1/", "-x", "--proxy",
+	    "ldap://ca.example/", "", "http:/x" };
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(fetch(FETCH_HELPER, bad[i], NULL, st->req,
+		    REQ_LEN, 5000, &resp, &resplen, &reason),
+		    CERTAUTH_ERR_UNREACHABLE);
+		assert_non_null(strstr(reason.text, "not http or https"));
+	}
+	assert_no_children();
+}
+
+static void
+test_deadline_passed(void **state)
+{
+	struct state *st = *state;
+	struct certauth_reason reason;
+	unsigned char *resp = NULL;
+	size_t resplen = 0;
+
+	assert_int_equal(fetch(FETCH_HELPER, "http://127.0.0.1:9/", NULL,
+	    st->req, REQ_LEN, 0, &resp, &resplen, &reason),
+	    CERTAUTH_ERR_UNREACHABLE);
+	assert_non_null(strstr(reason.text, "no time left"));
+	assert_no_children();
+}
+
+/* ----------------------------------------------------- helper checks */
+
+static void
+test_missing_helper(void **state)
+{
+	struct state *st = *state;
+	struct certauth_reason reason;
+	unsigned char *resp = NULL;
+	size_t resplen = 0;
+
+	assert_int_equal(fetch("/nonexistent/certauth-ocsp-fetch",
+	    "http://127.0.0.1:9/", NULL, st->req, REQ_LEN, 5000, &resp,
+	    &resplen, &reason), CERTAUTH_ERR_INTERNAL);
+	assert_non_null(strstr(reason.text, "/nonexistent/"));
+	assert_int_equal(fetch("certauth-ocsp-fetch", "http://127.0.0.1:9/",
+	    NULL, st->req, REQ_LEN, 5000, &resp, &resplen, &reason),
+	    CERTAUTH_ERR_INTERNAL);
+	assert_non_null(strstr(reason.text, "not absolute"));
+	assert_no_children();
+}
+
+static char *
+copy_file(const char *dir, const char *name, const char *from, mode_t mode)
+{
+	char *to = tu_path(dir, name);
+	unsigned char buf[65536];
+	int in, out;
+	ssize_t n;
+
+	in = open(from, O_RDONLY | O_CLOEXEC);
+	assert_true(in >= 0);
+	out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0700);
+	assert_true(out >= 0);
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		assert_int_equal(write_full(out, buf, (size_t)n), 0);
+	assert_int_equal(n, 0);
+	close(in);
+	assert_int_equal(fchmod(out, mode), 0);
+	close(out);
+	return to;
+}
+
+/* A copy of the real helper with the given mode, run against a 200. */
+static int
+fetch_with_copy(struct state *st, mode_t mode, struct certauth_reason *reason)
+{
+	struct server *s = start_server(st, SERVE_OK, 0);
+	char *url = url_of(s->port);
+	char *helper = copy_file(st->dir, "fetch", FETCH_HELPER, mode);
+	unsigned char *resp = NULL;
+	size_t resplen = 0;
+	int r;
+
+	r = fetch(helper, url, NULL, st->req, REQ_LEN, 5000, &resp,
+	    &resplen, reason);
+	if (r == 0)
+		assert_memory_equal(resp, st->body, BODY_LEN);
+	free(resp);
+	free(helper);
+	free(url);
+	return r;
+}
+
+static void
+test_helper_copy_safe(void **state)
+{
+	struct state *st = *state;
+	struct certauth_reason reason;
+
+	if (st->dir == NULL)
+		skip();
+	/* The positive control for the refusals below. */
+	assert_int_equal(fetch_with_copy(st, 0755, &reason), 0);
+}
+
+static void
+test_helper_group_writable(void **state)
+{
+	struct state *st = *state;
+	struct certauth_reason reason;
+
+	if (st->dir == NULL)
+		skip();
+	assert_int_equal(fetch_with_copy(st, 0775, &reason),
+	    CERTAUTH_ERR_INTERNAL);
+	assert_non_null(strstr(reason.text, "writable by group or others"));
+}
+
+static void
+test_helper_setuid(void **state)
+{
+	struct state *st = *state;
+	struct certauth_reason reason;
+
+	if (st->dir == NULL)
+		skip();
+	assert_int_equal(fetch_with_copy(st, 04755, &reason),
+	    CERTAUTH_ERR_INTERNAL);
+	assert_non_null(strstr(reason.text, "set-id"));
+}
+
+static void
+test_helper_not_root_owned(void **state)
+{
+	struct state *st = *state;
+	struct certauth_reason reason;
+	char *helper;
+	unsigned char *resp = NULL;
+	size_t resplen = 0;
+
+	if (st->dir == NULL)
+		skip();
+	helper = copy_file(st->dir, "fetch", FETCH_HELPER, 0755);
+	assert_int_equal(chown(helper, 65534, 65534), 0);
+	assert_int_equal(fetch(helper, "http://127.0.0.1:9/", NULL, st->req,
+	    REQ_LEN, 5000, &resp, &resplen, &reason), CERTAUTH_ERR_INTERNAL);
+	assert_non_null(strstr(reason.text, "not owned by root"));
+	free(helper);
+}
+
+static void
+test_helper_symlink_and_unsafe_dir(void **state)
+{
+	struct state *st = *state;
+	struct certauth_reason reason;
+	char *helper, *link, *sub, *inner;
+	unsigned char *resp = NULL;
+	size_t resplen = 0;
+
+	if (st->dir == NULL)
+		skip();
+	helper = copy_file(st->dir, "fetch", FETCH_HELPER, 0755);
+	link = tu_path(st->dir, "link");
+	assert_int_equal(symlink(helper, link), 0);
+	assert_int_equal(fetch(link, "http://127.0.0.1:9/", NULL, st->req,
+	    REQ_LEN, 5000, &resp, &resplen, &reason), CERTAUTH_ERR_INTERNAL);
+	sub = tu_path(st->dir, "open");
+	assert_int_equal(mkdir(sub, 0777), 0);
+	assert_int_equal(chmod(sub, 0777), 0);
+	inner = copy_file(sub, "fetch", FETCH_HELPER, 0755);
+	assert_int_equal(fetch(inner, "http://127.0.0.1:9/", NULL, st->req,
+	    REQ_LEN, 5000, &resp, &resplen, &reason), CERTAUTH_ERR_INTERNAL);
+	assert_non_null(strstr(reason.text, "writable"));
+	assert_no_children();
+	free(inner);
+	free(sub);
+	free(link);
+	free(helper);
+}
+
+/* ------------------------------------- this binary as a fake helper */
+
+/* A copy of this test binary that the rules accept, or NULL (skip). */
+static char *
+fake_helper(struct state *st)
+{
+	if (st->dir == NULL)
+		return NULL;
+	return copy_file(st->dir, "fake", self_path, 0755);
+}
+
+static int
+fake_fetch(struct state *st, const char *what, const char *proxy,
+    const unsigned char *req, size_t reqlen, long long budget,
+    unsigned char **resp, size_t *resplen, struct certauth_reason *reason)
+{
+	char *helper = fake_helper(st), *url = NULL;
+	int r;
+
+	if (helper == NULL)
+		skip();
+	assert_true(asprintf(&url, "http://fake.invalid/%s", what) > 0);
+	r = fetch(helper, url, proxy, req, reqlen, budget, resp, resplen,
+	    reason);
+	free(url);
+	free(helper);
+	return r;
+}
+
+/* The child's world: argv, an empty environment, only fds 0-2, nobody. */
+static void
+test_child_setup(void **state)
+{
+	struct state *st = *state;
+	struct certauth_reason reason;
+	unsigned char *resp = NULL;
+	size_t resplen = 0;
+	char *text = NULL, want_uid[80];
+	struct passwd *pw;
+	int leak = open("/dev/null", O_RDONLY);	/* not close-on-exec */
+
+	assert_true(leak >= 0);
+	if (st->dir == NULL) {
+		close(leak);
+		skip();
+	}
+	assert_int_equal(fake_fetch(st, "describe", "http://proxy.invalid:3128",
+	    st->req, REQ_LEN, 5000, &resp, &resplen, &reason), 0);
+	close(leak);
+	text = strndup((char *)resp, resplen);
+	assert_non_null(text);
+	print_message("# child: %s", text);
+	assert_non_null(strstr(text, "argc=6 "));
+	assert_non_null(strstr(text, "argv=certauth-ocsp-fetch|--timeout-ms|"));
+	assert_non_null(strstr(text, "|--proxy|http://proxy.invalid:3128|"
+	    "http://fake.invalid/describe\n"));
+	assert_non_null(strstr(text, "env=0\n"));
+	assert_non_null(strstr(text, "fds=0,1,2\n"));
+	assert_non_null(strstr(text, "stdin-bytes=300\n"));
+	assert_non_null(strstr(text, "stdin-match=1\n"));
+	assert_non_null(strstr(text, "sigpipe=default\n"));
+	assert_non_null(strstr(text, "sigmask=empty\n"));
+	if (geteuid() == 0) {
+		pw = getpwnam("nobody");
+		assert_non_null(pw);
+		snprintf(want_uid, sizeof(want_uid),
+		    "uid=%d,%d gid=%d,%d groups=0\n", (int)pw->pw_uid,
+		    (int)pw->pw_uid, (int)pw->pw_gid, (int)pw->pw_gid);
+		assert_non_null(strstr(text, want_uid));
+	}
+	free(text);
+	free(resp);
+	assert_no_children();
+}
+
+static void
+test_helper_hangs_killed(void **state)
+{
+	struct state *st = *state;
+	struct certauth_reason reason;
+	unsigned char *resp = NULL;
+	size_t resplen = 0;
+	long long t0, elapsed;
+	const char *modes[] = { "hang", "close-and-hang" };
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		t0 = certauth_now_ms();
+		assert_int_equal(fake_fetch(st, modes[i], NULL, st->req,
+		    REQ_LEN, 800, &resp, &resplen, &reason),
+		    CERTAUTH_ERR_UNREACHABLE);
+		elapsed = certauth_now_ms() - t0;
+		assert_true(elapsed >= 700);
+		assert_true(elapsed <= 800 + SLACK_MS);
+		assert_non_null(strstr(reason.text,
+		    "did not answer within"));
+		assert_null(resp);
+		assert_no_children();
+	}
+}
+
+static void
+test_helper_exit_codes(void **state)
+{
+	struct state *st = *state;
+	struct certauth_reason reason;
+	unsigned char *resp = NULL;
+	size_t resplen = 0;
+	const struct {
+		const char *what;
+		int want;
+	} cases[] = {
+		{ "exit/0", CERTAUTH_ERR_FORMAT },	/* empty body */
+		{ "exit/1", CERTAUTH_ERR_INTERNAL },
+		{ "exit/2", CERTAUTH_ERR_INTERNAL },
+		{ "exit/3", CERTAUTH_ERR_UNREACHABLE },
+		{ "exit/4", CERTAUTH_ERR_UNREACHABLE },
+		{ "exit/5", CERTAUTH_ERR_FORMAT },
+		{ "exit/99", CERTAUTH_ERR_INTERNAL },
+		{ "segv", CERTAUTH_ERR_INTERNAL },
+		{ "flood", CERTAUTH_ERR_FORMAT },	/* 1 MiB on stdout */
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(fake_fetch(st, cases[i].what, NULL, st->req,
+		    REQ_LEN, 5000, &resp, &resplen, &reason), cases[i].want);
+		assert_null(resp);
+		assert_int_equal(resplen, 0);
+		assert_true(reason.text[0] != '\0');
+		assert_no_children();
+	}
+}
+
+/* A helper that exits without reading a large request: EPIPE on our
+ * side, never SIGPIPE (which would end this process). */
+static void
+test_helper_ignores_stdin(void **state)
+{
+	struct state *st = *state;
+	struct certauth_reason reason;
+	unsigned char *resp = NULL, *big = calloc(1, 4 * 1024 * 1024);
+	size_t resplen = 0;
+
+	assert_non_null(big);
+	signal(SIGPIPE, SIG_DFL);
+	assert_int_equal(fake_fetch(st, "noread", NULL, big, 4 * 1024 * 1024,
+	    5000, &resp, &resplen, &reason), 0);
+	assert_int_equal(resplen, 2);
+	assert_memory_equal(resp, "ok", 2);
+	free(resp);
+	free(big);
+	assert_no_children();
+}
+
+/* ---------------------------------------------- the fake helper itself */
+
+static void
+describe(const char *url)
+{
+	unsigned char buf[4096], want[REQ_LEN];
+	char out[8192];
+	size_t len = 0, o = 0;
+	ssize_t n;
+	sigset_t mask;
+	struct sigaction sa;
+	gid_t groups[64];
+	int fd, first = 1, ngroups, sig, masked = 0;
+	char **e;
+	int nenv = 0;
+
+	(void)url;
+	while ((n = read(0, buf + len, sizeof(buf) - len)) > 0)
+		len += (size_t)n;
+	fill_pattern(want, REQ_LEN, 1);
+	for (e = environ; e != NULL && *e != NULL; e++)
+		nenv++;
+	o += (size_t)snprintf(out + o, sizeof(out) - o, "env=%d\nfds=", nenv);
+	for (fd = 0; fd < 1024; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0) {
+			o += (size_t)snprintf(out + o, sizeof(out) - o,
+			    "%s%d", first ? "" : ",", fd);
+			first = 0;
+		}
+	}
+	ngroups = getgroups(64, groups);
+	sigprocmask(SIG_SETMASK, NULL, &mask);
+	for (sig = 1; sig < 32; sig++)
+		if (sigismember(&mask, sig) == 1)
+			masked = 1;
+	sigaction(SIGPIPE, NULL, &sa);
+	o += (size_t)snprintf(out + o, sizeof(out) - o,
+	    "\nuid=%d,%d gid=%d,%d groups=%d\nstdin-bytes=%zu\n"
+	    "stdin-match=%d\nsigpipe=%s\nsigmask=%s\n",
+	    (int)getuid(), (int)geteuid(), (int)getgid(), (int)getegid(),
+	    ngroups, len,
+	    len == REQ_LEN && memcmp(buf, want, REQ_LEN) == 0,
+	    sa.sa_handler == SIG_DFL ? "default" : "changed",
+	    masked ? "blocked" : "empty");
+	(void)write_full(1, out, o);
+}
+
+/*
+ * Run as "certauth-ocsp-fetch --timeout-ms N [--proxy P] URL": behave as
+ * the last path component of URL says.
+ */
+static int
+fake_helper_main(int argc, char **argv)
+{
+	const char *url = argv[argc - 1], *what;
+	char head[1024];
+	size_t o = 0;
+	int i;
+	static unsigned char flood[1024 * 1024];
+
+	what = strrchr(url, '/');
+	what = what == NULL ? url : what + 1;
+	if (strncmp(url, "http://fake.invalid/exit/", 25) == 0)
+		return atoi(url + 25);
+	if (strcmp(what, "describe") == 0) {
+		o += (size_t)snprintf(head + o, sizeof(head) - o, "argc=%d argv=",
+		    argc);
+		for (i = 0; i < argc; i++)
+			o += (size_t)snprintf(head + o, sizeof(head) - o, "%s%s",
+			    i ? "|" : "", argv[i]);
+		head[o++] = '\n';
+		(void)write_full(1, head, o);
+		describe(url);
+		return 0;
+	}
+	if (strcmp(what, "hang") == 0) {
+		for (;;)
+			pause();
+	}
+	if (strcmp(what, "close-and-hang") == 0) {
+		close(1);
+		for (;;)
+			pause();
+	}
+	if (strcmp(what, "segv") == 0) {
+		raise(SIGSEGV);
+		return 0;
+	}
+	if (strcmp(what, "flood") == 0) {
+		(void)write_full(1, flood, sizeof(flood));
+		return 0;
+	}
+	if (strcmp(what, "noread") == 0) {
+		close(0);
+		(void)write_full(1, "ok", 2);
+		return 0;
+	}
+	return 99;
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_ok_byte_exact, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_body_exactly_max, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_body_one_over_max, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_big_with_length, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_big_without_length, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_404, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_redirect_not_followed,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_silent_server_deadline,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nothing_listening, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_env_proxy_ignored, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_helper_clears_own_env,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_proxy_argument_used, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_sigchld_ignored_by_host,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_urls, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deadline_passed, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_missing_helper, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_helper_copy_safe, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_helper_group_writable,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_helper_setuid, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_helper_not_root_owned,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_helper_symlink_and_unsafe_dir, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_child_setup, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_helper_hangs_killed, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_helper_exit_codes, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_helper_ignores_stdin,
+		    setup, teardown),
+	};
+
+	if (argc >= 3 && strcmp(argv[1], "--timeout-ms") == 0)
+		return fake_helper_main(argc, argv);
+	if (realpath(argv[0], self_path) == NULL) {
+		fprintf(stderr, "cannot resolve %s\n", argv[0]);
+		return 1;
+	}
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
