@@ -27,6 +27,14 @@ int certauth_pct_encode(const char *in, char **out);
 int certauth_pct_decode(const char *in, char **out);
 
 /*
+ * What to show a person for a field: decoded as is when every byte of it
+ * is printable ASCII (0x20-0x7e), else encoded (its certauth_pct_encode
+ * form), so no control or non-ASCII byte reaches a terminal or a
+ * tab-separated line.  Returns one of the two pointers; allocates nothing.
+ */
+const char *certauth_pct_display(const char *decoded, const char *encoded);
+
+/*
  * Build the challenge from its parts with the given nonce bytes.  host,
  * service and user are encoded here.  *out is malloc'd (caller frees).
  * Returns 0, CERTAUTH_ERR_FORMAT (NULL field) or CERTAUTH_ERR_NOMEM.

@@ -5,12 +5,9 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/types.h>
 #include <unistd.h>
 
 #include <openssl/bio.h>
@@ -31,6 +28,8 @@
  * user's file name, so no account's bindings can ever be a temp file.
  */
 #define TMP_SEPARATOR	",tmp."
+#define BINDINGS_DIR_MODE	0755
+#define BINDINGS_FILE_MODE	0644
 
 int
 certauth_bindings_path(const char *dir, const char *user, char **out)
@@ -191,82 +190,6 @@ certauth_bindings_read(const char *dir, const char *user,
 	return r;
 }
 
-/* Is the directory that holds path safe?  Same returns as
- * certauth_check_dir_safely.  Leaves errno as ENOENT on success. */
-static int
-check_parent(char *path, struct certauth_reason *reason)
-{
-	char *slash = strrchr(path, '/');
-	int r;
-
-	if (slash == path)
-		return certauth_check_dir_safely("/", "directory", reason);
-	*slash = '\0';
-	r = certauth_check_dir_safely(path, "directory", reason);
-	*slash = '/';
-	errno = ENOENT;
-	return r;
-}
-
-/* mkdir -p with mode 0755 for each directory it creates. */
-static int
-make_dirs(const char *dir, struct certauth_reason *reason)
-{
-	char *p = NULL, *s, saved;
-	struct stat st;
-	int r = CERTAUTH_ERR_INTERNAL;
-
-	if ((p = strdup(dir)) == NULL) {
-		r = CERTAUTH_ERR_NOMEM;
-		goto out;
-	}
-	for (s = p + 1; ; s++) {
-		if (*s != '/' && *s != '\0')
-			continue;
-		saved = *s;
-		*s = '\0';
-		if (stat(p, &st) != 0) {
-			/* Create nothing under a directory that would then
-			 * be refused: check the existing parent first. */
-			if (errno == ENOENT &&
-			    (r = check_parent(p, reason)) != 0)
-				goto out;
-			if (errno != ENOENT || mkdir(p, 0755) != 0 ||
-			    chmod(p, 0755) != 0) {
-				certauth_reason_set(reason,
-				    "cannot create directory %s: %s", p,
-				    strerror(errno));
-				r = CERTAUTH_ERR_IO;
-				goto out;
-			}
-		}
-		*s = saved;
-		if (saved == '\0')
-			break;
-	}
-	r = 0;
- out:
-	free(p);
-	return r;
-}
-
-static int
-write_all(int fd, const char *buf, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, buf, len)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* The certificates as one PEM text; *out points into bio's memory. */
 static int
 certs_to_pem(STACK_OF(X509) *certs, BIO **biop, const char **out,
@@ -297,87 +220,11 @@ certs_to_pem(STACK_OF(X509) *certs, BIO **biop, const char **out,
 	return r;
 }
 
-static int
-fsync_dir(const char *dir, struct certauth_reason *reason)
-{
-	int fd, r = CERTAUTH_ERR_IO;
-
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-	    fsync(fd) != 0) {
-		certauth_reason_set(reason, "cannot sync directory %s: %s",
-		    dir, strerror(errno));
-		goto out;
-	}
-	r = 0;
- out:
-	if (fd >= 0)
-		close(fd);
-	return r;
-}
-
-/* Write pem to a fresh temporary file in dir and rename it over path. */
-static int
-replace_file(const char *dir, const char *path, const char *pem,
-    size_t pemlen, struct certauth_reason *reason)
-{
-	char *tmp = NULL;
-	int fd = -1, r = CERTAUTH_ERR_INTERNAL;
-
-	if (asprintf(&tmp, "%s" TMP_SEPARATOR "XXXXXX", path) < 0) {
-		tmp = NULL;
-		r = CERTAUTH_ERR_NOMEM;
-		goto out;
-	}
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
-		certauth_reason_set(reason, "cannot create %s: %s", tmp,
-		    strerror(errno));
-		free(tmp);
-		tmp = NULL;
-		r = CERTAUTH_ERR_IO;
-		goto out;
-	}
-	if (fchmod(fd, 0644) != 0 ||
-	    (geteuid() == 0 && fchown(fd, 0, 0) != 0) ||
-	    write_all(fd, pem, pemlen) != 0 || fsync(fd) != 0) {
-		certauth_reason_set(reason, "cannot write %s: %s", tmp,
-		    strerror(errno));
-		r = CERTAUTH_ERR_IO;
-		goto out;
-	}
-	if (close(fd) != 0) {
-		fd = -1;
-		certauth_reason_set(reason, "cannot write %s: %s", tmp,
-		    strerror(errno));
-		r = CERTAUTH_ERR_IO;
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path) != 0) {
-		certauth_reason_set(reason, "cannot rename %s to %s: %s",
-		    tmp, path, strerror(errno));
-		r = CERTAUTH_ERR_IO;
-		goto out;
-	}
-	free(tmp);
-	tmp = NULL;
-	if ((r = fsync_dir(dir, reason)) != 0)
-		goto out;
-	r = 0;
- out:
-	if (fd >= 0)
-		close(fd);
-	if (tmp != NULL) {
-		unlink(tmp);
-		free(tmp);
-	}
-	return r;
-}
-
 int
 certauth_bindings_write(const char *dir, const char *user,
     STACK_OF(X509) *certs, struct certauth_reason *reason)
 {
-	char *path = NULL;
+	char *path = NULL, *tmp = NULL;
 	const char *pem = NULL;
 	size_t pemlen = 0;
 	BIO *bio = NULL;
@@ -389,7 +236,7 @@ certauth_bindings_write(const char *dir, const char *user,
 			    "user name cannot name a bindings file");
 		goto out;
 	}
-	if ((r = make_dirs(dir, reason)) != 0 ||
+	if ((r = certauth_make_dirs(dir, BINDINGS_DIR_MODE, reason)) != 0 ||
 	    (r = certauth_check_dir_safely(dir, "bindings directory",
 	    reason)) != 0)
 		goto out;
@@ -400,7 +247,7 @@ certauth_bindings_write(const char *dir, const char *user,
 			r = CERTAUTH_ERR_IO;
 			goto out;
 		}
-		if ((r = fsync_dir(dir, reason)) != 0)
+		if ((r = certauth_fsync_dir(dir, reason)) != 0)
 			goto out;
 		r = 0;
 		goto out;
@@ -409,11 +256,18 @@ certauth_bindings_write(const char *dir, const char *user,
 		certauth_reason_set(reason, "cannot encode certificates");
 		goto out;
 	}
-	if ((r = replace_file(dir, path, pem, pemlen, reason)) != 0)
+	if (asprintf(&tmp, "%s" TMP_SEPARATOR "XXXXXX", path) < 0) {
+		tmp = NULL;
+		r = CERTAUTH_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = certauth_write_atomic(dir, path, tmp, pem, pemlen,
+	    BINDINGS_FILE_MODE, reason)) != 0)
 		goto out;
 	r = 0;
  out:
 	BIO_free(bio);
+	free(tmp);
 	free(path);
 	return r;
 }

@@ -59,6 +59,17 @@ certauth_pct_encode(const char *in, char **out)
 	return 0;
 }
 
+const char *
+certauth_pct_display(const char *decoded, const char *encoded)
+{
+	const unsigned char *s;
+
+	for (s = (const unsigned char *)decoded; *s != '\0'; s++)
+		if (*s < 0x20 || *s > 0x7e)
+			return encoded;
+	return decoded;
+}
+
 /*
  * base64url without padding of the nonce into out (CERTAUTH_NONCE_CHARS
  * + 1).  EVP_EncodeBlock writes the standard alphabet with padding, so

@@ -10,13 +10,9 @@
  */
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/types.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -108,121 +104,12 @@ certauth_ocsp_cache_load(const char *dir, OCSP_CERTID *id,
 	return r;
 }
 
-/* Is the existing directory that would hold path safe? */
-static int
-check_parent(char *path, struct certauth_reason *reason)
-{
-	char *slash = strrchr(path, '/');
-	int r;
-
-	if (slash == NULL)
-		return certauth_check_dir_safely(".", "directory", reason);
-	if (slash == path)
-		return certauth_check_dir_safely("/", "directory", reason);
-	*slash = '\0';
-	r = certauth_check_dir_safely(path, "directory", reason);
-	*slash = '/';
-	return r;
-}
-
-/*
- * mkdir -p, each new directory root-owned 0700; nothing is created under
- * a directory that the safe-path rules would then refuse.
- */
-static int
-make_dirs(const char *dir, struct certauth_reason *reason)
-{
-	char *p = NULL, *s, saved;
-	struct stat st;
-	int r = CERTAUTH_ERR_INTERNAL;
-
-	if ((p = strdup(dir)) == NULL) {
-		r = CERTAUTH_ERR_NOMEM;
-		goto out;
-	}
-	for (s = p + 1; ; s++) {
-		if (*s != '/' && *s != '\0')
-			continue;
-		saved = *s;
-		*s = '\0';
-		if (stat(p, &st) != 0) {
-			if (errno != ENOENT) {
-				certauth_reason_set(reason, "cannot stat %s: %s",
-				    p, strerror(errno));
-				r = CERTAUTH_ERR_IO;
-				goto out;
-			}
-			if ((r = check_parent(p, reason)) != 0)
-				goto out;
-			/* A concurrent login may create it first: fine.  The
-			 * chmod undoes whatever umask the host process has. */
-			if (mkdir(p, CACHE_DIR_MODE) == 0) {
-				if (chmod(p, CACHE_DIR_MODE) != 0) {
-					certauth_reason_set(reason,
-					    "cannot chmod directory %s: %s",
-					    p, strerror(errno));
-					r = CERTAUTH_ERR_IO;
-					goto out;
-				}
-			} else if (errno != EEXIST || stat(p, &st) != 0) {
-				certauth_reason_set(reason,
-				    "cannot create directory %s: %s", p,
-				    strerror(errno));
-				r = CERTAUTH_ERR_IO;
-				goto out;
-			}
-		}
-		*s = saved;
-		if (saved == '\0')
-			break;
-	}
-	r = 0;
- out:
-	free(p);
-	return r;
-}
-
-static int
-write_all(int fd, const unsigned char *buf, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, buf, len)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int
-fsync_dir(const char *dir, struct certauth_reason *reason)
-{
-	int fd, r = CERTAUTH_ERR_IO;
-
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-	    fsync(fd) != 0) {
-		certauth_reason_set(reason, "cannot sync directory %s: %s",
-		    dir, strerror(errno));
-		goto out;
-	}
-	r = 0;
- out:
-	if (fd >= 0)
-		close(fd);
-	return r;
-}
-
 int
 certauth_ocsp_cache_store(const char *dir, OCSP_CERTID *id,
     const unsigned char *der, size_t len, struct certauth_reason *reason)
 {
 	char *path = NULL, *tmp = NULL;
-	int fd = -1, r = CERTAUTH_ERR_INTERNAL;
+	int r = CERTAUTH_ERR_INTERNAL;
 
 	if (der == NULL || len == 0 || len > CERTAUTH_OCSP_BODY_MAX) {
 		certauth_reason_set(reason, "OCSP answer of %zu bytes not cached",
@@ -234,7 +121,7 @@ certauth_ocsp_cache_store(const char *dir, OCSP_CERTID *id,
 		certauth_reason_set(reason, "cannot name the OCSP cache file");
 		goto out;
 	}
-	if ((r = make_dirs(dir, reason)) != 0 ||
+	if ((r = certauth_make_dirs(dir, CACHE_DIR_MODE, reason)) != 0 ||
 	    (r = certauth_check_dir_safely(dir, "OCSP cache directory",
 	    reason)) != 0)
 		goto out;
@@ -243,49 +130,12 @@ certauth_ocsp_cache_store(const char *dir, OCSP_CERTID *id,
 		r = CERTAUTH_ERR_NOMEM;
 		goto out;
 	}
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
-		certauth_reason_set(reason, "cannot create %s: %s", tmp,
-		    strerror(errno));
-		free(tmp);
-		tmp = NULL;
-		r = CERTAUTH_ERR_IO;
-		goto out;
-	}
-	if (fchmod(fd, CACHE_FILE_MODE) != 0 ||
-	    (geteuid() == 0 && fchown(fd, 0, 0) != 0) ||
-	    write_all(fd, der, len) != 0 || fsync(fd) != 0) {
-		certauth_reason_set(reason, "cannot write %s: %s", tmp,
-		    strerror(errno));
-		r = CERTAUTH_ERR_IO;
-		goto out;
-	}
-	if (close(fd) != 0) {
-		fd = -1;
-		certauth_reason_set(reason, "cannot write %s: %s", tmp,
-		    strerror(errno));
-		r = CERTAUTH_ERR_IO;
-		goto out;
-	}
-	fd = -1;
-	/* Readers see the old answer or the new one, never a mix. */
-	if (rename(tmp, path) != 0) {
-		certauth_reason_set(reason, "cannot rename %s to %s: %s",
-		    tmp, path, strerror(errno));
-		r = CERTAUTH_ERR_IO;
-		goto out;
-	}
-	free(tmp);
-	tmp = NULL;
-	if ((r = fsync_dir(dir, reason)) != 0)
+	if ((r = certauth_write_atomic(dir, path, tmp, der, len,
+	    CACHE_FILE_MODE, reason)) != 0)
 		goto out;
 	r = 0;
  out:
-	if (fd >= 0)
-		close(fd);
-	if (tmp != NULL) {
-		unlink(tmp);
-		free(tmp);
-	}
+	free(tmp);
 	free(path);
 	return r;
 }

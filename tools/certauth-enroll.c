@@ -188,19 +188,6 @@ parse_options(int argc, char **argv, char ***words, int *nwords)
 	return r;
 }
 
-/* A user name for a tab-separated line: as is when it prints plainly,
- * else in its encoded (file name) form. */
-static const char *
-display_user(const char *user, const char *encoded)
-{
-	const unsigned char *s;
-
-	for (s = (const unsigned char *)user; *s != '\0'; s++)
-		if (*s < 0x20 || *s > 0x7e)
-			return encoded;
-	return user;
-}
-
 static void
 warn_unknown_account(const char *user)
 {
@@ -464,7 +451,7 @@ list_entry(const struct enroll_ctx *c, int dfd, const char *name)
 		    "user name", c->dir, name);
 		return 0;
 	}
-	r = list_user(c, user, display_user(user, name), 1);
+	r = list_user(c, user, certauth_pct_display(user, name), 1);
 	free(user);
 	return r;
 }
@@ -516,7 +503,8 @@ cmd_list(struct enroll_ctx *c, char **args)
 		say_nomem();
 		return EXIT_FAIL;
 	}
-	if (list_user(c, args[0], display_user(args[0], encoded), 0) == 0)
+	if (list_user(c, args[0], certauth_pct_display(args[0], encoded),
+	    0) == 0)
 		ret = 0;
 	free(encoded);
 	return ret;

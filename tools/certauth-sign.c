@@ -160,18 +160,6 @@ parse_args(int argc, char **argv, struct sign_args *a)
 	return PARSE_OK;
 }
 
-/* What to show a person: the decoded field when it prints plainly. */
-static const char *
-display(const char *encoded, const char *decoded)
-{
-	const unsigned char *s;
-
-	for (s = (const unsigned char *)decoded; *s != '\0'; s++)
-		if (*s < 0x20 || *s > 0x7e)
-			return encoded;
-	return decoded;
-}
-
 static int
 all_digits(const char *s)
 {
@@ -281,7 +269,8 @@ check_host(const char *field, const char *decoded, const char *host)
 	if (strcmp(decoded, host) != 0 && strcmp(field, want) != 0) {
 		log_err(NULL, PROG ": challenge is for host %s, not %s: "
 		    "refusing to sign (a server may be relaying another "
-		    "host's challenge)", display(field, decoded), host);
+		    "host's challenge)", certauth_pct_display(decoded, field),
+		    host);
 		goto out;
 	}
 	r = 0;
@@ -296,9 +285,9 @@ announce(char *field[CHALLENGE_FIELDS], char *dec[CHALLENGE_FIELDS])
 {
 	log_info(NULL, PROG ": signing for host %s, service %s, user %s "
 	    "(use --host to have the host checked)",
-	    display(field[F_HOST], dec[F_HOST]),
-	    display(field[F_SERVICE], dec[F_SERVICE]),
-	    display(field[F_USER], dec[F_USER]));
+	    certauth_pct_display(dec[F_HOST], field[F_HOST]),
+	    certauth_pct_display(dec[F_SERVICE], field[F_SERVICE]),
+	    certauth_pct_display(dec[F_USER], field[F_USER]));
 }
 
 /* Shape, then host.  Returns 0 when the challenge may be signed, or -1. */

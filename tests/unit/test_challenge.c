@@ -289,6 +289,23 @@ test_pct_decode(void **state)
 	}
 }
 
+static void
+test_pct_display(void **state)
+{
+	static const char *shown[] = { "", "alice", "eve:x y", " ~", };
+	static const char *hidden[] = {
+		"ren\xc3\xa9", "a\nb", "\x1f", "\x7f", "tab\there",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(shown) / sizeof(shown[0]); i++)
+		assert_ptr_equal(certauth_pct_display(shown[i], "E"), shown[i]);
+	for (i = 0; i < sizeof(hidden) / sizeof(hidden[0]); i++)
+		if (strcmp(certauth_pct_display(hidden[i], "E"), "E") != 0)
+			fail_msg("shown as is: entry %zu", i);
+}
+
 int
 main(void)
 {
@@ -304,6 +321,7 @@ main(void)
 		cmocka_unit_test(test_new_nonce),
 		cmocka_unit_test(test_large_time),
 		cmocka_unit_test(test_pct_decode),
+		cmocka_unit_test(test_pct_display),
 	};
 
 	return cmocka_run_group_tests_name("challenge", tests, NULL, NULL);
