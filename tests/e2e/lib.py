@@ -186,16 +186,41 @@ def _setup_dev():
         os.symlink("/proc/self/fd/%d" % i, "/dev/" + n)
 
 
+class Account:
+    """A test account that can really log in: /bin/sh as its shell, a home
+    directory under /mnt/home and, when password is given, a password
+    that pam_unix accepts.  Plain uids in a users dict make accounts
+    that have none of these."""
+
+    def __init__(self, uid, password=None):
+        self.uid = uid
+        self.password = password
+
+
+def _password_hash(password):
+    return _ossl("passwd", "-6", "-salt", "certauthe2e",
+                 password).stdout.strip()
+
+
 def _setup_accounts(users):
     """Bind-mounted copies of passwd/group/shadow with the test users."""
     etc = MNT + "/etc"
     os.makedirs(etc, 0o755, exist_ok=True)
     files = {"passwd": [], "group": [], "shadow": []}
-    for name, uid in users.items():
-        files["passwd"].append("%s:x:%d:%d:%s test user:/nonexistent:"
-                               "/usr/sbin/nologin\n" % (name, uid, uid, name))
+    for name, spec in users.items():
+        home, shell, pw = "/nonexistent", "/usr/sbin/nologin", "!"
+        uid = spec
+        if isinstance(spec, Account):
+            uid = spec.uid
+            home, shell = "%s/home/%s" % (MNT, name), "/bin/sh"
+            os.makedirs(home, 0o755)
+            os.chown(home, uid, uid)
+            if spec.password is not None:
+                pw = _password_hash(spec.password)
+        files["passwd"].append("%s:x:%d:%d:%s test user:%s:%s\n"
+                               % (name, uid, uid, name, home, shell))
         files["group"].append("%s:x:%d:\n" % (name, uid))
-        files["shadow"].append("%s:!:19000:0:99999:7:::\n" % name)
+        files["shadow"].append("%s:%s:19000:0:99999:7:::\n" % (name, pw))
     for f, lines in files.items():
         src = "/etc/" + f
         dst = os.path.join(etc, f)
@@ -267,7 +292,7 @@ class SyslogCollector:
 
 
 class Namespace:
-    """Set up once per test process.  users: name -> uid."""
+    """Set up once per test process.  users: name -> uid or Account."""
 
     def __init__(self, users):
         _unshare_mount_ns()

@@ -1,0 +1,375 @@
+"""The real front doors: the machinery shared by the sshd, su, login and
+sudo end-to-end tests.
+
+Inside the private mount namespace of lib.Namespace, System makes the
+host look as an administrator leaves it after `make install` and the
+README's set-up, without changing the host itself:
+
+- the PAM module directory (where pam_unix.so is) is a private copy that
+  also holds the built pam_certauth.so, so pam.d files name the module
+  without a path, exactly as the files in pam.d-examples/ do;
+- /etc/security is a private copy holding pam_certauth.conf and
+  certauth/ (trust anchors, CRL, bindings) at their default paths;
+- /etc/pam.d holds Debian's default common-* stacks and, per test, a
+  service file made from pam.d-examples/;
+- /run is a private tmpfs (sshd's privilege separation directory, sudo's
+  timestamps).
+
+Session drives a real program on a pty the way a person would: it answers
+every certificate challenge and every password prompt, and types shell
+commands once a shell is up.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import time
+
+import lib
+
+SECURITY = "/etc/security"
+CONF = SECURITY + "/pam_certauth.conf"
+CERTDIR = SECURITY + "/certauth"
+BINDINGS = CERTDIR + "/bindings"
+EXAMPLES = os.path.join(lib.srcdir(), "pam.d-examples")
+
+# Debian 12's stacks as pam-auth-update writes them with only pam_unix
+# enabled (no pam_systemd: no systemd runs here).
+COMMON = {
+    "common-auth":
+        "auth [success=1 default=ignore] pam_unix.so nullok\n"
+        "auth requisite pam_deny.so\n"
+        "auth required pam_permit.so\n",
+    "common-account":
+        "account [success=1 new_authtok_reqd=done default=ignore] "
+        "pam_unix.so\n"
+        "account requisite pam_deny.so\n"
+        "account required pam_permit.so\n",
+    "common-session":
+        "session [default=1] pam_permit.so\n"
+        "session requisite pam_deny.so\n"
+        "session required pam_permit.so\n"
+        "session required pam_unix.so\n",
+    "common-password":
+        "password [success=1 default=ignore] pam_unix.so obscure yescrypt\n"
+        "password requisite pam_deny.so\n"
+        "password required pam_permit.so\n",
+}
+COMMON["common-session-noninteractive"] = COMMON["common-session"]
+
+ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+       "TERM": "dumb", "LANG": "C.UTF-8"}
+
+
+def pam_module_dir():
+    """The directory that holds pam_unix.so."""
+    for d in ("/lib/x86_64-linux-gnu/security", "/usr/lib/x86_64-linux-gnu/"
+              "security", "/lib64/security", "/usr/lib64/security",
+              "/lib/security", "/usr/lib/security"):
+        if os.path.exists(os.path.join(d, "pam_unix.so")):
+            return d
+    out = subprocess.run(["sh", "-c", "cc -print-multiarch"],
+                         capture_output=True, text=True).stdout.strip()
+    raise lib.SkipAll("no pam_unix.so found (multiarch %r)" % out)
+
+
+def _private_copy(path, ignore=()):
+    """Bind a copy of directory path over it; returns the copy."""
+    copy = lib.MNT + "/private" + path
+    shutil.copytree(path, copy, symlinks=True,
+                    ignore=shutil.ignore_patterns(*ignore))
+    st = os.stat(path)
+    os.chown(copy, st.st_uid, st.st_gid)
+    os.chmod(copy, st.st_mode & 0o7777)
+    lib.mount("--bind", copy, path)
+    return copy
+
+
+def write(path, text, mode=0o644):
+    with open(path, "w") as f:
+        f.write(text)
+    os.chown(path, 0, 0)
+    os.chmod(path, mode)
+
+
+class System:
+    """The installed module at its default paths (see the module doc)."""
+
+    def __init__(self, build, pki):
+        self.build = build
+        self.pki = pki
+        self.moddir = pam_module_dir()
+        _private_copy(self.moddir)
+        shutil.copy(build.module, os.path.join(self.moddir,
+                                               "pam_certauth.so"))
+        os.chmod(os.path.join(self.moddir, "pam_certauth.so"), 0o644)
+        # The host's own pam_certauth set-up, if any, stays out.
+        _private_copy(SECURITY, ignore=("pam_certauth.conf", "certauth"))
+        lib.make_dir(CERTDIR)
+        for name, src in (("ca.pem", pki.ca), ("chain.pem", pki.chain)):
+            self._install(src, name)
+        self.update_crl()
+        for name, text in COMMON.items():
+            write(os.path.join(lib.PAMD, name), text)
+        lib.mount("-t", "tmpfs", "-o", "mode=0755,nosuid,nodev",
+                  "certauth-run", "/run")
+        lib.make_dir("/run/sshd")
+
+    def _install(self, src, name):
+        dst = os.path.join(CERTDIR, name)
+        shutil.copy(src, dst)
+        os.chmod(dst, 0o644)
+
+    def update_crl(self):
+        """A fresh CRL from the PKI, installed as certauth/crl.pem."""
+        self._install(self.pki.gencrl(), "crl.pem")
+
+    def configure(self, text):
+        """Write /etc/security/pam_certauth.conf."""
+        write(CONF, text)
+
+    def enroll(self, user, cert):
+        """certauth-enroll add, with the default configuration."""
+        return lib.run([self.build.enroll, "add", user, cert.cert])
+
+    def install_example(self, name, variant=None, service=None):
+        """/etc/pam.d/<service> from pam.d-examples/<name> with auth
+        variant number `variant` active (None: as shipped)."""
+        text = example(name, variant)
+        write(os.path.join(lib.PAMD, service or name), text)
+        return text
+
+
+# --------------------------------------------------- example variants
+#
+# Every file in pam.d-examples/ writes its auth choices as numbered
+# blocks: a line "# N. ..." opens one, a blank line ends it, and its
+# "auth"/"@include" lines are active or commented out with a leading "#".
+
+BLOCK = re.compile(r"^# (\d)\. ")
+STACK_LINE = re.compile(r"^(#?)(auth\s|@include\s)")
+
+
+def _blocks(text):
+    """[(number, [line index, ...] of its stack lines)] of text."""
+    out, cur = [], None
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        m = BLOCK.match(line)
+        if m:
+            cur = (int(m.group(1)), [])
+            out.append(cur)
+        elif line.strip() == "":
+            cur = None
+        elif cur is not None and STACK_LINE.match(line):
+            cur[1].append(i)
+    return out, lines
+
+
+def active_variants(text):
+    """Numbers of the blocks whose stack lines are all uncommented."""
+    blocks, lines = _blocks(text)
+    return [n for n, idx in blocks
+            if idx and all(not lines[i].startswith("#") for i in idx)]
+
+
+def variants(name):
+    blocks, _ = _blocks(example(name))
+    return [n for n, idx in blocks if idx]
+
+
+def example(name, variant=None):
+    with open(os.path.join(EXAMPLES, name)) as f:
+        text = f.read()
+    if variant is None:
+        return text
+    blocks, lines = _blocks(text)
+    if variant not in [n for n, _ in blocks]:
+        raise ValueError("%s has no variant %d" % (name, variant))
+    for n, idx in blocks:
+        for i in idx:
+            bare = lines[i].lstrip("#")
+            lines[i] = bare if n == variant else "#" + bare
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------ sessions
+
+CHALLENGE = r"certauth challenge: (\S+)"
+RESPONSE = "certauth response: "
+PASSWORD = r"[Pp]assword[^\r\n]*: ?"
+SHELL_PROMPT = "e2e-shell$ "
+PROFILE = "PS1='%s'\n" % SHELL_PROMPT
+
+
+def shell_profile(user, uid):
+    """~/.profile with a prompt that Session can recognise."""
+    path = "%s/home/%s/.profile" % (lib.MNT, user)
+    write(path, PROFILE)
+    os.chown(path, uid, uid)
+
+
+class Result:
+    def __init__(self):
+        self.challenges = []
+        self.passwords = 0
+        self.transcript = ""
+        self.output = ""     # what the program printed after the last answer
+        self.status = None
+        self.logs = []
+        self.error = None
+        self.elapsed = 0.0
+
+    def printed(self, line):
+        """True when `line` is a whole line of the output."""
+        return re.search(r"(?m)^%s\r?$" % re.escape(line),
+                         self.output) is not None
+
+    def module_log(self):
+        return "\n".join(lib.module_lines(self.logs))
+
+    def diag(self, extra=""):
+        lines = ["syslog: " + l for l in lib.module_lines(self.logs)] or [
+            "syslog: (no pam_certauth line)"]
+        lines.append("challenges: %d, password prompts: %d, exit %s"
+                     % (len(self.challenges), self.passwords, self.status))
+        tail = self.transcript.replace("\r", "").strip().splitlines()[-6:]
+        lines += ["tty: " + l for l in tail]
+        if self.error:
+            lines.append("driver: " + self.error)
+        if extra:
+            lines.append("problem: " + extra)
+        return lib.LogDiag("\n".join(lines))
+
+
+def session(ns, argv, answer=None, password=None, commands=None,
+            stop=None, timeout=30):
+    """Run argv on a new pty until it exits.  Each challenge is answered
+    by answer(C) (None: an empty line); each password prompt with
+    password (None: an empty line); when a shell prompt appears,
+    commands is typed (then the shell should exit).  A match of the
+    regex stop ends the session early (login asking for a name again).
+    Returns a Result."""
+    import pexpect
+    res = Result()
+    mark = ns.mark()
+    t0 = time.time()
+    child = pexpect.spawn(argv[0], argv[1:], env=ENV, encoding="utf-8",
+                          timeout=timeout, codec_errors="replace")
+    child.delaybeforesend = None
+    pats = [CHALLENGE, re.escape(RESPONSE), PASSWORD,
+            re.escape(SHELL_PROMPT), stop or r"(?!x)x", pexpect.EOF]
+    after = 0
+    try:
+        while True:
+            i = child.expect(pats)
+            res.transcript += child.before + (
+                child.after if isinstance(child.after, str) else "")
+            if i == 0:
+                res.challenges.append(child.match.group(1))
+            elif i == 1:
+                c = res.challenges[-1] if res.challenges else None
+                lib.send_line(child, answer(c) if answer and c else "")
+                after = len(res.transcript)
+            elif i == 2:
+                res.passwords += 1
+                lib.send_line(child, password or "")
+                after = len(res.transcript)
+            elif i == 3:
+                if commands is None:
+                    res.error = "a shell started and nothing was typed"
+                    break
+                lib.send_line(child, commands)
+                after = len(res.transcript)
+            else:
+                break
+    except pexpect.TIMEOUT:
+        res.error = "timeout after %d s" % timeout
+    except Exception as e:      # the answer function failed, for instance
+        res.error = "%s: %s" % (type(e).__name__, e)
+    child.close(force=True)
+    res.elapsed = time.time() - t0
+    res.output = res.transcript[after:]
+    res.status = child.exitstatus if child.exitstatus is not None else (
+        128 + (child.signalstatus or 0))
+    res.logs = ns.logs_since(mark)
+    return res
+
+
+def as_user(user):
+    """argv prefix that runs a command as user, like a login of theirs
+    would (setpriv keeps set-uid programs working)."""
+    return ["setpriv", "--reuid=" + user, "--regid=" + user,
+            "--init-groups", "--reset-env"]
+
+
+class Checks:
+    """The assertions every front-door test makes on a Result."""
+
+    def __init__(self, tap):
+        self.tap = tap
+
+    def logged_in(self, name, r, user, fingerprint=None, output=None,
+                  challenges=1, passwords=0):
+        problems = []
+        if r.error:
+            problems.append(r.error)
+        if r.status != 0:
+            problems.append("exit status %s" % r.status)
+        if not r.printed(output or user):
+            problems.append("%r not printed" % (output or user))
+        if len(r.challenges) != challenges:
+            problems.append("%d challenges, expected %d"
+                            % (len(r.challenges), challenges))
+        if r.passwords != passwords:
+            problems.append("%d password prompts, expected %d"
+                            % (r.passwords, passwords))
+        log = r.module_log()
+        if fingerprint and not (
+                "user %s authenticated with certificate" % user in log and
+                fingerprint in log.lower().replace(":", "")):
+            problems.append("no success line with the fingerprint")
+        return self.tap.ok(not problems, name, r.diag("; ".join(problems)))
+
+    def refused(self, name, r, reason=None, output=None, challenges=1,
+                passwords=None):
+        problems = []
+        if r.error and "timeout" in r.error:
+            problems.append(r.error)
+        if r.status == 0:
+            problems.append("exit status 0")
+        if output and r.printed(output):
+            problems.append("%r was printed: the login went through"
+                            % output)
+        if challenges is not None and len(r.challenges) != challenges:
+            problems.append("%d challenges, expected %d"
+                            % (len(r.challenges), challenges))
+        if passwords is not None and r.passwords != passwords:
+            problems.append("%d password prompts, expected %d"
+                            % (r.passwords, passwords))
+        if reason and not re.search(reason, r.module_log(), re.I):
+            problems.append("syslog reason does not match /%s/" % reason)
+        return self.tap.ok(not problems, name, r.diag("; ".join(problems)))
+
+
+# ------------------------------------------------------------- README
+
+def readme_section(title):
+    """The text of the README.md section headed `## title`."""
+    with open(os.path.join(lib.srcdir(), "README.md")) as f:
+        text = f.read()
+    m = re.search(r"(?ms)^## %s\n(.*?)(?=^## |\Z)" % re.escape(title), text)
+    return m.group(1) if m else ""
+
+
+def heredocs(text):
+    """{path: content} of every `cat > path <<'EOF'` in text, with the
+    indentation of the Markdown list it stands in taken off."""
+    out = {}
+    for m in re.finditer(r"(?ms)^( *)cat > (\S+) <<'EOF'\n(.*?)\n\1EOF$",
+                         text):
+        ind = len(m.group(1))
+        out[m.group(2)] = "".join(l[ind:] + "\n"
+                                  for l in m.group(3).split("\n"))
+    return out
