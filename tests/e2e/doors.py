@@ -213,6 +213,7 @@ def shell_profile(user, uid):
 class Result:
     def __init__(self):
         self.challenges = []
+        self.answers = []
         self.passwords = 0
         self.transcript = ""
         self.output = ""     # what the program printed after the last answer
@@ -270,7 +271,8 @@ def session(ns, argv, answer=None, password=None, commands=None,
                 res.challenges.append(child.match.group(1))
             elif i == 1:
                 c = res.challenges[-1] if res.challenges else None
-                lib.send_line(child, answer(c) if answer and c else "")
+                res.answers.append(answer(c) if answer and c else "")
+                lib.send_line(child, res.answers[-1])
                 after = len(res.transcript)
             elif i == 2:
                 res.passwords += 1
@@ -309,9 +311,23 @@ class Checks:
 
     def __init__(self, tap):
         self.tap = tap
+        self.results = []
+
+    def no_secrets(self):
+        """No nonce and no answer of any checked login in any log line."""
+        leaks = []
+        for r in self.results:
+            secrets = [c.rsplit(":", 1)[-1] for c in r.challenges]
+            secrets += [a for a in r.answers if len(a) >= 16]
+            leaks += [l for l in r.logs for s in secrets if s in l]
+        return self.tap.ok(
+            not leaks and self.results,
+            "no nonce or answer in syslog (%d logins)" % len(self.results),
+            "\n".join(leaks[:5]))
 
     def logged_in(self, name, r, user, fingerprint=None, output=None,
                   challenges=1, passwords=0):
+        self.results.append(r)
         problems = []
         if r.error:
             problems.append(r.error)
@@ -334,6 +350,7 @@ class Checks:
 
     def refused(self, name, r, reason=None, output=None, challenges=1,
                 passwords=None):
+        self.results.append(r)
         problems = []
         if r.error and "timeout" in r.error:
             problems.append(r.error)
@@ -373,3 +390,92 @@ def heredocs(text):
         out[m.group(2)] = "".join(l[ind:] + "\n"
                                   for l in m.group(3).split("\n"))
     return out
+
+
+WALKTHROUGH = "SSH certificate login in five minutes"
+
+
+def readme_conf():
+    """The pam_certauth.conf of the README's walkthrough."""
+    return heredocs(readme_section(WALKTHROUGH)).get(CONF)
+
+
+def installed(build, certs):
+    """A PKI, the System, the README's pam_certauth.conf, and each
+    certificate of certs ({user: key kind}) issued and enrolled with
+    certauth-enroll.  Also issues "other", a valid certificate bound to
+    nobody (a wrong key for everyone).  Returns (system, {name: Cert})."""
+    pki = lib.PKI()
+    out = {u: pki.issue(u, kind) for u, kind in certs.items()}
+    out["other"] = pki.issue("other", "ed25519")
+    pki.gencrl()
+    system = System(build, pki)
+    system.configure(readme_conf())
+    for u in certs:
+        system.enroll(u, out[u])
+    return system, out
+
+
+# ------------------------------------------------ the variant matrix
+
+TITLES = {1: "certificate only", 2: "certificate or password",
+          3: "certificate and password"}
+
+
+class Door:
+    """What the matrix needs to know of one front door.  run(user,
+    answer, password) logs in once and returns a Result; output(user) is
+    the line a successful login prints; tries is how many times the
+    program asks again after a failure (sudo: 3)."""
+
+    def __init__(self, name, run, output, tries=1):
+        self.name, self.run, self.output, self.tries = name, run, output, tries
+
+
+def variant_matrix(check, door, variant, user, nobody, good, wrong,
+                   fingerprint, passwords):
+    """Log in through auth variant `variant` of pam.d-examples/<door>
+    (already installed) with every combination that decides it: a good
+    or wrong answer, the right or a wrong password, and an account with no
+    binding (nobody).  passwords: {user: password}."""
+    t = door.tries
+    pre = "%s variant %d (%s): " % (door.name, variant, TITLES[variant])
+    pw, nobody_pw = passwords[user], passwords[nobody]
+    out, nout = door.output(user), door.output(nobody)
+
+    def ok(name, r, who=user, output=out, **kw):
+        check.logged_in(pre + name, r, who, output=output, **kw)
+
+    def no(name, r, output=out, **kw):
+        check.refused(pre + name, r, output=output, **kw)
+
+    if variant == 1:
+        ok("good answer logs in, no password asked",
+           door.run(user, good, pw), fingerprint=fingerprint)
+        no("wrong key is refused", door.run(user, wrong, pw),
+           reason="user %s refused: signature does not verify" % user,
+           challenges=t, passwords=0)
+        no("no binding: a challenge all the same, refused",
+           door.run(nobody, wrong, nobody_pw), output=nout, challenges=t,
+           passwords=0,
+           reason="user %s refused: no certificate bound" % nobody)
+    elif variant == 2:
+        ok("good answer logs in, no password asked",
+           door.run(user, good, pw), fingerprint=fingerprint)
+        ok("wrong answer falls back to the password",
+           door.run(user, wrong, pw), passwords=1)
+        ok("no binding (nouserok): no challenge, the password only",
+           door.run(nobody, wrong, nobody_pw), who=nobody, output=nout,
+           challenges=0, passwords=1)
+        no("wrong answer and wrong password are refused",
+           door.run(user, wrong, "wrong password"), challenges=t,
+           passwords=t, reason="signature does not verify")
+    else:
+        ok("good answer and password log in", door.run(user, good, pw),
+           passwords=1, fingerprint=fingerprint)
+        no("good answer, wrong password is refused",
+           door.run(user, good, "wrong password"), challenges=t,
+           passwords=t)
+        no("wrong answer, good password is refused (the password is "
+           "still asked)", door.run(user, wrong, pw), challenges=t,
+           passwords=t, reason="signature does not verify")
