@@ -349,9 +349,11 @@ class Checks:
         return self.tap.ok(not problems, name, r.diag("; ".join(problems)))
 
     def refused(self, name, r, reason=None, output=None, challenges=1,
-                passwords=None):
+                passwords=None, says=None):
         self.results.append(r)
         problems = []
+        if says and not re.search(says, r.transcript):
+            problems.append("the program did not say /%s/" % says)
         if r.error and "timeout" in r.error:
             problems.append(r.error)
         if r.status == 0:
@@ -426,10 +428,12 @@ class Door:
     """What the matrix needs to know of one front door.  run(user,
     answer, password) logs in once and returns a Result; output(user) is
     the line a successful login prints; tries is how many times the
-    program asks again after a failure (sudo: 3)."""
+    program asks again after a failure (sudo: 3); refusal, what it
+    prints when it refuses."""
 
-    def __init__(self, name, run, output, tries=1):
+    def __init__(self, name, run, output, tries=1, refusal=None):
         self.name, self.run, self.output, self.tries = name, run, output, tries
+        self.refusal = refusal     # a regex the program prints on refusal
 
 
 def variant_matrix(check, door, variant, user, nobody, good, wrong,
@@ -447,7 +451,7 @@ def variant_matrix(check, door, variant, user, nobody, good, wrong,
         check.logged_in(pre + name, r, who, output=output, **kw)
 
     def no(name, r, output=out, **kw):
-        check.refused(pre + name, r, output=output, **kw)
+        check.refused(pre + name, r, output=output, says=door.refusal, **kw)
 
     if variant == 1:
         ok("good answer logs in, no password asked",

@@ -147,7 +147,8 @@ def ssh(user, answer, password=None):
                          answer=answer, password=password)
 
 
-door = doors.Door("sshd", ssh, lambda user: user)
+door = doors.Door("sshd", ssh, lambda user: user,
+                  refusal=r"Permission denied \(keyboard-interactive\)")
 
 
 def matrix(variant):
