@@ -12,8 +12,8 @@ README's set-up, without changing the host itself:
   certauth/ (trust anchors, CRL, bindings) at their default paths;
 - /etc/pam.d holds Debian's default common-* stacks and, per test, a
   service file made from pam.d-examples/;
-- /run is a private tmpfs (sshd's privilege separation directory, sudo's
-  timestamps).
+- /run and /var/log are private tmpfs (sshd's privilege separation
+  directory, sudo's timestamps; wtmp, btmp and lastlog).
 
 Session drives a real program on a pty the way a person would: it answers
 every certificate challenge and every password prompt, and types shell
@@ -115,6 +115,11 @@ class System:
         lib.mount("-t", "tmpfs", "-o", "mode=0755,nosuid,nodev",
                   "certauth-run", "/run")
         lib.make_dir("/run/sshd")
+        # login, sshd and pam_lastlog record logins and failures here.
+        lib.mount("-t", "tmpfs", "-o", "mode=0755,nosuid,nodev",
+                  "certauth-log", "/var/log")
+        for name in ("wtmp", "btmp", "lastlog"):
+            write("/var/log/" + name, "", 0o600 if name == "btmp" else 0o644)
 
     def _install(self, src, name):
         dst = os.path.join(CERTDIR, name)

@@ -54,6 +54,10 @@ check.logged_in("login alice: answered by certauth-sign, the shell's id -un "
 f = r.challenges[0].split(":") if r.challenges else []
 tap.ok(f[2:5] == [HOST, "login", "alice"],
        "the challenge is for service login, user alice", r.diag())
+p = lib.run(["last", "-f", "/var/log/wtmp", "alice"], check=False)
+tap.ok(p.stdout.startswith("alice "),
+       "login recorded the session in wtmp (a private one: the host's "
+       "logs stay untouched)", p.stdout + p.stderr)
 r = login("alice", lib.ossl_sign(alice.key, alice.kind))
 check.logged_in("login alice: answered by stock openssl pkeyutl (Ed25519)",
                 r, "alice")

@@ -22,9 +22,11 @@ USERS = {"alice": lib.Account(2401, PASSWORDS["alice"]),
          "nick": lib.Account(2402, PASSWORDS["nick"]),
          "bob": lib.Account(2403)}      # not in sudoers
 SUDO = "/usr/bin/sudo"
-# No cached credentials (every run authenticates), no lecture, and only
-# these users: the host's sudoers and sudoers.d stay out.
+# No cached credentials (every run authenticates), no lecture, no mail
+# about bob, and only these users: the host's sudoers and sudoers.d stay
+# out.
 SUDOERS = """Defaults env_reset, timestamp_timeout=0, lecture=never
+Defaults !mail_no_user, !mail_badpass
 root ALL=(ALL:ALL) ALL
 alice ALL=(ALL:ALL) ALL
 nick ALL=(ALL:ALL) ALL
