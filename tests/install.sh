@@ -4,23 +4,12 @@
 # libexecdir, the manual pages, the example configuration and the pam.d
 # examples), the installed module exports only pam_sm_*, and
 # `make uninstall` takes every file away again.  TAP.
+top_srcdir=${top_srcdir:-$(dirname "$0")/..}
 top_builddir=${top_builddir:-$(cd "$(dirname "$0")/.." && pwd)}
+. "$top_srcdir/tests/tap.sh"
 tmp=$top_builddir/tests/tmp/install.$$
 dest=$tmp/root
 MAKE=${MAKE:-make}
-n=0
-failed=0
-
-ok() {	# ok COND-STATUS NAME [DIAG]
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		[ -n "${3:-}" ] && printf '%s\n' "$3" | sed 's/^/# /'
-		failed=1
-	fi
-}
 
 # A make variable's value as this build's Makefile expands it.
 var() {
@@ -34,7 +23,7 @@ rm -rf "$tmp"
 mkdir -p "$tmp"
 out=$($MAKE -s --no-print-directory -C "$top_builddir" install \
 	DESTDIR="$dest" 2>&1)
-ok $? "make install DESTDIR=..." "$out"
+tap_result $? "make install DESTDIR=..." "$out"
 
 pammoddir=$(var pammoddir)
 libexecdir=$(var libexecdir)
@@ -51,7 +40,7 @@ for f in certauth-test login sshd su sudo; do
 	[ -f "$dest$(var docdir)/pam.d-examples/$f" ] ||
 		missing="$missing $(var docdir)/pam.d-examples/$f"
 done
-ok "$([ -z "$missing" ]; echo $?)" \
+tap_result "$([ -z "$missing" ]; echo $?)" \
 	"every file is installed where it belongs (module in $pammoddir)" \
 	"missing:$missing
 installed: $(cd "$dest" && find . -type f | sort)"
@@ -64,10 +53,10 @@ for d in /lib/*/security /usr/lib/*/security /lib64/security \
 done
 if [ "$pammoddir" = "$(var libdir)/security" ]; then
 	# --with-pammoddir='${libdir}/security', as make distcheck gives.
-	n=$((n + 1))
-	echo "ok $n - the module directory holds pam_unix.so # SKIP pammoddir is libdir/security"
+	tap_skip "the module directory holds pam_unix.so" \
+		"pammoddir is libdir/security"
 else
-	ok "$([ -n "$unix" ] && [ "$(readlink -f "$unix")" = \
+	tap_result "$([ -n "$unix" ] && [ "$(readlink -f "$unix")" = \
 	    "$(readlink -f "$pammoddir")" ]; echo $?)" \
 		"the module directory is the one that holds pam_unix.so" \
 		"pammoddir=$pammoddir, pam_unix.so in ${unix:-nowhere}"
@@ -75,19 +64,19 @@ fi
 
 syms=$(nm -D --defined-only "$dest$pammoddir/pam_certauth.so" 2>&1 |
 	awk '$2 ~ /^[TDB]$/ { print $3 }' | sort | tr '\n' ' ')
-ok "$([ "$syms" = "pam_sm_authenticate pam_sm_setcred " ]; echo $?)" \
+tap_result "$([ "$syms" = "pam_sm_authenticate pam_sm_setcred " ]; echo $?)" \
 	"the installed module exports only pam_sm_authenticate and pam_sm_setcred" \
 	"exports: $syms"
 
 mode=$(stat -c %a "$dest$pammoddir/pam_certauth.so" 2>&1)
-ok "$([ "$mode" = 755 ] || [ "$mode" = 644 ]; echo $?)" \
+tap_result "$([ "$mode" = 755 ] || [ "$mode" = 644 ]; echo $?)" \
 	"the installed module is not writable by group or others" "mode $mode"
 
 out=$($MAKE -s --no-print-directory -C "$top_builddir" uninstall \
 	DESTDIR="$dest" 2>&1)
 rc=$?
 left=$(cd "$dest" 2>/dev/null && find . -type f | sort)
-ok "$([ "$rc" -eq 0 ] && [ -z "$left" ]; echo $?)" \
+tap_result "$([ "$rc" -eq 0 ] && [ -z "$left" ]; echo $?)" \
 	"make uninstall removes every installed file" "$out
 left: $left"
 rm -rf "$tmp"

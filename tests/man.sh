@@ -3,6 +3,7 @@
 # warning, and the option pages describe every key of the option table
 # in src/options.c as an item of their own.  TAP.
 top_srcdir=${top_srcdir:-$(dirname "$0")/..}
+. "$top_srcdir/tests/tap.sh"
 pages="pam_certauth.8 pam_certauth.conf.5 certauth-enroll.8 certauth-sign.1"
 
 if ! command -v groff >/dev/null 2>&1; then
@@ -11,25 +12,12 @@ if ! command -v groff >/dev/null 2>&1; then
 fi
 
 echo "1..10"
-n=0
-failed=0
-result() {	# result STATUS NAME [DIAG]
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		[ -n "${3:-}" ] && printf '%s\n' "$3" | sed 's/^/# /'
-		failed=1
-	fi
-}
-
 for page in $pages; do
 	file=$top_srcdir/man/$page
 	out=$(LC_ALL=C.UTF-8 groff -man -ww -Tutf8 -z "$file" 2>&1)
 	rc=$?
 	[ -z "$out" ] || rc=1
-	result "$rc" "$page renders with groff -ww without warnings" \
+	tap_result "$rc" "$page renders with groff -ww without warnings" \
 		"groff exit status $rc
 $out"
 done
@@ -37,15 +25,14 @@ done
 for page in $pages; do
 	file=$top_srcdir/man/$page
 	if ! command -v man >/dev/null 2>&1; then
-		n=$((n + 1))
-		echo "ok $n - man -l $page # SKIP man not installed"
+		tap_skip "man -l $page" "man not installed"
 		continue
 	fi
 	out=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings=w,all -l "$file" \
 		2>&1 >/dev/null)
 	rc=$?
 	[ -z "$out" ] || rc=1
-	result "$rc" "man -l $page renders without warnings" "$out"
+	tap_result "$rc" "man -l $page renders without warnings" "$out"
 done
 
 # An item of the OPTIONS or KEYS list: ".TP" and then ".B key" or
@@ -66,8 +53,8 @@ for page in pam_certauth.8 pam_certauth.conf.5; do
 			END { exit !found }' "$top_srcdir/man/$page" ||
 			missing="$missing $key"
 	done
-	result "$([ -n "$keys" ] && [ -z "$missing" ]; echo $?)" \
+	tap_result "$([ -n "$keys" ] && [ -z "$missing" ]; echo $?)" \
 		"$page describes each of the $count option keys" \
 		"missing:$missing"
 done
-exit "$failed"
+exit "$tap_failed"

@@ -23,6 +23,7 @@ commands once a shell is up.
 import os
 import re
 import shutil
+import socket
 import subprocess
 import time
 
@@ -311,12 +312,28 @@ def as_user(user):
             "--init-groups", "--reset-env"]
 
 
+def signer(build):
+    """An answer maker: sign(cert) answers with certauth-sign for this
+    host, as the user of cert would."""
+    host = socket.gethostname()
+    return lambda cert: lib.tool_sign(build, cert.key, host=host)
+
+
 class Checks:
     """The assertions every front-door test makes on a Result."""
 
     def __init__(self, tap):
         self.tap = tap
         self.results = []
+
+    def shipped(self, system, name, active):
+        """pam.d-examples/<name> has auth variants 1-3 with `active` the
+        active one; installs it as shipped."""
+        got = active_variants(example(name))
+        self.tap.ok(got == [active] and variants(name) == [1, 2, 3],
+                    "pam.d-examples/%s: variants 1-3, %s active"
+                    % (name, TITLES[active]), "active: %s" % got)
+        system.install_example(name)
 
     def no_secrets(self):
         """No nonce and no answer of any checked login in any log line."""

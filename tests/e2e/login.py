@@ -29,16 +29,9 @@ alice, other = certs["alice"], certs["other"]
 for user, spec in USERS.items():
     doors.shell_profile(user, spec.uid)
 
-shipped = doors.example("login")
-tap.ok(doors.active_variants(shipped) == [2] and
-       doors.variants("login") == [1, 2, 3],
-       "pam.d-examples/login: variants 1-3, certificate or password active",
-       "active: %s" % doors.active_variants(shipped))
-system.install_example("login")
+check.shipped(system, "login", 2)
 
-
-def sign(cert):
-    return lib.tool_sign(build, cert.key, host=HOST)
+sign = doors.signer(build)
 
 
 def login(user, answer, password=None):

@@ -71,9 +71,7 @@ system.update_crl()
 tap.ok("certauth-enroll add alice alice.pem" in walk,
        "README shows the same certauth-enroll command")
 
-
-def sign(cert):
-    return lib.tool_sign(build, cert.key, host=HOST)
+sign = doors.signer(build)
 
 
 # Step 3: pamtester and the certauth-test example, before sshd.
@@ -88,12 +86,7 @@ tap.ok(r.status != 0 and r.pam_says("PAM_AUTH_ERR") and
        "certauth-test refuses a wrong key", r.diag())
 
 # Step 4: /etc/pam.d/sshd from the example; sshd_config from the README.
-shipped = doors.example("sshd")
-tap.ok(doors.active_variants(shipped) == [1] and
-       doors.variants("sshd") == [1, 2, 3],
-       "pam.d-examples/sshd: variants 1-3, certificate only active",
-       "active: %s" % doors.active_variants(shipped))
-system.install_example("sshd")
+check.shipped(system, "sshd", 1)
 
 ssh_dir = lib.MNT + "/ssh"
 lib.make_dir(ssh_dir)

@@ -36,16 +36,9 @@ system, certs = doors.installed(build, {"alice": "rsa2048"})
 alice, other = certs["alice"], certs["other"]
 doors.write(os.path.join(lib.PAMD, "su-l"), SU_L)
 
-shipped = doors.example("su")
-tap.ok(doors.active_variants(shipped) == [1] and
-       doors.variants("su") == [1, 2, 3],
-       "pam.d-examples/su: variants 1-3, certificate only active",
-       "active: %s" % doors.active_variants(shipped))
-system.install_example("su")
+check.shipped(system, "su", 1)
 
-
-def sign(cert):
-    return lib.tool_sign(build, cert.key, host=HOST)
+sign = doors.signer(build)
 
 
 def su(target, answer, password=None, caller="bob", login=True):

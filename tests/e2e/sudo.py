@@ -42,16 +42,9 @@ sudoers = lib.MNT + "/sudoers"
 doors.write(sudoers, SUDOERS, mode=0o440)
 lib.mount("--bind", sudoers, "/etc/sudoers")
 
-shipped = doors.example("sudo")
-tap.ok(doors.active_variants(shipped) == [2] and
-       doors.variants("sudo") == [1, 2, 3],
-       "pam.d-examples/sudo: variants 1-3, certificate or password active",
-       "active: %s" % doors.active_variants(shipped))
-system.install_example("sudo")
+check.shipped(system, "sudo", 2)
 
-
-def sign(cert):
-    return lib.tool_sign(build, cert.key, host=HOST)
+sign = doors.signer(build)
 
 
 def sudo(user, answer, password=None):
