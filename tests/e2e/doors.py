@@ -458,6 +458,16 @@ class Door:
         self.refusal = refusal     # a regex the program prints on refusal
 
 
+def run_variants(check, system, door, order, user, nobody, good, wrong,
+                 fingerprint, passwords):
+    """Install each auth variant in order of pam.d-examples/<door> and
+    log in through it with every combination that decides it (below)."""
+    for variant in order:
+        system.install_example(door.name, variant=variant)
+        variant_matrix(check, door, variant, user, nobody, good, wrong,
+                       fingerprint, passwords)
+
+
 def variant_matrix(check, door, variant, user, nobody, good, wrong,
                    fingerprint, passwords):
     """Log in through auth variant `variant` of pam.d-examples/<door>

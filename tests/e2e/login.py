@@ -56,9 +56,7 @@ check.logged_in("login alice: answered by stock openssl pkeyutl (Ed25519)",
                 r, "alice")
 door = doors.Door("login", login, lambda user: user,
                   refusal="Login incorrect")
-for v in (2, 1, 3):
-    system.install_example("login", variant=v)
-    doors.variant_matrix(check, door, v, "alice", "nick", sign(alice),
-                         sign(other), alice.fingerprint, PASSWORDS)
+doors.run_variants(check, system, door, (2, 1, 3), "alice", "nick",
+                   sign(alice), sign(other), alice.fingerprint, PASSWORDS)
 check.no_secrets()
 sys.exit(tap.done())

@@ -144,11 +144,6 @@ door = doors.Door("sshd", ssh, lambda user: user,
                   refusal=r"Permission denied \(keyboard-interactive\)")
 
 
-def matrix(variant):
-    doors.variant_matrix(check, door, variant, "alice", "nick", sign(alice),
-                         sign(other), alice.fingerprint, PASSWORDS)
-
-
 # --- variant 1 (as shipped): certificate only
 
 r = ssh("alice", sign(alice))
@@ -158,7 +153,8 @@ tap.ok(r.printed("alice") and len(f) == 7 and
        "certauth challenge: " + r.challenges[0] in r.transcript,
        "the ssh client shows the challenge for host %s, service sshd, user "
        "alice as keyboard-interactive text" % HOST, r.diag())
-matrix(1)
+doors.run_variants(check, system, door, (1,), "alice", "nick",
+                   sign(alice), sign(other), alice.fingerprint, PASSWORDS)
 r = ssh("alice", lib.ossl_sign(alice.key, alice.kind))
 check.logged_in("sshd: alice logs in with stock openssl dgst as client",
                 r, "alice")
@@ -171,9 +167,8 @@ check.refused("sshd: an empty answer is refused", r,
 
 # --- variants 2 and 3: the password too
 
-for v in (2, 3):
-    system.install_example("sshd", variant=v)
-    matrix(v)
+doors.run_variants(check, system, door, (2, 3), "alice", "nick",
+                   sign(alice), sign(other), alice.fingerprint, PASSWORDS)
 
 check.no_secrets()
 sshd.terminate()

@@ -73,9 +73,7 @@ check.logged_in("alice: su - alice needs her own key", r, "alice")
 
 door = doors.Door("su", su, lambda user: user,
                   refusal="su: Authentication failure")
-for v in (1, 2, 3):
-    system.install_example("su", variant=v)
-    doors.variant_matrix(check, door, v, "alice", "nick", sign(alice),
-                         sign(other), alice.fingerprint, PASSWORDS)
+doors.run_variants(check, system, door, (1, 2, 3), "alice", "nick",
+                   sign(alice), sign(other), alice.fingerprint, PASSWORDS)
 check.no_secrets()
 sys.exit(tap.done())

@@ -74,9 +74,7 @@ check.refused("bob, not in sudoers, authenticates but is not allowed", r,
 
 door = doors.Door("sudo", sudo, lambda user: "root", tries=3,
                   refusal="3 incorrect password attempts")
-for v in (2, 1, 3):
-    system.install_example("sudo", variant=v)
-    doors.variant_matrix(check, door, v, "alice", "nick", sign(alice),
-                         sign(other), alice.fingerprint, PASSWORDS)
+doors.run_variants(check, system, door, (2, 1, 3), "alice", "nick",
+                   sign(alice), sign(other), alice.fingerprint, PASSWORDS)
 check.no_secrets()
 sys.exit(tap.done())
