@@ -111,4 +111,18 @@ int certauth_ocsp_cache_load(const char *dir, OCSP_CERTID *id,
 int certauth_ocsp_cache_store(const char *dir, OCSP_CERTID *id,
     const unsigned char *der, size_t len, struct certauth_reason *reason);
 
+
+/*
+ * The fetch lock of a CertID (dir/.lock.<hex>, flock): a login that finds
+ * no fresh answer takes it, looks in the cache again, and asks a responder
+ * only if the answer is still missing, so concurrent logins with the same
+ * certificate send one request.  Waits until deadline_ms (certauth_now_ms
+ * clock) at most.  Returns a descriptor for certauth_ocsp_cache_unlock,
+ * or -1 when the lock cannot be had (the caller then asks anyway: the lock
+ * saves requests, it never decides a login).  unlock accepts -1.
+ */
+int certauth_ocsp_cache_lock(const char *dir, OCSP_CERTID *id,
+    long long deadline_ms);
+void certauth_ocsp_cache_unlock(int lock);
+
 #endif /* CERTAUTH_OCSP_H */

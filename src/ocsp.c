@@ -522,7 +522,7 @@ check_one(const struct chain_check *cc, X509 *cert, X509 *issuer,
 	struct verdict v;
 	OCSP_CERTID *id = NULL;
 	char subject[SUBJECT_MAX];
-	int r = CERTAUTH_ERR_INTERNAL;
+	int lock = -1, r = CERTAUTH_ERR_INTERNAL;
 
 	memset(&v, 0, sizeof(v));
 	certauth_name_string(X509_get_subject_name(cert), subject,
@@ -543,8 +543,15 @@ check_one(const struct chain_check *cc, X509 *cert, X509 *issuer,
 	e.max_age = cc->o->ocsp_max_age;
 
 	why.text[0] = '\0';
-	if ((r = from_cache(cc, &e, subject, &v)) == CERTAUTH_ERR_NOT_FOUND)
-		r = from_responders(cc, cert, &e, subject, &v, &why);
+	if ((r = from_cache(cc, &e, subject, &v)) == CERTAUTH_ERR_NOT_FOUND) {
+		/* Whoever held the lock may have just cached the answer. */
+		lock = certauth_ocsp_cache_lock(cc->cache_dir, id,
+		    cc->deadline_ms);
+		if (lock < 0 || (r = from_cache(cc, &e, subject, &v)) ==
+		    CERTAUTH_ERR_NOT_FOUND)
+			r = from_responders(cc, cert, &e, subject, &v, &why);
+		certauth_ocsp_cache_unlock(lock);
+	}
 	if (r == CERTAUTH_ERR_UNREACHABLE) {
 		if (cc->o->ocsp != CERTAUTH_OCSP_SOFT) {
 			certauth_reason_set(reason, "no OCSP answer for %s: %s",

@@ -10,10 +10,14 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#include <sys/file.h>
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -26,14 +30,16 @@
 
 /* Cache names are hex only, so a name with a dot is never an entry. */
 #define CACHE_TMP_NAME	".tmp.XXXXXX"
+#define CACHE_LOCK_PREFIX ".lock."
+#define LOCK_POLL_NS	(5 * 1000 * 1000)
 #define CACHE_DIR_MODE	0700
 #define CACHE_FILE_MODE	0600
 
 static const char hexdigits[] = "0123456789abcdef";
 
-/* "<dir>/<hex SHA-256 of the DER CertID>", malloc'd. */
+/* "<dir>/<prefix><hex SHA-256 of the DER CertID>", malloc'd. */
 static int
-cache_path(const char *dir, OCSP_CERTID *id, char **out)
+cache_name(const char *dir, const char *prefix, OCSP_CERTID *id, char **out)
 {
 	unsigned char *der = NULL, md[EVP_MAX_MD_SIZE];
 	char hex[2 * EVP_MAX_MD_SIZE + 1];
@@ -50,7 +56,7 @@ cache_path(const char *dir, OCSP_CERTID *id, char **out)
 		hex[2 * i + 1] = hexdigits[md[i] & 0x0f];
 	}
 	hex[2 * mdlen] = '\0';
-	if (asprintf(out, "%s/%s", dir, hex) < 0) {
+	if (asprintf(out, "%s/%s%s", dir, prefix, hex) < 0) {
 		*out = NULL;
 		r = CERTAUTH_ERR_NOMEM;
 		goto out;
@@ -60,6 +66,12 @@ cache_path(const char *dir, OCSP_CERTID *id, char **out)
 	OPENSSL_free(der);
 	ERR_clear_error();
 	return r;
+}
+
+static int
+cache_path(const char *dir, OCSP_CERTID *id, char **out)
+{
+	return cache_name(dir, "", id, out);
 }
 
 int
@@ -138,4 +150,46 @@ certauth_ocsp_cache_store(const char *dir, OCSP_CERTID *id,
 	free(tmp);
 	free(path);
 	return r;
+}
+
+int
+certauth_ocsp_cache_lock(const char *dir, OCSP_CERTID *id,
+    long long deadline_ms)
+{
+	const struct timespec pause = { 0, LOCK_POLL_NS };
+	struct certauth_reason why;
+	char *path = NULL;
+	int fd = -1, locked = -1;
+
+	if (cache_name(dir, CACHE_LOCK_PREFIX, id, &path) != 0 ||
+	    certauth_make_dirs(dir, CACHE_DIR_MODE, &why) != 0 ||
+	    certauth_check_dir_safely(dir, "OCSP cache directory", &why) != 0)
+		goto out;
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
+	    O_NONBLOCK, CACHE_FILE_MODE);
+	if (fd < 0)
+		goto out;
+	for (;;) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			locked = fd;
+			fd = -1;
+			break;
+		}
+		if ((errno != EWOULDBLOCK && errno != EINTR) ||
+		    certauth_now_ms() >= deadline_ms)
+			break;
+		nanosleep(&pause, NULL);
+	}
+ out:
+	if (fd >= 0)
+		close(fd);
+	free(path);
+	return locked;
+}
+
+void
+certauth_ocsp_cache_unlock(int lock)
+{
+	if (lock >= 0)
+		close(lock);	/* releases the flock */
 }

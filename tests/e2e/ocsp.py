@@ -38,14 +38,7 @@ USERS = {
     "carl": 2303,    # good; AIA: a silent server, then the responder
 }
 
-# The module runs the helper from the path configured at build time
-# (libexecdir).  A build configured to run in place (scripts/build) has it
-# there; one that expects `make install` first (distcheck) cannot test OCSP.
-_configured = os.environ.get("ocsp_helper", "")
-if _configured and not os.path.exists(_configured):
-    lib.skip_all("OCSP helper not at its configured path %s "
-                 "(build with scripts/build, or make install first)"
-                 % _configured)
+lib.need_ocsp_helper()
 build, ns, tap = lib.start(USERS)
 T0 = time.time()
 HELPER = os.path.join(build.top, "certauth-ocsp-fetch")

@@ -1128,6 +1128,67 @@ test_cache_planted(void **ctx)
 #define WRITERS		8
 #define WRITES_EACH	40
 
+/*
+ * The fetch lock: while one process holds it, another waits no longer than
+ * its deadline and gets -1; once released, the lock can be had again.  The
+ * lock file never counts as a cache entry.
+ */
+static void
+test_cache_lock(void **ctx)
+{
+	struct state *st = need_root(ctx);
+	struct certauth_reason why;
+	unsigned char *back = NULL;
+	size_t backlen = 0;
+	long long t0, waited;
+	pid_t pid;
+	int held, status, pipefd[2];
+	char c;
+
+	held = certauth_ocsp_cache_lock(st->cache, K->id,
+	    certauth_now_ms() + 1000);
+	assert_true(held >= 0);
+	assert_int_equal(pipe(pipefd), 0);
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		/* Another login, with 200 ms left. */
+		int l;
+
+		/* The inherited descriptor shares the parent's lock. */
+		close(held);
+		close(pipefd[0]);
+		t0 = certauth_now_ms();
+		l = certauth_ocsp_cache_lock(st->cache, K->id, t0 + 200);
+		waited = certauth_now_ms() - t0;
+		c = (l < 0 && waited >= 200) ? 'w' : 'x';
+		certauth_ocsp_cache_unlock(l);
+		/* Now the parent lets go; the lock must come. */
+		if (write(pipefd[1], &c, 1) != 1)
+			_exit(3);
+		l = certauth_ocsp_cache_lock(st->cache, K->id,
+		    certauth_now_ms() + 5000);
+		_exit(l >= 0 ? 0 : 2);
+	}
+	assert_true(pid > 0);
+	close(pipefd[1]);
+	assert_int_equal(read(pipefd[0], &c, 1), 1);
+	close(pipefd[0]);
+	assert_int_equal(c, 'w');
+	certauth_ocsp_cache_unlock(held);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	/* A lock file alone is no cached answer. */
+	assert_int_equal(certauth_ocsp_cache_load(st->cache, K->id, &back,
+	    &backlen, &why), CERTAUTH_ERR_NOT_FOUND);
+	/* No directory that is unsafe, no lock. */
+	assert_int_equal(chmod(st->cache, 0777), 0);
+	assert_int_equal(certauth_ocsp_cache_lock(st->cache, K->id,
+	    certauth_now_ms() + 100), -1);
+	assert_int_equal(chmod(st->cache, 0700), 0);
+	certauth_ocsp_cache_unlock(-1);
+}
+
 static void
 test_cache_concurrent(void **ctx)
 {
@@ -1399,6 +1460,7 @@ main(void)
 		T(test_cache_unsafe),
 		T(test_cache_planted),
 		T(test_cache_concurrent),
+		T(test_cache_lock),
 		T(test_chain_of_one),
 		T(test_chain_cache_hit),
 		T(test_chain_cache_revoked),
