@@ -28,6 +28,13 @@
 #define INFO_PREFIX	"certauth challenge: "
 #define PROMPT		"certauth response: "
 #define USER_FAILURE	"Certificate authentication failed."
+/*
+ * Asked of libpam for every authentication, as pam_unix does: if the
+ * stack fails, the application waits about this long (libpam varies it by
+ * up to a quarter and keeps the largest delay any module asked for), which
+ * slows down guessing.  The nodelay option leaves it out.
+ */
+#define FAIL_DELAY_US	2000000
 
 static void
 emit_syslog(void *arg, int priority, const char *line)
@@ -162,7 +169,11 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 
 	certauth_opts_init(&o);
 	memset(&reason, 0, sizeof(reason));
-	if ((r = certauth_opts_from_words(&o, argc, argv, &reason)) != 0) {
+	r = certauth_opts_from_words(&o, argc, argv, &reason);
+	/* Before anything can fail, bad options included. */
+	if (!o.nodelay)
+		(void)pam_fail_delay(pamh, FAIL_DELAY_US);
+	if (r != 0) {
 		log_err(&lg, "configuration error: %s", reason.text);
 		goto out;
 	}

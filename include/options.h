@@ -52,6 +52,7 @@ struct certauth_opts {
 	long challenge_ttl;
 	char *hostname;
 	int nouserok;			/* boolean */
+	int nodelay;			/* boolean: no pam_fail_delay */
 	int debug;			/* boolean */
 };
 

@@ -603,8 +603,11 @@ def bind(bindings_dir, user, *certs, mode=0o644, comment=True):
     return path
 
 
-def service(name, module, args, extra_auth=()):
-    """Write /etc/pam.d/<name> (inside the namespace)."""
+def service(name, module, args, extra_auth=(), delay=False):
+    """Write /etc/pam.d/<name> (inside the namespace).  The module gets
+    nodelay unless delay is true: a failure then costs no 2 s wait, which
+    is tested where it matters."""
+    args = list(args) + ([] if delay else ["nodelay"])
     with open(os.path.join(PAMD, name), "w") as f:
         f.write("auth required %s %s\n" % (module, " ".join(args)))
         for line in extra_auth:

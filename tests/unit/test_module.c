@@ -158,16 +158,41 @@ need(void **state)
 	return *state;
 }
 
+/*
+ * What libpam would have waited after the last pam_authenticate: it calls
+ * the application's PAM_FAIL_DELAY function instead of sleeping, so the
+ * tests run at full speed and can check the delay the module asked for.
+ */
+static struct {
+	int calls;
+	int retval;
+	unsigned int usec;
+} delayed;
+
+static void
+record_delay(int retval, unsigned int usec, void *appdata)
+{
+	(void)appdata;
+	delayed.calls++;
+	delayed.retval = retval;
+	delayed.usec = usec;
+}
+
 /* One whole transaction: pam_start_confdir .. pam_end. */
 static int
 login(struct fixture *f, const char *user, struct conv_state *cs)
 {
 	struct pam_conv conv = { conversation, cs };
+	union { void (*fn)(int, unsigned int, void *); const void *item; } d;
 	pam_handle_t *pamh = NULL;
 	int r;
 
 	assert_int_equal(pam_start_confdir(SERVICE, user, &conv, f->confdir,
 	    &pamh), PAM_SUCCESS);
+	d.fn = record_delay;
+	assert_int_equal(pam_set_item(pamh, PAM_FAIL_DELAY, d.item),
+	    PAM_SUCCESS);
+	memset(&delayed, 0, sizeof(delayed));
 	r = pam_authenticate(pamh, PAM_SILENT);
 	assert_int_equal(pam_end(pamh, r), PAM_SUCCESS);
 	return r;
@@ -306,6 +331,33 @@ test_configuration_errors(void **state)
 	assert_int_equal(login(f, f->user, &cs), PAM_AUTHINFO_UNAVAIL);
 }
 
+/*
+ * Every failure is delayed about 2 s (libpam varies the module's request by
+ * up to a quarter); nodelay asks for none.
+ */
+static void
+test_fail_delay(void **state)
+{
+	struct fixture *f = need(state);
+	struct conv_state wrong = { f->other_key, 0, 0, "" };
+	struct conv_state good = { f->key, 0, 0, "" };
+
+	assert_int_equal(login(f, f->user, &wrong), PAM_AUTH_ERR);
+	assert_int_equal(delayed.calls, 1);
+	assert_int_equal(delayed.retval, PAM_AUTH_ERR);
+	assert_in_range(delayed.usec, 1500000, 2500000);
+	assert_int_equal(login(f, f->user, &good), PAM_SUCCESS);
+	assert_int_equal(delayed.retval, PAM_SUCCESS);
+	/* a configuration error is delayed like any failure */
+	write_service(f, "no_such_option=1");
+	assert_int_equal(login(f, f->user, &good), PAM_SERVICE_ERR);
+	assert_in_range(delayed.usec, 1500000, 2500000);
+	write_service(f, "nodelay");
+	assert_int_equal(login(f, f->user, &wrong), PAM_AUTH_ERR);
+	assert_int_equal(delayed.calls, 1);
+	assert_int_equal(delayed.usec, 0);
+}
+
 int
 main(void)
 {
@@ -322,6 +374,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_nouserok, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_configuration_errors,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fail_delay, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
