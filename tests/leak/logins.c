@@ -14,6 +14,10 @@
  *
  *   logins --confdir DIR --service NAME --user NAME --key PEM
  *          --wrong-key PEM [--count N] [--cache-dir DIR --refetch-every K]
+ *          [--canary]
+ *
+ * --canary leaks one block on purpose: the control that shows the leak
+ * checker is looking.
  *
  * --refetch-every K empties the OCSP cache directory before every K-th
  * login, so that the next good login asks the responder again (the
@@ -268,6 +272,17 @@ expected(enum answer kind)
 
 /* ------------------------------------------------------------ driver */
 
+static void *volatile canary_block;
+
+/* Lose the only pointer to a block, for --canary. */
+static __attribute__((noinline)) void
+leak_canary(void)
+{
+	if ((canary_block = malloc(4242)) != NULL)
+		memset(canary_block, 0x5a, 4242);
+	canary_block = NULL;
+}
+
 struct config {
 	const char *confdir, *service, *user, *cache_dir;
 	long count, refetch_every;
@@ -388,7 +403,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: logins --confdir DIR --service NAME --user "
 	    "NAME --key PEM --wrong-key PEM [--count N]\n"
-	    "              [--cache-dir DIR --refetch-every K]\n");
+	    "              [--cache-dir DIR --refetch-every K] [--canary]\n");
 	exit(2);
 }
 
@@ -415,11 +430,12 @@ main(int argc, char **argv)
 		{ "count", required_argument, NULL, 'n' },
 		{ "cache-dir", required_argument, NULL, 'c' },
 		{ "refetch-every", required_argument, NULL, 'r' },
+		{ "canary", no_argument, NULL, 'l' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct config cf;
 	const char *key = NULL, *wrong_key = NULL;
-	int ch, r = 2;
+	int ch, canary = 0, r = 2;
 
 	memset(&cf, 0, sizeof(cf));
 	cf.count = 1000;
@@ -433,6 +449,7 @@ main(int argc, char **argv)
 		case 'n': cf.count = number(optarg); break;
 		case 'c': cf.cache_dir = optarg; break;
 		case 'r': cf.refetch_every = number(optarg); break;
+		case 'l': canary = 1; break;
 		default: usage();
 		}
 	}
@@ -443,6 +460,8 @@ main(int argc, char **argv)
 	if ((cf.key = load_key(key)) != NULL &&
 	    (cf.wrong_key = load_key(wrong_key)) != NULL)
 		r = run(&cf) == 0 ? 0 : 1;
+	if (canary)
+		leak_canary();
 	EVP_PKEY_free(cf.key);
 	EVP_PKEY_free(cf.wrong_key);
 	return r;

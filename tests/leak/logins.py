@@ -13,7 +13,8 @@ answered from the cache.  Prints TAP.
                                     (ASan, UBSan, LeakSanitizer), run
                                     directly; top_builddir names it
 
-LEAK_COUNT overrides the number of logins.  Every login loads and
+LEAK_COUNT overrides the number of logins, LEAK_VALGRIND_ARGS adds
+options to valgrind's command line.  Every login loads and
 unloads the module once (libpam dlopens it per handle): the program
 counts that and the test asserts it.
 """
@@ -89,12 +90,7 @@ with open(os.path.join(lib.PAMD, SERVICE), "w") as f:
 
 # ------------------------------------------------------------------ run
 
-argv = [program, "--confdir", lib.PAMD, "--service", SERVICE,
-        "--user", USER, "--key", ALICE.key, "--wrong-key", WRONG,
-        "--count", str(COUNT), "--cache-dir", CACHE,
-        "--refetch-every", str(REFETCH)]
 env = dict(os.environ)
-VGLOG = "/mnt/valgrind.log"
 if ASAN:
     env["ASAN_OPTIONS"] = ("detect_leaks=1:halt_on_error=1:abort_on_error=0:"
                            "exitcode=99:detect_stack_use_after_return=1")
@@ -102,29 +98,57 @@ if ASAN:
     env["LSAN_OPTIONS"] = "exitcode=99"
     what = "ASan+UBSan+LSan"
 else:
-    supp = os.path.join(lib.srcdir(), "tests", "leak", "valgrind.supp")
-    argv = ["valgrind", "--tool=memcheck", "--leak-check=full",
-            "--show-leak-kinds=definite,indirect,possible",
-            "--errors-for-leak-kinds=definite,indirect,possible",
-            "--error-exitcode=99", "--trace-children=no",
-            "--num-callers=40", "--suppressions=" + supp,
-            "--log-file=" + VGLOG] + argv
     what = "valgrind memcheck"
+# e.g. LEAK_VALGRIND_ARGS=--show-leak-kinds=all to look at what is left
+EXTRA = os.environ.get("LEAK_VALGRIND_ARGS", "").split()
+SUPP = os.path.join(lib.srcdir(), "tests", "leak", "valgrind.supp")
+
+
+def checked_run(count, extra=()):
+    """Run the program under the checker; returns (process, report,
+    seconds), report being valgrind's log or the sanitizers' stderr."""
+    argv = [program, "--confdir", lib.PAMD, "--service", SERVICE,
+            "--user", USER, "--key", ALICE.key, "--wrong-key", WRONG,
+            "--count", str(count), "--cache-dir", CACHE,
+            "--refetch-every", str(REFETCH)] + list(extra)
+    vglog = "/mnt/valgrind-%d.log" % len(os.listdir("/mnt"))
+    if not ASAN:
+        argv = ["valgrind", "--tool=memcheck", "--leak-check=full",
+                "--show-leak-kinds=definite,indirect,possible",
+                "--errors-for-leak-kinds=definite,indirect,possible",
+                "--error-exitcode=99", "--trace-children=no",
+                "--num-callers=40", "--suppressions=" + SUPP,
+                "--log-file=" + vglog] + EXTRA + argv
+    t0 = time.time()
+    p = subprocess.run(argv, env=env, capture_output=True, text=True)
+    seconds = time.time() - t0
+    report = p.stderr
+    if not ASAN:
+        try:
+            with open(vglog, errors="replace") as f:
+                report = f.read()
+        except OSError as e:
+            report = "no valgrind log: %s" % e
+    return p, report, seconds
+
+
+# The control: one login and a block lost on purpose, which the checker
+# must see (else a clean report below would prove nothing).
+p, report, _ = checked_run(1, ["--canary"])
+if ASAN:
+    seen = (re.search(r"ERROR: LeakSanitizer: detected memory leaks", report)
+            and re.search(r"Direct leak of 4242 byte", report))
+else:
+    seen = re.search(r"definitely lost: 4,242 bytes in 1 blocks", report)
+tap.ok(p.returncode == 99 and seen, "control: %s reports a block of 4242 "
+       "bytes lost on purpose (--canary), exit status 99" % what,
+       "exit %d\n%s" % (p.returncode, "\n".join(report.splitlines()[-30:])))
 
 mark = ns.mark()
-t0 = time.time()
-p = subprocess.run(argv, env=env, capture_output=True, text=True)
-elapsed = time.time() - t0
+p, report, elapsed = checked_run(COUNT)
 logs = lib.module_lines(ns.logs_since(mark))
 tap.diag("%d logins under %s took %.1f s (%.1f ms a login)"
          % (COUNT, what, elapsed, 1000.0 * elapsed / max(COUNT, 1)))
-report = p.stderr
-if not ASAN:
-    try:
-        with open(VGLOG, errors="replace") as f:
-            report = f.read()
-    except OSError as e:
-        report = "no valgrind log: %s" % e
 
 
 def tail(text, n=80):
