@@ -7,9 +7,10 @@
  * signature, too long, no answer at all, a failed conversation, an
  * unknown user).  Every result is checked against what it must be.
  *
- * libpam loads the module from the service file at the first call on a
- * handle and unloads it in pam_end, so each cycle is one dlopen and one
- * dlclose of the module.  dlopen and dlclose are interposed here (the
+ * libpam loads the modules of the service file for each handle and
+ * unloads them in pam_end, so each cycle is one dlopen and one dlclose of
+ * the module (linked -z nodelete, it stays mapped; the counts still
+ * show every open and close).  dlopen and dlclose are interposed here (the
  * program is linked -export-dynamic) to count exactly that.
  *
  *   logins --confdir DIR --service NAME --user NAME --key PEM
