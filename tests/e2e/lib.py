@@ -71,6 +71,15 @@ class Tap:
         sys.stdout.flush()
         return bool(cond)
 
+    def skip(self, name, reason, diag=None):
+        """A case that ran but proves nothing here, with the reason."""
+        self.n += 1
+        print("ok %d - %s # SKIP %s" % (self.n, name.replace("#", "\\#"),
+                                        reason))
+        if diag is not None:
+            self.diag(diag)
+        sys.stdout.flush()
+
     def done(self):
         """Print the plan.  Returns the exit status: 0 even when a case
         failed, since the "not ok" lines already say so and tap-driver

@@ -1,0 +1,211 @@
+#!/usr/bin/python3
+"""Conformance: NIST PKITS through the module's chain policy.
+
+Every PKITS test whose policy inputs are the defaults (initial policy set
+anyPolicy; explicit policy, policy mapping inhibit and anyPolicy inhibit
+not set) becomes one login with the real pamtester: the trust anchor is
+ca_file, the intermediates chain_file, all the test's CRLs crl_file with
+crl=chain, the target certificate is bound to a test user, and the
+challenge is signed with the target's key (from its PKCS#12) by stock
+`openssl dgst -sha256 -sign`.  The module's verdict must equal
+should_validate; its syslog line is the diagnostic of each case.
+
+Prints TAP, one test per PKITS case.  Needs the test list
+(pkits_tests.json: $PKITS_JSON, tests/conformance/pkits_tests.json in the
+source tree, or /work/shared/conformance/pkits/pkits_tests.json) and the
+PKITS files of Debian's python3-cryptography-vectors; skips without them.
+
+    top_srcdir=... top_builddir=... /usr/bin/python3 tests/e2e/pkits.py
+"""
+
+import base64
+import json
+import os
+import re
+import sys
+import time
+
+sys.dont_write_bytecode = True  # never write into the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import lib  # noqa: E402
+from lib import LogDiag  # noqa: E402
+
+USER = "pkits"
+USERS = {USER: 2101}
+ROOT = "/mnt/pkits"
+POLICY_INPUTS = ("initial_policy_set", "initial_explicit_policy",
+                 "initial_policy_mapping_inhibit",
+                 "initial_inhibit_any_policy")
+
+# Failures that say nothing about the path: the harness, not the chain.
+NOT_A_PATH_VERDICT = re.compile(
+    r"signature does not verify|no response|response arrived after|"
+    r"unknown user|no certificate bound|not authenticated:", re.I)
+
+
+def find_tests():
+    cands = [os.environ.get("PKITS_JSON"),
+             os.path.join(lib.srcdir(), "tests", "conformance",
+                          "pkits_tests.json"),
+             "/work/shared/conformance/pkits/pkits_tests.json"]
+    for c in cands:
+        if c and os.path.isfile(c):
+            return c
+    return None
+
+
+def find_data():
+    try:
+        import cryptography_vectors
+    except ImportError:
+        return None
+    d = os.path.join(cryptography_vectors.__path__[0], "x509", "PKITS_data")
+    return d if os.path.isdir(os.path.join(d, "certs")) else None
+
+
+def pem_of(der, label):
+    """PEM armour around DER bytes, without parsing them: what the module
+    reads is exactly what PKITS ships."""
+    b64 = base64.b64encode(der).decode()
+    body = "\n".join(b64[i:i + 64] for i in range(0, len(b64), 64))
+    return "-----BEGIN %s-----\n%s\n-----END %s-----\n" % (label, body, label)
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def write(path, text, mode=0o644):
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, mode)
+    return path
+
+
+def is_default(case, defaults):
+    return all(case[k] == defaults[k] for k in POLICY_INPUTS)
+
+
+def uses_dsa(data, case, key):
+    """True when the target key or a certificate of the path is DSA (or
+    has DSA parameters inherited from its issuer, which cryptography
+    cannot load on its own)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import dsa
+    if isinstance(key, dsa.DSAPrivateKey):
+        return True
+    for name in case["intermediates"] + [case["target"]]:
+        cert = x509.load_der_x509_certificate(
+            read("%s/certs/%s.crt" % (data, name)))
+        try:
+            if isinstance(cert.public_key(), dsa.DSAPublicKey):
+                return True
+        except ValueError:
+            return True
+    return False
+
+
+def setup_case(data, case, module):
+    """Write the case's trust files, binding, key and service; returns
+    (service name, key path, whether DSA is involved)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.serialization import pkcs12
+    d = os.path.join(ROOT, case["id"])
+    lib.make_dir(d)
+    cert = lambda n: read("%s/certs/%s.crt" % (data, n))  # noqa: E731
+    args = ["ca_file=" + write(d + "/ca.pem", pem_of(
+        cert(case["trust_anchor"]), "CERTIFICATE"))]
+    if case["intermediates"]:
+        args.append("chain_file=" + write(d + "/chain.pem", "".join(
+            pem_of(cert(n), "CERTIFICATE") for n in case["intermediates"])))
+    crls = "".join(pem_of(read("%s/crls/%s.crl" % (data, n)), "X509 CRL")
+                   for n in case["crls"])
+    args += ["crl_file=" + write(d + "/crls.pem", crls), "crl=chain"]
+    target = write(d + "/target.pem", pem_of(cert(case["target"]),
+                                             "CERTIFICATE"))
+    bindings = d + "/bindings"
+    lib.bind(bindings, USER, target)
+    args.append("bindings_dir=" + bindings)
+    key, _, _ = pkcs12.load_key_and_certificates(
+        read("%s/pkcs12/%s.p12" % (data, case["target"])), b"password")
+    keyfile = write(d + "/target.key", key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()).decode(), mode=0o600)
+    svc = lib.service("pkits-" + case["id"], module, args)
+    return svc, keyfile, uses_dsa(data, case, key)
+
+
+def reason_of(r):
+    lines = lib.module_lines(r.logs)
+    return lines[-1] if lines else "(no pam_certauth line)"
+
+
+def judge(case, r, dsa):
+    """(verdict, skip reason or None, problem or None) of one login."""
+    reason = reason_of(r)
+    if r.challenge is None or r.error:
+        return "error", None, "no login happened: %s" % (r.error or
+                                                        "no challenge")
+    valid = r.ok
+    if dsa and not valid and "DSA" in reason:
+        return "refused", "DSA keys are refused by design", None
+    if not valid and NOT_A_PATH_VERDICT.search(reason):
+        return "refused", None, "failed for a reason outside the path"
+    if valid != case["should_validate"]:
+        return ("accepted" if valid else "refused"), None, (
+            "PKITS says %s" % ("valid" if case["should_validate"]
+                               else "invalid"))
+    return ("accepted" if valid else "refused"), None, None
+
+
+def main():
+    tests_json, data = find_tests(), find_data()
+    if tests_json is None:
+        lib.skip_all("pkits_tests.json not found (set PKITS_JSON)")
+    if data is None:
+        lib.skip_all("python3-cryptography-vectors (PKITS_data) "
+                     "not installed")
+    with open(tests_json) as f:
+        spec = json.load(f)
+    build, ns, tap = lib.start(USERS)
+    t0 = time.time()
+    cases = [c for c in spec["tests"] if is_default(c, spec["defaults"])]
+    tap.diag("%d PKITS cases, %d with default policy inputs"
+             % (len(spec["tests"]), len(cases)))
+    lib.make_dir(ROOT)
+    prepared = [(c,) + setup_case(data, c, build.module) for c in cases]
+    tap.diag("%d cases set up in %.1f s" % (len(prepared), time.time() - t0))
+
+    agree, skipped, disagree = 0, {}, []
+    for case, svc, key, dsa in prepared:
+        r = lib.pamtester(ns, svc, USER, lib.ossl_sign(key, "rsa"))
+        verdict, skip, problem = judge(case, r, dsa)
+        name = "%s %s: %s, module %s" % (
+            case["id"], case["title"],
+            "valid" if case["should_validate"] else "invalid", verdict)
+        d = LogDiag("syslog: " + reason_of(r))
+        if skip:
+            skipped[skip] = skipped.get(skip, 0) + 1
+            tap.skip(name, skip, d)
+            continue
+        if problem:
+            disagree.append(case["id"])
+            d = LogDiag(d + "\nproblem: " + problem)
+        else:
+            agree += 1
+        tap.ok(problem is None, name, d)
+
+    run = len(prepared) - sum(skipped.values())
+    tap.diag("PKITS agreement: %d of %d run (%d skipped: %s)" % (
+        agree, run, sum(skipped.values()),
+        "; ".join("%s, %d" % kv for kv in sorted(skipped.items()))
+        or "none"))
+    if disagree:
+        tap.diag("disagreements: " + " ".join(disagree))
+    tap.diag("%.1f s in all" % (time.time() - t0))
+    return tap.done()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
