@@ -40,8 +40,10 @@ const char *certauth_policy_ocsp_source(const struct certauth_policy *p);
 /*
  * Check one certificate at time now (X509_V_FLAG_USE_CHECK_TIME):
  * its key passes certauth_key_check; trust=ca: the chain builds to an
- * anchor with X509_V_FLAG_POLICY_CHECK, CRL flags as configured
- * (X509_V_FLAG_CRL_CHECK, plus _ALL for chain); trust=pinned: the
+ * anchor with X509_V_FLAG_POLICY_CHECK and the initial policy set
+ * anyPolicy, CRL flags as configured (X509_V_FLAG_CRL_CHECK, plus _ALL
+ * for chain, with delta, indirect and reason-partitioned CRLs read as
+ * RFC 5280 says); trust=pinned: the
  * certificate itself is the anchor (X509_V_FLAG_PARTIAL_CHAIN), validity
  * still checked; in both modes keyUsage, if present, must allow
  * digitalSignature and extendedKeyUsage, if present, clientAuth (or

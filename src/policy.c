@@ -21,6 +21,7 @@
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
@@ -48,8 +49,9 @@
 struct certauth_policy {
 	int trust;		/* enum certauth_trust */
 	int crl;		/* enum certauth_crl_scope, never DEFAULT */
-	X509_STORE *store;	/* anchors and CRLs (trust=ca) */
+	X509_STORE *store;	/* anchors (trust=ca) */
 	STACK_OF(X509) *chain;	/* untrusted intermediates */
+	STACK_OF(X509_CRL) *crls;	/* every CRL loaded, for each check */
 	const struct certauth_opts *opts;	/* borrowed, for OCSP */
 	const struct certauth_log *lg;		/* borrowed, may be NULL */
 	long long ocsp_deadline_ms;	/* one deadline for the whole login */
@@ -231,11 +233,11 @@ slurp(const char *option, const char *path, BUF_MEM **out,
 }
 
 /*
- * Add the CRLs in mem to store: any number of PEM blocks, or one DER CRL.
+ * Add the CRLs in mem to crls: any number of PEM blocks, or one DER CRL.
  * Returns how many were added, or -1 when one does not parse.
  */
 static int
-add_crls(X509_STORE *store, const BUF_MEM *mem)
+add_crls(STACK_OF(X509_CRL) *crls, const BUF_MEM *mem)
 {
 	BIO *bio = NULL;
 	X509_CRL *crl = NULL;
@@ -248,10 +250,12 @@ add_crls(X509_STORE *store, const BUF_MEM *mem)
 		der = (const unsigned char *)mem->data;
 		if ((crl = d2i_X509_CRL(NULL, &der, (long)mem->length)) == NULL ||
 		    der != (const unsigned char *)mem->data + mem->length ||
-		    !X509_STORE_add_crl(store, crl))
+		    !sk_X509_CRL_push(crls, crl)) {
 			n = -1;
-		else
-			n = 1;
+			goto out;
+		}
+		crl = NULL;
+		n = 1;
 		goto out;
 	}
 	if ((bio = BIO_new_mem_buf(mem->data, (int)mem->length)) == NULL) {
@@ -259,11 +263,10 @@ add_crls(X509_STORE *store, const BUF_MEM *mem)
 		goto out;
 	}
 	while ((crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)) != NULL) {
-		if (!X509_STORE_add_crl(store, crl)) {
+		if (!sk_X509_CRL_push(crls, crl)) {
 			n = -1;
 			goto out;
 		}
-		X509_CRL_free(crl);
 		crl = NULL;
 		n++;
 	}
@@ -279,9 +282,9 @@ add_crls(X509_STORE *store, const BUF_MEM *mem)
 	return n;
 }
 
-/* Add every CRL of one file, PEM or DER, to store; at least one. */
+/* Add every CRL of one file, PEM or DER, to crls; at least one. */
 static int
-load_crl_file(X509_STORE *store, const char *option, const char *path,
+load_crl_file(STACK_OF(X509_CRL) *crls, const char *option, const char *path,
     struct certauth_reason *reason)
 {
 	BUF_MEM *mem = NULL;
@@ -289,7 +292,7 @@ load_crl_file(X509_STORE *store, const char *option, const char *path,
 
 	if ((r = slurp(option, path, &mem, reason)) != 0)
 		goto out;
-	if (add_crls(store, mem) <= 0) {
+	if (add_crls(crls, mem) <= 0) {
 		certauth_reason_set(reason, "cannot load %s %s: not a valid "
 		    "PEM or DER CRL", option, path);
 		r = CERTAUTH_ERR_TRUST_STORE;
@@ -305,7 +308,7 @@ load_crl_file(X509_STORE *store, const char *option, const char *path,
 /* Every regular file of crl_dir is a CRL; a stray file is an error, as
  * silently skipping it could skip a revocation. */
 static int
-load_crl_dir(X509_STORE *store, const char *dir,
+load_crl_dir(STACK_OF(X509_CRL) *crls, const char *dir,
     struct certauth_reason *reason)
 {
 	DIR *d = NULL;
@@ -341,7 +344,7 @@ load_crl_dir(X509_STORE *store, const char *dir,
 			goto out;
 		}
 		if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-		    (r = load_crl_file(store, "crl_dir file", path,
+		    (r = load_crl_file(crls, "crl_dir file", path,
 		    reason)) != 0)
 			goto out;
 		free(path);
@@ -410,11 +413,15 @@ certauth_policy_load(const struct certauth_opts *o,
 	    reason)) != 0))
 		goto out;
 	if (p->crl != CERTAUTH_CRL_OFF) {
+		if ((p->crls = sk_X509_CRL_new_null()) == NULL) {
+			r = CERTAUTH_ERR_NOMEM;
+			goto out;
+		}
 		if ((o->crl_file != NULL &&
-		    (r = load_crl_file(p->store, "crl_file", o->crl_file,
+		    (r = load_crl_file(p->crls, "crl_file", o->crl_file,
 		    reason)) != 0) ||
 		    (o->crl_dir != NULL &&
-		    (r = load_crl_dir(p->store, o->crl_dir, reason)) != 0))
+		    (r = load_crl_dir(p->crls, o->crl_dir, reason)) != 0))
 			goto out;
 	}
 	*out = p;
@@ -447,6 +454,7 @@ certauth_policy_free(struct certauth_policy *p)
 		return;
 	X509_STORE_free(p->store);
 	sk_X509_pop_free(p->chain, X509_free);
+	sk_X509_CRL_pop_free(p->crls, X509_CRL_free);
 	free(p->ocsp_source);
 	free(p);
 }
@@ -564,6 +572,31 @@ check_chain_keys(X509_STORE_CTX *ctx, struct certauth_reason *reason)
 	return 0;
 }
 
+/*
+ * RFC 5280's default user-initial-policy-set, any-policy, given
+ * explicitly: without one OpenSSL takes the user-constrained policy set
+ * for empty and refuses every path that requires an explicit policy.
+ * Returns 0 or CERTAUTH_ERR_NOMEM.
+ */
+static int
+set_any_policy(X509_VERIFY_PARAM *param)
+{
+	STACK_OF(ASN1_OBJECT) *policies = NULL;
+	int r = CERTAUTH_ERR_INTERNAL;
+
+	/* OBJ_nid2obj gives a static object; set1 copies it. */
+	if ((policies = sk_ASN1_OBJECT_new_null()) == NULL ||
+	    !sk_ASN1_OBJECT_push(policies, OBJ_nid2obj(NID_any_policy)) ||
+	    !X509_VERIFY_PARAM_set1_policies(param, policies)) {
+		r = CERTAUTH_ERR_NOMEM;
+		goto out;
+	}
+	r = 0;
+ out:
+	sk_ASN1_OBJECT_free(policies);
+	return r;
+}
+
 /* Set up ctx for cert: CA mode over the loaded store, pinned mode over a
  * store that holds the certificate alone. */
 static int
@@ -587,16 +620,27 @@ init_ctx(const struct certauth_policy *p, X509 *cert, time_t now,
 	if (!X509_STORE_CTX_init(ctx, store, cert,
 	    p->trust == CERTAUTH_TRUST_PINNED ? NULL : p->chain))
 		return CERTAUTH_ERR_NOMEM;
+	/* Handed to the context rather than kept in the store: a store is
+	 * searched by the certificate's issuer name only, so an indirect
+	 * CRL, signed by another CA, would never be found there. */
+	if (p->crls != NULL)
+		X509_STORE_CTX_set0_crls(ctx, p->crls);
 	if (p->crl == CERTAUTH_CRL_LEAF)
 		flags |= X509_V_FLAG_CRL_CHECK;
 	else if (p->crl == CERTAUTH_CRL_CHAIN)
 		flags |= X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL;
+	/* Without these OpenSSL takes a delta CRL for a complete one, so a
+	 * revocation listed only in the delta is missed, and it cannot use
+	 * indirect CRLs, CRLs partitioned by reason or a separate CRL key. */
+	if (p->crl != CERTAUTH_CRL_OFF)
+		flags |= X509_V_FLAG_EXTENDED_CRL_SUPPORT |
+		    X509_V_FLAG_USE_DELTAS;
 	param = X509_STORE_CTX_get0_param(ctx);
 	X509_VERIFY_PARAM_set_time(param, now);
 	X509_VERIFY_PARAM_set_auth_level(param, CHAIN_AUTH_LEVEL);
 	if (!X509_VERIFY_PARAM_set_flags(param, flags))
 		return CERTAUTH_ERR_NOMEM;
-	return 0;
+	return set_any_policy(param);
 }
 
 int
