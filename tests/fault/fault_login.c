@@ -81,9 +81,9 @@ enum verdict {
 };
 
 static const char *verdict_names[V_NVERDICTS] = {
-	"refused with a reason", "logger fault, login unaffected",
-	"absorbed inside a library, login unaffected",
-	"subject logged as '?', login unaffected",
+	"refused with a reason", "logger fault (login unaffected)",
+	"absorbed in a library (login unaffected)",
+	"subject logged as '?' (login unaffected)",
 	"refused WITHOUT a syslog reason", "WRONG SUCCESS", "CRASH",
 	"fault not reached"
 };

@@ -489,6 +489,9 @@ getrandom(void *buf, size_t n, unsigned int flags)
 /* ---------------------------------------------------------- logging */
 
 /* Append "<priority> <line>\n" to the record; nothing leaves the process. */
+static void record_line(int priority, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
 static void
 record_line(int priority, const char *fmt, va_list ap)
 {
@@ -537,8 +540,10 @@ syslog(int priority, const char *fmt, ...)
 	va_end(ap);
 }
 
-void __vsyslog_chk(int priority, int flag, const char *fmt, va_list ap);
-void __syslog_chk(int priority, int flag, const char *fmt, ...);
+void __vsyslog_chk(int priority, int flag, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+void __syslog_chk(int priority, int flag, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 void
 __vsyslog_chk(int priority, int flag, const char *fmt, va_list ap)
