@@ -9,11 +9,13 @@
  * runs unharmed and must succeed; that run counts the calls (N).  Then for
  * k = 1..N a fresh child runs the same login with call k failing, and
  * must not crash or hang, must not answer PAM_SUCCESS or PAM_IGNORE, and
- * the module must have said why in syslog.  The one exception is a fault
- * inside the logger itself (libpam's pam_vsyslog) while the module logs
- * its success line: nothing failed but the log line, so the login still
- * succeeds, and libpam logs its own "asprintf" or "vasprintf" complaint
- * instead of the lost line.
+ * the module must have said why in syslog.  The exceptions, each checked
+ * as narrowly as judge() can, are explained there: a fault inside the
+ * logger itself (libpam's pam_vsyslog, which then logs its own "asprintf"
+ * complaint instead of the lost line), an allocation a library recovers
+ * from by itself with the very same login as a result (most are in
+ * OpenSSL's key decoding while certificates are parsed), and
+ * the subject of the success line printed as "?".
  *
  * Output is TAP, one test per kind of call; every failing site is a diag
  * line naming the call and its callers up to the module.
