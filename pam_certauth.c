@@ -42,6 +42,13 @@ emit_syslog(void *arg, int priority, const char *line)
 	pam_syslog((pam_handle_t *)arg, priority, "%s", line);
 }
 
+/* A failure that came back without a reason still gets its code's text. */
+static const char *
+reason_text(const struct certauth_reason *reason, int r)
+{
+	return reason->text[0] != '\0' ? reason->text : certauth_strerror(r);
+}
+
 static int
 to_pam(int r)
 {
@@ -141,8 +148,11 @@ login_flow(pam_handle_t *pamh, const struct certauth_opts *o,
 	login.user_known = pam_modutil_getpwnam(pamh, user) != NULL;
 	login.issued = time(NULL);
 	if ((r = certauth_challenge_new(host, service, user, login.issued,
-	    &challenge)) != 0)
+	    &challenge)) != 0) {
+		log_err(lg, "user %s not authenticated: cannot make a "
+		    "challenge: %s", user, certauth_strerror(r));
 		goto out;
+	}
 	if ((r = ask(pamh, challenge, &response)) != 0) {
 		log_notice(lg, "user %s refused: %s", user, certauth_strerror(r));
 		goto out;
@@ -174,7 +184,7 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	if (!o.nodelay)
 		(void)pam_fail_delay(pamh, FAIL_DELAY_US);
 	if (r != 0) {
-		log_err(&lg, "configuration error: %s", reason.text);
+		log_err(&lg, "configuration error: %s", reason_text(&reason, r));
 		goto out;
 	}
 	lg.debug = o.debug;
@@ -194,7 +204,8 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 			return PAM_IGNORE;
 		}
 		if (r != 0) {
-			log_err(&lg, "user %s refused: %s", user, reason.text);
+			log_err(&lg, "user %s refused: %s", user,
+			    reason_text(&reason, r));
 			goto out;
 		}
 	}

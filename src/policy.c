@@ -87,6 +87,18 @@ open_trust_file(const char *option, const char *path, BIO **out,
 	return 0;
 }
 
+/*
+ * Did reading the trust file fail?  OpenSSL's PEM reader takes a failed
+ * read for the end of the file, which would drop the rest of it.
+ */
+static int
+read_failed(BIO *bio)
+{
+	FILE *f = NULL;
+
+	return BIO_get_fp(bio, &f) == 1 && f != NULL && ferror(f);
+}
+
 /* Every certificate of a PEM file, at least one. */
 static int
 load_cert_file(const char *option, const char *path, STACK_OF(X509) **out,
@@ -112,6 +124,13 @@ load_cert_file(const char *option, const char *path, STACK_OF(X509) **out,
 			goto out;
 		}
 		cert = NULL;
+	}
+	if (read_failed(bio)) {
+		certauth_reason_set(reason, "cannot load %s %s: read error",
+		    option, path);
+		ERR_pop_to_mark();
+		r = CERTAUTH_ERR_TRUST_STORE;
+		goto out;
 	}
 	/* The loop ends with "no start line" at end of file; anything else
 	 * is a damaged certificate. */
@@ -222,6 +241,12 @@ slurp(const char *option, const char *path, BUF_MEM **out,
 			goto out;
 		}
 		memcpy(mem->data + mem->length - (size_t)n, chunk, (size_t)n);
+	}
+	if (n < 0 || read_failed(bio)) {
+		certauth_reason_set(reason, "cannot load %s %s: read error",
+		    option, path);
+		r = CERTAUTH_ERR_TRUST_STORE;
+		goto out;
 	}
 	*out = mem;
 	mem = NULL;

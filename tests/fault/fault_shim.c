@@ -1,0 +1,588 @@
+/*
+ * fault_shim.c - interposed libc calls with a countdown (fault_shim.h).
+ *
+ * The program that links this file must be linked with -export-dynamic:
+ * a definition in the executable then wins over libc's for every shared
+ * object, including a module that libpam dlopens later.  glibc sends its
+ * own internal allocations (strdup, asprintf, realpath, getpwnam_r, the
+ * FILE of fopen) through the interposed malloc too, so they are counted;
+ * its internal opens and reads (fopen's open, fread's read) are not, which
+ * is why fopen, fread and fgets are interposed in their own right.
+ *
+ * Calls made while the shim is already inside one of its own functions
+ * pass through uncounted, so one interposed call is one site.
+ */
+#include "config.h"
+
+#undef _FORTIFY_SOURCE
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <execinfo.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/types.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <security/pam_ext.h>
+
+#include "fault_shim.h"
+
+#define MAX_FRAMES	128
+#define SHOWN_FRAMES	10
+#define MODULE_NAME	"pam_certauth.so"
+
+/* glibc's own allocator, reachable without dlsym (which allocates). */
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void *__libc_memalign(size_t, size_t);
+
+static struct fault_record *rec;
+static long fail_at;
+static int armed, held, in_shim, log_depth;
+
+static int (*real_open)(const char *, int, ...);
+static int (*real_open64)(const char *, int, ...);
+static int (*real_openat)(int, const char *, int, ...);
+static int (*real_openat64)(int, const char *, int, ...);
+static FILE *(*real_fopen)(const char *, const char *);
+static FILE *(*real_fopen64)(const char *, const char *);
+static ssize_t (*real_read)(int, void *, size_t);
+static size_t (*real_fread)(void *, size_t, size_t, FILE *);
+static char *(*real_fgets)(char *, int, FILE *);
+static int (*real_getentropy)(void *, size_t);
+static ssize_t (*real_getrandom)(void *, size_t, unsigned int);
+static void (*real_pam_vsyslog)(const pam_handle_t *, int, const char *,
+    va_list);
+
+static void *
+next_symbol(const char *name)
+{
+	void *p = dlsym(RTLD_NEXT, name);
+
+	if (p == NULL) {
+		fprintf(stderr, "fault_shim: no %s after the shim\n", name);
+		abort();
+	}
+	return p;
+}
+
+static void
+resolve(void)
+{
+	if (real_open != NULL)
+		return;
+	in_shim++;
+	*(void **)&real_open64 = next_symbol("open64");
+	*(void **)&real_openat = next_symbol("openat");
+	*(void **)&real_openat64 = next_symbol("openat64");
+	*(void **)&real_fopen = next_symbol("fopen");
+	*(void **)&real_fopen64 = next_symbol("fopen64");
+	*(void **)&real_read = next_symbol("read");
+	*(void **)&real_fread = next_symbol("fread");
+	*(void **)&real_fgets = next_symbol("fgets");
+	*(void **)&real_getentropy = next_symbol("getentropy");
+	*(void **)&real_getrandom = next_symbol("getrandom");
+	*(void **)&real_pam_vsyslog = next_symbol("pam_vsyslog");
+	*(void **)&real_open = next_symbol("open");
+	in_shim--;
+}
+
+const char *
+fault_kind_name(int kind)
+{
+	static const char *names[FAULT_NKINDS] = {
+		"alloc", "open", "read", "random"
+	};
+
+	return kind >= 0 && kind < FAULT_NKINDS ? names[kind] : "?";
+}
+
+void
+fault_set_record(struct fault_record *r)
+{
+	void *frames[4];
+
+	resolve();
+	/* backtrace() loads its unwinder on first use: do it now. */
+	backtrace(frames, 4);
+	rec = r;
+}
+
+void
+fault_arm(long n)
+{
+	resolve();
+	rec->calls = 0;
+	rec->fail_at = n;
+	rec->fired = 0;
+	rec->fired_call[0] = '\0';
+	rec->fired_site[0] = '\0';
+	rec->fired_caller[0] = '\0';
+	rec->fired_entry[0] = '\0';
+	rec->fired_in_module = 0;
+	rec->log_armed_at = rec->loglen;
+	fail_at = n;
+	held = 0;
+	armed = 1;
+}
+
+void
+fault_disarm(void)
+{
+	armed = 0;
+}
+
+void
+fault_hold(int on)
+{
+	held = on;
+}
+
+static const char *
+base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s != NULL ? s + 1 : path;
+}
+
+/* "obj:symbol" or "obj+0xoffset" (module frames: for addr2line). */
+static int
+frame_name(const Dl_info *info, void *addr, char *buf, size_t len)
+{
+	const char *obj = base_name(info->dli_fname);
+
+	if (strcmp(obj, MODULE_NAME) == 0 || info->dli_sname == NULL)
+		return snprintf(buf, len, "%s+0x%lx", obj,
+		    (unsigned long)((uintptr_t)addr -
+		    (uintptr_t)info->dli_fbase));
+	return snprintf(buf, len, "%s:%s", obj, info->dli_sname);
+}
+
+/*
+ * Who made the failing call (the first frame outside this program), the
+ * library function the module called to get there, and the frames up to
+ * and including the module's: the first SHOWN_FRAMES, then the last two.
+ */
+static void
+record_site(void)
+{
+	void *frames[MAX_FRAMES];
+	Dl_info self, info[MAX_FRAMES];
+	int n, i, m = 0, first = -1, mod = -1, shown = 0;
+	size_t off = 0;
+
+	n = backtrace(frames, MAX_FRAMES);
+	if (dladdr((void *)record_site, &self) == 0)
+		self.dli_fname = "";
+	for (i = 1; i < n; i++) {
+		/* return addresses: look up the call instruction */
+		if (dladdr((char *)frames[i] - 1, &info[m]) == 0 ||
+		    info[m].dli_fname == NULL ||
+		    strcmp(info[m].dli_fname, self.dli_fname) == 0)
+			continue;	/* the shim and the driver */
+		frames[m] = (char *)frames[i] - 1;
+		if (first < 0)
+			first = m;
+		if (strcmp(base_name(info[m].dli_fname), MODULE_NAME) == 0) {
+			mod = m++;
+			break;
+		}
+		m++;
+	}
+	rec->fired_in_module = mod >= 0;
+	if (first >= 0)
+		snprintf(rec->fired_caller, sizeof(rec->fired_caller), "%s",
+		    base_name(info[first].dli_fname));
+	if (mod > 0)
+		frame_name(&info[mod - 1], frames[mod - 1], rec->fired_entry,
+		    sizeof(rec->fired_entry));
+	for (i = 0; i < m; i++) {
+		int w;
+
+		if (i >= SHOWN_FRAMES && i < m - 2) {
+			if (i == SHOWN_FRAMES && off + 8 < FAULT_SITE_MAX) {
+				memcpy(rec->fired_site + off, " < ...", 7);
+				off += 6;
+			}
+			continue;
+		}
+		if (shown++ && off + 4 < FAULT_SITE_MAX) {
+			memcpy(rec->fired_site + off, " < ", 4);
+			off += 3;
+		}
+		w = frame_name(&info[i], frames[i], rec->fired_site + off,
+		    FAULT_SITE_MAX - off);
+		if (w < 0 || (size_t)w >= FAULT_SITE_MAX - off)
+			break;
+		off += (size_t)w;
+	}
+}
+
+/* Count one call; nonzero when it is the one to fail. */
+static int
+fail_now(int kind, const char *call)
+{
+	long n;
+
+	if (!armed || held || in_shim || rec == NULL)
+		return 0;
+	n = ++rec->calls;
+	if (n < FAULT_MAX_CALLS)
+		rec->kind[n] = (unsigned char)(kind | (log_depth > 0 ? 0x80 : 0));
+	if (n != fail_at)
+		return 0;
+	in_shim++;
+	rec->fired = 1;
+	rec->fired_kind = kind;
+	rec->fired_in_log = log_depth > 0;
+	snprintf(rec->fired_call, sizeof(rec->fired_call), "%s", call);
+	record_site();
+	in_shim--;
+	return 1;
+}
+
+/* ---------------------------------------------------------- allocation */
+
+void *
+malloc(size_t size)
+{
+	if (fail_now(FAULT_ALLOC, "malloc")) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return __libc_malloc(size);
+}
+
+void *
+calloc(size_t n, size_t size)
+{
+	if (fail_now(FAULT_ALLOC, "calloc")) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return __libc_calloc(n, size);
+}
+
+void *
+realloc(void *p, size_t size)
+{
+	if (fail_now(FAULT_ALLOC, "realloc")) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return __libc_realloc(p, size);
+}
+
+void *
+memalign(size_t align, size_t size)
+{
+	if (fail_now(FAULT_ALLOC, "memalign")) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return __libc_memalign(align, size);
+}
+
+void *
+aligned_alloc(size_t align, size_t size)
+{
+	if (fail_now(FAULT_ALLOC, "aligned_alloc")) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return __libc_memalign(align, size);
+}
+
+void *
+valloc(size_t size)
+{
+	if (fail_now(FAULT_ALLOC, "valloc")) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return __libc_memalign((size_t)sysconf(_SC_PAGESIZE), size);
+}
+
+int
+posix_memalign(void **out, size_t align, size_t size)
+{
+	void *p;
+
+	if (fail_now(FAULT_ALLOC, "posix_memalign"))
+		return ENOMEM;
+	if ((p = __libc_memalign(align, size)) == NULL)
+		return ENOMEM;
+	*out = p;
+	return 0;
+}
+
+/* ---------------------------------------------------------- files */
+
+static mode_t
+open_mode(int flags, va_list ap)
+{
+	return (flags & (O_CREAT | O_TMPFILE)) != 0 ?
+	    (mode_t)va_arg(ap, int) : 0;
+}
+
+#define OPEN_BODY(name, call)						\
+	va_list ap;							\
+	mode_t mode;							\
+	int fd;								\
+									\
+	va_start(ap, flags);						\
+	mode = open_mode(flags, ap);					\
+	va_end(ap);							\
+	resolve();							\
+	if (fail_now(FAULT_OPEN, name)) {				\
+		errno = EIO;						\
+		return -1;						\
+	}								\
+	in_shim++;							\
+	fd = call;							\
+	in_shim--;							\
+	return fd
+
+int
+open(const char *path, int flags, ...)
+{
+	OPEN_BODY("open", real_open(path, flags, mode));
+}
+
+int
+open64(const char *path, int flags, ...)
+{
+	OPEN_BODY("open64", real_open64(path, flags, mode));
+}
+
+int
+openat(int dirfd, const char *path, int flags, ...)
+{
+	OPEN_BODY("openat", real_openat(dirfd, path, flags, mode));
+}
+
+int
+openat64(int dirfd, const char *path, int flags, ...)
+{
+	OPEN_BODY("openat64", real_openat64(dirfd, path, flags, mode));
+}
+
+static FILE *
+any_fopen(FILE *(*real)(const char *, const char *), const char *name,
+    const char *path, const char *how)
+{
+	FILE *f;
+
+	if (fail_now(FAULT_OPEN, name)) {
+		errno = EIO;
+		return NULL;
+	}
+	in_shim++;
+	f = real(path, how);
+	in_shim--;
+	return f;
+}
+
+FILE *
+fopen(const char *path, const char *how)
+{
+	resolve();
+	return any_fopen(real_fopen, "fopen", path, how);
+}
+
+FILE *
+fopen64(const char *path, const char *how)
+{
+	resolve();
+	return any_fopen(real_fopen64, "fopen64", path, how);
+}
+
+ssize_t
+read(int fd, void *buf, size_t n)
+{
+	ssize_t got;
+
+	resolve();
+	if (fail_now(FAULT_READ, "read")) {
+		errno = EIO;
+		return -1;
+	}
+	in_shim++;
+	got = real_read(fd, buf, n);
+	in_shim--;
+	return got;
+}
+
+/* A stream read error as glibc reports one: the error flag is set. */
+static void
+stream_error(FILE *f)
+{
+	f->_flags |= _IO_ERR_SEEN;
+	errno = EIO;
+}
+
+size_t
+fread(void *buf, size_t size, size_t n, FILE *f)
+{
+	size_t got;
+
+	resolve();
+	if (fail_now(FAULT_READ, "fread")) {
+		stream_error(f);
+		return 0;
+	}
+	in_shim++;
+	got = real_fread(buf, size, n, f);
+	in_shim--;
+	return got;
+}
+
+char *
+fgets(char *buf, int n, FILE *f)
+{
+	char *s;
+
+	resolve();
+	if (fail_now(FAULT_READ, "fgets")) {
+		stream_error(f);
+		return NULL;
+	}
+	in_shim++;
+	s = real_fgets(buf, n, f);
+	in_shim--;
+	return s;
+}
+
+/* ---------------------------------------------------------- randomness */
+
+int
+getentropy(void *buf, size_t n)
+{
+	resolve();
+	if (fail_now(FAULT_RANDOM, "getentropy")) {
+		errno = EIO;
+		return -1;
+	}
+	return real_getentropy(buf, n);
+}
+
+ssize_t
+getrandom(void *buf, size_t n, unsigned int flags)
+{
+	resolve();
+	if (fail_now(FAULT_RANDOM, "getrandom")) {
+		errno = EIO;
+		return -1;
+	}
+	return real_getrandom(buf, n, flags);
+}
+
+/* ---------------------------------------------------------- logging */
+
+/* Append "<priority> <line>\n" to the record; nothing leaves the process. */
+static void record_line(int priority, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+static void
+record_line(int priority, const char *fmt, va_list ap)
+{
+	char line[2048];
+	int n;
+
+	if (rec == NULL)
+		return;
+	in_shim++;
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	in_shim--;
+	if (n < 0)
+		return;
+	n = snprintf(rec->log + rec->loglen, FAULT_LOG_MAX - rec->loglen,
+	    "%d %s\n", priority & LOG_PRIMASK, line);
+	if (n > 0 && (size_t)n < FAULT_LOG_MAX - rec->loglen)
+		rec->loglen += (size_t)n;
+}
+
+void
+openlog(const char *ident, int option, int facility)
+{
+	(void)ident;
+	(void)option;
+	(void)facility;
+}
+
+void
+closelog(void)
+{
+}
+
+void
+vsyslog(int priority, const char *fmt, va_list ap)
+{
+	record_line(priority, fmt, ap);
+}
+
+void
+syslog(int priority, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	record_line(priority, fmt, ap);
+	va_end(ap);
+}
+
+void __vsyslog_chk(int priority, int flag, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+void __syslog_chk(int priority, int flag, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+void
+__vsyslog_chk(int priority, int flag, const char *fmt, va_list ap)
+{
+	(void)flag;
+	record_line(priority, fmt, ap);
+}
+
+void
+__syslog_chk(int priority, int flag, const char *fmt, ...)
+{
+	va_list ap;
+
+	(void)flag;
+	va_start(ap, fmt);
+	record_line(priority, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * libpam's own formatting (its prefix, its allocations) still runs, so a
+ * fault in it is a fault in the logger: marked as such in the record.
+ */
+void
+pam_vsyslog(const pam_handle_t *pamh, int priority, const char *fmt,
+    va_list ap)
+{
+	resolve();
+	log_depth++;
+	real_pam_vsyslog(pamh, priority, fmt, ap);
+	log_depth--;
+}
+
+void
+pam_syslog(const pam_handle_t *pamh, int priority, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	pam_vsyslog(pamh, priority, fmt, ap);
+	va_end(ap);
+}
