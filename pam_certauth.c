@@ -31,7 +31,7 @@
 /*
  * Asked of libpam for every authentication, as pam_unix does: if the
  * stack fails, the application waits about this long (libpam varies it by
- * up to a quarter and keeps the largest delay any module asked for), which
+ * up to a half and keeps the largest delay any module asked for), which
  * slows down guessing.  The nodelay option leaves it out.
  */
 #define FAIL_DELAY_US	2000000

@@ -866,7 +866,10 @@ def _libpam_child(svc, user, answer):
     class PamConv(Structure):
         _fields_ = [("conv", conv_t), ("appdata_ptr", c_void_p)]
 
-    libc = ctypes.CDLL(ctypes.util.find_library("c"))
+    # The process's own calloc and strdup (CDLL(None): global lookup), so
+    # that what the module frees comes from the allocator it frees with,
+    # also when a sanitizer's runtime is preloaded.
+    libc = ctypes.CDLL(None)
     libc.calloc.restype = c_void_p
     libc.calloc.argtypes = [c_size_t, c_size_t]
     libc.strdup.restype = c_void_p
