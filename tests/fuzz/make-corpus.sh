@@ -137,6 +137,11 @@ printf '%s\n' 'ocsp_skew = -1' 'challenge_ttl = 99999999999999999999' \
 cat leaf_ed.pem >"$corpus/bindings/one"
 { cat leaf_ec.pem; sed '$d' leaf_rsa.pem; } >"$corpus/bindings/truncated"
 printf '# nothing here\n' >"$corpus/bindings/empty"
+# Encryption headers: must fail to parse, never ask for a pass phrase.
+printf '%s\n' '-----BEGIN CERTIFICATE-----' 'Proc-Type: 4,ENCRYPTED' \
+    'DEK-Info: AES-128-CBC,00112233445566778899AABBCCDDEEFF' '' \
+    'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' \
+    '-----END CERTIFICATE-----' >"$corpus/bindings/encrypted"
 
 # ---- challenge: 32 nonce bytes, 8 time bytes, host NUL service NUL user.
 printf 'Zm96em5vbmNlZnV6em5vbmNlZnV6em5vbmNl\000\000\000\000j\255\316\000host1.example.org\000sshd\000alice' \
