@@ -18,14 +18,15 @@ shift 2
 runs=${FUZZ_RUNS:-100000}
 seed=${FUZZ_SEED:-1}
 
-# Longest input per target: a bit over each parser's own limit where it
-# has one (4096 response characters), else room for a few certificates.
+# Longest input per target: a bit over the parser's own limit where it
+# has one (4096 response characters), else room for two or three
+# certificates, or for a configuration file of every option.
 max_len() {
 	case $1 in
 	fuzz_response) echo 4200 ;;
 	fuzz_options) echo 2048 ;;
 	fuzz_challenge) echo 512 ;;
-	*) echo 8192 ;;
+	*) echo 4096 ;;
 	esac
 }
 
