@@ -66,6 +66,7 @@ key rogue.key EC ec_paramgen_curve:P-256
 key rogue_leaf.key EC ec_paramgen_curve:P-256
 key plain.key EC ec_paramgen_curve:P-256
 key server.key EC ec_paramgen_curve:P-256
+key revoked.key EC ec_paramgen_curve:P-256
 
 cert anchor "/O=certauth fuzz/CN=Fuzz Anchor" self "$ca_ext"
 cert inter "/O=certauth fuzz/CN=Fuzz Intermediate" anchor "$ca_ext"
@@ -82,6 +83,18 @@ cert rogue_leaf "/O=certauth fuzz/CN=mallory" rogue "$leaf_ext"
 # A leaf without keyUsage or extendedKeyUsage, and one for servers only.
 cert plain "/O=certauth fuzz/CN=plain" anchor 'basicConstraints=CA:FALSE'
 cert server "/O=certauth fuzz/CN=server" anchor 'extendedKeyUsage=serverAuth'
+# A leaf that the anchor's CRL revokes.
+cert revoked "/O=certauth fuzz/CN=alice revoked" anchor "$leaf_ext"
+mkdir ca
+: >ca/index.txt
+echo 01 >ca/crlnumber
+printf '%s\n' '[ca]' 'default_ca = fuzz' '[fuzz]' \
+    "database = $work/ca/index.txt" "crlnumber = $work/ca/crlnumber" \
+    'default_md = sha256' 'default_crl_days = 36500' >ca.cnf
+openssl ca -config ca.cnf -keyfile anchor.key -cert anchor.pem \
+    -revoke revoked.pem -crl_reason keyCompromise 2>/dev/null
+openssl ca -config ca.cnf -keyfile anchor.key -cert anchor.pem -gencrl \
+    -out anchor.crl 2>/dev/null
 
 rm -rf "$corpus"
 mkdir -p "$corpus/response" "$corpus/options" "$corpus/bindings" \
@@ -191,6 +204,7 @@ cat rogue_leaf.der rogue.der >"$corpus/policy/rogue-leaf+rogue"
 cp plain.der "$corpus/policy/plain"
 cp server.der "$corpus/policy/server"
 cp anchor.der "$corpus/policy/anchor"
+cp revoked.der "$corpus/policy/revoked"
 
 # ---- the fixtures every target compiles in.
 pem_c() {	# pem_c NAME FILE: a C string literal
@@ -209,6 +223,7 @@ pem_c() {	# pem_c NAME FILE: a C string literal
 	pem_c fx_leaf_ec_pem leaf_ec.pem
 	pem_c fx_leaf_rsa_pem leaf_rsa.pem
 	pem_c fx_leaf_ed_pem leaf_ed.pem
+	pem_c fx_anchor_crl_pem anchor.crl
 	openssl base64 -in nonce.req >nonce.b64
 	pem_c fx_nonce_req_b64 nonce.b64
 	printf '#endif /* CERTAUTH_FUZZ_FIXTURES_H */\n'
