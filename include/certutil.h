@@ -1,5 +1,6 @@
 /*
- * certutil.h - describing a certificate in logs and tool output.
+ * certutil.h - describing a certificate in logs and tool output, and
+ * reading certificates and CRLs from PEM.
  */
 #ifndef CERTAUTH_CERTUTIL_H
 #define CERTAUTH_CERTUTIL_H
@@ -27,5 +28,14 @@ void certauth_name_string(const X509_NAME *name, char *buf, size_t len);
 /* An ASN1_TIME as "YYYY-MM-DD HH:MM:SS UTC" (or "?"); the date part is
  * the first 10 characters. */
 void certauth_time_string(const ASN1_TIME *t, char *buf, size_t len);
+
+/*
+ * The pem_password_cb for every PEM read of certificates and CRLs: it
+ * supplies no pass phrase and returns -1, so a block with an encryption
+ * header fails to parse.  With a NULL callback OpenSSL would instead
+ * prompt for one on /dev/tty or stdin: inside su, login or sudo that is
+ * the user's terminal, and the login would wait on it.
+ */
+int certauth_pem_no_passphrase(char *buf, int size, int rwflag, void *u);
 
 #endif /* CERTAUTH_CERTUTIL_H */

@@ -17,6 +17,7 @@
 
 #include "bindings.h"
 #include "certauth.h"
+#include "certutil.h"
 #include "challenge.h"
 #include "safefile.h"
 
@@ -102,7 +103,8 @@ parse_named(const char *buf, size_t len, const char *name,
 			r = CERTAUTH_ERR_NOMEM;
 			goto out;
 		}
-		if ((cert = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL) {
+		if ((cert = PEM_read_bio_X509(bio, NULL,
+		    certauth_pem_no_passphrase, NULL)) == NULL) {
 			certauth_reason_set(reason,
 			    "%s: certificate %d does not parse", name, n);
 			r = CERTAUTH_ERR_FORMAT;

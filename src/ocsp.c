@@ -321,7 +321,8 @@ load_responder(const char *path, X509 **out, struct certauth_reason *reason)
 		r = CERTAUTH_ERR_TRUST_STORE;
 		goto out;
 	}
-	if ((cert = PEM_read_X509(f, NULL, NULL, NULL)) == NULL) {
+	if ((cert = PEM_read_X509(f, NULL, certauth_pem_no_passphrase,
+	    NULL)) == NULL) {
 		ossl_reason(why, sizeof(why), "no certificate in it");
 		certauth_reason_set(reason,
 		    "cannot load ocsp_responder_cert %s: %s", path, why);

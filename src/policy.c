@@ -117,7 +117,8 @@ load_cert_file(const char *option, const char *path, STACK_OF(X509) **out,
 		goto out;
 	}
 	ERR_set_mark();
-	while ((cert = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+	while ((cert = PEM_read_bio_X509(bio, NULL,
+	    certauth_pem_no_passphrase, NULL)) != NULL) {
 		if (!sk_X509_push(certs, cert)) {
 			ERR_pop_to_mark();
 			r = CERTAUTH_ERR_NOMEM;
@@ -287,7 +288,8 @@ add_crls(STACK_OF(X509_CRL) *crls, const BUF_MEM *mem)
 		n = -1;
 		goto out;
 	}
-	while ((crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)) != NULL) {
+	while ((crl = PEM_read_bio_X509_CRL(bio, NULL,
+	    certauth_pem_no_passphrase, NULL)) != NULL) {
 		if (!sk_X509_CRL_push(crls, crl)) {
 			n = -1;
 			goto out;
