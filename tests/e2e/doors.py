@@ -61,6 +61,9 @@ COMMON["common-session-noninteractive"] = COMMON["common-session"]
 
 ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
        "TERM": "dumb", "LANG": "C.UTF-8"}
+# Passed on to a program that loads the module, so that a sanitizer build
+# of it finds its runtime (scripts/test preloads it for the suite).
+SANITIZER_ENV = ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS")
 
 
 def pam_module_dir():
@@ -251,18 +254,23 @@ class Result:
 
 
 def session(ns, argv, answer=None, password=None, commands=None,
-            stop=None, timeout=30):
+            stop=None, timeout=30, module_host=True):
     """Run argv on a new pty until it exits.  Each challenge is answered
     by answer(C) (None: an empty line); each password prompt with
     password (None: an empty line); when a shell prompt appears,
     commands is typed (then the shell should exit).  A match of the
     regex stop ends the session early (login asking for a name again).
-    Returns a Result."""
+    module_host: argv loads the module itself (pamtester, login, su,
+    sudo), not a client of a program that does (ssh).  Returns a Result."""
     import pexpect
     res = Result()
     mark = ns.mark()
     t0 = time.time()
-    child = pexpect.spawn(argv[0], argv[1:], env=ENV, encoding="utf-8",
+    env = dict(ENV)
+    if module_host:
+        env.update((k, os.environ[k]) for k in SANITIZER_ENV
+                   if k in os.environ)
+    child = pexpect.spawn(argv[0], argv[1:], env=env, encoding="utf-8",
                           timeout=timeout, codec_errors="replace")
     child.delaybeforesend = None
     pats = [CHALLENGE, re.escape(RESPONSE), PASSWORD,

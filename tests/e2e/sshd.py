@@ -137,7 +137,7 @@ tap.ok("ssh alice@" in walk and "certauth-sign --key" in walk,
 
 def ssh(user, answer, password=None):
     return doors.session(ns, SSH + ["%s@127.0.0.1" % user, "id -un"],
-                         answer=answer, password=password)
+                         answer=answer, password=password, module_host=False)
 
 
 door = doors.Door("sshd", ssh, lambda user: user,
