@@ -1,9 +1,9 @@
 #!/bin/sh
 # `make install DESTDIR=...` puts every file where the system looks for it
 # (the module next to pam_unix.so, the tools, the OCSP helper in
-# libexecdir, the manual pages, the example configuration and the pam.d
-# examples), the installed module exports only pam_sm_*, and
-# `make uninstall` takes every file away again.  TAP.
+# libexecdir, the manual pages, the example configuration, the pam.d
+# examples and the documentation), the installed module exports only
+# pam_sm_*, and `make uninstall` takes every file away again.  TAP.
 top_srcdir=${top_srcdir:-$(dirname "$0")/..}
 top_builddir=${top_builddir:-$(cd "$(dirname "$0")/.." && pwd)}
 . "$top_srcdir/tests/tap.sh"
@@ -35,6 +35,9 @@ for f in "$pammoddir/pam_certauth.so" "$(var bindir)/certauth-sign" \
     "$(var mandir)/man5/pam_certauth.conf.5" \
     "$(var mandir)/man1/certauth-sign.1"; do
 	[ -f "$dest$f" ] || missing="$missing $f"
+done
+for f in README.md SECURITY.md; do
+	[ -f "$dest$(var docdir)/$f" ] || missing="$missing $(var docdir)/$f"
 done
 for f in certauth-test login sshd su sudo; do
 	[ -f "$dest$(var docdir)/pam.d-examples/$f" ] ||
