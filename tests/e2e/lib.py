@@ -204,12 +204,19 @@ class Account:
     that pam_unix accepts.  Plain uids in a users dict make accounts
     that have none of these."""
 
-    def __init__(self, uid, password=None):
+    def __init__(self, uid, password=None, method="sha512"):
         self.uid = uid
         self.password = password
+        self.method = method    # "sha512" or "yescrypt" (Debian's default)
 
 
-def _password_hash(password):
+def _password_hash(password, method="sha512"):
+    if method == "yescrypt":
+        libcrypt = ctypes.CDLL("libcrypt.so.1")
+        libcrypt.crypt_gensalt.restype = ctypes.c_char_p
+        libcrypt.crypt.restype = ctypes.c_char_p
+        salt = libcrypt.crypt_gensalt(b"$y$", 0, None, 0)
+        return libcrypt.crypt(password.encode(), salt).decode()
     return _ossl("passwd", "-6", "-salt", "certauthe2e",
                  password).stdout.strip()
 
@@ -228,7 +235,7 @@ def _setup_accounts(users):
             os.makedirs(home, 0o755)
             os.chown(home, uid, uid)
             if spec.password is not None:
-                pw = _password_hash(spec.password)
+                pw = _password_hash(spec.password, spec.method)
         files["passwd"].append("%s:x:%d:%d:%s test user:%s:%s\n"
                                % (name, uid, uid, name, home, shell))
         files["group"].append("%s:x:%d:\n" % (name, uid))
