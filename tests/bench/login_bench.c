@@ -75,6 +75,7 @@ static const struct key_type key_types[] = {
 struct pki {
 	EVP_PKEY *root_key, *int_key, *user_key;
 	X509 *root, *inter, *user;
+	X509 *revoked;		/* listed in the intermediate's CRL */
 	X509_CRL *root_crl, *int_crl;
 	char *dir, *confdir, *bindings, *conf, *root_path, *chain_path,
 	    *crl_path, *service_path, *binding_path;
@@ -138,7 +139,6 @@ make_pki(struct pki *p, const struct key_type *kt, const char *user)
 	/* A revoked certificate of nobody's, so each CRL lists one entry. */
 	struct tu_cert_opts other_opts = { "revoked", -1, 365, 0,
 	    "critical,digitalSignature", "clientAuth", 0 };
-	X509 *other;
 	char *text = NULL;
 
 	memset(p, 0, sizeof(*p));
@@ -152,10 +152,10 @@ make_pki(struct pki *p, const struct key_type *kt, const char *user)
 	p->root = tu_make_cert(p->root_key, &root_opts, NULL, NULL);
 	p->inter = tu_make_cert(p->int_key, &int_opts, p->root, p->root_key);
 	p->user = tu_make_cert(p->user_key, &user_opts, p->inter, p->int_key);
-	other = tu_make_cert(p->user_key, &other_opts, p->inter, p->int_key);
+	p->revoked = tu_make_cert(p->user_key, &other_opts, p->inter,
+	    p->int_key);
 	p->root_crl = tu_make_crl(p->root, p->root_key, NULL, 0);
-	p->int_crl = tu_make_crl(p->inter, p->int_key, &other, 1);
-	X509_free(other);
+	p->int_crl = tu_make_crl(p->inter, p->int_key, &p->revoked, 1);
 
 	p->confdir = tu_path(p->dir, "pam.d");
 	p->bindings = tu_path(p->dir, "bindings");
@@ -205,6 +205,7 @@ free_pki(struct pki *p)
 	X509_free(p->root);
 	X509_free(p->inter);
 	X509_free(p->user);
+	X509_free(p->revoked);
 	X509_CRL_free(p->root_crl);
 	X509_CRL_free(p->int_crl);
 }
@@ -362,6 +363,29 @@ floor_params(const struct floor *fl, X509_STORE_CTX *ctx)
 		die("verify parameters");
 }
 
+/*
+ * The floor must do the work it claims: the revoked certificate is
+ * refused as revoked, which it can only be when the CRLs are consulted.
+ */
+static void
+floor_self_check(const struct floor *fl, X509 *revoked)
+{
+	X509_STORE_CTX *ctx;
+	int err;
+
+	if ((ctx = X509_STORE_CTX_new()) == NULL ||
+	    X509_STORE_CTX_init(ctx, fl->store, revoked, fl->untrusted) != 1)
+		die("floor self-check");
+	X509_STORE_CTX_set0_crls(ctx, fl->crls);
+	floor_params(fl, ctx);
+	if (X509_verify_cert(ctx) == 1 ||
+	    (err = X509_STORE_CTX_get_error(ctx)) != X509_V_ERR_CERT_REVOKED)
+		die("floor self-check: a revoked certificate was not refused "
+		    "as revoked");
+	X509_STORE_CTX_free(ctx);
+	ERR_clear_error();
+}
+
 /* One iteration of the floor, in µs. */
 static double
 one_floor(const struct floor *fl)
@@ -457,6 +481,7 @@ bench_key_type(const struct key_type *kt, const char *user, long n,
 		die("out of memory");
 	make_pki(&p, kt, user);
 	floor_init(&fl, &p);
+	floor_self_check(&fl, p.revoked);
 	for (i = 0; i < warmup; i++) {
 		one_login(&p, user, &m, &t);
 		(void)one_floor(&fl);
