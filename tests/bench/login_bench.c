@@ -23,7 +23,8 @@
  * and the same flags and parameters as src/policy.c.
  *
  * Figures only: nothing here asserts anything about time.  Run as root
- * (the module's safe-path rules), with top_builddir set, or `make bench`.
+ * (the module's safe-path rules), by `make bench` or directly; scratch
+ * files go under $top_builddir/tests/tmp (default: the build tree).
  *
  *   login_bench [--n N] [--warmup W]
  */
@@ -540,6 +541,10 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		die("unexpected argument %s", argv[optind]);
+	/* Scratch directories go under the build tree's tests/tmp, never
+	 * under whatever directory the program was started in. */
+	if (setenv("top_builddir", BENCH_TOP_BUILDDIR, 0) != 0)
+		die("setenv: %s", strerror(errno));
 	if ((pw = getpwuid(geteuid())) == NULL || (user = strdup(pw->pw_name)) ==
 	    NULL)
 		die("who am I?");
