@@ -36,7 +36,7 @@ for f in "$pammoddir/pam_certauth.so" "$(var bindir)/certauth-sign" \
     "$(var mandir)/man1/certauth-sign.1"; do
 	[ -f "$dest$f" ] || missing="$missing $f"
 done
-for f in README.md SECURITY.md; do
+for f in README.md SECURITY.md PERFORMANCE.md; do
 	[ -f "$dest$(var docdir)/$f" ] || missing="$missing $(var docdir)/$f"
 done
 for f in certauth-test login sshd su sudo; do
