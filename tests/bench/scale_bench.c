@@ -1859,8 +1859,8 @@ group_ocsp(const struct pki *p, const char *user, long n, long warmup)
 	run_group("5 OCSP", c, 3, user, n, warmup);
 	note("OCSP: a warm cache of 100,000 entries against 10: p50 %.2fx. "
 	    "A cold login costs %.0f us more than a warm one at p50 (%.0f "
-	    "more at p99): the helper process, the HTTP exchange, the "
-	    "responder's signing, and the stored answer.",
+	    "more at p99); on top of a warm login it starts the helper, "
+	    "waits for the responder, and writes the answer to the cache.",
 	    row_of("OCSP warm, cache of 100,000 entries")->r50,
 	    row_of("OCSP cold: cache emptied, responder asked")->p50 -
 	    row_of("OCSP warm, cache of 10 entries")->p50,
