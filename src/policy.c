@@ -32,11 +32,12 @@
 #include "fetch.h"
 #include "ocsp.h"
 #include "options.h"
+#include "parse_cache.h"
 #include "policy.h"
 #include "verify.h"
 
-/* Largest CRL file read; CRLs of big CAs run to tens of megabytes. */
-#define CRL_FILE_MAX	(64L * 1024 * 1024)
+/* Largest trust file read; CRLs of big CAs run to tens of megabytes. */
+#define TRUST_FILE_MAX	(64L * 1024 * 1024)
 
 /*
  * OpenSSL security level for the chain: 112-bit keys and signatures, so
@@ -99,10 +100,62 @@ read_failed(BIO *bio)
 	return BIO_get_fp(bio, &f) == 1 && f != NULL && ferror(f);
 }
 
-/* Every certificate of a PEM file, at least one. */
+/* What a trust file holds, and so how it is parsed. */
+enum trust_kind {
+	KIND_ANCHORS,	/* certificates, with a store of them */
+	KIND_CERTS,	/* certificates */
+	KIND_CRLS	/* CRLs, PEM or DER */
+};
+
+/* Read a whole trust file into memory (at most TRUST_FILE_MAX bytes). */
 static int
-load_cert_file(const char *option, const char *path, STACK_OF(X509) **out,
+slurp(const char *option, const char *path, BUF_MEM **out,
     struct certauth_reason *reason)
+{
+	BIO *bio = NULL;
+	BUF_MEM *mem = NULL;
+	char chunk[4096];
+	int n, r = CERTAUTH_ERR_INTERNAL;
+
+	if ((r = open_trust_file(option, path, &bio, reason)) != 0)
+		goto out;
+	if ((mem = BUF_MEM_new()) == NULL) {
+		r = CERTAUTH_ERR_NOMEM;
+		goto out;
+	}
+	while ((n = BIO_read(bio, chunk, (int)sizeof(chunk))) > 0) {
+		if ((long)mem->length + n > TRUST_FILE_MAX) {
+			certauth_reason_set(reason, "cannot load %s %s: "
+			    "larger than %ld bytes", option, path,
+			    TRUST_FILE_MAX);
+			r = CERTAUTH_ERR_TRUST_STORE;
+			goto out;
+		}
+		if (BUF_MEM_grow(mem, mem->length + (size_t)n) == 0) {
+			r = CERTAUTH_ERR_NOMEM;
+			goto out;
+		}
+		memcpy(mem->data + mem->length - (size_t)n, chunk, (size_t)n);
+	}
+	if (n < 0 || read_failed(bio)) {
+		certauth_reason_set(reason, "cannot load %s %s: read error",
+		    option, path);
+		r = CERTAUTH_ERR_TRUST_STORE;
+		goto out;
+	}
+	*out = mem;
+	mem = NULL;
+	r = 0;
+ out:
+	BUF_MEM_free(mem);
+	BIO_free(bio);
+	return r;
+}
+
+/* Every certificate of a PEM text, at least one. */
+static int
+parse_certs(const char *option, const char *path, const BUF_MEM *mem,
+    STACK_OF(X509) **out, struct certauth_reason *reason)
 {
 	STACK_OF(X509) *certs = NULL;
 	X509 *cert = NULL;
@@ -110,9 +163,8 @@ load_cert_file(const char *option, const char *path, STACK_OF(X509) **out,
 	unsigned long e;
 	int r = CERTAUTH_ERR_INTERNAL;
 
-	if ((r = open_trust_file(option, path, &bio, reason)) != 0)
-		goto out;
-	if ((certs = sk_X509_new_null()) == NULL) {
+	if ((bio = BIO_new_mem_buf(mem->data, (int)mem->length)) == NULL ||
+	    (certs = sk_X509_new_null()) == NULL) {
 		r = CERTAUTH_ERR_NOMEM;
 		goto out;
 	}
@@ -125,13 +177,6 @@ load_cert_file(const char *option, const char *path, STACK_OF(X509) **out,
 			goto out;
 		}
 		cert = NULL;
-	}
-	if (read_failed(bio)) {
-		certauth_reason_set(reason, "cannot load %s %s: read error",
-		    option, path);
-		ERR_pop_to_mark();
-		r = CERTAUTH_ERR_TRUST_STORE;
-		goto out;
 	}
 	/* The loop ends with "no start line" at end of file; anything else
 	 * is a damaged certificate. */
@@ -161,101 +206,21 @@ load_cert_file(const char *option, const char *path, STACK_OF(X509) **out,
 	return r;
 }
 
+/* Trust the certificates of ca_file path in store. */
 static int
-load_ca_file(X509_STORE *store, const char *path,
+add_anchors(X509_STORE *store, const char *path, STACK_OF(X509) *certs,
     struct certauth_reason *reason)
 {
-	STACK_OF(X509) *certs = NULL;
-	int i, r = CERTAUTH_ERR_INTERNAL;
+	int i;
 
-	if ((r = load_cert_file("ca_file", path, &certs, reason)) != 0)
-		goto out;
 	for (i = 0; i < sk_X509_num(certs); i++) {
 		if (!X509_STORE_add_cert(store, sk_X509_value(certs, i))) {
 			certauth_reason_set(reason, "cannot load ca_file %s: %s",
 			    path, ossl_error("cannot add certificate"));
-			r = CERTAUTH_ERR_TRUST_STORE;
-			goto out;
+			return CERTAUTH_ERR_TRUST_STORE;
 		}
-	}
-	r = 0;
- out:
-	sk_X509_pop_free(certs, X509_free);
-	return r;
-}
-
-/* A hashed directory is read lazily, one <hash>.N file per lookup. */
-static int
-load_ca_dir(X509_STORE *store, const char *path,
-    struct certauth_reason *reason)
-{
-	X509_LOOKUP *lookup;
-	struct stat st;
-
-	if (stat(path, &st) != 0) {
-		certauth_reason_set(reason, "cannot load ca_dir %s: %s", path,
-		    strerror(errno));
-		return CERTAUTH_ERR_TRUST_STORE;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		certauth_reason_set(reason, "cannot load ca_dir %s: "
-		    "not a directory", path);
-		return CERTAUTH_ERR_TRUST_STORE;
-	}
-	if ((lookup = X509_STORE_add_lookup(store,
-	    X509_LOOKUP_hash_dir())) == NULL)
-		return CERTAUTH_ERR_NOMEM;
-	if (!X509_LOOKUP_add_dir(lookup, path, X509_FILETYPE_PEM)) {
-		certauth_reason_set(reason, "cannot load ca_dir %s: %s", path,
-		    ossl_error("cannot add directory"));
-		return CERTAUTH_ERR_TRUST_STORE;
 	}
 	return 0;
-}
-
-/* Read a whole trust file into memory (at most CRL_FILE_MAX bytes). */
-static int
-slurp(const char *option, const char *path, BUF_MEM **out,
-    struct certauth_reason *reason)
-{
-	BIO *bio = NULL;
-	BUF_MEM *mem = NULL;
-	char chunk[4096];
-	int n, r = CERTAUTH_ERR_INTERNAL;
-
-	if ((r = open_trust_file(option, path, &bio, reason)) != 0)
-		goto out;
-	if ((mem = BUF_MEM_new()) == NULL) {
-		r = CERTAUTH_ERR_NOMEM;
-		goto out;
-	}
-	while ((n = BIO_read(bio, chunk, (int)sizeof(chunk))) > 0) {
-		if ((long)mem->length + n > CRL_FILE_MAX) {
-			certauth_reason_set(reason, "cannot load %s %s: "
-			    "larger than %ld bytes", option, path,
-			    CRL_FILE_MAX);
-			r = CERTAUTH_ERR_TRUST_STORE;
-			goto out;
-		}
-		if (BUF_MEM_grow(mem, mem->length + (size_t)n) == 0) {
-			r = CERTAUTH_ERR_NOMEM;
-			goto out;
-		}
-		memcpy(mem->data + mem->length - (size_t)n, chunk, (size_t)n);
-	}
-	if (n < 0 || read_failed(bio)) {
-		certauth_reason_set(reason, "cannot load %s %s: read error",
-		    option, path);
-		r = CERTAUTH_ERR_TRUST_STORE;
-		goto out;
-	}
-	*out = mem;
-	mem = NULL;
-	r = 0;
- out:
-	BUF_MEM_free(mem);
-	BIO_free(bio);
-	return r;
 }
 
 /*
@@ -309,26 +274,132 @@ add_crls(STACK_OF(X509_CRL) *crls, const BUF_MEM *mem)
 	return n;
 }
 
-/* Add every CRL of one file, PEM or DER, to crls; at least one. */
+/* Every CRL of one file, PEM or DER; at least one. */
 static int
-load_crl_file(STACK_OF(X509_CRL) *crls, const char *option, const char *path,
-    struct certauth_reason *reason)
+parse_crls(const char *option, const char *path, const BUF_MEM *mem,
+    STACK_OF(X509_CRL) **out, struct certauth_reason *reason)
 {
-	BUF_MEM *mem = NULL;
+	STACK_OF(X509_CRL) *crls = NULL;
 	int r = CERTAUTH_ERR_INTERNAL;
 
-	if ((r = slurp(option, path, &mem, reason)) != 0)
+	if ((crls = sk_X509_CRL_new_null()) == NULL) {
+		r = CERTAUTH_ERR_NOMEM;
 		goto out;
+	}
 	if (add_crls(crls, mem) <= 0) {
 		certauth_reason_set(reason, "cannot load %s %s: not a valid "
 		    "PEM or DER CRL", option, path);
 		r = CERTAUTH_ERR_TRUST_STORE;
 		goto out;
 	}
+	*out = crls;
+	crls = NULL;
 	r = 0;
  out:
 	ERR_clear_error();
+	sk_X509_CRL_pop_free(crls, X509_CRL_free);
+	return r;
+}
+
+/* Parse mem as kind; on failure *out may hold a part, for the caller to
+ * clear. */
+static int
+parse_trust_file(enum trust_kind kind, const char *option, const char *path,
+    const BUF_MEM *mem, struct certauth_parsed *out,
+    struct certauth_reason *reason)
+{
+	if (kind == KIND_CRLS)
+		return parse_crls(option, path, mem, &out->crls, reason);
+	int r = CERTAUTH_ERR_INTERNAL;
+
+	if (kind == KIND_CRLS)
+		return parse_crls(option, path, mem, &out->crls, reason);
+	if ((r = parse_certs(option, path, mem, &out->certs, reason)) != 0 ||
+	    kind == KIND_CERTS)
+		return r;
+	if ((out->store = X509_STORE_new()) == NULL)
+		return CERTAUTH_ERR_NOMEM;
+	return add_anchors(out->store, path, out->certs, reason);
+}
+
+/*
+ * What one trust file parses to, its bytes read afresh on every login and
+ * parsed again only when they differ from the cached ones.  The cache key
+ * names the option too: one file may serve as ca_file and chain_file.
+ * Returns 0 with *out the caller's, or CERTAUTH_ERR_TRUST_STORE with a
+ * reason naming option and path, or CERTAUTH_ERR_NOMEM.
+ */
+static int
+load_trust_file(enum trust_kind kind, const char *option, const char *path,
+    struct certauth_parsed *out, struct certauth_reason *reason)
+{
+	struct certauth_parsed p;
+	BUF_MEM *mem = NULL;
+	char *key = NULL;
+	int r = CERTAUTH_ERR_INTERNAL;
+
+	memset(&p, 0, sizeof(p));
+	memset(out, 0, sizeof(*out));
+	if ((r = slurp(option, path, &mem, reason)) != 0)
+		goto out;
+	if (asprintf(&key, "%s %s", option, path) < 0) {
+		key = NULL;
+		r = CERTAUTH_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = certauth_cache_get(CERTAUTH_CACHE_TRUST, key, mem->data,
+	    mem->length, &p)) < 0)
+		goto out;
+	if (r == 0) {
+		if ((r = parse_trust_file(kind, option, path, mem, &p,
+		    reason)) != 0)
+			goto out;
+		certauth_cache_put(CERTAUTH_CACHE_TRUST, key, mem->data,
+		    mem->length, &p);
+	}
+	*out = p;
+	memset(&p, 0, sizeof(p));
+	r = 0;
+ out:
+	certauth_parsed_clear(&p);
+	free(key);
 	BUF_MEM_free(mem);
+	return r;
+}
+
+/* Append every CRL of from to to, each up-referenced. */
+static int
+append_crls(STACK_OF(X509_CRL) *to, STACK_OF(X509_CRL) *from)
+{
+	int i;
+
+	for (i = 0; i < sk_X509_CRL_num(from); i++) {
+		X509_CRL *crl = sk_X509_CRL_value(from, i);
+
+		if (!X509_CRL_up_ref(crl))
+			return CERTAUTH_ERR_NOMEM;
+		if (!sk_X509_CRL_push(to, crl)) {
+			X509_CRL_free(crl);
+			return CERTAUTH_ERR_NOMEM;
+		}
+	}
+	return 0;
+}
+
+/* Add every CRL of one file, PEM or DER, to crls; at least one. */
+static int
+load_crl_file(STACK_OF(X509_CRL) *crls, const char *option, const char *path,
+    struct certauth_reason *reason)
+{
+	struct certauth_parsed p;
+	int r = CERTAUTH_ERR_INTERNAL;
+
+	if ((r = load_trust_file(KIND_CRLS, option, path, &p, reason)) != 0 ||
+	    (r = append_crls(crls, p.crls)) != 0)
+		goto out;
+	r = 0;
+ out:
+	certauth_parsed_clear(&p);
 	return r;
 }
 
@@ -385,6 +456,88 @@ load_crl_dir(STACK_OF(X509_CRL) *crls, const char *dir,
 	return r;
 }
 
+/* A hashed directory is read lazily, one <hash>.N file per lookup. */
+static int
+load_ca_dir(X509_STORE *store, const char *path,
+    struct certauth_reason *reason)
+{
+	X509_LOOKUP *lookup;
+	struct stat st;
+
+	if (stat(path, &st) != 0) {
+		certauth_reason_set(reason, "cannot load ca_dir %s: %s", path,
+		    strerror(errno));
+		return CERTAUTH_ERR_TRUST_STORE;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		certauth_reason_set(reason, "cannot load ca_dir %s: "
+		    "not a directory", path);
+		return CERTAUTH_ERR_TRUST_STORE;
+	}
+	if ((lookup = X509_STORE_add_lookup(store,
+	    X509_LOOKUP_hash_dir())) == NULL)
+		return CERTAUTH_ERR_NOMEM;
+	if (!X509_LOOKUP_add_dir(lookup, path, X509_FILETYPE_PEM)) {
+		certauth_reason_set(reason, "cannot load ca_dir %s: %s", path,
+		    ossl_error("cannot add directory"));
+		return CERTAUTH_ERR_TRUST_STORE;
+	}
+	return 0;
+}
+
+/*
+ * The anchors: ca_file's cached store when ca_file is the only source;
+ * else a store of this login's own with ca_file's certificates and the
+ * ca_dir lookup, because a lookup keeps what it reads in its store.
+ */
+static int
+load_store(const struct certauth_opts *o, X509_STORE **out,
+    struct certauth_reason *reason)
+{
+	struct certauth_parsed anchors;
+	X509_STORE *store = NULL;
+	int r = CERTAUTH_ERR_INTERNAL;
+
+	memset(&anchors, 0, sizeof(anchors));
+	if (o->ca_file != NULL && (r = load_trust_file(KIND_ANCHORS,
+	    "ca_file", o->ca_file, &anchors, reason)) != 0)
+		goto out;
+	if (o->ca_dir == NULL) {
+		store = anchors.store;
+		anchors.store = NULL;
+	} else if ((store = X509_STORE_new()) == NULL) {
+		r = CERTAUTH_ERR_NOMEM;
+		goto out;
+	} else if ((r = add_anchors(store, o->ca_file, anchors.certs,
+	    reason)) != 0 || (r = load_ca_dir(store, o->ca_dir, reason)) != 0)
+		goto out;
+	*out = store;
+	store = NULL;
+	r = 0;
+ out:
+	X509_STORE_free(store);
+	certauth_parsed_clear(&anchors);
+	return r;
+}
+
+static int
+load_chain(const char *path, STACK_OF(X509) **out,
+    struct certauth_reason *reason)
+{
+	struct certauth_parsed p;
+	int r = CERTAUTH_ERR_INTERNAL;
+
+	if ((r = load_trust_file(KIND_CERTS, "chain_file", path, &p,
+	    reason)) != 0)
+		goto out;
+	*out = p.certs;
+	p.certs = NULL;
+	r = 0;
+ out:
+	certauth_parsed_clear(&p);
+	return r;
+}
+
 static int
 resolve_crl_scope(const struct certauth_opts *o)
 {
@@ -427,17 +580,9 @@ certauth_policy_load(const struct certauth_opts *o,
 		r = CERTAUTH_ERR_TRUST_STORE;
 		goto out;
 	}
-	if ((p->store = X509_STORE_new()) == NULL) {
-		r = CERTAUTH_ERR_NOMEM;
-		goto out;
-	}
-	if ((o->ca_file != NULL &&
-	    (r = load_ca_file(p->store, o->ca_file, reason)) != 0) ||
-	    (o->ca_dir != NULL &&
-	    (r = load_ca_dir(p->store, o->ca_dir, reason)) != 0) ||
+	if ((r = load_store(o, &p->store, reason)) != 0 ||
 	    (o->chain_file != NULL &&
-	    (r = load_cert_file("chain_file", o->chain_file, &p->chain,
-	    reason)) != 0))
+	    (r = load_chain(o->chain_file, &p->chain, reason)) != 0))
 		goto out;
 	if (p->crl != CERTAUTH_CRL_OFF) {
 		if ((p->crls = sk_X509_CRL_new_null()) == NULL) {
