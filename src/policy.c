@@ -11,12 +11,14 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -34,6 +36,7 @@
 #include "options.h"
 #include "parse_cache.h"
 #include "policy.h"
+#include "safefile.h"
 #include "verify.h"
 
 /* Largest trust file read; CRLs of big CAs run to tens of megabytes. */
@@ -69,37 +72,6 @@ ossl_error(const char *fallback)
 	return s != NULL ? s : fallback;
 }
 
-/* Open a trust file; a missing or unreadable one names option and path. */
-static int
-open_trust_file(const char *option, const char *path, BIO **out,
-    struct certauth_reason *reason)
-{
-	FILE *f;
-
-	if ((f = fopen(path, "rbe")) == NULL) {
-		certauth_reason_set(reason, "cannot load %s %s: %s", option,
-		    path, strerror(errno));
-		return CERTAUTH_ERR_TRUST_STORE;
-	}
-	if ((*out = BIO_new_fp(f, BIO_CLOSE)) == NULL) {
-		fclose(f);
-		return CERTAUTH_ERR_NOMEM;
-	}
-	return 0;
-}
-
-/*
- * Did reading the trust file fail?  OpenSSL's PEM reader takes a failed
- * read for the end of the file, which would drop the rest of it.
- */
-static int
-read_failed(BIO *bio)
-{
-	FILE *f = NULL;
-
-	return BIO_get_fp(bio, &f) == 1 && f != NULL && ferror(f);
-}
-
 /* What a trust file holds, and so how it is parsed. */
 enum trust_kind {
 	KIND_ANCHORS,	/* certificates, with a store of them */
@@ -107,54 +79,52 @@ enum trust_kind {
 	KIND_CRLS	/* CRLs, PEM or DER */
 };
 
-/* Read a whole trust file into memory (at most TRUST_FILE_MAX bytes). */
+/* A trust file's bytes. */
+struct text {
+	char *data;
+	size_t len;
+};
+
+/*
+ * Read a whole trust file into memory (at most TRUST_FILE_MAX bytes); a
+ * missing, unreadable or oversized one names option and path.
+ * O_NONBLOCK: a FIFO planted in its place must not hang the login.
+ */
 static int
-slurp(const char *option, const char *path, BUF_MEM **out,
+slurp(const char *option, const char *path, struct text *out,
     struct certauth_reason *reason)
 {
-	BIO *bio = NULL;
-	BUF_MEM *mem = NULL;
-	char chunk[4096];
-	int n, r = CERTAUTH_ERR_INTERNAL;
+	int fd = -1, r = CERTAUTH_ERR_INTERNAL;
 
-	if ((r = open_trust_file(option, path, &bio, reason)) != 0)
-		goto out;
-	if ((mem = BUF_MEM_new()) == NULL) {
-		r = CERTAUTH_ERR_NOMEM;
-		goto out;
-	}
-	while ((n = BIO_read(bio, chunk, (int)sizeof(chunk))) > 0) {
-		if ((long)mem->length + n > TRUST_FILE_MAX) {
-			certauth_reason_set(reason, "cannot load %s %s: "
-			    "larger than %ld bytes", option, path,
-			    TRUST_FILE_MAX);
-			r = CERTAUTH_ERR_TRUST_STORE;
-			goto out;
-		}
-		if (BUF_MEM_grow(mem, mem->length + (size_t)n) == 0) {
-			r = CERTAUTH_ERR_NOMEM;
-			goto out;
-		}
-		memcpy(mem->data + mem->length - (size_t)n, chunk, (size_t)n);
-	}
-	if (n < 0 || read_failed(bio)) {
-		certauth_reason_set(reason, "cannot load %s %s: read error",
-		    option, path);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
+	    O_NONBLOCK)) < 0) {
+		certauth_reason_set(reason, "cannot load %s %s: %s", option,
+		    path, strerror(errno));
 		r = CERTAUTH_ERR_TRUST_STORE;
 		goto out;
 	}
-	*out = mem;
-	mem = NULL;
+	r = certauth_read_fd(fd, TRUST_FILE_MAX, &out->data, &out->len);
+	if (r == CERTAUTH_ERR_TOO_LONG) {
+		certauth_reason_set(reason, "cannot load %s %s: larger than "
+		    "%ld bytes", option, path, TRUST_FILE_MAX);
+		r = CERTAUTH_ERR_TRUST_STORE;
+	} else if (r == CERTAUTH_ERR_IO) {
+		certauth_reason_set(reason, "cannot load %s %s: read error",
+		    option, path);
+		r = CERTAUTH_ERR_TRUST_STORE;
+	}
+	if (r != 0)
+		goto out;
 	r = 0;
  out:
-	BUF_MEM_free(mem);
-	BIO_free(bio);
+	if (fd >= 0)
+		close(fd);
 	return r;
 }
 
 /* Every certificate of a PEM text, at least one. */
 static int
-parse_certs(const char *option, const char *path, const BUF_MEM *mem,
+parse_certs(const char *option, const char *path, const struct text *mem,
     STACK_OF(X509) **out, struct certauth_reason *reason)
 {
 	STACK_OF(X509) *certs = NULL;
@@ -163,7 +133,7 @@ parse_certs(const char *option, const char *path, const BUF_MEM *mem,
 	unsigned long e;
 	int r = CERTAUTH_ERR_INTERNAL;
 
-	if ((bio = BIO_new_mem_buf(mem->data, (int)mem->length)) == NULL ||
+	if ((bio = BIO_new_mem_buf(mem->data, (int)mem->len)) == NULL ||
 	    (certs = sk_X509_new_null()) == NULL) {
 		r = CERTAUTH_ERR_NOMEM;
 		goto out;
@@ -228,7 +198,7 @@ add_anchors(X509_STORE *store, const char *path, STACK_OF(X509) *certs,
  * Returns how many were added, or -1 when one does not parse.
  */
 static int
-add_crls(STACK_OF(X509_CRL) *crls, const BUF_MEM *mem)
+add_crls(STACK_OF(X509_CRL) *crls, const struct text *mem)
 {
 	BIO *bio = NULL;
 	X509_CRL *crl = NULL;
@@ -236,11 +206,11 @@ add_crls(STACK_OF(X509_CRL) *crls, const BUF_MEM *mem)
 	unsigned long e;
 	int n = 0;
 
-	if (memmem(mem->data, mem->length, "-----BEGIN X509 CRL-----",
+	if (memmem(mem->data, mem->len, "-----BEGIN X509 CRL-----",
 	    strlen("-----BEGIN X509 CRL-----")) == NULL) {
 		der = (const unsigned char *)mem->data;
-		if ((crl = d2i_X509_CRL(NULL, &der, (long)mem->length)) == NULL ||
-		    der != (const unsigned char *)mem->data + mem->length ||
+		if ((crl = d2i_X509_CRL(NULL, &der, (long)mem->len)) == NULL ||
+		    der != (const unsigned char *)mem->data + mem->len ||
 		    !sk_X509_CRL_push(crls, crl)) {
 			n = -1;
 			goto out;
@@ -249,7 +219,7 @@ add_crls(STACK_OF(X509_CRL) *crls, const BUF_MEM *mem)
 		n = 1;
 		goto out;
 	}
-	if ((bio = BIO_new_mem_buf(mem->data, (int)mem->length)) == NULL) {
+	if ((bio = BIO_new_mem_buf(mem->data, (int)mem->len)) == NULL) {
 		n = -1;
 		goto out;
 	}
@@ -276,7 +246,7 @@ add_crls(STACK_OF(X509_CRL) *crls, const BUF_MEM *mem)
 
 /* Every CRL of one file, PEM or DER; at least one. */
 static int
-parse_crls(const char *option, const char *path, const BUF_MEM *mem,
+parse_crls(const char *option, const char *path, const struct text *mem,
     STACK_OF(X509_CRL) **out, struct certauth_reason *reason)
 {
 	STACK_OF(X509_CRL) *crls = NULL;
@@ -305,7 +275,7 @@ parse_crls(const char *option, const char *path, const BUF_MEM *mem,
  * clear. */
 static int
 parse_trust_file(enum trust_kind kind, const char *option, const char *path,
-    const BUF_MEM *mem, struct certauth_parsed *out,
+    const struct text *mem, struct certauth_parsed *out,
     struct certauth_reason *reason)
 {
 	if (kind == KIND_CRLS)
@@ -334,7 +304,7 @@ load_trust_file(enum trust_kind kind, const char *option, const char *path,
     struct certauth_parsed *out, struct certauth_reason *reason)
 {
 	struct certauth_parsed p;
-	BUF_MEM *mem = NULL;
+	struct text mem = { NULL, 0 };
 	char *key = NULL;
 	int r = CERTAUTH_ERR_INTERNAL;
 
@@ -347,15 +317,15 @@ load_trust_file(enum trust_kind kind, const char *option, const char *path,
 		r = CERTAUTH_ERR_NOMEM;
 		goto out;
 	}
-	if ((r = certauth_cache_get(CERTAUTH_CACHE_TRUST, key, mem->data,
-	    mem->length, &p)) < 0)
+	if ((r = certauth_cache_get(CERTAUTH_CACHE_TRUST, key, mem.data,
+	    mem.len, &p)) < 0)
 		goto out;
 	if (r == 0) {
-		if ((r = parse_trust_file(kind, option, path, mem, &p,
+		if ((r = parse_trust_file(kind, option, path, &mem, &p,
 		    reason)) != 0)
 			goto out;
-		certauth_cache_put(CERTAUTH_CACHE_TRUST, key, mem->data,
-		    mem->length, &p);
+		certauth_cache_put(CERTAUTH_CACHE_TRUST, key, mem.data,
+		    mem.len, &p);
 	}
 	*out = p;
 	memset(&p, 0, sizeof(p));
@@ -363,7 +333,7 @@ load_trust_file(enum trust_kind kind, const char *option, const char *path,
  out:
 	certauth_parsed_clear(&p);
 	free(key);
-	BUF_MEM_free(mem);
+	free(mem.data);
 	return r;
 }
 
