@@ -27,9 +27,10 @@
  * and the same flags and parameters as src/policy.c.
  *
  * The three are interleaved, login by login, so that a noisy neighbour
- * slows them alike.  Figures only: nothing here asserts anything about time.  Run as root
- * (the module's safe-path rules), by `make bench` or directly; scratch
- * files go under $top_builddir/tests/tmp (default: the build tree).
+ * slows them alike.  Figures only: nothing here asserts anything about
+ * time.  Run as root (the module's safe-path rules), by `make bench` or
+ * directly; scratch files go under $top_builddir/tests/tmp (default: the
+ * build tree).
  *
  *   login_bench [--n N] [--warmup W]
  */
