@@ -45,7 +45,7 @@ int certauth_challenge_build(const char *host, const char *service,
 
 /*
  * As certauth_challenge_build with a fresh nonce from the CSPRNG
- * (RAND_priv_bytes).  Returns CERTAUTH_ERR_INTERNAL if the CSPRNG fails.
+ * (getrandom(2)).  Returns CERTAUTH_ERR_INTERNAL if the CSPRNG fails.
  */
 int certauth_challenge_new(const char *host, const char *service,
     const char *user, time_t issued, char **out);

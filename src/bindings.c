@@ -19,6 +19,7 @@
 #include "certauth.h"
 #include "certutil.h"
 #include "challenge.h"
+#include "parse_cache.h"
 #include "safefile.h"
 
 #define PEM_BEGIN_CERT	"-----BEGIN CERTIFICATE-----"
@@ -144,11 +145,46 @@ certauth_bindings_parse(const char *buf, size_t len, STACK_OF(X509) **out,
 	return parse_named(buf, len, "bindings file", out, reason);
 }
 
+/*
+ * Parse the bytes of bindings file path, or take what the same bytes
+ * parsed to at an earlier login in this process (parse_cache.h).
+ */
+static int
+parse_cached(const char *path, const char *buf, size_t len,
+    STACK_OF(X509) **out, struct certauth_reason *reason)
+{
+	struct certauth_parsed p;
+	char *name = NULL;
+	int r = CERTAUTH_ERR_INTERNAL;
+
+	memset(&p, 0, sizeof(p));
+	if ((r = certauth_cache_get(CERTAUTH_CACHE_BINDINGS, path, buf, len,
+	    &p)) < 0)
+		goto out;
+	if (r == 0) {
+		if (asprintf(&name, "bindings file %s", path) < 0) {
+			name = NULL;
+			r = CERTAUTH_ERR_NOMEM;
+			goto out;
+		}
+		if ((r = parse_named(buf, len, name, &p.certs, reason)) != 0)
+			goto out;
+		certauth_cache_put(CERTAUTH_CACHE_BINDINGS, path, buf, len, &p);
+	}
+	*out = p.certs;
+	p.certs = NULL;
+	r = 0;
+ out:
+	certauth_parsed_clear(&p);
+	free(name);
+	return r;
+}
+
 int
 certauth_bindings_read(const char *dir, const char *user,
     STACK_OF(X509) **out, struct certauth_reason *reason)
 {
-	char *path = NULL, *buf = NULL, *name = NULL;
+	char *path = NULL, *buf = NULL;
 	size_t len = 0;
 	int fd = -1, r = CERTAUTH_ERR_INTERNAL;
 
@@ -176,17 +212,12 @@ certauth_bindings_read(const char *dir, const char *user,
 			    "cannot read bindings file %s", path);
 		goto out;
 	}
-	if (asprintf(&name, "bindings file %s", path) < 0) {
-		r = CERTAUTH_ERR_NOMEM;
-		goto out;
-	}
-	if ((r = parse_named(buf, len, name, out, reason)) != 0)
+	if ((r = parse_cached(path, buf, len, out, reason)) != 0)
 		goto out;
 	r = 0;
  out:
 	if (fd >= 0)
 		close(fd);
-	free(name);
 	free(buf);
 	free(path);
 	return r;

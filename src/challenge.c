@@ -4,15 +4,15 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
-#include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include "certauth.h"
 #include "challenge.h"
@@ -151,13 +151,19 @@ certauth_challenge_new(const char *host, const char *service,
     const char *user, time_t issued, char **out)
 {
 	unsigned char nonce[CERTAUTH_NONCE_BYTES];
+	ssize_t n;
 	int r = CERTAUTH_ERR_INTERNAL;
 
 	*out = NULL;
-	if (RAND_priv_bytes(nonce, sizeof(nonce)) != 1) {
-		ERR_clear_error();
+	/*
+	 * The system CSPRNG itself, as protocol-v1 section 1 says: the
+	 * kernel's generator, not OpenSSL's DRBG, whose setup in a fresh
+	 * process (providers, seeding) would be most of a login's start-up.
+	 */
+	while ((n = getrandom(nonce, sizeof(nonce), 0)) < 0 && errno == EINTR)
+		;
+	if (n != (ssize_t)sizeof(nonce))
 		goto out;
-	}
 	if ((r = certauth_challenge_build(host, service, user, issued,
 	    nonce, out)) != 0)
 		goto out;

@@ -11,12 +11,14 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -32,11 +34,13 @@
 #include "fetch.h"
 #include "ocsp.h"
 #include "options.h"
+#include "parse_cache.h"
 #include "policy.h"
+#include "safefile.h"
 #include "verify.h"
 
-/* Largest CRL file read; CRLs of big CAs run to tens of megabytes. */
-#define CRL_FILE_MAX	(64L * 1024 * 1024)
+/* Largest trust file read; CRLs of big CAs run to tens of megabytes. */
+#define TRUST_FILE_MAX	(64L * 1024 * 1024)
 
 /*
  * OpenSSL security level for the chain: 112-bit keys and signatures, so
@@ -68,41 +72,60 @@ ossl_error(const char *fallback)
 	return s != NULL ? s : fallback;
 }
 
-/* Open a trust file; a missing or unreadable one names option and path. */
-static int
-open_trust_file(const char *option, const char *path, BIO **out,
-    struct certauth_reason *reason)
-{
-	FILE *f;
+/* What a trust file holds, and so how it is parsed. */
+enum trust_kind {
+	KIND_ANCHORS,	/* certificates, with a store of them */
+	KIND_CERTS,	/* certificates */
+	KIND_CRLS	/* CRLs, PEM or DER */
+};
 
-	if ((f = fopen(path, "rbe")) == NULL) {
-		certauth_reason_set(reason, "cannot load %s %s: %s", option,
-		    path, strerror(errno));
-		return CERTAUTH_ERR_TRUST_STORE;
-	}
-	if ((*out = BIO_new_fp(f, BIO_CLOSE)) == NULL) {
-		fclose(f);
-		return CERTAUTH_ERR_NOMEM;
-	}
-	return 0;
-}
+/* A trust file's bytes. */
+struct text {
+	char *data;
+	size_t len;
+};
 
 /*
- * Did reading the trust file fail?  OpenSSL's PEM reader takes a failed
- * read for the end of the file, which would drop the rest of it.
+ * Read a whole trust file into memory (at most TRUST_FILE_MAX bytes); a
+ * missing, unreadable or oversized one names option and path.
+ * O_NONBLOCK: a FIFO planted in its place must not hang the login.
  */
 static int
-read_failed(BIO *bio)
+slurp(const char *option, const char *path, struct text *out,
+    struct certauth_reason *reason)
 {
-	FILE *f = NULL;
+	int fd = -1, r = CERTAUTH_ERR_INTERNAL;
 
-	return BIO_get_fp(bio, &f) == 1 && f != NULL && ferror(f);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
+	    O_NONBLOCK)) < 0) {
+		certauth_reason_set(reason, "cannot load %s %s: %s", option,
+		    path, strerror(errno));
+		r = CERTAUTH_ERR_TRUST_STORE;
+		goto out;
+	}
+	r = certauth_read_fd(fd, TRUST_FILE_MAX, &out->data, &out->len);
+	if (r == CERTAUTH_ERR_TOO_LONG) {
+		certauth_reason_set(reason, "cannot load %s %s: larger than "
+		    "%ld bytes", option, path, TRUST_FILE_MAX);
+		r = CERTAUTH_ERR_TRUST_STORE;
+	} else if (r == CERTAUTH_ERR_IO) {
+		certauth_reason_set(reason, "cannot load %s %s: read error",
+		    option, path);
+		r = CERTAUTH_ERR_TRUST_STORE;
+	}
+	if (r != 0)
+		goto out;
+	r = 0;
+ out:
+	if (fd >= 0)
+		close(fd);
+	return r;
 }
 
-/* Every certificate of a PEM file, at least one. */
+/* Every certificate of a PEM text, at least one. */
 static int
-load_cert_file(const char *option, const char *path, STACK_OF(X509) **out,
-    struct certauth_reason *reason)
+parse_certs(const char *option, const char *path, const struct text *mem,
+    STACK_OF(X509) **out, struct certauth_reason *reason)
 {
 	STACK_OF(X509) *certs = NULL;
 	X509 *cert = NULL;
@@ -110,9 +133,8 @@ load_cert_file(const char *option, const char *path, STACK_OF(X509) **out,
 	unsigned long e;
 	int r = CERTAUTH_ERR_INTERNAL;
 
-	if ((r = open_trust_file(option, path, &bio, reason)) != 0)
-		goto out;
-	if ((certs = sk_X509_new_null()) == NULL) {
+	if ((bio = BIO_new_mem_buf(mem->data, (int)mem->len)) == NULL ||
+	    (certs = sk_X509_new_null()) == NULL) {
 		r = CERTAUTH_ERR_NOMEM;
 		goto out;
 	}
@@ -125,13 +147,6 @@ load_cert_file(const char *option, const char *path, STACK_OF(X509) **out,
 			goto out;
 		}
 		cert = NULL;
-	}
-	if (read_failed(bio)) {
-		certauth_reason_set(reason, "cannot load %s %s: read error",
-		    option, path);
-		ERR_pop_to_mark();
-		r = CERTAUTH_ERR_TRUST_STORE;
-		goto out;
 	}
 	/* The loop ends with "no start line" at end of file; anything else
 	 * is a damaged certificate. */
@@ -161,101 +176,21 @@ load_cert_file(const char *option, const char *path, STACK_OF(X509) **out,
 	return r;
 }
 
+/* Trust the certificates of ca_file path in store. */
 static int
-load_ca_file(X509_STORE *store, const char *path,
+add_anchors(X509_STORE *store, const char *path, STACK_OF(X509) *certs,
     struct certauth_reason *reason)
 {
-	STACK_OF(X509) *certs = NULL;
-	int i, r = CERTAUTH_ERR_INTERNAL;
+	int i;
 
-	if ((r = load_cert_file("ca_file", path, &certs, reason)) != 0)
-		goto out;
 	for (i = 0; i < sk_X509_num(certs); i++) {
 		if (!X509_STORE_add_cert(store, sk_X509_value(certs, i))) {
 			certauth_reason_set(reason, "cannot load ca_file %s: %s",
 			    path, ossl_error("cannot add certificate"));
-			r = CERTAUTH_ERR_TRUST_STORE;
-			goto out;
+			return CERTAUTH_ERR_TRUST_STORE;
 		}
-	}
-	r = 0;
- out:
-	sk_X509_pop_free(certs, X509_free);
-	return r;
-}
-
-/* A hashed directory is read lazily, one <hash>.N file per lookup. */
-static int
-load_ca_dir(X509_STORE *store, const char *path,
-    struct certauth_reason *reason)
-{
-	X509_LOOKUP *lookup;
-	struct stat st;
-
-	if (stat(path, &st) != 0) {
-		certauth_reason_set(reason, "cannot load ca_dir %s: %s", path,
-		    strerror(errno));
-		return CERTAUTH_ERR_TRUST_STORE;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		certauth_reason_set(reason, "cannot load ca_dir %s: "
-		    "not a directory", path);
-		return CERTAUTH_ERR_TRUST_STORE;
-	}
-	if ((lookup = X509_STORE_add_lookup(store,
-	    X509_LOOKUP_hash_dir())) == NULL)
-		return CERTAUTH_ERR_NOMEM;
-	if (!X509_LOOKUP_add_dir(lookup, path, X509_FILETYPE_PEM)) {
-		certauth_reason_set(reason, "cannot load ca_dir %s: %s", path,
-		    ossl_error("cannot add directory"));
-		return CERTAUTH_ERR_TRUST_STORE;
 	}
 	return 0;
-}
-
-/* Read a whole trust file into memory (at most CRL_FILE_MAX bytes). */
-static int
-slurp(const char *option, const char *path, BUF_MEM **out,
-    struct certauth_reason *reason)
-{
-	BIO *bio = NULL;
-	BUF_MEM *mem = NULL;
-	char chunk[4096];
-	int n, r = CERTAUTH_ERR_INTERNAL;
-
-	if ((r = open_trust_file(option, path, &bio, reason)) != 0)
-		goto out;
-	if ((mem = BUF_MEM_new()) == NULL) {
-		r = CERTAUTH_ERR_NOMEM;
-		goto out;
-	}
-	while ((n = BIO_read(bio, chunk, (int)sizeof(chunk))) > 0) {
-		if ((long)mem->length + n > CRL_FILE_MAX) {
-			certauth_reason_set(reason, "cannot load %s %s: "
-			    "larger than %ld bytes", option, path,
-			    CRL_FILE_MAX);
-			r = CERTAUTH_ERR_TRUST_STORE;
-			goto out;
-		}
-		if (BUF_MEM_grow(mem, mem->length + (size_t)n) == 0) {
-			r = CERTAUTH_ERR_NOMEM;
-			goto out;
-		}
-		memcpy(mem->data + mem->length - (size_t)n, chunk, (size_t)n);
-	}
-	if (n < 0 || read_failed(bio)) {
-		certauth_reason_set(reason, "cannot load %s %s: read error",
-		    option, path);
-		r = CERTAUTH_ERR_TRUST_STORE;
-		goto out;
-	}
-	*out = mem;
-	mem = NULL;
-	r = 0;
- out:
-	BUF_MEM_free(mem);
-	BIO_free(bio);
-	return r;
 }
 
 /*
@@ -263,7 +198,7 @@ slurp(const char *option, const char *path, BUF_MEM **out,
  * Returns how many were added, or -1 when one does not parse.
  */
 static int
-add_crls(STACK_OF(X509_CRL) *crls, const BUF_MEM *mem)
+add_crls(STACK_OF(X509_CRL) *crls, const struct text *mem)
 {
 	BIO *bio = NULL;
 	X509_CRL *crl = NULL;
@@ -271,11 +206,11 @@ add_crls(STACK_OF(X509_CRL) *crls, const BUF_MEM *mem)
 	unsigned long e;
 	int n = 0;
 
-	if (memmem(mem->data, mem->length, "-----BEGIN X509 CRL-----",
+	if (memmem(mem->data, mem->len, "-----BEGIN X509 CRL-----",
 	    strlen("-----BEGIN X509 CRL-----")) == NULL) {
 		der = (const unsigned char *)mem->data;
-		if ((crl = d2i_X509_CRL(NULL, &der, (long)mem->length)) == NULL ||
-		    der != (const unsigned char *)mem->data + mem->length ||
+		if ((crl = d2i_X509_CRL(NULL, &der, (long)mem->len)) == NULL ||
+		    der != (const unsigned char *)mem->data + mem->len ||
 		    !sk_X509_CRL_push(crls, crl)) {
 			n = -1;
 			goto out;
@@ -284,7 +219,7 @@ add_crls(STACK_OF(X509_CRL) *crls, const BUF_MEM *mem)
 		n = 1;
 		goto out;
 	}
-	if ((bio = BIO_new_mem_buf(mem->data, (int)mem->length)) == NULL) {
+	if ((bio = BIO_new_mem_buf(mem->data, (int)mem->len)) == NULL) {
 		n = -1;
 		goto out;
 	}
@@ -309,26 +244,132 @@ add_crls(STACK_OF(X509_CRL) *crls, const BUF_MEM *mem)
 	return n;
 }
 
-/* Add every CRL of one file, PEM or DER, to crls; at least one. */
+/* Every CRL of one file, PEM or DER; at least one. */
 static int
-load_crl_file(STACK_OF(X509_CRL) *crls, const char *option, const char *path,
-    struct certauth_reason *reason)
+parse_crls(const char *option, const char *path, const struct text *mem,
+    STACK_OF(X509_CRL) **out, struct certauth_reason *reason)
 {
-	BUF_MEM *mem = NULL;
+	STACK_OF(X509_CRL) *crls = NULL;
 	int r = CERTAUTH_ERR_INTERNAL;
 
-	if ((r = slurp(option, path, &mem, reason)) != 0)
+	if ((crls = sk_X509_CRL_new_null()) == NULL) {
+		r = CERTAUTH_ERR_NOMEM;
 		goto out;
+	}
 	if (add_crls(crls, mem) <= 0) {
 		certauth_reason_set(reason, "cannot load %s %s: not a valid "
 		    "PEM or DER CRL", option, path);
 		r = CERTAUTH_ERR_TRUST_STORE;
 		goto out;
 	}
+	*out = crls;
+	crls = NULL;
 	r = 0;
  out:
 	ERR_clear_error();
-	BUF_MEM_free(mem);
+	sk_X509_CRL_pop_free(crls, X509_CRL_free);
+	return r;
+}
+
+/* Parse mem as kind; on failure *out may hold a part, for the caller to
+ * clear. */
+static int
+parse_trust_file(enum trust_kind kind, const char *option, const char *path,
+    const struct text *mem, struct certauth_parsed *out,
+    struct certauth_reason *reason)
+{
+	if (kind == KIND_CRLS)
+		return parse_crls(option, path, mem, &out->crls, reason);
+	int r = CERTAUTH_ERR_INTERNAL;
+
+	if (kind == KIND_CRLS)
+		return parse_crls(option, path, mem, &out->crls, reason);
+	if ((r = parse_certs(option, path, mem, &out->certs, reason)) != 0 ||
+	    kind == KIND_CERTS)
+		return r;
+	if ((out->store = X509_STORE_new()) == NULL)
+		return CERTAUTH_ERR_NOMEM;
+	return add_anchors(out->store, path, out->certs, reason);
+}
+
+/*
+ * What one trust file parses to, its bytes read afresh on every login and
+ * parsed again only when they differ from the cached ones.  The cache key
+ * names the option too: one file may serve as ca_file and chain_file.
+ * Returns 0 with *out the caller's, or CERTAUTH_ERR_TRUST_STORE with a
+ * reason naming option and path, or CERTAUTH_ERR_NOMEM.
+ */
+static int
+load_trust_file(enum trust_kind kind, const char *option, const char *path,
+    struct certauth_parsed *out, struct certauth_reason *reason)
+{
+	struct certauth_parsed p;
+	struct text mem = { NULL, 0 };
+	char *key = NULL;
+	int r = CERTAUTH_ERR_INTERNAL;
+
+	memset(&p, 0, sizeof(p));
+	memset(out, 0, sizeof(*out));
+	if ((r = slurp(option, path, &mem, reason)) != 0)
+		goto out;
+	if (asprintf(&key, "%s %s", option, path) < 0) {
+		key = NULL;
+		r = CERTAUTH_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = certauth_cache_get(CERTAUTH_CACHE_TRUST, key, mem.data,
+	    mem.len, &p)) < 0)
+		goto out;
+	if (r == 0) {
+		if ((r = parse_trust_file(kind, option, path, &mem, &p,
+		    reason)) != 0)
+			goto out;
+		certauth_cache_put(CERTAUTH_CACHE_TRUST, key, mem.data,
+		    mem.len, &p);
+	}
+	*out = p;
+	memset(&p, 0, sizeof(p));
+	r = 0;
+ out:
+	certauth_parsed_clear(&p);
+	free(key);
+	free(mem.data);
+	return r;
+}
+
+/* Append every CRL of from to to, each up-referenced. */
+static int
+append_crls(STACK_OF(X509_CRL) *to, STACK_OF(X509_CRL) *from)
+{
+	int i;
+
+	for (i = 0; i < sk_X509_CRL_num(from); i++) {
+		X509_CRL *crl = sk_X509_CRL_value(from, i);
+
+		if (!X509_CRL_up_ref(crl))
+			return CERTAUTH_ERR_NOMEM;
+		if (!sk_X509_CRL_push(to, crl)) {
+			X509_CRL_free(crl);
+			return CERTAUTH_ERR_NOMEM;
+		}
+	}
+	return 0;
+}
+
+/* Add every CRL of one file, PEM or DER, to crls; at least one. */
+static int
+load_crl_file(STACK_OF(X509_CRL) *crls, const char *option, const char *path,
+    struct certauth_reason *reason)
+{
+	struct certauth_parsed p;
+	int r = CERTAUTH_ERR_INTERNAL;
+
+	if ((r = load_trust_file(KIND_CRLS, option, path, &p, reason)) != 0 ||
+	    (r = append_crls(crls, p.crls)) != 0)
+		goto out;
+	r = 0;
+ out:
+	certauth_parsed_clear(&p);
 	return r;
 }
 
@@ -385,6 +426,88 @@ load_crl_dir(STACK_OF(X509_CRL) *crls, const char *dir,
 	return r;
 }
 
+/* A hashed directory is read lazily, one <hash>.N file per lookup. */
+static int
+load_ca_dir(X509_STORE *store, const char *path,
+    struct certauth_reason *reason)
+{
+	X509_LOOKUP *lookup;
+	struct stat st;
+
+	if (stat(path, &st) != 0) {
+		certauth_reason_set(reason, "cannot load ca_dir %s: %s", path,
+		    strerror(errno));
+		return CERTAUTH_ERR_TRUST_STORE;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		certauth_reason_set(reason, "cannot load ca_dir %s: "
+		    "not a directory", path);
+		return CERTAUTH_ERR_TRUST_STORE;
+	}
+	if ((lookup = X509_STORE_add_lookup(store,
+	    X509_LOOKUP_hash_dir())) == NULL)
+		return CERTAUTH_ERR_NOMEM;
+	if (!X509_LOOKUP_add_dir(lookup, path, X509_FILETYPE_PEM)) {
+		certauth_reason_set(reason, "cannot load ca_dir %s: %s", path,
+		    ossl_error("cannot add directory"));
+		return CERTAUTH_ERR_TRUST_STORE;
+	}
+	return 0;
+}
+
+/*
+ * The anchors: ca_file's cached store when ca_file is the only source;
+ * else a store of this login's own with ca_file's certificates and the
+ * ca_dir lookup, because a lookup keeps what it reads in its store.
+ */
+static int
+load_store(const struct certauth_opts *o, X509_STORE **out,
+    struct certauth_reason *reason)
+{
+	struct certauth_parsed anchors;
+	X509_STORE *store = NULL;
+	int r = CERTAUTH_ERR_INTERNAL;
+
+	memset(&anchors, 0, sizeof(anchors));
+	if (o->ca_file != NULL && (r = load_trust_file(KIND_ANCHORS,
+	    "ca_file", o->ca_file, &anchors, reason)) != 0)
+		goto out;
+	if (o->ca_dir == NULL) {
+		store = anchors.store;
+		anchors.store = NULL;
+	} else if ((store = X509_STORE_new()) == NULL) {
+		r = CERTAUTH_ERR_NOMEM;
+		goto out;
+	} else if ((r = add_anchors(store, o->ca_file, anchors.certs,
+	    reason)) != 0 || (r = load_ca_dir(store, o->ca_dir, reason)) != 0)
+		goto out;
+	*out = store;
+	store = NULL;
+	r = 0;
+ out:
+	X509_STORE_free(store);
+	certauth_parsed_clear(&anchors);
+	return r;
+}
+
+static int
+load_chain(const char *path, STACK_OF(X509) **out,
+    struct certauth_reason *reason)
+{
+	struct certauth_parsed p;
+	int r = CERTAUTH_ERR_INTERNAL;
+
+	if ((r = load_trust_file(KIND_CERTS, "chain_file", path, &p,
+	    reason)) != 0)
+		goto out;
+	*out = p.certs;
+	p.certs = NULL;
+	r = 0;
+ out:
+	certauth_parsed_clear(&p);
+	return r;
+}
+
 static int
 resolve_crl_scope(const struct certauth_opts *o)
 {
@@ -427,17 +550,9 @@ certauth_policy_load(const struct certauth_opts *o,
 		r = CERTAUTH_ERR_TRUST_STORE;
 		goto out;
 	}
-	if ((p->store = X509_STORE_new()) == NULL) {
-		r = CERTAUTH_ERR_NOMEM;
-		goto out;
-	}
-	if ((o->ca_file != NULL &&
-	    (r = load_ca_file(p->store, o->ca_file, reason)) != 0) ||
-	    (o->ca_dir != NULL &&
-	    (r = load_ca_dir(p->store, o->ca_dir, reason)) != 0) ||
+	if ((r = load_store(o, &p->store, reason)) != 0 ||
 	    (o->chain_file != NULL &&
-	    (r = load_cert_file("chain_file", o->chain_file, &p->chain,
-	    reason)) != 0))
+	    (r = load_chain(o->chain_file, &p->chain, reason)) != 0))
 		goto out;
 	if (p->crl != CERTAUTH_CRL_OFF) {
 		if ((p->crls = sk_X509_CRL_new_null()) == NULL) {

@@ -92,12 +92,28 @@ check_directory(const struct stat *st, const char *what, const char *path,
 }
 
 /*
- * Check every directory above abs (an absolute path), up to and including
- * "/".  stat() follows a symlinked component, so the directory it names
- * is what gets checked.
+ * stat() path, setting *linked when path is itself a symbolic link: lstat
+ * first, so a path without links costs one call a component.
  */
 static int
-check_parents(const char *abs, struct certauth_reason *reason)
+stat_noting_link(const char *path, struct stat *st, int *linked)
+{
+	if (lstat(path, st) != 0)
+		return -1;
+	if (!S_ISLNK(st->st_mode))
+		return 0;
+	*linked = 1;
+	return stat(path, st);
+}
+
+/*
+ * Check every directory above abs (an absolute path), up to and including
+ * "/", setting *linked if any of them is reached through a symbolic link.
+ * A symlinked component is followed, so the directory it names is what
+ * gets checked.
+ */
+static int
+check_parents(const char *abs, int *linked, struct certauth_reason *reason)
 {
 	char *dir = NULL, *slash;
 	struct stat st;
@@ -117,7 +133,7 @@ check_parents(const char *abs, struct certauth_reason *reason)
 		} else {
 			*slash = '\0';
 		}
-		if (stat(dir, &st) != 0) {
+		if (stat_noting_link(dir, &st, linked) != 0) {
 			certauth_reason_set(reason, "cannot stat directory %s: %s",
 			    dir, strerror(errno));
 			r = CERTAUTH_ERR_IO;
@@ -133,26 +149,32 @@ check_parents(const char *abs, struct certauth_reason *reason)
 }
 
 /*
- * The directory abs_dir itself and everything above it, both as written and as
- * resolved by realpath(): a symlink along the written path can point
- * below a directory that the written path never passes through.
+ * The directory abs_dir itself and everything above it, as written and,
+ * when a symlink is on the way, as resolved by realpath(): the link can
+ * point below a directory that the written path never passes through.
+ * Without links, the written path's directories are all that resolving
+ * it passes through ("x/.." is checked as written, and is an ancestor).
  */
 static int
 check_dir_tree(const char *abs_dir, struct certauth_reason *reason)
 {
 	char *real = NULL;
 	struct stat st;
-	int r = CERTAUTH_ERR_INTERNAL;
+	int linked = 0, r = CERTAUTH_ERR_INTERNAL;
 
-	if (stat(abs_dir, &st) != 0) {
+	if (stat_noting_link(abs_dir, &st, &linked) != 0) {
 		certauth_reason_set(reason, "cannot stat directory %s: %s",
 		    abs_dir, strerror(errno));
 		r = CERTAUTH_ERR_IO;
 		goto out;
 	}
 	if ((r = check_directory(&st, "directory", abs_dir, reason)) != 0 ||
-	    (r = check_parents(abs_dir, reason)) != 0)
+	    (r = check_parents(abs_dir, &linked, reason)) != 0)
 		goto out;
+	if (!linked) {
+		r = 0;
+		goto out;
+	}
 	if ((real = realpath(abs_dir, NULL)) == NULL) {
 		certauth_reason_set(reason, "cannot resolve directory %s: %s",
 		    abs_dir, strerror(errno));
@@ -168,7 +190,7 @@ check_dir_tree(const char *abs_dir, struct certauth_reason *reason)
 			goto out;
 		}
 		if ((r = check_directory(&st, "directory", real, reason)) != 0 ||
-		    (r = check_parents(real, reason)) != 0)
+		    (r = check_parents(real, &linked, reason)) != 0)
 			goto out;
 	}
 	r = 0;

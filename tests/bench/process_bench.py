@@ -7,7 +7,12 @@ of one login is the pamtester process's wall time from spawn to exit,
 less the time the client took to answer (signing, or typing the
 password): what the user waits for the machine.  Prints the medians and
 p90s, the milliseconds pam_certauth adds over pam_permit and its ratio to
-pam_unix.  Never asserts a time.
+pam_unix.  Beside them, the floor of a fresh process: verify_once
+(tests/bench/verify_once.c), which loads OpenSSL, reads the same files
+and verifies a signature and the chain once, against an empty process
+(/bin/true), both spawned the same way: what OpenSSL alone costs a new
+process, and so the part of the added time a module linking OpenSSL
+cannot avoid.  Never asserts a time.
 
     top_srcdir=... top_builddir=... /usr/bin/python3 tests/bench/process_bench.py [N]
 """
@@ -61,6 +66,19 @@ def one(svc, answer, password=None):
     return total - client
 
 
+def spawn_time(argv):
+    """Seconds from spawn to exit of argv, which must succeed."""
+    import subprocess
+    t0 = time.perf_counter()
+    p = subprocess.run(argv, stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    t = time.perf_counter() - t0
+    if p.returncode != 0:
+        raise SystemExit("bench: %s failed: %s" % (argv[0],
+                                                   p.stderr.decode()))
+    return t
+
+
 def stats(xs):
     xs = sorted(xs)
     return statistics.median(xs), xs[min(len(xs) - 1, int(0.9 * len(xs)))]
@@ -87,10 +105,19 @@ def main():
         f.write("auth required pam_unix.so\n")
     host = socket.gethostname()
     sign = lib.tool_sign(build, cert.key, host=host)
+    message = "certauth:v1:%s:bench:alice:1790000000:%s" % (host, "A" * 43)
+    sig = os.path.join(lib.PKI_DIR, "floor.sig")
+    lib.run(["openssl", "dgst", "-sha256", "-sign", cert.key, "-out", sig],
+            input=message)
+    verify_once = os.path.join(build.top, "tests", "bench", "verify_once")
+    floor_argv = [verify_once, pki.ca, pki.chain, pki.crl, cert.cert, sig,
+                  message]
     runs = {"pam_permit": lambda: one("bench-permit", None),
             "pam_unix (yescrypt)": lambda: one("bench-unix", None, PASSWORD),
             "pam_certauth (P-256, CA, CRL)":
-                lambda: one("bench-certauth", sign)}
+                lambda: one("bench-certauth", sign),
+            "empty process (/bin/true)": lambda: spawn_time(["/bin/true"]),
+            "verify_once (OpenSSL floor)": lambda: spawn_time(floor_argv)}
     times = {k: [] for k in runs}
     for _ in range(3):              # warm the page cache
         for f in runs.values():
@@ -107,10 +134,15 @@ def main():
         med[k] = m
         print("bench: %-32s %10.2f %10.2f" % (k, 1000 * m, 1000 * p90))
     cert_k = "pam_certauth (P-256, CA, CRL)"
+    added = med[cert_k] - med["pam_permit"]
+    floor = (med["verify_once (OpenSSL floor)"] -
+             med["empty process (/bin/true)"])
     print("bench: pam_certauth adds %.2f ms over pam_permit (median); "
           "%.2f x the pam_unix login"
-          % (1000 * (med[cert_k] - med["pam_permit"]),
-             med[cert_k] / med["pam_unix (yescrypt)"]))
+          % (1000 * added, med[cert_k] / med["pam_unix (yescrypt)"]))
+    print("bench: OpenSSL alone costs a fresh process %.2f ms (verify_once "
+          "less /bin/true); the module's own share of the added time: "
+          "%.2f ms" % (1000 * floor, 1000 * (added - floor)))
     return 0
 
 

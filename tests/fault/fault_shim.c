@@ -128,6 +128,7 @@ fault_arm(long n)
 	rec->fired_caller[0] = '\0';
 	rec->fired_entry[0] = '\0';
 	rec->fired_in_module = 0;
+	rec->module_nframes = 0;
 	rec->log_armed_at = rec->loglen;
 	fail_at = n;
 	held = 0;
@@ -168,9 +169,34 @@ frame_name(const Dl_info *info, void *addr, char *buf, size_t len)
 }
 
 /*
+ * Every module frame of frames[1..n), innermost first, as module-relative
+ * offsets: the harness compares them with function ranges from nm.
+ */
+static void
+record_module_frames(void *const *frames, int n)
+{
+	Dl_info info;
+	int i;
+
+	rec->module_nframes = 0;
+	for (i = 1; i < n; i++) {
+		if (dladdr((const char *)frames[i] - 1, &info) == 0 ||
+		    info.dli_fname == NULL ||
+		    strcmp(base_name(info.dli_fname), MODULE_NAME) != 0)
+			continue;
+		if (rec->module_nframes == FAULT_MODULE_FRAMES)
+			break;
+		rec->module_frame[rec->module_nframes++] =
+		    (unsigned long)((uintptr_t)frames[i] - 1 -
+		    (uintptr_t)info.dli_fbase);
+	}
+}
+
+/*
  * Who made the failing call (the first frame outside this program), the
- * library function the module called to get there, and the frames up to
- * and including the module's: the first SHOWN_FRAMES, then the last two.
+ * library function the module called to get there, every module frame on
+ * the stack, and the frames up to and including the innermost module
+ * frame: the first SHOWN_FRAMES, then the last two.
  */
 static void
 record_site(void)
@@ -181,6 +207,7 @@ record_site(void)
 	size_t off = 0;
 
 	n = backtrace(frames, MAX_FRAMES);
+	record_module_frames(frames, n);
 	if (dladdr((void *)record_site, &self) == 0)
 		self.dli_fname = "";
 	for (i = 1; i < n; i++) {

@@ -26,6 +26,7 @@ enum fault_kind {
 #define FAULT_MAX_CALLS		(1L << 20)
 #define FAULT_LOG_MAX		(64 * 1024)
 #define FAULT_SITE_MAX		1024
+#define FAULT_MODULE_FRAMES	64
 
 /*
  * What one armed run saw.  It lives in shared memory so that a forked
@@ -43,6 +44,14 @@ struct fault_record {
 	char fired_entry[128];		/* what the module called, if not
 					 * the failing call itself */
 	int fired_in_module;		/* a module frame is on the stack */
+	int module_nframes;		/* entries of module_frame[] */
+	unsigned long module_frame[FAULT_MODULE_FRAMES];
+					/* every module frame on the stack,
+					 * innermost first: its return
+					 * address less one (a byte of the
+					 * call), as an offset from the
+					 * module's load address, the way
+					 * nm and addr2line count */
 	size_t loglen;
 	size_t log_armed_at;		/* where the armed run's lines start */
 	char log[FAULT_LOG_MAX];	/* recorded lines, "<prio> text\n" */

@@ -439,6 +439,44 @@ test_read_symlinked_dir_into_unsafe_tree(void **ctx)
 	free(user_dir);
 }
 
+/* The same, with the link one level up: the bindings directory itself
+ * is a real directory, reached through a symlinked parent. */
+static void
+test_read_symlinked_parent_into_unsafe_tree(void **ctx)
+{
+	struct state *st = *ctx;
+	struct certauth_reason why;
+	STACK_OF(X509) *certs = NULL;
+	char *user_dir, *real, *sub, *link, *via_sub, *path;
+
+	NEED_SAFE_DIR(st);
+	user_dir = tu_path(st->dir, "home");
+	real = tu_path(user_dir, "store");
+	sub = tu_path(real, "bindings");
+	link = tu_path(st->dir, "via");
+	via_sub = tu_path(link, "bindings");
+	path = tu_path(sub, "alice");
+	assert_int_equal(mkdir(user_dir, 0755), 0);
+	assert_int_equal(mkdir(real, 0755), 0);
+	assert_int_equal(mkdir(sub, 0755), 0);
+	tu_write_certs(path, &st->fx->cert1, 1, 0644);
+	assert_int_equal(symlink(real, link), 0);
+	assert_int_equal(certauth_bindings_read(via_sub, "alice", &certs,
+	    &why), 0);
+	sk_X509_pop_free(certs, X509_free);
+	certs = NULL;
+	assert_int_equal(chown(user_dir, 1234, 1234), 0);
+	assert_int_equal(certauth_bindings_read(via_sub, "alice", &certs,
+	    &why), CERTAUTH_ERR_UNSAFE);
+	assert_contains(why.text, "home is not owned by root (uid 1234)");
+	free(path);
+	free(via_sub);
+	free(link);
+	free(sub);
+	free(real);
+	free(user_dir);
+}
+
 static void
 test_read_empty_and_missing(void **ctx)
 {
@@ -861,6 +899,7 @@ main(void)
 		T(test_read_not_regular_refused),
 		T(test_read_unsafe_parent_refused),
 		T(test_read_symlinked_dir_into_unsafe_tree),
+		T(test_read_symlinked_parent_into_unsafe_tree),
 		T(test_read_empty_and_missing),
 		T(test_read_garbage_between_blocks),
 		T(test_read_corrupt_block),
