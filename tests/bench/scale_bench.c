@@ -1974,7 +1974,7 @@ main(int argc, char **argv)
 	struct passwd *pw;
 	struct pki p;
 	char *user;
-	long n = 100, warmup = 10;
+	long n = 300, warmup = 10;
 	double t0;
 	int ch;
 
