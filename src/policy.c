@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,7 +54,8 @@
 struct certauth_policy {
 	int trust;		/* enum certauth_trust */
 	int crl;		/* enum certauth_crl_scope, never DEFAULT */
-	X509_STORE *store;	/* anchors (trust=ca) */
+	X509_STORE *store;	/* anchors (trust=ca without ca_dir) */
+	STACK_OF(X509) *anchors;	/* ca_file's (trust=ca with ca_dir) */
 	STACK_OF(X509) *chain;	/* untrusted intermediates */
 	STACK_OF(X509_CRL) *crls;	/* every CRL loaded, for each check */
 	const struct certauth_opts *opts;	/* borrowed, for OCSP */
@@ -426,12 +428,10 @@ load_crl_dir(STACK_OF(X509_CRL) *crls, const char *dir,
 	return r;
 }
 
-/* A hashed directory is read lazily, one <hash>.N file per lookup. */
+/* ca_dir must be a directory; its files are read as a chain needs them. */
 static int
-load_ca_dir(X509_STORE *store, const char *path,
-    struct certauth_reason *reason)
+check_ca_dir(const char *path, struct certauth_reason *reason)
 {
-	X509_LOOKUP *lookup;
 	struct stat st;
 
 	if (stat(path, &st) != 0) {
@@ -444,28 +444,19 @@ load_ca_dir(X509_STORE *store, const char *path,
 		    "not a directory", path);
 		return CERTAUTH_ERR_TRUST_STORE;
 	}
-	if ((lookup = X509_STORE_add_lookup(store,
-	    X509_LOOKUP_hash_dir())) == NULL)
-		return CERTAUTH_ERR_NOMEM;
-	if (!X509_LOOKUP_add_dir(lookup, path, X509_FILETYPE_PEM)) {
-		certauth_reason_set(reason, "cannot load ca_dir %s: %s", path,
-		    ossl_error("cannot add directory"));
-		return CERTAUTH_ERR_TRUST_STORE;
-	}
 	return 0;
 }
 
 /*
- * The anchors: ca_file's cached store when ca_file is the only source;
- * else a store of this login's own with ca_file's certificates and the
- * ca_dir lookup, because a lookup keeps what it reads in its store.
+ * The anchors: with ca_file alone, its cached store; with ca_dir, the
+ * certificates of ca_file (if any) for a store that each check builds
+ * with what the directory holds for that chain (dir_store).
  */
 static int
-load_store(const struct certauth_opts *o, X509_STORE **out,
+load_anchors(const struct certauth_opts *o, struct certauth_policy *p,
     struct certauth_reason *reason)
 {
 	struct certauth_parsed anchors;
-	X509_STORE *store = NULL;
 	int r = CERTAUTH_ERR_INTERNAL;
 
 	memset(&anchors, 0, sizeof(anchors));
@@ -473,19 +464,16 @@ load_store(const struct certauth_opts *o, X509_STORE **out,
 	    "ca_file", o->ca_file, &anchors, reason)) != 0)
 		goto out;
 	if (o->ca_dir == NULL) {
-		store = anchors.store;
+		p->store = anchors.store;
 		anchors.store = NULL;
-	} else if ((store = X509_STORE_new()) == NULL) {
-		r = CERTAUTH_ERR_NOMEM;
-		goto out;
-	} else if ((r = add_anchors(store, o->ca_file, anchors.certs,
-	    reason)) != 0 || (r = load_ca_dir(store, o->ca_dir, reason)) != 0)
-		goto out;
-	*out = store;
-	store = NULL;
+	} else {
+		if ((r = check_ca_dir(o->ca_dir, reason)) != 0)
+			goto out;
+		p->anchors = anchors.certs;
+		anchors.certs = NULL;
+	}
 	r = 0;
  out:
-	X509_STORE_free(store);
 	certauth_parsed_clear(&anchors);
 	return r;
 }
@@ -550,7 +538,7 @@ certauth_policy_load(const struct certauth_opts *o,
 		r = CERTAUTH_ERR_TRUST_STORE;
 		goto out;
 	}
-	if ((r = load_store(o, &p->store, reason)) != 0 ||
+	if ((r = load_anchors(o, p, reason)) != 0 ||
 	    (o->chain_file != NULL &&
 	    (r = load_chain(o->chain_file, &p->chain, reason)) != 0))
 		goto out;
@@ -595,6 +583,7 @@ certauth_policy_free(struct certauth_policy *p)
 	if (p == NULL)
 		return;
 	X509_STORE_free(p->store);
+	sk_X509_pop_free(p->anchors, X509_free);
 	sk_X509_pop_free(p->chain, X509_free);
 	sk_X509_CRL_pop_free(p->crls, X509_CRL_free);
 	free(p->ocsp_source);
@@ -739,25 +728,159 @@ set_any_policy(X509_VERIFY_PARAM *param)
 	return r;
 }
 
-/* Set up ctx for cert: CA mode over the loaded store, pinned mode over a
- * store that holds the certificate alone. */
+/* Issuer names looked up in ca_dir for one chain, at most. */
+#define DIR_NAMES_MAX	64
+
+/* Queue name for a ca_dir lookup unless it is queued already. */
+static int
+queue_name(STACK_OF(X509_NAME) *names, const X509_NAME *name,
+    struct certauth_reason *reason)
+{
+	int i;
+
+	for (i = 0; i < sk_X509_NAME_num(names); i++) {
+		if (X509_NAME_cmp(sk_X509_NAME_value(names, i), name) == 0)
+			return 0;
+	}
+	if (sk_X509_NAME_num(names) >= DIR_NAMES_MAX) {
+		certauth_reason_set(reason, "ca_dir: more than %d issuer "
+		    "names for one chain", DIR_NAMES_MAX);
+		return CERTAUTH_ERR_CERT_INVALID;
+	}
+	/* Borrowed: each name belongs to a certificate that outlives the
+	 * check (the user's, chain_file's, or one the store holds). */
+	return sk_X509_NAME_push(names, (X509_NAME *)name) ? 0 :
+	    CERTAUTH_ERR_NOMEM;
+}
+
+/*
+ * Add to store the certificates of ca_dir named subject: the files
+ * <hash>.0, <hash>.1, ... that openssl rehash makes, each read and, when
+ * its bytes are unchanged, taken parsed from the cache.  The issuer of
+ * each one found is queued in turn.  A damaged file refuses the check.
+ */
+static int
+add_dir_anchors(const struct certauth_policy *p, X509_STORE *store,
+    const X509_NAME *subject, STACK_OF(X509_NAME) *names,
+    struct certauth_reason *reason)
+{
+	struct certauth_parsed found;
+	unsigned long hash;
+	char path[PATH_MAX];
+	struct stat st;
+	int i, k, ok = 0, r = CERTAUTH_ERR_INTERNAL;
+
+	memset(&found, 0, sizeof(found));
+	hash = X509_NAME_hash_ex(subject, NULL, NULL, &ok);
+	if (!ok) {
+		r = CERTAUTH_ERR_NOMEM;
+		goto out;
+	}
+	for (k = 0;; k++) {
+		if (snprintf(path, sizeof(path), "%s/%08lx.%d",
+		    p->opts->ca_dir, hash, k) >= (int)sizeof(path) ||
+		    stat(path, &st) != 0)
+			break;
+		if ((r = load_trust_file(KIND_CERTS, "ca_dir file", path,
+		    &found, reason)) != 0)
+			goto out;
+		for (i = 0; i < sk_X509_num(found.certs); i++) {
+			X509 *c = sk_X509_value(found.certs, i);
+
+			if (X509_NAME_cmp(X509_get_subject_name(c),
+			    subject) != 0)
+				continue;
+			if (!X509_STORE_add_cert(store, c)) {
+				r = CERTAUTH_ERR_NOMEM;
+				goto out;
+			}
+			if ((r = queue_name(names, X509_get_issuer_name(c),
+			    reason)) != 0)
+				goto out;
+		}
+		certauth_parsed_clear(&found);
+	}
+	r = 0;
+ out:
+	certauth_parsed_clear(&found);
+	return r;
+}
+
+/*
+ * trust=ca with ca_dir: a store of ca_file's anchors and of every ca_dir
+ * certificate that can stand above cert: one named as the issuer of cert,
+ * of a chain_file certificate, or of one found so, until no new name
+ * comes up.  These are all the names a chain builder can ask the store
+ * for, so the store answers as a lookup over the whole directory would,
+ * while only the files for these names are read.  The store is this
+ * check's own.
+ */
+static int
+dir_store(const struct certauth_policy *p, X509 *cert, X509_STORE **out,
+    struct certauth_reason *reason)
+{
+	STACK_OF(X509_NAME) *names = NULL;
+	X509_STORE *store = NULL;
+	int i, r = CERTAUTH_ERR_INTERNAL;
+
+	if ((store = X509_STORE_new()) == NULL ||
+	    (names = sk_X509_NAME_new_null()) == NULL) {
+		r = CERTAUTH_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = add_anchors(store, p->opts->ca_file, p->anchors,
+	    reason)) != 0 ||
+	    (r = queue_name(names, X509_get_issuer_name(cert), reason)) != 0)
+		goto out;
+	for (i = 0; i < sk_X509_num(p->chain); i++) {
+		if ((r = queue_name(names,
+		    X509_get_issuer_name(sk_X509_value(p->chain, i)),
+		    reason)) != 0)
+			goto out;
+	}
+	/* The queue grows as issuers are found. */
+	for (i = 0; i < sk_X509_NAME_num(names); i++) {
+		if ((r = add_dir_anchors(p, store, sk_X509_NAME_value(names, i),
+		    names, reason)) != 0)
+			goto out;
+	}
+	*out = store;
+	store = NULL;
+	r = 0;
+ out:
+	sk_X509_NAME_free(names);
+	X509_STORE_free(store);
+	return r;
+}
+
+/*
+ * Set up ctx for cert over the store of its mode: the loaded one, one
+ * built from ca_dir for this chain, or in pinned mode one that holds the
+ * certificate alone.  *own is the store built here, for the caller to
+ * free after the check.
+ */
 static int
 init_ctx(const struct certauth_policy *p, X509 *cert, time_t now,
-    X509_STORE_CTX *ctx, X509_STORE **pinned)
+    X509_STORE_CTX *ctx, X509_STORE **own, struct certauth_reason *reason)
 {
 	X509_VERIFY_PARAM *param;
 	X509_STORE *store = p->store;
 	unsigned long flags = X509_V_FLAG_X509_STRICT | X509_V_FLAG_POLICY_CHECK;
+	int r = CERTAUTH_ERR_INTERNAL;
 
-	*pinned = NULL;
+	*own = NULL;
 	if (p->trust == CERTAUTH_TRUST_PINNED) {
 		if ((store = X509_STORE_new()) == NULL ||
 		    !X509_STORE_add_cert(store, cert)) {
 			X509_STORE_free(store);
 			return CERTAUTH_ERR_NOMEM;
 		}
-		*pinned = store;
+		*own = store;
 		flags |= X509_V_FLAG_PARTIAL_CHAIN;
+	} else if (p->opts->ca_dir != NULL) {
+		if ((r = dir_store(p, cert, own, reason)) != 0)
+			return r;
+		store = *own;
 	}
 	if (!X509_STORE_CTX_init(ctx, store, cert,
 	    p->trust == CERTAUTH_TRUST_PINNED ? NULL : p->chain))
@@ -790,7 +913,7 @@ certauth_policy_check(const struct certauth_policy *p, X509 *cert,
     time_t now, struct certauth_reason *reason)
 {
 	X509_STORE_CTX *ctx = NULL;
-	X509_STORE *pinned = NULL;
+	X509_STORE *own = NULL;
 	EVP_PKEY *pkey;
 	int r = CERTAUTH_ERR_INTERNAL;
 
@@ -805,7 +928,7 @@ certauth_policy_check(const struct certauth_policy *p, X509 *cert,
 		r = CERTAUTH_ERR_NOMEM;
 		goto out;
 	}
-	if ((r = init_ctx(p, cert, now, ctx, &pinned)) != 0)
+	if ((r = init_ctx(p, cert, now, ctx, &own, reason)) != 0)
 		goto out;
 	if (X509_verify_cert(ctx) <= 0) {
 		r = verify_failure(ctx, reason);
@@ -818,7 +941,8 @@ certauth_policy_check(const struct certauth_policy *p, X509 *cert,
 	p->ocsp_source[0] = '\0';
 	if (p->opts->ocsp != CERTAUTH_OCSP_OFF &&
 	    (r = certauth_ocsp_check_chain(p->opts, X509_STORE_CTX_get0_chain(ctx),
-	    p->store, p->ocsp_deadline_ms, p->lg, p->ocsp_source,
+	    X509_STORE_CTX_get0_store(ctx), p->ocsp_deadline_ms, p->lg,
+	    p->ocsp_source,
 	    OCSP_SOURCE_MAX, reason)) != 0)
 		goto out;
 	r = 0;
@@ -826,6 +950,6 @@ certauth_policy_check(const struct certauth_policy *p, X509 *cert,
 	/* Verification failures are answered by r; don't leak the queue. */
 	ERR_clear_error();
 	X509_STORE_CTX_free(ctx);
-	X509_STORE_free(pinned);
+	X509_STORE_free(own);
 	return r;
 }

@@ -469,6 +469,67 @@ test_ca_dir_hashed(void **ctx)
 	X509_free(leaf);
 }
 
+/* The <hash>.N name openssl rehash gives cert in dir "certs". */
+static void
+hashed_name(X509 *cert, int n, char *buf, size_t len)
+{
+	unsigned long h;
+	int ok = 0;
+
+	h = X509_NAME_hash_ex(X509_get_subject_name(cert), NULL, NULL, &ok);
+	assert_true(ok);
+	snprintf(buf, len, "certs/%08lx.%d", h, n);
+}
+
+/*
+ * ca_dir holds the intermediate and the root, chain_file nothing: the
+ * store found for the chain must hold the intermediate (the user's
+ * issuer) and then the root (the intermediate's), looked up in turn.  A
+ * decoy under the intermediate's hash at .0 (another CA's certificate
+ * with another name) is passed over for the right one at .1.  Removing
+ * the root's file takes effect at the next check in this process, and a
+ * damaged file under a hash the chain needs refuses with its name.
+ */
+static void
+test_ca_dir_chain_in_dir(void **ctx)
+{
+	struct state *st = *ctx;
+	struct certauth_reason why;
+	struct tu_cert_opts o = leaf_opts();
+	struct tu_cert_opts decoy_opts = { "Decoy CA", -10, 3650, 1, NULL,
+	    NULL, 0 };
+	X509 *leaf = make_leaf(&o);
+	X509 *decoy = tu_make_cert(K->other, &decoy_opts, NULL, NULL);
+	char name[64], *dir, *path;
+
+	dir = opt_path(&st->o.ca_dir, st, "certs");
+	assert_int_equal(mkdir(dir, 0755), 0);
+	hashed_name(K->inter_cert, 0, name, sizeof(name));
+	write_cert(st, name, decoy);
+	hashed_name(K->inter_cert, 1, name, sizeof(name));
+	write_cert(st, name, K->inter_cert);
+	hashed_name(K->root_cert, 0, name, sizeof(name));
+	write_cert(st, name, K->root_cert);
+	assert_int_equal(check(st, leaf, &why), 0);
+	assert_int_equal(check(st, leaf, &why), 0);
+
+	/* The root's file goes: no anchor above the intermediate. */
+	path = tu_path(st->dir, name);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(check(st, leaf, &why), CERTAUTH_ERR_CERT_INVALID);
+	assert_contains(why.text, "unable to get issuer certificate");
+
+	/* A damaged file where the root's was. */
+	tu_write_file(path, "-----BEGIN CERTIFICATE-----\nAAAA\n"
+	    "-----END CERTIFICATE-----\n", 0644);
+	assert_int_equal(check(st, leaf, &why), CERTAUTH_ERR_TRUST_STORE);
+	assert_contains(why.text, "cannot load ca_dir file");
+	assert_contains(why.text, path);
+	free(path);
+	X509_free(decoy);
+	X509_free(leaf);
+}
+
 /* ------------------------------------------------------------ keys */
 
 static void
@@ -823,6 +884,7 @@ main(void)
 		T(test_usage_allowed),
 		T(test_untrusted_self_signed),
 		T(test_ca_dir_hashed),
+		T(test_ca_dir_chain_in_dir),
 		T(test_rsa1024_leaf_refused),
 		T(test_dsa_leaf_refused),
 		T(test_dsa_intermediate_refused),
