@@ -9,6 +9,7 @@ module's syslog line must give the reason.  Prints TAP.
 
 import os
 import re
+import shutil
 import socket
 import sys
 import time
@@ -467,6 +468,30 @@ waited = time.time() - t
 tap.ok(r.status != 0 and waited >= 1.0,
        "a failed login waits the fail delay (%.1f s, at least 1 s)" % waited,
        r.diag())
+
+# ------------------------------------------------ ca_dir (openssl rehash)
+# The anchors as a hashed directory made by openssl rehash, with the
+# intermediate in it too and no chain_file: the module finds the
+# intermediate and then the root there, by the links' names.
+CADIR = "/mnt/pki/cadir"
+os.makedirs(CADIR)
+shutil.copy(pki.ca, CADIR + "/root.pem")
+shutil.copy(pki.chain, CADIR + "/intermediate.pem")
+lib.run(["openssl", "rehash", CADIR])
+links = sorted(f for f in os.listdir(CADIR) if os.path.islink(
+    os.path.join(CADIR, f)))
+tap.ok(len(links) == 2, "openssl rehash made the two hash links: %s"
+       % ", ".join(links))
+lib.service("certauth-cadir", MOD, ["ca_dir=" + CADIR,
+                                    "bindings_dir=" + BIND])
+expect_success("ca_dir from openssl rehash, intermediate found in it too",
+               "certauth-cadir", "bob", sign("p256"), cert="p256")
+for f in links:
+    if os.readlink(os.path.join(CADIR, f)) == "root.pem":
+        os.unlink(os.path.join(CADIR, f))
+expect_failure("ca_dir whose root link is gone: refused at the next login",
+               "certauth-cadir", "bob", sign("p256"),
+               reason="unable to get issuer certificate")
 
 # ------------------------------------------------- across all the runs
 
