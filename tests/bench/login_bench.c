@@ -61,6 +61,7 @@
 #include <openssl/x509_vfy.h>
 #include <security/pam_appl.h>
 
+#include "benchutil.h"
 #include "testutil.h"
 
 #define SERVICE		"certauth-bench"
@@ -89,38 +90,6 @@ struct pki {
 	    *crl_path, *service_path, *permit_path, *binding_path;
 };
 
-struct conv_state {
-	EVP_PKEY *key;
-	double in_conv_us;	/* time spent inside the callback */
-	int calls, failed;
-};
-
-static double
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static void die(const char *fmt, ...)
-    __attribute__((noreturn, format(printf, 1, 2)));
-
-static void
-die(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fprintf(stderr, "login_bench: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-	ERR_print_errors_fp(stderr);
-	exit(1);
-}
-
 /* ------------------------------------------------------------ the PKI */
 
 static void
@@ -129,10 +98,10 @@ write_crls(const char *path, X509_CRL *a, X509_CRL *b)
 	FILE *f;
 
 	if ((f = fopen(path, "we")) == NULL)
-		die("%s: %s", path, strerror(errno));
+		bench_die("%s: %s", path, strerror(errno));
 	if (!PEM_write_X509_CRL(f, a) || !PEM_write_X509_CRL(f, b) ||
 	    fclose(f) != 0)
-		die("cannot write %s", path);
+		bench_die("cannot write %s", path);
 }
 
 static void
@@ -151,7 +120,7 @@ make_pki(struct pki *p, const struct key_type *kt, const char *user)
 
 	memset(p, 0, sizeof(*p));
 	if ((p->dir = tu_safe_tmpdir()) == NULL)
-		die("no safe scratch directory: run as root, with "
+		bench_die("no safe scratch directory: run as root, with "
 		    "top_builddir under root-owned, not group/other-writable "
 		    "directories");
 	p->root_key = tu_keygen(kt->gen);
@@ -175,7 +144,7 @@ make_pki(struct pki *p, const struct key_type *kt, const char *user)
 	p->permit_path = tu_path(p->confdir, SERVICE_PERMIT);
 	p->binding_path = tu_path(p->bindings, user);
 	if (mkdir(p->confdir, 0755) != 0 || mkdir(p->bindings, 0755) != 0)
-		die("mkdir under %s: %s", p->dir, strerror(errno));
+		bench_die("mkdir under %s: %s", p->dir, strerror(errno));
 	/* An explicit empty config: the system's file must not take part. */
 	tu_write_file(p->conf, "# empty on purpose\n", 0644);
 	tu_write_certs(p->root_path, &p->root, 1, 0644);
@@ -186,7 +155,7 @@ make_pki(struct pki *p, const struct key_type *kt, const char *user)
 	    "chain_file=%s crl_file=%s crl=chain bindings_dir=%s "
 	    "hostname=bench-host nodelay\n", MODULE_PATH, p->conf,
 	    p->root_path, p->chain_path, p->crl_path, p->bindings) < 0)
-		die("asprintf");
+		bench_die("asprintf");
 	tu_write_file(p->service_path, text, 0644);
 	free(text);
 	tu_write_file(p->permit_path, "auth required pam_permit.so\n", 0644);
@@ -223,70 +192,31 @@ free_pki(struct pki *p)
 
 /* ------------------------------------------------ logins through libpam */
 
-static int
-conversation(int n, const struct pam_message **msg, struct pam_response **resp,
-    void *arg)
-{
-	struct conv_state *cs = arg;
-	double t0 = now_us();
-	struct pam_response *r;
-	const char *c;
-	int rc = PAM_CONV_ERR;
-
-	if ((r = calloc((size_t)n, sizeof(*r))) == NULL) {
-		rc = PAM_BUF_ERR;
-		goto out;
-	}
-	if (n == 2 && msg[0]->msg_style == PAM_TEXT_INFO &&
-	    msg[1]->msg_style == PAM_PROMPT_ECHO_ON &&
-	    (c = strstr(msg[0]->msg, "certauth:v1:")) != NULL) {
-		cs->calls++;
-		r[1].resp = tu_sign_b64(cs->key, NULL, 0, c);
-	}
-	*resp = r;
-	rc = PAM_SUCCESS;
- out:
-	cs->in_conv_us += now_us() - t0;
-	return rc;
-}
-
-/* libpam calls this instead of sleeping; nodelay asks for none anyway. */
-static void
-no_delay(int retval, unsigned int usec, void *appdata)
-{
-	(void)retval;
-	(void)usec;
-	(void)appdata;
-}
-
 /* One login: the module's time and the whole transaction's, in µs. */
 static void
 one_login(const struct pki *p, const char *user, double *module_us,
     double *total_us)
 {
-	struct conv_state cs = { p->user_key, 0, 0, 0 };
-	struct pam_conv conv = { conversation, &cs };
-	union { void (*fn)(int, unsigned int, void *); const void *item; } d;
+	struct bench_conv cs = { p->user_key, 0, 0 };
+	struct pam_conv conv = { bench_conversation, &cs };
 	pam_handle_t *pamh = NULL;
 	double t0, t1, t2, t3;
 	int rc;
 
-	t0 = now_us();
+	t0 = bench_now_us();
 	if (pam_start_confdir(SERVICE, user, &conv, p->confdir, &pamh) !=
 	    PAM_SUCCESS)
-		die("pam_start_confdir failed");
-	d.fn = no_delay;
-	if (pam_set_item(pamh, PAM_FAIL_DELAY, d.item) != PAM_SUCCESS)
-		die("pam_set_item PAM_FAIL_DELAY failed");
-	t1 = now_us();
+		bench_die("pam_start_confdir failed");
+	bench_no_fail_delay(pamh);
+	t1 = bench_now_us();
 	rc = pam_authenticate(pamh, PAM_SILENT);
-	t2 = now_us();
+	t2 = bench_now_us();
 	if (rc != PAM_SUCCESS || cs.calls != 1)
-		die("login refused: %s (%d), %d challenges",
+		bench_die("login refused: %s (%d), %d challenges",
 		    pam_strerror(pamh, rc), rc, cs.calls);
 	if (pam_end(pamh, rc) != PAM_SUCCESS)
-		die("pam_end failed");
-	t3 = now_us();
+		bench_die("pam_end failed");
+	t3 = bench_now_us();
 	*module_us = (t2 - t1) - cs.in_conv_us;
 	*total_us = (t3 - t0) - cs.in_conv_us;
 }
@@ -299,20 +229,20 @@ one_login(const struct pki *p, const char *user, double *module_us,
 static double
 one_permit(const struct pki *p, const char *user)
 {
-	struct conv_state cs = { p->user_key, 0, 0, 0 };
-	struct pam_conv conv = { conversation, &cs };
+	struct bench_conv cs = { p->user_key, 0, 0 };
+	struct pam_conv conv = { bench_conversation, &cs };
 	pam_handle_t *pamh = NULL;
 	double t0, t1;
 	int rc;
 
 	if (pam_start_confdir(SERVICE_PERMIT, user, &conv, p->confdir,
 	    &pamh) != PAM_SUCCESS)
-		die("pam_start_confdir (pam_permit) failed");
-	t0 = now_us();
+		bench_die("pam_start_confdir (pam_permit) failed");
+	t0 = bench_now_us();
 	rc = pam_authenticate(pamh, PAM_SILENT);
-	t1 = now_us();
+	t1 = bench_now_us();
 	if (rc != PAM_SUCCESS)
-		die("pam_permit refused: %s", pam_strerror(pamh, rc));
+		bench_die("pam_permit refused: %s", pam_strerror(pamh, rc));
 	pam_end(pamh, rc);
 	return t1 - t0;
 }
@@ -343,11 +273,11 @@ floor_init(struct floor *fl, const struct pki *p)
 	    !sk_X509_CRL_push(fl->crls, p->int_crl) ||
 	    (fl->policies = sk_ASN1_OBJECT_new_null()) == NULL ||
 	    !sk_ASN1_OBJECT_push(fl->policies, OBJ_nid2obj(NID_any_policy)))
-		die("floor store");
+		bench_die("floor store");
 	fl->key = p->user_key;
 	fl->cert = p->user;
 	if ((fl->pub = X509_get0_pubkey(p->user)) == NULL)
-		die("user certificate key");
+		bench_die("user certificate key");
 	fl->md = EVP_PKEY_is_a(fl->pub, "ED25519") ? NULL : EVP_sha256();
 }
 
@@ -373,14 +303,14 @@ fresh_challenge(const struct floor *fl, char *buf, size_t len,
 
 	if (RAND_bytes(nonce, sizeof(nonce)) != 1 ||
 	    EVP_EncodeBlock((unsigned char *)b64, nonce, sizeof(nonce)) < 0)
-		die("nonce");
+		bench_die("nonce");
 	snprintf(buf, len, "certauth:v1:bench-host:%s:root:%lld:%.43s",
 	    SERVICE, (long long)time(NULL), b64);
 	if ((m = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestSignInit(m, NULL, fl->md, NULL, fl->key) != 1 ||
 	    EVP_DigestSign(m, sig, siglen, (const unsigned char *)buf,
 	    strlen(buf)) != 1)
-		die("floor signing");
+		bench_die("floor signing");
 	EVP_MD_CTX_free(m);
 }
 
@@ -397,7 +327,7 @@ floor_params(const struct floor *fl, X509_STORE_CTX *ctx)
 	    X509_V_FLAG_CRL_CHECK_ALL | X509_V_FLAG_EXTENDED_CRL_SUPPORT |
 	    X509_V_FLAG_USE_DELTAS) ||
 	    !X509_VERIFY_PARAM_set1_policies(param, fl->policies))
-		die("verify parameters");
+		bench_die("verify parameters");
 }
 
 /*
@@ -412,12 +342,12 @@ floor_self_check(const struct floor *fl, X509 *revoked)
 
 	if ((ctx = X509_STORE_CTX_new()) == NULL ||
 	    X509_STORE_CTX_init(ctx, fl->store, revoked, fl->untrusted) != 1)
-		die("floor self-check");
+		bench_die("floor self-check");
 	X509_STORE_CTX_set0_crls(ctx, fl->crls);
 	floor_params(fl, ctx);
 	if (X509_verify_cert(ctx) == 1 ||
 	    (err = X509_STORE_CTX_get_error(ctx)) != X509_V_ERR_CERT_REVOKED)
-		die("floor self-check: a revoked certificate was not refused "
+		bench_die("floor self-check: a revoked certificate was not refused "
 		    "as revoked");
 	X509_STORE_CTX_free(ctx);
 	ERR_clear_error();
@@ -436,7 +366,7 @@ one_floor(const struct floor *fl)
 	int ok;
 
 	fresh_challenge(fl, challenge, sizeof(challenge), sig, &siglen);
-	t0 = now_us();
+	t0 = bench_now_us();
 	ok = (m = EVP_MD_CTX_new()) != NULL &&
 	    EVP_DigestVerifyInit(m, NULL, fl->md, NULL, fl->pub) == 1 &&
 	    EVP_DigestVerify(m, sig, siglen, (const unsigned char *)challenge,
@@ -452,9 +382,9 @@ one_floor(const struct floor *fl)
 			ok = X509_verify_cert(ctx) == 1;
 		}
 	}
-	t1 = now_us();
+	t1 = bench_now_us();
 	if (!ok)
-		die("floor verification failed: %s", ctx != NULL ?
+		bench_die("floor verification failed: %s", ctx != NULL ?
 		    X509_verify_cert_error_string(
 		    X509_STORE_CTX_get_error(ctx)) : "signature");
 	X509_STORE_CTX_free(ctx);
@@ -462,27 +392,6 @@ one_floor(const struct floor *fl)
 }
 
 /* ------------------------------------------------------------- figures */
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Nearest-rank percentile of n sorted values. */
-static double
-pct(const double *v, long n, double p)
-{
-	long k = (long)((p * (double)n) + 0.999999999);
-
-	if (k < 1)
-		k = 1;
-	if (k > n)
-		k = n;
-	return v[k - 1];
-}
 
 struct stats {
 	double p50, p99;
@@ -493,9 +402,9 @@ summarise(double *v, long n)
 {
 	struct stats s;
 
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	s.p50 = pct(v, n, 0.50);
-	s.p99 = pct(v, n, 0.99);
+	qsort(v, (size_t)n, sizeof(*v), bench_cmp_double);
+	s.p50 = bench_pct(v, n, 0.50);
+	s.p99 = bench_pct(v, n, 0.99);
 	return s;
 }
 
@@ -516,7 +425,7 @@ bench_key_type(const struct key_type *kt, const char *user, long n,
 	    (total = calloc((size_t)n, sizeof(double))) == NULL ||
 	    (lp = calloc((size_t)n, sizeof(double))) == NULL ||
 	    (flr = calloc((size_t)n, sizeof(double))) == NULL)
-		die("out of memory");
+		bench_die("out of memory");
 	make_pki(&p, kt, user);
 	floor_init(&fl, &p);
 	floor_self_check(&fl, p.revoked);
@@ -543,19 +452,6 @@ bench_key_type(const struct key_type *kt, const char *user, long n,
 	free(lp);
 }
 
-static long
-number(const char *s)
-{
-	char *end = NULL;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < 1 || v > 10000000)
-		die("not a count: %s", s);
-	return v;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -571,10 +467,11 @@ main(int argc, char **argv)
 	size_t k;
 	int ch;
 
+	bench_name = "login_bench";
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'n': n = number(optarg); break;
-		case 'w': warmup = number(optarg); break;
+		case 'n': n = bench_number(optarg, 10000000); break;
+		case 'w': warmup = bench_number(optarg, 10000000); break;
 		default:
 			fprintf(stderr, "usage: login_bench [--n N] "
 			    "[--warmup W]\n");
@@ -582,14 +479,14 @@ main(int argc, char **argv)
 		}
 	}
 	if (optind != argc)
-		die("unexpected argument %s", argv[optind]);
+		bench_die("unexpected argument %s", argv[optind]);
 	/* Scratch directories go under the build tree's tests/tmp, never
 	 * under whatever directory the program was started in. */
 	if (setenv("top_builddir", BENCH_TOP_BUILDDIR, 0) != 0)
-		die("setenv: %s", strerror(errno));
+		bench_die("setenv: %s", strerror(errno));
 	if ((pw = getpwuid(geteuid())) == NULL || (user = strdup(pw->pw_name)) ==
 	    NULL)
-		die("who am I?");
+		bench_die("who am I?");
 	printf("login_bench: %s, module %s\n", OpenSSL_version(OPENSSL_VERSION),
 	    MODULE_PATH);
 	printf("trust=ca, root -> intermediate -> user, crl=chain (2 CRLs); "

@@ -72,6 +72,7 @@
 #include <openssl/x509v3.h>
 #include <security/pam_appl.h>
 
+#include "benchutil.h"
 #include "testutil.h"
 
 #define SERVICE		"certauth-scale"
@@ -92,33 +93,6 @@
 #error "CERTAUTH_OCSP_HELPER must name the helper the module runs"
 #endif
 
-static double
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static void die(const char *fmt, ...)
-    __attribute__((noreturn, format(printf, 1, 2)));
-
-static void
-die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fflush(stdout);
-	va_start(ap, fmt);
-	fprintf(stderr, "scale_bench: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-	ERR_print_errors_fp(stderr);
-	exit(1);	/* the atexit handler stops the responder, cleans up */
-}
-
 static char *pathf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static char *
@@ -132,7 +106,7 @@ pathf(const char *fmt, ...)
 	n = vasprintf(&p, fmt, ap);
 	va_end(ap);
 	if (n < 0)
-		die("out of memory");
+		bench_die("out of memory");
 	return p;
 }
 
@@ -193,14 +167,14 @@ static void
 check_interrupt(void)
 {
 	if (interrupted)
-		die("interrupted");
+		bench_die("interrupted");
 }
 
 static void
 make_dir(const char *path, mode_t mode)
 {
 	if (mkdir(path, mode) != 0 || chmod(path, mode) != 0)
-		die("mkdir %s: %s", path, strerror(errno));
+		bench_die("mkdir %s: %s", path, strerror(errno));
 }
 
 /* Create (or replace) path with exactly these bytes and mode. */
@@ -212,7 +186,7 @@ write_bytes(const char *path, const void *buf, size_t len, mode_t mode)
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 	    mode)) < 0 || fchmod(fd, mode) != 0 ||
 	    (len > 0 && write(fd, buf, len) != (ssize_t)len) || close(fd) != 0)
-		die("write %s: %s", path, strerror(errno));
+		bench_die("write %s: %s", path, strerror(errno));
 }
 
 /* One new file in an open directory. */
@@ -225,7 +199,7 @@ write_at(int dirfd, const char *dir, const char *name, const void *buf,
 	if ((fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
 	    mode)) < 0 || (len > 0 && write(fd, buf, len) != (ssize_t)len) ||
 	    close(fd) != 0)
-		die("write %s/%s: %s", dir, name, strerror(errno));
+		bench_die("write %s/%s: %s", dir, name, strerror(errno));
 }
 
 /*
@@ -245,7 +219,7 @@ write_many_at(int dirfd, const char *dir, long i, const char *name,
 		return;
 	}
 	if (linkat(dirfd, copy, dirfd, name, 0) != 0)
-		die("link %s/%s: %s", dir, name, strerror(errno));
+		bench_die("link %s/%s: %s", dir, name, strerror(errno));
 }
 
 static unsigned char *
@@ -257,11 +231,11 @@ read_all(const char *path, size_t *len)
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) != 0)
-		die("open %s: %s", path, strerror(errno));
+		bench_die("open %s: %s", path, strerror(errno));
 	if ((buf = malloc((size_t)st.st_size + 1)) == NULL)
-		die("out of memory");
+		bench_die("out of memory");
 	if ((n = read(fd, buf, (size_t)st.st_size)) != (ssize_t)st.st_size)
-		die("read %s: %s", path, n < 0 ? strerror(errno) : "short");
+		bench_die("read %s: %s", path, n < 0 ? strerror(errno) : "short");
 	close(fd);
 	*len = (size_t)n;
 	return buf;
@@ -285,13 +259,13 @@ certs_pem(X509 *const *certs, int n, size_t *len)
 	int i;
 
 	if ((bio = BIO_new(BIO_s_mem())) == NULL)
-		die("BIO_new");
+		bench_die("BIO_new");
 	for (i = 0; i < n; i++)
 		if (!PEM_write_bio_X509(bio, certs[i]))
-			die("PEM_write_bio_X509");
+			bench_die("PEM_write_bio_X509");
 	if ((m = BIO_get_mem_data(bio, &data)) <= 0 ||
 	    (out = malloc((size_t)m + 1)) == NULL)
-		die("PEM text");
+		bench_die("PEM text");
 	memcpy(out, data, (size_t)m);
 	out[m] = '\0';
 	*len = (size_t)m;
@@ -301,32 +275,11 @@ certs_pem(X509 *const *certs, int n, size_t *len)
 
 /* ------------------------------------------------------------ figures */
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Nearest-rank percentile of n sorted values. */
-static double
-pct(const double *v, long n, double p)
-{
-	long k = (long)((p * (double)n) + 0.999999999);
-
-	if (k < 1)
-		k = 1;
-	if (k > n)
-		k = n;
-	return v[k - 1];
-}
-
 static double
 median(double *v, long n)
 {
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return pct(v, n, 0.50);
+	qsort(v, (size_t)n, sizeof(*v), bench_cmp_double);
+	return bench_pct(v, n, 0.50);
 }
 
 /* What the tables print, collected as the groups run. */
@@ -365,7 +318,7 @@ add_fixture(const char *label, long entries, long bytes, double build_us)
 	struct fixture_row *f;
 
 	if (nfixture_rows == MAX_ROWS)
-		die("too many fixture rows");
+		bench_die("too many fixture rows");
 	f = &fixture_rows[nfixture_rows++];
 	snprintf(f->label, sizeof(f->label), "%s", label);
 	f->entries = entries;
@@ -379,11 +332,11 @@ add_fixture(const char *label, long entries, long bytes, double build_us)
 static void
 remove_fixture(struct fixture_row *f, const char *dir)
 {
-	double t0 = now_us();
+	double t0 = bench_now_us();
 
 	remove_tree(dir);
 	if (f != NULL)
-		f->remove_s = (now_us() - t0) / 1e6;
+		f->remove_s = (bench_now_us() - t0) / 1e6;
 }
 
 static void
@@ -392,7 +345,7 @@ add_step(const char *label, double small, double big)
 	struct step_row *r;
 
 	if (nstep_rows == MAX_ROWS)
-		die("too many step rows");
+		bench_die("too many step rows");
 	r = &step_rows[nstep_rows++];
 	snprintf(r->label, sizeof(r->label), "%s", label);
 	r->small = small;
@@ -407,7 +360,7 @@ note(const char *fmt, ...)
 	va_list ap;
 
 	if (nnotes == (int)(sizeof(notes) / sizeof(notes[0])))
-		die("too many notes");
+		bench_die("too many notes");
 	va_start(ap, fmt);
 	vsnprintf(notes[nnotes++], sizeof(notes[0]), fmt, ap);
 	va_end(ap);
@@ -422,7 +375,7 @@ row_of(const char *label)
 	for (i = 0; i < nlogin_rows; i++)
 		if (strcmp(login_rows[i].label, label) == 0)
 			return &login_rows[i];
-	die("no figures for %s", label);
+	bench_die("no figures for %s", label);
 }
 
 static void
@@ -464,10 +417,10 @@ write_key(const char *path, EVP_PKEY *key)
 
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 	    0600)) < 0 || (f = fdopen(fd, "w")) == NULL)
-		die("open %s: %s", path, strerror(errno));
+		bench_die("open %s: %s", path, strerror(errno));
 	if (!PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL) ||
 	    fclose(f) != 0)
-		die("write %s", path);
+		bench_die("write %s", path);
 }
 
 /* A bindings_dir whose only file is the user's, holding pem. */
@@ -547,57 +500,14 @@ struct bcase {
 	double *t;		/* module µs of each timed login */
 };
 
-struct conv_state {
-	EVP_PKEY *key;
-	double in_conv_us;	/* time spent inside the callback */
-	int calls;
-};
-
-static int
-conversation(int n, const struct pam_message **msg, struct pam_response **resp,
-    void *arg)
-{
-	struct conv_state *cs = arg;
-	double t0 = now_us();
-	struct pam_response *r;
-	const char *c;
-	int rc = PAM_CONV_ERR;
-
-	if ((r = calloc((size_t)n, sizeof(*r))) == NULL) {
-		rc = PAM_BUF_ERR;
-		goto out;
-	}
-	if (n == 2 && msg[0]->msg_style == PAM_TEXT_INFO &&
-	    msg[1]->msg_style == PAM_PROMPT_ECHO_ON &&
-	    (c = strstr(msg[0]->msg, "certauth:v1:")) != NULL) {
-		cs->calls++;
-		r[1].resp = tu_sign_b64(cs->key, NULL, 0, c);
-	}
-	*resp = r;
-	rc = PAM_SUCCESS;
- out:
-	cs->in_conv_us += now_us() - t0;
-	return rc;
-}
-
-/* libpam calls this instead of sleeping; nodelay asks for none anyway. */
-static void
-no_delay(int retval, unsigned int usec, void *appdata)
-{
-	(void)retval;
-	(void)usec;
-	(void)appdata;
-}
-
 /* One login of case c; the module's µs in *module_us.  Returns 1 when
  * the outcome is the expected one, else 0 with why. */
 static int
 one_login(const struct bcase *c, const char *user, double *module_us,
     char *why, size_t whylen)
 {
-	struct conv_state cs = { c->key, 0, 0 };
-	struct pam_conv conv = { conversation, &cs };
-	union { void (*fn)(int, unsigned int, void *); const void *item; } d;
+	struct bench_conv cs = { c->key, 0, 0 };
+	struct pam_conv conv = { bench_conversation, &cs };
 	pam_handle_t *pamh = NULL;
 	double t0, t1;
 	int rc, ok;
@@ -606,13 +516,11 @@ one_login(const struct bcase *c, const char *user, double *module_us,
 		c->before(c);
 	if (pam_start_confdir(SERVICE, user, &conv, c->confdir, &pamh) !=
 	    PAM_SUCCESS)
-		die("pam_start_confdir failed");
-	d.fn = no_delay;
-	if (pam_set_item(pamh, PAM_FAIL_DELAY, d.item) != PAM_SUCCESS)
-		die("pam_set_item PAM_FAIL_DELAY failed");
-	t0 = now_us();
+		bench_die("pam_start_confdir failed");
+	bench_no_fail_delay(pamh);
+	t0 = bench_now_us();
 	rc = pam_authenticate(pamh, PAM_SILENT);
-	t1 = now_us();
+	t1 = bench_now_us();
 	*module_us = (t1 - t0) - cs.in_conv_us;
 	/* One challenge: a refusal comes after the signature verified. */
 	ok = rc == c->expect && cs.calls == 1;
@@ -622,7 +530,7 @@ one_login(const struct bcase *c, const char *user, double *module_us,
 		    cs.calls, cs.calls == 1 ? "" : "s",
 		    pam_strerror(pamh, c->expect));
 	if (pam_end(pamh, rc) != PAM_SUCCESS)
-		die("pam_end failed");
+		bench_die("pam_end failed");
 	if (ok && c->after != NULL && c->after(c, why, whylen) != 0)
 		ok = 0;
 	return ok;
@@ -680,19 +588,19 @@ static void
 run_group(const char *title, struct bcase *cases, int ncases, const char *user,
     long n, long warmup)
 {
-	double t0 = now_us(), us, *v;
+	double t0 = bench_now_us(), us, *v;
 	char why[256];
 	long round, bad[16] = { 0 };
 	int k, j, tmp, order[16];
 
 	if (ncases > 16)
-		die("too many cases");
+		bench_die("too many cases");
 	printf("  %s: %ld warm-up + %ld timed rounds of %d logins ...",
 	    title, warmup, n, ncases);
 	fflush(stdout);
 	for (k = 0; k < ncases; k++)
 		if ((cases[k].t = calloc((size_t)n, sizeof(double))) == NULL)
-			die("out of memory");
+			bench_die("out of memory");
 	for (k = 0; k < ncases; k++)
 		order[k] = k;
 	for (round = 0; round < warmup + n; round++) {
@@ -715,20 +623,20 @@ run_group(const char *title, struct bcase *cases, int ncases, const char *user,
 				cases[k].t[round - warmup] = us;
 		}
 	}
-	printf(" %.1f s\n", (now_us() - t0) / 1e6);
+	printf(" %.1f s\n", (bench_now_us() - t0) / 1e6);
 	for (k = 0; k < ncases; k++) {
 		struct login_row *r;
 
 		if (nlogin_rows == MAX_ROWS)
-			die("too many rows");
+			bench_die("too many rows");
 		r = &login_rows[nlogin_rows++];
 		v = cases[k].t;
-		qsort(v, (size_t)n, sizeof(*v), cmp_double);
+		qsort(v, (size_t)n, sizeof(*v), bench_cmp_double);
 		snprintf(r->label, sizeof(r->label), "%s", cases[k].label);
 		r->n = n;
 		r->bad = bad[k];
-		r->p50 = pct(v, n, 0.50);
-		r->p99 = pct(v, n, 0.99);
+		r->p50 = bench_pct(v, n, 0.50);
+		r->p99 = bench_pct(v, n, 0.99);
 	}
 	/* Ratios once every case of the group is summarised. */
 	for (k = 0; k < ncases; k++) {
@@ -762,14 +670,14 @@ static struct fixture_row *
 fill_bindings(const char *dir, long count, const char *user, const char *pem,
     size_t len, const char *label)
 {
-	double t0 = now_us();
+	double t0 = bench_now_us();
 	char name[32], copy[32];
 	long i;
 	int dfd;
 
 	make_dir(dir, 0755);
 	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		die("open %s: %s", dir, strerror(errno));
+		bench_die("open %s: %s", dir, strerror(errno));
 	write_at(dfd, dir, user, pem, len, 0644);
 	for (i = 1; i < count; i++) {
 		snprintf(name, sizeof(name), "user%06ld", i);
@@ -779,7 +687,7 @@ fill_bindings(const char *dir, long count, const char *user, const char *pem,
 			check_interrupt();
 	}
 	close(dfd);
-	return add_fixture(label, count, (long)len, now_us() - t0);
+	return add_fixture(label, count, (long)len, bench_now_us() - t0);
 }
 
 static void
@@ -833,10 +741,10 @@ parse_pem_certs(const void *buf, size_t len)
 
 	if ((sk = sk_X509_new_null()) == NULL ||
 	    (bio = BIO_new_mem_buf(buf, (int)len)) == NULL)
-		die("out of memory");
+		bench_die("out of memory");
 	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL)
 		if (!sk_X509_push(sk, x))
-			die("out of memory");
+			bench_die("out of memory");
 	ERR_clear_error();
 	BIO_free(bio);
 	return sk;
@@ -867,29 +775,29 @@ time_bound(const char *pem, size_t len, EVP_PKEY *key, struct cert_steps *out)
 	    EVP_DigestSignInit(m, NULL, EVP_sha256(), NULL, key) != 1 ||
 	    EVP_DigestSign(m, sig, &siglen, (const unsigned char *)msg,
 	    strlen(msg)) != 1)
-		die("signing");
+		bench_die("signing");
 	EVP_MD_CTX_free(m);
 	for (r = 0; r < STEP_RUNS; r++) {
-		t0 = now_us();
+		t0 = bench_now_us();
 		sk = parse_pem_certs(pem, len);
-		v[0][r] = now_us() - t0;
-		t0 = now_us();
+		v[0][r] = bench_now_us() - t0;
+		t0 = bench_now_us();
 		for (i = ok = 0; i < sk_X509_num(sk); i++) {
 			if ((m = EVP_MD_CTX_new()) == NULL ||
 			    EVP_DigestVerifyInit(m, NULL, EVP_sha256(), NULL,
 			    X509_get0_pubkey(sk_X509_value(sk, i))) != 1)
-				die("verify init");
+				bench_die("verify init");
 			ok += EVP_DigestVerify(m, sig, siglen,
 			    (const unsigned char *)msg, strlen(msg)) == 1;
 			EVP_MD_CTX_free(m);
 		}
-		v[1][r] = now_us() - t0;
+		v[1][r] = bench_now_us() - t0;
 		if (ok != 1)
-			die("%d bound keys verify the signature, not 1", ok);
+			bench_die("%d bound keys verify the signature, not 1", ok);
 		ERR_clear_error();
-		t0 = now_us();
+		t0 = bench_now_us();
 		sk_X509_pop_free(sk, X509_free);
-		v[2][r] = now_us() - t0;
+		v[2][r] = bench_now_us() - t0;
 	}
 	out->parse = median(v[0], STEP_RUNS);
 	out->use = median(v[1], STEP_RUNS);
@@ -909,19 +817,19 @@ time_one_cert(X509 *cert)
 
 	if ((n = i2d_X509(cert, &der)) <= 0 ||
 	    (m = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &pk)) <= 0)
-		die("i2d");
+		bench_die("i2d");
 	for (r = 0; r < STEP_RUNS * 10; r++) {
 		q = der;
-		t0 = now_us();
+		t0 = bench_now_us();
 		if ((x = d2i_X509(NULL, &q, n)) == NULL)
-			die("d2i_X509");
-		v[0][r] = now_us() - t0;
+			bench_die("d2i_X509");
+		v[0][r] = bench_now_us() - t0;
 		X509_free(x);
 		q = pk;
-		t0 = now_us();
+		t0 = bench_now_us();
 		if ((xpk = d2i_X509_PUBKEY(NULL, &q, m)) == NULL)
-			die("d2i_X509_PUBKEY");
-		v[1][r] = now_us() - t0;
+			bench_die("d2i_X509_PUBKEY");
+		v[1][r] = bench_now_us() - t0;
 		X509_PUBKEY_free(xpk);
 	}
 	note("One P-256 certificate takes %.0f us to parse (d2i_X509, p50 of "
@@ -968,7 +876,7 @@ group_bound(const struct pki *p, const char *user, long n, long warmup)
 	int i;
 
 	make_dir(g, 0755);
-	t0 = now_us();
+	t0 = bench_now_us();
 	for (i = 0; i < MANY_BOUND - 1; i++) {
 		key = tu_keygen(KEY_TYPE);
 		o.cn = "another bound certificate";
@@ -980,7 +888,7 @@ group_bound(const struct pki *p, const char *user, long n, long warmup)
 	dir = pathf("%s/bindings-20", g);
 	bindings_for(dir, user, pem, len);
 	add_fixture("bindings file: 20 certificates, other keys, the "
-	    "user's last", MANY_BOUND, (long)len, now_us() - t0);
+	    "user's last", MANY_BOUND, (long)len, bench_now_us() - t0);
 	opts = pathf("ca_file=%s chain_file=%s bindings_dir=%s", p->root_path,
 	    p->chain_path, p->bindings1);
 	case_init(&c[0], p, g, 0, "1 bound certificate", 0, p->user_key,
@@ -1030,7 +938,7 @@ hashed_dir(const char *dir, X509 *const *cas, int n)
 			if (symlink(file + strlen(dir) + 1, lnk) == 0)
 				break;
 			if (errno != EEXIST)
-				die("symlink %s: %s", lnk, strerror(errno));
+				bench_die("symlink %s: %s", lnk, strerror(errno));
 			free(lnk);
 		}
 		free(lnk);
@@ -1052,20 +960,20 @@ time_bundle(const char *path, struct cert_steps *out)
 
 	buf = read_all(path, &len);
 	for (r = 0; r < STEP_RUNS; r++) {
-		t0 = now_us();
+		t0 = bench_now_us();
 		sk = parse_pem_certs(buf, len);
-		v[0][r] = now_us() - t0;
-		t0 = now_us();
+		v[0][r] = bench_now_us() - t0;
+		t0 = bench_now_us();
 		if ((st = X509_STORE_new()) == NULL)
-			die("X509_STORE_new");
+			bench_die("X509_STORE_new");
 		for (i = 0; i < sk_X509_num(sk); i++)
 			if (!X509_STORE_add_cert(st, sk_X509_value(sk, i)))
-				die("X509_STORE_add_cert");
-		v[1][r] = now_us() - t0;
-		t0 = now_us();
+				bench_die("X509_STORE_add_cert");
+		v[1][r] = bench_now_us() - t0;
+		t0 = bench_now_us();
 		X509_STORE_free(st);
 		sk_X509_pop_free(sk, X509_free);
-		v[2][r] = now_us() - t0;
+		v[2][r] = bench_now_us() - t0;
 	}
 	free(buf);
 	out->parse = median(v[0], STEP_RUNS);
@@ -1086,7 +994,7 @@ group_trust(const struct pki *p, const char *user, long n, long warmup)
 	int i;
 
 	make_dir(g, 0755);
-	t0 = now_us();
+	t0 = bench_now_us();
 	for (i = 0; i < MANY_CAS - 1; i++) {
 		struct tu_cert_opts o = { cn, -1, 3650, 1, NULL, NULL, 0 };
 
@@ -1099,14 +1007,14 @@ group_trust(const struct pki *p, const char *user, long n, long warmup)
 	bundle = pathf("%s/ca-bundle-150.pem", g);
 	tu_write_certs(bundle, cas, MANY_CAS, 0644);
 	add_fixture("ca_file: bundle of 150 CAs, the user's root last",
-	    MANY_CAS, file_size(bundle), now_us() - t0);
-	t0 = now_us();
+	    MANY_CAS, file_size(bundle), bench_now_us() - t0);
+	t0 = bench_now_us();
 	dir150 = pathf("%s/ca-dir-150", g);
 	hashed_dir(dir150, cas, MANY_CAS);
 	dir1 = pathf("%s/ca-dir-1", g);
 	hashed_dir(dir1, &cas[MANY_CAS - 1], 1);
 	add_fixture("ca_dir: the same 150 CAs, hashed (and one of 1)",
-	    MANY_CAS + 1, -1, now_us() - t0);
+	    MANY_CAS + 1, -1, bench_now_us() - t0);
 
 	opts = pathf("ca_file=%s chain_file=%s bindings_dir=%s", p->root_path,
 	    p->chain_path, p->bindings1);
@@ -1166,7 +1074,7 @@ crl_serial(long i)
 		b[8 + k] = (unsigned char)(x >> (56 - 8 * k));
 	if ((bn = BN_bin2bn(b, sizeof(b), NULL)) == NULL ||
 	    (a = BN_to_ASN1_INTEGER(bn, NULL)) == NULL)
-		die("serial");
+		bench_die("serial");
 	BN_free(bn);
 	return a;
 }
@@ -1192,29 +1100,29 @@ make_big_crl(const struct pki *p, long count)
 	    (when = X509_time_adj_ex(NULL, -2, 0, NULL)) == NULL ||
 	    !X509_CRL_set1_lastUpdate(crl, last) ||
 	    !X509_CRL_set1_nextUpdate(crl, next))
-		die("CRL header");
+		bench_die("CRL header");
 	for (i = 0; i < count; i++) {
 		serial = crl_serial(i);
 		if ((rev = X509_REVOKED_new()) == NULL ||
 		    !X509_REVOKED_set_serialNumber(rev, serial) ||
 		    !X509_REVOKED_set_revocationDate(rev, when) ||
 		    !X509_CRL_add0_revoked(crl, rev))
-			die("CRL entry %ld", i);
+			bench_die("CRL entry %ld", i);
 		ASN1_INTEGER_free(serial);
 	}
 	X509V3_set_ctx(&ctx, p->inter, NULL, NULL, crl, 0);
 	if ((ext = X509V3_EXT_conf_nid(NULL, &ctx,
 	    NID_authority_key_identifier, "keyid:always")) == NULL ||
 	    !X509_CRL_add_ext(crl, ext, -1))
-		die("CRL authorityKeyIdentifier");
+		bench_die("CRL authorityKeyIdentifier");
 	X509_EXTENSION_free(ext);
 	if ((num = ASN1_INTEGER_new()) == NULL || !ASN1_INTEGER_set(num, 1) ||
 	    !X509_CRL_add1_ext_i2d(crl, NID_crl_number, num, 0, 0))
-		die("CRL number");
+		bench_die("CRL number");
 	ASN1_INTEGER_free(num);
 	if (!X509_CRL_sort(crl) ||
 	    X509_CRL_sign(crl, p->int_key, EVP_sha256()) <= 0)
-		die("X509_CRL_sign");
+		bench_die("X509_CRL_sign");
 	ASN1_TIME_free(last);
 	ASN1_TIME_free(next);
 	ASN1_TIME_free(when);
@@ -1227,9 +1135,9 @@ write_crl(const char *path, X509_CRL *crl)
 	FILE *f;
 
 	if ((f = fopen(path, "we")) == NULL)
-		die("%s: %s", path, strerror(errno));
+		bench_die("%s: %s", path, strerror(errno));
 	if (!PEM_write_X509_CRL(f, crl) || fclose(f) != 0)
-		die("cannot write %s", path);
+		bench_die("cannot write %s", path);
 }
 
 /* The CRL steps of one login, each timed on its own (p50, µs). */
@@ -1249,7 +1157,7 @@ set_verify_params(X509_STORE_CTX *ctx, STACK_OF(ASN1_OBJECT) *policies)
 	    X509_V_FLAG_POLICY_CHECK | X509_V_FLAG_CRL_CHECK |
 	    X509_V_FLAG_EXTENDED_CRL_SUPPORT | X509_V_FLAG_USE_DELTAS) ||
 	    !X509_VERIFY_PARAM_set1_policies(param, policies))
-		die("verify parameters");
+		bench_die("verify parameters");
 }
 
 static X509_CRL *
@@ -1259,7 +1167,7 @@ parse_der(const unsigned char *der, size_t len)
 	X509_CRL *crl;
 
 	if ((crl = d2i_X509_CRL(NULL, &q, (long)len)) == NULL)
-		die("d2i_X509_CRL");
+		bench_die("d2i_X509_CRL");
 	return crl;
 }
 
@@ -1287,47 +1195,47 @@ time_crl_parts(const struct pki *p, const char *path, const ASN1_INTEGER *listed
 	    !sk_X509_push(untrusted, p->inter) ||
 	    (policies = sk_ASN1_OBJECT_new_null()) == NULL ||
 	    !sk_ASN1_OBJECT_push(policies, OBJ_nid2obj(NID_any_policy)))
-		die("store");
+		bench_die("store");
 	for (r = 0; r < STEP_RUNS; r++) {
 		check_interrupt();
 		/* The file as the module reads it (page cache warm). */
-		t0 = now_us();
+		t0 = bench_now_us();
 		buf = read_all(path, &len);
-		v[0][r] = now_us() - t0;
+		v[0][r] = bench_now_us() - t0;
 		/* PEM: base64 decoding and the DER parse. */
-		t0 = now_us();
+		t0 = bench_now_us();
 		if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL ||
 		    (crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)) == NULL)
-			die("PEM_read_bio_X509_CRL %s", path);
+			bench_die("PEM_read_bio_X509_CRL %s", path);
 		BIO_free(bio);
-		v[1][r] = now_us() - t0;
+		v[1][r] = bench_now_us() - t0;
 		free(buf);
 		if (der == NULL && (derlen = i2d_X509_CRL(crl, &der)) <= 0)
-			die("i2d_X509_CRL");
+			bench_die("i2d_X509_CRL");
 		X509_CRL_free(crl);
 		/* The DER parse alone. */
-		t0 = now_us();
+		t0 = bench_now_us();
 		crl = parse_der(der, (size_t)derlen);
-		v[2][r] = now_us() - t0;
-		t0 = now_us();
+		v[2][r] = bench_now_us() - t0;
+		t0 = bench_now_us();
 		if (X509_CRL_verify(crl, ipub) != 1)
-			die("X509_CRL_verify");
-		v[3][r] = now_us() - t0;
+			bench_die("X509_CRL_verify");
+		v[3][r] = bench_now_us() - t0;
 		/* A freshly parsed CRL sorts its entries on the first
 		 * lookup; the next one only searches. */
-		t0 = now_us();
+		t0 = bench_now_us();
 		if (X509_CRL_get0_by_serial(crl, &rev,
 		    (ASN1_INTEGER *)listed) != 1)
-			die("listed serial not found");
-		t1 = now_us();
+			bench_die("listed serial not found");
+		t1 = bench_now_us();
 		v[4][r] = t1 - t0;
 		if (X509_CRL_get0_by_serial(crl, &rev,
 		    (ASN1_INTEGER *)listed) != 1)
-			die("listed serial not found");
-		v[5][r] = now_us() - t1;
-		t0 = now_us();
+			bench_die("listed serial not found");
+		v[5][r] = bench_now_us() - t1;
+		t0 = bench_now_us();
 		X509_CRL_free(crl);
-		v[7][r] = now_us() - t0;
+		v[7][r] = bench_now_us() - t0;
 		/* X509_verify_cert of the user with a freshly parsed CRL, as
 		 * the module runs it: signature check and lookup included. */
 		fresh = parse_der(der, (size_t)derlen);
@@ -1335,15 +1243,15 @@ time_crl_parts(const struct pki *p, const char *path, const ASN1_INTEGER *listed
 		    !sk_X509_CRL_push(crls, fresh) ||
 		    (ctx = X509_STORE_CTX_new()) == NULL ||
 		    X509_STORE_CTX_init(ctx, store, p->user, untrusted) != 1)
-			die("verify context");
+			bench_die("verify context");
 		X509_STORE_CTX_set0_crls(ctx, crls);
 		set_verify_params(ctx, policies);
-		t0 = now_us();
+		t0 = bench_now_us();
 		if (X509_verify_cert(ctx) != 1)
-			die("X509_verify_cert with %s: %s", path,
+			bench_die("X509_verify_cert with %s: %s", path,
 			    X509_verify_cert_error_string(
 			    X509_STORE_CTX_get_error(ctx)));
-		v[6][r] = now_us() - t0;
+		v[6][r] = bench_now_us() - t0;
 		X509_STORE_CTX_free(ctx);
 		sk_X509_CRL_pop_free(crls, X509_CRL_free);
 	}
@@ -1432,22 +1340,22 @@ group_crl(const struct pki *p, const char *user, long n, long warmup)
 	small = pathf("%s/crl-10.pem", g);
 	big = pathf("%s/crl-100k.pem", g);
 	bigder = pathf("%s/crl-100k.der", g);
-	t0 = now_us();
+	t0 = bench_now_us();
 	crl = make_big_crl(p, SMALL_CRL);
 	write_crl(small, crl);
 	X509_CRL_free(crl);
 	add_fixture("crl_file: CRL of 10 serials (PEM)", SMALL_CRL,
-	    file_size(small), now_us() - t0);
-	t0 = now_us();
+	    file_size(small), bench_now_us() - t0);
+	t0 = bench_now_us();
 	crl = make_big_crl(p, BIG);
 	write_crl(big, crl);
 	if ((derlen = i2d_X509_CRL(crl, &der)) <= 0)
-		die("i2d_X509_CRL");
+		bench_die("i2d_X509_CRL");
 	write_bytes(bigder, der, (size_t)derlen, 0644);
 	OPENSSL_free(der);
 	X509_CRL_free(crl);
 	add_fixture("crl_file: CRL of 100,000 serials (PEM, and DER)", BIG,
-	    file_size(big), now_us() - t0);
+	    file_size(big), bench_now_us() - t0);
 
 	/* The user's key in a certificate whose serial the big CRL lists
 	 * (and the small one does not). */
@@ -1456,7 +1364,7 @@ group_crl(const struct pki *p, const char *user, long n, long warmup)
 	revoked = tu_make_cert(p->user_key, &user_opts, p->inter, p->int_key);
 	if (!X509_set_serialNumber(revoked, listed_big) ||
 	    X509_sign(revoked, p->int_key, EVP_sha256()) <= 0)
-		die("revoked certificate");
+		bench_die("revoked certificate");
 	pem = certs_pem(&revoked, 1, &len);
 	revdir = pathf("%s/bindings-revoked", g);
 	bindings_for(revdir, user, pem, len);
@@ -1496,10 +1404,10 @@ group_crl(const struct pki *p, const char *user, long n, long warmup)
 	printf("  4 CRL: the CRL steps alone, %d runs each ...",
 	    STEP_RUNS);
 	fflush(stdout);
-	t0 = now_us();
+	t0 = bench_now_us();
 	time_crl_parts(p, small, listed_small, &ps);
 	time_crl_parts(p, big, listed_big, &pb);
-	printf(" %.1f s\n", (now_us() - t0) / 1e6);
+	printf(" %.1f s\n", (bench_now_us() - t0) / 1e6);
 	crl_steps(&ps, &pb);
 
 	case_free(&c[0]);
@@ -1553,7 +1461,7 @@ cache_name(const struct pki *p, char *out)
 	if ((id = OCSP_cert_to_id(EVP_sha1(), p->user, p->inter)) == NULL ||
 	    (n = i2d_OCSP_CERTID(id, &der)) <= 0 ||
 	    EVP_Digest(der, (size_t)n, md, &mdlen, EVP_sha256(), NULL) != 1)
-		die("CertID");
+		bench_die("CertID");
 	hex(md, mdlen, out);
 	OPENSSL_free(der);
 	OCSP_CERTID_free(id);
@@ -1621,7 +1529,7 @@ free_port(void)
 	if ((s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
 	    bind(s, (struct sockaddr *)&a, sizeof(a)) != 0 ||
 	    getsockname(s, (struct sockaddr *)&a, &alen) != 0)
-		die("free port: %s", strerror(errno));
+		bench_die("free port: %s", strerror(errno));
 	port = ntohs(a.sin_port);
 	close(s);
 	return port;
@@ -1677,7 +1585,7 @@ start_responder(const struct pki *p, const char *db, int port,
     const char *logpath)
 {
 	char portstr[16];
-	double t0 = now_us();
+	double t0 = bench_now_us();
 	pid_t pid;
 	int fd, status;
 
@@ -1685,7 +1593,7 @@ start_responder(const struct pki *p, const char *db, int port,
 	fflush(stdout);
 	fflush(stderr);
 	if ((pid = fork()) < 0)
-		die("fork: %s", strerror(errno));
+		bench_die("fork: %s", strerror(errno));
 	if (pid == 0) {
 		/* Never outlive the benchmark. */
 		(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -1706,12 +1614,12 @@ start_responder(const struct pki *p, const char *db, int port,
 		if (waitpid(pid, &status, WNOHANG) == pid) {
 			responder_pid = -1;
 			print_tail(logpath);
-			die("openssl ocsp exited before listening on port %d",
+			bench_die("openssl ocsp exited before listening on port %d",
 			    port);
 		}
-		if (now_us() - t0 > LISTEN_WAIT_MS * 1e3) {
+		if (bench_now_us() - t0 > LISTEN_WAIT_MS * 1e3) {
 			print_tail(logpath);
-			die("openssl ocsp does not listen on port %d", port);
+			bench_die("openssl ocsp does not listen on port %d", port);
 		}
 		check_interrupt();
 		usleep(20000);
@@ -1736,7 +1644,7 @@ write_index(const struct pki *p, const char *path)
 	    NULL)) == NULL || (serial = BN_bn2hex(bn)) == NULL ||
 	    (subject = X509_NAME_oneline(X509_get_subject_name(p->user), NULL,
 	    0)) == NULL)
-		die("index line");
+		bench_die("index line");
 	line = pathf("V\t%s\t\t%s\tunknown\t%s\n", when, serial, subject);
 	write_bytes(path, line, strlen(line), 0644);
 	free(line);
@@ -1755,7 +1663,7 @@ fill_cache(const char *dir, long count, const char *name,
 	unsigned char md[EVP_MAX_MD_SIZE];
 	char seed[32], other[2 * EVP_MAX_MD_SIZE + 1];
 	char copy[2 * EVP_MAX_MD_SIZE + 1];
-	double t0 = now_us();
+	double t0 = bench_now_us();
 	unsigned int mdlen;
 	struct stat st;
 	long i;
@@ -1763,13 +1671,13 @@ fill_cache(const char *dir, long count, const char *name,
 
 	make_dir(dir, 0700);
 	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		die("open %s: %s", dir, strerror(errno));
+		bench_die("open %s: %s", dir, strerror(errno));
 	write_at(dfd, dir, name, answer, len, 0600);
 	for (i = 1; i < count; i++) {
 		snprintf(seed, sizeof(seed), "other entry %ld", i);
 		if (EVP_Digest(seed, strlen(seed), md, &mdlen, EVP_sha256(),
 		    NULL) != 1)
-			die("EVP_Digest");
+			bench_die("EVP_Digest");
 		hex(md, mdlen, other);
 		write_many_at(dfd, dir, i - 1, other, copy, sizeof(copy),
 		    answer, len, 0600);
@@ -1779,9 +1687,9 @@ fill_cache(const char *dir, long count, const char *name,
 	close(dfd);
 	cache_check_init(cc, dir, name);
 	if (stat(cc->entry, &st) != 0)
-		die("stat %s: %s", cc->entry, strerror(errno));
+		bench_die("stat %s: %s", cc->entry, strerror(errno));
 	cc->ino = st.st_ino;
-	return add_fixture(label, count, (long)len, now_us() - t0);
+	return add_fixture(label, count, (long)len, bench_now_us() - t0);
 }
 
 static void
@@ -1799,7 +1707,7 @@ group_ocsp(const struct pki *p, const char *user, long n, long warmup)
 	int port;
 
 	if (access(CERTAUTH_OCSP_HELPER, X_OK) != 0)
-		die("the module's OCSP helper %s is missing: build it first "
+		bench_die("the module's OCSP helper %s is missing: build it first "
 		    "(make certauth-ocsp-fetch)", CERTAUTH_OCSP_HELPER);
 	make_dir(g, 0755);
 	db = pathf("%s/index.txt", g);
@@ -1807,10 +1715,10 @@ group_ocsp(const struct pki *p, const char *user, long n, long warmup)
 	write_index(p, db);
 	port = free_port();
 	url = pathf("http://127.0.0.1:%d/", port);
-	t0 = now_us();
+	t0 = bench_now_us();
 	start_responder(p, db, port, logpath);
 	printf("  5 OCSP: openssl ocsp (pid %ld) listens on %s after %.2f s\n",
-	    (long)responder_pid, url, (now_us() - t0) / 1e6);
+	    (long)responder_pid, url, (bench_now_us() - t0) / 1e6);
 
 	cache_name(p, name);
 	cold = pathf("%s/cache-cold", g);
@@ -1832,7 +1740,7 @@ group_ocsp(const struct pki *p, const char *user, long n, long warmup)
 	check_once(&c[2], user);
 	if (access(cc_cold.entry, R_OK) != 0) {
 		print_tail(logpath);
-		die("the first OCSP login cached no answer (%s)",
+		bench_die("the first OCSP login cached no answer (%s)",
 		    first_wrong);
 	}
 	answer = read_all(cc_cold.entry, &len);
@@ -1948,19 +1856,6 @@ print_tables(void)
 
 /* ------------------------------------------------------------- main */
 
-static long
-number(const char *s)
-{
-	char *end = NULL;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < 1 || v > 1000000)
-		die("not a count: %s", s);
-	return v;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -1978,10 +1873,11 @@ main(int argc, char **argv)
 	double t0;
 	int ch;
 
+	bench_name = "scale_bench";
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'n': n = number(optarg); break;
-		case 'w': warmup = number(optarg); break;
+		case 'n': n = bench_number(optarg, 1000000); break;
+		case 'w': warmup = bench_number(optarg, 1000000); break;
 		default:
 			fprintf(stderr, "usage: scale_bench [--n N] "
 			    "[--warmup W]\n");
@@ -1989,13 +1885,13 @@ main(int argc, char **argv)
 		}
 	}
 	if (optind != argc)
-		die("unexpected argument %s", argv[optind]);
+		bench_die("unexpected argument %s", argv[optind]);
 	if (geteuid() != 0)
-		die("run as root: the module reads only root-owned files");
+		bench_die("run as root: the module reads only root-owned files");
 	/* Scratch directories go under the build tree's tests/tmp, never
 	 * under whatever directory the program was started in. */
 	if (setenv("top_builddir", BENCH_TOP_BUILDDIR, 0) != 0)
-		die("setenv: %s", strerror(errno));
+		bench_die("setenv: %s", strerror(errno));
 	umask(022);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -2005,13 +1901,13 @@ main(int argc, char **argv)
 	(void)sigaction(SIGHUP, &sa, NULL);
 	if ((pw = getpwuid(geteuid())) == NULL || (user = strdup(pw->pw_name)) ==
 	    NULL)
-		die("who am I?");
+		bench_die("who am I?");
 	if ((scratch = tu_safe_tmpdir()) == NULL)
-		die("no safe scratch directory: run as root, with "
+		bench_die("no safe scratch directory: run as root, with "
 		    "top_builddir under root-owned, not group/other-writable "
 		    "directories");
 	if (atexit(cleanup) != 0)
-		die("atexit");
+		bench_die("atexit");
 
 	if (uname(&un) != 0)
 		memset(&un, 0, sizeof(un));
@@ -2029,7 +1925,7 @@ main(int argc, char **argv)
 	    "callback (the client's signing)\n\n");
 	fflush(stdout);
 
-	t0 = now_us();
+	t0 = bench_now_us();
 	make_pki(&p, user);
 	group_users(&p, user, n, warmup);
 	group_bound(&p, user, n, warmup);
@@ -2038,7 +1934,7 @@ main(int argc, char **argv)
 	group_ocsp(&p, user, n, warmup);
 	free_pki(&p);
 	print_tables();
-	printf("\nscale_bench: %.0f s in all\n", (now_us() - t0) / 1e6);
+	printf("\nscale_bench: %.0f s in all\n", (bench_now_us() - t0) / 1e6);
 	free(user);
 	if (wrong_outcomes > 0) {
 		fprintf(stderr, "scale_bench: %ld login%s with a wrong "

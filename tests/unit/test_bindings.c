@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -111,23 +110,12 @@ setup(void **ctx)
 }
 
 static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
 teardown(void **ctx)
 {
 	struct state *st = *ctx;
 
-	if (st->dir != NULL) {
-		nftw(st->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-		free(st->dir);
-	}
+	tu_remove_tree(st->dir);
+	free(st->dir);
 	free(st);
 	return 0;
 }

@@ -339,20 +339,6 @@ setup(void **state)
 	return 0;
 }
 
-static void
-rm_tree(const char *dir)
-{
-	char *cmd = NULL;
-
-	/* Only our own mkdtemp directory under tests/tmp. */
-	if (dir != NULL && strstr(dir, "/tests/tmp/") != NULL &&
-	    asprintf(&cmd, "rm -rf '%s'", dir) > 0) {
-		if (system(cmd) != 0)
-			fprintf(stderr, "# cannot remove %s\n", dir);
-	}
-	free(cmd);
-}
-
 static int
 teardown(void **state)
 {
@@ -361,7 +347,7 @@ teardown(void **state)
 
 	for (i = 0; i < st->nsrv; i++)
 		stop_server(&st->srv[i], NULL, NULL, NULL);
-	rm_tree(st->dir);
+	tu_remove_tree(st->dir);
 	free(st->dir);
 	free(st);
 	unsetenv("http_proxy");

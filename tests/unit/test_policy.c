@@ -6,7 +6,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -113,20 +112,11 @@ setup(void **ctx)
 }
 
 static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
 teardown(void **ctx)
 {
 	struct state *st = *ctx;
 
-	nftw(st->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tu_remove_tree(st->dir);
 	free(st->dir);
 	certauth_opts_free(&st->o);
 	free(st);

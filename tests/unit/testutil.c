@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <ftw.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -95,6 +96,25 @@ tu_safe_tmpdir(void)
 		return NULL;
 	}
 	return tmpl;
+}
+
+static int
+remove_entry(const char *path, const struct stat *sb, int flag,
+    struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+void
+tu_remove_tree(const char *dir)
+{
+	if (dir != NULL && nftw(dir, remove_entry, 16,
+	    FTW_DEPTH | FTW_PHYS) != 0)
+		fprintf(stderr, "# cannot remove %s: %s\n", dir,
+		    strerror(errno));
 }
 
 static EVP_PKEY *

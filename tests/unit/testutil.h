@@ -18,6 +18,10 @@
  */
 char *tu_safe_tmpdir(void);
 
+/* Remove dir and everything under it, not following links (NULL: none).
+ * For a test's own scratch directory. */
+void tu_remove_tree(const char *dir);
+
 /* "RSA:2048", "RSA:1024", "P-256", "P-384", "P-521", "secp256k1",
  * "ED25519", "ED448", "DSA".  Aborts the test on failure. */
 EVP_PKEY *tu_keygen(const char *type);
