@@ -1,5 +1,5 @@
 /*
- * parse_cache.h - certificates, CRLs and trust stores parsed from a file,
+ * parse_cache.h - certificates, CRLs and anchor indexes parsed from a file,
  * kept for later logins in the same process and reused only for the very
  * same bytes.
  *
@@ -20,6 +20,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
+#include "anchors.h"
+
 /* Separate tables, so many users' bindings never push out trust files. */
 enum certauth_cache_pool {
 	CERTAUTH_CACHE_TRUST,		/* ca_file, chain_file, CRL files */
@@ -31,14 +33,14 @@ enum certauth_cache_pool {
 struct certauth_parsed {
 	STACK_OF(X509) *certs;		/* a certificate file's certificates */
 	STACK_OF(X509_CRL) *crls;	/* a CRL file's CRLs */
-	X509_STORE *store;		/* ca_file: its anchors, ready to use;
-					 * never given a lookup or changed */
+	struct certauth_anchor_index *index;	/* ca_file: its anchors by
+					 * subject, unparsed (anchors.h) */
 };
 
 /*
  * Find what was parsed from exactly buf[0..len) read from path.  Returns
  * 1 with *out filled with the caller's own references (new stacks whose
- * objects are up-referenced, an up-referenced store; free with
+ * objects are up-referenced, an up-referenced index; free with
  * certauth_parsed_clear), 0 on a miss (*out zeroed), or
  * CERTAUTH_ERR_NOMEM.
  */

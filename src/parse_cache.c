@@ -47,7 +47,7 @@ certauth_parsed_clear(struct certauth_parsed *p)
 {
 	sk_X509_pop_free(p->certs, X509_free);
 	sk_X509_CRL_pop_free(p->crls, X509_CRL_free);
-	X509_STORE_free(p->store);
+	certauth_anchor_index_free(p->index);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -88,11 +88,12 @@ parsed_copy(const struct certauth_parsed *src, struct certauth_parsed *dst)
 	if ((src->certs != NULL &&
 	    (p.certs = X509_chain_up_ref(src->certs)) == NULL) ||
 	    (src->crls != NULL && (p.crls = crls_up_ref(src->crls)) == NULL) ||
-	    (src->store != NULL && !X509_STORE_up_ref(src->store))) {
+	    (src->index != NULL &&
+	    certauth_anchor_index_up_ref(src->index) != 0)) {
 		r = CERTAUTH_ERR_NOMEM;
 		goto out;
 	}
-	p.store = src->store;
+	p.index = src->index;
 	*dst = p;
 	memset(&p, 0, sizeof(p));
 	r = 0;

@@ -34,6 +34,7 @@
 #include "certutil.h"
 #include "fetch.h"
 #include "ocsp.h"
+#include "anchors.h"
 #include "options.h"
 #include "parse_cache.h"
 #include "policy.h"
@@ -54,8 +55,7 @@
 struct certauth_policy {
 	int trust;		/* enum certauth_trust */
 	int crl;		/* enum certauth_crl_scope, never DEFAULT */
-	X509_STORE *store;	/* anchors (trust=ca without ca_dir) */
-	STACK_OF(X509) *anchors;	/* ca_file's (trust=ca with ca_dir) */
+	struct certauth_anchor_index *anchors;	/* ca_file's, unparsed */
 	STACK_OF(X509) *chain;	/* untrusted intermediates */
 	STACK_OF(X509_CRL) *crls;	/* every CRL loaded, for each check */
 	const struct certauth_opts *opts;	/* borrowed, for OCSP */
@@ -76,7 +76,7 @@ ossl_error(const char *fallback)
 
 /* What a trust file holds, and so how it is parsed. */
 enum trust_kind {
-	KIND_ANCHORS,	/* certificates, with a store of them */
+	KIND_ANCHORS,	/* certificates indexed by subject, unparsed */
 	KIND_CERTS,	/* certificates */
 	KIND_CRLS	/* CRLs, PEM or DER */
 };
@@ -178,23 +178,6 @@ parse_certs(const char *option, const char *path, const struct text *mem,
 	return r;
 }
 
-/* Trust the certificates of ca_file path in store. */
-static int
-add_anchors(X509_STORE *store, const char *path, STACK_OF(X509) *certs,
-    struct certauth_reason *reason)
-{
-	int i;
-
-	for (i = 0; i < sk_X509_num(certs); i++) {
-		if (!X509_STORE_add_cert(store, sk_X509_value(certs, i))) {
-			certauth_reason_set(reason, "cannot load ca_file %s: %s",
-			    path, ossl_error("cannot add certificate"));
-			return CERTAUTH_ERR_TRUST_STORE;
-		}
-	}
-	return 0;
-}
-
 /*
  * Add the CRLs in mem to crls: any number of PEM blocks, or one DER CRL.
  * Returns how many were added, or -1 when one does not parse.
@@ -280,18 +263,22 @@ parse_trust_file(enum trust_kind kind, const char *option, const char *path,
     const struct text *mem, struct certauth_parsed *out,
     struct certauth_reason *reason)
 {
-	if (kind == KIND_CRLS)
-		return parse_crls(option, path, mem, &out->crls, reason);
-	int r = CERTAUTH_ERR_INTERNAL;
+	int bad = 0, r = CERTAUTH_ERR_INTERNAL;
 
 	if (kind == KIND_CRLS)
 		return parse_crls(option, path, mem, &out->crls, reason);
-	if ((r = parse_certs(option, path, mem, &out->certs, reason)) != 0 ||
-	    kind == KIND_CERTS)
-		return r;
-	if ((out->store = X509_STORE_new()) == NULL)
-		return CERTAUTH_ERR_NOMEM;
-	return add_anchors(out->store, path, out->certs, reason);
+	if (kind == KIND_CERTS)
+		return parse_certs(option, path, mem, &out->certs, reason);
+	r = certauth_anchor_index_build(mem->data, mem->len, &out->index,
+	    &bad);
+	if (r == CERTAUTH_ERR_FORMAT)
+		certauth_reason_set(reason, "cannot load %s %s: PEM block %d "
+		    "is not a certificate that can be read", option, path, bad);
+	else if (r == CERTAUTH_ERR_NOT_FOUND)
+		certauth_reason_set(reason, "cannot load %s %s: no certificate "
+		    "in it", option, path);
+	return r == CERTAUTH_ERR_FORMAT || r == CERTAUTH_ERR_NOT_FOUND ?
+	    CERTAUTH_ERR_TRUST_STORE : r;
 }
 
 /*
@@ -448,9 +435,8 @@ check_ca_dir(const char *path, struct certauth_reason *reason)
 }
 
 /*
- * The anchors: with ca_file alone, its cached store; with ca_dir, the
- * certificates of ca_file (if any) for a store that each check builds
- * with what the directory holds for that chain (dir_store).
+ * The anchors: ca_file's index, and a check that ca_dir is a directory.
+ * Each check parses from them only what its chain can use (chain_store).
  */
 static int
 load_anchors(const struct certauth_opts *o, struct certauth_policy *p,
@@ -460,18 +446,12 @@ load_anchors(const struct certauth_opts *o, struct certauth_policy *p,
 	int r = CERTAUTH_ERR_INTERNAL;
 
 	memset(&anchors, 0, sizeof(anchors));
-	if (o->ca_file != NULL && (r = load_trust_file(KIND_ANCHORS,
-	    "ca_file", o->ca_file, &anchors, reason)) != 0)
+	if ((o->ca_file != NULL && (r = load_trust_file(KIND_ANCHORS,
+	    "ca_file", o->ca_file, &anchors, reason)) != 0) ||
+	    (o->ca_dir != NULL && (r = check_ca_dir(o->ca_dir, reason)) != 0))
 		goto out;
-	if (o->ca_dir == NULL) {
-		p->store = anchors.store;
-		anchors.store = NULL;
-	} else {
-		if ((r = check_ca_dir(o->ca_dir, reason)) != 0)
-			goto out;
-		p->anchors = anchors.certs;
-		anchors.certs = NULL;
-	}
+	p->anchors = anchors.index;
+	anchors.index = NULL;
 	r = 0;
  out:
 	certauth_parsed_clear(&anchors);
@@ -582,8 +562,7 @@ certauth_policy_free(struct certauth_policy *p)
 {
 	if (p == NULL)
 		return;
-	X509_STORE_free(p->store);
-	sk_X509_pop_free(p->anchors, X509_free);
+	certauth_anchor_index_free(p->anchors);
 	sk_X509_pop_free(p->chain, X509_free);
 	sk_X509_CRL_pop_free(p->crls, X509_CRL_free);
 	free(p->ocsp_source);
@@ -728,10 +707,10 @@ set_any_policy(X509_VERIFY_PARAM *param)
 	return r;
 }
 
-/* Issuer names looked up in ca_dir for one chain, at most. */
-#define DIR_NAMES_MAX	64
+/* Issuer names looked up for one chain, at most. */
+#define CHAIN_NAMES_MAX	64
 
-/* Queue name for a ca_dir lookup unless it is queued already. */
+/* Queue name for the anchor lookups unless it is queued already. */
 static int
 queue_name(STACK_OF(X509_NAME) *names, const X509_NAME *name,
     struct certauth_reason *reason)
@@ -742,9 +721,9 @@ queue_name(STACK_OF(X509_NAME) *names, const X509_NAME *name,
 		if (X509_NAME_cmp(sk_X509_NAME_value(names, i), name) == 0)
 			return 0;
 	}
-	if (sk_X509_NAME_num(names) >= DIR_NAMES_MAX) {
-		certauth_reason_set(reason, "ca_dir: more than %d issuer "
-		    "names for one chain", DIR_NAMES_MAX);
+	if (sk_X509_NAME_num(names) >= CHAIN_NAMES_MAX) {
+		certauth_reason_set(reason, "more than %d issuer names for "
+		    "one chain", CHAIN_NAMES_MAX);
 		return CERTAUTH_ERR_CERT_INVALID;
 	}
 	/* Borrowed: each name belongs to a certificate that outlives the
@@ -753,11 +732,111 @@ queue_name(STACK_OF(X509_NAME) *names, const X509_NAME *name,
 	    CERTAUTH_ERR_NOMEM;
 }
 
+/* Trust each certificate of certs named subject, and queue its issuer. */
+static int
+add_named(X509_STORE *store, STACK_OF(X509) *certs, const X509_NAME *subject,
+    STACK_OF(X509_NAME) *names, struct certauth_reason *reason)
+{
+	int i, r = CERTAUTH_ERR_INTERNAL;
+
+	for (i = 0; i < sk_X509_num(certs); i++) {
+		X509 *c = sk_X509_value(certs, i);
+
+		if (X509_NAME_cmp(X509_get_subject_name(c), subject) != 0)
+			continue;
+		if (!X509_STORE_add_cert(store, c))
+			return CERTAUTH_ERR_NOMEM;
+		if ((r = queue_name(names, X509_get_issuer_name(c),
+		    reason)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+/*
+ * The certificate i of ca_file as parsed, from the cache when the same
+ * DER was parsed before.  The key names its place in the file; the bytes
+ * compared are its own.
+ */
+static int
+file_anchor(const struct certauth_policy *p, int i, STACK_OF(X509) **out,
+    struct certauth_reason *reason)
+{
+	struct certauth_parsed found;
+	const unsigned char *der, *q;
+	size_t len = 0;
+	X509 *cert = NULL;
+	char *key = NULL;
+	int r = CERTAUTH_ERR_INTERNAL;
+
+	memset(&found, 0, sizeof(found));
+	der = certauth_anchor_der(p->anchors, i, &len);
+	if (asprintf(&key, "ca_file %s #%d", p->opts->ca_file, i) < 0) {
+		key = NULL;
+		r = CERTAUTH_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = certauth_cache_get(CERTAUTH_CACHE_TRUST, key, der, len,
+	    &found)) < 0)
+		goto out;
+	if (r == 0) {
+		q = der;
+		if ((cert = d2i_X509(NULL, &q, (long)len)) == NULL ||
+		    q != der + len) {
+			certauth_reason_set(reason, "cannot load ca_file %s: "
+			    "certificate %d does not parse: %s",
+			    p->opts->ca_file, i + 1, ossl_error("bad DER"));
+			r = CERTAUTH_ERR_TRUST_STORE;
+			goto out;
+		}
+		if ((found.certs = sk_X509_new_null()) == NULL ||
+		    !sk_X509_push(found.certs, cert)) {
+			r = CERTAUTH_ERR_NOMEM;
+			goto out;
+		}
+		cert = NULL;
+		certauth_cache_put(CERTAUTH_CACHE_TRUST, key, der, len, &found);
+	}
+	*out = found.certs;
+	found.certs = NULL;
+	r = 0;
+ out:
+	X509_free(cert);
+	certauth_parsed_clear(&found);
+	free(key);
+	return r;
+}
+
+/* Add to store ca_file's certificates named subject (anchors.h). */
+static int
+add_file_anchors(const struct certauth_policy *p, X509_STORE *store,
+    const X509_NAME *subject, STACK_OF(X509_NAME) *names,
+    struct certauth_reason *reason)
+{
+	STACK_OF(X509) *certs = NULL;
+	int i, r = CERTAUTH_ERR_INTERNAL;
+
+	for (i = 0; i < certauth_anchor_count(p->anchors); i++) {
+		if (X509_NAME_cmp(certauth_anchor_subject(p->anchors, i),
+		    subject) != 0)
+			continue;
+		if ((r = file_anchor(p, i, &certs, reason)) != 0 ||
+		    (r = add_named(store, certs, subject, names, reason)) != 0)
+			goto out;
+		sk_X509_pop_free(certs, X509_free);
+		certs = NULL;
+	}
+	r = 0;
+ out:
+	sk_X509_pop_free(certs, X509_free);
+	return r;
+}
+
 /*
  * Add to store the certificates of ca_dir named subject: the files
  * <hash>.0, <hash>.1, ... that openssl rehash makes, each read and, when
- * its bytes are unchanged, taken parsed from the cache.  The issuer of
- * each one found is queued in turn.  A damaged file refuses the check.
+ * its bytes are unchanged, taken parsed from the cache.  A damaged file
+ * refuses the check.
  */
 static int
 add_dir_anchors(const struct certauth_policy *p, X509_STORE *store,
@@ -768,7 +847,7 @@ add_dir_anchors(const struct certauth_policy *p, X509_STORE *store,
 	unsigned long hash;
 	char path[PATH_MAX];
 	struct stat st;
-	int i, k, ok = 0, r = CERTAUTH_ERR_INTERNAL;
+	int k, ok = 0, r = CERTAUTH_ERR_INTERNAL;
 
 	memset(&found, 0, sizeof(found));
 	hash = X509_NAME_hash_ex(subject, NULL, NULL, &ok);
@@ -782,22 +861,10 @@ add_dir_anchors(const struct certauth_policy *p, X509_STORE *store,
 		    stat(path, &st) != 0)
 			break;
 		if ((r = load_trust_file(KIND_CERTS, "ca_dir file", path,
-		    &found, reason)) != 0)
+		    &found, reason)) != 0 ||
+		    (r = add_named(store, found.certs, subject, names,
+		    reason)) != 0)
 			goto out;
-		for (i = 0; i < sk_X509_num(found.certs); i++) {
-			X509 *c = sk_X509_value(found.certs, i);
-
-			if (X509_NAME_cmp(X509_get_subject_name(c),
-			    subject) != 0)
-				continue;
-			if (!X509_STORE_add_cert(store, c)) {
-				r = CERTAUTH_ERR_NOMEM;
-				goto out;
-			}
-			if ((r = queue_name(names, X509_get_issuer_name(c),
-			    reason)) != 0)
-				goto out;
-		}
 		certauth_parsed_clear(&found);
 	}
 	r = 0;
@@ -807,20 +874,20 @@ add_dir_anchors(const struct certauth_policy *p, X509_STORE *store,
 }
 
 /*
- * trust=ca with ca_dir: a store of ca_file's anchors and of every ca_dir
- * certificate that can stand above cert: one named as the issuer of cert,
- * of a chain_file certificate, or of one found so, until no new name
- * comes up.  These are all the names a chain builder can ask the store
- * for, so the store answers as a lookup over the whole directory would,
- * while only the files for these names are read.  The store is this
- * check's own.
+ * trust=ca: a store of every anchor that can stand above cert, from
+ * ca_file and ca_dir: one named as the issuer of cert, of a chain_file
+ * certificate, or of one found so, until no new name comes up.  These are
+ * all the names a chain builder can ask the store for, so the store
+ * answers as one holding every anchor would, while only these are parsed.
+ * The store is this check's own.
  */
 static int
-dir_store(const struct certauth_policy *p, X509 *cert, X509_STORE **out,
+chain_store(const struct certauth_policy *p, X509 *cert, X509_STORE **out,
     struct certauth_reason *reason)
 {
 	STACK_OF(X509_NAME) *names = NULL;
 	X509_STORE *store = NULL;
+	const X509_NAME *name;
 	int i, r = CERTAUTH_ERR_INTERNAL;
 
 	if ((store = X509_STORE_new()) == NULL ||
@@ -828,9 +895,7 @@ dir_store(const struct certauth_policy *p, X509 *cert, X509_STORE **out,
 		r = CERTAUTH_ERR_NOMEM;
 		goto out;
 	}
-	if ((r = add_anchors(store, p->opts->ca_file, p->anchors,
-	    reason)) != 0 ||
-	    (r = queue_name(names, X509_get_issuer_name(cert), reason)) != 0)
+	if ((r = queue_name(names, X509_get_issuer_name(cert), reason)) != 0)
 		goto out;
 	for (i = 0; i < sk_X509_num(p->chain); i++) {
 		if ((r = queue_name(names,
@@ -840,8 +905,11 @@ dir_store(const struct certauth_policy *p, X509 *cert, X509_STORE **out,
 	}
 	/* The queue grows as issuers are found. */
 	for (i = 0; i < sk_X509_NAME_num(names); i++) {
-		if ((r = add_dir_anchors(p, store, sk_X509_NAME_value(names, i),
-		    names, reason)) != 0)
+		name = sk_X509_NAME_value(names, i);
+		if ((p->anchors != NULL && (r = add_file_anchors(p, store,
+		    name, names, reason)) != 0) ||
+		    (p->opts->ca_dir != NULL && (r = add_dir_anchors(p, store,
+		    name, names, reason)) != 0))
 			goto out;
 	}
 	*out = store;
@@ -854,17 +922,16 @@ dir_store(const struct certauth_policy *p, X509 *cert, X509_STORE **out,
 }
 
 /*
- * Set up ctx for cert over the store of its mode: the loaded one, one
- * built from ca_dir for this chain, or in pinned mode one that holds the
- * certificate alone.  *own is the store built here, for the caller to
- * free after the check.
+ * Set up ctx for cert over the store of its mode: the anchors its chain
+ * can use (trust=ca), or one that holds the certificate alone (pinned).
+ * *own is that store, for the caller to free after the check.
  */
 static int
 init_ctx(const struct certauth_policy *p, X509 *cert, time_t now,
     X509_STORE_CTX *ctx, X509_STORE **own, struct certauth_reason *reason)
 {
 	X509_VERIFY_PARAM *param;
-	X509_STORE *store = p->store;
+	X509_STORE *store = NULL;
 	unsigned long flags = X509_V_FLAG_X509_STRICT | X509_V_FLAG_POLICY_CHECK;
 	int r = CERTAUTH_ERR_INTERNAL;
 
@@ -877,8 +944,8 @@ init_ctx(const struct certauth_policy *p, X509 *cert, time_t now,
 		}
 		*own = store;
 		flags |= X509_V_FLAG_PARTIAL_CHAIN;
-	} else if (p->opts->ca_dir != NULL) {
-		if ((r = dir_store(p, cert, own, reason)) != 0)
+	} else {
+		if ((r = chain_store(p, cert, own, reason)) != 0)
 			return r;
 		store = *own;
 	}

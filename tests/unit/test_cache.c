@@ -115,7 +115,7 @@ assert_miss(enum certauth_cache_pool pool, const char *path, const char *buf)
 	    &got), 0);
 	assert_null(got.certs);
 	assert_null(got.crls);
-	assert_null(got.store);
+	assert_null(got.index);
 }
 
 static void

@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include <openssl/asn1.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "certauth.h"
@@ -520,6 +521,90 @@ test_ca_dir_chain_in_dir(void **ctx)
 	X509_free(leaf);
 }
 
+/*
+ * cert's DER with its signature's BIT STRING tag changed: the subject can
+ * still be read out of it, but OpenSSL's parser refuses it.  PEM text of
+ * it, malloc'd.
+ */
+static char *
+unparsable_pem(X509 *cert)
+{
+	const ASN1_BIT_STRING *sig = NULL;
+	unsigned char *der = NULL;
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *data, *text;
+	long c, hdr, n;
+	int len;
+
+	assert_non_null(bio);
+	assert_true((len = i2d_X509(cert, &der)) > 0);
+	X509_get0_signature(&sig, NULL, cert);
+	c = ASN1_STRING_length(sig) + 1;
+	hdr = c < 128 ? 2 : c < 256 ? 3 : 4;
+	assert_int_equal(der[len - c - hdr], V_ASN1_BIT_STRING);
+	der[len - c - hdr] = V_ASN1_OCTET_STRING;
+	assert_true(PEM_write_bio(bio, "CERTIFICATE", "", der, len) > 0);
+	n = BIO_get_mem_data(bio, &data);
+	assert_non_null(text = strndup(data, (size_t)n));
+	BIO_free(bio);
+	OPENSSL_free(der);
+	return text;
+}
+
+static char *
+pem_text(X509 *cert)
+{
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *data, *text;
+	long n;
+
+	assert_non_null(bio);
+	assert_int_equal(PEM_write_bio_X509(bio, cert), 1);
+	n = BIO_get_mem_data(bio, &data);
+	assert_non_null(text = strndup(data, (size_t)n));
+	BIO_free(bio);
+	return text;
+}
+
+/*
+ * A ca_file is parsed only as far as the chain needs: an unreadable
+ * certificate of another CA in the bundle costs nothing, while one under
+ * the name the chain needs refuses the login, naming it.
+ */
+static void
+test_ca_file_parses_only_what_the_chain_uses(void **ctx)
+{
+	struct state *st = *ctx;
+	struct certauth_reason why;
+	struct tu_cert_opts o = leaf_opts();
+	struct tu_cert_opts decoy_opts = { "Decoy CA", -10, 3650, 1, NULL,
+	    NULL, 0 };
+	X509 *leaf = make_leaf(&o);
+	X509 *decoy = tu_make_cert(K->other, &decoy_opts, NULL, NULL);
+	char *bad_decoy = unparsable_pem(decoy), *bad_root =
+	    unparsable_pem(K->root_cert), *root = pem_text(K->root_cert);
+	char *bundle = NULL, *path;
+
+	ca_setup(st);
+	path = opt_path(&st->o.ca_file, st, "bundle.pem");
+	assert_true(asprintf(&bundle, "%s%s", bad_decoy, root) > 0);
+	tu_write_file(path, bundle, 0644);
+	assert_int_equal(check(st, leaf, &why), 0);
+	free(bundle);
+
+	assert_true(asprintf(&bundle, "%s%s", bad_root, root) > 0);
+	tu_write_file(path, bundle, 0644);
+	assert_int_equal(check(st, leaf, &why), CERTAUTH_ERR_TRUST_STORE);
+	assert_contains(why.text, "certificate 1 does not parse");
+	assert_contains(why.text, path);
+	free(bundle);
+	free(bad_decoy);
+	free(bad_root);
+	free(root);
+	X509_free(decoy);
+	X509_free(leaf);
+}
+
 /* ------------------------------------------------------------ keys */
 
 static void
@@ -875,6 +960,7 @@ main(void)
 		T(test_untrusted_self_signed),
 		T(test_ca_dir_hashed),
 		T(test_ca_dir_chain_in_dir),
+		T(test_ca_file_parses_only_what_the_chain_uses),
 		T(test_rsa1024_leaf_refused),
 		T(test_dsa_leaf_refused),
 		T(test_dsa_intermediate_refused),
