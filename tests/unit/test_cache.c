@@ -294,16 +294,11 @@ crl_text(X509 **revoked, int n)
 {
 	X509_CRL *crl = tu_make_crl(K->root_cert, K->root, revoked, n);
 	BIO *bio = BIO_new(BIO_s_mem());
-	char *data, *text;
-	long len;
 
 	assert_non_null(bio);
 	assert_int_equal(PEM_write_bio_X509_CRL(bio, crl), 1);
-	len = BIO_get_mem_data(bio, &data);
-	assert_non_null(text = strndup(data, (size_t)len));
-	BIO_free(bio);
 	X509_CRL_free(crl);
-	return text;
+	return tu_bio_text(bio);
 }
 
 static int
@@ -364,22 +359,6 @@ test_crl_rewritten_in_place(void **ctx)
 	free(path);
 }
 
-/* The PEM text of one certificate. */
-static char *
-pem_of(X509 *cert)
-{
-	BIO *bio = BIO_new(BIO_s_mem());
-	char *data, *text;
-	long len;
-
-	assert_non_null(bio);
-	assert_int_equal(PEM_write_bio_X509(bio, cert), 1);
-	len = BIO_get_mem_data(bio, &data);
-	assert_non_null(text = strndup(data, (size_t)len));
-	BIO_free(bio);
-	return text;
-}
-
 /*
  * A certificate like opts issued by issuer whose PEM text is as long as
  * want's (ECDSA signatures vary in length: issue until one fits).
@@ -388,13 +367,13 @@ static X509 *
 same_length_cert(X509 *want, const struct tu_cert_opts *opts, EVP_PKEY *key,
     X509 *issuer, EVP_PKEY *issuer_key)
 {
-	char *a = pem_of(want), *b;
+	char *a = tu_pem_text(want), *b;
 	X509 *cert;
 	int tries;
 
 	for (tries = 0; tries < 50; tries++) {
 		cert = tu_make_cert(key, opts, issuer, issuer_key);
-		b = pem_of(cert);
+		b = tu_pem_text(cert);
 		if (strlen(a) == strlen(b) && strcmp(a, b) != 0) {
 			free(a);
 			free(b);
@@ -417,7 +396,7 @@ test_ca_file_rewritten_in_place(void **ctx)
 	X509 *twin = same_length_cert(K->root_cert, &ROOT, twin_key, NULL,
 	    NULL);
 	char *path = tu_path(st->dir, "ca.pem");
-	char *a = pem_of(K->root_cert), *b = pem_of(twin);
+	char *a = tu_pem_text(K->root_cert), *b = tu_pem_text(twin);
 
 	tu_write_file(path, a, 0644);
 	st->o.ca_file = strdup(path);
@@ -463,7 +442,7 @@ test_bindings_rewritten_in_place(void **ctx)
 	X509 *next = same_length_cert(K->leaf_cert, &renewed, K->other,
 	    K->root_cert, K->root);
 	char *dir = tu_path(st->dir, "bindings"), *path;
-	char *a = pem_of(K->leaf_cert), *b = pem_of(next);
+	char *a = tu_pem_text(K->leaf_cert), *b = tu_pem_text(next);
 
 	assert_int_equal(mkdir(dir, 0755), 0);
 	path = tu_path(dir, "alice");

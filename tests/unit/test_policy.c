@@ -532,8 +532,7 @@ unparsable_pem(X509 *cert)
 	const ASN1_BIT_STRING *sig = NULL;
 	unsigned char *der = NULL;
 	BIO *bio = BIO_new(BIO_s_mem());
-	char *data, *text;
-	long c, hdr, n;
+	long c, hdr;
 	int len;
 
 	assert_non_null(bio);
@@ -544,26 +543,8 @@ unparsable_pem(X509 *cert)
 	assert_int_equal(der[len - c - hdr], V_ASN1_BIT_STRING);
 	der[len - c - hdr] = V_ASN1_OCTET_STRING;
 	assert_true(PEM_write_bio(bio, "CERTIFICATE", "", der, len) > 0);
-	n = BIO_get_mem_data(bio, &data);
-	assert_non_null(text = strndup(data, (size_t)n));
-	BIO_free(bio);
 	OPENSSL_free(der);
-	return text;
-}
-
-static char *
-pem_text(X509 *cert)
-{
-	BIO *bio = BIO_new(BIO_s_mem());
-	char *data, *text;
-	long n;
-
-	assert_non_null(bio);
-	assert_int_equal(PEM_write_bio_X509(bio, cert), 1);
-	n = BIO_get_mem_data(bio, &data);
-	assert_non_null(text = strndup(data, (size_t)n));
-	BIO_free(bio);
-	return text;
+	return tu_bio_text(bio);
 }
 
 /*
@@ -582,7 +563,7 @@ test_ca_file_parses_only_what_the_chain_uses(void **ctx)
 	X509 *leaf = make_leaf(&o);
 	X509 *decoy = tu_make_cert(K->other, &decoy_opts, NULL, NULL);
 	char *bad_decoy = unparsable_pem(decoy), *bad_root =
-	    unparsable_pem(K->root_cert), *root = pem_text(K->root_cert);
+	    unparsable_pem(K->root_cert), *root = tu_pem_text(K->root_cert);
 	char *bundle = NULL, *path;
 
 	ca_setup(st);

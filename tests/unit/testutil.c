@@ -98,6 +98,29 @@ tu_safe_tmpdir(void)
 	return tmpl;
 }
 
+char *
+tu_bio_text(BIO *bio)
+{
+	char *data = NULL, *text;
+	long n = BIO_get_mem_data(bio, &data);
+
+	if (n < 0 || (text = strndup(data != NULL ? data : "",
+	    (size_t)n)) == NULL)
+		tu_die("cannot read a memory BIO");
+	BIO_free(bio);
+	return text;
+}
+
+char *
+tu_pem_text(X509 *cert)
+{
+	BIO *bio = BIO_new(BIO_s_mem());
+
+	if (bio == NULL || PEM_write_bio_X509(bio, cert) != 1)
+		tu_die("cannot write a certificate as PEM");
+	return tu_bio_text(bio);
+}
+
 static int
 remove_entry(const char *path, const struct stat *sb, int flag,
     struct FTW *ftw)

@@ -7,6 +7,7 @@
 #define CERTAUTH_TESTUTIL_H
 
 #include <stddef.h>
+#include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
@@ -17,6 +18,12 @@
  * group/other-writable parent): such tests skip.  Caller frees.
  */
 char *tu_safe_tmpdir(void);
+
+/* What was written to a memory BIO, as a malloc'd string; frees bio. */
+char *tu_bio_text(BIO *bio);
+
+/* The PEM text of cert, malloc'd. */
+char *tu_pem_text(X509 *cert);
 
 /* Remove dir and everything under it, not following links (NULL: none).
  * For a test's own scratch directory. */
