@@ -715,6 +715,7 @@ static int
 queue_name(STACK_OF(X509_NAME) *names, const X509_NAME *name,
     struct certauth_reason *reason)
 {
+	X509_NAME *copy;
 	int i;
 
 	for (i = 0; i < sk_X509_NAME_num(names); i++) {
@@ -726,10 +727,15 @@ queue_name(STACK_OF(X509_NAME) *names, const X509_NAME *name,
 		    "one chain", CHAIN_NAMES_MAX);
 		return CERTAUTH_ERR_CERT_INVALID;
 	}
-	/* Borrowed: each name belongs to a certificate that outlives the
-	 * check (the user's, chain_file's, or one the store holds). */
-	return sk_X509_NAME_push(names, (X509_NAME *)name) ? 0 :
-	    CERTAUTH_ERR_NOMEM;
+	/* A copy: a certificate found twice is not kept by the store, and
+	 * the cache may let its own go before the check ends. */
+	if ((copy = X509_NAME_dup(name)) == NULL)
+		return CERTAUTH_ERR_NOMEM;
+	if (!sk_X509_NAME_push(names, copy)) {
+		X509_NAME_free(copy);
+		return CERTAUTH_ERR_NOMEM;
+	}
+	return 0;
 }
 
 /* Trust each certificate of certs named subject, and queue its issuer. */
@@ -916,7 +922,7 @@ chain_store(const struct certauth_policy *p, X509 *cert, X509_STORE **out,
 	store = NULL;
 	r = 0;
  out:
-	sk_X509_NAME_free(names);
+	sk_X509_NAME_pop_free(names, X509_NAME_free);
 	X509_STORE_free(store);
 	return r;
 }
