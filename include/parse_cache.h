@@ -18,7 +18,6 @@
 
 #include <stddef.h>
 #include <openssl/x509.h>
-#include <openssl/x509_vfy.h>
 
 #include "anchors.h"
 

@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include <openssl/x509.h>
-#include <openssl/x509_vfy.h>
 
 #include "certauth.h"
 #include "parse_cache.h"

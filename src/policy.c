@@ -326,17 +326,13 @@ load_trust_file(enum trust_kind kind, const char *option, const char *path,
 	return r;
 }
 
-/* Append every CRL of from to to, each up-referenced. */
+/* Move every CRL of from, the caller's own references, to the end of to. */
 static int
-append_crls(STACK_OF(X509_CRL) *to, STACK_OF(X509_CRL) *from)
+move_crls(STACK_OF(X509_CRL) *to, STACK_OF(X509_CRL) *from)
 {
-	int i;
+	X509_CRL *crl;
 
-	for (i = 0; i < sk_X509_CRL_num(from); i++) {
-		X509_CRL *crl = sk_X509_CRL_value(from, i);
-
-		if (!X509_CRL_up_ref(crl))
-			return CERTAUTH_ERR_NOMEM;
+	while ((crl = sk_X509_CRL_shift(from)) != NULL) {
 		if (!sk_X509_CRL_push(to, crl)) {
 			X509_CRL_free(crl);
 			return CERTAUTH_ERR_NOMEM;
@@ -354,7 +350,7 @@ load_crl_file(STACK_OF(X509_CRL) *crls, const char *option, const char *path,
 	int r = CERTAUTH_ERR_INTERNAL;
 
 	if ((r = load_trust_file(KIND_CRLS, option, path, &p, reason)) != 0 ||
-	    (r = append_crls(crls, p.crls)) != 0)
+	    (r = move_crls(crls, p.crls)) != 0)
 		goto out;
 	r = 0;
  out:
