@@ -2,18 +2,22 @@
  * certauth-sign - answer a pam_certauth challenge with a private key
  * (protocol-v1 section 2).  Stock OpenSSL can produce the same answer;
  * this tool adds the checks a person should make before signing: that the
- * text really is a certauth v1 challenge, and with --host that it was
- * issued by the host they are logging in to, so a hostile server cannot
- * relay another host's challenge and log in there as them.
+ * text really is a certauth v1 challenge, issued just now, and with
+ * --host, --service and --user that it is for the host, the service and
+ * the account they are logging in to, so a hostile server cannot relay
+ * another host's or another service's challenge and log in there as them.
+ * The host, service, user and time are always shown before signing.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -26,18 +30,29 @@
 #include "certauth.h"
 #include "challenge.h"
 #include "log.h"
+#include "options.h"
 #include "response.h"
 #include "verify.h"
 
 #define PROG			"certauth-sign"
 #define USAGE			"usage: " PROG " --key KEY.pem [--host HOST] " \
-	"[--digest sha256|sha384|sha512] [--pss] [--pass-file FILE] [CHALLENGE]"
+	"[--service NAME] [--user NAME]\n" \
+	"       [--max-age SECONDS] [--digest sha256|sha384|sha512] [--pss]\n" \
+	"       [--pass-file FILE] [CHALLENGE]"
 #define LINE_MAX_BYTES		8192	/* one pasted challenge line */
 /* PEM_BUFSIZE: the most a PEM passphrase callback is given. */
 #define PASS_MAX_BYTES		1024
 #define CHALLENGE_PREFIX	"certauth:v1:"
 #define CHALLENGE_FIELDS	7
 #define TIME_MAX_DIGITS		20
+/*
+ * Added to the module's default challenge_ttl for the default --max-age:
+ * the signer's clock and the server's may differ by this much.
+ */
+#define CLOCK_SKEW_SECONDS	180
+#define MAX_AGE_LIMIT		INT_MAX
+#define TIME_TEXT_BYTES		64	/* "YYYY-MM-DD HH:MM:SS UTC" or digits */
+#define SPAN_TEXT_BYTES		64
 #define BASE64URL_CHARS		"ABCDEFGHIJKLMNOPQRSTUVWXYZ" \
 	"abcdefghijklmnopqrstuvwxyz0123456789-_"
 
@@ -47,9 +62,12 @@ enum { F_MAGIC, F_VERSION, F_HOST, F_SERVICE, F_USER, F_TIME, F_NONCE };
 
 struct sign_args {
 	const char *key;
-	const char *host;
+	const char *host;	/* NULL: any host, shown to the person */
+	const char *service;	/* NULL: any service */
+	const char *user;	/* NULL: any user */
 	const char *pass_file;
 	const char *challenge;	/* NULL: read one line from stdin */
+	long max_age;		/* seconds either side of now; 0: no check */
 	int digest;		/* enum certauth_digest; DEFAULT: not given */
 	int pss;
 };
@@ -66,6 +84,9 @@ struct pass_ctx {
 static const struct option long_opts[] = {
 	{ "key", required_argument, NULL, 'k' },
 	{ "host", required_argument, NULL, 'H' },
+	{ "service", required_argument, NULL, 'S' },
+	{ "user", required_argument, NULL, 'U' },
+	{ "max-age", required_argument, NULL, 'M' },
 	{ "digest", required_argument, NULL, 'd' },
 	{ "pss", no_argument, NULL, 'p' },
 	{ "pass-file", required_argument, NULL, 'P' },
@@ -73,24 +94,56 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static const char help_text[] =
+static const char help_head[] =
 "Sign a pam_certauth challenge and print the response on one line.\n"
 "The challenge is the argument, or one line of standard input (the\n"
-"bare challenge or the whole \"certauth challenge: ...\" line).\n\n"
+"bare challenge or the whole \"certauth challenge: ...\" line).\n"
+"Before signing, its user, service, host and time are shown on\n"
+"standard error; standard output carries the response alone.\n\n"
 "  --key KEY.pem      private key: RSA >= 2048, EC P-256/384/521,\n"
 "                     Ed25519 or Ed448; an encrypted key's passphrase\n"
 "                     is asked for on the terminal\n"
 "  --host HOST        refuse a challenge issued for another host\n"
+"  --service NAME     refuse a challenge for another PAM service\n"
+"                     (sshd, su, sudo, login, ...)\n"
+"  --user NAME        refuse a challenge for another account\n"
+"                     (host, service and user are compared exactly,\n"
+"                     case included, with the decoded field)\n";
+
+static const char help_tail[] =
 "  --digest NAME      sha256 (default), sha384 or sha512 (RSA, EC)\n"
 "  --pss              RSA-PSS instead of PKCS#1 v1.5\n"
 "  --pass-file FILE   read the passphrase from FILE's first line\n"
 "  --help             this text\n\n"
-"Exit status: 0 signed, 1 refused or failed, 2 usage error.\n";
+"Exit status: 0 signed, 1 refused or failed, 2 usage error.\n"
+"See certauth-sign(1) and pam_certauth(8).\n";
+
+/* The module's default challenge_ttl, from the options code it uses. */
+static long
+module_default_ttl(void)
+{
+	struct certauth_opts o;
+	long ttl;
+
+	certauth_opts_init(&o);
+	ttl = o.challenge_ttl;
+	certauth_opts_free(&o);
+	return ttl;
+}
 
 static void
 print_help(void)
 {
-	printf("%s\n\n%s", USAGE, help_text);
+	long ttl = module_default_ttl();
+
+	printf("%s\n\n%s", USAGE, help_head);
+	printf("  --max-age SECONDS  refuse a challenge whose time is more than\n"
+	    "                     SECONDS away from this machine's clock, either\n"
+	    "                     way (default %ld: the module's challenge_ttl\n"
+	    "                     of %ld plus %d for clocks that differ);\n"
+	    "                     0: no time check\n",
+	    ttl + CLOCK_SKEW_SECONDS, ttl, CLOCK_SKEW_SECONDS);
+	fputs(help_tail, stdout);
 }
 
 static int
@@ -116,6 +169,23 @@ parse_digest(const char *name, int *digest)
 	return 0;
 }
 
+/* A decimal number of seconds, 0 to MAX_AGE_LIMIT.  0 or -1. */
+static int
+parse_seconds(const char *s, long *out)
+{
+	char *end = NULL;
+	long v;
+
+	if (s[0] < '0' || s[0] > '9')
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v > MAX_AGE_LIMIT)
+		return -1;
+	*out = v;
+	return 0;
+}
+
 /* Returns PARSE_OK with *a filled in, PARSE_HELP or PARSE_USAGE. */
 static int
 parse_args(int argc, char **argv, struct sign_args *a)
@@ -124,6 +194,7 @@ parse_args(int argc, char **argv, struct sign_args *a)
 
 	memset(a, 0, sizeof(*a));
 	a->digest = CERTAUTH_DIGEST_DEFAULT;
+	a->max_age = module_default_ttl() + CLOCK_SKEW_SECONDS;
 	while ((ch = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
 		switch (ch) {
 		case 'k':
@@ -131,6 +202,20 @@ parse_args(int argc, char **argv, struct sign_args *a)
 			break;
 		case 'H':
 			a->host = optarg;
+			break;
+		case 'S':
+			a->service = optarg;
+			break;
+		case 'U':
+			a->user = optarg;
+			break;
+		case 'M':
+			if (parse_seconds(optarg, &a->max_age) != 0) {
+				log_err(NULL, PROG ": --max-age must be a "
+				    "number of seconds from 0 to %d",
+				    MAX_AGE_LIMIT);
+				return usage_error(NULL);
+			}
 			break;
 		case 'd':
 			if (parse_digest(optarg, &a->digest) != 0)
@@ -156,6 +241,10 @@ parse_args(int argc, char **argv, struct sign_args *a)
 		return usage_error("--key is required");
 	if (a->host != NULL && a->host[0] == '\0')
 		return usage_error("--host needs a host name");
+	if (a->service != NULL && a->service[0] == '\0')
+		return usage_error("--service needs a service name");
+	if (a->user != NULL && a->user[0] == '\0')
+		return usage_error("--user needs a user name");
 	a->challenge = optind < argc ? argv[optind] : NULL;
 	return PARSE_OK;
 }
@@ -254,45 +343,140 @@ get_challenge(const struct sign_args *a, char **out)
 	return r == 0 ? 0 : -1;
 }
 
-/* The host field against --host, decoded and encoded.  0 or -1. */
+/*
+ * A decoded field against the value of --host, --service or --user:
+ * exact bytes, case included, as the module compares them.  want NULL:
+ * not checked.  Returns 0, or -1 (said why and what it may mean).
+ */
 static int
-check_host(const char *field, const char *decoded, const char *host)
+check_field(const char *what, const char *field, const char *decoded,
+    const char *want, const char *risk)
 {
-	char *want = NULL;
-	int r = -1;
-
-	if (certauth_pct_encode(host, &want) != 0) {
-		log_err(NULL, PROG ": %s",
-		    certauth_strerror(CERTAUTH_ERR_NOMEM));
-		goto out;
-	}
-	if (strcmp(decoded, host) != 0 && strcmp(field, want) != 0) {
-		log_err(NULL, PROG ": challenge is for host %s, not %s: "
-		    "refusing to sign (a server may be relaying another "
-		    "host's challenge)", certauth_pct_display(decoded, field),
-		    host);
-		goto out;
-	}
-	r = 0;
- out:
-	free(want);
-	return r;
+	if (want == NULL || strcmp(decoded, want) == 0)
+		return 0;
+	log_err(NULL, PROG ": challenge is for %s %s, not %s: refusing to sign "
+	    "(%s)", what, certauth_pct_display(decoded, field), want, risk);
+	return -1;
 }
 
-/* Say who the signature is for; without --host the person must judge. */
+/* The time field (all digits) as a number.  0, or -1: out of range. */
+static int
+parse_time(const char *digits, long long *out)
+{
+	char *end = NULL;
+	long long v;
+
+	errno = 0;
+	v = strtoll(digits, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* The time field as a UTC date into buf, or its digits if it is none. */
 static void
-announce(char *field[CHALLENGE_FIELDS], char *dec[CHALLENGE_FIELDS])
+format_time(const char *digits, char *buf, size_t size)
 {
-	log_info(NULL, PROG ": signing for host %s, service %s, user %s "
-	    "(use --host to have the host checked)",
-	    certauth_pct_display(dec[F_HOST], field[F_HOST]),
-	    certauth_pct_display(dec[F_SERVICE], field[F_SERVICE]),
-	    certauth_pct_display(dec[F_USER], field[F_USER]));
+	struct tm tm;
+	long long v;
+	time_t t;
+
+	if (parse_time(digits, &v) == 0) {
+		t = (time_t)v;
+		if ((long long)t == v && gmtime_r(&t, &tm) != NULL &&
+		    strftime(buf, size, "%Y-%m-%d %H:%M:%S UTC", &tm) != 0)
+			return;
+	}
+	snprintf(buf, size, "%s", digits);
 }
 
-/* Shape, then host.  Returns 0 when the challenge may be signed, or -1. */
+/* secs (>= 0) as a person reads it: "7200 seconds (about 2 hours)". */
+static void
+format_span(long long secs, char *buf, size_t size)
+{
+	static const struct {
+		long long len;
+		const char *unit;
+	} units[] = {
+		{ 365LL * 86400, "years" },
+		{ 86400, "days" },
+		{ 3600, "hours" },
+		{ 60, "minutes" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (secs >= 2 * units[i].len) {
+			snprintf(buf, size, "%lld seconds (about %lld %s)", secs,
+			    secs / units[i].len, units[i].unit);
+			return;
+		}
+	}
+	snprintf(buf, size, "%lld seconds", secs);
+}
+
+/*
+ * The time field against this machine's clock: at most max_age seconds
+ * either way; max_age 0: not checked.  A login in progress shows the time
+ * it began, so a challenge far from now was made up, held back or comes
+ * from a host whose clock is wrong.  Returns 0, or -1 (said why).
+ */
 static int
-check_challenge(const char *c, const char *host)
+check_time(const char *digits, long max_age)
+{
+	char when[TIME_TEXT_BYTES], span[SPAN_TEXT_BYTES];
+	long long t, now, off;
+
+	if (max_age == 0)
+		return 0;
+	format_time(digits, when, sizeof(when));
+	if (parse_time(digits, &t) != 0) {
+		log_err(NULL, PROG ": challenge time %s is out of range: "
+		    "refusing to sign", when);
+		return -1;
+	}
+	if ((now = (long long)time(NULL)) < 0) {
+		log_err(NULL, PROG ": cannot read the clock");
+		return -1;
+	}
+	off = t - now;	/* no overflow: both are >= 0 */
+	if (off <= max_age && off >= -max_age)
+		return 0;
+	format_span(off < 0 ? -off : off, span, sizeof(span));
+	log_err(NULL, PROG ": challenge time %s is %s %s this machine's clock, "
+	    "more than the %ld seconds allowed: refusing to sign (a login in "
+	    "progress shows the current time; --max-age sets the limit)",
+	    when, span, off < 0 ? "behind" : "ahead of", max_age);
+	return -1;
+}
+
+/* Say what is about to be signed: the person is the last check. */
+static void
+announce(char *field[CHALLENGE_FIELDS], char *dec[CHALLENGE_FIELDS],
+    const struct sign_args *a)
+{
+	char when[TIME_TEXT_BYTES];
+	const char *host = certauth_pct_display(dec[F_HOST], field[F_HOST]);
+
+	format_time(field[F_TIME], when, sizeof(when));
+	log_info(NULL, PROG ": signing for user %s, service %s, on host %s "
+	    "(challenge time %s)",
+	    certauth_pct_display(dec[F_USER], field[F_USER]),
+	    certauth_pct_display(dec[F_SERVICE], field[F_SERVICE]), host,
+	    when);
+	if (a->host == NULL)
+		log_info(NULL, PROG ": the host was not checked (no --host): "
+		    "answer only if %s is the host you are logging in to",
+		    host);
+}
+
+/*
+ * Shape, host, service, user, time; then say what will be signed.
+ * Returns 0 when the challenge may be signed, or -1 (said why).
+ */
+static int
+check_challenge(const char *c, const struct sign_args *a)
 {
 	char *copy = NULL, *field[CHALLENGE_FIELDS];
 	char *dec[CHALLENGE_FIELDS] = { NULL };
@@ -310,10 +494,16 @@ check_challenge(const char *c, const char *host)
 			goto out;
 		}
 	}
-	if (host != NULL && check_host(field[F_HOST], dec[F_HOST], host) != 0)
+	if (check_field("host", field[F_HOST], dec[F_HOST], a->host,
+	    "a server may be relaying another host's challenge") != 0 ||
+	    check_field("service", field[F_SERVICE], dec[F_SERVICE],
+	    a->service, "a server may be relaying a challenge of another "
+	    "service, such as su or sudo") != 0 ||
+	    check_field("user", field[F_USER], dec[F_USER], a->user,
+	    "a server may be relaying a challenge for another account") != 0 ||
+	    check_time(field[F_TIME], a->max_age) != 0)
 		goto out;
-	if (host == NULL)
-		announce(field, dec);
+	announce(field, dec, a);
 	r = 0;
  out:
 	for (i = 0; i < CHALLENGE_FIELDS; i++)
@@ -687,7 +877,7 @@ main(int argc, char **argv)
 	}
 	/* The challenge is judged before any passphrase is asked for. */
 	if (get_challenge(&a, &challenge) != 0 ||
-	    check_challenge(challenge, a.host) != 0 ||
+	    check_challenge(challenge, &a) != 0 ||
 	    load_key(&a, &pkey) != 0 || check_key(pkey, &a) != 0 ||
 	    make_response(pkey, &a, challenge, &resp) != 0)
 		goto out;

@@ -1,0 +1,248 @@
+#!/usr/bin/python3
+"""certauth-sign against hostile challenges: the real binary from the
+build directory signs (or refuses) challenges built here with the grammar
+of protocol-v1 section 1.  Checked: the user, service, host and time are
+shown on standard error before signing; --host, --service and --user
+refuse another host, service or account; the time must be within
+--max-age of the local clock (by default the module's challenge_ttl plus
+180 s), --max-age 0 turns that off; standard output stays empty on every
+refusal.  Needs neither root nor a mount namespace.  Prints TAP.
+
+    top_srcdir=... top_builddir=... /usr/bin/python3 tests/e2e/sign.py
+"""
+
+import base64
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.dont_write_bytecode = True  # never write into the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import lib  # noqa: E402
+
+WINDOW = 300            # the default --max-age: challenge_ttl 120 + 180
+MARGIN = 20             # room for the test's own run time
+PASSPHRASE = "correct horse battery"
+
+if shutil.which("openssl") is None:
+    lib.skip_all("openssl not installed")
+build = lib.Build()
+if not os.path.exists(build.sign):
+    lib.skip_all("%s not built" % build.sign)
+
+tap = lib.Tap()
+tmp = tempfile.mkdtemp(prefix="certauth-sign-test.")
+KEY = os.path.join(tmp, "p256.pem")
+PUB = os.path.join(tmp, "p256.pub")
+ENC_KEY = os.path.join(tmp, "enc.pem")
+lib.run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt",
+         "ec_paramgen_curve:P-256", "-out", KEY])
+lib.run(["openssl", "pkey", "-in", KEY, "-pubout", "-out", PUB])
+lib.run(["openssl", "genpkey", "-algorithm", "ed25519", "-aes-256-cbc",
+         "-pass", "pass:" + PASSPHRASE, "-out", ENC_KEY])
+
+
+def nonce():
+    """base64url without padding of 32 fresh bytes: 43 characters."""
+    return base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("=")
+
+
+def pct(s):
+    """The field encoding of protocol-v1 section 1."""
+    plain = ("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+             "0123456789._-@+")
+    return "".join(chr(b) if chr(b) in plain else "%%%02X" % b
+                   for b in s.encode())
+
+
+def challenge(host="host1", service="sshd", user="alice", t=None):
+    t = int(time.time()) if t is None else t
+    return "certauth:v1:%s:%s:%s:%s:%s" % (pct(host), pct(service),
+                                            pct(user), t, nonce())
+
+
+def sign(c, *opts, key=KEY, stdin=False):
+    argv = [build.sign, "--key", key] + list(opts)
+    if stdin:
+        p = subprocess.run(argv, input="certauth challenge: %s\n" % c,
+                           capture_output=True, text=True,
+                           start_new_session=True)
+    else:
+        p = subprocess.run(argv + [c], capture_output=True, text=True,
+                           stdin=subprocess.DEVNULL,
+                           start_new_session=True)  # no /dev/tty
+    p.diag = ("$ certauth-sign %s %s\nexit %d\nstdout: %r\nstderr: %s"
+              % (" ".join(opts), c, p.returncode, p.stdout,
+                 p.stderr.strip()))
+    return p
+
+
+def verifies(c, resp):
+    """The response checked by openssl with the public key alone."""
+    sig = os.path.join(tmp, "sig.der")
+    with open(sig, "wb") as f:
+        f.write(base64.b64decode(resp))
+    p = subprocess.run(["openssl", "dgst", "-sha256", "-verify", PUB,
+                        "-signature", sig], input=c.encode(),
+                       capture_output=True)
+    return p.returncode == 0
+
+
+def utc(t):
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(t))
+
+
+def signed(name, c, *opts, rx=None, **kw):
+    """Expect exit 0, one response line on stdout, the challenge shown on
+    stderr (and rx found there).  Returns the CompletedProcess."""
+    p = sign(c, *opts, **kw)
+    lines = p.stdout.splitlines()
+    ok = (p.returncode == 0 and len(lines) == 1 and verifies(c, lines[0])
+          and "signing for user" in p.stderr
+          and (rx is None or re.search(rx, p.stderr) is not None))
+    tap.ok(ok, name, p.diag)
+    return p
+
+
+def refused(name, c, *opts, rx, status=1, **kw):
+    """Expect the exit status, nothing at all on stdout, no "signing for"
+    line and rx on stderr."""
+    p = sign(c, *opts, **kw)
+    ok = (p.returncode == status and p.stdout == ""
+          and "signing for" not in p.stderr
+          and re.search(rx, p.stderr) is not None)
+    tap.ok(ok, name, p.diag)
+    return p
+
+
+# --------------------------------------------------- shown before signing
+
+now = int(time.time())
+c = challenge(t=now)
+p = signed("matching --host, --service and --user: signed, openssl "
+           "verifies the response", c, "--host", "host1", "--service",
+           "sshd", "--user", "alice")
+want = ("certauth-sign: signing for user alice, service sshd, on host host1 "
+        "(challenge time %s)" % utc(now))
+tap.ok(want in p.stderr.splitlines(),
+       "stderr shows user, service, host and the time as a UTC date",
+       "want: %s\n%s" % (want, p.diag))
+tap.ok("not checked" not in p.stderr,
+       "no reminder about the host when --host was given", p.diag)
+
+p = signed("no option: signed, and still shown", challenge(user="root",
+                                                         service="su"),
+           rx=r"signing for user root, service su, on host host1 ")
+tap.ok(re.search(r"host was not checked.*host1", p.stderr) is not None,
+       "without --host a second line says the host was not checked", p.diag)
+signed("pasted line on stdin: shown on stderr, only the response on stdout",
+       challenge(), "--user", "alice", stdin=True,
+       rx=r"signing for user alice, service sshd, on host host1 ")
+signed("a field outside the plain bytes is shown and compared decoded",
+       challenge(user="dom user:1"), "--user", "dom user:1",
+       rx=r"signing for user dom user:1, ")
+
+# ------------------------------------------------- another user, service
+
+refused("challenge for another user (root, --user alice)",
+        challenge(user="root"), "--user", "alice",
+        rx=r"challenge is for user root, not alice: refusing to sign")
+refused("challenge for another service (su, --service sshd)",
+        challenge(service="su"), "--service", "sshd",
+        rx=r"challenge is for service su, not sshd: refusing to sign")
+refused("challenge for another service (sudo for root, all three given)",
+        challenge(service="sudo", user="root"), "--host", "host1",
+        "--service", "sshd", "--user", "alice",
+        rx=r"service sudo, not sshd")
+refused("challenge for another host (host2, --host host1)",
+        challenge(host="host2"), "--host", "host1",
+        rx=r"challenge is for host host2, not host1: refusing to sign")
+refused("user compared with its case (Alice against alice)",
+        challenge(user="alice"), "--user", "Alice",
+        rx=r"user alice, not Alice")
+refused("service compared exactly (sshd against sshd2)",
+        challenge(service="sshd2"), "--service", "sshd",
+        rx=r"service sshd2, not sshd")
+refused("the encoded form of a field does not match (--user a%3Ab)",
+        challenge(user="a:b"), "--user", "a%3Ab",
+        rx=r"user a:b, not a%3Ab")
+refused("another user on stdin: refused, stdout empty",
+        challenge(user="root"), "--user", "alice", stdin=True,
+        rx=r"user root, not alice")
+p = sign(challenge(), "--service", "sshd", key=ENC_KEY)
+tap.ok(p.returncode == 1 and p.stdout == "" and "--pass-file" in p.stderr,
+       "(control) the encrypted key needs a terminal for its passphrase",
+       p.diag)
+refused("refused before the passphrase of an encrypted key is asked for",
+        challenge(service="su"), "--service", "sshd", key=ENC_KEY,
+        rx=r"service su, not sshd")
+
+# ------------------------------------------------------------------ time
+
+p = refused("time 1 is refused by default", challenge(t=1),
+            rx=r"challenge time 1970-01-01 00:00:01 UTC is \d+ seconds "
+               r"\(about \d+ years\) behind this machine's clock, more "
+               r"than the 300 seconds allowed: refusing to sign")
+m = re.search(r"is (\d+) seconds", p.stderr)
+tap.ok(m is not None and abs(int(m.group(1)) - (int(time.time()) - 1)) < 60,
+       "the refusal says how far off time 1 is", p.diag)
+refused("time a day ahead is refused", challenge(t=int(time.time()) + 86400),
+        rx=r"is 86[34]\d\d seconds \(about (23|24) hours\) ahead of this "
+           r"machine's clock")
+refused("time in the year 2500 is refused",
+        challenge(t=16725225600), rx=r"2500-01-01 00:00:00 UTC .* ahead of")
+refused("time just outside the window in the past is refused",
+        challenge(t=int(time.time()) - WINDOW - MARGIN),
+        rx=r"behind this machine's clock")
+refused("time just outside the window in the future is refused",
+        challenge(t=int(time.time()) + WINDOW + MARGIN),
+        rx=r"ahead of this machine's clock")
+refused("a 20-digit time is refused as out of range",
+        challenge(t="9" * 20), rx=r"time 9{20} is out of range")
+signed("time just inside the window in the past is signed",
+       challenge(t=int(time.time()) - WINDOW + MARGIN))
+signed("time just inside the window in the future is signed",
+       challenge(t=int(time.time()) + WINDOW - MARGIN))
+refused("--max-age 60: two minutes old is refused",
+        challenge(t=int(time.time()) - 120), "--max-age", "60",
+        rx=r"120 seconds \(about 2 minutes\) behind .* the 60 seconds "
+           r"allowed")
+signed("--max-age 60: half a minute old is signed",
+       challenge(t=int(time.time()) - 30), "--max-age", "60")
+signed("--max-age 0 signs an old challenge (time 1), the date still shown",
+       challenge(t=1), "--max-age", "0",
+       rx=r"challenge time 1970-01-01 00:00:01 UTC")
+signed("--max-age 0 signs a 20-digit time, shown as digits",
+       challenge(t="9" * 20), "--max-age", "0",
+       rx=r"\(challenge time 9{20}\)")
+refused("--max-age 0 still checks --user", challenge(t=1, user="root"),
+        "--max-age", "0", "--user", "alice", rx=r"user root, not alice")
+
+# ----------------------------------------------------------- usage, help
+
+for opts, rx in ((["--max-age", "-1"], r"--max-age must be"),
+                 (["--max-age", "soon"], r"--max-age must be"),
+                 (["--max-age", "2147483648"], r"--max-age must be"),
+                 (["--max-age", ""], r"--max-age must be"),
+                 (["--user", ""], r"--user needs a user name"),
+                 (["--service", ""], r"--service needs a service name"),
+                 (["--host", ""], r"--host needs a host name")):
+    refused("usage error: %s" % " ".join(repr(o) for o in opts),
+            challenge(), *opts, rx=rx, status=2)
+
+p = subprocess.run([build.sign, "--help"], capture_output=True, text=True)
+tap.ok(p.returncode == 0 and all(o in p.stdout for o in
+                                 ("--user NAME", "--service NAME",
+                                  "--max-age SECONDS", "default 300",
+                                  "0: no time check", "certauth-sign(1)")),
+       "--help describes --user, --service and --max-age (default 300)",
+       p.stdout)
+tap.ok(re.search(r"protocol-v\d|section \d", p.stdout) is None,
+       "--help names no protocol section that does not ship", p.stdout)
+
+shutil.rmtree(tmp, ignore_errors=True)
+sys.exit(tap.done())
