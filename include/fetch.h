@@ -2,6 +2,16 @@
  * fetch.h - one OCSP exchange over HTTP, done by the certauth-ocsp-fetch
  * helper in its own process: libcurl, its resolver threads and the
  * caller's environment never enter the PAM host process.
+ *
+ * The helper reports on its stdout in one record, a line and the body:
+ *
+ *   OCSPFETCH1 <code> <ms> <len> <text>\n<len bytes>
+ *
+ * code is one of enum certauth_fetch_exit (also its exit status), ms the
+ * time the exchange took by the helper's own clock, len the body's length
+ * (0 unless code is CERTAUTH_FETCH_OK) and text a short printable reason.
+ * The module decides on the record, not on how long it waited for it: a
+ * caller who stops su or sudo cannot make a prompt answer look late.
  */
 #ifndef CERTAUTH_FETCH_H
 #define CERTAUTH_FETCH_H
@@ -11,12 +21,20 @@
 #include "certauth.h"
 
 #define CERTAUTH_OCSP_BODY_MAX	(64 * 1024)	/* bytes of one answer */
+#define CERTAUTH_FETCH_MAGIC	"OCSPFETCH1"
+#define CERTAUTH_FETCH_LINE_MAX	512		/* the record's first line */
+#define CERTAUTH_FETCH_TEXT_MAX	300		/* its text */
+/* Time the helper has beyond its budget to start and report, after which
+ * it is killed and the exchange is a local failure. */
+#define CERTAUTH_FETCH_MARGIN_MS	1000
 
-/* Exit codes of certauth-ocsp-fetch. */
+/* Exit codes of certauth-ocsp-fetch, and the code of its record. */
 enum certauth_fetch_exit {
-	CERTAUTH_FETCH_OK = 0,		/* HTTP 200, body on stdout */
-	CERTAUTH_FETCH_USAGE = 2,	/* bad arguments */
-	CERTAUTH_FETCH_UNREACHABLE = 3,	/* resolve/connect/timeout/TLS */
+	CERTAUTH_FETCH_OK = 0,		/* HTTP 200, body follows */
+	CERTAUTH_FETCH_LOCAL = 1,	/* the helper itself failed */
+	CERTAUTH_FETCH_USAGE = 2,	/* bad arguments or request */
+	CERTAUTH_FETCH_UNREACHABLE = 3,	/* refused, reset, no such name,
+					 * timeout, TLS: the network */
 	CERTAUTH_FETCH_HTTP = 4,	/* non-200 status, or a redirect */
 	CERTAUTH_FETCH_TOO_BIG = 5,	/* body over CERTAUTH_OCSP_BODY_MAX */
 };
@@ -26,21 +44,32 @@ long long certauth_now_ms(void);
 
 /*
  * POST req (DER OCSPRequest) to url through the helper at helper_path,
- * started with an empty environment and the fixed arguments
- *   certauth-ocsp-fetch --timeout-ms N [--proxy URL] URL
- * (as user nobody when run as root), the request on its stdin, the answer
- * read from its stdout.  The helper is killed at deadline_ms
- * (certauth_now_ms() clock).  proxy may be NULL.
+ * started in a session of its own with an empty environment, default
+ * signal handling and the fixed arguments
+ *   certauth-ocsp-fetch --timeout-ms budget_ms [--proxy URL] URL
+ * (as root: with resource limits and scheduling of its own, as user
+ * nobody), the request on its stdin, its record read from its stdout.
+ * The child sends no signal to the host when it ends and only this call
+ * can reap it, so the host's SIGCHLD handling plays no part; nothing
+ * process-wide is changed.  Whatever the helper has written is read
+ * before any deadline is looked at; a helper that has not reported by
+ * budget_ms + CERTAUTH_FETCH_MARGIN_MS is killed.  proxy may be NULL.
+ *
  * Returns 0 with *resp (malloc'd, caller frees) and *resplen;
- * CERTAUTH_ERR_UNREACHABLE for a responder that cannot be reached in time
- * (resolve, connect, timeout, TLS, HTTP error status: what ocsp=soft may
- * tolerate), CERTAUTH_ERR_FORMAT for an oversized or empty body, or
- * CERTAUTH_ERR_INTERNAL when the helper cannot be started (missing, or
- * failing the safe-file rules).  The reason names the URL and the problem.
+ * CERTAUTH_ERR_UNREACHABLE only when the helper itself saw the network
+ * fail (refused, reset, unresolvable, its own timeout, TLS, an HTTP error
+ * status or redirect), or url is not http(s); CERTAUTH_ERR_FORMAT for an
+ * oversized or empty body; CERTAUTH_ERR_NOMEM; CERTAUTH_ERR_INTERNAL for
+ * every local failure (the helper's checks, descriptors, the user
+ * lookup, the child, a helper that gave no report in time, crashed or
+ * reported garbage).  *spent_ms (may be NULL) is the time the helper
+ * reported for the exchange, 0..budget_ms, 0 without a report: the time
+ * the network took, which the caller counts against its budget.  The
+ * reason names the URL and the problem.
  */
 int certauth_fetch_ocsp(const char *helper_path, const char *url,
     const char *proxy, const unsigned char *req, size_t reqlen,
-    long long deadline_ms, unsigned char **resp, size_t *resplen,
-    struct certauth_reason *reason);
+    long long budget_ms, long long *spent_ms, unsigned char **resp,
+    size_t *resplen, struct certauth_reason *reason);
 
 #endif /* CERTAUTH_FETCH_H */

@@ -19,7 +19,8 @@ struct certauth_policy;
  * ca_dir, at least one), chain_file intermediates, and crl_file/crl_dir
  * (PEM or DER) when crl is leaf or chain.  Options must have passed
  * certauth_opts_validate and outlive the policy, which borrows them.  The
- * one OCSP deadline of the login (ocsp_timeout_ms) starts here.
+ * checks of one policy share one OCSP budget of ocsp_timeout_ms of the
+ * responders' time (certauth_ocsp_check_chain).
  * Returns 0 with *out, or CERTAUTH_ERR_TRUST_STORE
  * with a reason naming the file ("cannot load ca_file /x: No such file"),
  * or CERTAUTH_ERR_NOMEM.

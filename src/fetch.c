@@ -2,18 +2,29 @@
  * fetch.c - one OCSP exchange, done by the certauth-ocsp-fetch helper in
  * a child process.
  *
- * The module runs inside su, sudo, sshd and the like.  Whoever calls su
- * controls the environment (http_proxy, SSLKEYLOGFILE, OPENSSL_CONF ...)
- * and libcurl would start resolver threads inside the host.  So the HTTP
- * work happens in a separate program, started from a descriptor that has
- * passed the safe-file rules, with an empty environment, no inherited
- * descriptors beyond stdin/stdout/stderr, and as user nobody; it is
- * killed at the login's deadline whatever it is doing.
+ * The module runs inside su, sudo, sshd and the like, and whoever calls
+ * su or sudo controls its environment, descriptors, resource limits,
+ * scheduling and signals (SIGSTOP and SIGCONT included).  None of that
+ * may reach the verdict:
+ * - the HTTP work happens in a separate program, started from a
+ *   descriptor that has passed the safe-file rules, with an empty
+ *   environment, only stdin/stdout/stderr, in a session of its own (no
+ *   terminal signals), and as root: with fixed resource limits and normal
+ *   scheduling, then as user nobody, whom the caller cannot signal;
+ * - the helper times the exchange itself and reports in one record
+ *   (fetch.h); the module reads whatever has arrived before it looks at
+ *   a clock, so a host that was stopped still sees the answer, and a
+ *   helper that never reports is a local failure, never "unreachable";
+ * - the child is watched and killed through a pidfd, never by a pid that
+ *   might be reused, and its exit status is only used to explain a
+ *   missing report: a host that ignores SIGCHLD (the kernel reaps the
+ *   child) or reaps every child in its own handler changes nothing but
+ *   that explanation.  No process-wide state is touched, so threads may
+ *   log in at once.
  *
  * SIGPIPE: the request goes to the helper over a socketpair rather than
  * a pipe, so send(MSG_NOSIGNAL) reports a helper that died early as
- * EPIPE instead of raising a signal that would kill the PAM host; no
- * process-wide signal state is needed for that.
+ * EPIPE instead of raising a signal that would kill the PAM host.
  */
 #include "config.h"
 
@@ -23,6 +34,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +42,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -42,11 +55,18 @@
 #define HELPER_ARGV0	"certauth-ocsp-fetch"
 #define HELPER_USER	"nobody"
 /* Exit codes of the child before the helper runs (shell conventions). */
+#define CHILD_NOLIMITS	124	/* resource limits below the floor */
+#define CHILD_NOSETUP	125	/* session or scheduling */
 #define CHILD_NOPRIV	126	/* could not become nobody */
 #define CHILD_NOEXEC	127	/* execve failed */
 #define PWBUF_DEFAULT	16384
 /* Largest fd the close-on-exec fallback loop visits. */
 #define FD_LOOP_MAX	65536
+/* What the helper may write: its record line and the largest body. */
+#define REPORT_MAX	(CERTAUTH_FETCH_LINE_MAX + CERTAUTH_OCSP_BODY_MAX)
+/* The helper's descriptors and stack (as root). */
+#define CHILD_NOFILE	1024
+#define CHILD_STACK	(8UL * 1024 * 1024)
 
 long long
 certauth_now_ms(void)
@@ -76,6 +96,7 @@ struct child_plan {
 /* The descriptors and child of one exchange, released by finish(). */
 struct exchange {
 	pid_t pid;
+	int pidfd;		/* watches and kills the child */
 	int in_w;		/* parent writes the request here */
 	int out_r;		/* parent reads the answer here */
 	unsigned char *buf;
@@ -221,10 +242,97 @@ set_nonblock(int fd)
 }
 
 /*
- * In the child: async-signal-safe calls only, and no return.  Close-on-
- * exec on every descriptor above 2 (not a plain close: exec_fd must live
- * until fexecve), default dispositions for every signal (an ignored
- * SIGPIPE would survive exec), an empty mask, then nobody.
+ * Limits the helper gets as root, whatever the caller set: a caller of su
+ * who lowers RLIMIT_NOFILE or RLIMIT_NPROC must not make the helper fail
+ * in a way that looks like the network (a socket or a resolver thread
+ * refused).  Where root may not raise a hard limit (no CAP_SYS_RESOURCE,
+ * as in many containers), the soft limit is raised to the hard one, and a
+ * limit still below its floor stops the helper before it runs: a local
+ * failure.  No core files.
+ */
+static const struct {
+	int resource;
+	rlim_t want, floor;
+} child_limits[] = {
+	{ RLIMIT_NOFILE, CHILD_NOFILE, 64 },
+	{ RLIMIT_NPROC, RLIM_INFINITY, 1024 },
+	{ RLIMIT_AS, RLIM_INFINITY, 1UL << 30 },
+	{ RLIMIT_DATA, RLIM_INFINITY, 1UL << 30 },
+	{ RLIMIT_STACK, CHILD_STACK, 1UL << 20 },
+	{ RLIMIT_FSIZE, RLIM_INFINITY, 0 },
+	{ RLIMIT_CPU, RLIM_INFINITY, 10 },
+};
+
+/*
+ * As root in the child: the limits above, no core files, nice 0 or
+ * better, SCHED_OTHER and the default I/O priority.  Returns 0, or
+ * CHILD_NOLIMITS / CHILD_NOSETUP when what a caller set cannot be undone.
+ */
+static int
+reset_limits(void)
+{
+	struct sched_param sp;
+	struct rlimit rl;
+	size_t i;
+	int policy;
+
+	for (i = 0; i < sizeof(child_limits) / sizeof(child_limits[0]); i++) {
+		rl.rlim_cur = child_limits[i].want;
+		rl.rlim_max = child_limits[i].want == CHILD_STACK ?
+		    RLIM_INFINITY : child_limits[i].want;
+		if (setrlimit(child_limits[i].resource, &rl) != 0 &&
+		    getrlimit(child_limits[i].resource, &rl) == 0) {
+			if (rl.rlim_max == RLIM_INFINITY ||
+			    rl.rlim_max > child_limits[i].want)
+				rl.rlim_cur = child_limits[i].want;
+			else
+				rl.rlim_cur = rl.rlim_max;
+			(void)setrlimit(child_limits[i].resource, &rl);
+		}
+		if (getrlimit(child_limits[i].resource, &rl) != 0 ||
+		    (rl.rlim_cur != RLIM_INFINITY &&
+		    rl.rlim_cur < child_limits[i].floor))
+			return CHILD_NOLIMITS;
+	}
+	rl.rlim_cur = rl.rlim_max = 0;
+	if (setrlimit(RLIMIT_CORE, &rl) != 0)
+		return CHILD_NOSETUP;
+	/* Lowering a caller's nice or SCHED_IDLE may need CAP_SYS_NICE:
+	 * tried, then checked. */
+	memset(&sp, 0, sizeof(sp));
+	(void)setpriority(PRIO_PROCESS, 0, 0);
+	(void)sched_setscheduler(0, SCHED_OTHER, &sp);
+	errno = 0;
+	if (getpriority(PRIO_PROCESS, 0) > 0 || errno != 0 ||
+	    ((policy = sched_getscheduler(0)) != SCHED_OTHER &&
+	    policy != SCHED_FIFO && policy != SCHED_RR))
+		return CHILD_NOSETUP;
+#ifdef SYS_ioprio_set
+	/* IOPRIO_WHO_PROCESS, this process, class "none": from the nice. */
+	if (syscall(SYS_ioprio_set, 1, 0, 0) != 0)
+		return CHILD_NOSETUP;
+#endif
+	return 0;
+}
+
+/* Become p->uid/p->gid for good. */
+static int
+drop_privileges(const struct child_plan *p)
+{
+	if (setgroups(0, NULL) != 0 || setresgid(p->gid, p->gid, p->gid) != 0 ||
+	    setresuid(p->uid, p->uid, p->uid) != 0)
+		return -1;
+	if (setuid(0) == 0 || geteuid() == 0 || getegid() == 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * In the child: async-signal-safe calls only, no allocation, and no
+ * return.  Close-on-exec on every descriptor above 2 (not a plain close:
+ * exec_fd must live until fexecve), a session of its own, default
+ * dispositions for every signal (an ignored SIGPIPE would survive exec),
+ * then, as root, limits and nobody, and last an empty signal mask.
  */
 static void
 run_child(const struct child_plan *p)
@@ -242,47 +350,92 @@ run_child(const struct child_plan *p)
 		for (fd = STDERR_FILENO + 1; fd < p->fd_max; fd++)
 			(void)fcntl((int)fd, F_SETFD, FD_CLOEXEC);
 	}
+	/* No terminal: Ctrl-Z or Ctrl-C on su's tty cannot reach it. */
+	if (setsid() < 0)
+		_exit(CHILD_NOSETUP);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
 	sigemptyset(&sa.sa_mask);
 	for (sig = 1; sig < NSIG; sig++)
 		(void)sigaction(sig, &sa, NULL);	/* KILL, STOP: EINVAL */
-	sigemptyset(&none);
-	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 	if (p->drop) {
-		if (setgroups(0, NULL) != 0 || setgid(p->gid) != 0 ||
-		    setuid(p->uid) != 0)
-			_exit(CHILD_NOPRIV);
-		/* The drop must be permanent. */
-		if (setuid(0) == 0 || geteuid() == 0 || getegid() == 0)
+		if ((sig = reset_limits()) != 0)
+			_exit(sig);
+		if (drop_privileges(p) != 0)
 			_exit(CHILD_NOPRIV);
 	}
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 	/* The checked descriptor, not the path: no race with a rename. */
 	fexecve(p->exec_fd, p->argv, p->envp);
 	_exit(CHILD_NOEXEC);
 }
 
 /*
- * Feed the request and collect the answer until EOF or the deadline.
- * Returns 0 at EOF, CERTAUTH_ERR_UNREACHABLE at the deadline,
- * CERTAUTH_ERR_FORMAT past CERTAUTH_OCSP_BODY_MAX bytes, or
- * CERTAUTH_ERR_INTERNAL.  The caller kills and reaps the child.
+ * Start the child with every signal blocked in this thread meanwhile, so
+ * that no host handler runs in it before it has reset them, and open its
+ * pidfd.  Returns the pid and *pidfd, or -1 with errno (no child left).
  */
-static int
+static pid_t
+spawn(const struct child_plan *p, int *pidfd)
+{
+	sigset_t all, old;
+	pid_t pid;
+	int e;
+
+	*pidfd = -1;
+	sigfillset(&all);
+	if ((e = pthread_sigmask(SIG_SETMASK, &all, &old)) != 0) {
+		errno = e;
+		return -1;
+	}
+	pid = fork();
+	if (pid == 0)
+		run_child(p);
+	e = errno;
+	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (pid > 0 && (*pidfd = (int)syscall(SYS_pidfd_open, pid, 0)) < 0) {
+		e = errno;
+		/* ESRCH: it has ended and the host reaped it already. */
+		if (e != ESRCH) {
+			(void)kill(pid, SIGKILL);
+			(void)waitpid(pid, NULL, 0);
+		}
+		pid = -1;
+	}
+	errno = e;
+	return pid;
+}
+
+/* How pump() ended. */
+enum pump_end {
+	PUMP_EOF,		/* the helper closed its stdout */
+	PUMP_LATE,		/* nothing more by the backstop */
+	PUMP_FLOOD,		/* more than a record can hold */
+	PUMP_ERROR,		/* poll or read failed; errno */
+};
+
+/*
+ * Feed the request and collect the record until EOF.  Readable data is
+ * always taken before the clock is looked at: poll() with a zero timeout
+ * still reports it, so a host stopped past backstop_ms reads what the
+ * helper wrote meanwhile.  The caller reaps the child.
+ */
+static enum pump_end
 pump(struct exchange *x, const unsigned char *req, size_t reqlen,
-    long long deadline_ms)
+    long long backstop_ms)
 {
 	struct pollfd pfd[2];
 	size_t sent = 0;
 	long long left;
 	ssize_t n;
 	nfds_t nfds;
-	int in_idx, timeout;
+	int in_idx, ready;
 
 	for (;;) {
-		if ((left = deadline_ms - certauth_now_ms()) <= 0)
-			return CERTAUTH_ERR_UNREACHABLE;
-		timeout = left > INT_MAX ? INT_MAX : (int)left;
+		left = backstop_ms - certauth_now_ms();
+		if (left < 0)
+			left = 0;
 		nfds = 0;
 		pfd[nfds].fd = x->out_r;
 		pfd[nfds++].events = POLLIN;
@@ -292,17 +445,23 @@ pump(struct exchange *x, const unsigned char *req, size_t reqlen,
 			pfd[nfds].fd = x->in_w;
 			pfd[nfds++].events = POLLOUT;
 		}
-		if (poll(pfd, nfds, timeout) < 0) {
+		ready = poll(pfd, nfds, left > INT_MAX ? INT_MAX : (int)left);
+		if (ready < 0) {
 			if (errno == EINTR)
 				continue;
-			return CERTAUTH_ERR_INTERNAL;
+			return PUMP_ERROR;
+		}
+		if (ready == 0) {
+			if (left == 0)
+				return PUMP_LATE;
+			continue;
 		}
 		if (in_idx >= 0 && pfd[in_idx].revents != 0) {
 			n = send(x->in_w, req + sent, reqlen - sent,
 			    MSG_NOSIGNAL | MSG_DONTWAIT);
 			if (n > 0)
 				sent += (size_t)n;
-			/* EPIPE: the helper is gone; its exit status tells. */
+			/* EPIPE: the helper is gone; its record tells. */
 			if (sent == reqlen || (n < 0 && errno != EINTR &&
 			    errno != EAGAIN && errno != EWOULDBLOCK)) {
 				close(x->in_w);
@@ -312,102 +471,195 @@ pump(struct exchange *x, const unsigned char *req, size_t reqlen,
 		if (pfd[0].revents == 0)
 			continue;
 		/* Room for one byte past the cap, to tell "at" from "over". */
-		n = read(x->out_r, x->buf + x->len,
-		    CERTAUTH_OCSP_BODY_MAX + 1 - x->len);
+		n = read(x->out_r, x->buf + x->len, REPORT_MAX + 1 - x->len);
 		if (n < 0) {
 			if (errno == EINTR || errno == EAGAIN ||
 			    errno == EWOULDBLOCK)
 				continue;
-			return CERTAUTH_ERR_INTERNAL;
+			return PUMP_ERROR;
 		}
 		if (n == 0)
-			return 0;
+			return PUMP_EOF;
 		x->len += (size_t)n;
-		if (x->len > CERTAUTH_OCSP_BODY_MAX)
-			return CERTAUTH_ERR_FORMAT;
+		if (x->len > REPORT_MAX)
+			return PUMP_FLOOD;
 	}
 }
+
+/* How the child ended, as far as this process could learn. */
+struct ending {
+	int known;		/* 0: the host reaped it first */
+	int code;		/* CLD_EXITED, CLD_KILLED, CLD_DUMPED */
+	int status;		/* exit code or signal */
+};
 
 /*
  * Reap the child.  Once it has closed its stdout it is normally exiting;
- * one that lingers is waited for until the deadline, then killed.  kill
- * nonzero: kill at once.  Returns 0 and *status, or -1 when the status
- * was lost (a host SIGCHLD handler reaped it first).
+ * its end is waited for until backstop_ms, and only then is it killed.
+ * kill_now nonzero: kill at once.  The child is gone afterwards.  Returns
+ * nonzero when it had to be killed at the backstop.
  */
 static int
-reap(pid_t pid, int kill_now, long long deadline_ms, int *status)
+reap(int pidfd, int kill_now, long long backstop_ms, struct ending *end)
 {
-	struct timespec nap = { 0, 1000000L };	/* 1 ms, doubling */
-	pid_t w;
+	struct pollfd pfd;
+	siginfo_t si;
+	long long left;
+	int n, late = 0;
 
-	if (!kill_now) {
-		for (;;) {
-			w = waitpid(pid, status, WNOHANG);
-			if (w == pid)
-				return 0;
-			if (w < 0 && errno != EINTR)
-				return -1;
-			if (certauth_now_ms() >= deadline_ms)
-				break;
-			(void)nanosleep(&nap, NULL);
-			if (nap.tv_nsec < 32000000L)
-				nap.tv_nsec *= 2;
-		}
+	pfd.fd = pidfd;
+	pfd.events = POLLIN;
+	while (!kill_now) {
+		left = backstop_ms - certauth_now_ms();
+		n = poll(&pfd, 1, left <= 0 ? 0 : left > INT_MAX ? INT_MAX :
+		    (int)left);
+		if (n > 0 || (n < 0 && errno != EINTR))
+			break;
+		if (n == 0 && left <= 0)
+			kill_now = late = 1;
 	}
-	(void)kill(pid, SIGKILL);
+	if (kill_now)
+		(void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+	memset(&si, 0, sizeof(si));
 	do {
-		w = waitpid(pid, status, 0);
-	} while (w < 0 && errno == EINTR);
-	return w == pid ? 0 : -1;
+		n = waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED);
+	} while (n < 0 && errno == EINTR);
+	end->known = n == 0;
+	end->code = si.si_code;
+	end->status = si.si_status;
+	return late;
 }
 
-/* The reason and code for the helper's exit status. */
+/* What the helper reported. */
+struct report {
+	int code;			/* enum certauth_fetch_exit */
+	long long ms;			/* by the helper's clock */
+	size_t bodylen;
+	const unsigned char *body;	/* inside the exchange's buffer */
+	char text[CERTAUTH_FETCH_TEXT_MAX + 1];
+};
+
+/* A decimal of 1..digits digits at *pp, followed by c; advances *pp. */
 static int
-map_status(int status, const char *helper, const char *url, size_t len,
+parse_number(const char **pp, const char *end, size_t digits, char c,
+    long long *out)
+{
+	const char *p = *pp;
+	long long v = 0;
+	size_t n = 0;
+
+	while (p < end && *p >= '0' && *p <= '9' && n < digits) {
+		v = v * 10 + (*p++ - '0');
+		n++;
+	}
+	if (n == 0 || p >= end || *p != c)
+		return -1;
+	*pp = p + 1;
+	*out = v;
+	return 0;
+}
+
+/*
+ * The record in x (fetch.h): the whole output, exactly one line and its
+ * body.  Returns 0 and *rep, or -1 for anything else.
+ */
+static int
+parse_report(const struct exchange *x, struct report *rep)
+{
+	const char *p = (const char *)x->buf, *end, *nl;
+	const size_t mlen = sizeof(CERTAUTH_FETCH_MAGIC) - 1;
+	long long code, ms, len;
+	size_t tlen;
+
+	end = p + (x->len < CERTAUTH_FETCH_LINE_MAX ? x->len :
+	    CERTAUTH_FETCH_LINE_MAX);
+	if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL ||
+	    (size_t)(nl - p) < mlen + 1 ||
+	    memcmp(p, CERTAUTH_FETCH_MAGIC " ", mlen + 1) != 0)
+		return -1;
+	p += mlen + 1;
+	if (parse_number(&p, nl, 3, ' ', &code) != 0 ||
+	    parse_number(&p, nl, 9, ' ', &ms) != 0 ||
+	    parse_number(&p, nl, 6, ' ', &len) != 0 ||
+	    len > CERTAUTH_OCSP_BODY_MAX ||
+	    (len != 0 && code != CERTAUTH_FETCH_OK))
+		return -1;
+	if ((tlen = (size_t)(nl - p)) > CERTAUTH_FETCH_TEXT_MAX)
+		return -1;
+	for (end = p; end < nl; end++)
+		if (*end < 0x20 || *end > 0x7e)
+			return -1;
+	if (x->len - (size_t)(nl + 1 - (const char *)x->buf) != (size_t)len)
+		return -1;
+	rep->code = (int)code;
+	rep->ms = ms;
+	rep->bodylen = (size_t)len;
+	rep->body = (const unsigned char *)nl + 1;
+	memcpy(rep->text, p, tlen);
+	rep->text[tlen] = '\0';
+	return 0;
+}
+
+/* The code and reason for a report. */
+static int
+map_report(const struct report *rep, const char *helper, const char *url,
     struct certauth_reason *reason)
 {
-	if (WIFSIGNALED(status)) {
-		certauth_reason_set(reason, "OCSP helper %s killed by signal "
-		    "%d", helper, WTERMSIG(status));
-		return CERTAUTH_ERR_INTERNAL;
-	}
-	if (!WIFEXITED(status)) {
-		certauth_reason_set(reason, "OCSP helper %s ended oddly",
-		    helper);
-		return CERTAUTH_ERR_INTERNAL;
-	}
-	switch (WEXITSTATUS(status)) {
+	switch (rep->code) {
 	case CERTAUTH_FETCH_OK:
-		if (len > 0)
+		if (rep->bodylen > 0)
 			return 0;
 		certauth_reason_set(reason, "OCSP responder %s sent an empty "
 		    "answer", url);
 		return CERTAUTH_ERR_FORMAT;
 	case CERTAUTH_FETCH_UNREACHABLE:
-		certauth_reason_set(reason, "cannot reach OCSP responder %s",
-		    url);
+		certauth_reason_set(reason, "cannot reach OCSP responder %s: "
+		    "%s", url, rep->text);
 		return CERTAUTH_ERR_UNREACHABLE;
 	case CERTAUTH_FETCH_HTTP:
 		certauth_reason_set(reason, "OCSP responder %s answered with "
-		    "an HTTP error or redirect", url);
+		    "an HTTP error or redirect: %s", url, rep->text);
 		return CERTAUTH_ERR_UNREACHABLE;
 	case CERTAUTH_FETCH_TOO_BIG:
 		certauth_reason_set(reason, "OCSP responder %s sent an answer "
 		    "larger than %d KiB", url, CERTAUTH_OCSP_BODY_MAX / 1024);
 		return CERTAUTH_ERR_FORMAT;
-	case CHILD_NOPRIV:
-		certauth_reason_set(reason, "cannot drop privileges to %s for "
-		    "OCSP helper %s", HELPER_USER, helper);
-		return CERTAUTH_ERR_INTERNAL;
-	case CHILD_NOEXEC:
-		certauth_reason_set(reason, "cannot execute OCSP helper %s",
-		    helper);
-		return CERTAUTH_ERR_INTERNAL;
 	default:
-		certauth_reason_set(reason, "OCSP helper %s failed with exit "
-		    "code %d", helper, WEXITSTATUS(status));
+		certauth_reason_set(reason, "OCSP helper %s failed (code %d): "
+		    "%s", helper, rep->code, rep->text);
 		return CERTAUTH_ERR_INTERNAL;
 	}
+}
+
+/* The reason for a child that ended without a report: always local. */
+static void
+explain_ending(const struct ending *end, const char *helper,
+    struct certauth_reason *reason)
+{
+	if (!end->known)
+		certauth_reason_set(reason, "OCSP helper %s sent no report, "
+		    "and the host took its exit status", helper);
+	else if (end->code == CLD_KILLED || end->code == CLD_DUMPED)
+		certauth_reason_set(reason, "OCSP helper %s killed by signal "
+		    "%d", helper, end->status);
+	else if (end->code != CLD_EXITED)
+		certauth_reason_set(reason, "OCSP helper %s ended oddly",
+		    helper);
+	else if (end->status == CHILD_NOLIMITS)
+		certauth_reason_set(reason, "resource limits too low for OCSP "
+		    "helper %s, and they cannot be raised", helper);
+	else if (end->status == CHILD_NOSETUP)
+		certauth_reason_set(reason, "cannot set up the process of "
+		    "OCSP helper %s (session, core files, scheduling)", helper);
+	else if (end->status == CHILD_NOPRIV)
+		certauth_reason_set(reason, "cannot drop privileges to %s for "
+		    "OCSP helper %s", HELPER_USER, helper);
+	else if (end->status == CHILD_NOEXEC)
+		certauth_reason_set(reason, "cannot execute OCSP helper %s",
+		    helper);
+	else
+		certauth_reason_set(reason, "OCSP helper %s exited with code "
+		    "%d and no report", helper, end->status);
 }
 
 /* Descriptors and argv for the child; fds set to -1 first by caller. */
@@ -480,28 +732,42 @@ url_is_http(const char *url)
 	    strncasecmp(url, "https://", 8) == 0;
 }
 
+/* The helper's answer, copied out of the exchange's buffer. */
+static int
+take_body(const struct report *rep, unsigned char **resp, size_t *resplen)
+{
+	if ((*resp = malloc(rep->bodylen)) == NULL)
+		return CERTAUTH_ERR_NOMEM;
+	memcpy(*resp, rep->body, rep->bodylen);
+	*resplen = rep->bodylen;
+	return 0;
+}
+
 int
 certauth_fetch_ocsp(const char *helper_path, const char *url,
     const char *proxy, const unsigned char *req, size_t reqlen,
-    long long deadline_ms, unsigned char **resp, size_t *resplen,
-    struct certauth_reason *reason)
+    long long budget_ms, long long *spent_ms, unsigned char **resp,
+    size_t *resplen, struct certauth_reason *reason)
 {
 	struct child_plan plan;
 	struct exchange x;
-	struct sigaction dfl, old_chld;
+	struct report rep;
+	struct ending ending;
 	char msbuf[24];
-	long long budget;
-	unsigned char *tmp;
-	int status = 0, restore_chld = 0, pr, pump_errno;
+	long long backstop;
+	enum pump_end end;
+	int pump_errno, late;
 	int r = CERTAUTH_ERR_INTERNAL;
 
 	memset(&plan, 0, sizeof(plan));
 	memset(&x, 0, sizeof(x));
 	plan.exec_fd = plan.in_fd = plan.out_fd = plan.null_fd = -1;
 	x.pid = -1;
-	x.in_w = x.out_r = -1;
+	x.pidfd = x.in_w = x.out_r = -1;
 	*resp = NULL;
 	*resplen = 0;
+	if (spent_ms != NULL)
+		*spent_ms = 0;
 
 	if (url == NULL || !url_is_http(url)) {
 		certauth_reason_set(reason, "OCSP responder URL %s is not "
@@ -509,15 +775,10 @@ certauth_fetch_ocsp(const char *helper_path, const char *url,
 		r = CERTAUTH_ERR_UNREACHABLE;
 		goto out;
 	}
-	if (req == NULL || reqlen == 0 || (proxy != NULL && proxy[0] == '\0')) {
+	if (req == NULL || reqlen == 0 || budget_ms <= 0 ||
+	    (proxy != NULL && proxy[0] == '\0')) {
 		certauth_reason_set(reason, "bad arguments for OCSP request "
 		    "to %s", url);
-		goto out;
-	}
-	if ((budget = deadline_ms - certauth_now_ms()) <= 0) {
-		certauth_reason_set(reason, "no time left to ask OCSP "
-		    "responder %s", url);
-		r = CERTAUTH_ERR_UNREACHABLE;
 		goto out;
 	}
 	if ((r = open_helper(helper_path, &plan.exec_fd, reason)) != 0)
@@ -529,85 +790,68 @@ certauth_fetch_ocsp(const char *helper_path, const char *url,
 			goto out;
 		r = CERTAUTH_ERR_INTERNAL;
 	}
-	if ((x.buf = malloc(CERTAUTH_OCSP_BODY_MAX + 1)) == NULL) {
+	if ((x.buf = malloc(REPORT_MAX + 1)) == NULL) {
 		r = CERTAUTH_ERR_NOMEM;
 		goto out;
 	}
-	if ((r = make_plan(&plan, &x, url, proxy, budget, msbuf,
+	if ((r = make_plan(&plan, &x, url, proxy, budget_ms, msbuf,
 	    sizeof(msbuf), reason)) != 0)
 		goto out;
 	r = CERTAUTH_ERR_INTERNAL;
-	/*
-	 * A host that ignores SIGCHLD (or sets SA_NOCLDWAIT) has its
-	 * children reaped by the kernel, and the helper's exit status would
-	 * be lost; like pam_unix with unix_chkpwd, restore the default for
-	 * the life of the helper.
-	 */
-	if (sigaction(SIGCHLD, NULL, &old_chld) == 0 &&
-	    (old_chld.sa_handler == SIG_IGN ||
-	    (old_chld.sa_flags & SA_NOCLDWAIT) != 0)) {
-		memset(&dfl, 0, sizeof(dfl));
-		dfl.sa_handler = SIG_DFL;
-		sigemptyset(&dfl.sa_mask);
-		if (sigaction(SIGCHLD, &dfl, NULL) == 0)
-			restore_chld = 1;
-	}
-	if ((x.pid = fork()) < 0) {
+	backstop = certauth_now_ms() + budget_ms + CERTAUTH_FETCH_MARGIN_MS;
+	if ((x.pid = spawn(&plan, &x.pidfd)) < 0) {
 		certauth_reason_set(reason, "cannot start OCSP helper: %s",
 		    strerror(errno));
 		goto out;
 	}
-	if (x.pid == 0)
-		run_child(&plan);
 	close_fd(&plan.in_fd);
 	close_fd(&plan.out_fd);
 	close_fd(&plan.null_fd);
 	close_fd(&plan.exec_fd);
 
-	pr = pump(&x, req, reqlen, deadline_ms);
+	end = pump(&x, req, reqlen, backstop);
 	pump_errno = errno;
-	if (reap(x.pid, pr != 0, deadline_ms, &status) != 0) {
-		x.pid = -1;
-		certauth_reason_set(reason, "lost the exit status of OCSP "
-		    "helper %s", helper_path);
-		goto out;
-	}
+	late = reap(x.pidfd, end != PUMP_EOF, backstop, &ending);
 	x.pid = -1;
-	if (pr == CERTAUTH_ERR_UNREACHABLE ||
-	    (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL &&
-	    certauth_now_ms() >= deadline_ms)) {
-		certauth_reason_set(reason, "OCSP responder %s did not answer "
-		    "within %lld ms", url, budget);
-		r = CERTAUTH_ERR_UNREACHABLE;
+	/* A whole record counts, however the child ended afterwards. */
+	if (end == PUMP_EOF && parse_report(&x, &rep) == 0) {
+		if (spent_ms != NULL)
+			*spent_ms = rep.ms < budget_ms ? rep.ms : budget_ms;
+		if ((r = map_report(&rep, helper_path, url, reason)) == 0)
+			r = take_body(&rep, resp, resplen);
 		goto out;
 	}
-	if (pr == CERTAUTH_ERR_FORMAT) {
-		certauth_reason_set(reason, "OCSP responder %s sent an answer "
-		    "larger than %d KiB", url, CERTAUTH_OCSP_BODY_MAX / 1024);
-		r = CERTAUTH_ERR_FORMAT;
-		goto out;
+	r = CERTAUTH_ERR_INTERNAL;
+	if (late)
+		end = PUMP_LATE;
+	switch (end) {
+	case PUMP_LATE:
+		certauth_reason_set(reason, "OCSP helper %s gave no report "
+		    "within %lld ms", helper_path,
+		    budget_ms + CERTAUTH_FETCH_MARGIN_MS);
+		break;
+	case PUMP_FLOOD:
+		certauth_reason_set(reason, "OCSP helper %s wrote more than "
+		    "a report can hold", helper_path);
+		break;
+	case PUMP_ERROR:
+		certauth_reason_set(reason, "cannot read from OCSP helper %s: "
+		    "%s", helper_path, strerror(pump_errno));
+		break;
+	case PUMP_EOF:
+		if (x.len > 0)
+			certauth_reason_set(reason, "OCSP helper %s sent a "
+			    "malformed report", helper_path);
+		else
+			explain_ending(&ending, helper_path, reason);
+		break;
 	}
-	if (pr != 0) {
-		certauth_reason_set(reason, "cannot talk to OCSP helper %s: %s",
-		    helper_path, strerror(pump_errno));
-		goto out;
-	}
-	if ((r = map_status(status, helper_path, url, x.len, reason)) != 0)
-		goto out;
-	/* Give back only what was used; the big buffer is fine too. */
-	if ((tmp = realloc(x.buf, x.len)) != NULL)
-		x.buf = tmp;
-	*resp = x.buf;
-	*resplen = x.len;
-	x.buf = NULL;
-	r = 0;
  out:
 	close_fd(&x.in_w);
 	close_fd(&x.out_r);
 	if (x.pid > 0)
-		(void)reap(x.pid, 1, deadline_ms, &status);
-	if (restore_chld)
-		(void)sigaction(SIGCHLD, &old_chld, NULL);
+		(void)reap(x.pidfd, 1, 0, &ending);
+	close_fd(&x.pidfd);
 	close_fd(&plan.in_fd);
 	close_fd(&plan.out_fd);
 	close_fd(&plan.null_fd);

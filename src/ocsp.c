@@ -294,7 +294,7 @@ struct chain_check {
 	X509 *responder;		/* ocsp_responder_cert or NULL */
 	const EVP_MD *md;		/* CertID hash */
 	const char *cache_dir;
-	long long deadline_ms;
+	long long *budget_ms;		/* network time left, shared */
 	const struct certauth_log *lg;
 };
 
@@ -425,9 +425,13 @@ make_request(OCSP_CERTID *id, int nonce, OCSP_REQUEST **reqp,
 }
 
 /*
- * Ask each responder URL in turn.  Returns 0 with v filled from a verified
- * answer; CERTAUTH_ERR_UNREACHABLE with a reason when no responder could
- * be reached (or none is known); any other code is final.
+ * Ask each responder URL in turn, each within what is left of the budget
+ * (only the time the helper reports is taken from it).  Returns 0 with v
+ * filled from a verified answer; CERTAUTH_ERR_UNREACHABLE with a reason
+ * when the helper saw every responder fail on the network, when the
+ * responders have used up the budget, or when there is no http(s)
+ * responder to ask; CERTAUTH_ERR_INTERNAL or _NOMEM for a local failure,
+ * which ends the check at once; any other code for an answer refused.
  */
 static int
 from_responders(const struct chain_check *cc, X509 *cert,
@@ -440,6 +444,7 @@ from_responders(const struct chain_check *cc, X509 *cert,
 	OCSP_REQUEST *req = NULL;
 	unsigned char *reqder = NULL, *resp = NULL;
 	size_t reqlen = 0, resplen = 0;
+	long long spent;
 	time_t until = 0;
 	const char *url;
 	int i, n, r = CERTAUTH_ERR_INTERNAL;
@@ -465,26 +470,40 @@ from_responders(const struct chain_check *cc, X509 *cert,
 	for (i = 0; i < n; i++) {
 		url = cc->o->ocsp_url != NULL ? cc->o->ocsp_url :
 		    sk_OPENSSL_STRING_value(aia, i);
+		if (*cc->budget_ms <= 0) {
+			/* Only responders' time is counted: this is theirs. */
+			why = *reason;
+			certauth_reason_set(reason, "%s%sthe responders used "
+			    "all of ocsp_timeout_ms (%ld ms) before %s was "
+			    "asked", i > 0 ? why.text : "", i > 0 ? "; " : "",
+			    cc->o->ocsp_timeout_ms, url);
+			break;
+		}
 		why.text[0] = '\0';
 		free(resp);
 		resp = NULL;
 		r = certauth_fetch_ocsp(CERTAUTH_OCSP_HELPER, url,
-		    cc->o->ocsp_proxy, reqder, reqlen, cc->deadline_ms,
+		    cc->o->ocsp_proxy, reqder, reqlen, *cc->budget_ms, &spent,
 		    &resp, &resplen, &why);
-		if (r == CERTAUTH_ERR_UNREACHABLE ||
-		    r == CERTAUTH_ERR_INTERNAL) {
+		*cc->budget_ms -= spent;
+		if (r == CERTAUTH_ERR_UNREACHABLE) {
 			log_debug(cc->lg, "OCSP responder %s: %s", url,
 			    why.text);
 			certauth_reason_set(reason, "%s", why.text);
-			r = CERTAUTH_ERR_UNREACHABLE;
 			continue;
+		}
+		if (r == CERTAUTH_ERR_INTERNAL || r == CERTAUTH_ERR_NOMEM) {
+			/* Ours, not the network's: never "unreachable". */
+			certauth_reason_set(reason, "OCSP check of %s failed "
+			    "on this host: %s", subject, why.text[0] != '\0' ?
+			    why.text : certauth_strerror(r));
+			goto out;
 		}
 		if (r != 0) {
 			/* Something answered, badly: not "unreachable". */
 			certauth_reason_set(reason, "OCSP answer for %s "
 			    "from %s refused: %s", subject, url, why.text);
-			if (r != CERTAUTH_ERR_NOMEM)
-				r = CERTAUTH_ERR_CERT_INVALID;
+			r = CERTAUTH_ERR_CERT_INVALID;
 			goto out;
 		}
 		if ((r = verify_answer(resp, resplen, &e, &v->status, &until,
@@ -505,6 +524,7 @@ from_responders(const struct chain_check *cc, X509 *cert,
 		r = 0;
 		goto out;
 	}
+	r = CERTAUTH_ERR_UNREACHABLE;
  out:
 	free(resp);
 	OPENSSL_free(reqder);
@@ -546,8 +566,10 @@ check_one(const struct chain_check *cc, X509 *cert, X509 *issuer,
 	why.text[0] = '\0';
 	if ((r = from_cache(cc, &e, subject, &v)) == CERTAUTH_ERR_NOT_FOUND) {
 		/* Whoever held the lock may have just cached the answer. */
+		/* A wait of its own: time on this host is not the
+		 * responders' time. */
 		lock = certauth_ocsp_cache_lock(cc->cache_dir, id,
-		    cc->deadline_ms);
+		    certauth_now_ms() + cc->o->ocsp_timeout_ms);
 		if (lock < 0 || (r = from_cache(cc, &e, subject, &v)) ==
 		    CERTAUTH_ERR_NOT_FOUND)
 			r = from_responders(cc, cert, &e, subject, &v, &why);
@@ -597,7 +619,7 @@ check_one(const struct chain_check *cc, X509 *cert, X509 *issuer,
 
 int
 certauth_ocsp_check_chain(const struct certauth_opts *o,
-    STACK_OF(X509) *chain, X509_STORE *store, long long deadline_ms,
+    STACK_OF(X509) *chain, X509_STORE *store, long long *budget_ms,
     const struct certauth_log *lg, char *source, size_t sourcelen,
     struct certauth_reason *reason)
 {
@@ -627,7 +649,7 @@ certauth_ocsp_check_chain(const struct certauth_opts *o,
 	    EVP_sha1();
 	cc.cache_dir = o->ocsp_cache_dir != NULL ? o->ocsp_cache_dir :
 	    CERTAUTH_OCSP_CACHE_DIR;
-	cc.deadline_ms = deadline_ms;
+	cc.budget_ms = budget_ms;
 	cc.lg = lg;
 	/* Never the last one: the anchor is trusted, not checked. */
 	last = o->ocsp_scope == CERTAUTH_SCOPE_CHAIN ? n - 2 : 0;

@@ -60,8 +60,18 @@ struct certauth_policy {
 	STACK_OF(X509_CRL) *crls;	/* every CRL loaded, for each check */
 	const struct certauth_opts *opts;	/* borrowed, for OCSP */
 	const struct certauth_log *lg;		/* borrowed, may be NULL */
-	long long ocsp_deadline_ms;	/* one deadline for the whole login */
-	char *ocsp_source;	/* where the last OCSP verdict came from */
+	struct ocsp_state *ocsp;	/* written by each check */
+};
+
+/*
+ * What the checks of one policy (one login, or one certauth-enroll run)
+ * share about OCSP: the responders' time left, which only the time the
+ * fetch helper reports is taken from, and where the last verdict came
+ * from.
+ */
+struct ocsp_state {
+	long long budget_ms;
+	char source[OCSP_SOURCE_MAX];
 };
 
 /* The newest OpenSSL error as text for a reason, or fallback. */
@@ -493,12 +503,12 @@ certauth_policy_load(const struct certauth_opts *o,
 		r = CERTAUTH_ERR_NOMEM;
 		goto out;
 	}
-	if ((p->ocsp_source = calloc(1, OCSP_SOURCE_MAX)) == NULL) {
+	if ((p->ocsp = calloc(1, sizeof(*p->ocsp))) == NULL) {
 		r = CERTAUTH_ERR_NOMEM;
 		goto out;
 	}
 	p->opts = o;
-	p->ocsp_deadline_ms = certauth_now_ms() + o->ocsp_timeout_ms;
+	p->ocsp->budget_ms = o->ocsp_timeout_ms;
 	p->trust = o->trust;
 	p->crl = o->trust == CERTAUTH_TRUST_PINNED ?
 	    CERTAUTH_CRL_OFF : resolve_crl_scope(o);
@@ -550,7 +560,7 @@ certauth_policy_set_log(struct certauth_policy *p,
 const char *
 certauth_policy_ocsp_source(const struct certauth_policy *p)
 {
-	return p->ocsp_source;
+	return p->ocsp->source;
 }
 
 void
@@ -561,7 +571,7 @@ certauth_policy_free(struct certauth_policy *p)
 	certauth_anchor_index_free(p->anchors);
 	sk_X509_pop_free(p->chain, X509_free);
 	sk_X509_CRL_pop_free(p->crls, X509_CRL_free);
-	free(p->ocsp_source);
+	free(p->ocsp);
 	free(p);
 }
 
@@ -1007,12 +1017,11 @@ certauth_policy_check(const struct certauth_policy *p, X509 *cert,
 	    (r = check_usage(cert, reason)) != 0)
 		goto out;
 	/* Revocation over the network last: only for a chain that holds. */
-	p->ocsp_source[0] = '\0';
+	p->ocsp->source[0] = '\0';
 	if (p->opts->ocsp != CERTAUTH_OCSP_OFF &&
 	    (r = certauth_ocsp_check_chain(p->opts, X509_STORE_CTX_get0_chain(ctx),
-	    X509_STORE_CTX_get0_store(ctx), p->ocsp_deadline_ms, p->lg,
-	    p->ocsp_source,
-	    OCSP_SOURCE_MAX, reason)) != 0)
+	    X509_STORE_CTX_get0_store(ctx), &p->ocsp->budget_ms, p->lg,
+	    p->ocsp->source, sizeof(p->ocsp->source), reason)) != 0)
 		goto out;
 	r = 0;
  out:

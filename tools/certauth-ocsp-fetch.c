@@ -3,12 +3,15 @@
  *
  *   certauth-ocsp-fetch --timeout-ms N [--proxy URL] URL
  *
- * Reads a DER OCSP request on stdin, POSTs it to URL and writes the body
- * of a 200 answer to stdout; the exit code (enum certauth_fetch_exit) says
- * what went wrong otherwise.  The module starts this program with an empty
- * environment, as user nobody, and kills it at the login's deadline, so
- * that libcurl, its resolver threads and whatever the caller of su or
- * sudo put in the environment never reach the PAM host process.
+ * Reads a DER OCSP request on stdin, POSTs it to URL and writes one
+ * record to stdout (fetch.h): a line with the outcome, the time the
+ * exchange took by this program's own clock and the body's length, then
+ * the body of a 200 answer.  The exit code is the record's code too.  The
+ * module starts this program with an empty environment, in a session of
+ * its own, as user nobody, and decides on the record: only the outcomes
+ * this program saw on the network (CERTAUTH_FETCH_UNREACHABLE and
+ * CERTAUTH_FETCH_HTTP) may be tolerated by ocsp=soft, so every failure of
+ * its own is CERTAUTH_FETCH_LOCAL.
  *
  * This program is an untrusted transport: it checks nothing in the answer
  * beyond its HTTP status and size.  Every check of the OCSP answer itself
@@ -18,9 +21,11 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -33,8 +38,9 @@
 #define REQUEST_MAX	(64 * 1024)
 /* Ten minutes: far above any sane ocsp_timeout_ms, far below overflow. */
 #define TIMEOUT_MAX_MS	600000L
-/* Not one of enum certauth_fetch_exit: the module reports it as internal. */
-#define EXIT_INTERNAL	1
+#define EXIT_INTERNAL	CERTAUTH_FETCH_LOCAL
+
+static long long started_ms;	/* CLOCK_MONOTONIC at start */
 
 struct fetch_args {
 	long timeout_ms;
@@ -100,7 +106,76 @@ parse_args(int argc, char **argv, struct fetch_args *a)
 	return have_timeout && a->url != NULL ? 0 : -1;
 }
 
-/* All of stdin, 1..REQUEST_MAX bytes.  Returns 0, or -1 with a message. */
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000LL + ts.tv_nsec / 1000000L;
+}
+
+static int
+write_all(int fd, const unsigned char *p, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Write the record (fetch.h) of this run, code and a printf-style
+ * reason, with body when code is CERTAUTH_FETCH_OK; the reason also goes
+ * to stderr for a person running this by hand.  Returns code, or
+ * EXIT_INTERNAL when the record cannot be written.
+ */
+static int
+report(int code, const unsigned char *body, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int
+report(int code, const unsigned char *body, size_t len, const char *fmt, ...)
+{
+	char text[CERTAUTH_FETCH_TEXT_MAX + 1], line[CERTAUTH_FETCH_LINE_MAX];
+	long long ms = now_ms() - started_ms;
+	va_list ap;
+	size_t i;
+	int n;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	/* One printable line: the module refuses anything else. */
+	for (i = 0; text[i] != '\0'; i++)
+		if (text[i] < 0x20 || text[i] > 0x7e)
+			text[i] = '?';
+	if (code != CERTAUTH_FETCH_OK)
+		fprintf(stderr, PROG ": %s\n", text);
+	if (code != CERTAUTH_FETCH_OK)
+		len = 0;
+	n = snprintf(line, sizeof(line), CERTAUTH_FETCH_MAGIC " %d %lld %zu "
+	    "%s\n", code, ms < 0 ? 0 : ms, len, text);
+	if (n < 0 || (size_t)n >= sizeof(line) ||
+	    write_all(STDOUT_FILENO, (unsigned char *)line, (size_t)n) != 0 ||
+	    (len > 0 && write_all(STDOUT_FILENO, body, len) != 0)) {
+		fprintf(stderr, PROG ": cannot write the report: %s\n",
+		    strerror(errno));
+		return EXIT_INTERNAL;
+	}
+	return code;
+}
+
+/* All of stdin, 1..REQUEST_MAX bytes.  Returns 0, or an exit code after
+ * reporting. */
 static int
 read_request(unsigned char *buf, size_t cap, size_t *lenp)
 {
@@ -112,11 +187,9 @@ read_request(unsigned char *buf, size_t cap, size_t *lenp)
 		n = read(STDIN_FILENO, buf + len, cap - len);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			fprintf(stderr, PROG ": cannot read the request: %s\n",
-			    strerror(errno));
-			return -1;
-		}
+		if (n < 0)
+			return report(CERTAUTH_FETCH_USAGE, NULL, 0,
+			    "cannot read the request: %s", strerror(errno));
 		if (n == 0)
 			break;
 		len += (size_t)n;
@@ -126,16 +199,13 @@ read_request(unsigned char *buf, size_t cap, size_t *lenp)
 		do {
 			n = read(STDIN_FILENO, &extra, 1);
 		} while (n < 0 && errno == EINTR);
-		if (n != 0) {
-			fprintf(stderr, PROG ": the request is larger than "
-			    "%zu bytes\n", cap);
-			return -1;
-		}
+		if (n != 0)
+			return report(CERTAUTH_FETCH_USAGE, NULL, 0,
+			    "the request is larger than %zu bytes", cap);
 	}
-	if (len == 0) {
-		fprintf(stderr, PROG ": empty request on stdin\n");
-		return -1;
-	}
+	if (len == 0)
+		return report(CERTAUTH_FETCH_USAGE, NULL, 0,
+		    "empty request on stdin");
 	*lenp = len;
 	return 0;
 }
@@ -246,24 +316,40 @@ set_options(CURL *curl, const struct fetch_args *a, struct curl_slist *hdrs,
 	return rc;
 }
 
+/*
+ * Failures that the network caused, as libcurl tells them: the only ones
+ * ocsp=soft may tolerate.  Everything else (memory, set-up, a bad option,
+ * an unreadable CA file) is this program's own.
+ */
 static int
-write_all(int fd, const unsigned char *p, size_t len)
+network_error(CURLcode rc)
 {
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
+	switch (rc) {
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_WEIRD_SERVER_REPLY:
+	case CURLE_HTTP2:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+	case CURLE_HTTP2_STREAM:
+#if LIBCURL_VERSION_NUM >= 0x074900	/* 7.73.0 */
+	case CURLE_PROXY:
+#endif
+		return 1;
+	default:
+		return 0;
 	}
-	return 0;
 }
 
-/* The exchange itself; returns an exit code. */
+/* The exchange itself; returns an exit code after reporting. */
 static int
 fetch(const struct fetch_args *a, const unsigned char *req, size_t reqlen)
 {
@@ -271,6 +357,7 @@ fetch(const struct fetch_args *a, const unsigned char *req, size_t reqlen)
 	struct curl_slist *hdrs = NULL, *tmp;
 	struct body *b = NULL;
 	char errbuf[CURL_ERROR_SIZE];
+	const char *why;
 	long status = 0;
 	CURLcode rc;
 	int r = EXIT_INTERNAL;
@@ -278,7 +365,7 @@ fetch(const struct fetch_args *a, const unsigned char *req, size_t reqlen)
 	errbuf[0] = '\0';
 	if ((b = calloc(1, sizeof(*b))) == NULL ||
 	    (curl = curl_easy_init()) == NULL) {
-		fprintf(stderr, PROG ": cannot set up libcurl\n");
+		r = report(EXIT_INTERNAL, NULL, 0, "cannot set up libcurl");
 		goto out;
 	}
 	b->curl = curl;
@@ -288,43 +375,37 @@ fetch(const struct fetch_args *a, const unsigned char *req, size_t reqlen)
 	    (hdrs = tmp, tmp = curl_slist_append(hdrs,
 	    "Accept: application/ocsp-response")) == NULL ||
 	    (hdrs = tmp, tmp = curl_slist_append(hdrs, "Expect:")) == NULL) {
-		fprintf(stderr, PROG ": out of memory\n");
+		r = report(EXIT_INTERNAL, NULL, 0, "out of memory");
 		goto out;
 	}
 	hdrs = tmp;
 	if ((rc = set_options(curl, a, hdrs, req, reqlen, b, errbuf)) !=
 	    CURLE_OK) {
-		fprintf(stderr, PROG ": cannot set libcurl options: %s\n",
-		    curl_easy_strerror(rc));
+		r = report(EXIT_INTERNAL, NULL, 0, "cannot set libcurl "
+		    "options: %s", curl_easy_strerror(rc));
 		goto out;
 	}
 	rc = curl_easy_perform(curl);
 	(void)curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	why = errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc);
 	/* A status other than 200 wins over whatever broke afterwards. */
 	if (b->bad_status || (status != 0 && status != 200)) {
-		fprintf(stderr, PROG ": %s answered with HTTP status %ld\n",
-		    a->url, status);
-		r = CERTAUTH_FETCH_HTTP;
+		r = report(CERTAUTH_FETCH_HTTP, NULL, 0, "HTTP status %ld",
+		    status);
 		goto out;
 	}
 	if (b->too_big || rc == CURLE_FILESIZE_EXCEEDED) {
-		fprintf(stderr, PROG ": the answer from %s is larger than "
-		    "%d bytes\n", a->url, CERTAUTH_OCSP_BODY_MAX);
-		r = CERTAUTH_FETCH_TOO_BIG;
+		r = report(CERTAUTH_FETCH_TOO_BIG, NULL, 0, "the answer is "
+		    "larger than %d bytes", CERTAUTH_OCSP_BODY_MAX);
 		goto out;
 	}
 	if (rc != CURLE_OK) {
-		fprintf(stderr, PROG ": %s: %s\n", a->url,
-		    errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
-		r = CERTAUTH_FETCH_UNREACHABLE;
+		r = report(network_error(rc) ? CERTAUTH_FETCH_UNREACHABLE :
+		    EXIT_INTERNAL, NULL, 0, "%s", why);
 		goto out;
 	}
-	if (write_all(STDOUT_FILENO, b->buf, b->len) != 0) {
-		fprintf(stderr, PROG ": cannot write the answer: %s\n",
-		    strerror(errno));
-		goto out;
-	}
-	r = CERTAUTH_FETCH_OK;
+	r = report(CERTAUTH_FETCH_OK, b->buf, b->len, "HTTP status 200, %zu "
+	    "bytes", b->len);
  out:
 	curl_slist_free_all(hdrs);
 	if (curl != NULL)
@@ -341,29 +422,26 @@ main(int argc, char **argv)
 	size_t reqlen = 0;
 	int r = EXIT_INTERNAL;
 
+	started_ms = now_ms();
 	/*
 	 * Nothing from the environment may steer this program: not
 	 * http_proxy/all_proxy, not SSLKEYLOGFILE, not OPENSSL_CONF.  The
 	 * module already passes an empty one; this covers a run by hand.
 	 */
-	if (clearenv() != 0) {
-		fprintf(stderr, PROG ": cannot clear the environment\n");
-		return EXIT_INTERNAL;
-	}
-	if (parse_args(argc, argv, &a) != 0) {
-		fprintf(stderr, "%s\n", USAGE);
-		return CERTAUTH_FETCH_USAGE;
-	}
+	if (clearenv() != 0)
+		return report(EXIT_INTERNAL, NULL, 0, "cannot clear the "
+		    "environment");
+	if (parse_args(argc, argv, &a) != 0)
+		return report(CERTAUTH_FETCH_USAGE, NULL, 0, "%s", USAGE);
 	if ((req = malloc(REQUEST_MAX)) == NULL) {
-		fprintf(stderr, PROG ": out of memory\n");
+		r = report(EXIT_INTERNAL, NULL, 0, "out of memory");
 		goto out;
 	}
-	if (read_request(req, REQUEST_MAX, &reqlen) != 0) {
-		r = CERTAUTH_FETCH_USAGE;
+	if ((r = read_request(req, REQUEST_MAX, &reqlen)) != 0)
 		goto out;
-	}
+	r = EXIT_INTERNAL;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		fprintf(stderr, PROG ": cannot initialise libcurl\n");
+		r = report(EXIT_INTERNAL, NULL, 0, "cannot initialise libcurl");
 		goto out;
 	}
 	r = fetch(&a, req, reqlen);

@@ -3,8 +3,10 @@
  * real certauth-ocsp-fetch helper against small HTTP servers on
  * 127.0.0.1, and driving this test binary itself as a misbehaving helper
  * (when started as "certauth-ocsp-fetch --timeout-ms ..." it plays the
- * helper named by the URL) to reach the kill, exit-code and plumbing
- * paths that a well-behaved helper never takes.
+ * helper named by the URL) to reach the kill, report and plumbing paths
+ * that a well-behaved helper never takes; and a host that ignores or
+ * reaps SIGCHLD, runs two fetches in two threads, lowers its own limits
+ * and priority, or is stopped while the helper runs.
  */
 #include "config.h"
 
@@ -12,7 +14,9 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,6 +28,7 @@
 #include <strings.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -46,6 +51,7 @@
 #define SERVER_BUF	(256 * 1024)
 #define DEADLINE_MS	1500
 #define SLACK_MS	1000	/* the bound: deadline + 1 s */
+#define STOP_MS		(300 + CERTAUTH_FETCH_MARGIN_MS + 700)
 
 extern char **environ;
 
@@ -362,9 +368,11 @@ teardown(void **state)
 static void
 assert_no_children(void)
 {
-	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
+	assert_int_equal(waitpid(-1, NULL, (int)(WNOHANG | __WALL)), -1);
 	assert_int_equal(errno, ECHILD);
 }
+
+static long long last_spent;	/* of the last fetch() */
 
 static int
 fetch(const char *helper, const char *url, const char *proxy,
@@ -372,8 +380,9 @@ fetch(const char *helper, const char *url, const char *proxy,
     unsigned char **resp, size_t *resplen, struct certauth_reason *reason)
 {
 	memset(reason, 0, sizeof(*reason));
+	last_spent = -1;
 	return certauth_fetch_ocsp(helper, url, proxy, req, reqlen,
-	    certauth_now_ms() + budget_ms, resp, resplen, reason);
+	    budget_ms, &last_spent, resp, resplen, reason);
 }
 
 /* The recorded request is a POST of exactly st->req as OCSP. */
@@ -534,8 +543,11 @@ test_silent_server_deadline(void **state)
 	print_message("# silent server: %lld ms for a %d ms deadline (%s)\n",
 	    elapsed, DEADLINE_MS, reason.text);
 	assert_true(elapsed <= DEADLINE_MS + SLACK_MS);
-	/* It did wait for the server rather than fail for another reason. */
+	/* It did wait for the server rather than fail for another reason,
+	 * and the helper's own clock says so. */
 	assert_true(elapsed >= DEADLINE_MS - 100);
+	assert_true(last_spent >= DEADLINE_MS - 100);
+	assert_true(last_spent <= DEADLINE_MS);
 	assert_null(resp);
 	free(url);
 }
@@ -599,7 +611,8 @@ test_helper_clears_own_env(void **state)
 	char *argv[] = { (char *)"certauth-ocsp-fetch",
 	    (char *)"--timeout-ms", (char *)"5000", url, NULL };
 	char *envp[3];
-	unsigned char out[BODY_LEN + 16];
+	unsigned char out[BODY_LEN + CERTAUTH_FETCH_LINE_MAX];
+	char *nl;
 	int in[2], outp[2], status = 0, count = -1;
 	size_t got = 0;
 	ssize_t n;
@@ -632,8 +645,13 @@ test_helper_clears_own_env(void **state)
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), CERTAUTH_FETCH_OK);
-	assert_int_equal(got, BODY_LEN);
-	assert_memory_equal(out, st->body, BODY_LEN);
+	/* One record: its line, then exactly the body. */
+	nl = memchr(out, '\n', got);
+	assert_non_null(nl);
+	assert_int_equal(strncmp((char *)out, CERTAUTH_FETCH_MAGIC " 0 ", 13),
+	    0);
+	assert_int_equal(got - (size_t)(nl + 1 - (char *)out), BODY_LEN);
+	assert_memory_equal(nl + 1, st->body, BODY_LEN);
 	stop_server(proxy, &count, NULL, NULL);
 	assert_int_equal(count, 0);
 	stop_server(s, &count, NULL, NULL);
@@ -729,10 +747,11 @@ test_deadline_passed(void **state)
 	unsigned char *resp = NULL;
 	size_t resplen = 0;
 
+	/* The caller keeps the budget; none left is its own mistake. */
 	assert_int_equal(fetch(FETCH_HELPER, "http://127.0.0.1:9/", NULL,
 	    st->req, REQ_LEN, 0, &resp, &resplen, &reason),
-	    CERTAUTH_ERR_UNREACHABLE);
-	assert_non_null(strstr(reason.text, "no time left"));
+	    CERTAUTH_ERR_INTERNAL);
+	assert_non_null(strstr(reason.text, "bad arguments"));
 	assert_no_children();
 }
 
@@ -915,7 +934,11 @@ fake_fetch(struct state *st, const char *what, const char *proxy,
 	return r;
 }
 
-/* The child's world: argv, an empty environment, only fds 0-2, nobody. */
+/*
+ * The child's world: argv, an empty environment, only fds 0-2, its own
+ * session, nobody; as root also its own limits and priority, whatever
+ * this process set for itself.
+ */
 static void
 test_child_setup(void **state)
 {
@@ -925,6 +948,7 @@ test_child_setup(void **state)
 	size_t resplen = 0;
 	char *text = NULL, want_uid[80];
 	struct passwd *pw;
+	struct rlimit nofile, cpu, low;
 	int leak = open("/dev/null", O_RDONLY);	/* not close-on-exec */
 
 	assert_true(leak >= 0);
@@ -932,14 +956,32 @@ test_child_setup(void **state)
 		close(leak);
 		skip();
 	}
+	/*
+	 * A caller of su lowering its soft limits and its priority (the
+	 * hard limits too in tests/e2e/hostile.py: this process could not
+	 * raise them back without CAP_SYS_RESOURCE).
+	 */
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &nofile), 0);
+	assert_int_equal(getrlimit(RLIMIT_CPU, &cpu), 0);
+	low = nofile;
+	low.rlim_cur = 64;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	low = cpu;
+	low.rlim_cur = 100;
+	assert_int_equal(setrlimit(RLIMIT_CPU, &low), 0);
+	assert_int_equal(setpriority(PRIO_PROCESS, 0, 7), 0);
 	assert_int_equal(fake_fetch(st, "describe", "http://proxy.invalid:3128",
 	    st->req, REQ_LEN, 5000, &resp, &resplen, &reason), 0);
+	assert_int_equal(setpriority(PRIO_PROCESS, 0, 0), 0);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &nofile), 0);
+	assert_int_equal(setrlimit(RLIMIT_CPU, &cpu), 0);
 	close(leak);
 	text = strndup((char *)resp, resplen);
 	assert_non_null(text);
 	print_message("# child: %s", text);
 	assert_non_null(strstr(text, "argc=6 "));
-	assert_non_null(strstr(text, "argv=certauth-ocsp-fetch|--timeout-ms|"));
+	assert_non_null(strstr(text, "argv=certauth-ocsp-fetch|--timeout-ms|"
+	    "5000|"));
 	assert_non_null(strstr(text, "|--proxy|http://proxy.invalid:3128|"
 	    "http://fake.invalid/describe\n"));
 	assert_non_null(strstr(text, "env=0\n"));
@@ -948,6 +990,7 @@ test_child_setup(void **state)
 	assert_non_null(strstr(text, "stdin-match=1\n"));
 	assert_non_null(strstr(text, "sigpipe=default\n"));
 	assert_non_null(strstr(text, "sigmask=empty\n"));
+	assert_non_null(strstr(text, "session=own tty=none\n"));
 	if (geteuid() == 0) {
 		pw = getpwnam("nobody");
 		assert_non_null(pw);
@@ -955,12 +998,21 @@ test_child_setup(void **state)
 		    "uid=%d,%d gid=%d,%d groups=0\n", (int)pw->pw_uid,
 		    (int)pw->pw_uid, (int)pw->pw_gid, (int)pw->pw_gid);
 		assert_non_null(strstr(text, want_uid));
+		/* Raised to the hard limit where root lacks the capability
+		 * to raise that too (in a container). */
+		assert_true(strstr(text, "nofile=1024 ") != NULL ||
+		    nofile.rlim_max < 1024);
+		assert_non_null(strstr(text, " fsize=unlimited cpu=unlimited "));
+		assert_non_null(strstr(text, " core=0\n"));
+		assert_non_null(strstr(text, "nice=0 policy=other\n"));
 	}
 	free(text);
 	free(resp);
 	assert_no_children();
 }
 
+/* A helper that never reports is killed at budget + margin: a local
+ * failure, never "unreachable". */
 static void
 test_helper_hangs_killed(void **state)
 {
@@ -976,19 +1028,21 @@ test_helper_hangs_killed(void **state)
 		t0 = certauth_now_ms();
 		assert_int_equal(fake_fetch(st, modes[i], NULL, st->req,
 		    REQ_LEN, 800, &resp, &resplen, &reason),
-		    CERTAUTH_ERR_UNREACHABLE);
+		    CERTAUTH_ERR_INTERNAL);
 		elapsed = certauth_now_ms() - t0;
-		assert_true(elapsed >= 700);
-		assert_true(elapsed <= 800 + SLACK_MS);
-		assert_non_null(strstr(reason.text,
-		    "did not answer within"));
+		assert_true(elapsed >= 800 + CERTAUTH_FETCH_MARGIN_MS - 100);
+		assert_true(elapsed <= 800 + CERTAUTH_FETCH_MARGIN_MS +
+		    SLACK_MS);
+		assert_non_null(strstr(reason.text, "gave no report within"));
+		assert_int_equal(last_spent, 0);
 		assert_null(resp);
 		assert_no_children();
 	}
 }
 
+/* What each kind of ending and report gives. */
 static void
-test_helper_exit_codes(void **state)
+test_helper_reports(void **state)
 {
 	struct state *st = *state;
 	struct certauth_reason reason;
@@ -997,27 +1051,257 @@ test_helper_exit_codes(void **state)
 	const struct {
 		const char *what;
 		int want;
+		const char *says;
 	} cases[] = {
-		{ "exit/0", CERTAUTH_ERR_FORMAT },	/* empty body */
-		{ "exit/1", CERTAUTH_ERR_INTERNAL },
-		{ "exit/2", CERTAUTH_ERR_INTERNAL },
-		{ "exit/3", CERTAUTH_ERR_UNREACHABLE },
-		{ "exit/4", CERTAUTH_ERR_UNREACHABLE },
-		{ "exit/5", CERTAUTH_ERR_FORMAT },
-		{ "exit/99", CERTAUTH_ERR_INTERNAL },
-		{ "segv", CERTAUTH_ERR_INTERNAL },
-		{ "flood", CERTAUTH_ERR_FORMAT },	/* 1 MiB on stdout */
+		/* No report: whatever the exit code, it is local. */
+		{ "exit/0", CERTAUTH_ERR_INTERNAL, "exited with code 0" },
+		{ "exit/3", CERTAUTH_ERR_INTERNAL, "exited with code 3" },
+		{ "exit/4", CERTAUTH_ERR_INTERNAL, "exited with code 4" },
+		{ "exit/125", CERTAUTH_ERR_INTERNAL, "cannot set up" },
+		{ "exit/126", CERTAUTH_ERR_INTERNAL, "cannot drop" },
+		{ "exit/127", CERTAUTH_ERR_INTERNAL, "cannot execute" },
+		{ "segv", CERTAUTH_ERR_INTERNAL, "killed by signal 11" },
+		/* Reports. */
+		{ "report/0", CERTAUTH_ERR_FORMAT, "empty answer" },
+		{ "report/1", CERTAUTH_ERR_INTERNAL, "failed (code 1)" },
+		{ "report/2", CERTAUTH_ERR_INTERNAL, "failed (code 2)" },
+		{ "report/3", CERTAUTH_ERR_UNREACHABLE, "cannot reach" },
+		{ "report/4", CERTAUTH_ERR_UNREACHABLE, "HTTP error" },
+		{ "report/5", CERTAUTH_ERR_FORMAT, "larger than 64 KiB" },
+		{ "report/99", CERTAUTH_ERR_INTERNAL, "failed (code 99)" },
+		/* Reports that are not one. */
+		{ "garbage", CERTAUTH_ERR_INTERNAL, "malformed report" },
+		{ "no-newline", CERTAUTH_ERR_INTERNAL, "malformed report" },
+		{ "short-body", CERTAUTH_ERR_INTERNAL, "malformed report" },
+		{ "long-body", CERTAUTH_ERR_INTERNAL, "malformed report" },
+		{ "control-text", CERTAUTH_ERR_INTERNAL, "malformed report" },
+		{ "body-on-error", CERTAUTH_ERR_INTERNAL, "malformed report" },
+		{ "huge-ms", CERTAUTH_ERR_INTERNAL, "malformed report" },
+		{ "two-reports", CERTAUTH_ERR_INTERNAL, "malformed report" },
+		{ "flood", CERTAUTH_ERR_INTERNAL, "more than a report" },
 	};
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		assert_int_equal(fake_fetch(st, cases[i].what, NULL, st->req,
 		    REQ_LEN, 5000, &resp, &resplen, &reason), cases[i].want);
+		if (strstr(reason.text, cases[i].says) == NULL)
+			fail_msg("%s: reason '%s' lacks '%s'", cases[i].what,
+			    reason.text, cases[i].says);
 		assert_null(resp);
 		assert_int_equal(resplen, 0);
-		assert_true(reason.text[0] != '\0');
 		assert_no_children();
 	}
+}
+
+/* A whole report counts however the helper ends afterwards: killed,
+ * or lingering until the backstop and then killed. */
+static void
+test_report_then_crash(void **state)
+{
+	struct state *st = *state;
+	struct certauth_reason reason;
+	unsigned char *resp = NULL;
+	size_t resplen = 0;
+	const char *modes[] = { "ok-then-segv", "ok-then-linger" };
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(fake_fetch(st, modes[i], NULL, st->req,
+		    REQ_LEN, 300, &resp, &resplen, &reason), 0);
+		assert_int_equal(resplen, 2);
+		assert_memory_equal(resp, "ok", 2);
+		free(resp);
+		resp = NULL;
+		assert_no_children();
+	}
+}
+
+/* The time taken from the budget is the helper's own account, never more
+ * than the budget. */
+static void
+test_spent_is_reported_time(void **state)
+{
+	struct state *st = *state;
+	struct certauth_reason reason;
+	unsigned char *resp = NULL;
+	size_t resplen = 0;
+
+	assert_int_equal(fake_fetch(st, "ok-after-200", NULL, st->req,
+	    REQ_LEN, 5000, &resp, &resplen, &reason), 0);
+	assert_int_equal(last_spent, 200);
+	free(resp);
+	resp = NULL;
+	assert_int_equal(fake_fetch(st, "ok-claims-long", NULL, st->req,
+	    REQ_LEN, 700, &resp, &resplen, &reason), 0);
+	assert_int_equal(last_spent, 700);
+	free(resp);
+	assert_no_children();
+}
+
+/* Sends SIGSTOP to the test process after delay_ms and SIGCONT after
+ * stop_ms more; returns the stopper's pid. */
+static pid_t
+start_stopper(long delay_ms, long stop_ms)
+{
+	pid_t me = getpid(), pid = fork();
+	struct timespec d = { delay_ms / 1000, (delay_ms % 1000) * 1000000L };
+	struct timespec s = { stop_ms / 1000, (stop_ms % 1000) * 1000000L };
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		nanosleep(&d, NULL);
+		kill(me, SIGSTOP);
+		nanosleep(&s, NULL);
+		kill(me, SIGCONT);
+		_exit(0);
+	}
+	return pid;
+}
+
+/*
+ * The host is stopped while the helper runs, until long past the budget
+ * and the margin.  An answer the helper delivered meanwhile is used; a
+ * helper that gave none is a local failure, never "unreachable".
+ */
+static void
+test_stopped_host(void **state)
+{
+	struct state *st = *state;
+	struct certauth_reason reason;
+	unsigned char *resp = NULL;
+	size_t resplen = 0;
+	long long t0;
+	pid_t stopper;
+
+	if (st->dir == NULL)
+		skip();
+	t0 = certauth_now_ms();
+	stopper = start_stopper(100, STOP_MS);
+	assert_int_equal(fake_fetch(st, "ok-after-200", NULL, st->req,
+	    REQ_LEN, 300, &resp, &resplen, &reason), 0);
+	assert_true(certauth_now_ms() - t0 >= STOP_MS);
+	assert_int_equal(resplen, 2);
+	assert_memory_equal(resp, "ok", 2);
+	free(resp);
+	resp = NULL;
+	assert_int_equal(waitpid(stopper, NULL, 0), stopper);
+
+	stopper = start_stopper(100, STOP_MS);
+	assert_int_equal(fake_fetch(st, "hang", NULL, st->req, REQ_LEN, 300,
+	    &resp, &resplen, &reason), CERTAUTH_ERR_INTERNAL);
+	assert_non_null(strstr(reason.text, "gave no report within"));
+	assert_int_equal(waitpid(stopper, NULL, 0), stopper);
+	assert_no_children();
+}
+
+static volatile sig_atomic_t reaped;
+
+static void
+reap_all(int sig)
+{
+	int e = errno;
+
+	(void)sig;
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		reaped++;
+	errno = e;
+}
+
+/* A host that reaps every child in its SIGCHLD handler, the helper
+ * included: the answer is in the report, not in the exit status. */
+static void
+test_sigchld_handler_host(void **state)
+{
+	struct state *st = *state;
+	struct certauth_reason reason;
+	struct server *s = start_server(st, SERVE_OK, 0);
+	char *url = url_of(s->port);
+	unsigned char *resp = NULL;
+	size_t resplen = 0;
+	struct sigaction sa, old;
+	int i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = reap_all;
+	sigemptyset(&sa.sa_mask);
+	assert_int_equal(sigaction(SIGCHLD, &sa, &old), 0);
+	for (i = 0; i < 5; i++) {
+		assert_int_equal(fetch(FETCH_HELPER, url, NULL, st->req,
+		    REQ_LEN, 5000, &resp, &resplen, &reason), 0);
+		assert_int_equal(resplen, BODY_LEN);
+		free(resp);
+		resp = NULL;
+	}
+	/* The host reaps a helper that exits at once without a report:
+	 * still a local failure, never "unreachable". */
+	if (st->dir != NULL) {
+		assert_int_equal(fake_fetch(st, "exit/3", NULL, st->req,
+		    REQ_LEN, 5000, &resp, &resplen, &reason),
+		    CERTAUTH_ERR_INTERNAL);
+		assert_null(resp);
+	}
+	print_message("# the host's handler reaped %d helpers\n", (int)reaped);
+	assert_int_equal(sigaction(SIGCHLD, &old, NULL), 0);
+	free(url);
+}
+
+struct thread_arg {
+	const struct state *st;
+	const char *url;
+	int r;
+	size_t len;
+};
+
+static void *
+fetch_thread(void *p)
+{
+	struct thread_arg *a = p;
+	struct certauth_reason reason;
+	unsigned char *resp = NULL;
+	size_t resplen = 0;
+	int i;
+
+	for (i = 0; i < 5 && a->r == 0; i++) {
+		a->r = certauth_fetch_ocsp(FETCH_HELPER, a->url, NULL,
+		    a->st->req, REQ_LEN, 5000, NULL, &resp, &resplen,
+		    &reason);
+		a->len = resplen;
+		free(resp);
+		resp = NULL;
+	}
+	return NULL;
+}
+
+/* Two threads fetching at once, five times each, in a host whose
+ * SIGCHLD is ignored: each reaps its own helper. */
+static void
+test_two_threads(void **state)
+{
+	struct state *st = *state;
+	struct server *s1 = start_server(st, SERVE_OK, 0);
+	struct server *s2 = start_server(st, SERVE_OK, 0);
+	struct thread_arg a[2];
+	pthread_t t[2];
+	char *u1 = url_of(s1->port), *u2 = url_of(s2->port);
+	int i;
+
+	signal(SIGCHLD, SIG_IGN);
+	memset(a, 0, sizeof(a));
+	a[0].st = a[1].st = st;
+	a[0].url = u1;
+	a[1].url = u2;
+	for (i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, fetch_thread,
+		    &a[i]), 0);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+		assert_int_equal(a[i].r, 0);
+		assert_int_equal(a[i].len, BODY_LEN);
+	}
+	signal(SIGCHLD, SIG_DFL);
+	free(u1);
+	free(u2);
 }
 
 /* A helper that exits without reading a large request: EPIPE on our
@@ -1043,8 +1327,24 @@ test_helper_ignores_stdin(void **state)
 
 /* ---------------------------------------------- the fake helper itself */
 
+/* One record (fetch.h) on stdout, as the real helper writes it. */
 static void
-describe(const char *url)
+fake_report(int code, long long ms, const void *body, size_t len,
+    const char *text)
+{
+	char line[CERTAUTH_FETCH_LINE_MAX];
+	int n;
+
+	n = snprintf(line, sizeof(line), CERTAUTH_FETCH_MAGIC " %d %lld %zu "
+	    "%s\n", code, ms, len, text);
+	(void)write_full(1, line, (size_t)n);
+	if (len > 0)
+		(void)write_full(1, body, len);
+}
+
+/* Report the child's world, after head (its argv line). */
+static void
+describe(const char *head)
 {
 	unsigned char buf[4096], want[REQ_LEN];
 	char out[8192];
@@ -1052,18 +1352,22 @@ describe(const char *url)
 	ssize_t n;
 	sigset_t mask;
 	struct sigaction sa;
+	struct rlimit rl[5];
+	const int res[5] = { RLIMIT_NOFILE, RLIMIT_FSIZE, RLIMIT_CPU,
+	    RLIMIT_NPROC, RLIMIT_CORE };
+	char lim[5][24];
 	gid_t groups[64];
-	int fd, first = 1, ngroups, sig, masked = 0;
+	int fd, first = 1, ngroups, sig, masked = 0, i, tty;
 	char **e;
 	int nenv = 0;
 
-	(void)url;
 	while ((n = read(0, buf + len, sizeof(buf) - len)) > 0)
 		len += (size_t)n;
 	fill_pattern(want, REQ_LEN, 1);
 	for (e = environ; e != NULL && *e != NULL; e++)
 		nenv++;
-	o += (size_t)snprintf(out + o, sizeof(out) - o, "env=%d\nfds=", nenv);
+	o += (size_t)snprintf(out + o, sizeof(out) - o, "%senv=%d\nfds=", head,
+	    nenv);
 	for (fd = 0; fd < 1024; fd++) {
 		if (fcntl(fd, F_GETFD) >= 0) {
 			o += (size_t)snprintf(out + o, sizeof(out) - o,
@@ -1077,15 +1381,40 @@ describe(const char *url)
 		if (sigismember(&mask, sig) == 1)
 			masked = 1;
 	sigaction(SIGPIPE, NULL, &sa);
+	for (i = 0; i < 5; i++) {
+		getrlimit(res[i], &rl[i]);
+		if (rl[i].rlim_cur == RLIM_INFINITY)
+			snprintf(lim[i], sizeof(lim[i]), "unlimited");
+		else
+			snprintf(lim[i], sizeof(lim[i]), "%llu",
+			    (unsigned long long)rl[i].rlim_cur);
+	}
+	tty = open("/dev/tty", O_RDONLY | O_NOCTTY);
 	o += (size_t)snprintf(out + o, sizeof(out) - o,
 	    "\nuid=%d,%d gid=%d,%d groups=%d\nstdin-bytes=%zu\n"
-	    "stdin-match=%d\nsigpipe=%s\nsigmask=%s\n",
+	    "stdin-match=%d\nsigpipe=%s\nsigmask=%s\nsession=%s tty=%s\n"
+	    "nofile=%s fsize=%s cpu=%s nproc=%s core=%s\n"
+	    "nice=%d policy=%s\n",
 	    (int)getuid(), (int)geteuid(), (int)getgid(), (int)getegid(),
 	    ngroups, len,
 	    len == REQ_LEN && memcmp(buf, want, REQ_LEN) == 0,
 	    sa.sa_handler == SIG_DFL ? "default" : "changed",
-	    masked ? "blocked" : "empty");
-	(void)write_full(1, out, o);
+	    masked ? "blocked" : "empty",
+	    getsid(0) == getpid() ? "own" : "shared",
+	    tty >= 0 ? "yes" : "none", lim[0], lim[1], lim[2], lim[3],
+	    lim[4], getpriority(PRIO_PROCESS, 0),
+	    sched_getscheduler(0) == SCHED_OTHER ? "other" : "changed");
+	fake_report(0, 1, out, o, "described");
+}
+
+/* Pause for ms milliseconds. */
+static void
+nap(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
 }
 
 /*
@@ -1105,6 +1434,10 @@ fake_helper_main(int argc, char **argv)
 	what = what == NULL ? url : what + 1;
 	if (strncmp(url, "http://fake.invalid/exit/", 25) == 0)
 		return atoi(url + 25);
+	if (strncmp(url, "http://fake.invalid/report/", 27) == 0) {
+		fake_report(atoi(url + 27), 5, NULL, 0, "as told");
+		return 0;
+	}
 	if (strcmp(what, "describe") == 0) {
 		o += (size_t)snprintf(head + o, sizeof(head) - o, "argc=%d argv=",
 		    argc);
@@ -1112,8 +1445,8 @@ fake_helper_main(int argc, char **argv)
 			o += (size_t)snprintf(head + o, sizeof(head) - o, "%s%s",
 			    i ? "|" : "", argv[i]);
 		head[o++] = '\n';
-		(void)write_full(1, head, o);
-		describe(url);
+		head[o] = '\0';
+		describe(head);
 		return 0;
 	}
 	if (strcmp(what, "hang") == 0) {
@@ -1133,9 +1466,65 @@ fake_helper_main(int argc, char **argv)
 		(void)write_full(1, flood, sizeof(flood));
 		return 0;
 	}
+	if (strcmp(what, "garbage") == 0) {
+		(void)write_full(1, "HTTP/1.1 200 OK\r\n\r\nok", 21);
+		return 0;
+	}
+	if (strcmp(what, "no-newline") == 0) {
+		(void)write_full(1, CERTAUTH_FETCH_MAGIC " 0 1 2 x", 18);
+		return 0;
+	}
+	if (strcmp(what, "short-body") == 0) {
+		/* Claims 10 bytes, sends 2. */
+		(void)write_full(1, CERTAUTH_FETCH_MAGIC " 0 1 10 x\nok", 20);
+		return 0;
+	}
+	if (strcmp(what, "long-body") == 0) {
+		fake_report(0, 1, "okok", 4, "x");
+		(void)write_full(1, "more", 4);
+		return 0;
+	}
+	if (strcmp(what, "control-text") == 0) {
+		fake_report(3, 1, NULL, 0, "refused\033[2J");
+		return 0;
+	}
+	if (strcmp(what, "body-on-error") == 0) {
+		fake_report(3, 1, "ok", 2, "refused");
+		return 0;
+	}
+	if (strcmp(what, "huge-ms") == 0) {
+		(void)write_full(1, CERTAUTH_FETCH_MAGIC " 3 99999999999 0 x\n",
+		    31);
+		return 0;
+	}
+	if (strcmp(what, "two-reports") == 0) {
+		fake_report(3, 1, NULL, 0, "refused");
+		fake_report(0, 1, "ok", 2, "fine");
+		return 0;
+	}
+	if (strcmp(what, "ok-then-segv") == 0) {
+		fake_report(0, 1, "ok", 2, "fine");
+		raise(SIGSEGV);
+		return 0;
+	}
+	if (strcmp(what, "ok-then-linger") == 0) {
+		fake_report(0, 1, "ok", 2, "fine");
+		close(1);
+		for (;;)
+			pause();
+	}
+	if (strcmp(what, "ok-after-200") == 0) {
+		nap(200);
+		fake_report(0, 200, "ok", 2, "fine");
+		return 0;
+	}
+	if (strcmp(what, "ok-claims-long") == 0) {
+		fake_report(0, 5000, "ok", 2, "fine");
+		return 0;
+	}
 	if (strcmp(what, "noread") == 0) {
 		close(0);
-		(void)write_full(1, "ok", 2);
+		fake_report(0, 1, "ok", 2, "fine");
 		return 0;
 	}
 	return 99;
@@ -1189,7 +1578,17 @@ main(int argc, char **argv)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_helper_hangs_killed, setup,
 		    teardown),
-		cmocka_unit_test_setup_teardown(test_helper_exit_codes, setup,
+		cmocka_unit_test_setup_teardown(test_helper_reports, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_report_then_crash, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_spent_is_reported_time,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stopped_host, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_sigchld_handler_host,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_threads, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_helper_ignores_stdin,
 		    setup, teardown),

@@ -1243,13 +1243,14 @@ static int
 check(struct state *st, STACK_OF(X509) *chain, char *source,
     struct certauth_reason *why)
 {
+	long long budget = 3000;
 	int r;
 
 	why->text[0] = '\0';
 	strcpy(source, "unset");
 	st->logbuf[0] = '\0';
-	r = certauth_ocsp_check_chain(&st->o, chain, K->store,
-	    certauth_now_ms() + 3000, &st->lg, source, 128, why);
+	r = certauth_ocsp_check_chain(&st->o, chain, K->store, &budget,
+	    &st->lg, source, 128, why);
 	assert_int_equal(ERR_peek_error(), 0);
 	return r;
 }
