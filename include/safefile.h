@@ -57,8 +57,11 @@ int certauth_fsync_dir(const char *dir, struct certauth_reason *reason);
  * running as root, owned by 0:0, written and fsynced, then renamed over
  * path, and dir fsynced.  Readers see the old file or the new one, never
  * a mix; on failure the temporary file is removed.
+ * Nothing is written when len is over the caller's RLIMIT_FSIZE, which
+ * would otherwise raise SIGXFSZ.
  * Returns 0, CERTAUTH_ERR_IO with a reason naming the step ("cannot
- * create|write <tmp>", "cannot rename <tmp> to <path>", "cannot sync
+ * write <path>: RLIMIT_FSIZE ...", "cannot create|write <tmp>", "cannot
+ * rename <tmp> to <path>", "cannot sync
  * directory <dir>"; after the last one path has already been replaced) or
  * CERTAUTH_ERR_NOMEM.
  */

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -470,9 +471,20 @@ certauth_write_atomic(const char *dir, const char *path,
     const char *tmp_template, const void *data, size_t len, mode_t mode,
     struct certauth_reason *reason)
 {
+	struct rlimit fsize;
 	char *tmp = NULL;
 	int fd = -1, r = CERTAUTH_ERR_INTERNAL;
 
+	/* A write past RLIMIT_FSIZE would raise SIGXFSZ and kill the host
+	 * (su, sudo), whose caller sets that limit. */
+	if (getrlimit(RLIMIT_FSIZE, &fsize) == 0 &&
+	    fsize.rlim_cur != RLIM_INFINITY && fsize.rlim_cur < len) {
+		certauth_reason_set(reason, "cannot write %s: RLIMIT_FSIZE "
+		    "(%llu bytes) is below its %zu bytes", path,
+		    (unsigned long long)fsize.rlim_cur, len);
+		r = CERTAUTH_ERR_IO;
+		goto out;
+	}
 	if ((tmp = strdup(tmp_template)) == NULL) {
 		r = CERTAUTH_ERR_NOMEM;
 		goto out;

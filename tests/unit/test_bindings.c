@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -704,6 +705,40 @@ count_entries(const char *dir)
 	return n;
 }
 
+/*
+ * A caller of su who lowers RLIMIT_FSIZE: the writer refuses before it
+ * writes, so no SIGXFSZ ends this process and no file appears.
+ */
+static void
+test_write_over_fsize_limit(void **ctx)
+{
+	struct state *st = *ctx;
+	struct certauth_reason why;
+	struct rlimit saved, low;
+	unsigned char data[4096];
+	char *path, *tmpl;
+
+	NEED_SAFE_DIR(st);
+	memset(data, 'x', sizeof(data));
+	path = tu_path(st->dir, "big");
+	tmpl = tu_path(st->dir, ".tmp.XXXXXX");
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &saved), 0);
+	low = saved;
+	low.rlim_cur = 100;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &low), 0);
+	why.text[0] = '\0';
+	assert_int_equal(certauth_write_atomic(st->dir, path, tmpl, data,
+	    sizeof(data), 0600, &why), CERTAUTH_ERR_IO);
+	/* At the limit is fine. */
+	assert_int_equal(certauth_write_atomic(st->dir, path, tmpl, data, 100,
+	    0600, NULL), 0);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &saved), 0);
+	assert_contains(why.text, "RLIMIT_FSIZE (100 bytes)");
+	assert_int_equal(count_entries(st->dir), 1);
+	free(tmpl);
+	free(path);
+}
+
 static void
 test_write_round_trip(void **ctx)
 {
@@ -895,6 +930,7 @@ main(void)
 		T(test_parse_hostile),
 		T(test_parse_encrypted_never_prompts),
 		T(test_write_round_trip),
+		T(test_write_over_fsize_limit),
 		T(test_write_creates_dir),
 		T(test_write_unsafe_dir_refused),
 		T(test_read_fd_limits),
