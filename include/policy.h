@@ -30,7 +30,8 @@ int certauth_policy_load(const struct certauth_opts *o,
 
 void certauth_policy_free(struct certauth_policy *p);
 
-/* Where OCSP warnings go (ocsp=soft); lg is borrowed and may be NULL. */
+/* Where warnings go (ocsp=soft, a delta CRL passed over); lg is
+ * borrowed and may be NULL. */
 void certauth_policy_set_log(struct certauth_policy *p,
     const struct certauth_log *lg);
 
@@ -44,7 +45,8 @@ const char *certauth_policy_ocsp_source(const struct certauth_policy *p);
  * anchor with X509_V_FLAG_POLICY_CHECK and the initial policy set
  * anyPolicy, CRL flags as configured (X509_V_FLAG_CRL_CHECK, plus _ALL
  * for chain, with delta, indirect and reason-partitioned CRLs read as
- * RFC 5280 says); trust=pinned: the
+ * RFC 5280 says; a delta CRL of an issuer whose CRL was looked up that
+ * OpenSSL did not read is logged as a warning); trust=pinned: the
  * certificate itself is the anchor (X509_V_FLAG_PARTIAL_CHAIN), validity
  * still checked; in both modes keyUsage, if present, must allow
  * digitalSignature and extendedKeyUsage, if present, clientAuth (or

@@ -1,7 +1,8 @@
 /*
  * test_policy.c - the chain policy (protocol-v1 section 3, items 3 and 4):
  * CA and pinned trust, validity, key usages, CRLs over leaf and chain,
- * refused keys, and trust stores that cannot be loaded.
+ * delta CRLs read and passed over, refused keys, and trust stores that
+ * cannot be loaded.
  */
 #include "config.h"
 
@@ -23,8 +24,10 @@
 #include <openssl/asn1.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "certauth.h"
+#include "log.h"
 #include "options.h"
 #include "policy.h"
 #include "testutil.h"
@@ -41,6 +44,8 @@ static EVP_PKEY *dsa;	/* made on first use: DSA parameters are slow */
 struct state {
 	char *dir;
 	struct certauth_opts o;
+	char log[4096];		/* the lines the last check logged */
+	struct certauth_log lg;
 };
 
 static const struct tu_cert_opts ROOT = {
@@ -86,6 +91,16 @@ group_teardown(void **unused)
 	return 0;
 }
 
+static void
+capture(void *arg, int priority, const char *line)
+{
+	struct state *st = arg;
+	size_t used = strlen(st->log);
+
+	(void)priority;
+	snprintf(st->log + used, sizeof(st->log) - used, "%s\n", line);
+}
+
 /* A scratch directory; trust files need not be root-owned. */
 static int
 setup(void **ctx)
@@ -108,6 +123,8 @@ setup(void **ctx)
 		return -1;
 	}
 	certauth_opts_init(&st->o);
+	st->lg.emit = capture;
+	st->lg.arg = st;
 	*ctx = st;
 	return 0;
 }
@@ -161,9 +178,11 @@ check_at(struct state *st, X509 *cert, time_t now,
 	int r;
 
 	memset(why, 0, sizeof(*why));
+	st->log[0] = '\0';
 	r = certauth_policy_load(&st->o, &p, why);
 	if (r != 0)
 		fail_msg("policy_load: %d %s", r, why->text);
+	certauth_policy_set_log(p, &st->lg);
 	r = certauth_policy_check(p, cert, now, why);
 	certauth_policy_free(p);
 	return r;
@@ -837,6 +856,296 @@ test_crl_der(void **ctx)
 	X509_free(leaf);
 }
 
+/* ------------------------------------------------------------ delta CRLs */
+
+/* An extension from its openssl.cnf text, e.g. a freshestCRL. */
+static X509_EXTENSION *
+conf_ext(int nid, const char *value)
+{
+	X509V3_CTX v3;
+	X509_EXTENSION *ext;
+
+	X509V3_set_ctx(&v3, NULL, NULL, NULL, NULL, 0);
+	assert_non_null(ext = X509V3_EXT_conf_nid(NULL, &v3, nid, value));
+	return ext;
+}
+
+#define FRESHEST	"URI:http://crl.example/inter-delta.crl"
+
+/*
+ * A CRL of the intermediate numbered num, revoking the given
+ * certificates: complete when from is 0, else a delta CRL of base CRL
+ * number from (its deltaCRLIndicator critical, as RFC 5280 says);
+ * freshest adds a freshestCRL extension.
+ */
+static X509_CRL *
+inter_crl(X509 **revoked, int n, long num, long from, int freshest)
+{
+	X509_CRL *crl = tu_make_crl(K->inter_cert, K->inter, revoked, n);
+	ASN1_INTEGER *v = ASN1_INTEGER_new();
+	X509_EXTENSION *ext;
+
+	assert_non_null(v);
+	assert_true(ASN1_INTEGER_set(v, num));
+	assert_int_equal(X509_CRL_add1_ext_i2d(crl, NID_crl_number, v, 0,
+	    X509V3_ADD_REPLACE), 1);
+	if (from != 0) {
+		assert_true(ASN1_INTEGER_set(v, from));
+		assert_int_equal(X509_CRL_add1_ext_i2d(crl, NID_delta_crl, v,
+		    1, X509V3_ADD_DEFAULT), 1);
+	}
+	if (freshest) {
+		ext = conf_ext(NID_freshest_crl, FRESHEST);
+		assert_true(X509_CRL_add_ext(crl, ext, -1));
+		X509_EXTENSION_free(ext);
+	}
+	assert_true(X509_CRL_sign(crl, K->inter, EVP_sha256()) > 0);
+	ASN1_INTEGER_free(v);
+	return crl;
+}
+
+/* Write CRLs to one PEM file in the scratch directory; returns its path. */
+static char *
+write_crls(struct state *st, const char *name, X509_CRL **crls, int n)
+{
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *text, *path = tu_path(st->dir, name);
+	int i;
+
+	assert_non_null(bio);
+	for (i = 0; i < n; i++)
+		assert_true(PEM_write_bio_X509_CRL(bio, crls[i]));
+	text = tu_bio_text(bio);
+	tu_write_file(path, text, 0644);
+	free(text);
+	for (i = 0; i < n; i++)
+		X509_CRL_free(crls[i]);
+	return path;
+}
+
+/* A user certificate whose freshestCRL names the intermediate's delta
+ * CRLs; parsed anew, as a login would. */
+static X509 *
+leaf_with_freshest(const struct tu_cert_opts *o)
+{
+	X509 *leaf = make_leaf(o), *fresh;
+	X509_EXTENSION *ext = conf_ext(NID_freshest_crl, FRESHEST);
+	unsigned char *der = NULL;
+	const unsigned char *q;
+	int len;
+
+	assert_true(X509_add_ext(leaf, ext, -1));
+	assert_true(X509_sign(leaf, K->inter, EVP_sha256()) > 0);
+	assert_true((len = i2d_X509(leaf, &der)) > 0);
+	q = der;
+	assert_non_null(fresh = d2i_X509(NULL, &q, len));
+	OPENSSL_free(der);
+	X509_EXTENSION_free(ext);
+	X509_free(leaf);
+	return fresh;
+}
+
+/* The warning of an unused delta CRL, exactly. */
+static void
+assert_unused_delta(struct state *st, const char *path, const char *issuer,
+    long num, const char *why)
+{
+	char expect[1024];
+
+	snprintf(expect, sizeof(expect), "delta CRL in %s (issuer %s, "
+	    "CRL number %ld) is not used: %s\n", path, issuer, num, why);
+	assert_string_equal(st->log, expect);
+}
+
+#define NO_FRESHEST	"neither its base CRL nor the certificate has a " \
+	"freshestCRL extension"
+#define NO_BASE		"no complete CRL loaded is its base (same issuer, " \
+	"CRL number from its base CRL number up to below its own)"
+#define OTHER_READ	"a newer base CRL, or another delta CRL of the same " \
+	"base, was read instead"
+
+/*
+ * Neither the base CRL nor the certificate has freshestCRL: OpenSSL
+ * (RFC 5280 delta processing, X509_V_FLAG_USE_DELTAS) never reads the
+ * delta CRL, so a certificate it alone revokes still passes, and each
+ * such check logs one warning naming the file.  A delta CRL is never
+ * taken for a complete one: alone, it leaves the issuer without a CRL.
+ */
+static void
+test_crl_delta_unused_without_freshest(void **ctx)
+{
+	struct state *st = *ctx;
+	struct certauth_reason why;
+	struct tu_cert_opts o = leaf_opts();
+	X509 *leaf = make_leaf(&o);
+	X509_CRL *base = inter_crl(NULL, 0, 1, 0, 0);
+	X509_CRL *delta = inter_crl(&leaf, 1, 2, 1, 0);
+	char *dir, *delta_path;
+
+	ca_setup(st);
+	dir = opt_path(&st->o.crl_dir, st, "crls");
+	assert_int_equal(mkdir(dir, 0755), 0);
+	free(write_crls(st, "crls/base.crl", &base, 1));
+	delta_path = write_crls(st, "crls/delta.crl", &delta, 1);
+	st->o.crl = CERTAUTH_CRL_LEAF;
+	assert_int_equal(check(st, leaf, &why), 0);
+	assert_unused_delta(st, delta_path, "CN=Test Intermediate", 2,
+	    NO_FRESHEST);
+
+	/* The same with crl=chain, the root's CRL beside them. */
+	write_crl(st, "crls/root.crl", K->root_cert, K->root, NULL, 0);
+	st->o.crl = CERTAUTH_CRL_CHAIN;
+	assert_int_equal(check(st, leaf, &why), 0);
+	assert_unused_delta(st, delta_path, "CN=Test Intermediate", 2,
+	    NO_FRESHEST);
+
+	/* The delta CRL alone. */
+	{
+		char *p = tu_path(dir, "base.crl");
+
+		assert_int_equal(unlink(p), 0);
+		free(p);
+	}
+	st->o.crl = CERTAUTH_CRL_LEAF;
+	assert_int_equal(check(st, leaf, &why), CERTAUTH_ERR_CERT_INVALID);
+	assert_contains(why.text, "no CRL for issuer CN=Test Intermediate");
+	assert_unused_delta(st, delta_path, "CN=Test Intermediate", 2,
+	    NO_BASE);
+	free(delta_path);
+	X509_free(leaf);
+}
+
+/* A base CRL with freshestCRL: its delta CRL is read for every
+ * certificate of its issuer, and nothing is logged. */
+static void
+test_crl_delta_read_with_freshest_base(void **ctx)
+{
+	struct state *st = *ctx;
+	struct certauth_reason why;
+	struct tu_cert_opts o = leaf_opts();
+	X509 *leaf = make_leaf(&o), *other;
+	X509_CRL *crls[2];
+
+	o.cn = "bob";
+	other = make_leaf(&o);
+	ca_setup(st);
+	crls[0] = inter_crl(NULL, 0, 1, 0, 1);
+	crls[1] = inter_crl(&leaf, 1, 2, 1, 0);
+	free(write_crls(st, "inter.crl", crls, 2));
+	opt_path(&st->o.crl_file, st, "inter.crl");
+	st->o.crl = CERTAUTH_CRL_LEAF;
+	assert_int_equal(check(st, leaf, &why), CERTAUTH_ERR_REVOKED);
+	assert_string_equal(why.text, "certificate revoked (CRL)");
+	assert_string_equal(st->log, "");
+	assert_int_equal(check(st, other, &why), 0);
+	assert_string_equal(st->log, "");
+	X509_free(other);
+	X509_free(leaf);
+}
+
+/* A certificate with freshestCRL has the delta CRL read for it alone; a
+ * certificate without, revoked by the same delta CRL, passes with the
+ * warning. */
+static void
+test_crl_delta_read_with_freshest_cert(void **ctx)
+{
+	struct state *st = *ctx;
+	struct certauth_reason why;
+	struct tu_cert_opts o = leaf_opts();
+	X509 *fresh = leaf_with_freshest(&o), *plain, *revoked[2];
+	X509_CRL *crls[2];
+	char *path;
+
+	o.cn = "bob";
+	plain = make_leaf(&o);
+	revoked[0] = fresh;
+	revoked[1] = plain;
+	ca_setup(st);
+	crls[0] = inter_crl(NULL, 0, 1, 0, 0);
+	crls[1] = inter_crl(revoked, 2, 2, 1, 0);
+	path = write_crls(st, "inter.crl", crls, 2);
+	opt_path(&st->o.crl_file, st, "inter.crl");
+	st->o.crl = CERTAUTH_CRL_LEAF;
+	assert_int_equal(check(st, fresh, &why), CERTAUTH_ERR_REVOKED);
+	assert_string_equal(st->log, "");
+	assert_int_equal(check(st, plain, &why), 0);
+	assert_unused_delta(st, path, "CN=Test Intermediate", 2,
+	    NO_FRESHEST);
+	free(path);
+	X509_free(plain);
+	X509_free(fresh);
+}
+
+/*
+ * Two delta CRLs of one base: OpenSSL reads only the first it finds that
+ * extends the base, in the order of crl_file, so a revocation in the
+ * second does not refuse, and the warning names it.
+ */
+static void
+test_crl_delta_second_of_a_base_unused(void **ctx)
+{
+	struct state *st = *ctx;
+	struct certauth_reason why;
+	struct tu_cert_opts o = leaf_opts();
+	X509 *leaf = make_leaf(&o);
+	X509_CRL *crls[3];
+	char *path;
+
+	ca_setup(st);
+	crls[0] = inter_crl(NULL, 0, 1, 0, 1);
+	crls[1] = inter_crl(NULL, 0, 2, 1, 0);
+	crls[2] = inter_crl(&leaf, 1, 3, 1, 0);
+	path = write_crls(st, "inter.crl", crls, 3);
+	opt_path(&st->o.crl_file, st, "inter.crl");
+	st->o.crl = CERTAUTH_CRL_LEAF;
+	assert_int_equal(check(st, leaf, &why), 0);
+	assert_unused_delta(st, path, "CN=Test Intermediate", 3, OTHER_READ);
+	free(path);
+	X509_free(leaf);
+}
+
+/*
+ * Only the delta CRLs of issuers whose CRLs the check looks up are
+ * reported: the root's, which covers the intermediate, with crl=chain
+ * only.
+ */
+static void
+test_crl_delta_of_other_issuer(void **ctx)
+{
+	struct state *st = *ctx;
+	struct certauth_reason why;
+	struct tu_cert_opts o = leaf_opts();
+	X509 *leaf = make_leaf(&o);
+	X509_CRL *root_delta = tu_make_crl(K->root_cert, K->root, NULL, 0);
+	ASN1_INTEGER *v = ASN1_INTEGER_new();
+	char *dir, *path;
+
+	assert_non_null(v);
+	assert_true(ASN1_INTEGER_set(v, 7));
+	assert_int_equal(X509_CRL_add1_ext_i2d(root_delta, NID_crl_number, v,
+	    0, X509V3_ADD_REPLACE), 1);
+	assert_true(ASN1_INTEGER_set(v, 1));
+	assert_int_equal(X509_CRL_add1_ext_i2d(root_delta, NID_delta_crl, v,
+	    1, X509V3_ADD_DEFAULT), 1);
+	assert_true(X509_CRL_sign(root_delta, K->root, EVP_sha384()) > 0);
+	ASN1_INTEGER_free(v);
+
+	ca_setup(st);
+	dir = opt_path(&st->o.crl_dir, st, "crls");
+	assert_int_equal(mkdir(dir, 0755), 0);
+	write_crl(st, "crls/inter.crl", K->inter_cert, K->inter, NULL, 0);
+	write_crl(st, "crls/root.crl", K->root_cert, K->root, NULL, 0);
+	path = write_crls(st, "crls/root-delta.crl", &root_delta, 1);
+	st->o.crl = CERTAUTH_CRL_LEAF;
+	assert_int_equal(check(st, leaf, &why), 0);
+	assert_string_equal(st->log, "");
+	st->o.crl = CERTAUTH_CRL_CHAIN;
+	assert_int_equal(check(st, leaf, &why), 0);
+	assert_unused_delta(st, path, "CN=Test Root CA", 7, NO_FRESHEST);
+	free(path);
+	X509_free(leaf);
+}
+
 /* ------------------------------------------------------------ loading */
 
 static void
@@ -952,6 +1261,11 @@ main(void)
 		T(test_crl_missing_for_issuer),
 		T(test_crl_chain_scope),
 		T(test_crl_der),
+		T(test_crl_delta_unused_without_freshest),
+		T(test_crl_delta_read_with_freshest_base),
+		T(test_crl_delta_read_with_freshest_cert),
+		T(test_crl_delta_second_of_a_base_unused),
+		T(test_crl_delta_of_other_issuer),
 		T(test_load_failures),
 		T(test_crl_off_ignores_sources),
 #undef T
