@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -1357,6 +1359,71 @@ test_chain_cache_tampered(void **ctx)
 	    CERTAUTH_ERR_CERT_INVALID);
 }
 
+/*
+ * Under ocsp=soft a failure on this host is not the network's: with no
+ * descriptor left for the helper (as a caller of su can arrange), the
+ * check fails and nothing is accepted.
+ */
+static void
+test_chain_soft_local_failure(void **ctx)
+{
+	struct state *st = need_root(ctx);
+	struct certauth_reason why;
+	struct rlimit saved, low;
+	char source[128];
+	int fds[64], n = 0, fd;
+
+	st->o.ocsp = CERTAUTH_OCSP_SOFT;
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &saved), 0);
+	low = saved;
+	low.rlim_cur = 64;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	while (n < 64 && (fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0)
+		fds[n++] = fd;
+	assert_int_equal(errno, EMFILE);
+	assert_int_equal(check(st, K->chain, source, &why),
+	    CERTAUTH_ERR_INTERNAL);
+	while (n > 0)
+		close(fds[--n]);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &saved), 0);
+	assert_non_null(strstr(why.text, "failed on this host: "));
+	assert_non_null(strstr(why.text, "Too many open files"));
+	if (strstr(st->logbuf, "accepted (ocsp=soft)") != NULL)
+		fail_msg("a local failure was accepted: %s", st->logbuf);
+	/* The control: the same check with descriptors to spare reaches
+	 * the (refusing) responder and soft mode accepts that. */
+	assert_int_equal(check(st, K->chain, source, &why), 0);
+	assert_non_null(strstr(st->logbuf, "accepted (ocsp=soft)"));
+}
+
+/* A budget the responders have used up is theirs: soft accepts, hard
+ * refuses, and nothing is asked. */
+static void
+test_chain_budget_used_up(void **ctx)
+{
+	struct state *st = need_root(ctx);
+	struct certauth_reason why;
+	long long budget = 0;
+	char source[128];
+	int r;
+
+	st->o.ocsp = CERTAUTH_OCSP_SOFT;
+	st->logbuf[0] = '\0';
+	why.text[0] = '\0';
+	r = certauth_ocsp_check_chain(&st->o, K->chain, K->store, &budget,
+	    &st->lg, source, sizeof(source), &why);
+	assert_int_equal(r, 0);
+	assert_non_null(strstr(st->logbuf, "the responders used all of "
+	    "ocsp_timeout_ms"));
+	st->o.ocsp = CERTAUTH_OCSP_HARD;
+	r = certauth_ocsp_check_chain(&st->o, K->chain, K->store, &budget,
+	    &st->lg, source, sizeof(source), &why);
+	assert_int_equal(r, CERTAUTH_ERR_CERT_INVALID);
+	assert_non_null(strstr(why.text, "the responders used all of "
+	    "ocsp_timeout_ms"));
+	assert_int_equal(budget, 0);
+}
+
 static void
 test_chain_scope(void **ctx)
 {
@@ -1455,6 +1522,8 @@ main(void)
 		T(test_chain_cache_hit),
 		T(test_chain_cache_revoked),
 		T(test_chain_cache_tampered),
+		T(test_chain_soft_local_failure),
+		T(test_chain_budget_used_up),
 		T(test_chain_scope),
 		T(test_chain_responder_cert),
 #undef T
