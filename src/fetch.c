@@ -500,7 +500,8 @@ struct ending {
  * nonzero when it had to be killed at the backstop.
  */
 static int
-reap(int pidfd, int kill_now, long long backstop_ms, struct ending *end)
+reap(pid_t pid, int pidfd, int kill_now, long long backstop_ms,
+    struct ending *end)
 {
 	struct pollfd pfd;
 	siginfo_t si;
@@ -519,7 +520,12 @@ reap(int pidfd, int kill_now, long long backstop_ms, struct ending *end)
 			kill_now = late = 1;
 	}
 	if (kill_now)
-		(void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+		/* By pid only where the call is missing (an old kernel, or
+		 * valgrind): the child is not reaped yet, so pid is still
+		 * its. */
+		if (syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) != 0
+		    && errno == ENOSYS)
+			(void)kill(pid, SIGKILL);
 	memset(&si, 0, sizeof(si));
 	do {
 		n = waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED);
@@ -811,7 +817,7 @@ certauth_fetch_ocsp(const char *helper_path, const char *url,
 
 	end = pump(&x, req, reqlen, backstop);
 	pump_errno = errno;
-	late = reap(x.pidfd, end != PUMP_EOF, backstop, &ending);
+	late = reap(x.pid, x.pidfd, end != PUMP_EOF, backstop, &ending);
 	x.pid = -1;
 	/* A whole record counts, however the child ended afterwards. */
 	if (end == PUMP_EOF && parse_report(&x, &rep) == 0) {
@@ -850,7 +856,7 @@ certauth_fetch_ocsp(const char *helper_path, const char *url,
 	close_fd(&x.in_w);
 	close_fd(&x.out_r);
 	if (x.pid > 0)
-		(void)reap(x.pidfd, 1, 0, &ending);
+		(void)reap(x.pid, x.pidfd, 1, 0, &ending);
 	close_fd(&x.pidfd);
 	close_fd(&plan.in_fd);
 	close_fd(&plan.out_fd);
