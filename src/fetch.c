@@ -521,10 +521,10 @@ reap(pid_t pid, int pidfd, int kill_now, long long backstop_ms,
 	}
 	if (kill_now)
 		/* By pid only where the call is missing (an old kernel, or
-		 * valgrind): the child is not reaped yet, so pid is still
-		 * its. */
+		 * valgrind), and only while the pidfd says the child has not
+		 * ended: until then nobody can have reaped it. */
 		if (syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) != 0
-		    && errno == ENOSYS)
+		    && errno == ENOSYS && poll(&pfd, 1, 0) == 0)
 			(void)kill(pid, SIGKILL);
 	memset(&si, 0, sizeof(si));
 	do {
