@@ -7,6 +7,15 @@
  * process tens of milliseconds.  A chain can only use an anchor named as
  * the issuer of one of its certificates, so the policy looks anchors up
  * here by name and parses only those.
+ *
+ * OpenSSL's trust settings are not honoured.  A TRUSTED CERTIFICATE
+ * block (openssl x509 -trustout) may carry them after the certificate:
+ * the uses it is trusted for (-addtrust) or rejected for (-addreject).
+ * An anchor with them is marked, and the policy refuses every check
+ * whose chain can use it, naming the file and the block, rather than
+ * trust it for a use its settings may reject.  A TRUSTED CERTIFICATE
+ * without trust settings (none at all, or only an alias or key id) is a
+ * plain anchor.
  */
 #ifndef CERTAUTH_ANCHORS_H
 #define CERTAUTH_ANCHORS_H
@@ -20,8 +29,11 @@ struct certauth_anchor_index;
  * Index the certificates of a PEM text: every CERTIFICATE block (also
  * "X509 CERTIFICATE" and "TRUSTED CERTIFICATE", as OpenSSL's PEM reader
  * takes them), its base64 decoded and its DER walked to the subject name;
- * other blocks are skipped.  An encrypted block, bad base64 or a DER
- * structure that does not hold a subject fails the whole index.
+ * other blocks are skipped.  In a TRUSTED CERTIFICATE block OpenSSL's
+ * auxiliary data after the certificate (X509_CERT_AUX) is left out of
+ * the DER kept, and its trust settings are noted.  An encrypted block,
+ * bad base64 or a DER structure that does not hold a subject fails the
+ * whole index.
  * Returns 0 with *out (the caller's reference), CERTAUTH_ERR_FORMAT with
  * the 1-based number of the bad block in *bad, CERTAUTH_ERR_NOT_FOUND when
  * there is no certificate, or CERTAUTH_ERR_NOMEM.
@@ -44,5 +56,14 @@ const X509_NAME *certauth_anchor_subject(
 /* The DER of certificate i, borrowed from the index. */
 const unsigned char *certauth_anchor_der(
     const struct certauth_anchor_index *idx, int i, size_t *len);
+
+/* The 1-based number of the PEM block certificate i came from. */
+int certauth_anchor_block(const struct certauth_anchor_index *idx, int i);
+
+/* Nonzero when certificate i came from a TRUSTED CERTIFICATE block with
+ * trust settings (a trust or a reject list, even an empty one), which
+ * the policy refuses instead of honouring. */
+int certauth_anchor_trust_settings(const struct certauth_anchor_index *idx,
+    int i);
 
 #endif /* CERTAUTH_ANCHORS_H */

@@ -1,6 +1,7 @@
 /*
  * anchors.c - a PEM bundle of trust anchors indexed by subject name, each
- * certificate kept as DER until a chain needs it (anchors.h).
+ * certificate kept as DER until a chain needs it, and OpenSSL trust
+ * settings found but not honoured (anchors.h).
  */
 #include "config.h"
 
@@ -18,8 +19,10 @@
 
 struct anchor {
 	X509_NAME *subject;
-	unsigned char *der;
+	unsigned char *der;	/* the block's, less OpenSSL's aux data */
 	size_t len;
+	int block;		/* 1-based PEM block number */
+	int trust_settings;	/* a TRUSTED CERTIFICATE with trust or reject */
 };
 
 struct certauth_anchor_index {
@@ -53,11 +56,12 @@ element(const unsigned char **p, long len, int want_tag, int want_class,
  * The subject Name of a DER certificate: Certificate ::= SEQUENCE {
  * tbsCertificate SEQUENCE { [0] version OPTIONAL, serialNumber,
  * signature, issuer, validity, subject, ... }, ... }.  *subj points into
- * der.  Returns 0 or -1.
+ * der; *certlen is the length of the Certificate, which may be followed
+ * by more bytes.  Returns 0 or -1.
  */
 static int
 der_subject(const unsigned char *der, long len, const unsigned char **subj,
-    long *subjlen)
+    long *subjlen, long *certlen)
 {
 	const unsigned char *p = der, *tbs, *end, *start;
 	long l;
@@ -66,6 +70,7 @@ der_subject(const unsigned char *der, long len, const unsigned char **subj,
 	if (element(&p, len, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, &tbs) < 0)
 		return -1;
 	end = p;
+	*certlen = p - der;
 	p = tbs;
 	if ((l = element(&p, end - p, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL,
 	    &tbs)) < 0)
@@ -91,6 +96,41 @@ der_subject(const unsigned char *der, long len, const unsigned char **subj,
 	return 0;
 }
 
+/*
+ * What follows the certificate in a TRUSTED CERTIFICATE block: OpenSSL's
+ * X509_CERT_AUX ::= SEQUENCE { trust SEQUENCE OF OBJECT OPTIONAL,
+ * reject [0] IMPLICIT SEQUENCE OF OBJECT OPTIONAL, alias UTF8String
+ * OPTIONAL, keyid OCTET STRING OPTIONAL, other [1] ... OPTIONAL }.
+ * Returns 1 when aux[0..len) is one such SEQUENCE, in DER, that opens
+ * with trust or reject (X509_check_trust reads nothing else), 0 when it
+ * is one without them, -1 when it is not one.
+ */
+static int
+aux_trust(const unsigned char *aux, long len)
+{
+	const unsigned char *p = aux, *c = NULL;
+	X509_CERT_AUX *parsed;
+	long clen, l = 0;
+	int tag = 0, class = 0, ok;
+
+	/* OpenSSL's parser says what it is; the first tag, which of them. */
+	ERR_set_mark();
+	parsed = d2i_X509_CERT_AUX(NULL, &p, len);
+	ok = parsed != NULL && p == aux + len;
+	X509_CERT_AUX_free(parsed);
+	ERR_pop_to_mark();
+	p = aux;
+	if (!ok || (clen = element(&p, len, V_ASN1_SEQUENCE,
+	    V_ASN1_UNIVERSAL, &c)) < 0)
+		return -1;
+	if (clen == 0)
+		return 0;
+	if ((ASN1_get_object(&c, &l, &tag, &class, clen) & 0x80) != 0)
+		return -1;
+	return (tag == V_ASN1_SEQUENCE && class == V_ASN1_UNIVERSAL) ||
+	    (tag == 0 && class == V_ASN1_CONTEXT_SPECIFIC);
+}
+
 static int
 is_cert_block(const char *name)
 {
@@ -99,22 +139,32 @@ is_cert_block(const char *name)
 	    strcmp(name, PEM_STRING_X509_TRUSTED) == 0;
 }
 
-/* Add the certificate der[0..len) to idx, taking der.  0, FORMAT or
- * NOMEM; der is freed on failure. */
+/*
+ * Add the certificate der[0..len) of PEM block number block to idx,
+ * taking der.  In a TRUSTED CERTIFICATE block (trusted) OpenSSL's
+ * auxiliary data after the certificate is dropped, and marked when it
+ * holds trust settings; bytes after it that are no such data are kept,
+ * for the parse to refuse, as in any other block.  0, FORMAT or NOMEM;
+ * der is freed on failure.
+ */
 static int
-add_anchor(struct certauth_anchor_index *idx, unsigned char *der, long len)
+add_anchor(struct certauth_anchor_index *idx, unsigned char *der, long len,
+    int block, int trusted)
 {
 	const unsigned char *s = NULL;
-	long slen = 0;
+	long slen = 0, certlen = 0;
 	X509_NAME *name = NULL;
 	struct anchor *grown;
-	int r = CERTAUTH_ERR_INTERNAL;
+	int aux = -1, r = CERTAUTH_ERR_INTERNAL;
 
-	if (der_subject(der, len, &s, &slen) != 0 ||
+	if (der_subject(der, len, &s, &slen, &certlen) != 0 ||
 	    (name = d2i_X509_NAME(NULL, &s, slen)) == NULL) {
 		r = CERTAUTH_ERR_FORMAT;
 		goto out;
 	}
+	if (trusted && certlen < len &&
+	    (aux = aux_trust(der + certlen, len - certlen)) >= 0)
+		len = certlen;
 	if (idx->n == idx->cap) {
 		int cap = idx->cap == 0 ? 8 : idx->cap * 2;
 
@@ -129,6 +179,8 @@ add_anchor(struct certauth_anchor_index *idx, unsigned char *der, long len)
 	idx->a[idx->n].subject = name;
 	idx->a[idx->n].der = der;
 	idx->a[idx->n].len = (size_t)len;
+	idx->a[idx->n].block = block;
+	idx->a[idx->n].trust_settings = aux == 1;
 	idx->n++;
 	name = NULL;
 	der = NULL;
@@ -181,7 +233,8 @@ certauth_anchor_index_build(const char *buf, size_t len,
 				r = CERTAUTH_ERR_FORMAT;
 				goto out;
 			}
-			r = add_anchor(idx, data, dlen);
+			r = add_anchor(idx, data, dlen, block,
+			    strcmp(name, PEM_STRING_X509_TRUSTED) == 0);
 			data = NULL;
 			if (r != 0) {
 				*bad = block;
@@ -254,4 +307,17 @@ certauth_anchor_der(const struct certauth_anchor_index *idx, int i,
 {
 	*len = idx->a[i].len;
 	return idx->a[i].der;
+}
+
+int
+certauth_anchor_block(const struct certauth_anchor_index *idx, int i)
+{
+	return idx->a[i].block;
+}
+
+int
+certauth_anchor_trust_settings(const struct certauth_anchor_index *idx,
+    int i)
+{
+	return idx->a[i].trust_settings;
 }

@@ -814,7 +814,8 @@ add_named(X509_STORE *store, STACK_OF(X509) *certs, const X509_NAME *subject,
 /*
  * The certificate i of ca_file as parsed, from the cache when the same
  * DER was parsed before.  The key names its place in the file; the bytes
- * compared are its own.
+ * compared are its own.  One with OpenSSL trust settings is refused
+ * (anchors.h).
  */
 static int
 file_anchor(const struct certauth_policy *p, int i, STACK_OF(X509) **out,
@@ -828,6 +829,16 @@ file_anchor(const struct certauth_policy *p, int i, STACK_OF(X509) **out,
 	int r = CERTAUTH_ERR_INTERNAL;
 
 	memset(&found, 0, sizeof(found));
+	/* Trusted as a plain anchor it could serve a use its settings
+	 * reject. */
+	if (certauth_anchor_trust_settings(p->anchors, i)) {
+		certauth_reason_set(reason, "cannot load ca_file %s: PEM block "
+		    "%d is a TRUSTED CERTIFICATE with trust settings, which "
+		    "are not honoured; use a plain CERTIFICATE",
+		    p->opts->ca_file, certauth_anchor_block(p->anchors, i));
+		r = CERTAUTH_ERR_TRUST_STORE;
+		goto out;
+	}
 	der = certauth_anchor_der(p->anchors, i, &len);
 	if (asprintf(&key, "ca_file %s #%d", p->opts->ca_file, i) < 0) {
 		key = NULL;

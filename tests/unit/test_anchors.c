@@ -1,9 +1,10 @@
 /*
  * test_anchors.c - the trust-anchor index of a PEM bundle (anchors.h):
  * subjects found without OpenSSL's certificate parser agree with it, other
- * blocks and text are skipped, and hostile blocks (bad base64, an
- * encrypted block, DER that is no certificate, a truncated one) fail the
- * whole index with the number of the block.
+ * blocks and text are skipped, TRUSTED CERTIFICATE blocks have OpenSSL's
+ * auxiliary data left out and their trust settings noted, and hostile
+ * blocks (bad base64, an encrypted block, DER that is no certificate, a
+ * truncated one) fail the whole index with the number of the block.
  */
 #include "config.h"
 
@@ -19,6 +20,7 @@
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
+#include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
@@ -165,6 +167,152 @@ test_old_and_trusted_labels(void **unused)
 	OPENSSL_free(der);
 }
 
+/* OpenSSL's auxiliary data in a TRUSTED CERTIFICATE block, as openssl
+ * x509 -trustout writes it with the options named. */
+enum aux {
+	AUX_NONE,	/* -trustout alone: no auxiliary data */
+	AUX_REJECT,	/* -addreject clientAuth */
+	AUX_TRUST,	/* -addtrust clientAuth */
+	AUX_ALIAS,	/* -setalias anchor */
+	AUX_EMPTY,	/* -addtrust clientAuth, then -clrtrust: empty data */
+};
+
+static void
+add_trusted(struct text *t, X509 *x, enum aux how)
+{
+	X509 *copy = X509_dup(x);
+
+	assert_non_null(copy);
+	switch (how) {
+	case AUX_NONE:
+		break;
+	case AUX_REJECT:
+		assert_true(X509_add1_reject_object(copy,
+		    OBJ_nid2obj(NID_client_auth)));
+		break;
+	case AUX_TRUST:
+		assert_true(X509_add1_trust_object(copy,
+		    OBJ_nid2obj(NID_client_auth)));
+		break;
+	case AUX_ALIAS:
+		assert_true(X509_alias_set1(copy,
+		    (const unsigned char *)"anchor", -1));
+		break;
+	case AUX_EMPTY:
+		assert_true(X509_add1_trust_object(copy,
+		    OBJ_nid2obj(NID_client_auth)));
+		X509_trust_clear(copy);
+		break;
+	}
+	assert_int_equal(PEM_write_bio_X509_AUX(t->bio, copy), 1);
+	X509_free(copy);
+}
+
+/* The DER kept for anchor i is exactly x's, whatever followed it. */
+static void
+assert_der_is(struct certauth_anchor_index *idx, int i, X509 *x)
+{
+	const unsigned char *der, *q;
+	size_t len;
+	X509 *parsed;
+
+	der = certauth_anchor_der(idx, i, &len);
+	assert_int_equal((long)len, (long)i2d_X509(x, NULL));
+	q = der;
+	assert_non_null(parsed = d2i_X509(NULL, &q, (long)len));
+	assert_ptr_equal(q, der + len);
+	assert_int_equal(X509_cmp(parsed, x), 0);
+	X509_free(parsed);
+}
+
+/*
+ * Trust settings (a trust or a reject list) are noted, with the block;
+ * the auxiliary data is left out of the DER whether or not it holds
+ * them, so an alias, or an emptied list, leaves a plain anchor.
+ */
+static void
+test_trusted_certificate_aux(void **unused)
+{
+	static const struct {
+		int cert;
+		enum aux how;
+		int settings;
+	} blocks[] = {
+		{ 1, AUX_REJECT, 1 },
+		{ 2, AUX_TRUST, 1 },
+		{ 1, AUX_NONE, 0 },
+		{ 2, AUX_ALIAS, 0 },
+		{ 0, AUX_EMPTY, 0 },
+	};
+	struct certauth_anchor_index *idx = NULL;
+	struct text t;
+	int i, n = (int)(sizeof(blocks) / sizeof(blocks[0])), bad = -1;
+
+	(void)unused;
+	text_init(&t);
+	add_cert(&t, certs[0]);
+	for (i = 0; i < n; i++)
+		add_trusted(&t, certs[blocks[i].cert], blocks[i].how);
+	assert_int_equal(build(&t, &idx, &bad), 0);
+	assert_int_equal(certauth_anchor_count(idx), n + 1);
+	assert_int_equal(certauth_anchor_block(idx, 0), 1);
+	assert_int_equal(certauth_anchor_trust_settings(idx, 0), 0);
+	assert_der_is(idx, 0, certs[0]);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(certauth_anchor_block(idx, i + 1), i + 2);
+		assert_int_equal(certauth_anchor_trust_settings(idx, i + 1),
+		    blocks[i].settings);
+		assert_int_equal(X509_NAME_cmp(
+		    certauth_anchor_subject(idx, i + 1),
+		    X509_get_subject_name(certs[blocks[i].cert])), 0);
+		assert_der_is(idx, i + 1, certs[blocks[i].cert]);
+	}
+	certauth_anchor_index_free(idx);
+}
+
+/*
+ * Bytes after the certificate that are not OpenSSL's auxiliary data are
+ * kept, in a TRUSTED CERTIFICATE as in a CERTIFICATE block, for the
+ * certificate parse to refuse; an auxiliary SEQUENCE that opens with a
+ * trust list but does not parse is no trust settings either.
+ */
+static void
+test_trusted_certificate_trailing_bytes(void **unused)
+{
+	static const unsigned char junk[] = { 0x05, 0x00 };
+	static const unsigned char bad_aux[] = { 0x30, 0x04, 0x30, 0x02,
+	    0x05, 0x00 };
+	const unsigned char *tails[2] = { junk, bad_aux };
+	size_t tail_len[2] = { sizeof(junk), sizeof(bad_aux) };
+	struct certauth_anchor_index *idx = NULL;
+	unsigned char *der = NULL, *buf;
+	struct text t;
+	size_t len;
+	int k, n, bad = -1;
+
+	(void)unused;
+	assert_true((n = i2d_X509(certs[0], &der)) > 0);
+	for (k = 0; k < 2; k++) {
+		assert_non_null(buf = malloc((size_t)n + tail_len[k]));
+		memcpy(buf, der, (size_t)n);
+		memcpy(buf + n, tails[k], tail_len[k]);
+		text_init(&t);
+		add_block(&t, "TRUSTED CERTIFICATE", "", buf,
+		    n + (long)tail_len[k]);
+		add_block(&t, "CERTIFICATE", "", buf, n + (long)tail_len[k]);
+		assert_int_equal(build(&t, &idx, &bad), 0);
+		assert_int_equal(certauth_anchor_count(idx), 2);
+		(void)certauth_anchor_der(idx, 0, &len);
+		assert_int_equal((long)len, n + (long)tail_len[k]);
+		assert_int_equal(certauth_anchor_trust_settings(idx, 0), 0);
+		(void)certauth_anchor_der(idx, 1, &len);
+		assert_int_equal((long)len, n + (long)tail_len[k]);
+		certauth_anchor_index_free(idx);
+		free(buf);
+	}
+	OPENSSL_free(der);
+}
+
 /* Each hostile second block fails the index, naming block 2. */
 static void
 assert_second_block_refused(const char *label, const char *header,
@@ -248,6 +396,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bundle_with_other_blocks),
 		cmocka_unit_test(test_old_and_trusted_labels),
+		cmocka_unit_test(test_trusted_certificate_aux),
+		cmocka_unit_test(test_trusted_certificate_trailing_bytes),
 		cmocka_unit_test(test_hostile_blocks),
 		cmocka_unit_test(test_no_certificate),
 	};

@@ -1,8 +1,8 @@
 /*
  * test_policy.c - the chain policy (protocol-v1 section 3, items 3 and 4):
  * CA and pinned trust, validity, key usages, CRLs over leaf and chain,
- * delta CRLs read and passed over, refused keys, and trust stores that
- * cannot be loaded.
+ * delta CRLs read and passed over, refused keys, anchors with OpenSSL
+ * trust settings, and trust stores that cannot be loaded.
  */
 #include "config.h"
 
@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include <openssl/asn1.h>
+#include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -601,6 +602,92 @@ test_ca_file_parses_only_what_the_chain_uses(void **ctx)
 	free(bad_decoy);
 	free(bad_root);
 	free(root);
+	X509_free(decoy);
+	X509_free(leaf);
+}
+
+/*
+ * cert as a TRUSTED CERTIFICATE block, as openssl x509 -trustout writes
+ * it: with -addreject clientAuth (reject), -addtrust clientAuth (trust),
+ * -setalias (alias) or nothing more.  PEM text, malloc'd.
+ */
+static char *
+trusted_pem(X509 *cert, const char *how)
+{
+	BIO *bio = BIO_new(BIO_s_mem());
+	X509 *copy = X509_dup(cert);
+	ASN1_OBJECT *client = OBJ_nid2obj(NID_client_auth);
+
+	assert_non_null(bio);
+	assert_non_null(copy);
+	if (strcmp(how, "reject") == 0)
+		assert_true(X509_add1_reject_object(copy, client));
+	else if (strcmp(how, "trust") == 0)
+		assert_true(X509_add1_trust_object(copy, client));
+	else if (strcmp(how, "alias") == 0)
+		assert_true(X509_alias_set1(copy,
+		    (const unsigned char *)"root", -1));
+	assert_int_equal(PEM_write_bio_X509_AUX(bio, copy), 1);
+	X509_free(copy);
+	return tu_bio_text(bio);
+}
+
+/*
+ * OpenSSL trust settings in ca_file are not honoured but refused: a
+ * check whose chain can use an anchor that carries them (trusted for
+ * clientAuth, or rejected for it) fails, naming the file and the block;
+ * without settings (no auxiliary data, or only an alias) a TRUSTED
+ * CERTIFICATE is a plain anchor, and settings on an anchor the chain
+ * cannot use cost nothing.
+ */
+static void
+test_ca_file_trusted_certificate(void **ctx)
+{
+	static const char *refused[] = { "reject", "trust" };
+	static const char *plain[] = { "none", "alias" };
+	struct state *st = *ctx;
+	struct certauth_reason why;
+	struct tu_cert_opts o = leaf_opts();
+	struct tu_cert_opts decoy_opts = { "Decoy CA", -10, 3650, 1, NULL,
+	    NULL, 0 };
+	X509 *leaf = make_leaf(&o);
+	X509 *decoy = tu_make_cert(K->other, &decoy_opts, NULL, NULL);
+	char *decoy_pem = tu_pem_text(decoy), *root_pem =
+	    tu_pem_text(K->root_cert), *bundle = NULL, *t, *path,
+	    expect[1024];
+	size_t i;
+
+	ca_setup(st);
+	path = opt_path(&st->o.ca_file, st, "bundle.pem");
+	snprintf(expect, sizeof(expect), "cannot load ca_file %s: PEM block "
+	    "2 is a TRUSTED CERTIFICATE with trust settings, which are not "
+	    "honoured; use a plain CERTIFICATE", path);
+	for (i = 0; i < 2; i++) {
+		t = trusted_pem(K->root_cert, refused[i]);
+		assert_true(asprintf(&bundle, "%s%s", decoy_pem, t) > 0);
+		tu_write_file(path, bundle, 0644);
+		assert_int_equal(check(st, leaf, &why),
+		    CERTAUTH_ERR_TRUST_STORE);
+		assert_string_equal(why.text, expect);
+		free(bundle);
+		free(t);
+	}
+	for (i = 0; i < 2; i++) {
+		t = trusted_pem(K->root_cert, plain[i]);
+		assert_true(asprintf(&bundle, "%s%s", decoy_pem, t) > 0);
+		tu_write_file(path, bundle, 0644);
+		assert_int_equal(check(st, leaf, &why), 0);
+		free(bundle);
+		free(t);
+	}
+	t = trusted_pem(decoy, "reject");
+	assert_true(asprintf(&bundle, "%s%s", t, root_pem) > 0);
+	tu_write_file(path, bundle, 0644);
+	assert_int_equal(check(st, leaf, &why), 0);
+	free(bundle);
+	free(t);
+	free(decoy_pem);
+	free(root_pem);
 	X509_free(decoy);
 	X509_free(leaf);
 }
@@ -1251,6 +1338,7 @@ main(void)
 		T(test_ca_dir_hashed),
 		T(test_ca_dir_chain_in_dir),
 		T(test_ca_file_parses_only_what_the_chain_uses),
+		T(test_ca_file_trusted_certificate),
 		T(test_rsa1024_leaf_refused),
 		T(test_dsa_leaf_refused),
 		T(test_dsa_intermediate_refused),
