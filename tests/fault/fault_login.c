@@ -7,8 +7,8 @@
  * both CAs' CRLs and crl=chain, a bindings file of two certificates, a
  * configuration file, and a conversation that signs in-process.
  *
- * It runs in two passes, each in fresh children forked from a parent that
- * never loads the module:
+ * It runs in three passes, each in fresh children forked from a parent
+ * that never loads the module:
  * - cold: the child's login is the first of its process, so every trust
  *   file and the bindings file is parsed and handed to the module's parse
  *   cache (parse_cache.h);
@@ -16,8 +16,15 @@
  *   (pam_start_confdir, pam_authenticate, pam_end), which fills the
  *   cache, then the armed one, which finds every file's unchanged bytes in
  *   the cache: the path a long-lived host (one process, many logins)
- *   takes.
- * In each pass the armed login first runs unharmed and must succeed; that
+ *   takes;
+ * - ocsp: a cold login with ocsp=soft against a real `openssl ocsp`
+ *   responder on 127.0.0.1 (started here on an ephemeral port, the
+ *   intermediate CA signing its own answers), no CRL, and an OCSP cache
+ *   directory emptied before every login, so that every child runs the
+ *   fetch helper (CERTAUTH_OCSP_HELPER; the pass is skipped when it is
+ *   missing or not in safe directories).  Its certificate is revoked at
+ *   the responder.  Described below.
+ * In the cold and warm passes the armed login first runs unharmed and must succeed; that
  * run counts the calls (N) and is the pass's baseline.  The warm baseline
  * must log the cold one's success line and make fewer injectable calls
  * than the cold one (the evidence that the cache is used).  Then for
@@ -35,14 +42,46 @@
  * only costs a later login a parse and must leave this login exactly the
  * unharmed one, and the subject of the success line printed as "?".
  *
+ * The ocsp pass first runs two unharmed controls: a second certificate,
+ * good at the responder, must log in with its answer fetched, verified and
+ * cached (the fixture does not refuse everything), and the revoked one
+ * must be let in with "accepted (ocsp=soft)" logged when nothing listens
+ * at the URL (the line this pass looks for is the one soft mode writes).
+ * Its baseline, the revoked certificate unharmed, must be refused with the
+ * module's "revoked (OCSP" reason: the fetch ran and its answer was used.
+ * Its sites are only the calls made while certauth_ocsp_check_chain is on
+ * the stack (the OCSP check: ocsp.c, ocsp_cache.c, fetch.c and what they
+ * call in libcrypto and libc), found by a backtrace of every call of the
+ * baseline; the rest of the login is the cold pass's.  A site is the nth
+ * call of its kind from the first call in that function on, not the nth
+ * call of all: how many polls and reads the exchange with the helper takes
+ * depends on how its record arrives, and would shift every later number.
+ * For the same reason a site whose call did not come is run again, up to
+ * three times, and the poll and read counts may differ from run to run.
+ * Each faulted login must not crash or hang, must not answer PAM_SUCCESS
+ * or PAM_IGNORE, with no allowance of any kind (the certificate is
+ * revoked), must log a reason, and must never log "accepted (ocsp=soft)":
+ * every fault injected is local, never the network's.  Calls in the
+ * helper's process are never counted (fault_shim.h): it runs unharmed up
+ * to its exec.  pidfd_send_signal has no site in the unharmed login (the
+ * helper is only killed when the exchange fails), so the kill path runs
+ * every poll and read site again with every pidfd_send_signal failing too,
+ * once with EPERM and once with ENOSYS (where the module falls back on a
+ * kill by pid).
+ *
  * Output is TAP: for each pass its baseline and one test per kind of
- * call, named "cold ..." and "warm ..."; every failing site is a diag line
- * naming the call and its callers up to the module, and each pass ends in
- * diag lines summing up its sites, verdicts and seconds.
+ * call, named "cold ...", "warm ..." and "ocsp ...", and the ocsp pass's
+ * controls and kill path; every failing site is a diag line naming the
+ * call and its callers up to the module (in the ocsp pass, every site of
+ * a kind other than allocation too), and each pass ends in diag lines
+ * summing up its sites, verdicts and seconds.  FAULT_PASSES (say "ocsp")
+ * runs only the passes it names; the others' lines are skipped.
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -53,6 +92,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -61,12 +101,14 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <openssl/bn.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <security/pam_appl.h>
 
 #include "fault_shim.h"
+#include "safefile.h"
 #include "testutil.h"
 
 #define SERVICE		"certauth-fault"
@@ -75,16 +117,26 @@
 #define SHOW_MAX	40	/* diag lines per kind and verdict */
 #define CACHE_PUT	"certauth_cache_put"
 
+/* A function of the module: offsets [start, start + size), as nm -S. */
+struct func_range {
+	unsigned long start, size;
+};
+
 struct fixture {
 	char *dir, *confdir;
 	const char *user;
 	EVP_PKEY *key;
+	char *cache;		/* OCSP cache, emptied before each login */
+	unsigned int watchdog;	/* seconds a child may take; 0: default */
+	X509 *inter;		/* the issuing CA and its key, for OCSP */
+	EVP_PKEY *int_key;
 };
 
 /* Shared with the children. */
 struct shared {
 	int pam_result;
 	int reached;		/* 1: pam_authenticate returned */
+	unsigned int watchdog;	/* the child's alarm, in seconds */
 	struct fault_record rec;
 };
 
@@ -103,6 +155,8 @@ enum verdict {
 	V_SUCCESS,	/* PAM_SUCCESS or PAM_IGNORE although a call failed */
 	V_CRASH,	/* killed by a signal (or the watchdog) */
 	V_NOT_FIRED,	/* the k-th call never came */
+	V_SOFT,		/* a local fault taken for an unreachable responder
+			 * and tolerated by ocsp=soft */
 	V_NVERDICTS
 };
 
@@ -112,7 +166,7 @@ static const char *verdict_names[V_NVERDICTS] = {
 	"not remembered by the parse cache (login unaffected)",
 	"subject logged as '?' (login unaffected)",
 	"refused WITHOUT a syslog reason", "WRONG SUCCESS", "CRASH",
-	"fault not reached"
+	"fault not reached", "ACCEPTED AS UNREACHABLE (ocsp=soft)"
 };
 
 /* ------------------------------------------------------------ fixture */
@@ -225,12 +279,12 @@ setup(struct fixture *f)
 	X509_CRL_free(crls[0]);
 	X509_CRL_free(crls[1]);
 	X509_free(root);
-	X509_free(inter);
 	X509_free(leaf);
 	X509_free(old);
 	EVP_PKEY_free(root_key);
-	EVP_PKEY_free(int_key);
 	EVP_PKEY_free(old_key);
+	f->inter = inter;
+	f->int_key = int_key;
 	return 0;
 }
 
@@ -319,19 +373,45 @@ login_unarmed(struct fixture *f)
 #define EXIT_START	2	/* pam_start_confdir or pam_set_item failed */
 #define EXIT_WARM_UP	3	/* the warm pass's first login failed */
 
+/* Which call of the armed login fails (fault_shim.h). */
+struct arming {
+	long from;			/* kind < 0: the nth call of all */
+	int kind;			/* else: the nth of kind from here */
+	long nth;			/* 0: none */
+	int also;			/* every call of this kind fails too
+					 * (fault_also), or -1 */
+	const struct func_range *scan;	/* mark calls under it, or NULL */
+	int kill_errno;			/* fault_kill_errno; 0: EPERM */
+};
+
 static void
-child(struct fixture *f, struct shared *sh, long fail_at, int warm)
+scan(const struct arming *a)
+{
+	if (a->scan != NULL)
+		fault_scan(a->scan->start, a->scan->size);
+	else
+		fault_scan(0, 0);
+}
+
+static void
+child(struct fixture *f, struct shared *sh, const struct arming *a, int warm)
 {
 	struct pam_conv conv = { conversation, f->key };
 	pam_handle_t *pamh = NULL;
 	int r;
 
-	alarm(CHILD_SECONDS);
+	alarm(sh->watchdog);
 	if (warm && login_unarmed(f) != PAM_SUCCESS)
 		_exit(EXIT_WARM_UP);
+	/* Every OCSP login asks the responder: nothing cached before. */
+	if (f->cache != NULL && access(f->cache, F_OK) == 0)
+		tu_remove_tree(f->cache);
 	if (start(f, &conv, &pamh) != PAM_SUCCESS)
 		_exit(EXIT_START);
-	fault_arm(fail_at);
+	scan(a);
+	fault_also(a->also);
+	fault_kill_errno(a->kill_errno != 0 ? a->kill_errno : EPERM);
+	fault_arm_kind(a->from, a->kind, a->nth);
 	r = pam_authenticate(pamh, 0);
 	fault_disarm();
 	sh->pam_result = r;
@@ -345,13 +425,15 @@ child(struct fixture *f, struct shared *sh, long fail_at, int warm)
  * returns its wait status.
  */
 static int
-run_login(struct fixture *f, struct shared *sh, long fail_at, int warm)
+run_armed(struct fixture *f, struct shared *sh, const struct arming *a,
+    int warm)
 {
 	pid_t pid;
 	int status;
 
 	sh->pam_result = -1;
 	sh->reached = 0;
+	sh->watchdog = f->watchdog != 0 ? f->watchdog : CHILD_SECONDS;
 	sh->rec.loglen = 0;
 	sh->rec.log[0] = '\0';
 	sh->rec.fired = 0;
@@ -362,7 +444,7 @@ run_login(struct fixture *f, struct shared *sh, long fail_at, int warm)
 		exit(1);
 	}
 	if (pid == 0)
-		child(f, sh, fail_at, warm);
+		child(f, sh, a, warm);
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR) {
 			perror("waitpid");
@@ -370,6 +452,15 @@ run_login(struct fixture *f, struct shared *sh, long fail_at, int warm)
 		}
 	}
 	return status;
+}
+
+/* run_armed with the fail_at-th call of all failing (0: none). */
+static int
+run_login(struct fixture *f, struct shared *sh, long fail_at, int warm)
+{
+	const struct arming a = { 1, -1, fail_at, -1, NULL, 0 };
+
+	return run_armed(f, sh, &a, warm);
 }
 
 /*
@@ -407,10 +498,6 @@ any_line(const struct fault_record *rec)
 	return rec->loglen > rec->log_armed_at;
 }
 
-/* A function of the module: offsets [start, start + size), as nm -S. */
-struct func_range {
-	unsigned long start, size;
-};
 
 /*
  * The range of the module's function name, from the symbol table of the
@@ -566,7 +653,10 @@ describe(const char *pass, const char *tag, long k, const struct shared *sh,
 	printf("# %s %s site %ld: %s (%s) in %s\n", pass, tag, k,
 	    sh->rec.fired_call, fault_kind_name(sh->rec.fired_kind),
 	    sh->rec.fired_site);
-	if (WIFSIGNALED(status))
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
+		printf("#   killed by the watchdog: no answer within %u s\n",
+		    sh->watchdog);
+	else if (WIFSIGNALED(status))
 		printf("#   killed by signal %d\n", WTERMSIG(status));
 	else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		printf("#   child exited with status %d%s\n",
@@ -590,7 +680,7 @@ print_log(const struct fault_record *rec)
 		printf("#   | %.*s\n", (int)(nl - p), p);
 }
 
-/* ------------------------------------------------------------ main */
+/* ------------------------------------------------------------ passes */
 
 /* Where faults were let pass: the library call the module made. */
 struct tally {
@@ -710,8 +800,8 @@ baseline(struct fixture *f, struct shared *sh, struct pass *p,
 	}
 	memcpy(b->kinds, sh->rec.kind, (size_t)b->n + 1);
 	for (k = 1; k <= b->n; k++) {
-		p->sites[b->kinds[k] & 0x7f]++;
-		p->inlog += (b->kinds[k] & 0x80) != 0;
+		p->sites[b->kinds[k] & FAULT_KIND_MASK]++;
+		p->inlog += (b->kinds[k] & FAULT_IN_LOG) != 0;
 	}
 	return 0;
 }
@@ -730,7 +820,7 @@ run_pass(struct fixture *f, struct shared *sh, struct pass *p,
 	if (baseline(f, sh, p, cold, (*test)++) != 0)
 		return -1;
 	for (k = 1; k <= b->n; k++) {
-		int kind = b->kinds[k] & 0x7f;
+		int kind = b->kinds[k] & FAULT_KIND_MASK;
 
 		status = run_login(f, sh, k, p->warm);
 		v = judge(sh, status, b, put);
@@ -792,17 +882,652 @@ run_pass(struct fixture *f, struct shared *sh, struct pass *p,
 	return 0;
 }
 
+/* ------------------------------------------------------------ OCSP */
+
+#define OCSP_SCOPE	"certauth_ocsp_check_chain"
+#define SOFT_LINE	"accepted (ocsp=soft)"
+#define REVOKED_LINE	"revoked (OCSP"
+#define OCSP_TIMEOUT_MS	3000
+/* A login that asks the responder ends well within this, or hangs. */
+#define OCSP_CHILD_SECONDS	10
+#define GOOD_SERIAL	0x5001
+#define REVOKED_SERIAL	0x5002
+#define RESPONDER_WAIT	200	/* times 50 ms for its port */
+#define TRIES		3	/* runs of a site whose call did not come */
+#define UNHARMED_RUNS	5	/* of the baseline, for the fewest polls */
+
+/* The OCSP pass's logins and the responder they ask. */
+struct ocsp_fixture {
+	struct fixture revoked;	/* the pass: a revoked certificate */
+	struct fixture good;	/* control: a good one, same responder */
+	struct fixture soft;	/* control: revoked, nobody listening */
+	char *responder_log;
+	int port;
+};
+
+static pid_t responder_pid = -1;
+
+static void
+stop_responder(void)
+{
+	if (responder_pid <= 0)
+		return;
+	(void)kill(responder_pid, SIGTERM);
+	(void)waitpid(responder_pid, NULL, 0);
+	responder_pid = -1;
+}
+
+/* t as an index's UTCTime, YYMMDDHHMMSSZ (buf: 16 bytes). */
+static void
+utc_time(time_t t, char *buf)
+{
+	char full[32];
+
+	if (strftime(full, sizeof(full), "%Y%m%d%H%M%SZ", gmtime(&t)) != 15)
+		exit(1);
+	memcpy(buf, full + 2, 14);
+}
+
+/* A line of an `openssl ca` index: status, expiry, revocation, serial. */
+static void
+index_line(FILE *fp, char status, X509 *cert, time_t now)
+{
+	BIGNUM *bn;
+	char expiry[16] = "", revoked[16] = "", *hex, *subject;
+
+	utc_time(now + 365 * 86400, expiry);
+	if (status == 'R')
+		utc_time(now - 3600, revoked);
+	if ((bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert),
+	    NULL)) == NULL || (hex = BN_bn2hex(bn)) == NULL ||
+	    (subject = X509_NAME_oneline(X509_get_subject_name(cert), NULL,
+	    0)) == NULL)
+		exit(1);
+	fprintf(fp, "%c\t%s\t%s\t%s\tunknown\t%s\n", status, expiry, revoked,
+	    hex, subject);
+	OPENSSL_free(subject);
+	OPENSSL_free(hex);
+	BN_free(bn);
+}
+
+/*
+ * `openssl ocsp` on an ephemeral port, answering for the intermediate CA
+ * and signing with its key (the issuer as its own responder).  Returns
+ * the port, or -1 with the reason in why.
+ */
+static int
+start_responder(struct fixture *f, struct ocsp_fixture *o, char *why,
+    size_t whylen)
+{
+	char *index = tu_path(f->dir, "index.txt");
+	char *ca = tu_path(f->dir, "chain.pem");
+	char *key = tu_path(f->dir, "int.key");
+	char text[4096], *p, *end;
+	int fd, i, port = -1;
+	ssize_t n;
+
+	o->responder_log = tu_path(f->dir, "ocsp.log");
+	fflush(stdout);
+	fflush(stderr);
+	if ((responder_pid = fork()) < 0) {
+		snprintf(why, whylen, "fork: %s", strerror(errno));
+		goto out;
+	}
+	if (responder_pid == 0) {
+		(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if ((fd = open(o->responder_log, O_WRONLY | O_CREAT | O_TRUNC,
+		    0644)) < 0 || dup2(fd, STDOUT_FILENO) < 0 ||
+		    dup2(fd, STDERR_FILENO) < 0 ||
+		    (fd = open("/dev/null", O_RDONLY)) < 0 ||
+		    dup2(fd, STDIN_FILENO) < 0)
+			_exit(126);
+		/* -ignore_err: a cut-off request must not end the responder. */
+		execlp("openssl", "openssl", "ocsp", "-index", index,
+		    "-port", "0", "-CA", ca, "-rsigner", ca, "-rkey", key,
+		    "-ndays", "1", "-ignore_err", (char *)NULL);
+		_exit(127);
+	}
+	atexit(stop_responder);
+	/* It says "ACCEPT [::]:PORT PID=..." once it listens. */
+	for (i = 0; i < RESPONDER_WAIT && port < 0; i++) {
+		usleep(50 * 1000);
+		if (waitpid(responder_pid, NULL, WNOHANG) == responder_pid) {
+			responder_pid = -1;
+			break;
+		}
+		if ((fd = open(o->responder_log, O_RDONLY)) < 0)
+			continue;
+		n = read(fd, text, sizeof(text) - 1);
+		close(fd);
+		text[n > 0 ? n : 0] = '\0';
+		if ((p = strstr(text, "ACCEPT ")) == NULL ||
+		    (end = strchr(p, '\n')) == NULL)
+			continue;
+		*end = '\0';
+		if ((end = strchr(p + 7, ' ')) != NULL)
+			*end = '\0';
+		if ((p = strrchr(p, ':')) != NULL)
+			port = atoi(p + 1);
+	}
+	if (port <= 0) {
+		snprintf(why, whylen, "openssl ocsp did not report a port (see "
+		    "%s)", o->responder_log);
+		stop_responder();
+		port = -1;
+	}
+ out:
+	free(index);
+	free(ca);
+	free(key);
+	return port;
+}
+
+/* A configuration and a service file of their own for one control. */
+static void
+ocsp_service(struct fixture *f, struct fixture *out, const char *name,
+    const char *url, EVP_PKEY *key)
+{
+	char *p, *conf, *text;
+
+	*out = *f;
+	out->key = key;
+	out->watchdog = OCSP_CHILD_SECONDS;
+	p = xasprintf("%s-cache", name);
+	out->cache = tu_path(f->dir, p);
+	free(p);
+	p = xasprintf("%s.conf", name);
+	conf = tu_path(f->dir, p);
+	free(p);
+	text = xasprintf("# fault injection, OCSP\ntrust = ca\n"
+	    "ca_file = %s/ca.pem\nchain_file = %s/chain.pem\ncrl = off\n"
+	    "ocsp = soft\nocsp_url = %s\nocsp_timeout_ms = %d\n"
+	    "ocsp_cache_dir = %s\nchallenge_ttl = 120\n", f->dir, f->dir,
+	    url, OCSP_TIMEOUT_MS, out->cache);
+	tu_write_file(conf, text, 0644);
+	free(text);
+	p = xasprintf("pam.d-%s", name);
+	out->confdir = tu_path(f->dir, p);
+	free(p);
+	if (mkdir(out->confdir, 0755) != 0)
+		exit(1);
+	p = tu_path(out->confdir, SERVICE);
+	text = xasprintf("auth required %s config=%s bindings_dir=%s/"
+	    "bindings-ocsp hostname=fault-host nodelay\n", MODULE_PATH, conf,
+	    f->dir);
+	tu_write_file(p, text, 0644);
+	free(text);
+	free(p);
+	free(conf);
+}
+
+/*
+ * Two more users' certificates from the intermediate CA, one good and one
+ * revoked in the responder's index, both bound to the user (the key the
+ * conversation signs with picks one), and the responder.  Returns 0, or
+ * -1 with the reason in why: the OCSP pass is then skipped.
+ */
+static int
+setup_ocsp(struct fixture *f, struct ocsp_fixture *o, char *why,
+    size_t whylen)
+{
+	/* Neutral names: only the module's own words say "revoked". */
+	struct tu_cert_opts good_opts = { "fault ocsp user 1", -1, 365, 0,
+	    "critical,digitalSignature", "clientAuth", GOOD_SERIAL };
+	struct tu_cert_opts revoked_opts = { "fault ocsp user 2", -1, 365, 0,
+	    "critical,digitalSignature", "clientAuth", REVOKED_SERIAL };
+	EVP_PKEY *good_key, *revoked_key;
+	X509 *bound[2];
+	char *p, *url, *helper_dir, *slash;
+	FILE *fp;
+	time_t now = time(NULL);
+	int ok;
+
+	if (access(CERTAUTH_OCSP_HELPER, X_OK) != 0) {
+		snprintf(why, whylen, "no OCSP helper at " CERTAUTH_OCSP_HELPER
+		    " (build with scripts/build, or make install first)");
+		return -1;
+	}
+	/* The module runs it only from safe directories (open_helper). */
+	if ((helper_dir = strdup(CERTAUTH_OCSP_HELPER)) == NULL)
+		exit(1);
+	slash = strrchr(helper_dir, '/');
+	slash[slash == helper_dir ? 1 : 0] = '\0';
+	ok = certauth_check_dir_safely(helper_dir, "OCSP helper directory",
+	    NULL) == 0;
+	free(helper_dir);
+	if (!ok) {
+		snprintf(why, whylen, "the OCSP helper's directory or a parent "
+		    "is not safe (root-owned, not group/other-writable)");
+		return -1;
+	}
+
+	good_key = tu_keygen("ED25519");
+	revoked_key = tu_keygen("ED25519");
+	bound[0] = tu_make_cert(good_key, &good_opts, f->inter, f->int_key);
+	bound[1] = tu_make_cert(revoked_key, &revoked_opts, f->inter,
+	    f->int_key);
+	p = tu_path(f->dir, "bindings-ocsp");
+	if (mkdir(p, 0755) != 0)
+		exit(1);
+	free(p);
+	p = xasprintf("%s/bindings-ocsp/%s", f->dir, f->user);
+	tu_write_certs(p, bound, 2, 0644);
+	free(p);
+
+	p = tu_path(f->dir, "int.key");
+	if ((fp = fopen(p, "w")) == NULL || chmod(p, 0600) != 0 ||
+	    !PEM_write_PrivateKey(fp, f->int_key, NULL, NULL, 0, NULL, NULL) ||
+	    fclose(fp) != 0)
+		exit(1);
+	free(p);
+	p = tu_path(f->dir, "index.txt");
+	if ((fp = fopen(p, "w")) == NULL)
+		exit(1);
+	index_line(fp, 'V', bound[0], now);
+	index_line(fp, 'R', bound[1], now);
+	if (fclose(fp) != 0)
+		exit(1);
+	free(p);
+	X509_free(bound[0]);
+	X509_free(bound[1]);
+
+	if ((o->port = start_responder(f, o, why, whylen)) < 0)
+		return -1;
+	url = xasprintf("http://127.0.0.1:%d/", o->port);
+	ocsp_service(f, &o->revoked, "ocsp", url, revoked_key);
+	o->good = o->revoked;
+	o->good.key = good_key;
+	free(url);
+	/* Nothing listens on port 1: the helper sees "connection refused". */
+	ocsp_service(f, &o->soft, "soft", "http://127.0.0.1:1/", revoked_key);
+	return 0;
+}
+
+/* A module line at LOG_NOTICE or worse that contains text. */
+static int
+module_said(const struct fault_record *rec, const char *text)
+{
+	const char *p = rec->log + rec->log_armed_at, *nl, *m, *t;
+
+	for (; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+		if (atoi(p) > LOG_NOTICE || (m = strstr(p, MODULE_LINE)) ==
+		    NULL || m > nl || (t = strstr(m, text)) == NULL || t > nl)
+			continue;
+		return 1;
+	}
+	return 0;
+}
+
+/* Anything logged (at any priority, by anyone) that contains text. */
+static int
+logged(const struct fault_record *rec, const char *text)
+{
+	const char *t = strstr(rec->log + rec->log_armed_at, text);
+
+	return t != NULL;
+}
+
+/* Does dir hold a cache entry (a name without a leading dot)? */
+static int
+has_entry(const char *dir)
+{
+	struct dirent *d;
+	DIR *dp;
+	int found = 0;
+
+	if ((dp = opendir(dir)) == NULL)
+		return 0;
+	while ((d = readdir(dp)) != NULL)
+		if (d->d_name[0] != '.')
+			found = 1;
+	closedir(dp);
+	return found;
+}
+
+/*
+ * One faulted login of the OCSP pass.  The certificate is revoked, so no
+ * fault may let it in, with no allowance of any kind; and no local fault
+ * may be logged as an unreachable responder that ocsp=soft accepts.
+ */
+static int
+judge_ocsp(const struct shared *sh, int status, const struct func_range *scope)
+{
+	const struct fault_record *rec = &sh->rec;
+
+	if (WIFSIGNALED(status) || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0 || !sh->reached)
+		return V_CRASH;
+	if (!rec->fired || !under_function(rec, scope))
+		return V_NOT_FIRED;
+	if (logged(rec, SOFT_LINE))
+		return V_SOFT;
+	if (sh->pam_result == PAM_SUCCESS || sh->pam_result == PAM_IGNORE)
+		return V_SUCCESS;
+	if (rec->fired_in_log)
+		return any_line(rec) ? V_REFUSED : V_NO_REASON;
+	return module_reason(rec) ? V_REFUSED : V_NO_REASON;
+}
+
+/* A site of the OCSP pass: the nth call of its kind from the first one
+ * under certauth_ocsp_check_chain. */
+struct ocsp_site {
+	int kind;
+	long nth;
+};
+
+struct ocsp_pass {
+	long calls;		/* the unharmed login's injectable calls */
+	long from;		/* the first of them under the scope */
+	struct ocsp_site *sites;
+	long nsites, sites_of[FAULT_NKINDS];
+	long counts[FAULT_NKINDS][V_NVERDICTS];
+	long revoked[FAULT_NKINDS];	/* refused, still as revoked */
+	long kill_runs[2], kill_counts[2][V_NVERDICTS];	/* EPERM, ENOSYS */
+	long retried;
+	double seconds;
+};
+
+/* TAP lines of the OCSP pass: controls, baseline, kinds, kill paths. */
+#define OCSP_LINES	(3 + FAULT_NKINDS + 2)
+
+/* A login of the revoked certificate refused for it, and nothing soft. */
+static int
+revoked_refusal(const struct shared *sh, int status)
+{
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 && sh->reached &&
+	    sh->pam_result != PAM_SUCCESS && sh->pam_result != PAM_IGNORE &&
+	    module_said(&sh->rec, REVOKED_LINE) && !logged(&sh->rec, SOFT_LINE);
+}
+
+/*
+ * The controls and the unharmed login, one TAP line each, and the sites.
+ * How many polls and reads the exchange takes depends on how the helper's
+ * record arrives: the sites of a kind are those the unharmed run with the
+ * fewest calls of it reaches.
+ */
+static int
+ocsp_baselines(struct ocsp_fixture *o, struct shared *sh,
+    struct ocsp_pass *p, const struct func_range *scope, int *test)
+{
+	const struct arming count = { 1, -1, 0, -1, NULL, 0 };
+	const struct arming scanned = { 1, -1, 0, -1, scope, 0 };
+	struct arming tally = { 0, FAULT_POLL, 0, -1, NULL, 0 };
+	long k, i, fewest[FAULT_NKINDS], polls[UNHARMED_RUNS],
+	    reads[UNHARMED_RUNS];
+	int status, ok, kind, run, bad = 0;
+
+	status = run_armed(&o->good, sh, &count, 0);
+	ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 && sh->reached &&
+	    sh->pam_result == PAM_SUCCESS && !logged(&sh->rec, SOFT_LINE) &&
+	    has_entry(o->good.cache);
+	printf("%s %d - ocsp control: a certificate the responder calls good "
+	    "logs in, its answer fetched, verified and cached\n",
+	    ok ? "ok" : "not ok", (*test)++);
+	if (!ok) {
+		describe("ocsp", "good control", 0, sh, status);
+		print_log(&sh->rec);
+		bad = 1;
+	}
+
+	status = run_armed(&o->soft, sh, &count, 0);
+	ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 && sh->reached &&
+	    sh->pam_result == PAM_SUCCESS && logged(&sh->rec, SOFT_LINE);
+	printf("%s %d - ocsp control: with nothing listening at the URL, "
+	    "ocsp=soft lets the revoked certificate in and logs \""
+	    SOFT_LINE "\"\n", ok ? "ok" : "not ok", (*test)++);
+	if (!ok) {
+		describe("ocsp", "soft control", 0, sh, status);
+		print_log(&sh->rec);
+		bad = 1;
+	}
+
+	status = run_armed(&o->revoked, sh, &scanned, 0);
+	p->calls = sh->rec.calls;
+	for (k = 1; k <= p->calls && k < FAULT_MAX_CALLS; k++)
+		if ((sh->rec.kind[k] & FAULT_IN_SCOPE) != 0)
+			break;
+	p->from = k;
+	ok = revoked_refusal(sh, status) && p->calls > 0 &&
+	    p->calls < FAULT_MAX_CALLS && p->from <= p->calls;
+	if (ok) {
+		if ((p->sites = calloc((size_t)p->calls,
+		    sizeof(*p->sites))) == NULL)
+			exit(1);
+		memset(fewest, 0, sizeof(fewest));
+		for (k = p->from; k <= p->calls; k++) {
+			kind = sh->rec.kind[k] & FAULT_KIND_MASK;
+			fewest[kind]++;
+			if ((sh->rec.kind[k] & FAULT_IN_SCOPE) == 0)
+				continue;
+			p->sites[p->nsites].kind = kind;
+			p->sites[p->nsites++].nth = fewest[kind];
+		}
+		polls[0] = fewest[FAULT_POLL];
+		reads[0] = fewest[FAULT_READ];
+	}
+	/* More unharmed runs, counting each kind's calls from p->from on:
+	 * a site is one that every run reaches. */
+	tally.from = p->from;
+	for (run = 1; ok && run < UNHARMED_RUNS; run++) {
+		status = run_armed(&o->revoked, sh, &tally, 0);
+		if (!(ok = revoked_refusal(sh, status)))
+			break;
+		for (kind = 0; kind < FAULT_NKINDS; kind++)
+			if (sh->rec.kind_calls[kind] < fewest[kind])
+				fewest[kind] = sh->rec.kind_calls[kind];
+		polls[run] = sh->rec.kind_calls[FAULT_POLL];
+		reads[run] = sh->rec.kind_calls[FAULT_READ];
+	}
+	printf("%s %d - ocsp: unharmed login with the revoked certificate is "
+	    "refused as revoked, %d times (%ld injectable calls, from call %ld "
+	    "under " OCSP_SCOPE ")\n", ok ? "ok" : "not ok", (*test)++,
+	    UNHARMED_RUNS, p->calls, p->from);
+	if (!ok) {
+		describe("ocsp", "baseline", 0, sh, status);
+		print_log(&sh->rec);
+		return -1;
+	}
+	printf("# ocsp unharmed runs: polls");
+	for (run = 0; run < UNHARMED_RUNS; run++)
+		printf(" %ld", polls[run]);
+	printf(", reads");
+	for (run = 0; run < UNHARMED_RUNS; run++)
+		printf(" %ld", reads[run]);
+	printf(" from call %ld on\n", p->from);
+	for (k = i = 0; k < p->nsites; k++) {
+		if (p->sites[k].nth > fewest[p->sites[k].kind])
+			continue;
+		p->sites_of[p->sites[k].kind]++;
+		p->sites[i++] = p->sites[k];
+	}
+	p->nsites = i;
+	return bad ? -1 : 0;
+}
+
+/* One line for a site of the fetch's own calls, whatever its verdict. */
+static void
+show_site(const char *what, const struct ocsp_site *s,
+    const struct shared *sh, int v)
+{
+	char line[600];
+
+	last_line(&sh->rec, line, sizeof(line));
+	printf("# ocsp %s%s #%ld: %s in %s -> %s; pam_authenticate %d (%s); "
+	    "syslog: %s\n", what, fault_kind_name(s->kind), s->nth,
+	    sh->rec.fired_call, sh->rec.fired_site, verdict_names[v],
+	    sh->pam_result, sh->pam_result >= 0 ?
+	    pam_strerror(NULL, sh->pam_result) : "-", line);
+}
+
+/*
+ * pidfd_send_signal has no site in the unharmed login: the helper is
+ * killed only when the exchange fails.  Each poll and read site runs
+ * again with every pidfd_send_signal failing too, with EPERM (refused)
+ * and with ENOSYS (missing); the runs in which a kill was tried and
+ * failed are judged like the others.  One TAP line for each errno.
+ */
+static void
+kill_path(struct ocsp_fixture *o, struct shared *sh, struct ocsp_pass *p,
+    const struct func_range *scope, int *test)
+{
+	static const struct {
+		int errno_value;
+		const char *name;
+	} how[2] = { { EPERM, "EPERM" }, { ENOSYS, "ENOSYS" } };
+	struct arming a = { p->from, 0, 0, FAULT_PIDFD_KILL, NULL, 0 };
+	char what[64];
+	long i, *counts;
+	int status, v = V_NOT_FIRED, tries, bad, e;
+
+	for (e = 0; e < 2; e++) {
+		a.kill_errno = how[e].errno_value;
+		counts = p->kill_counts[e];
+		snprintf(what, sizeof(what), "kill failing (%s) too, ",
+		    how[e].name);
+		for (i = 0; i < p->nsites; i++) {
+			const struct ocsp_site *s = &p->sites[i];
+
+			if (s->kind != FAULT_POLL && s->kind != FAULT_READ)
+				continue;
+			a.kind = s->kind;
+			a.nth = s->nth;
+			for (tries = 0; tries < TRIES; tries++) {
+				status = run_armed(&o->revoked, sh, &a, 0);
+				if ((v = judge_ocsp(sh, status, scope)) !=
+				    V_NOT_FIRED)
+					break;
+			}
+			if (sh->rec.also_failed == 0)
+				continue;	/* this fault does not kill */
+			p->kill_runs[e]++;
+			counts[v]++;
+			show_site(what, s, sh, v);
+			if (v != V_REFUSED) {
+				describe("ocsp", "kill path", i + 1, sh,
+				    status);
+				print_log(&sh->rec);
+			}
+		}
+		bad = p->kill_runs[e] == 0 ||
+		    counts[V_REFUSED] != p->kill_runs[e];
+		printf("%s %d - ocsp kill path, pidfd_send_signal failing with "
+		    "%s: %ld runs with a poll or read of the exchange failing "
+		    "and the kill too; %ld refused with a reason, %ld without a "
+		    "reason, %ld wrong successes, %ld accepted as unreachable, "
+		    "%ld crashes or hangs, %ld not reached\n",
+		    bad ? "not ok" : "ok", (*test)++, how[e].name,
+		    p->kill_runs[e], counts[V_REFUSED], counts[V_NO_REASON],
+		    counts[V_SUCCESS], counts[V_SOFT], counts[V_CRASH],
+		    counts[V_NOT_FIRED]);
+	}
+}
+
+/*
+ * The OCSP pass: every call under certauth_ocsp_check_chain of the
+ * unharmed revoked login made to fail in turn.  TAP lines from *test on.
+ */
+static int
+run_ocsp_pass(struct ocsp_fixture *o, struct shared *sh, struct ocsp_pass *p,
+    const struct func_range *scope, int *test)
+{
+	struct arming a = { 0, 0, 0, -1, NULL, 0 };
+	struct timeval t0;
+	char tag[128];
+	long i, shown[V_NVERDICTS];
+	int status, v, k, tries, bad;
+
+	gettimeofday(&t0, NULL);
+	memset(shown, 0, sizeof(shown));
+	if (ocsp_baselines(o, sh, p, scope, test) != 0)
+		return -1;
+	a.from = p->from;
+	for (i = 0; i < p->nsites; i++) {
+		const struct ocsp_site *s = &p->sites[i];
+
+		a.kind = s->kind;
+		a.nth = s->nth;
+		/* Polls and reads of the exchange vary with timing. */
+		for (tries = 0; tries < TRIES; tries++) {
+			status = run_armed(&o->revoked, sh, &a, 0);
+			if ((v = judge_ocsp(sh, status, scope)) != V_NOT_FIRED)
+				break;
+			p->retried++;
+		}
+		p->counts[s->kind][v]++;
+		if (v == V_REFUSED && module_said(&sh->rec, REVOKED_LINE))
+			p->revoked[s->kind]++;
+		if (v != V_REFUSED && shown[v]++ < SHOW_MAX) {
+			snprintf(tag, sizeof(tag), "%s, %s #%ld,",
+			    verdict_names[v], fault_kind_name(s->kind), s->nth);
+			describe("ocsp", tag, i + 1, sh, status);
+			print_log(&sh->rec);
+		} else if (s->kind != FAULT_ALLOC) {
+			show_site("", s, sh, v);
+		}
+	}
+	for (k = 0; k < FAULT_NKINDS; k++) {
+		bad = p->counts[k][V_NO_REASON] + p->counts[k][V_SUCCESS] +
+		    p->counts[k][V_CRASH] + p->counts[k][V_NOT_FIRED] +
+		    p->counts[k][V_SOFT] != 0;
+		printf("%s %d - ocsp %s: %ld sites; %ld refused with a reason "
+		    "(%ld of them still as revoked); %ld without a reason, %ld "
+		    "wrong successes, %ld accepted as unreachable, %ld crashes, "
+		    "%ld not reached\n", bad ? "not ok" : "ok", (*test)++,
+		    fault_kind_name(k), p->sites_of[k],
+		    p->counts[k][V_REFUSED], p->revoked[k],
+		    p->counts[k][V_NO_REASON], p->counts[k][V_SUCCESS],
+		    p->counts[k][V_SOFT], p->counts[k][V_CRASH],
+		    p->counts[k][V_NOT_FIRED]);
+	}
+	kill_path(o, sh, p, scope, test);
+	p->seconds = seconds_since(&t0);
+	printf("# ocsp fault sites tried: %ld (of %ld calls, from call %ld), "
+	    "results:", p->nsites, p->calls, p->from);
+	for (v = 0; v < V_NVERDICTS; v++) {
+		long sum = 0;
+
+		for (k = 0; k < FAULT_NKINDS; k++)
+			sum += p->counts[k][v];
+		printf("%s %ld %s", v ? "," : "", sum, verdict_names[v]);
+	}
+	printf(" (%ld runs again because the call did not come; %.1f s)\n",
+	    p->retried, p->seconds);
+	return 0;
+}
+
+/* ------------------------------------------------------------ main */
+
+/* Is pass in FAULT_PASSES (all when unset)? */
+static int
+want(const char *pass)
+{
+	const char *list = getenv("FAULT_PASSES");
+
+	return list == NULL || *list == '\0' || strstr(list, pass) != NULL;
+}
+
+static void
+skip_lines(int *test, int n, const char *why)
+{
+	while (n-- > 0)
+		printf("ok %d # SKIP %s\n", (*test)++, why);
+}
+
 int
 main(void)
 {
 	static struct pass cold, warm;
+	static struct ocsp_pass ocsp;
+	struct ocsp_fixture of;
 	struct fixture f;
 	struct shared *sh;
-	struct func_range put;
-	int test = 1;
+	struct func_range put, scope;
+	char why[256] = "";
+	int test = 1, have_ocsp, i;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	memset(&f, 0, sizeof(f));
+	memset(&of, 0, sizeof(of));
 	cold.name = "cold";
 	warm.name = "warm";
 	warm.warm = 1;
@@ -814,7 +1539,7 @@ main(void)
 		printf("1..0 # SKIP no safe scratch directory\n");
 		return 0;
 	}
-	printf("1..%d\n", 2 * (1 + FAULT_NKINDS));
+	printf("1..%d\n", 2 * (1 + FAULT_NKINDS) + OCSP_LINES);
 	/* Without the range, no fault is allowed under it: say so. */
 	if (module_function(CACHE_PUT, &put) != 0) {
 		printf("Bail out! no single function " CACHE_PUT " with a size "
@@ -824,6 +1549,14 @@ main(void)
 	}
 	printf("# " CACHE_PUT ": module offsets 0x%lx to 0x%lx\n",
 	    put.start, put.start + put.size);
+	if (module_function(OCSP_SCOPE, &scope) != 0) {
+		printf("Bail out! no single function " OCSP_SCOPE " with a "
+		    "size in the symbol table of " MODULE_PATH " (nm -S): the "
+		    "OCSP pass cannot tell its sites\n");
+		return 1;
+	}
+	printf("# " OCSP_SCOPE ": module offsets 0x%lx to 0x%lx\n",
+	    scope.start, scope.start + scope.size);
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (sh == MAP_FAILED) {
@@ -832,14 +1565,36 @@ main(void)
 	}
 	fault_set_record(&sh->rec);
 
-	if (run_pass(&f, sh, &cold, NULL, &put, &test) != 0 ||
-	    run_pass(&f, sh, &warm, &cold, &put, &test) != 0)
+	if (want("cold")) {
+		if (run_pass(&f, sh, &cold, NULL, &put, &test) != 0 ||
+		    (want("warm") &&
+		    run_pass(&f, sh, &warm, &cold, &put, &test) != 0))
+			return 1;
+	}
+	if (!want("cold") || !want("warm"))
+		skip_lines(&test, (want("cold") ? 1 : 2) * (1 + FAULT_NKINDS),
+		    "not in FAULT_PASSES (warm needs cold)");
+
+	have_ocsp = want("ocsp") && setup_ocsp(&f, &of, why, sizeof(why)) == 0;
+	if (!want("ocsp"))
+		snprintf(why, sizeof(why), "not in FAULT_PASSES");
+	if (have_ocsp && run_ocsp_pass(&of, sh, &ocsp, &scope, &test) != 0)
 		return 1;
+	if (!have_ocsp)
+		skip_lines(&test, OCSP_LINES, why);
+	stop_responder();
+
 	printf("# cold pass: %ld sites in %.1f s; warm pass: %ld sites in "
-	    "%.1f s\n", cold.b.n, cold.seconds, warm.b.n, warm.seconds);
+	    "%.1f s; ocsp pass: %ld sites in %.1f s\n", cold.b.n, cold.seconds,
+	    warm.b.n, warm.seconds, ocsp.nsites, ocsp.seconds);
+	for (i = 0; i < FAULT_NKINDS; i++)
+		if (ocsp.sites_of[i] > 0)
+			printf("# ocsp pass, %s: %ld sites\n",
+			    fault_kind_name(i), ocsp.sites_of[i]);
 	free(cold.b.kinds);
 	free(cold.b.log);
 	free(warm.b.kinds);
 	free(warm.b.log);
+	free(ocsp.sites);
 	return 0;
 }

@@ -10,7 +10,10 @@
  * is why fopen, fread and fgets are interposed in their own right.
  *
  * Calls made while the shim is already inside one of its own functions
- * pass through uncounted, so one interposed call is one site.
+ * pass through uncounted, so one interposed call is one site.  So do
+ * calls in any process but the one that armed the shim: the record is
+ * shared memory, and a child forked by the module must reach its exec
+ * exactly as it would without the test.
  */
 #include "config.h"
 
@@ -20,13 +23,18 @@
 #include <errno.h>
 #include <execinfo.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -45,8 +53,11 @@ extern void *__libc_realloc(void *, size_t);
 extern void *__libc_memalign(size_t, size_t);
 
 static struct fault_record *rec;
-static long fail_at;
+static long fail_at, count_from;
+static int fail_kind = -1, also_kind = -1, kill_errno = EPERM;
+static pid_t armed_pid;
 static int armed, held, in_shim, log_depth;
+static unsigned long scan_start, scan_size;
 
 static int (*real_open)(const char *, int, ...);
 static int (*real_open64)(const char *, int, ...);
@@ -61,6 +72,18 @@ static int (*real_getentropy)(void *, size_t);
 static ssize_t (*real_getrandom)(void *, size_t, unsigned int);
 static void (*real_pam_vsyslog)(const pam_handle_t *, int, const char *,
     va_list);
+static int (*real_socketpair)(int, int, int, int *);
+static int (*real_pipe)(int *);
+static int (*real_pipe2)(int *, int);
+static pid_t (*real_fork)(void);
+static int (*real_getpwnam_r)(const char *, struct passwd *, char *, size_t,
+    struct passwd **);
+static int (*real_fcntl)(int, int, ...);
+static int (*real_fcntl64)(int, int, ...);
+static int (*real_poll)(struct pollfd *, nfds_t, int);
+static ssize_t (*real_send)(int, const void *, size_t, int);
+static int (*real_waitid)(idtype_t, id_t, siginfo_t *, int);
+static long (*real_syscall)(long, ...);
 
 static void *
 next_symbol(const char *name)
@@ -91,6 +114,17 @@ resolve(void)
 	*(void **)&real_getentropy = next_symbol("getentropy");
 	*(void **)&real_getrandom = next_symbol("getrandom");
 	*(void **)&real_pam_vsyslog = next_symbol("pam_vsyslog");
+	*(void **)&real_socketpair = next_symbol("socketpair");
+	*(void **)&real_pipe = next_symbol("pipe");
+	*(void **)&real_pipe2 = next_symbol("pipe2");
+	*(void **)&real_fork = next_symbol("fork");
+	*(void **)&real_getpwnam_r = next_symbol("getpwnam_r");
+	*(void **)&real_fcntl = next_symbol("fcntl");
+	*(void **)&real_fcntl64 = next_symbol("fcntl64");
+	*(void **)&real_poll = next_symbol("poll");
+	*(void **)&real_send = next_symbol("send");
+	*(void **)&real_waitid = next_symbol("waitid");
+	*(void **)&real_syscall = next_symbol("syscall");
 	*(void **)&real_open = next_symbol("open");
 	in_shim--;
 }
@@ -99,7 +133,9 @@ const char *
 fault_kind_name(int kind)
 {
 	static const char *names[FAULT_NKINDS] = {
-		"alloc", "open", "read", "random"
+		"alloc", "open", "read", "random", "pipe", "fork", "getpwnam_r",
+		"fcntl", "poll", "send", "waitid", "pidfd_open",
+		"pidfd_send_signal"
 	};
 
 	return kind >= 0 && kind < FAULT_NKINDS ? names[kind] : "?";
@@ -117,11 +153,14 @@ fault_set_record(struct fault_record *r)
 }
 
 void
-fault_arm(long n)
+fault_arm_kind(long from, int kind, long n)
 {
 	resolve();
 	rec->calls = 0;
 	rec->fail_at = n;
+	rec->from = from;
+	memset(rec->kind_calls, 0, sizeof(rec->kind_calls));
+	rec->also_failed = 0;
 	rec->fired = 0;
 	rec->fired_call[0] = '\0';
 	rec->fired_site[0] = '\0';
@@ -131,8 +170,36 @@ fault_arm(long n)
 	rec->module_nframes = 0;
 	rec->log_armed_at = rec->loglen;
 	fail_at = n;
+	fail_kind = kind;
+	count_from = from;
+	armed_pid = getpid();
 	held = 0;
 	armed = 1;
+}
+
+void
+fault_arm(long n)
+{
+	fault_arm_kind(1, -1, n);
+}
+
+void
+fault_also(int kind)
+{
+	also_kind = kind;
+}
+
+void
+fault_kill_errno(int e)
+{
+	kill_errno = e;
+}
+
+void
+fault_scan(unsigned long start, unsigned long size)
+{
+	scan_start = start;
+	scan_size = size;
 }
 
 void
@@ -169,26 +236,40 @@ frame_name(const Dl_info *info, void *addr, char *buf, size_t len)
 }
 
 /*
+ * Is the return address ret in the module?  Then *off is its offset
+ * less one (a byte of the call) from the module's load address, the way
+ * nm and addr2line count.
+ */
+static int
+module_offset(void *ret, unsigned long *off)
+{
+	Dl_info info;
+
+	if (dladdr((const char *)ret - 1, &info) == 0 ||
+	    info.dli_fname == NULL ||
+	    strcmp(base_name(info.dli_fname), MODULE_NAME) != 0)
+		return 0;
+	*off = (unsigned long)((uintptr_t)ret - 1 - (uintptr_t)info.dli_fbase);
+	return 1;
+}
+
+/*
  * Every module frame of frames[1..n), innermost first, as module-relative
  * offsets: the harness compares them with function ranges from nm.
  */
 static void
 record_module_frames(void *const *frames, int n)
 {
-	Dl_info info;
+	unsigned long off;
 	int i;
 
 	rec->module_nframes = 0;
 	for (i = 1; i < n; i++) {
-		if (dladdr((const char *)frames[i] - 1, &info) == 0 ||
-		    info.dli_fname == NULL ||
-		    strcmp(base_name(info.dli_fname), MODULE_NAME) != 0)
+		if (!module_offset(frames[i], &off))
 			continue;
 		if (rec->module_nframes == FAULT_MODULE_FRAMES)
 			break;
-		rec->module_frame[rec->module_nframes++] =
-		    (unsigned long)((uintptr_t)frames[i] - 1 -
-		    (uintptr_t)info.dli_fbase);
+		rec->module_frame[rec->module_nframes++] = off;
 	}
 }
 
@@ -254,18 +335,57 @@ record_site(void)
 	}
 }
 
+/*
+ * Is a frame of the module at offsets [start, start + size) on the stack?
+ * size ~0UL: any frame of the module.
+ */
+static int
+module_on_stack(unsigned long start, unsigned long size)
+{
+	void *frames[MAX_FRAMES];
+	unsigned long off;
+	int n, i, found = 0;
+
+	in_shim++;
+	n = backtrace(frames, MAX_FRAMES);
+	for (i = 1; i < n && !found; i++)
+		found = module_offset(frames[i], &off) && off - start < size;
+	in_shim--;
+	return found;
+}
+
 /* Count one call; nonzero when it is the one to fail. */
 static int
 fail_now(int kind, const char *call)
 {
 	long n;
+	int flags, hit;
 
-	if (!armed || held || in_shim || rec == NULL)
+	if (!armed || held || in_shim || rec == NULL || getpid() != armed_pid)
+		return 0;
+	/* The fetch's calls are there for the module's own use of them;
+	 * libpam's audit record (libaudit polls its netlink socket after
+	 * the module has answered) is libpam's affair. */
+	if (kind >= FAULT_PIPE && !module_on_stack(0, ~0UL))
 		return 0;
 	n = ++rec->calls;
+	flags = kind | (log_depth > 0 ? FAULT_IN_LOG : 0);
+	if (scan_size != 0 && module_on_stack(scan_start, scan_size))
+		flags |= FAULT_IN_SCOPE;
 	if (n < FAULT_MAX_CALLS)
-		rec->kind[n] = (unsigned char)(kind | (log_depth > 0 ? 0x80 : 0));
-	if (n != fail_at)
+		rec->kind[n] = (unsigned char)flags;
+	if (fail_kind < 0) {
+		hit = n == fail_at;
+	} else if (n < count_from) {
+		hit = 0;
+	} else {
+		hit = ++rec->kind_calls[kind] == fail_at && kind == fail_kind;
+		if (!hit && kind == also_kind) {
+			rec->also_failed++;
+			return 1;
+		}
+	}
+	if (!hit)
 		return 0;
 	in_shim++;
 	rec->fired = 1;
@@ -511,6 +631,172 @@ getrandom(void *buf, size_t n, unsigned int flags)
 		return -1;
 	}
 	return real_getrandom(buf, n, flags);
+}
+
+/* ---------------------------------------------------------- OCSP fetch */
+
+int
+socketpair(int domain, int type, int protocol, int sv[2])
+{
+	resolve();
+	if (fail_now(FAULT_PIPE, "socketpair")) {
+		errno = EMFILE;
+		return -1;
+	}
+	return real_socketpair(domain, type, protocol, sv);
+}
+
+int
+pipe(int fds[2])
+{
+	resolve();
+	if (fail_now(FAULT_PIPE, "pipe")) {
+		errno = EMFILE;
+		return -1;
+	}
+	return real_pipe(fds);
+}
+
+int
+pipe2(int fds[2], int flags)
+{
+	resolve();
+	if (fail_now(FAULT_PIPE, "pipe2")) {
+		errno = EMFILE;
+		return -1;
+	}
+	return real_pipe2(fds, flags);
+}
+
+pid_t
+fork(void)
+{
+	resolve();
+	if (fail_now(FAULT_FORK, "fork")) {
+		errno = EAGAIN;
+		return -1;
+	}
+	return real_fork();
+}
+
+/* NSS returns its error number, and no entry. */
+int
+getpwnam_r(const char *name, struct passwd *pw, char *buf, size_t len,
+    struct passwd **res)
+{
+	resolve();
+	if (fail_now(FAULT_PWNAM, "getpwnam_r")) {
+		*res = NULL;
+		return EIO;
+	}
+	return real_getpwnam_r(name, pw, buf, len, res);
+}
+
+/* Every command's third argument fits a pointer's register. */
+static int
+any_fcntl(int (*real)(int, int, ...), const char *name, int fd, int cmd,
+    void *arg)
+{
+	if (fail_now(FAULT_FCNTL, name)) {
+		errno = cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC ? EMFILE :
+		    EBADF;
+		return -1;
+	}
+	return real(fd, cmd, arg);
+}
+
+int
+fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	resolve();
+	return any_fcntl(real_fcntl, "fcntl", fd, cmd, arg);
+}
+
+int
+fcntl64(int fd, int cmd, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	resolve();
+	return any_fcntl(real_fcntl64, "fcntl64", fd, cmd, arg);
+}
+
+/* EINTR would be retried by any careful caller: a failure that sticks. */
+int
+poll(struct pollfd *fds, nfds_t n, int timeout)
+{
+	resolve();
+	if (fail_now(FAULT_POLL, "poll")) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return real_poll(fds, n, timeout);
+}
+
+ssize_t
+send(int fd, const void *buf, size_t n, int flags)
+{
+	resolve();
+	if (fail_now(FAULT_SEND, "send")) {
+		errno = ENOBUFS;
+		return -1;
+	}
+	return real_send(fd, buf, n, flags);
+}
+
+/* ECHILD: what a host that reaped the child first leaves the caller. */
+int
+waitid(idtype_t type, id_t id, siginfo_t *info, int options)
+{
+	resolve();
+	if (fail_now(FAULT_WAIT, "waitid")) {
+		errno = ECHILD;
+		return -1;
+	}
+	return real_waitid(type, id, info, options);
+}
+
+/*
+ * Only pidfd_open and pidfd_send_signal are counted; every other system
+ * call passes through.  Six arguments are the most a system call takes.
+ */
+long
+syscall(long number, ...)
+{
+	va_list ap;
+	long a[6];
+	int i;
+
+	va_start(ap, number);
+	for (i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+	resolve();
+#ifdef SYS_pidfd_open
+	if (number == SYS_pidfd_open &&
+	    fail_now(FAULT_PIDFD_OPEN, "pidfd_open")) {
+		errno = EMFILE;
+		return -1;
+	}
+#endif
+#ifdef SYS_pidfd_send_signal
+	if (number == SYS_pidfd_send_signal &&
+	    fail_now(FAULT_PIDFD_KILL, "pidfd_send_signal")) {
+		errno = kill_errno;
+		return -1;
+	}
+#endif
+	return real_syscall(number, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
 /* ---------------------------------------------------------- logging */
