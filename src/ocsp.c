@@ -110,6 +110,8 @@ certauth_ocsp_verify_signer(OCSP_BASICRESP *bs,
 		 */
 		if ((certs = sk_X509_new_null()) == NULL ||
 		    !sk_X509_push(certs, e->responder)) {
+			certauth_reason_set(reason, "out of memory while "
+			    "verifying the OCSP answer");
 			r = CERTAUTH_ERR_NOMEM;
 			goto out;
 		}
@@ -124,6 +126,8 @@ certauth_ocsp_verify_signer(OCSP_BASICRESP *bs,
 		    sk_X509_new_null();
 		if (certs == NULL ||
 		    (e->issuer != NULL && !sk_X509_push(certs, e->issuer))) {
+			certauth_reason_set(reason, "out of memory while "
+			    "verifying the OCSP answer");
 			r = CERTAUTH_ERR_NOMEM;
 			goto out;
 		}
@@ -506,10 +510,13 @@ from_responders(const struct chain_check *cc, X509 *cert,
 			r = CERTAUTH_ERR_CERT_INVALID;
 			goto out;
 		}
+		why.text[0] = '\0';
 		if ((r = verify_answer(resp, resplen, &e, &v->status, &until,
 		    v->revdate, sizeof(v->revdate), &why)) != 0) {
 			certauth_reason_set(reason, "OCSP answer for %s "
-			    "from %s refused: %s", subject, url, why.text);
+			    "from %s refused: %s", subject, url,
+			    why.text[0] != '\0' ? why.text :
+			    certauth_strerror(r));
 			if (r != CERTAUTH_ERR_NOMEM)
 				r = CERTAUTH_ERR_CERT_INVALID;
 			goto out;
