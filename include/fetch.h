@@ -34,9 +34,11 @@ enum certauth_fetch_exit {
 	CERTAUTH_FETCH_LOCAL = 1,	/* the helper itself failed */
 	CERTAUTH_FETCH_USAGE = 2,	/* bad arguments or request */
 	CERTAUTH_FETCH_UNREACHABLE = 3,	/* refused, reset, no such name,
-					 * timeout, TLS: the network */
+					 * TLS: the network */
 	CERTAUTH_FETCH_HTTP = 4,	/* non-200 status, or a redirect */
 	CERTAUTH_FETCH_TOO_BIG = 5,	/* body over CERTAUTH_OCSP_BODY_MAX */
+	CERTAUTH_FETCH_TIMEOUT = 6,	/* libcurl's timeout: the network, or
+					 * a helper frozen past it */
 };
 
 /* Milliseconds on CLOCK_MONOTONIC, for deadlines. */
@@ -57,15 +59,21 @@ long long certauth_now_ms(void);
  *
  * Returns 0 with *resp (malloc'd, caller frees) and *resplen;
  * CERTAUTH_ERR_UNREACHABLE only when the helper itself saw the network
- * fail (refused, reset, unresolvable, its own timeout, TLS, an HTTP error
- * status or redirect), or url is not http(s); CERTAUTH_ERR_FORMAT for an
- * oversized or empty body; CERTAUTH_ERR_NOMEM; CERTAUTH_ERR_INTERNAL for
- * every local failure (the helper's checks, descriptors, the user
- * lookup, the child, a helper that gave no report in time, crashed or
- * reported garbage).  *spent_ms (may be NULL) is the time the helper
- * reported for the exchange, 0..budget_ms, 0 without a report: the time
- * the network took, which the caller counts against its budget.  The
- * reason names the URL and the problem.
+ * fail (refused, reset, unresolvable, TLS, an HTTP error status or
+ * redirect), or url is not http(s); CERTAUTH_ERR_FORMAT for an oversized
+ * or empty body; CERTAUTH_ERR_NOMEM; CERTAUTH_ERR_INTERNAL for every
+ * local failure (the helper's checks, descriptors, the user lookup, the
+ * child, a helper that gave no report in time, crashed or reported
+ * garbage).  The helper's own timeout is CERTAUTH_ERR_UNREACHABLE only
+ * when no user but root could have frozen it: the helper runs in this
+ * thread's cgroups, and a user who may write the freeze control (or move
+ * processes) of one of them, or of an ancestor, could hold it past its
+ * timeout while the answer waits in its socket; then, and when that
+ * cannot be told, the timeout is CERTAUTH_ERR_INTERNAL.  The cgroups are
+ * looked at only when a timeout is reported.  *spent_ms (may be NULL) is
+ * the time the helper reported for the exchange, 0..budget_ms, 0 without
+ * a report: the time the network took, which the caller counts against
+ * its budget.  The reason names the URL and the problem.
  */
 int certauth_fetch_ocsp(const char *helper_path, const char *url,
     const char *proxy, const unsigned char *req, size_t reqlen,

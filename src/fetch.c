@@ -20,7 +20,11 @@
  *   missing report: a host that ignores SIGCHLD (the kernel reaps the
  *   child) or reaps every child in its own handler changes nothing but
  *   that explanation.  No process-wide state is touched, so threads may
- *   log in at once.
+ *   log in at once;
+ * - the cgroup freezer stops the helper without a signal, so neither its
+ *   session nor user nobody shields it: a timeout the helper reports is
+ *   taken as the network's only when no user but root may freeze this
+ *   thread's cgroups (check_unfreezable()).
  *
  * SIGPIPE: the request goes to the helper over a socketpair rather than
  * a pipe, so send(MSG_NOSIGNAL) reports a helper that died early as
@@ -60,6 +64,9 @@
 #define CHILD_NOPRIV	126	/* could not become nobody */
 #define CHILD_NOEXEC	127	/* execve failed */
 #define PWBUF_DEFAULT	16384
+/* This thread's cgroups (which the helper inherits) and mounts. */
+#define PROC_CGROUP	"/proc/thread-self/cgroup"
+#define PROC_MOUNTINFO	"/proc/thread-self/mountinfo"
 /* Largest fd the close-on-exec fallback loop visits. */
 #define FD_LOOP_MAX	65536
 /* What the helper may write: its record line and the largest body. */
@@ -250,8 +257,14 @@ set_nonblock(int fd)
  * limit still below its floor stops the helper before it runs: a local
  * failure.  No core files.
  */
+#if defined(__GLIBC__) && defined(_GNU_SOURCE)
+typedef __rlimit_resource_t rlimit_resource;	/* setrlimit()'s, an enum */
+#else
+typedef int rlimit_resource;
+#endif
+
 static const struct {
-	int resource;
+	rlimit_resource resource;
 	rlim_t want, floor;
 } child_limits[] = {
 	{ RLIMIT_NOFILE, CHILD_NOFILE, 64 },
@@ -606,11 +619,284 @@ parse_report(const struct exchange *x, struct report *rep)
 	return 0;
 }
 
+/*
+ * The hierarchies that can freeze a process, and the files of each
+ * cgroup that let their writer freeze the helper, directly or by moving
+ * it into a cgroup of their own: cgroup v2 lets whoever may write a
+ * cgroup's cgroup.procs move any process below it, whatever its user.
+ */
+static const struct freezer {
+	const char *fstype;	/* in mountinfo */
+	const char *controller;	/* v1: in the cgroup file and the super
+				 * options; NULL: cgroup v2 */
+	const char *files[4];
+} freezers[] = {
+	{ "cgroup2", NULL,
+	    { "cgroup.freeze", "cgroup.procs", "cgroup.threads", NULL } },
+	{ "cgroup", "freezer",
+	    { "freezer.state", "cgroup.procs", "tasks", NULL } },
+};
+
+/* Nonzero when the comma-separated list holds item. */
+static int
+in_list(const char *list, const char *item)
+{
+	size_t n = strlen(item);
+
+	for (;;) {
+		if (strncmp(list, item, n) == 0 &&
+		    (list[n] == ',' || list[n] == '\0'))
+			return 1;
+		if ((list = strchr(list, ',')) == NULL)
+			return 0;
+		list++;
+	}
+}
+
+/* A mountinfo field with its octal escapes (\040 for a space) undone, in
+ * place. */
+static char *
+unescape(char *s)
+{
+	char *r = s, *w = s;
+
+	while (*r != '\0') {
+		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' &&
+		    r[2] >= '0' && r[2] <= '7' && r[3] >= '0' && r[3] <= '7') {
+			*w++ = (char)((r[1] - '0') << 6 | (r[2] - '0') << 3 |
+			    (r[3] - '0'));
+			r += 4;
+		} else {
+			*w++ = *r++;
+		}
+	}
+	*w = '\0';
+	return s;
+}
+
+/* The root, mount point, type and super options of a mountinfo line,
+ * split in place.  Returns 0 or -1. */
+static int
+mount_fields(char *line, char **root, char **mnt, char **fstype,
+    char **opts)
+{
+	char *f[6], *t;
+	size_t i;
+
+	for (i = 0; i < 6; i++)
+		if ((f[i] = strsep(&line, " ")) == NULL)
+			return -1;
+	while ((t = strsep(&line, " ")) != NULL && strcmp(t, "-") != 0)
+		;
+	if (t == NULL || (*fstype = strsep(&line, " ")) == NULL ||
+	    strsep(&line, " ") == NULL || (*opts = strsep(&line, " ")) == NULL)
+		return -1;
+	*root = unescape(f[3]);
+	*mnt = unescape(f[4]);
+	return 0;
+}
+
+/*
+ * The directory of cgroup path in the first mount of f's hierarchy that
+ * shows it: *dir (malloc'd, NULL when no mount does) and *base, the
+ * length of its mount point.  Returns 0, or an error with why.
+ */
+static int
+find_cgroup_dir(const struct freezer *f, const char *path, char **dir,
+    size_t *base, struct certauth_reason *why)
+{
+	FILE *fp = NULL;
+	char *line = NULL, *root, *mnt, *fstype, *opts;
+	size_t cap = 0, n;
+	int r = CERTAUTH_ERR_INTERNAL;
+
+	*dir = NULL;
+	if ((fp = fopen(PROC_MOUNTINFO, "re")) == NULL) {
+		certauth_reason_set(why, "cannot tell whether this process "
+		    "can be frozen (%s: %s)", PROC_MOUNTINFO, strerror(errno));
+		goto out;
+	}
+	while (getline(&line, &cap, fp) > 0) {
+		line[strcspn(line, "\n")] = '\0';
+		if (mount_fields(line, &root, &mnt, &fstype, &opts) != 0 ||
+		    strcmp(fstype, f->fstype) != 0 ||
+		    (f->controller != NULL && !in_list(opts, f->controller)))
+			continue;
+		n = strcmp(root, "/") == 0 ? 0 : strlen(root);
+		if (strncmp(path, root, n) != 0 ||
+		    (path[n] != '/' && path[n] != '\0'))
+			continue;
+		if (asprintf(dir, "%s%s", mnt, strcmp(path + n, "/") == 0 ?
+		    "" : path + n) < 0) {
+			*dir = NULL;
+			r = CERTAUTH_ERR_NOMEM;
+			goto out;
+		}
+		*base = strlen(mnt);
+		break;
+	}
+	if (*dir == NULL && !feof(fp)) {
+		certauth_reason_set(why, "cannot tell whether this process "
+		    "can be frozen (%s: %s)", PROC_MOUNTINFO, strerror(errno));
+		goto out;
+	}
+	r = 0;
+ out:
+	if (fp != NULL)
+		fclose(fp);
+	free(line);
+	return r;
+}
+
+/*
+ * From dir up to its mount point (base bytes), each cgroup's files of f
+ * must be root's and not writable by group or others; a file missing is
+ * a control that cgroup lacks (the root has no freeze control).  Returns
+ * 0, or an error with why.
+ */
+static int
+walk_cgroup(const struct freezer *f, const char *path, char *dir,
+    size_t base, struct certauth_reason *why)
+{
+	struct stat st;
+	char *file = NULL;
+	size_t i;
+	int r = CERTAUTH_ERR_INTERNAL;
+
+	for (;;) {
+		if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+			certauth_reason_set(why, "cannot tell whether this "
+			    "process can be frozen (no cgroup directory %s)",
+			    dir);
+			goto out;
+		}
+		for (i = 0; f->files[i] != NULL; i++) {
+			free(file);
+			if (asprintf(&file, "%s/%s", dir, f->files[i]) < 0) {
+				file = NULL;
+				r = CERTAUTH_ERR_NOMEM;
+				goto out;
+			}
+			if (lstat(file, &st) != 0) {
+				if (errno == ENOENT)
+					continue;
+				certauth_reason_set(why, "cannot tell whether "
+				    "this process can be frozen (%s: %s)", file,
+				    strerror(errno));
+				goto out;
+			}
+			if (st.st_uid != 0)
+				certauth_reason_set(why, "this process's cgroup "
+				    "%s can be frozen by uid %lu (%s)", path,
+				    (unsigned long)st.st_uid, file);
+			else if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+				certauth_reason_set(why, "this process's cgroup "
+				    "%s can be frozen by its group or others "
+				    "(%s)", path, file);
+			else
+				continue;
+			goto out;
+		}
+		if (strlen(dir) <= base)
+			break;
+		*strrchr(dir + base, '/') = '\0';
+	}
+	r = 0;
+ out:
+	free(file);
+	return r;
+}
+
+/*
+ * Whether a user other than root could have frozen a helper that this
+ * thread started: for each hierarchy of freezers[] that this thread
+ * belongs to, every cgroup from its own up to the top of the mount that
+ * shows it.  A hierarchy not mounted here while this thread is in its
+ * root cgroup cannot have been used: no cgroup was made in it for a
+ * user.  Fails closed: PROC_CGROUP or PROC_MOUNTINFO unreadable, a
+ * cgroup below the root that no mount here shows, a cgroup outside this
+ * thread's cgroup namespace ("/.."), a cgroup directory or file that
+ * cannot be looked at.  Cgroups above the mount's root (hidden by a
+ * cgroup namespace or a bind mount) are the container manager's and are
+ * not looked at.  Returns 0 when none could, CERTAUTH_ERR_INTERNAL or
+ * CERTAUTH_ERR_NOMEM with why.
+ */
+static int
+check_unfreezable(struct certauth_reason *why)
+{
+	const struct freezer *f;
+	FILE *fp = NULL;
+	char *line = NULL, *ctl, *path, *dir = NULL;
+	size_t cap = 0, base = 0, i;
+	int r = CERTAUTH_ERR_INTERNAL;
+
+	if ((fp = fopen(PROC_CGROUP, "re")) == NULL) {
+		certauth_reason_set(why, "cannot tell whether this process "
+		    "can be frozen (%s: %s)", PROC_CGROUP, strerror(errno));
+		goto out;
+	}
+	while (getline(&line, &cap, fp) > 0) {
+		/* hierarchy-ID:controller-list:cgroup-path */
+		line[strcspn(line, "\n")] = '\0';
+		if ((ctl = strchr(line, ':')) == NULL ||
+		    (path = strchr(ctl + 1, ':')) == NULL)
+			continue;
+		*ctl++ = '\0';
+		*path++ = '\0';
+		for (i = 0; i < sizeof(freezers) / sizeof(freezers[0]); i++) {
+			f = &freezers[i];
+			if (f->controller == NULL ? strcmp(line, "0") != 0 ||
+			    *ctl != '\0' : !in_list(ctl, f->controller))
+				continue;
+			if (path[0] != '/' || strstr(path, "/..") != NULL) {
+				certauth_reason_set(why, "cannot tell whether "
+				    "this process can be frozen (cgroup %s)",
+				    path);
+				goto out;
+			}
+			free(dir);
+			if ((r = find_cgroup_dir(f, path, &dir, &base,
+			    why)) != 0)
+				goto out;
+			r = CERTAUTH_ERR_INTERNAL;
+			if (dir == NULL && strcmp(path, "/") == 0)
+				continue;
+			if (dir == NULL) {
+				certauth_reason_set(why, "cannot tell whether "
+				    "this process can be frozen (no %s mount "
+				    "shows its cgroup %s)", f->fstype, path);
+				goto out;
+			}
+			if ((r = walk_cgroup(f, path, dir, base, why)) != 0)
+				goto out;
+			r = CERTAUTH_ERR_INTERNAL;
+		}
+	}
+	if (!feof(fp)) {
+		certauth_reason_set(why, "cannot tell whether this process "
+		    "can be frozen (%s: %s)", PROC_CGROUP, strerror(errno));
+		goto out;
+	}
+	r = 0;
+ out:
+	if (r == CERTAUTH_ERR_NOMEM)
+		certauth_reason_set(why, "cannot tell whether this process "
+		    "can be frozen (out of memory)");
+	if (fp != NULL)
+		fclose(fp);
+	free(line);
+	free(dir);
+	return r;
+}
+
 /* The code and reason for a report. */
 static int
 map_report(const struct report *rep, const char *helper, const char *url,
     struct certauth_reason *reason)
 {
+	struct certauth_reason why;
+	int r;
+
 	switch (rep->code) {
 	case CERTAUTH_FETCH_OK:
 		if (rep->bodylen > 0)
@@ -619,6 +905,16 @@ map_report(const struct report *rep, const char *helper, const char *url,
 		    "answer", url);
 		return CERTAUTH_ERR_FORMAT;
 	case CERTAUTH_FETCH_UNREACHABLE:
+		certauth_reason_set(reason, "cannot reach OCSP responder %s: "
+		    "%s", url, rep->text);
+		return CERTAUTH_ERR_UNREACHABLE;
+	case CERTAUTH_FETCH_TIMEOUT:
+		if ((r = check_unfreezable(&why)) != 0) {
+			certauth_reason_set(reason, "OCSP responder %s timed "
+			    "out, but %s: a timeout is not taken as the "
+			    "network's", url, why.text);
+			return r;
+		}
 		certauth_reason_set(reason, "cannot reach OCSP responder %s: "
 		    "%s", url, rep->text);
 		return CERTAUTH_ERR_UNREACHABLE;

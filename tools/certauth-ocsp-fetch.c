@@ -11,7 +11,11 @@
  * its own, as user nobody, and decides on the record: only the outcomes
  * this program saw on the network (CERTAUTH_FETCH_UNREACHABLE and
  * CERTAUTH_FETCH_HTTP) may be tolerated by ocsp=soft, so every failure of
- * its own is CERTAUTH_FETCH_LOCAL.
+ * its own is CERTAUTH_FETCH_LOCAL.  A timeout has a code of its own,
+ * CERTAUTH_FETCH_TIMEOUT: it is the network's only if nobody could have
+ * frozen this program past it (the cgroup freezer stops a process without
+ * a signal, while the answer waits in its socket), which the module
+ * judges from its own cgroups.
  *
  * This program is an untrusted transport: it checks nothing in the answer
  * beyond its HTTP status and size.  Every check of the OCSP answer itself
@@ -319,7 +323,8 @@ set_options(CURL *curl, const struct fetch_args *a, struct curl_slist *hdrs,
 /*
  * Failures that the network caused, as libcurl tells them: the only ones
  * ocsp=soft may tolerate.  Everything else (memory, set-up, a bad option,
- * an unreadable CA file) is this program's own.
+ * an unreadable CA file) is this program's own.  A timeout is reported
+ * apart (fetch()).
  */
 static int
 network_error(CURLcode rc)
@@ -331,7 +336,6 @@ network_error(CURLcode rc)
 	case CURLE_WEIRD_SERVER_REPLY:
 	case CURLE_HTTP2:
 	case CURLE_PARTIAL_FILE:
-	case CURLE_OPERATION_TIMEDOUT:
 	case CURLE_SSL_CONNECT_ERROR:
 	case CURLE_GOT_NOTHING:
 	case CURLE_SEND_ERROR:
@@ -397,6 +401,10 @@ fetch(const struct fetch_args *a, const unsigned char *req, size_t reqlen)
 	if (b->too_big || rc == CURLE_FILESIZE_EXCEEDED) {
 		r = report(CERTAUTH_FETCH_TOO_BIG, NULL, 0, "the answer is "
 		    "larger than %d bytes", CERTAUTH_OCSP_BODY_MAX);
+		goto out;
+	}
+	if (rc == CURLE_OPERATION_TIMEDOUT) {
+		r = report(CERTAUTH_FETCH_TIMEOUT, NULL, 0, "%s", why);
 		goto out;
 	}
 	if (rc != CURLE_OK) {

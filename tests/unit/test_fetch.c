@@ -6,7 +6,9 @@
  * helper named by the URL) to reach the kill, report and plumbing paths
  * that a well-behaved helper never takes; and a host that ignores or
  * reaps SIGCHLD, runs two fetches in two threads, lowers its own limits
- * and priority, or is stopped while the helper runs.
+ * and priority, or is stopped while the helper runs; and, as root, a host
+ * in a cgroup that user nobody may freeze, frozen for real while the
+ * answer waits, or whose cgroups cannot be looked at.
  */
 #include "config.h"
 
@@ -28,6 +30,7 @@
 #include <strings.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -52,6 +55,11 @@
 #define DEADLINE_MS	1500
 #define SLACK_MS	1000	/* the bound: deadline + 1 s */
 #define STOP_MS		(300 + CERTAUTH_FETCH_MARGIN_MS + 700)
+#define LATE_MS		300	/* SERVE_LATE's delay */
+#define FROZEN_BUDGET_MS	1000
+/* Past FROZEN_BUDGET_MS, well short of it plus the margin. */
+#define FREEZE_MS	(FROZEN_BUDGET_MS + 150)
+#define NOBODY		65534
 
 extern char **environ;
 
@@ -67,6 +75,8 @@ enum serve_mode {
 	SERVE_BIG_LENGTH,	/* 2 MiB with Content-Length */
 	SERVE_BIG_CLOSE,	/* 2 MiB delimited by close */
 	SERVE_PROXY,		/* 200 "PROXIED" */
+	SERVE_LATE,		/* a byte to fd 'arg', then 200 "late"
+				 * after LATE_MS */
 };
 
 struct server {
@@ -79,6 +89,9 @@ struct state {
 	struct server srv[3];
 	int nsrv;
 	char *dir;		/* safe scratch dir (root only), or NULL */
+	char *cg_orig;		/* this process's cgroup directory and */
+	char *cg_child;		/* the test's cgroup below it, or NULL */
+	int cg_v2;		/* they are cgroup v2, else v1 freezer */
 	unsigned char req[REQ_LEN];
 	unsigned char body[BODY_LEN];
 };
@@ -109,6 +122,16 @@ write_full(int fd, const void *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+/* Pause for ms milliseconds. */
+static void
+nap(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
 }
 
 /* ------------------------------------------------------------ servers */
@@ -220,6 +243,12 @@ serve(int lfd, int rec, enum serve_mode mode, int arg)
 		case SERVE_PROXY:
 			send_answer(c, 200, "",
 			    (const unsigned char *)"PROXIED", 7, 1);
+			break;
+		case SERVE_LATE:
+			(void)write_full(arg, "r", 1);
+			nap(LATE_MS);
+			send_answer(c, 200, "", (const unsigned char *)"late",
+			    4, 1);
 			break;
 		}
 		close(c);
@@ -345,12 +374,15 @@ setup(void **state)
 	return 0;
 }
 
+static void leave_test_cgroup(struct state *st);
+
 static int
 teardown(void **state)
 {
 	struct state *st = *state;
 	int i;
 
+	leave_test_cgroup(st);
 	for (i = 0; i < st->nsrv; i++)
 		stop_server(&st->srv[i], NULL, NULL, NULL);
 	tu_remove_tree(st->dir);
@@ -405,6 +437,51 @@ assert_ocsp_post(const struct state *st, const unsigned char *rq,
 	    "\r\nAccept: application/ocsp-response\r\n"));
 	assert_int_equal(rqlen - head, REQ_LEN);
 	assert_memory_equal(rq + head, st->req, REQ_LEN);
+}
+
+/*
+ * Nonzero when this process is in the root cgroup of the v2 hierarchy
+ * and of a v1 freezer hierarchy: nobody can have frozen it.
+ */
+static int
+in_root_cgroups(void)
+{
+	FILE *fp = fopen("/proc/self/cgroup", "re");
+	char line[4096], *ctl, *path;
+	int root = fp != NULL;
+
+	while (fp != NULL && fgets(line, sizeof(line), fp) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		if ((ctl = strchr(line, ':')) == NULL ||
+		    (path = strchr(ctl + 1, ':')) == NULL)
+			continue;
+		*ctl++ = '\0';
+		*path++ = '\0';
+		if (((strcmp(line, "0") == 0 && *ctl == '\0') ||
+		    strstr(ctl, "freezer") != NULL) && strcmp(path, "/") != 0)
+			root = 0;
+	}
+	if (fp != NULL)
+		fclose(fp);
+	return root;
+}
+
+/*
+ * The verdict on a timeout: the network's.  Only a process that a user
+ * may freeze (as in a desktop session's terminal) may see a local
+ * failure instead, and then it says so.
+ */
+static void
+assert_timeout_verdict(int r, const struct certauth_reason *reason)
+{
+	if (r == CERTAUTH_ERR_INTERNAL && !in_root_cgroups() &&
+	    strstr(reason->text, " timed out, but ") != NULL) {
+		print_message("# a user may freeze this process: %s\n",
+		    reason->text);
+		return;
+	}
+	assert_int_equal(r, CERTAUTH_ERR_UNREACHABLE);
+	assert_non_null(strstr(reason->text, "cannot reach"));
 }
 
 /* ------------------------------------------------ real helper, servers */
@@ -535,11 +612,14 @@ test_silent_server_deadline(void **state)
 	unsigned char *resp = NULL;
 	size_t resplen = 0;
 	long long t0, elapsed;
+	int r;
 
 	t0 = certauth_now_ms();
-	assert_int_equal(fetch(FETCH_HELPER, url, NULL, st->req, REQ_LEN,
-	    DEADLINE_MS, &resp, &resplen, &reason), CERTAUTH_ERR_UNREACHABLE);
+	r = fetch(FETCH_HELPER, url, NULL, st->req, REQ_LEN, DEADLINE_MS,
+	    &resp, &resplen, &reason);
 	elapsed = certauth_now_ms() - t0;
+	assert_timeout_verdict(r, &reason);
+	assert_non_null(strstr(reason.text, "timed out"));
 	print_message("# silent server: %lld ms for a %d ms deadline (%s)\n",
 	    elapsed, DEADLINE_MS, reason.text);
 	assert_true(elapsed <= DEADLINE_MS + SLACK_MS);
@@ -599,30 +679,22 @@ test_env_proxy_ignored(void **state)
 	free(purl);
 }
 
-/* The helper run by hand with a proxy environment still goes direct. */
-static void
-test_helper_clears_own_env(void **state)
+/*
+ * The real helper run by hand on url with a timeout of ms, envp and the
+ * test request: its exit status, and its output in out (NUL-terminated,
+ * *got bytes before the NUL).
+ */
+static int
+run_helper(const struct state *st, const char *ms, char *url, char **envp,
+    unsigned char *out, size_t cap, size_t *got)
 {
-	struct state *st = *state;
-	struct server *proxy = start_server(st, SERVE_PROXY, 0);
-	struct server *s = start_server(st, SERVE_OK, 0);
-	char *url = url_of(s->port), *purl = url_of(proxy->port);
-	char *env_proxy = NULL, *env_all = NULL;
 	char *argv[] = { (char *)"certauth-ocsp-fetch",
-	    (char *)"--timeout-ms", (char *)"5000", url, NULL };
-	char *envp[3];
-	unsigned char out[BODY_LEN + CERTAUTH_FETCH_LINE_MAX];
-	char *nl;
-	int in[2], outp[2], status = 0, count = -1;
-	size_t got = 0;
+	    (char *)"--timeout-ms", (char *)ms, url, NULL };
+	int in[2], outp[2], status = 0;
 	ssize_t n;
 	pid_t pid;
 
-	assert_true(asprintf(&env_proxy, "http_proxy=%s", purl) > 0);
-	assert_true(asprintf(&env_all, "all_proxy=%s", purl) > 0);
-	envp[0] = env_proxy;
-	envp[1] = env_all;
-	envp[2] = NULL;
+	*got = 0;
 	assert_int_equal(pipe(in), 0);
 	assert_int_equal(pipe(outp), 0);
 	pid = fork();
@@ -639,12 +711,37 @@ test_helper_clears_own_env(void **state)
 	close(outp[1]);
 	assert_int_equal(write_full(in[1], st->req, REQ_LEN), 0);
 	close(in[1]);
-	while ((n = read(outp[0], out + got, sizeof(out) - got)) > 0)
-		got += (size_t)n;
+	while ((n = read(outp[0], out + *got, cap - 1 - *got)) > 0)
+		*got += (size_t)n;
+	out[*got] = '\0';
 	close(outp[0]);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), CERTAUTH_FETCH_OK);
+	return WEXITSTATUS(status);
+}
+
+/* The helper run by hand with a proxy environment still goes direct. */
+static void
+test_helper_clears_own_env(void **state)
+{
+	struct state *st = *state;
+	struct server *proxy = start_server(st, SERVE_PROXY, 0);
+	struct server *s = start_server(st, SERVE_OK, 0);
+	char *url = url_of(s->port), *purl = url_of(proxy->port);
+	char *env_proxy = NULL, *env_all = NULL;
+	char *envp[3];
+	unsigned char out[BODY_LEN + CERTAUTH_FETCH_LINE_MAX];
+	char *nl;
+	int count = -1;
+	size_t got = 0;
+
+	assert_true(asprintf(&env_proxy, "http_proxy=%s", purl) > 0);
+	assert_true(asprintf(&env_all, "all_proxy=%s", purl) > 0);
+	envp[0] = env_proxy;
+	envp[1] = env_all;
+	envp[2] = NULL;
+	assert_int_equal(run_helper(st, "5000", url, envp, out, sizeof(out),
+	    &got), CERTAUTH_FETCH_OK);
 	/* One record: its line, then exactly the body. */
 	nl = memchr(out, '\n', got);
 	assert_non_null(nl);
@@ -660,6 +757,34 @@ test_helper_clears_own_env(void **state)
 	free(env_all);
 	free(url);
 	free(purl);
+}
+
+/* The helper's own timeout has a code of its own; a refused connection
+ * keeps code 3. */
+static void
+test_helper_timeout_code(void **state)
+{
+	struct state *st = *state;
+	struct server *s = start_server(st, SERVE_SILENT, 0);
+	char *url = url_of(s->port), *dead = url_of(dead_port());
+	char *envp[] = { NULL };
+	unsigned char out[CERTAUTH_FETCH_LINE_MAX];
+	size_t got = 0;
+	long long t0 = certauth_now_ms();
+
+	assert_int_equal(run_helper(st, "300", url, envp, out, sizeof(out),
+	    &got), CERTAUTH_FETCH_TIMEOUT);
+	print_message("# %s", (char *)out);
+	assert_true(certauth_now_ms() - t0 >= 300);
+	assert_int_equal(strncmp((char *)out, CERTAUTH_FETCH_MAGIC " 6 ", 13),
+	    0);
+	assert_non_null(strstr((char *)out, " 0 Operation timed out after "));
+	assert_int_equal(run_helper(st, "5000", dead, envp, out, sizeof(out),
+	    &got), CERTAUTH_FETCH_UNREACHABLE);
+	assert_int_equal(strncmp((char *)out, CERTAUTH_FETCH_MAGIC " 3 ", 13),
+	    0);
+	free(dead);
+	free(url);
 }
 
 static void
@@ -1407,16 +1532,6 @@ describe(const char *head)
 	fake_report(0, 1, out, o, "described");
 }
 
-/* Pause for ms milliseconds. */
-static void
-nap(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 /*
  * Run as "certauth-ocsp-fetch --timeout-ms N [--proxy P] URL": behave as
  * the last path component of URL says.
@@ -1530,6 +1645,446 @@ fake_helper_main(int argc, char **argv)
 	return 99;
 }
 
+/* ------------------------------------------------- the cgroup freezer */
+
+/* A helper's timeout: the network's here, unless a user may freeze this
+ * process. */
+static void
+test_timeout_report(void **state)
+{
+	struct state *st = *state;
+	struct certauth_reason reason;
+	unsigned char *resp = NULL;
+	size_t resplen = 0;
+	int r;
+
+	r = fake_fetch(st, "report/6", NULL, st->req, REQ_LEN, 5000, &resp,
+	    &resplen, &reason);
+	assert_timeout_verdict(r, &reason);
+	assert_non_null(strstr(reason.text, "http://fake.invalid/report/6"));
+	assert_null(resp);
+	assert_no_children();
+}
+
+static int
+write_text(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), r;
+
+	if (fd < 0)
+		return -1;
+	r = write_full(fd, text, strlen(text));
+	close(fd);
+	return r;
+}
+
+/* Move process pid into the cgroup at dir. */
+static int
+move_to(const char *dir, pid_t pid)
+{
+	char *procs = tu_path(dir, "cgroup.procs"), num[24];
+	int r;
+
+	snprintf(num, sizeof(num), "%d", (int)pid);
+	r = write_text(procs, num);
+	free(procs);
+	return r;
+}
+
+/* The mount point of the v2 hierarchy, or of a v1 freezer hierarchy,
+ * mounted at its root; malloc'd, or NULL. */
+static char *
+cgroup_mount(int v2)
+{
+	FILE *fp = fopen("/proc/self/mountinfo", "re");
+	char line[8192], root[PATH_MAX], mnt[PATH_MAX], type[64], opts[1024];
+	char *dash, *found = NULL;
+
+	while (fp != NULL && found == NULL &&
+	    fgets(line, sizeof(line), fp) != NULL) {
+		if ((dash = strstr(line, " - ")) == NULL ||
+		    sscanf(line, "%*s %*s %*s %4095s %4095s", root, mnt) != 2 ||
+		    sscanf(dash, " - %63s %*s %1023s", type, opts) != 2)
+			continue;
+		if (strcmp(root, "/") == 0 &&
+		    strcmp(type, v2 ? "cgroup2" : "cgroup") == 0 &&
+		    (v2 || strstr(opts, "freezer") != NULL))
+			found = strdup(mnt);
+	}
+	if (fp != NULL)
+		fclose(fp);
+	return found;
+}
+
+/* This process's cgroup path in the v2 or the v1 freezer hierarchy,
+ * malloc'd, or NULL. */
+static char *
+own_cgroup(int v2)
+{
+	FILE *fp = fopen("/proc/self/cgroup", "re");
+	char line[4096], *ctl, *path, *found = NULL;
+
+	while (fp != NULL && found == NULL &&
+	    fgets(line, sizeof(line), fp) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		if ((ctl = strchr(line, ':')) == NULL ||
+		    (path = strchr(ctl + 1, ':')) == NULL)
+			continue;
+		*ctl++ = '\0';
+		*path++ = '\0';
+		if (v2 ? strcmp(line, "0") == 0 && *ctl == '\0' :
+		    strstr(ctl, "freezer") != NULL)
+			found = strdup(path);
+	}
+	if (fp != NULL)
+		fclose(fp);
+	return found;
+}
+
+static char *
+freeze_control(const struct state *st)
+{
+	return tu_path(st->cg_child, st->cg_v2 ? "cgroup.freeze" :
+	    "freezer.state");
+}
+
+/*
+ * As root: move this process into a new cgroup below its own in the v2
+ * hierarchy (v2 nonzero) or a v1 freezer hierarchy; st keeps both for
+ * leave_test_cgroup().  Returns the new cgroup's freeze control
+ * (malloc'd), or NULL where that cannot be done here.
+ */
+static char *
+enter_test_cgroup(struct state *st, int v2)
+{
+	char *mnt = NULL, *path = NULL, *ctl = NULL, name[64];
+
+	if (geteuid() != 0 || (mnt = cgroup_mount(v2)) == NULL ||
+	    (path = own_cgroup(v2)) == NULL)
+		goto out;
+	assert_true(asprintf(&st->cg_orig, "%s%s", mnt,
+	    strcmp(path, "/") == 0 ? "" : path) > 0);
+	snprintf(name, sizeof(name), "certauth-test-%d", (int)getpid());
+	st->cg_child = tu_path(st->cg_orig, name);
+	st->cg_v2 = v2;
+	if (mkdir(st->cg_child, 0755) != 0) {
+		print_message("# cannot make %s: %s\n", st->cg_child,
+		    strerror(errno));
+		free(st->cg_child);
+		st->cg_child = NULL;
+		goto out;
+	}
+	ctl = freeze_control(st);
+	if (access(ctl, F_OK) != 0 || move_to(st->cg_child, getpid()) != 0) {
+		print_message("# cannot use %s: %s\n", ctl, strerror(errno));
+		free(ctl);
+		ctl = NULL;
+		leave_test_cgroup(st);
+	}
+ out:
+	if (st->cg_child == NULL) {
+		free(st->cg_orig);
+		st->cg_orig = NULL;
+	}
+	free(mnt);
+	free(path);
+	return ctl;
+}
+
+/* Thaw the test's cgroup, move this process back and remove it. */
+static void
+leave_test_cgroup(struct state *st)
+{
+	char *ctl;
+
+	if (st->cg_child == NULL)
+		return;
+	ctl = freeze_control(st);
+	(void)write_text(ctl, st->cg_v2 ? "0" : "THAWED");
+	if (move_to(st->cg_orig, getpid()) != 0 || rmdir(st->cg_child) != 0)
+		print_message("# cannot leave %s: %s\n", st->cg_child,
+		    strerror(errno));
+	free(ctl);
+	free(st->cg_child);
+	free(st->cg_orig);
+	st->cg_child = st->cg_orig = NULL;
+}
+
+/* A timeout report, and a reason that holds want and names file. */
+static void
+assert_refused_timeout(struct state *st, const char *want, const char *file)
+{
+	struct certauth_reason reason;
+	unsigned char *resp = NULL;
+	size_t resplen = 0;
+
+	assert_int_equal(fake_fetch(st, "report/6", NULL, st->req, REQ_LEN,
+	    5000, &resp, &resplen, &reason), CERTAUTH_ERR_INTERNAL);
+	print_message("# %s\n", reason.text);
+	assert_non_null(strstr(reason.text, "OCSP responder "
+	    "http://fake.invalid/report/6 timed out, but this process's "
+	    "cgroup /"));
+	assert_non_null(strstr(reason.text, want));
+	assert_non_null(strstr(reason.text, file));
+	assert_non_null(strstr(reason.text, "a timeout is not taken as the "
+	    "network's"));
+}
+
+/*
+ * As root, in a cgroup of the test's own: a freeze control or a
+ * cgroup.procs that user nobody owns, or that is group-writable, makes a
+ * timeout a local failure; back to root's, the timeout is the network's.
+ * In each hierarchy that can be written here.
+ */
+static void
+test_freezable_cgroup(void **state)
+{
+	struct state *st = *state;
+	struct certauth_reason reason;
+	unsigned char *resp = NULL;
+	size_t resplen = 0;
+	char *ctl, *procs;
+	int v2, r, tested = 0, at_root = in_root_cgroups();
+
+	if (st->dir == NULL) {
+		print_message("# needs root\n");
+		skip();
+	}
+	for (v2 = 0; v2 < 2; v2++) {
+		if ((ctl = enter_test_cgroup(st, v2)) == NULL)
+			continue;
+		tested++;
+		procs = tu_path(st->cg_child, "cgroup.procs");
+		assert_int_equal(chown(ctl, NOBODY, NOBODY), 0);
+		assert_refused_timeout(st, "can be frozen by uid 65534", ctl);
+		assert_int_equal(chown(ctl, 0, 0), 0);
+		assert_int_equal(chmod(ctl, 0664), 0);
+		assert_refused_timeout(st, "by its group or others", ctl);
+		assert_int_equal(chmod(ctl, 0644), 0);
+		assert_int_equal(chown(procs, NOBODY, NOBODY), 0);
+		assert_refused_timeout(st, "can be frozen by uid 65534", procs);
+		assert_int_equal(chown(procs, 0, 0), 0);
+		/* The control: everything root's again. */
+		r = fake_fetch(st, "report/6", NULL, st->req, REQ_LEN, 5000,
+		    &resp, &resplen, &reason);
+		if (at_root) {
+			assert_int_equal(r, CERTAUTH_ERR_UNREACHABLE);
+			assert_non_null(strstr(reason.text, "cannot reach"));
+		} else {
+			assert_timeout_verdict(r, &reason);
+			assert_null(strstr(reason.text, st->cg_child));
+		}
+		leave_test_cgroup(st);
+		free(procs);
+		free(ctl);
+	}
+	if (tested == 0) {
+		print_message("# no cgroup2 or v1 freezer hierarchy that this "
+		    "test may make a cgroup in (needs root)\n");
+		skip();
+	}
+}
+
+/* Freezes the test's cgroup from outside it once the server has the
+ * request, thaws it FREEZE_MS later; returns its pid. */
+static pid_t
+start_freezer(const struct state *st, const char *ctl, int notify)
+{
+	struct pollfd pfd = { notify, POLLIN, 0 };
+	pid_t pid = fork();
+	char c;
+
+	assert_true(pid >= 0);
+	if (pid != 0)
+		return pid;
+	if (move_to(st->cg_orig, getpid()) != 0 || poll(&pfd, 1, 5000) != 1 ||
+	    read(notify, &c, 1) != 1 ||
+	    write_text(ctl, st->cg_v2 ? "1" : "FROZEN") != 0)
+		_exit(1);
+	nap(FREEZE_MS);
+	_exit(write_text(ctl, st->cg_v2 ? "0" : "THAWED") != 0);
+}
+
+/*
+ * A real freeze: the test process and the real helper frozen, from
+ * outside their cgroup, from the moment the server has the request until
+ * past the helper's timeout, while the answer waits in the helper's
+ * socket.  Thawed, libcurl either reads the answer or (about half the
+ * time here) reports its timeout first; the module takes the timeout for
+ * the network's only while the freeze control is root's.
+ */
+static void
+test_frozen_helper(void **state)
+{
+	struct state *st = *state;
+	struct certauth_reason reason;
+	struct server *s;
+	unsigned char *resp = NULL;
+	size_t resplen = 0;
+	char *url, *ctl, c;
+	int notify[2], status, nobody, r, at_root = in_root_cgroups();
+	pid_t freezer;
+
+	assert_int_equal(pipe2(notify, O_CLOEXEC), 0);
+	s = start_server(st, SERVE_LATE, notify[1]);
+	close(notify[1]);
+	url = url_of(s->port);
+	/* Unfrozen, the answer comes in time. */
+	assert_int_equal(fetch(FETCH_HELPER, url, NULL, st->req, REQ_LEN,
+	    FROZEN_BUDGET_MS, &resp, &resplen, &reason), 0);
+	assert_int_equal(resplen, 4);
+	assert_memory_equal(resp, "late", 4);
+	free(resp);
+	resp = NULL;
+	assert_int_equal(read(notify[0], &c, 1), 1);
+	if ((ctl = enter_test_cgroup(st, 0)) == NULL &&
+	    (ctl = enter_test_cgroup(st, 1)) == NULL) {
+		close(notify[0]);
+		free(url);
+		print_message("# no cgroup2 or v1 freezer hierarchy that this "
+		    "test may make a cgroup in (needs root)\n");
+		skip();
+	}
+	for (nobody = 0; nobody < 2; nobody++) {
+		assert_int_equal(chown(ctl, nobody ? NOBODY : 0,
+		    nobody ? NOBODY : 0), 0);
+		freezer = start_freezer(st, ctl, notify[0]);
+		r = fetch(FETCH_HELPER, url, NULL, st->req, REQ_LEN,
+		    FROZEN_BUDGET_MS, &resp, &resplen, &reason);
+		assert_int_equal(waitpid(freezer, &status, 0), freezer);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		print_message("# frozen, %s's control: %s\n",
+		    nobody ? "nobody" : "root", r == 0 ? "the answer was "
+		    "read" : reason.text);
+		assert_int_equal(last_spent, FROZEN_BUDGET_MS);
+		if (r == 0) {
+			assert_int_equal(resplen, 4);
+			assert_memory_equal(resp, "late", 4);
+			free(resp);
+			resp = NULL;
+		} else if (nobody) {
+			assert_int_equal(r, CERTAUTH_ERR_INTERNAL);
+			assert_non_null(strstr(reason.text, " timed out, but "
+			    "this process's cgroup "));
+			assert_non_null(strstr(reason.text, "by uid 65534"));
+		} else if (at_root) {
+			assert_int_equal(r, CERTAUTH_ERR_UNREACHABLE);
+			assert_non_null(strstr(reason.text, "Operation timed "
+			    "out"));
+		}
+	}
+	leave_test_cgroup(st);
+	close(notify[0]);
+	free(ctl);
+	free(url);
+}
+
+/* Hide /proc. */
+static int
+hide_proc(void)
+{
+	return mount("none", "/proc", "tmpfs", 0, NULL);
+}
+
+/* Unmount every cgroup hierarchy. */
+static int
+unmount_cgroups(void)
+{
+	char *m;
+
+	while ((m = cgroup_mount(0)) != NULL || (m = cgroup_mount(1)) != NULL) {
+		if (umount2(m, MNT_DETACH) != 0) {
+			free(m);
+			return -1;
+		}
+		free(m);
+	}
+	return 0;
+}
+
+/*
+ * The verdict on a timeout report in a child with a mount namespace of
+ * its own, after prep() there.  Returns nonzero where no such namespace
+ * can be had.
+ */
+static int
+verdict_in_namespace(struct state *st, int (*prep)(void), int *r,
+    struct certauth_reason *reason)
+{
+	struct {
+		int r;
+		struct certauth_reason reason;
+	} got;
+	unsigned char *resp = NULL;
+	size_t resplen = 0, len = 0;
+	ssize_t n;
+	int p[2], status;
+	pid_t pid;
+
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		memset(&got, 0, sizeof(got));
+		got.r = 1;
+		if (unshare(CLONE_NEWNS) == 0 &&
+		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 &&
+		    prep() == 0)
+			got.r = fake_fetch(st, "report/6", NULL, st->req,
+			    REQ_LEN, 5000, &resp, &resplen, &got.reason);
+		_exit(write_full(p[1], &got, sizeof(got)) != 0);
+	}
+	close(p[1]);
+	while ((n = read(p[0], (char *)&got + len, sizeof(got) - len)) > 0)
+		len += (size_t)n;
+	close(p[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_int_equal(len, sizeof(got));
+	*r = got.r;
+	*reason = got.reason;
+	return got.r == 1;
+}
+
+/*
+ * What cannot be looked at: /proc hidden fails closed; no cgroup
+ * hierarchy mounted is fine in the root cgroups and fails closed in the
+ * test's own.
+ */
+static void
+test_timeout_cannot_tell(void **state)
+{
+	struct state *st = *state;
+	struct certauth_reason reason;
+	char *ctl;
+	int r = 0;
+
+	if (st->dir == NULL || geteuid() != 0 ||
+	    verdict_in_namespace(st, hide_proc, &r, &reason) != 0) {
+		print_message("# needs root and a mount namespace\n");
+		skip();
+	}
+	print_message("# /proc hidden: %s\n", reason.text);
+	assert_int_equal(r, CERTAUTH_ERR_INTERNAL);
+	assert_non_null(strstr(reason.text, " timed out, but cannot tell "
+	    "whether this process can be frozen (/proc/thread-self/cgroup: "));
+	if (in_root_cgroups() &&
+	    verdict_in_namespace(st, unmount_cgroups, &r, &reason) == 0) {
+		assert_int_equal(r, CERTAUTH_ERR_UNREACHABLE);
+		assert_non_null(strstr(reason.text, "cannot reach"));
+	}
+	if ((ctl = enter_test_cgroup(st, 0)) == NULL &&
+	    (ctl = enter_test_cgroup(st, 1)) == NULL)
+		return;
+	assert_int_equal(verdict_in_namespace(st, unmount_cgroups, &r,
+	    &reason), 0);
+	print_message("# no cgroup mounted: %s\n", reason.text);
+	assert_int_equal(r, CERTAUTH_ERR_INTERNAL);
+	assert_non_null(strstr(reason.text, " mount shows its cgroup /"));
+	assert_non_null(strstr(reason.text, strrchr(st->cg_child, '/')));
+	leave_test_cgroup(st);
+	free(ctl);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1591,6 +2146,16 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_two_threads, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_helper_ignores_stdin,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_helper_timeout_code,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_timeout_report, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_freezable_cgroup, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_frozen_helper, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_timeout_cannot_tell,
 		    setup, teardown),
 	};
 
