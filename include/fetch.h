@@ -34,7 +34,8 @@ enum certauth_fetch_exit {
 	CERTAUTH_FETCH_LOCAL = 1,	/* the helper itself failed */
 	CERTAUTH_FETCH_USAGE = 2,	/* bad arguments or request */
 	CERTAUTH_FETCH_UNREACHABLE = 3,	/* refused, reset, no such name,
-					 * TLS: the network */
+					 * TLS: the network, or a helper
+					 * frozen until it looked so */
 	CERTAUTH_FETCH_HTTP = 4,	/* non-200 status, or a redirect */
 	CERTAUTH_FETCH_TOO_BIG = 5,	/* body over CERTAUTH_OCSP_BODY_MAX */
 	CERTAUTH_FETCH_TIMEOUT = 6,	/* libcurl's timeout: the network, or
@@ -51,11 +52,12 @@ long long certauth_now_ms(void);
  *   certauth-ocsp-fetch --timeout-ms budget_ms [--proxy URL] URL
  * (as root: with resource limits and scheduling of its own, as user
  * nobody), the request on its stdin, its record read from its stdout.
- * The child sends no signal to the host when it ends and only this call
- * can reap it, so the host's SIGCHLD handling plays no part; nothing
- * process-wide is changed.  Whatever the helper has written is read
- * before any deadline is looked at; a helper that has not reported by
- * budget_ms + CERTAUTH_FETCH_MARGIN_MS is killed.  proxy may be NULL.
+ * The child is followed and killed through a pidfd, and its exit status
+ * only explains a missing record, so the host's SIGCHLD disposition or
+ * handler plays no part; nothing process-wide is changed.  Whatever the
+ * helper has written is read before any deadline is looked at; a helper
+ * that has not reported by budget_ms + CERTAUTH_FETCH_MARGIN_MS is
+ * killed.  proxy may be NULL.
  *
  * Returns 0 with *resp (malloc'd, caller frees) and *resplen;
  * CERTAUTH_ERR_UNREACHABLE only when the helper itself saw the network
@@ -64,13 +66,13 @@ long long certauth_now_ms(void);
  * or empty body; CERTAUTH_ERR_NOMEM; CERTAUTH_ERR_INTERNAL for every
  * local failure (the helper's checks, descriptors, the user lookup, the
  * child, a helper that gave no report in time, crashed or reported
- * garbage).  The helper's own timeout is CERTAUTH_ERR_UNREACHABLE only
- * when no user but root could have frozen it: the helper runs in this
- * thread's cgroups, and a user who may write the freeze control (or move
- * processes) of one of them, or of an ancestor, could hold it past its
- * timeout while the answer waits in its socket; then, and when that
- * cannot be told, the timeout is CERTAUTH_ERR_INTERNAL.  The cgroups are
- * looked at only when a timeout is reported.  *spent_ms (may be NULL) is
+ * garbage).  A timeout or a network failure that the helper reports is
+ * CERTAUTH_ERR_UNREACHABLE only when no user but root could have frozen
+ * it (certauth_cgroup_unfreezable): a user who may freeze one of this
+ * thread's cgroups could hold the helper until its timeout expires, a
+ * resolver gives up or the responder drops the idle connection, while
+ * the answer waits; then, and when that cannot be told, it is
+ * CERTAUTH_ERR_INTERNAL.  The cgroups are looked at only then.  *spent_ms (may be NULL) is
  * the time the helper reported for the exchange, 0..budget_ms, 0 without
  * a report: the time the network took, which the caller counts against
  * its budget.  The reason names the URL and the problem.

@@ -53,6 +53,7 @@
 #include <unistd.h>
 
 #include "certauth.h"
+#include "cgroup.h"
 #include "fetch.h"
 #include "safefile.h"
 
@@ -65,8 +66,6 @@
 #define CHILD_NOEXEC	127	/* execve failed */
 #define PWBUF_DEFAULT	16384
 /* This thread's cgroups (which the helper inherits) and mounts. */
-#define PROC_CGROUP	"/proc/thread-self/cgroup"
-#define PROC_MOUNTINFO	"/proc/thread-self/mountinfo"
 /* Largest fd the close-on-exec fallback loop visits. */
 #define FD_LOOP_MAX	65536
 /* What the helper may write: its record line and the largest body. */
@@ -74,6 +73,8 @@
 /* The helper's descriptors and stack (as root). */
 #define CHILD_NOFILE	1024
 #define CHILD_STACK	(8UL * 1024 * 1024)
+/* How long a killed child may take to end. */
+#define KILL_WAIT_MS	1000
 
 long long
 certauth_now_ms(void)
@@ -387,7 +388,10 @@ run_child(const struct child_plan *p)
 /*
  * Start the child with every signal blocked in this thread meanwhile, so
  * that no host handler runs in it before it has reset them, and open its
- * pidfd.  Returns the pid and *pidfd, or -1 with errno (no child left).
+ * pidfd.  Where there is none to be had (an old kernel, valgrind: ENOSYS;
+ * a filter: EPERM; a child already ended and reaped by the host: ESRCH)
+ * *pidfd is -1 and the child is followed by its pid alone.  Returns the
+ * pid, or -1 with errno (no child left).
  */
 static pid_t
 spawn(const struct child_plan *p, int *pidfd)
@@ -407,13 +411,11 @@ spawn(const struct child_plan *p, int *pidfd)
 		run_child(p);
 	e = errno;
 	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (pid > 0 && (*pidfd = (int)syscall(SYS_pidfd_open, pid, 0)) < 0) {
+	if (pid > 0 && (*pidfd = (int)syscall(SYS_pidfd_open, pid, 0)) < 0 &&
+	    errno != ENOSYS && errno != EPERM && errno != ESRCH) {
 		e = errno;
-		/* ESRCH: it has ended and the host reaped it already. */
-		if (e != ESRCH) {
-			(void)kill(pid, SIGKILL);
-			(void)waitpid(pid, NULL, 0);
-		}
+		(void)kill(pid, SIGKILL);
+		(void)waitpid(pid, NULL, 0);
 		pid = -1;
 	}
 	errno = e;
@@ -507,45 +509,91 @@ struct ending {
 };
 
 /*
+ * Whether the child has ended by until_ms (0: look once), reaping it if
+ * so: 1 with *end (end->known 0 when the host reaped it first), or 0.
+ * With a pidfd the host's own waiting plays no part; without one, the
+ * child is looked for by pid.
+ */
+static int
+wait_end(pid_t pid, int pidfd, long long until_ms, struct ending *end)
+{
+	struct timespec nap = { 0, 1000000L };	/* 1 ms, doubling */
+	struct pollfd pfd;
+	siginfo_t si;
+	long long left;
+	int n;
+
+	memset(&si, 0, sizeof(si));
+	for (;;) {
+		left = until_ms - certauth_now_ms();
+		if (pidfd >= 0) {
+			pfd.fd = pidfd;
+			pfd.events = POLLIN;
+			n = poll(&pfd, 1, left <= 0 ? 0 : left > INT_MAX ?
+			    INT_MAX : (int)left);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n == 0)
+				return 0;
+			n = waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si,
+			    WEXITED | WNOHANG);
+		} else {
+			n = waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG);
+			if (n == 0 && si.si_pid == 0) {
+				if (left <= 0)
+					return 0;
+				(void)nanosleep(&nap, NULL);
+				if (nap.tv_nsec < 32000000L)
+					nap.tv_nsec *= 2;
+				continue;
+			}
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		end->known = n == 0 && si.si_pid != 0;
+		end->code = si.si_code;
+		end->status = si.si_status;
+		return 1;
+	}
+}
+
+/* SIGKILL for a child that has not ended yet (and so is not reaped: its
+ * pid is still its own). */
+static void
+kill_child(pid_t pid, int pidfd)
+{
+	siginfo_t si;
+
+	if (pidfd >= 0 &&
+	    syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) == 0)
+		return;
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+	    si.si_pid == 0)
+		(void)kill(pid, SIGKILL);
+}
+
+/*
  * Reap the child.  Once it has closed its stdout it is normally exiting;
  * its end is waited for until backstop_ms, and only then is it killed.
- * kill_now nonzero: kill at once.  The child is gone afterwards.  Returns
- * nonzero when it had to be killed at the backstop.
+ * kill_now nonzero: kill at once.  A child that outlives the kill by
+ * KILL_WAIT_MS is left behind (end->known 0) rather than let it hold the
+ * login.  Returns nonzero when it had to be killed at the backstop.
  */
 static int
 reap(pid_t pid, int pidfd, int kill_now, long long backstop_ms,
     struct ending *end)
 {
-	struct pollfd pfd;
-	siginfo_t si;
-	long long left;
-	int n, late = 0;
+	int late = 0;
 
-	pfd.fd = pidfd;
-	pfd.events = POLLIN;
-	while (!kill_now) {
-		left = backstop_ms - certauth_now_ms();
-		n = poll(&pfd, 1, left <= 0 ? 0 : left > INT_MAX ? INT_MAX :
-		    (int)left);
-		if (n > 0 || (n < 0 && errno != EINTR))
-			break;
-		if (n == 0 && left <= 0)
-			kill_now = late = 1;
+	memset(end, 0, sizeof(*end));
+	if (!kill_now && !wait_end(pid, pidfd, backstop_ms, end))
+		kill_now = late = 1;
+	if (kill_now) {
+		kill_child(pid, pidfd);
+		(void)wait_end(pid, pidfd, certauth_now_ms() + KILL_WAIT_MS,
+		    end);
 	}
-	if (kill_now)
-		/* By pid only where the call is missing (an old kernel, or
-		 * valgrind), and only while the pidfd says the child has not
-		 * ended: until then nobody can have reaped it. */
-		if (syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) != 0
-		    && errno == ENOSYS && poll(&pfd, 1, 0) == 0)
-			(void)kill(pid, SIGKILL);
-	memset(&si, 0, sizeof(si));
-	do {
-		n = waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED);
-	} while (n < 0 && errno == EINTR);
-	end->known = n == 0;
-	end->code = si.si_code;
-	end->status = si.si_status;
 	return late;
 }
 
@@ -619,276 +667,6 @@ parse_report(const struct exchange *x, struct report *rep)
 	return 0;
 }
 
-/*
- * The hierarchies that can freeze a process, and the files of each
- * cgroup that let their writer freeze the helper, directly or by moving
- * it into a cgroup of their own: cgroup v2 lets whoever may write a
- * cgroup's cgroup.procs move any process below it, whatever its user.
- */
-static const struct freezer {
-	const char *fstype;	/* in mountinfo */
-	const char *controller;	/* v1: in the cgroup file and the super
-				 * options; NULL: cgroup v2 */
-	const char *files[4];
-} freezers[] = {
-	{ "cgroup2", NULL,
-	    { "cgroup.freeze", "cgroup.procs", "cgroup.threads", NULL } },
-	{ "cgroup", "freezer",
-	    { "freezer.state", "cgroup.procs", "tasks", NULL } },
-};
-
-/* Nonzero when the comma-separated list holds item. */
-static int
-in_list(const char *list, const char *item)
-{
-	size_t n = strlen(item);
-
-	for (;;) {
-		if (strncmp(list, item, n) == 0 &&
-		    (list[n] == ',' || list[n] == '\0'))
-			return 1;
-		if ((list = strchr(list, ',')) == NULL)
-			return 0;
-		list++;
-	}
-}
-
-/* A mountinfo field with its octal escapes (\040 for a space) undone, in
- * place. */
-static char *
-unescape(char *s)
-{
-	char *r = s, *w = s;
-
-	while (*r != '\0') {
-		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' &&
-		    r[2] >= '0' && r[2] <= '7' && r[3] >= '0' && r[3] <= '7') {
-			*w++ = (char)((r[1] - '0') << 6 | (r[2] - '0') << 3 |
-			    (r[3] - '0'));
-			r += 4;
-		} else {
-			*w++ = *r++;
-		}
-	}
-	*w = '\0';
-	return s;
-}
-
-/* The root, mount point, type and super options of a mountinfo line,
- * split in place.  Returns 0 or -1. */
-static int
-mount_fields(char *line, char **root, char **mnt, char **fstype,
-    char **opts)
-{
-	char *f[6], *t;
-	size_t i;
-
-	for (i = 0; i < 6; i++)
-		if ((f[i] = strsep(&line, " ")) == NULL)
-			return -1;
-	while ((t = strsep(&line, " ")) != NULL && strcmp(t, "-") != 0)
-		;
-	if (t == NULL || (*fstype = strsep(&line, " ")) == NULL ||
-	    strsep(&line, " ") == NULL || (*opts = strsep(&line, " ")) == NULL)
-		return -1;
-	*root = unescape(f[3]);
-	*mnt = unescape(f[4]);
-	return 0;
-}
-
-/*
- * The directory of cgroup path in the first mount of f's hierarchy that
- * shows it: *dir (malloc'd, NULL when no mount does) and *base, the
- * length of its mount point.  Returns 0, or an error with why.
- */
-static int
-find_cgroup_dir(const struct freezer *f, const char *path, char **dir,
-    size_t *base, struct certauth_reason *why)
-{
-	FILE *fp = NULL;
-	char *line = NULL, *root, *mnt, *fstype, *opts;
-	size_t cap = 0, n;
-	int r = CERTAUTH_ERR_INTERNAL;
-
-	*dir = NULL;
-	if ((fp = fopen(PROC_MOUNTINFO, "re")) == NULL) {
-		certauth_reason_set(why, "cannot tell whether this process "
-		    "can be frozen (%s: %s)", PROC_MOUNTINFO, strerror(errno));
-		goto out;
-	}
-	while (getline(&line, &cap, fp) > 0) {
-		line[strcspn(line, "\n")] = '\0';
-		if (mount_fields(line, &root, &mnt, &fstype, &opts) != 0 ||
-		    strcmp(fstype, f->fstype) != 0 ||
-		    (f->controller != NULL && !in_list(opts, f->controller)))
-			continue;
-		n = strcmp(root, "/") == 0 ? 0 : strlen(root);
-		if (strncmp(path, root, n) != 0 ||
-		    (path[n] != '/' && path[n] != '\0'))
-			continue;
-		if (asprintf(dir, "%s%s", mnt, strcmp(path + n, "/") == 0 ?
-		    "" : path + n) < 0) {
-			*dir = NULL;
-			r = CERTAUTH_ERR_NOMEM;
-			goto out;
-		}
-		*base = strlen(mnt);
-		break;
-	}
-	if (*dir == NULL && !feof(fp)) {
-		certauth_reason_set(why, "cannot tell whether this process "
-		    "can be frozen (%s: %s)", PROC_MOUNTINFO, strerror(errno));
-		goto out;
-	}
-	r = 0;
- out:
-	if (fp != NULL)
-		fclose(fp);
-	free(line);
-	return r;
-}
-
-/*
- * From dir up to its mount point (base bytes), each cgroup's files of f
- * must be root's and not writable by group or others; a file missing is
- * a control that cgroup lacks (the root has no freeze control).  Returns
- * 0, or an error with why.
- */
-static int
-walk_cgroup(const struct freezer *f, const char *path, char *dir,
-    size_t base, struct certauth_reason *why)
-{
-	struct stat st;
-	char *file = NULL;
-	size_t i;
-	int r = CERTAUTH_ERR_INTERNAL;
-
-	for (;;) {
-		if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-			certauth_reason_set(why, "cannot tell whether this "
-			    "process can be frozen (no cgroup directory %s)",
-			    dir);
-			goto out;
-		}
-		for (i = 0; f->files[i] != NULL; i++) {
-			free(file);
-			if (asprintf(&file, "%s/%s", dir, f->files[i]) < 0) {
-				file = NULL;
-				r = CERTAUTH_ERR_NOMEM;
-				goto out;
-			}
-			if (lstat(file, &st) != 0) {
-				if (errno == ENOENT)
-					continue;
-				certauth_reason_set(why, "cannot tell whether "
-				    "this process can be frozen (%s: %s)", file,
-				    strerror(errno));
-				goto out;
-			}
-			if (st.st_uid != 0)
-				certauth_reason_set(why, "this process's cgroup "
-				    "%s can be frozen by uid %lu (%s)", path,
-				    (unsigned long)st.st_uid, file);
-			else if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
-				certauth_reason_set(why, "this process's cgroup "
-				    "%s can be frozen by its group or others "
-				    "(%s)", path, file);
-			else
-				continue;
-			goto out;
-		}
-		if (strlen(dir) <= base)
-			break;
-		*strrchr(dir + base, '/') = '\0';
-	}
-	r = 0;
- out:
-	free(file);
-	return r;
-}
-
-/*
- * Whether a user other than root could have frozen a helper that this
- * thread started: for each hierarchy of freezers[] that this thread
- * belongs to, every cgroup from its own up to the top of the mount that
- * shows it.  A hierarchy not mounted here while this thread is in its
- * root cgroup cannot have been used: no cgroup was made in it for a
- * user.  Fails closed: PROC_CGROUP or PROC_MOUNTINFO unreadable, a
- * cgroup below the root that no mount here shows, a cgroup outside this
- * thread's cgroup namespace ("/.."), a cgroup directory or file that
- * cannot be looked at.  Cgroups above the mount's root (hidden by a
- * cgroup namespace or a bind mount) are the container manager's and are
- * not looked at.  Returns 0 when none could, CERTAUTH_ERR_INTERNAL or
- * CERTAUTH_ERR_NOMEM with why.
- */
-static int
-check_unfreezable(struct certauth_reason *why)
-{
-	const struct freezer *f;
-	FILE *fp = NULL;
-	char *line = NULL, *ctl, *path, *dir = NULL;
-	size_t cap = 0, base = 0, i;
-	int r = CERTAUTH_ERR_INTERNAL;
-
-	if ((fp = fopen(PROC_CGROUP, "re")) == NULL) {
-		certauth_reason_set(why, "cannot tell whether this process "
-		    "can be frozen (%s: %s)", PROC_CGROUP, strerror(errno));
-		goto out;
-	}
-	while (getline(&line, &cap, fp) > 0) {
-		/* hierarchy-ID:controller-list:cgroup-path */
-		line[strcspn(line, "\n")] = '\0';
-		if ((ctl = strchr(line, ':')) == NULL ||
-		    (path = strchr(ctl + 1, ':')) == NULL)
-			continue;
-		*ctl++ = '\0';
-		*path++ = '\0';
-		for (i = 0; i < sizeof(freezers) / sizeof(freezers[0]); i++) {
-			f = &freezers[i];
-			if (f->controller == NULL ? strcmp(line, "0") != 0 ||
-			    *ctl != '\0' : !in_list(ctl, f->controller))
-				continue;
-			if (path[0] != '/' || strstr(path, "/..") != NULL) {
-				certauth_reason_set(why, "cannot tell whether "
-				    "this process can be frozen (cgroup %s)",
-				    path);
-				goto out;
-			}
-			free(dir);
-			if ((r = find_cgroup_dir(f, path, &dir, &base,
-			    why)) != 0)
-				goto out;
-			r = CERTAUTH_ERR_INTERNAL;
-			if (dir == NULL && strcmp(path, "/") == 0)
-				continue;
-			if (dir == NULL) {
-				certauth_reason_set(why, "cannot tell whether "
-				    "this process can be frozen (no %s mount "
-				    "shows its cgroup %s)", f->fstype, path);
-				goto out;
-			}
-			if ((r = walk_cgroup(f, path, dir, base, why)) != 0)
-				goto out;
-			r = CERTAUTH_ERR_INTERNAL;
-		}
-	}
-	if (!feof(fp)) {
-		certauth_reason_set(why, "cannot tell whether this process "
-		    "can be frozen (%s: %s)", PROC_CGROUP, strerror(errno));
-		goto out;
-	}
-	r = 0;
- out:
-	if (r == CERTAUTH_ERR_NOMEM)
-		certauth_reason_set(why, "cannot tell whether this process "
-		    "can be frozen (out of memory)");
-	if (fp != NULL)
-		fclose(fp);
-	free(line);
-	free(dir);
-	return r;
-}
-
 /* The code and reason for a report. */
 static int
 map_report(const struct report *rep, const char *helper, const char *url,
@@ -905,14 +683,13 @@ map_report(const struct report *rep, const char *helper, const char *url,
 		    "answer", url);
 		return CERTAUTH_ERR_FORMAT;
 	case CERTAUTH_FETCH_UNREACHABLE:
-		certauth_reason_set(reason, "cannot reach OCSP responder %s: "
-		    "%s", url, rep->text);
-		return CERTAUTH_ERR_UNREACHABLE;
 	case CERTAUTH_FETCH_TIMEOUT:
-		if ((r = check_unfreezable(&why)) != 0) {
-			certauth_reason_set(reason, "OCSP responder %s timed "
-			    "out, but %s: a timeout is not taken as the "
-			    "network's", url, why.text);
+		/* A frozen helper also sees resolvers time out and idle
+		 * connections reset. */
+		if ((r = certauth_cgroup_unfreezable(&why)) != 0) {
+			certauth_reason_set(reason, "OCSP responder %s: %s, "
+			    "but %s: not taken as the network's", url,
+			    rep->text, why.text);
 			return r;
 		}
 		certauth_reason_set(reason, "cannot reach OCSP responder %s: "
@@ -1113,6 +890,10 @@ certauth_fetch_ocsp(const char *helper_path, const char *url,
 
 	end = pump(&x, req, reqlen, backstop);
 	pump_errno = errno;
+	/* Closed first: a helper still reading its request or writing its
+	 * report is released rather than waited for. */
+	close_fd(&x.in_w);
+	close_fd(&x.out_r);
 	late = reap(x.pid, x.pidfd, end != PUMP_EOF, backstop, &ending);
 	x.pid = -1;
 	/* A whole record counts, however the child ended afterwards. */

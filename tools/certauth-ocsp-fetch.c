@@ -12,10 +12,10 @@
  * this program saw on the network (CERTAUTH_FETCH_UNREACHABLE and
  * CERTAUTH_FETCH_HTTP) may be tolerated by ocsp=soft, so every failure of
  * its own is CERTAUTH_FETCH_LOCAL.  A timeout has a code of its own,
- * CERTAUTH_FETCH_TIMEOUT: it is the network's only if nobody could have
- * frozen this program past it (the cgroup freezer stops a process without
- * a signal, while the answer waits in its socket), which the module
- * judges from its own cgroups.
+ * CERTAUTH_FETCH_TIMEOUT.  The module takes a timeout or a network failure
+ * as the network's only if nobody could have frozen this program (the
+ * cgroup freezer stops a process without a signal, while the answer waits
+ * in its socket), which it judges from its own cgroups.
  *
  * This program is an untrusted transport: it checks nothing in the answer
  * beyond its HTTP status and size.  Every check of the OCSP answer itself
