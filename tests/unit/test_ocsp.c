@@ -1241,6 +1241,22 @@ test_cache_concurrent(void **ctx)
 
 /* ------------------------------------------------ check_chain */
 
+/*
+ * The checks that ask the (refusing) responder at 127.0.0.1:1 need the
+ * helper where the module runs it from.  A build that expects make
+ * install first (distcheck) has none there, and a missing helper is a
+ * failure on this host, never an unreachable responder.
+ */
+static void
+need_helper(void)
+{
+	if (access(CERTAUTH_OCSP_HELPER, X_OK) != 0) {
+		print_message("# no OCSP helper at %s (make install first)\n",
+		    CERTAUTH_OCSP_HELPER);
+		skip();
+	}
+}
+
 static int
 check(struct state *st, STACK_OF(X509) *chain, char *source,
     struct certauth_reason *why)
@@ -1283,6 +1299,7 @@ test_chain_cache_hit(void **ctx)
 	struct rb b = rb_default();
 	char source[128];
 
+	need_helper();
 	cache_put(st, &b, K->id);
 	assert_int_equal(check(st, K->chain, source, &why), 0);
 	assert_string_equal(source, "cache");
@@ -1334,6 +1351,7 @@ test_chain_cache_tampered(void **ctx)
 	struct rb b = rb_default();
 	char source[128];
 
+	need_helper();
 	b.signer = K->plain;	/* not a responder */
 	b.key = K->plain_key;
 	cache_put(st, &b, K->id);
@@ -1373,6 +1391,7 @@ test_chain_soft_local_failure(void **ctx)
 	char source[128];
 	int fds[64], n = 0, fd;
 
+	need_helper();
 	st->o.ocsp = CERTAUTH_OCSP_SOFT;
 	assert_int_equal(getrlimit(RLIMIT_NOFILE, &saved), 0);
 	low = saved;
@@ -1433,6 +1452,7 @@ test_chain_scope(void **ctx)
 	OCSP_CERTID *leaf_id, *inter_id;
 	char source[128];
 
+	need_helper();
 	assert_non_null(leaf_id = OCSP_cert_to_id(EVP_sha1(), K->leaf2,
 	    K->inter));
 	assert_non_null(inter_id = OCSP_cert_to_id(EVP_sha1(), K->inter,
