@@ -572,9 +572,9 @@ check_one(const struct chain_check *cc, X509 *cert, X509 *issuer,
 
 	why.text[0] = '\0';
 	if ((r = from_cache(cc, &e, subject, &v)) == CERTAUTH_ERR_NOT_FOUND) {
-		/* Whoever held the lock may have just cached the answer. */
-		/* A wait of its own: time on this host is not the
-		 * responders' time. */
+		/* Whoever held the lock may have just cached the answer.
+		 * The wait has a bound of its own: time spent on this host
+		 * is not the responders'. */
 		lock = certauth_ocsp_cache_lock(cc->cache_dir, id,
 		    certauth_now_ms() + cc->o->ocsp_timeout_ms);
 		if (lock < 0 || (r = from_cache(cc, &e, subject, &v)) ==
