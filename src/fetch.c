@@ -75,6 +75,8 @@
 #define CHILD_STACK	(8UL * 1024 * 1024)
 /* How long a killed child may take to end. */
 #define KILL_WAIT_MS	1000
+/* Past the backstop, how long the host waits for more of a report. */
+#define LATE_GRACE_MS	200
 
 long long
 certauth_now_ms(void)
@@ -432,9 +434,11 @@ enum pump_end {
 
 /*
  * Feed the request and collect the record until EOF.  Readable data is
- * always taken before the clock is looked at: poll() with a zero timeout
- * still reports it, so a host stopped past backstop_ms reads what the
- * helper wrote meanwhile.  The caller reaps the child.
+ * always taken before the clock is looked at: poll() still reports it
+ * after the backstop, so a host stopped past backstop_ms reads what the
+ * helper wrote meanwhile, and gives a helper blocked on a full pipe
+ * LATE_GRACE_MS of its own running time to write the rest.  The caller
+ * reaps the child.
  */
 static enum pump_end
 pump(struct exchange *x, const unsigned char *req, size_t reqlen,
@@ -442,13 +446,18 @@ pump(struct exchange *x, const unsigned char *req, size_t reqlen,
 {
 	struct pollfd pfd[2];
 	size_t sent = 0;
-	long long left;
+	long long left, now, late_end = -1;
 	ssize_t n;
 	nfds_t nfds;
 	int in_idx, ready;
 
 	for (;;) {
-		left = backstop_ms - certauth_now_ms();
+		now = certauth_now_ms();
+		if ((left = backstop_ms - now) <= 0) {
+			if (late_end < 0)
+				late_end = now + LATE_GRACE_MS;
+			left = late_end - now;
+		}
 		if (left < 0)
 			left = 0;
 		nfds = 0;

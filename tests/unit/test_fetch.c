@@ -1312,6 +1312,16 @@ test_stopped_host(void **state)
 	resp = NULL;
 	assert_int_equal(waitpid(stopper, NULL, 0), stopper);
 
+	/* A report larger than the pipe holds: the helper is still
+	 * blocked writing its end when the host comes back. */
+	stopper = start_stopper(100, STOP_MS);
+	assert_int_equal(fake_fetch(st, "big-after-200", NULL, st->req,
+	    REQ_LEN, 300, &resp, &resplen, &reason), 0);
+	assert_int_equal(resplen, CERTAUTH_OCSP_BODY_MAX);
+	free(resp);
+	resp = NULL;
+	assert_int_equal(waitpid(stopper, NULL, 0), stopper);
+
 	stopper = start_stopper(100, STOP_MS);
 	assert_int_equal(fake_fetch(st, "hang", NULL, st->req, REQ_LEN, 300,
 	    &resp, &resplen, &reason), CERTAUTH_ERR_INTERNAL);
@@ -1635,6 +1645,11 @@ fake_helper_main(int argc, char **argv)
 	if (strcmp(what, "ok-after-200") == 0) {
 		nap(200);
 		fake_report(0, 200, "ok", 2, "fine");
+		return 0;
+	}
+	if (strcmp(what, "big-after-200") == 0) {
+		nap(200);
+		fake_report(0, 200, flood, CERTAUTH_OCSP_BODY_MAX, "fine");
 		return 0;
 	}
 	if (strcmp(what, "ok-claims-long") == 0) {
