@@ -71,8 +71,9 @@ to_pam(int r)
 
 /*
  * Send the challenge and read the answer in ONE conversation call of two
- * messages (protocol-v1 section 1).  *response is malloc'd; the caller
- * wipes and frees it.  Returns 0 or CERTAUTH_ERR_CONV / _NOMEM.
+ * messages (docs/PROTOCOL.md, "The conversation").  *response is
+ * malloc'd; the caller wipes and frees it.  Returns 0 or
+ * CERTAUTH_ERR_CONV / _NOMEM.
  */
 static int
 ask(pam_handle_t *pamh, const char *challenge, char **response)

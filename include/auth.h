@@ -1,6 +1,6 @@
 /*
- * auth.h - the login decision of protocol-v1 section 3, independent of
- * libpam so the module, the tools and the tests share it.
+ * auth.h - the login decision of docs/PROTOCOL.md, "Checks, in order",
+ * independent of libpam so the module, the tools and the tests share it.
  */
 #ifndef CERTAUTH_AUTH_H
 #define CERTAUTH_AUTH_H
@@ -34,7 +34,7 @@ struct certauth_outcome {
  * chain policy of the certificate whose key verified.  Logs exactly one
  * line for the decision through lg (success with user, fingerprint and
  * subject; failure with the reason).  Returns 0 only when every rule of
- * section 3 holds; CERTAUTH_ERR_CONFIG or CERTAUTH_ERR_TRUST_STORE when
+ * that section holds; CERTAUTH_ERR_CONFIG or CERTAUTH_ERR_TRUST_STORE when
  * the trust store cannot be loaded; otherwise the failure code.
  */
 int certauth_authenticate(const struct certauth_opts *o,

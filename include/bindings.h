@@ -1,6 +1,6 @@
 /*
- * bindings.h - the bindings store of protocol-v1 section 4: which
- * certificates belong to an account.
+ * bindings.h - the bindings store of docs/PROTOCOL.md, "Bindings store":
+ * which certificates belong to an account.
  */
 #ifndef CERTAUTH_BINDINGS_H
 #define CERTAUTH_BINDINGS_H

@@ -1,5 +1,5 @@
 /*
- * challenge.h - the challenge string of protocol-v1 section 1:
+ * challenge.h - the challenge string of docs/PROTOCOL.md, "The challenge":
  *   certauth:v1:<host>:<service>:<user>:<time>:<nonce>
  */
 #ifndef CERTAUTH_CHALLENGE_H

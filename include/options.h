@@ -1,7 +1,7 @@
 /*
  * options.h - the one options structure shared by the module and the
  * tools, and the one setter used for config-file lines, module arguments
- * and --key=value tool options (protocol-v1 section 5).
+ * and --key=value tool options (docs/PROTOCOL.md, "Options").
  */
 #ifndef CERTAUTH_OPTIONS_H
 #define CERTAUTH_OPTIONS_H
@@ -56,7 +56,7 @@ struct certauth_opts {
 	int debug;			/* boolean */
 };
 
-/* Fill in the defaults of protocol-v1 section 5.  Never fails. */
+/* Fill in the defaults of docs/PROTOCOL.md, "Options".  Never fails. */
 void certauth_opts_init(struct certauth_opts *o);
 
 /* Free every string the structure owns and reset it to the defaults. */

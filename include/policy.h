@@ -1,6 +1,6 @@
 /*
- * policy.h - the chain policy of protocol-v1 section 3, items 3 and 4
- * (CRLs; OCSP is separate).
+ * policy.h - the chain policy of docs/PROTOCOL.md, "Chain policy" and
+ * "Revocation" (CRLs; OCSP is separate).
  */
 #ifndef CERTAUTH_POLICY_H
 #define CERTAUTH_POLICY_H

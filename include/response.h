@@ -1,5 +1,6 @@
 /*
- * response.h - parsing the client's answer, protocol-v1 section 2:
+ * response.h - parsing the client's answer, docs/PROTOCOL.md,
+ * "The response":
  *   R = [<digest> ":"] base64(signature)
  */
 #ifndef CERTAUTH_RESPONSE_H

@@ -1,6 +1,6 @@
 /*
  * verify.h - signature verification over the challenge with the public
- * key of a bound certificate (protocol-v1 section 2).
+ * key of a bound certificate (docs/PROTOCOL.md, "Keys and digests").
  */
 #ifndef CERTAUTH_VERIFY_H
 #define CERTAUTH_VERIFY_H

@@ -1,7 +1,8 @@
 /*
- * auth.c - the login decision of protocol-v1 section 3.  Cheap refusals
- * come first; the chain policy runs only for a certificate whose key has
- * already verified the signature, so a wrong answer costs little.
+ * auth.c - the login decision of docs/PROTOCOL.md, "Checks, in order".
+ * Cheap refusals come first; the chain policy runs only for a certificate
+ * whose key has already verified the signature, so a wrong answer costs
+ * little.
  */
 #include "config.h"
 

@@ -1,6 +1,7 @@
 /*
- * bindings.c - the bindings store of protocol-v1 section 4: the file
- * <bindings_dir>/<percent-encoded user> holds the user's certificates.
+ * bindings.c - the bindings store of docs/PROTOCOL.md, "Bindings store":
+ * the file <bindings_dir>/<percent-encoded user> holds the user's
+ * certificates.
  */
 #include "config.h"
 

@@ -1,5 +1,5 @@
 /*
- * challenge.c - the challenge string of protocol-v1 section 1:
+ * challenge.c - the challenge string of docs/PROTOCOL.md, "The challenge":
  *   certauth:v1:<host>:<service>:<user>:<time>:<nonce>
  */
 #include "config.h"
@@ -156,9 +156,10 @@ certauth_challenge_new(const char *host, const char *service,
 
 	*out = NULL;
 	/*
-	 * The system CSPRNG itself, as protocol-v1 section 1 says: the
-	 * kernel's generator, not OpenSSL's DRBG, whose setup in a fresh
-	 * process (providers, seeding) would be most of a login's start-up.
+	 * The system CSPRNG itself, as docs/PROTOCOL.md, "The challenge",
+	 * says: the kernel's generator, not OpenSSL's DRBG, whose setup in a
+	 * fresh process (providers, seeding) would be most of a login's
+	 * start-up.
 	 */
 	while ((n = getrandom(nonce, sizeof(nonce), 0)) < 0 && errno == EINTR)
 		;

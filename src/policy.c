@@ -1,5 +1,6 @@
 /*
- * policy.c - the chain policy of protocol-v1 section 3, items 3 and 4:
+ * policy.c - the chain policy of docs/PROTOCOL.md, "Chain policy" and
+ * "Revocation":
  * trust anchors, intermediates, validity, key usages and CRLs.
  *
  * OpenSSL builds and checks the chain; the usage rules of the leaf are

@@ -1,5 +1,6 @@
 /*
- * response.c - parsing the client's answer, protocol-v1 section 2:
+ * response.c - parsing the client's answer, docs/PROTOCOL.md,
+ * "The response":
  *   R = [<digest> ":"] base64(signature)
  *
  * Decisions beyond the spec's wording:

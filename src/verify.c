@@ -1,6 +1,6 @@
 /*
  * verify.c - signature verification over the challenge with the public
- * key of a bound certificate (protocol-v1 section 2).
+ * key of a bound certificate (docs/PROTOCOL.md, "Keys and digests").
  */
 #include "config.h"
 
@@ -19,7 +19,8 @@
 
 #define RSA_MIN_BITS	2048
 
-/* The curves of protocol-v1 section 2, by NID so aliases ("P-256") match. */
+/* The curves of docs/PROTOCOL.md, "Keys and digests", by NID so aliases
+ * ("P-256") match. */
 static const int allowed_curves[] = {
 	NID_X9_62_prime256v1, NID_secp384r1, NID_secp521r1,
 };

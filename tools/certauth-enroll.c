@@ -1,5 +1,6 @@
 /*
- * certauth-enroll - manage the bindings store of protocol-v1 section 4.
+ * certauth-enroll - manage the bindings store of docs/PROTOCOL.md,
+ * "Bindings store".
  * It reads the module's configuration through the same option code and
  * judges certificates with the same key check and chain policy, so what it
  * accepts is what the module will accept at login.
@@ -55,7 +56,7 @@ struct command {
 	int (*run)(struct enroll_ctx *, char **);
 };
 
-/* Every key of protocol-v1 section 5; flags may go bare. */
+/* Every key of docs/PROTOCOL.md, "Options"; flags may go bare. */
 static const struct option long_opts[] = {
 	{ "config", required_argument, NULL, 0 },
 	{ "bindings_dir", required_argument, NULL, 0 },
@@ -94,7 +95,7 @@ static const char help_text[] =
 "                       (tab-separated), for USER or for everyone\n"
 "  check USER           run the module's policy on each certificate\n"
 "                       bound to USER\n\n"
-"Options are the module's (protocol-v1 section 5) as --key=value and\n"
+"Options are the module's (docs/PROTOCOL.md, \"Options\") as --key=value and\n"
 "override the configuration file: --config=FILE (default\n"
 CERTAUTH_DEFAULT_CONFIG "), --bindings_dir=DIR (default\n"
 CERTAUTH_DEFAULT_BINDINGS_DIR "), --trust=ca|pinned, --ca_file,\n"

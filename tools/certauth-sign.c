@@ -1,7 +1,8 @@
 /*
  * certauth-sign - answer a pam_certauth challenge with a private key
- * (protocol-v1 section 2).  Stock OpenSSL can produce the same answer;
- * this tool adds the checks a person should make before signing: that the
+ * (docs/PROTOCOL.md, "The response").  Stock OpenSSL can produce the
+ * same answer; this tool adds the checks a person should make before
+ * signing: that the
  * text really is a certauth v1 challenge, issued just now, and with
  * --host, --service and --user that it is for the host, the service and
  * the account they are logging in to, so a hostile server cannot relay
@@ -764,7 +765,8 @@ sign_message(EVP_PKEY *pkey, const EVP_MD *md, int pss,
 	return r;
 }
 
-/* "[<digest>:]base64" as protocol-v1 section 2 has it, malloc'd. */
+/* "[<digest>:]base64" as docs/PROTOCOL.md, "The response", has it,
+ * malloc'd. */
 static int
 encode_response(int digest, const unsigned char *sig, size_t siglen,
     char **out)

@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """End-to-end: certauth-enroll add/list/check/remove against a bindings
 directory in a private /mnt, refusal of every bad certificate, exit codes
-of spec section 5, and a certificate enrolled with `add` logging in
-through the real pamtester.  Prints TAP.
+of docs/PROTOCOL.md, "Bindings store", and a certificate enrolled with
+`add` logging in through the real pamtester.  Prints TAP.
 
     top_srcdir=... top_builddir=... /usr/bin/python3 tests/e2e/enroll.py
 """

@@ -639,8 +639,8 @@ def service(name, module, args, extra_auth=(), delay=False):
 
 
 def ossl_sign(key, kind, digest="sha256", pss=False, prefix=None):
-    """An answer function computing R exactly as spec section 2 prints it
-    for stock openssl (through a shell pipeline)."""
+    """An answer function computing R exactly as docs/PROTOCOL.md, "Keys
+    and digests", prints it for stock openssl (through a shell pipeline)."""
     def answer(c):
         if kind in ("ed25519", "ed448"):
             d = os.path.dirname(key)

@@ -61,7 +61,7 @@ pki.issue("p521", "p521")
 pki.issue("ed448", "ed448")
 lib.bind(BIND, "trent", C["p521"])
 lib.bind(BIND, "ursula", C["ed448"])
-lib.bind(BIND, "ren%C3%A9", C["p256"])   # spec section 4: encoded name
+lib.bind(BIND, "ren%C3%A9", C["p256"])   # docs/PROTOCOL.md, "Bindings store": encoded name
 ENC_KEY, PASS_FILE = pki.encrypt_key(C["p384"], "correct horse battery")
 
 CA_ARGS = ["ca_file=" + pki.ca, "chain_file=" + pki.chain,
@@ -269,7 +269,7 @@ expect_success("challenge_ttl=2: an immediate answer logs in (control)",
 expect_success("config= file read, module argument overrides its ttl",
                "certauth-conf", "alice", sign("rsa2048"), cert="rsa2048")
 
-# The challenge itself (spec section 1).
+# The challenge itself (docs/PROTOCOL.md, "The challenge").
 r = login("certauth-ca", "alice", sign("rsa2048"))
 fields = (r.challenge or "").split(":")
 ch_ok = (len(fields) == 7 and fields[:5] == ["certauth", "v1", HOST,

@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """certauth-sign against hostile challenges: the real binary from the
 build directory signs (or refuses) challenges built here with the grammar
-of protocol-v1 section 1.  Checked: the user, service, host and time are
-shown on standard error before signing; --host, --service and --user
-refuse another host, service or account; the time must be within
+of docs/PROTOCOL.md, "The challenge".  Checked: the user, service, host
+and time are shown on standard error before signing; --host, --service
+and --user refuse another host, service or account; the time must be within
 --max-age of the local clock (by default the module's challenge_ttl plus
 180 s), --max-age 0 turns that off; standard output stays empty on every
 refusal.  Needs neither root nor a mount namespace.  Prints TAP.
@@ -52,7 +52,7 @@ def nonce():
 
 
 def pct(s):
-    """The field encoding of protocol-v1 section 1."""
+    """The field encoding of docs/PROTOCOL.md, "The challenge"."""
     plain = ("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
              "0123456789._-@+")
     return "".join(chr(b) if chr(b) in plain else "%%%02X" % b

@@ -94,7 +94,7 @@ check_url(const char *s)
 	    strncmp(s, "https://", 8) == 0);
 }
 
-/* What protocol-v1 section 5 and options.c's table allow. */
+/* What docs/PROTOCOL.md, "Options", and options.c's table allow. */
 static void
 check_opts(const struct certauth_opts *o)
 {

@@ -11,7 +11,8 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
 
-# A challenge in the shape of protocol-v1 section 1, signed by the seeds.
+# A challenge in the shape of docs/PROTOCOL.md, "The challenge", signed
+# by the seeds.
 challenge='certauth:v1:fuzz.example:sshd:alice:1790000000:Zm96em5vbmNlZnV6em5vbmNlZnV6em5vbmNlZnV6emE'
 # Every certificate below is valid from now for 100 years; the policy
 # target checks at a fixed time one day from now.

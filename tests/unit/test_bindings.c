@@ -1,7 +1,7 @@
 /*
- * test_bindings.c - the bindings store (protocol-v1 section 4): path
- * encoding, the safe-file rules, the PEM parser with hostile input, and
- * the atomic writer.
+ * test_bindings.c - the bindings store (docs/PROTOCOL.md, "Bindings
+ * store"): path encoding, the safe-file rules, the PEM parser with
+ * hostile input, and the atomic writer.
  */
 #include "config.h"
 

@@ -1,5 +1,6 @@
 /*
- * test_challenge.c - the challenge string of protocol-v1 section 1:
+ * test_challenge.c - the challenge string of docs/PROTOCOL.md,
+ * "The challenge":
  * percent-encoding of the fields, the exact layout, and the nonce.
  */
 #include "config.h"

@@ -58,7 +58,7 @@ conversation(int n, const struct pam_message **msg, struct pam_response **resp,
 	cs->calls++;
 	if (cs->fail)
 		return PAM_CONV_ERR;
-	/* protocol-v1 section 1: one call, info then prompt */
+	/* docs/PROTOCOL.md, "The conversation": one call, info then prompt */
 	if (n != 2 || msg[0]->msg_style != PAM_TEXT_INFO ||
 	    msg[1]->msg_style != PAM_PROMPT_ECHO_ON)
 		return PAM_CONV_ERR;

@@ -1,5 +1,6 @@
 /*
- * test_policy.c - the chain policy (protocol-v1 section 3, items 3 and 4):
+ * test_policy.c - the chain policy (docs/PROTOCOL.md, "Chain policy" and
+ * "Revocation"):
  * CA and pinned trust, validity, key usages, CRLs over leaf and chain,
  * delta CRLs read and passed over, refused keys, anchors with OpenSSL
  * trust settings, and trust stores that cannot be loaded.

@@ -1,6 +1,6 @@
 /*
  * test_response.c - hostile and well-formed responses for
- * certauth_response_parse (protocol-v1 section 2).
+ * certauth_response_parse (docs/PROTOCOL.md, "The response").
  */
 #include "config.h"
 

@@ -1,6 +1,7 @@
 /*
  * test_verify.c - which keys are allowed and which signatures verify
- * (protocol-v1 section 2), and the certificate descriptions of certutil.
+ * (docs/PROTOCOL.md, "Keys and digests"), and the certificate
+ * descriptions of certutil.
  */
 #include "config.h"
 

@@ -60,8 +60,9 @@ void tu_write_file(const char *path, const char *content, int mode);
 char *tu_path(const char *dir, const char *name);
 
 /*
- * Sign msg as a client would (spec section 2): digest NULL means SHA-256
- * for RSA/EC and pure EdDSA for Ed25519/Ed448; pss nonzero uses RSA-PSS.
+ * Sign msg as a client would (docs/PROTOCOL.md, "Keys and digests"):
+ * digest NULL means SHA-256 for RSA/EC and pure EdDSA for Ed25519/Ed448;
+ * pss nonzero uses RSA-PSS.
  * Returns base64 (standard, padded) of the signature, malloc'd.
  */
 char *tu_sign_b64(EVP_PKEY *key, const char *digest, int pss,
