@@ -81,6 +81,7 @@ static const struct option long_opts[] = {
 	{ "challenge_ttl", required_argument, NULL, 0 },
 	{ "hostname", required_argument, NULL, 0 },
 	{ "nouserok", optional_argument, NULL, 0 },
+	{ "nodelay", optional_argument, NULL, 0 },
 	{ "debug", optional_argument, NULL, 0 },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -100,7 +101,7 @@ static const char help_text[] =
 CERTAUTH_DEFAULT_CONFIG "), --bindings_dir=DIR (default\n"
 CERTAUTH_DEFAULT_BINDINGS_DIR "), --trust=ca|pinned, --ca_file,\n"
 "--ca_dir, --chain_file, --crl_file, --crl_dir, --crl, --ocsp*,\n"
-"--challenge_ttl, --hostname, --nouserok, --debug.\n\n"
+"--challenge_ttl, --hostname, --nouserok, --nodelay, --debug.\n\n"
 "Exit status: 0 done (check: a certificate passes), 1 refused or\n"
 "failed, 2 usage or configuration error.\n";
 

@@ -233,4 +233,13 @@ r = lib.pamtester(ns, "certauth-enroll-conf", "nick",
 tap.ok(p.returncode == 0 and r.ok, "add with --config=FILE, then the "
        "module with config=FILE logs the user in", p.diag + "\n" + r.diag())
 
+# Every module key is an option, the flags too, and a wrong one is refused.
+p = enroll("list", "nick", opts=OPTS + ["--nodelay", "--nouserok=no"])
+tap.ok(p.returncode == 0 and len(list_lines(p)) == 1,
+       "--nodelay and --nouserok=no are taken like the other module keys",
+       p.diag)
+p = enroll("list", "nick", opts=OPTS + ["--nodelay=maybe"])
+tap.ok(p.returncode == 2 and "nodelay" in p.stderr,
+       "--nodelay=maybe is refused as a usage error naming the key", p.diag)
+
 sys.exit(tap.done())
