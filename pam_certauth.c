@@ -1,27 +1,25 @@
 /*
- * pam_certauth.c - the PAM glue: options, the login flow in a few calls,
- * and the mapping from the project's error codes to PAM return codes.
- * Everything else lives in libcertauth (src/).
+ * pam_certauth.c - the PAM glue: options, the user and service, the
+ * conversation as the login's answer source, one call to the login
+ * (src/auth.c), and the mapping from the project's error codes to PAM
+ * return codes.  Everything else lives in libcertauth (src/).
  */
 #include "config.h"
 
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
-#include <time.h>
-#include <unistd.h>
 
 #define PAM_SM_AUTH
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 #include <security/pam_modutil.h>
 
+#include "answer.h"
 #include "auth.h"
-#include "bindings.h"
 #include "certauth.h"
-#include "challenge.h"
+#include "ctx.h"
 #include "log.h"
 #include "options.h"
 
@@ -70,14 +68,16 @@ to_pam(int r)
 }
 
 /*
- * Send the challenge and read the answer in ONE conversation call of two
- * messages (docs/PROTOCOL.md, "The conversation").  *response is
- * malloc'd; the caller wipes and frees it.  Returns 0 or
- * CERTAUTH_ERR_CONV / _NOMEM.
+ * The answer source of a PAM login (answer.h): send the challenge and
+ * read the answer in ONE conversation call of two messages
+ * (docs/PROTOCOL.md, "The conversation").  The bound certificates play
+ * no part.  *response is malloc'd; the caller wipes and frees it.
+ * Returns 0 or CERTAUTH_ERR_CONV / _NOMEM.
  */
 static int
-ask(pam_handle_t *pamh, const char *challenge, char **response)
+ask(void *arg, const char *challenge, STACK_OF(X509) *bound, char **response)
 {
+	pam_handle_t *pamh = arg;
 	const struct pam_conv *conv = NULL;
 	struct pam_message msg[2];
 	const struct pam_message *msgp[2] = { &msg[0], &msg[1] };
@@ -85,6 +85,7 @@ ask(pam_handle_t *pamh, const char *challenge, char **response)
 	char *info = NULL;
 	int r = CERTAUTH_ERR_CONV;
 
+	(void)bound;
 	if (pam_get_item(pamh, PAM_CONV, (const void **)&conv) != PAM_SUCCESS ||
 	    conv == NULL || conv->conv == NULL)
 		return CERTAUTH_ERR_CONV;
@@ -112,63 +113,6 @@ ask(pam_handle_t *pamh, const char *challenge, char **response)
 	return r;
 }
 
-/* nouserok: a user who is unknown or has no bindings file is ignored. */
-static int
-user_has_bindings(const struct certauth_opts *o, const char *user,
-    struct certauth_reason *reason)
-{
-	STACK_OF(X509) *certs = NULL;
-	int r;
-
-	r = certauth_bindings_read(o->bindings_dir != NULL ? o->bindings_dir :
-	    CERTAUTH_DEFAULT_BINDINGS_DIR, user, &certs, reason);
-	sk_X509_pop_free(certs, X509_free);
-	return r;
-}
-
-static int
-login_flow(pam_handle_t *pamh, const struct certauth_opts *o,
-    const struct certauth_log *lg, const char *user)
-{
-	int r = CERTAUTH_ERR_INTERNAL;
-	const void *service = NULL;
-	char host[256], *challenge = NULL, *response = NULL;
-	struct certauth_login login;
-	struct certauth_outcome outcome;
-
-	memset(&login, 0, sizeof(login));
-	if (pam_get_item(pamh, PAM_SERVICE, &service) != PAM_SUCCESS ||
-	    service == NULL)
-		service = "unknown";
-	if (o->hostname != NULL)
-		snprintf(host, sizeof(host), "%s", o->hostname);
-	else if (gethostname(host, sizeof(host)) != 0)
-		snprintf(host, sizeof(host), "localhost");
-	host[sizeof(host) - 1] = '\0';
-	login.user = user;
-	login.user_known = pam_modutil_getpwnam(pamh, user) != NULL;
-	login.issued = time(NULL);
-	if ((r = certauth_challenge_new(host, service, user, login.issued,
-	    &challenge)) != 0) {
-		log_err(lg, "user %s not authenticated: cannot make a "
-		    "challenge: %s", user, certauth_strerror(r));
-		goto out;
-	}
-	if ((r = ask(pamh, challenge, &response)) != 0) {
-		log_notice(lg, "user %s refused: %s", user, certauth_strerror(r));
-		goto out;
-	}
-	login.answered = time(NULL);
-	login.challenge = challenge;
-	login.response = response;
-	r = certauth_authenticate(o, lg, &login, &outcome);
- out:
-	if (response != NULL)
-		certauth_freezero(response, strlen(response));
-	free(challenge);
-	return r;
-}
-
 PAM_EXTERN int
 pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
@@ -176,9 +120,14 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	struct certauth_opts o;
 	struct certauth_log lg = { emit_syslog, pamh, 0 };
 	struct certauth_reason reason;
+	struct certauth_request req;
+	struct certauth_answer_source conv = { "conversation", ask, pamh };
+	struct certauth_ctx c;
+	const void *service = NULL;
 	const char *user = NULL;
 
 	certauth_opts_init(&o);
+	memset(&c, 0, sizeof(c));
 	memset(&reason, 0, sizeof(reason));
 	r = certauth_opts_from_words(&o, argc, argv, &reason);
 	/* Before anything can fail, bad options included. */
@@ -189,32 +138,26 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		goto out;
 	}
 	lg.debug = o.debug;
+	certauth_ctx_init(&c, &o, &lg);
 	if (pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || user == NULL ||
 	    *user == '\0') {
 		log_notice(&lg, "refused: no user name");
 		r = CERTAUTH_ERR_NOT_FOUND;
 		goto out;
 	}
-	if (o.nouserok) {
-		r = pam_modutil_getpwnam(pamh, user) == NULL ?
-		    CERTAUTH_ERR_NOT_FOUND : user_has_bindings(&o, user, &reason);
-		if (r == CERTAUTH_ERR_NOT_FOUND) {
-			log_info(&lg, "user %s has no certificate binding: "
-			    "ignored (nouserok)", user);
-			certauth_opts_free(&o);
-			return PAM_IGNORE;
-		}
-		if (r != 0) {
-			log_err(&lg, "user %s refused: %s", user,
-			    reason_text(&reason, r));
-			goto out;
-		}
-	}
-	r = login_flow(pamh, &o, &lg, user);
+	if (pam_get_item(pamh, PAM_SERVICE, &service) != PAM_SUCCESS ||
+	    service == NULL)
+		service = "unknown";
+	req.user = user;
+	req.user_known = pam_modutil_getpwnam(pamh, user) != NULL;
+	req.service = service;
+	r = certauth_login(&c, &req, &conv);
  out:
+	certauth_opts_free(&o);
+	if (c.outcome.ignored)
+		return PAM_IGNORE;
 	if (r != 0 && r != CERTAUTH_ERR_CONV && !(flags & (int)PAM_SILENT))
 		pam_error(pamh, "%s", USER_FAILURE);
-	certauth_opts_free(&o);
 	return to_pam(r);
 }
 

@@ -1,17 +1,43 @@
 /*
- * auth.h - the login decision of docs/PROTOCOL.md, "Checks, in order",
- * independent of libpam so the module, the tools and the tests share it.
+ * auth.h - one login, top-down (docs/PROTOCOL.md, "Checks, in order"):
+ * bindings, answer, signature, chain with CRLs, OCSP, decision.
+ * Independent of libpam, so the module, the tools and the tests share it.
  */
 #ifndef CERTAUTH_AUTH_H
 #define CERTAUTH_AUTH_H
 
 #include <time.h>
+#include <openssl/x509.h>
 
+#include "answer.h"
+#include "bound.h"
 #include "certauth.h"
-#include "certutil.h"
-#include "log.h"
-#include "options.h"
+#include "ctx.h"
+#include "trust.h"
 
+/* Who is logging in, where, and through which service. */
+struct certauth_request {
+	const char *user;	/* PAM_USER, as typed */
+	int user_known;		/* nonzero if the account exists */
+	const char *service;	/* PAM_SERVICE */
+};
+
+/*
+ * Run one login for req in c: look up the account's bindings
+ * (bound.h); under nouserok, an unknown or unbound account is passed
+ * over (c->outcome.ignored, no prompt); make the challenge for host
+ * (hostname=, else gethostname), service, user and now; get the answer
+ * from src; decide with certauth_authenticate.  An unknown or unbound
+ * account without nouserok is still asked, and refused after, like any
+ * wrong answer.  Logs one line for the outcome.
+ * Returns 0 for a login that passed; with c->outcome.ignored,
+ * CERTAUTH_ERR_NOT_FOUND; CERTAUTH_ERR_CONV when the source gave no
+ * answer; otherwise as certauth_authenticate.
+ */
+int certauth_login(struct certauth_ctx *c, const struct certauth_request *req,
+    const struct certauth_answer_source *src);
+
+/* One answered challenge and what the binding sources said. */
 struct certauth_login {
 	const char *user;	/* PAM_USER, as typed */
 	int user_known;		/* nonzero if the account exists */
@@ -19,26 +45,31 @@ struct certauth_login {
 	time_t issued;		/* when it was issued */
 	const char *response;	/* what came back, untrusted */
 	time_t answered;	/* when it came back */
-};
-
-struct certauth_outcome {
-	char fingerprint[CERTAUTH_FP_CHARS + 1];	/* of the cert that passed */
-	char subject[256];
-	char ocsp_source[256];	/* "cache", a responder URL, or "" */
-	struct certauth_reason reason;			/* on failure */
+	const struct certauth_bound *bound;	/* the account's bindings */
 };
 
 /*
- * Decide one login.  Order: ttl; response syntax; bindings; the signature
- * against each bound certificate (cheap refusals first); only then the
- * chain policy of the certificate whose key verified.  Logs exactly one
- * line for the decision through lg (success with user, fingerprint and
- * subject; failure with the reason).  Returns 0 only when every rule of
- * that section holds; CERTAUTH_ERR_CONFIG or CERTAUTH_ERR_TRUST_STORE when
- * the trust store cannot be loaded; otherwise the failure code.
+ * Decide one answered challenge.  Order: ttl; response syntax; account;
+ * bindings; the signature against each bound certificate (cheap refusals
+ * first); only then the trust files are read and each certificate whose
+ * key verified goes through certauth_check_certificate until one passes.
+ * Logs exactly one line for the decision through c->lg (success with
+ * user, fingerprint and subject; failure with the reason) and fills in
+ * c->outcome.  Returns 0 only when every rule holds;
+ * CERTAUTH_ERR_CONFIG or CERTAUTH_ERR_TRUST_STORE when the trust files
+ * cannot be read; otherwise the failure code.
  */
-int certauth_authenticate(const struct certauth_opts *o,
-    const struct certauth_log *lg, const struct certauth_login *login,
-    struct certauth_outcome *outcome);
+int certauth_authenticate(struct certauth_ctx *c,
+    const struct certauth_login *login);
+
+/*
+ * The chain step (chain.h, with CRLs) and then, for a chain that holds,
+ * the revocation step over OCSP (ocsp.h), for one certificate at time
+ * now.  The OCSP budget and verdict's source are c's.  Returns 0 or the
+ * first step's failure with its reason.
+ */
+int certauth_check_certificate(struct certauth_ctx *c,
+    const struct certauth_trust_set *t, X509 *cert, time_t now,
+    struct certauth_reason *reason);
 
 #endif /* CERTAUTH_AUTH_H */

@@ -11,6 +11,7 @@
 #include <openssl/x509.h>
 
 #include "certauth.h"
+#include "ctx.h"
 #include "log.h"
 #include "options.h"
 
@@ -79,32 +80,33 @@ int certauth_ocsp_verify_signer(OCSP_BASICRESP *bs,
 
 /*
  * The revocation step of a login for a verified chain (leaf at index 0,
- * trust anchor last), per the options (ocsp, ocsp_scope, ocsp_url,
+ * trust anchor last, as chain.h hands it on, with the store of its
+ * anchors), per the options of c (ocsp, ocsp_scope, ocsp_url,
  * ocsp_nonce, ocsp_digest, ocsp_proxy, ocsp_responder_cert, ocsp_skew,
  * ocsp_max_age, ocsp_cache_dir).  One budget for all traffic:
- * *budget_ms is the responders' time left, and each exchange takes from
- * it the time the fetch helper reports (fetch.h), never time this host
- * spent otherwise, so a caller who stops the host cannot use it up.  For
- * each certificate checked: a fresh verified cache entry is used as is;
- * otherwise each responder URL (ocsp_url, else the AIA OCSP URLs in
+ * c->budget_ms is the responders' time left, and each exchange takes
+ * from it the time the fetch helper reports (fetch.h), never time this
+ * host spent otherwise, so a caller who stops the host cannot use it up.
+ * For each certificate checked: a fresh verified cache entry is used as
+ * is; otherwise each responder URL (ocsp_url, else the AIA OCSP URLs in
  * order) is asked until one answers; a verified answer is stored in the
  * cache.
  * Returns 0 when every checked certificate is good or, with ocsp=soft,
  * only the network kept its responders from answering (the helper saw
  * them refuse, reset, not resolve, time out or answer with an HTTP error;
  * they used up the budget; or the certificate names no http(s)
- * responder): a warning is logged.  CERTAUTH_ERR_REVOKED;
+ * responder): a warning is logged through c->lg.  CERTAUTH_ERR_REVOKED;
  * CERTAUTH_ERR_CERT_INVALID for unknown, unverifiable, stale or
  * mismatched answers and, with ocsp=hard, unreachable responders;
- * CERTAUTH_ERR_INTERNAL or _NOMEM for a failure on this host (descriptors,
- * processes, the helper's checks, a helper that gave no report), in both
- * modes.  source (may be NULL) receives where the verdict came from, e.g.
- * "cache" or "http://127.0.0.1:8888/", for the last certificate checked.
+ * CERTAUTH_ERR_TRUST_STORE when ocsp_responder_cert cannot be read;
+ * CERTAUTH_ERR_INTERNAL or _NOMEM for a failure on this host
+ * (descriptors, processes, the helper's checks, a helper that gave no
+ * report), in both modes.  c->outcome.ocsp_source receives where the
+ * verdict of the last certificate checked came from ("cache" or
+ * "http://127.0.0.1:8888/"), or "" when none came.
  */
-int certauth_ocsp_check_chain(const struct certauth_opts *o,
-    STACK_OF(X509) *chain, X509_STORE *store, long long *budget_ms,
-    const struct certauth_log *lg, char *source, size_t sourcelen,
-    struct certauth_reason *reason);
+int certauth_ocsp_check_chain(struct certauth_ctx *c, STACK_OF(X509) *chain,
+    X509_STORE *store, struct certauth_reason *reason);
 
 /*
  * The cache: one file per CertID under dir, named by the SHA-256 of the

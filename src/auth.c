@@ -1,30 +1,47 @@
 /*
- * auth.c - the login decision of docs/PROTOCOL.md, "Checks, in order".
- * Cheap refusals come first; the chain policy runs only for a certificate
- * whose key has already verified the signature, so a wrong answer costs
- * little.
+ * auth.c - one login, top-down (docs/PROTOCOL.md, "Checks, in order"):
+ *
+ *   1. bindings   which certificates may answer (bound.h)
+ *   2. answer     a response over the challenge (answer.h)
+ *   3. signature  against each bound certificate's key (verify.h)
+ *   4. chain      trust files, the X.509 chain and CRLs (trust.h, chain.h)
+ *   5. OCSP       for the chain that held (ocsp.h)
+ *   6. decision   one log line; the caller maps the code
+ *
+ * Cheap refusals come first; the trust files are read only for a
+ * certificate whose key has already verified the signature, so a wrong
+ * answer costs little.
  */
 #include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
+#include "answer.h"
 #include "auth.h"
-#include "bindings.h"
+#include "bound.h"
 #include "certauth.h"
-#include "policy.h"
+#include "chain.h"
+#include "challenge.h"
+#include "ctx.h"
+#include "ocsp.h"
 #include "response.h"
+#include "trust.h"
 #include "verify.h"
 
-static const char *
-bindings_dir(const struct certauth_opts *o)
+void
+certauth_ctx_init(struct certauth_ctx *c, const struct certauth_opts *o,
+    const struct certauth_log *lg)
 {
-	return o->bindings_dir != NULL ? o->bindings_dir :
-	    CERTAUTH_DEFAULT_BINDINGS_DIR;
+	memset(c, 0, sizeof(*c));
+	c->opts = o;
+	c->lg = lg;
+	c->budget_ms = o->ocsp_timeout_ms;
 }
 
 /*
@@ -83,38 +100,58 @@ match_signature(const struct certauth_log *lg, STACK_OF(X509) *certs,
 	return r;
 }
 
+int
+certauth_check_certificate(struct certauth_ctx *c,
+    const struct certauth_trust_set *t, X509 *cert, time_t now,
+    struct certauth_reason *reason)
+{
+	struct certauth_verified v;
+	int r = CERTAUTH_ERR_INTERNAL;
+
+	memset(&v, 0, sizeof(v));
+	c->outcome.ocsp_source[0] = '\0';
+	if ((r = certauth_chain_check(t, c->lg, cert, now,
+	    c->opts->ocsp != CERTAUTH_OCSP_OFF ? &v : NULL, reason)) != 0)
+		goto out;
+	/* Revocation over the network last: only for a chain that holds. */
+	if (c->opts->ocsp != CERTAUTH_OCSP_OFF &&
+	    (r = certauth_ocsp_check_chain(c, v.chain, v.store, reason)) != 0)
+		goto out;
+	r = 0;
+ out:
+	certauth_verified_clear(&v);
+	return r;
+}
+
 /*
- * Run the chain policy on each certificate that verified the signature;
- * the first one that passes wins (an old and a renewed certificate may
- * share a key).  Returns 0 with *winner borrowed from matches.
+ * Read the trust files and check each certificate that verified the
+ * signature; the first one that passes wins (an old and a renewed
+ * certificate may share a key).  Returns 0 with *winner borrowed from
+ * matches.
  */
 static int
-check_policy(const struct certauth_opts *o, const struct certauth_log *lg,
-    STACK_OF(X509) *matches, time_t now, X509 **winner,
-    struct certauth_outcome *outcome)
+check_matches(struct certauth_ctx *c, STACK_OF(X509) *matches, time_t now,
+    X509 **winner)
 {
+	struct certauth_trust_set *t = NULL;
 	int r = CERTAUTH_ERR_INTERNAL, i;
-	struct certauth_policy *pol = NULL;
 
-	if ((r = certauth_policy_load(o, &pol, &outcome->reason)) != 0)
+	if ((r = certauth_trust_load(c->opts, &t, &c->outcome.reason)) != 0)
 		goto out;
-	certauth_policy_set_log(pol, lg);
 	for (i = 0; i < sk_X509_num(matches); i++) {
 		X509 *cert = sk_X509_value(matches, i);
 
-		r = certauth_policy_check(pol, cert, now, &outcome->reason);
+		r = certauth_check_certificate(c, t, cert, now,
+		    &c->outcome.reason);
 		if (r == 0) {
 			*winner = cert;
-			snprintf(outcome->ocsp_source,
-			    sizeof(outcome->ocsp_source), "%s",
-			    certauth_policy_ocsp_source(pol));
 			break;
 		}
 		if (r == CERTAUTH_ERR_NOMEM)
 			break;
 	}
  out:
-	certauth_policy_free(pol);
+	certauth_trust_free(t);
 	return r;
 }
 
@@ -158,53 +195,133 @@ check_answer(const struct certauth_opts *o, const struct certauth_login *login,
 	    reason);
 }
 
-int
-certauth_authenticate(const struct certauth_opts *o,
-    const struct certauth_log *lg, const struct certauth_login *login,
-    struct certauth_outcome *outcome)
+/* The account and its bindings, in the order of the checks. */
+static int
+check_bound(const struct certauth_login *login, struct certauth_reason *reason)
 {
+	if (!login->user_known) {
+		certauth_reason_set(reason, "unknown user");
+		return CERTAUTH_ERR_NOT_FOUND;
+	}
+	if (login->bound->r != 0) {
+		certauth_reason_set(reason, "%s", login->bound->reason.text);
+		return login->bound->r;
+	}
+	return 0;
+}
+
+int
+certauth_authenticate(struct certauth_ctx *c,
+    const struct certauth_login *login)
+{
+	struct certauth_outcome *outcome = &c->outcome;
 	int r = CERTAUTH_ERR_INTERNAL, digest = CERTAUTH_DIGEST_DEFAULT;
 	unsigned char *sig = NULL;
 	size_t siglen = 0;
-	STACK_OF(X509) *certs = NULL, *matches = NULL;
+	STACK_OF(X509) *matches = NULL;
 	X509 *winner = NULL;
 
-	memset(outcome, 0, sizeof(*outcome));
 	certauth_reason_set(&outcome->reason, "%s",
 	    certauth_strerror(CERTAUTH_ERR_INTERNAL));
-	if ((r = check_answer(o, login, &digest, &sig, &siglen,
-	    &outcome->reason)) != 0)
-		goto out;
-	if (!login->user_known) {
-		certauth_reason_set(&outcome->reason, "unknown user");
-		r = CERTAUTH_ERR_NOT_FOUND;
-		goto out;
-	}
-	r = certauth_bindings_read(bindings_dir(o), login->user, &certs,
-	    &outcome->reason);
-	if (r == CERTAUTH_ERR_NOT_FOUND)
-		certauth_reason_set(&outcome->reason,
-		    "no certificate bound to user %s", login->user);
-	if (r != 0)
-		goto out;
-	if ((r = match_signature(lg, certs, login, digest, sig, siglen, &matches,
-	    &outcome->reason)) != 0)
-		goto out;
-	if ((r = check_policy(o, lg, matches, login->answered, &winner,
-	    outcome)) != 0)
+	if ((r = check_answer(c->opts, login, &digest, &sig, &siglen,
+	    &outcome->reason)) != 0 ||
+	    (r = check_bound(login, &outcome->reason)) != 0 ||
+	    (r = match_signature(c->lg, login->bound->certs, login, digest,
+	    sig, siglen, &matches, &outcome->reason)) != 0 ||
+	    (r = check_matches(c, matches, login->answered, &winner)) != 0)
 		goto out;
 	if ((r = certauth_cert_fingerprint(winner, outcome->fingerprint)) != 0)
 		goto out;
 	certauth_name_string(X509_get_subject_name(winner), outcome->subject,
 	    sizeof(outcome->subject));
+	outcome->binding_source = login->bound->source;
 	r = 0;
  out:
 	if (r == 0)
 		outcome->reason.text[0] = '\0';
-	log_outcome(lg, login, r, outcome);
+	else if (outcome->reason.text[0] == '\0')
+		certauth_reason_set(&outcome->reason, "%s",
+		    certauth_strerror(r));
+	log_outcome(c->lg, login, r, outcome);
 	sk_X509_free(matches);
-	sk_X509_pop_free(certs, X509_free);
 	certauth_freezero(sig, siglen);
 	ERR_clear_error();
+	return r;
+}
+
+/* The name in the challenge: hostname=, else this host's own. */
+static void
+host_name(const struct certauth_opts *o, char *host, size_t len)
+{
+	if (o->hostname != NULL)
+		snprintf(host, len, "%s", o->hostname);
+	else if (gethostname(host, len) != 0)
+		snprintf(host, len, "localhost");
+	host[len - 1] = '\0';
+}
+
+/* nouserok: whether to pass over the account without a prompt. */
+static int
+pass_over(struct certauth_ctx *c, const struct certauth_request *req,
+    const struct certauth_bound *b)
+{
+	if (!c->opts->nouserok || (req->user_known &&
+	    b->r != CERTAUTH_ERR_NOT_FOUND))
+		return 0;
+	log_info(c->lg, "user %s has no certificate binding: ignored "
+	    "(nouserok)", req->user);
+	c->outcome.ignored = 1;
+	return 1;
+}
+
+int
+certauth_login(struct certauth_ctx *c, const struct certauth_request *req,
+    const struct certauth_answer_source *src)
+{
+	struct certauth_bound b;
+	struct certauth_login login;
+	char host[256], *challenge = NULL, *response = NULL;
+	int r = CERTAUTH_ERR_INTERNAL;
+
+	memset(&b, 0, sizeof(b));
+	memset(&login, 0, sizeof(login));
+	b.r = CERTAUTH_ERR_NOT_FOUND;
+	if (req->user_known)
+		(void)certauth_bound_lookup(c->opts, req->user, &b);
+	if (pass_over(c, req, &b)) {
+		r = CERTAUTH_ERR_NOT_FOUND;
+		goto out;
+	}
+	if (c->opts->nouserok && b.r != 0) {
+		/* A source that cannot be read is not "no binding". */
+		log_err(c->lg, "user %s refused: %s", req->user, b.reason.text);
+		r = b.r;
+		goto out;
+	}
+	host_name(c->opts, host, sizeof(host));
+	login.user = req->user;
+	login.user_known = req->user_known;
+	login.bound = &b;
+	login.issued = time(NULL);
+	if ((r = certauth_challenge_new(host, req->service, req->user,
+	    login.issued, &challenge)) != 0) {
+		log_err(c->lg, "user %s not authenticated: cannot make a "
+		    "challenge: %s", req->user, certauth_strerror(r));
+		goto out;
+	}
+	if ((r = src->answer(src->arg, challenge, b.certs, &response)) != 0) {
+		log_notice(c->lg, "user %s refused: %s", req->user,
+		    certauth_strerror(r));
+		goto out;
+	}
+	login.answered = time(NULL);
+	login.challenge = challenge;
+	login.response = response;
+	r = certauth_authenticate(c, &login);
+ out:
+	if (response != NULL)
+		certauth_freezero(response, strlen(response));
+	free(challenge);
+	certauth_bound_clear(&b);
 	return r;
 }

@@ -27,9 +27,12 @@
 
 #include "certauth.h"
 #include "certutil.h"
+#include "ctx.h"
 #include "fetch.h"
 #include "log.h"
 #include "ocsp.h"
+#include "parse_cache.h"
+#include "trust.h"
 
 #define SUBJECT_MAX	256	/* a subject in reasons and logs */
 #define DATE_MAX	64	/* "YYYY-MM-DD HH:MM:SS UTC" */
@@ -292,14 +295,13 @@ certauth_ocsp_verify_der(const unsigned char *der, size_t len,
 
 /* What stays the same for every certificate of one chain check. */
 struct chain_check {
-	const struct certauth_opts *o;
+	struct certauth_ctx *c;		/* the login: options, log, budget */
+	const struct certauth_opts *o;	/* c->opts */
 	STACK_OF(X509) *chain;
 	X509_STORE *store;
 	X509 *responder;		/* ocsp_responder_cert or NULL */
 	const EVP_MD *md;		/* CertID hash */
 	const char *cache_dir;
-	long long *budget_ms;		/* network time left, shared */
-	const struct certauth_log *lg;
 };
 
 /* The verdict of one certificate and where it came from. */
@@ -309,38 +311,26 @@ struct verdict {
 	char source[CERTAUTH_REASON_MAX];
 };
 
+/* ocsp_responder_cert: its first certificate, read as trust files are. */
 static int
 load_responder(const char *path, X509 **out, struct certauth_reason *reason)
 {
-	FILE *f = NULL;
-	X509 *cert = NULL;
-	char why[CERTAUTH_REASON_MAX];
+	struct certauth_parsed p;
 	int r = CERTAUTH_ERR_INTERNAL;
 
 	*out = NULL;
-	if ((f = fopen(path, "rbe")) == NULL) {
-		certauth_reason_set(reason,
-		    "cannot load ocsp_responder_cert %s: %s", path,
-		    strerror(errno));
-		r = CERTAUTH_ERR_TRUST_STORE;
+	if ((r = certauth_trust_file(CERTAUTH_KIND_CERTS,
+	    "ocsp_responder_cert", path, &p, reason)) != 0)
+		goto out;
+	*out = sk_X509_value(p.certs, 0);
+	if (!X509_up_ref(*out)) {
+		*out = NULL;
+		r = CERTAUTH_ERR_NOMEM;
 		goto out;
 	}
-	if ((cert = PEM_read_X509(f, NULL, certauth_pem_no_passphrase,
-	    NULL)) == NULL) {
-		ossl_reason(why, sizeof(why), "no certificate in it");
-		certauth_reason_set(reason,
-		    "cannot load ocsp_responder_cert %s: %s", path, why);
-		r = CERTAUTH_ERR_TRUST_STORE;
-		goto out;
-	}
-	*out = cert;
-	cert = NULL;
 	r = 0;
  out:
-	ERR_clear_error();
-	X509_free(cert);
-	if (f != NULL)
-		fclose(f);
+	certauth_parsed_clear(&p);
 	return r;
 }
 
@@ -366,10 +356,10 @@ from_cache(const struct chain_check *cc, const struct certauth_ocsp_expect *e,
 		/* A cache that is not safe to read is the admin's problem,
 		 * a missing entry is the normal case. */
 		if (r == CERTAUTH_ERR_NOT_FOUND)
-			log_debug(cc->lg, "no cached OCSP answer for %s",
+			log_debug(cc->c->lg, "no cached OCSP answer for %s",
 			    subject);
 		else
-			log_warn(cc->lg, "OCSP cache entry for %s not used: %s",
+			log_warn(cc->c->lg, "OCSP cache entry for %s not used: %s",
 			    subject, why.text);
 		r = CERTAUTH_ERR_NOT_FOUND;
 		goto out;
@@ -378,7 +368,7 @@ from_cache(const struct chain_check *cc, const struct certauth_ocsp_expect *e,
 	    sizeof(v->revdate), &why)) != 0) {
 		if (r == CERTAUTH_ERR_NOMEM)
 			goto out;
-		log_debug(cc->lg, "cached OCSP answer for %s ignored: %s",
+		log_debug(cc->c->lg, "cached OCSP answer for %s ignored: %s",
 		    subject, why.text);
 		r = CERTAUTH_ERR_NOT_FOUND;
 		goto out;
@@ -429,6 +419,70 @@ make_request(OCSP_CERTID *id, int nonce, OCSP_REQUEST **reqp,
 }
 
 /*
+ * Ask one responder: the helper's exchange, then the answer's
+ * verification, then the cache.  Takes from the budget what the helper
+ * reports.  Returns as from_responders, with why the reason.
+ */
+static int
+ask_responder(const struct chain_check *cc, const char *url,
+    const unsigned char *reqder, size_t reqlen,
+    const struct certauth_ocsp_expect *e, const char *subject,
+    struct verdict *v, struct certauth_reason *reason)
+{
+	struct certauth_reason why, cwhy;
+	unsigned char *resp = NULL;
+	size_t resplen = 0;
+	long long spent = 0;
+	time_t until = 0;
+	int r = CERTAUTH_ERR_INTERNAL;
+
+	why.text[0] = '\0';
+	r = certauth_fetch_ocsp(CERTAUTH_OCSP_HELPER, url, cc->o->ocsp_proxy,
+	    reqder, reqlen, cc->c->budget_ms, &spent, &resp, &resplen, &why);
+	cc->c->budget_ms -= spent;
+	if (r == CERTAUTH_ERR_UNREACHABLE) {
+		log_debug(cc->c->lg, "OCSP responder %s: %s", url, why.text);
+		certauth_reason_set(reason, "%s", why.text);
+		goto out;
+	}
+	if (r == CERTAUTH_ERR_INTERNAL || r == CERTAUTH_ERR_NOMEM) {
+		/* Ours, not the network's: never "unreachable". */
+		certauth_reason_set(reason, "OCSP check of %s failed on this "
+		    "host: %s", subject, why.text[0] != '\0' ? why.text :
+		    certauth_strerror(r));
+		goto out;
+	}
+	if (r != 0) {
+		/* Something answered, badly: not "unreachable". */
+		certauth_reason_set(reason, "OCSP answer for %s from %s "
+		    "refused: %s", subject, url, why.text);
+		r = CERTAUTH_ERR_CERT_INVALID;
+		goto out;
+	}
+	why.text[0] = '\0';
+	if ((r = verify_answer(resp, resplen, e, &v->status, &until,
+	    v->revdate, sizeof(v->revdate), &why)) != 0) {
+		certauth_reason_set(reason, "OCSP answer for %s from %s "
+		    "refused: %s", subject, url, why.text[0] != '\0' ?
+		    why.text : certauth_strerror(r));
+		if (r != CERTAUTH_ERR_NOMEM)
+			r = CERTAUTH_ERR_CERT_INVALID;
+		goto out;
+	}
+	snprintf(v->source, sizeof(v->source), "%s", url);
+	/* "unknown" may change any minute; don't keep it. */
+	if (v->status != CERTAUTH_OCSP_UNKNOWN &&
+	    certauth_ocsp_cache_store(cc->cache_dir, e->id, resp, resplen,
+	    &cwhy) != 0)
+		log_warn(cc->c->lg, "cannot cache the OCSP answer for %s: %s",
+		    subject, cwhy.text);
+	r = 0;
+ out:
+	free(resp);
+	return r;
+}
+
+/*
  * Ask each responder URL in turn, each within what is left of the budget
  * (only the time the helper reports is taken from it).  Returns 0 with v
  * filled from a verified answer; CERTAUTH_ERR_UNREACHABLE with a reason
@@ -443,13 +497,11 @@ from_responders(const struct chain_check *cc, X509 *cert,
     struct verdict *v, struct certauth_reason *reason)
 {
 	struct certauth_ocsp_expect e = *base;
-	struct certauth_reason why, cwhy;
+	struct certauth_reason why;
 	STACK_OF(OPENSSL_STRING) *aia = NULL;
 	OCSP_REQUEST *req = NULL;
-	unsigned char *reqder = NULL, *resp = NULL;
-	size_t reqlen = 0, resplen = 0;
-	long long spent;
-	time_t until = 0;
+	unsigned char *reqder = NULL;
+	size_t reqlen = 0;
 	const char *url;
 	int i, n, r = CERTAUTH_ERR_INTERNAL;
 
@@ -471,10 +523,10 @@ from_responders(const struct chain_check *cc, X509 *cert,
 	}
 	e.nonce_req = cc->o->ocsp_nonce ? req : NULL;
 	r = CERTAUTH_ERR_UNREACHABLE;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && r == CERTAUTH_ERR_UNREACHABLE; i++) {
 		url = cc->o->ocsp_url != NULL ? cc->o->ocsp_url :
 		    sk_OPENSSL_STRING_value(aia, i);
-		if (*cc->budget_ms <= 0) {
+		if (cc->c->budget_ms <= 0) {
 			/* Only responders' time is counted: this is theirs. */
 			why = *reason;
 			certauth_reason_set(reason, "%s%sthe responders used "
@@ -483,67 +535,64 @@ from_responders(const struct chain_check *cc, X509 *cert,
 			    cc->o->ocsp_timeout_ms, url);
 			break;
 		}
-		why.text[0] = '\0';
-		free(resp);
-		resp = NULL;
-		r = certauth_fetch_ocsp(CERTAUTH_OCSP_HELPER, url,
-		    cc->o->ocsp_proxy, reqder, reqlen, *cc->budget_ms, &spent,
-		    &resp, &resplen, &why);
-		*cc->budget_ms -= spent;
-		if (r == CERTAUTH_ERR_UNREACHABLE) {
-			log_debug(cc->lg, "OCSP responder %s: %s", url,
-			    why.text);
-			certauth_reason_set(reason, "%s", why.text);
-			continue;
-		}
-		if (r == CERTAUTH_ERR_INTERNAL || r == CERTAUTH_ERR_NOMEM) {
-			/* Ours, not the network's: never "unreachable". */
-			certauth_reason_set(reason, "OCSP check of %s failed "
-			    "on this host: %s", subject, why.text[0] != '\0' ?
-			    why.text : certauth_strerror(r));
-			goto out;
-		}
-		if (r != 0) {
-			/* Something answered, badly: not "unreachable". */
-			certauth_reason_set(reason, "OCSP answer for %s "
-			    "from %s refused: %s", subject, url, why.text);
-			r = CERTAUTH_ERR_CERT_INVALID;
-			goto out;
-		}
-		why.text[0] = '\0';
-		if ((r = verify_answer(resp, resplen, &e, &v->status, &until,
-		    v->revdate, sizeof(v->revdate), &why)) != 0) {
-			certauth_reason_set(reason, "OCSP answer for %s "
-			    "from %s refused: %s", subject, url,
-			    why.text[0] != '\0' ? why.text :
-			    certauth_strerror(r));
-			if (r != CERTAUTH_ERR_NOMEM)
-				r = CERTAUTH_ERR_CERT_INVALID;
-			goto out;
-		}
-		snprintf(v->source, sizeof(v->source), "%s", url);
-		/* "unknown" may change any minute; don't keep it. */
-		if (v->status != CERTAUTH_OCSP_UNKNOWN &&
-		    certauth_ocsp_cache_store(cc->cache_dir, e.id, resp,
-		    resplen, &cwhy) != 0)
-			log_warn(cc->lg, "cannot cache the OCSP answer for "
-			    "%s: %s", subject, cwhy.text);
-		r = 0;
-		goto out;
+		r = ask_responder(cc, url, reqder, reqlen, &e, subject, v,
+		    reason);
 	}
-	r = CERTAUTH_ERR_UNREACHABLE;
  out:
-	free(resp);
 	OPENSSL_free(reqder);
 	OCSP_REQUEST_free(req);
 	X509_email_free(aia);
 	return r;
 }
 
+/*
+ * The verdict of one certificate from what the cache or the responders
+ * gave (r, v, why).  An unreachable responder is a warning with
+ * ocsp=soft and a refusal with ocsp=hard.
+ */
+static int
+judge(const struct chain_check *cc, const char *subject, int r,
+    const struct verdict *v, const struct certauth_reason *why,
+    struct certauth_reason *reason)
+{
+	struct certauth_outcome *out = &cc->c->outcome;
+
+	if (r == CERTAUTH_ERR_UNREACHABLE) {
+		out->ocsp_source[0] = '\0';
+		if (cc->o->ocsp != CERTAUTH_OCSP_SOFT) {
+			certauth_reason_set(reason, "no OCSP answer for %s: %s",
+			    subject, why->text);
+			return CERTAUTH_ERR_CERT_INVALID;
+		}
+		log_warn(cc->c->lg, "OCSP responder for %s unreachable, "
+		    "accepted (ocsp=soft): %s", subject, why->text);
+		return 0;
+	}
+	if (r != 0) {
+		certauth_reason_set(reason, "%s", why->text[0] != '\0' ?
+		    why->text : certauth_strerror(r));
+		return r;
+	}
+	snprintf(out->ocsp_source, sizeof(out->ocsp_source), "%s", v->source);
+	switch (v->status) {
+	case CERTAUTH_OCSP_GOOD:
+		log_debug(cc->c->lg, "OCSP: %s good (%s)", subject, v->source);
+		return 0;
+	case CERTAUTH_OCSP_REVOKED:
+		certauth_reason_set(reason, "certificate %s revoked (OCSP, %s)",
+		    subject, v->revdate);
+		return CERTAUTH_ERR_REVOKED;
+	default:
+		certauth_reason_set(reason, "OCSP responder does not know "
+		    "certificate %s (status unknown, %s)", subject, v->source);
+		return CERTAUTH_ERR_CERT_INVALID;
+	}
+}
+
 /* The revocation status of cert, issued by issuer. */
 static int
 check_one(const struct chain_check *cc, X509 *cert, X509 *issuer,
-    char *source, size_t sourcelen, struct certauth_reason *reason)
+    struct certauth_reason *reason)
 {
 	struct certauth_ocsp_expect e;
 	struct certauth_reason why;
@@ -582,60 +631,22 @@ check_one(const struct chain_check *cc, X509 *cert, X509 *issuer,
 			r = from_responders(cc, cert, &e, subject, &v, &why);
 		certauth_ocsp_cache_unlock(lock);
 	}
-	if (r == CERTAUTH_ERR_UNREACHABLE) {
-		if (cc->o->ocsp != CERTAUTH_OCSP_SOFT) {
-			certauth_reason_set(reason, "no OCSP answer for %s: %s",
-			    subject, why.text);
-			r = CERTAUTH_ERR_CERT_INVALID;
-			goto out;
-		}
-		log_warn(cc->lg, "OCSP responder for %s unreachable, "
-		    "accepted (ocsp=soft): %s", subject, why.text);
-		if (source != NULL && sourcelen > 0)
-			source[0] = '\0';
-		r = 0;
-		goto out;
-	}
-	if (r != 0) {
-		certauth_reason_set(reason, "%s", why.text[0] != '\0' ?
-		    why.text : certauth_strerror(r));
-		goto out;
-	}
-	if (source != NULL && sourcelen > 0)
-		snprintf(source, sourcelen, "%s", v.source);
-	switch (v.status) {
-	case CERTAUTH_OCSP_GOOD:
-		log_debug(cc->lg, "OCSP: %s good (%s)", subject, v.source);
-		r = 0;
-		break;
-	case CERTAUTH_OCSP_REVOKED:
-		certauth_reason_set(reason, "certificate %s revoked (OCSP, %s)",
-		    subject, v.revdate);
-		r = CERTAUTH_ERR_REVOKED;
-		break;
-	default:
-		certauth_reason_set(reason, "OCSP responder does not know "
-		    "certificate %s (status unknown, %s)", subject, v.source);
-		r = CERTAUTH_ERR_CERT_INVALID;
-		break;
-	}
+	r = judge(cc, subject, r, &v, &why, reason);
  out:
 	OCSP_CERTID_free(id);
 	return r;
 }
 
 int
-certauth_ocsp_check_chain(const struct certauth_opts *o,
-    STACK_OF(X509) *chain, X509_STORE *store, long long *budget_ms,
-    const struct certauth_log *lg, char *source, size_t sourcelen,
-    struct certauth_reason *reason)
+certauth_ocsp_check_chain(struct certauth_ctx *c, STACK_OF(X509) *chain,
+    X509_STORE *store, struct certauth_reason *reason)
 {
+	const struct certauth_opts *o = c->opts;
 	struct chain_check cc;
 	X509 *responder = NULL;
 	int i, last, n, r = CERTAUTH_ERR_INTERNAL;
 
-	if (source != NULL && sourcelen > 0)
-		source[0] = '\0';
+	c->outcome.ocsp_source[0] = '\0';
 	n = chain != NULL ? sk_X509_num(chain) : 0;
 	/* One certificate is the anchor itself (pinned, or a self-signed
 	 * leaf): it has no issuer to answer for it. */
@@ -648,6 +659,7 @@ certauth_ocsp_check_chain(const struct certauth_opts *o,
 	    reason)) != 0)
 		goto out;
 	memset(&cc, 0, sizeof(cc));
+	cc.c = c;
 	cc.o = o;
 	cc.chain = chain;
 	cc.store = store;
@@ -656,14 +668,11 @@ certauth_ocsp_check_chain(const struct certauth_opts *o,
 	    EVP_sha1();
 	cc.cache_dir = o->ocsp_cache_dir != NULL ? o->ocsp_cache_dir :
 	    CERTAUTH_OCSP_CACHE_DIR;
-	cc.budget_ms = budget_ms;
-	cc.lg = lg;
 	/* Never the last one: the anchor is trusted, not checked. */
 	last = o->ocsp_scope == CERTAUTH_SCOPE_CHAIN ? n - 2 : 0;
 	for (i = 0; i <= last; i++) {
 		if ((r = check_one(&cc, sk_X509_value(chain, i),
-		    sk_X509_value(chain, i + 1), source, sourcelen,
-		    reason)) != 0)
+		    sk_X509_value(chain, i + 1), reason)) != 0)
 			goto out;
 	}
 	r = 0;

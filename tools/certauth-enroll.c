@@ -23,14 +23,16 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
+#include "auth.h"
 #include "bindings.h"
 #include "certauth.h"
 #include "certutil.h"
 #include "challenge.h"
+#include "ctx.h"
 #include "log.h"
 #include "options.h"
-#include "policy.h"
 #include "safefile.h"
+#include "trust.h"
 #include "verify.h"
 
 #define PROG		"certauth-enroll"
@@ -45,7 +47,8 @@ struct enroll_ctx {
 	struct certauth_opts opts;
 	struct certauth_log lg;		/* stderr; debug lines per --debug */
 	const char *dir;		/* bindings_dir or its default */
-	struct certauth_policy *pol;	/* add and check only */
+	struct certauth_trust_set *trust;	/* add and check only */
+	struct certauth_ctx login;	/* the checks' options, log, budget */
 	time_t now;
 };
 
@@ -198,9 +201,9 @@ warn_unknown_account(const char *user)
 		    "on this system", user);
 }
 
-/* The module's verdict on one certificate: key check, then chain policy. */
+/* The module's verdict on one certificate: key check, chain, OCSP. */
 static int
-cert_verdict(const struct enroll_ctx *c, X509 *cert,
+cert_verdict(struct enroll_ctx *c, X509 *cert,
     struct certauth_reason *why)
 {
 	int r;
@@ -208,7 +211,8 @@ cert_verdict(const struct enroll_ctx *c, X509 *cert,
 	reason_init(why);
 	if ((r = certauth_key_check(X509_get0_pubkey(cert), why)) != 0)
 		return r;
-	return certauth_policy_check(c->pol, cert, c->now, why);
+	return certauth_check_certificate(&c->login, c->trust, cert, c->now,
+	    why);
 }
 
 /*
@@ -530,7 +534,7 @@ cmd_check(struct enroll_ctx *c, char **args)
 		if (certauth_cert_fingerprint(cert, fp) != 0)
 			snprintf(fp, sizeof(fp), "?");
 		if (cert_verdict(c, cert, &why) == 0) {
-			const char *src = certauth_policy_ocsp_source(c->pol);
+			const char *src = c->login.outcome.ocsp_source;
 
 			if (*src != '\0')
 				printf("%s ok (OCSP good, from %s)\n", fp, src);
@@ -605,11 +609,12 @@ setup(struct enroll_ctx *c, char **words, int nwords, int needs_policy)
 	log_debug(&c->lg, "bindings directory %s", c->dir);
 	if (!needs_policy)
 		return 0;
-	if ((r = certauth_policy_load(&c->opts, &c->pol, &why)) != 0) {
+	if ((r = certauth_trust_load(&c->opts, &c->trust, &why)) != 0) {
 		log_err(NULL, PROG ": configuration error: %s", why.text);
 		return r == CERTAUTH_ERR_NOMEM ? EXIT_FAIL : EXIT_USAGE;
 	}
-	certauth_policy_set_log(c->pol, &c->lg);
+	/* One budget of responders' time for the whole run. */
+	certauth_ctx_init(&c->login, &c->opts, &c->lg);
 	return 0;
 }
 
@@ -641,7 +646,7 @@ main(int argc, char **argv)
 		ret = EXIT_FAIL;
 	}
  out:
-	certauth_policy_free(c.pol);
+	certauth_trust_free(c.trust);
 	certauth_opts_free(&c.opts);
 	free_words(words, nwords);
 	return ret;

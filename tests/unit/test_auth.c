@@ -129,6 +129,28 @@ bind(struct fixture *f, const char *user, X509 **certs, int n)
 	free(path);
 }
 
+/* Decide login as the module does: the binding sources first. */
+static int
+decide(struct fixture *f, struct certauth_login *login,
+    struct certauth_outcome *outcome)
+{
+	struct certauth_bound b;
+	struct certauth_ctx c;
+	int r;
+
+	memset(&b, 0, sizeof(b));
+	b.r = CERTAUTH_ERR_NOT_FOUND;
+	if (login->user_known)
+		(void)certauth_bound_lookup(&f->opts, login->user, &b);
+	login->bound = &b;
+	certauth_ctx_init(&c, &f->opts, &f->lg);
+	r = certauth_authenticate(&c, login);
+	*outcome = c.outcome;
+	login->bound = NULL;
+	certauth_bound_clear(&b);
+	return r;
+}
+
 /* Run one decision with a response signed by key over CHALLENGE. */
 static int
 run(struct fixture *f, EVP_PKEY *key, const char *response, long delay)
@@ -146,7 +168,7 @@ run(struct fixture *f, EVP_PKEY *key, const char *response, long delay)
 	login.answered = login.issued + delay;
 	login.response = sig != NULL ? sig : response;
 	f->lines = 0;
-	r = certauth_authenticate(&f->opts, &f->lg, &login, &outcome);
+	r = decide(f, &login, &outcome);
 	assert_int_equal(f->lines, 1);	/* one line for every decision */
 	if (r == 0) {
 		char fp[CERTAUTH_FP_CHARS + 1];
@@ -267,13 +289,11 @@ test_unknown_and_unbound_users(void **state)
 	login.challenge = CHALLENGE;
 	login.issued = login.answered = time(NULL);
 	login.response = sig;
-	assert_int_equal(certauth_authenticate(&f->opts, &f->lg, &login,
-	    &outcome), CERTAUTH_ERR_NOT_FOUND);
+	assert_int_equal(decide(f, &login, &outcome), CERTAUTH_ERR_NOT_FOUND);
 	assert_non_null(strstr(f->last, "no certificate bound to user "
 	    "nobody-bound"));
 	login.user_known = 0;
-	assert_int_equal(certauth_authenticate(&f->opts, &f->lg, &login,
-	    &outcome), CERTAUTH_ERR_NOT_FOUND);
+	assert_int_equal(decide(f, &login, &outcome), CERTAUTH_ERR_NOT_FOUND);
 	assert_non_null(strstr(f->last, "unknown user"));
 	free(sig);
 }
@@ -292,8 +312,7 @@ test_log_line_cannot_be_forged(void **state)
 	login.issued = login.answered = time(NULL);
 	login.response = "AAAA";
 	f->lines = 0;
-	assert_int_not_equal(certauth_authenticate(&f->opts, &f->lg, &login,
-	    &outcome), 0);
+	assert_int_not_equal(decide(f, &login, &outcome), 0);
 	assert_int_equal(f->lines, 1);
 	assert_null(strchr(f->last, '\n'));
 	assert_null(strchr(f->last, '\r'));
@@ -332,6 +351,144 @@ test_weak_key_refused(void **state)
 	EVP_PKEY_free(weak);
 }
 
+/* ------------------------------------------------- the whole login */
+
+/* An answer source that signs what it is shown, and notes the call. */
+struct signer {
+	EVP_PKEY *key;		/* NULL: give no answer */
+	int calls;
+	int nbound;		/* bound certificates it was shown */
+	char challenge[512];
+};
+
+static int
+sign_answer(void *arg, const char *challenge, STACK_OF(X509) *bound,
+    char **response)
+{
+	struct signer *s = arg;
+
+	s->calls++;
+	s->nbound = bound != NULL ? sk_X509_num(bound) : -1;
+	snprintf(s->challenge, sizeof(s->challenge), "%s", challenge);
+	if (s->key == NULL)
+		return CERTAUTH_ERR_CONV;
+	*response = tu_sign_b64(s->key, NULL, 0, challenge);
+	return 0;
+}
+
+static int
+login_as(struct fixture *f, const char *user, int known, struct signer *s,
+    struct certauth_outcome *outcome)
+{
+	struct certauth_answer_source src = { "test", sign_answer, s };
+	struct certauth_request req = { user, known, "svc" };
+	struct certauth_ctx c;
+	int r;
+
+	certauth_ctx_init(&c, &f->opts, &f->lg);
+	f->lines = 0;
+	r = certauth_login(&c, &req, &src);
+	*outcome = c.outcome;
+	return r;
+}
+
+/* The challenge names this host, the service and the user; the source
+ * is shown the bound certificates; one line for the decision. */
+static void
+test_login_flow(void **state)
+{
+	struct fixture *f = need(state);
+	struct certauth_outcome out;
+	struct signer s = { NULL, 0, 0, "" };
+
+	bind(f, "alice", &f->user, 1);
+	f->opts.hostname = strdup("host1");
+	s.key = f->user_key;
+	assert_int_equal(login_as(f, "alice", 1, &s, &out), 0);
+	assert_int_equal(s.calls, 1);
+	assert_int_equal(s.nbound, 1);
+	assert_non_null(strstr(s.challenge, "certauth:v1:host1:svc:alice:"));
+	assert_int_equal(f->lines, 1);
+	assert_non_null(strstr(f->last, "authenticated"));
+	assert_string_equal(out.binding_source, "files");
+	assert_int_equal(out.ignored, 0);
+	/* A wrong key through the same path is refused. */
+	s.key = f->other_key;
+	assert_int_equal(login_as(f, "alice", 1, &s, &out),
+	    CERTAUTH_ERR_BAD_SIGNATURE);
+}
+
+/* Without nouserok an unknown or unbound account is asked like any
+ * other, so a prompt tells nothing, and refused after. */
+static void
+test_login_unbound_still_asked(void **state)
+{
+	struct fixture *f = need(state);
+	struct certauth_outcome out;
+	struct signer s = { NULL, 0, 0, "" };
+
+	s.key = f->user_key;
+	assert_int_equal(login_as(f, "bob", 1, &s, &out),
+	    CERTAUTH_ERR_NOT_FOUND);
+	assert_int_equal(s.calls, 1);
+	assert_int_equal(s.nbound, -1);
+	assert_non_null(strstr(f->last, "no certificate bound to user bob"));
+	assert_int_equal(login_as(f, "ghost", 0, &s, &out),
+	    CERTAUTH_ERR_NOT_FOUND);
+	assert_int_equal(s.calls, 2);
+	assert_non_null(strstr(f->last, "unknown user"));
+	assert_int_equal(out.ignored, 0);
+}
+
+/* nouserok passes over an unknown or unbound account without asking,
+ * and never passes over one whose bindings cannot be read. */
+static void
+test_login_nouserok(void **state)
+{
+	struct fixture *f = need(state);
+	struct certauth_outcome out;
+	struct signer s = { NULL, 0, 0, "" };
+	char *path;
+
+	f->opts.nouserok = 1;
+	s.key = f->user_key;
+	assert_int_equal(login_as(f, "bob", 1, &s, &out),
+	    CERTAUTH_ERR_NOT_FOUND);
+	assert_int_equal(out.ignored, 1);
+	assert_int_equal(login_as(f, "ghost", 0, &s, &out),
+	    CERTAUTH_ERR_NOT_FOUND);
+	assert_int_equal(out.ignored, 1);
+	assert_int_equal(s.calls, 0);
+	assert_non_null(strstr(f->last, "ignored (nouserok)"));
+	bind(f, "alice", &f->user, 1);
+	assert_int_equal(login_as(f, "alice", 1, &s, &out), 0);
+	assert_int_equal(s.calls, 1);
+	path = tu_path(f->bindings, "alice");
+	assert_int_equal(chmod(path, 0664), 0);
+	assert_int_equal(login_as(f, "alice", 1, &s, &out),
+	    CERTAUTH_ERR_UNSAFE);
+	assert_int_equal(out.ignored, 0);
+	assert_int_equal(s.calls, 1);
+	assert_non_null(strstr(f->last, "group-writable"));
+	free(path);
+}
+
+/* A source that gives no answer ends the login with one line. */
+static void
+test_login_no_answer(void **state)
+{
+	struct fixture *f = need(state);
+	struct certauth_outcome out;
+	struct signer s = { NULL, 0, 0, "" };
+
+	bind(f, "alice", &f->user, 1);
+	assert_int_equal(login_as(f, "alice", 1, &s, &out),
+	    CERTAUTH_ERR_CONV);
+	assert_int_equal(s.calls, 1);
+	assert_int_equal(f->lines, 1);
+	assert_non_null(strstr(f->last, "refused"));
+}
+
 int
 main(void)
 {
@@ -353,6 +510,14 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_trust_store_missing, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_weak_key_refused, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_login_flow, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_login_unbound_still_asked,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_login_nouserok, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_login_no_answer, setup,
 		    teardown),
 	};
 

@@ -30,7 +30,8 @@
 #include "certauth.h"
 #include "options.h"
 #include "parse_cache.h"
-#include "policy.h"
+#include "chain.h"
+#include "trust.h"
 #include "testutil.h"
 
 struct keys {
@@ -304,15 +305,15 @@ crl_text(X509 **revoked, int n)
 static int
 policy_verdict(struct state *st, X509 *cert)
 {
-	struct certauth_policy *p = NULL;
+	struct certauth_trust_set *p = NULL;
 	struct certauth_reason why;
 	int r;
 
 	memset(&why, 0, sizeof(why));
-	if ((r = certauth_policy_load(&st->o, &p, &why)) != 0)
-		fail_msg("policy_load: %d %s", r, why.text);
-	r = certauth_policy_check(p, cert, time(NULL), &why);
-	certauth_policy_free(p);
+	if ((r = certauth_trust_load(&st->o, &p, &why)) != 0)
+		fail_msg("trust_load: %d %s", r, why.text);
+	r = certauth_chain_check(p, NULL, cert, time(NULL), NULL, &why);
+	certauth_trust_free(p);
 	return r;
 }
 

@@ -1261,14 +1261,16 @@ static int
 check(struct state *st, STACK_OF(X509) *chain, char *source,
     struct certauth_reason *why)
 {
-	long long budget = 3000;
+	struct certauth_ctx c;
 	int r;
 
 	why->text[0] = '\0';
-	strcpy(source, "unset");
+	certauth_ctx_init(&c, &st->o, &st->lg);
+	c.budget_ms = 3000;
+	strcpy(c.outcome.ocsp_source, "unset");
 	st->logbuf[0] = '\0';
-	r = certauth_ocsp_check_chain(&st->o, chain, K->store, &budget,
-	    &st->lg, source, 128, why);
+	r = certauth_ocsp_check_chain(&c, chain, K->store, why);
+	snprintf(source, 128, "%s", c.outcome.ocsp_source);
 	assert_int_equal(ERR_peek_error(), 0);
 	return r;
 }
@@ -1422,25 +1424,24 @@ test_chain_budget_used_up(void **ctx)
 {
 	struct state *st = need_root(ctx);
 	struct certauth_reason why;
-	long long budget = 0;
-	char source[128];
+	struct certauth_ctx c;
 	int r;
 
 	st->o.ocsp = CERTAUTH_OCSP_SOFT;
 	st->logbuf[0] = '\0';
 	why.text[0] = '\0';
-	r = certauth_ocsp_check_chain(&st->o, K->chain, K->store, &budget,
-	    &st->lg, source, sizeof(source), &why);
+	certauth_ctx_init(&c, &st->o, &st->lg);
+	c.budget_ms = 0;
+	r = certauth_ocsp_check_chain(&c, K->chain, K->store, &why);
 	assert_int_equal(r, 0);
 	assert_non_null(strstr(st->logbuf, "the responders used all of "
 	    "ocsp_timeout_ms"));
 	st->o.ocsp = CERTAUTH_OCSP_HARD;
-	r = certauth_ocsp_check_chain(&st->o, K->chain, K->store, &budget,
-	    &st->lg, source, sizeof(source), &why);
+	r = certauth_ocsp_check_chain(&c, K->chain, K->store, &why);
 	assert_int_equal(r, CERTAUTH_ERR_CERT_INVALID);
 	assert_non_null(strstr(why.text, "the responders used all of "
 	    "ocsp_timeout_ms"));
-	assert_int_equal(budget, 0);
+	assert_int_equal(c.budget_ms, 0);
 }
 
 static void

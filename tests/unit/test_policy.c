@@ -31,7 +31,8 @@
 #include "certauth.h"
 #include "log.h"
 #include "options.h"
-#include "policy.h"
+#include "chain.h"
+#include "trust.h"
 #include "testutil.h"
 
 /* Keys are the slow part; make them once. */
@@ -171,22 +172,21 @@ ca_setup(struct state *st)
 	opt_path(&st->o.chain_file, st, "inter.pem");
 }
 
-/* Load the policy from st->o and check cert at time now. */
+/* Read the trust files of st->o and check cert's chain at time now. */
 static int
 check_at(struct state *st, X509 *cert, time_t now,
     struct certauth_reason *why)
 {
-	struct certauth_policy *p = NULL;
+	struct certauth_trust_set *t = NULL;
 	int r;
 
 	memset(why, 0, sizeof(*why));
 	st->log[0] = '\0';
-	r = certauth_policy_load(&st->o, &p, why);
+	r = certauth_trust_load(&st->o, &t, why);
 	if (r != 0)
-		fail_msg("policy_load: %d %s", r, why->text);
-	certauth_policy_set_log(p, &st->lg);
-	r = certauth_policy_check(p, cert, now, why);
-	certauth_policy_free(p);
+		fail_msg("trust_load: %d %s", r, why->text);
+	r = certauth_chain_check(t, &st->lg, cert, now, NULL, why);
+	certauth_trust_free(t);
 	return r;
 }
 
@@ -1240,11 +1240,11 @@ static void
 assert_load_fails(struct state *st, const char *needle1,
     const char *needle2)
 {
-	struct certauth_policy *p = NULL;
+	struct certauth_trust_set *p = NULL;
 	struct certauth_reason why;
 
 	memset(&why, 0, sizeof(why));
-	assert_int_equal(certauth_policy_load(&st->o, &p, &why),
+	assert_int_equal(certauth_trust_load(&st->o, &p, &why),
 	    CERTAUTH_ERR_TRUST_STORE);
 	assert_null(p);
 	assert_contains(why.text, needle1);

@@ -1,0 +1,27 @@
+/*
+ * answer.h - where the answer to a challenge comes from.  Whatever the
+ * source, it yields the response line of docs/PROTOCOL.md, "The
+ * response", over the very challenge bytes the module issued, and the
+ * login checks it the same way.  Today's source is the PAM conversation
+ * (pam_certauth.c).
+ */
+#ifndef CERTAUTH_ANSWER_H
+#define CERTAUTH_ANSWER_H
+
+#include <openssl/x509.h>
+
+struct certauth_answer_source {
+	const char *name;	/* for log lines: "conversation" */
+	/*
+	 * Answer challenge: *response is a malloc'd NUL-terminated line,
+	 * untrusted, that the caller wipes and frees.  bound holds the
+	 * account's certificates (NULL when it has none), for a source that
+	 * picks a key by them.  Returns 0, CERTAUTH_ERR_CONV (no answer) or
+	 * CERTAUTH_ERR_NOMEM.
+	 */
+	int (*answer)(void *arg, const char *challenge, STACK_OF(X509) *bound,
+	    char **response);
+	void *arg;
+};
+
+#endif /* CERTAUTH_ANSWER_H */

@@ -1,0 +1,540 @@
+/*
+ * trust.c - reading the trust files of docs/PROTOCOL.md, "Chain policy"
+ * and "Revocation": ca_file's anchor index, chain_file's intermediates,
+ * crl_file and crl_dir.  Each file is read afresh for every login and
+ * parsed again only when its bytes changed (parse_cache.h).
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "anchors.h"
+#include "certauth.h"
+#include "certutil.h"
+#include "options.h"
+#include "parse_cache.h"
+#include "safefile.h"
+#include "trust.h"
+
+/* Largest trust file read; CRLs of big CAs run to tens of megabytes. */
+#define TRUST_FILE_MAX	(64L * 1024 * 1024)
+
+/* The newest OpenSSL error as text for a reason, or fallback. */
+static const char *
+ossl_error(const char *fallback)
+{
+	unsigned long e = ERR_peek_last_error();
+	const char *s = e != 0 ? ERR_reason_error_string(e) : NULL;
+
+	return s != NULL ? s : fallback;
+}
+
+/* A trust file's bytes. */
+struct text {
+	char *data;
+	size_t len;
+};
+
+/*
+ * Read a whole trust file into memory (at most TRUST_FILE_MAX bytes); a
+ * missing, unreadable or oversized one names option and path.
+ * O_NONBLOCK: a FIFO planted in its place must not hang the login.
+ */
+static int
+slurp(const char *option, const char *path, struct text *out,
+    struct certauth_reason *reason)
+{
+	int fd = -1, r = CERTAUTH_ERR_INTERNAL;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
+	    O_NONBLOCK)) < 0) {
+		certauth_reason_set(reason, "cannot load %s %s: %s", option,
+		    path, strerror(errno));
+		r = CERTAUTH_ERR_TRUST_STORE;
+		goto out;
+	}
+	r = certauth_read_fd(fd, TRUST_FILE_MAX, &out->data, &out->len);
+	if (r == CERTAUTH_ERR_TOO_LONG) {
+		certauth_reason_set(reason, "cannot load %s %s: larger than "
+		    "%ld bytes", option, path, TRUST_FILE_MAX);
+		r = CERTAUTH_ERR_TRUST_STORE;
+	} else if (r == CERTAUTH_ERR_IO) {
+		certauth_reason_set(reason, "cannot load %s %s: read error",
+		    option, path);
+		r = CERTAUTH_ERR_TRUST_STORE;
+	}
+	if (r != 0)
+		goto out;
+	r = 0;
+ out:
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+/* Every certificate of a PEM text, at least one. */
+static int
+parse_certs(const char *option, const char *path, const struct text *mem,
+    STACK_OF(X509) **out, struct certauth_reason *reason)
+{
+	STACK_OF(X509) *certs = NULL;
+	X509 *cert = NULL;
+	BIO *bio = NULL;
+	unsigned long e;
+	int r = CERTAUTH_ERR_INTERNAL;
+
+	if ((bio = BIO_new_mem_buf(mem->data, (int)mem->len)) == NULL ||
+	    (certs = sk_X509_new_null()) == NULL) {
+		r = CERTAUTH_ERR_NOMEM;
+		goto out;
+	}
+	ERR_set_mark();
+	while ((cert = PEM_read_bio_X509(bio, NULL,
+	    certauth_pem_no_passphrase, NULL)) != NULL) {
+		if (!sk_X509_push(certs, cert)) {
+			ERR_pop_to_mark();
+			r = CERTAUTH_ERR_NOMEM;
+			goto out;
+		}
+		cert = NULL;
+	}
+	/* The loop ends with "no start line" at end of file; anything else
+	 * is a damaged certificate. */
+	e = ERR_peek_last_error();
+	if (e != 0 && !(ERR_GET_LIB(e) == ERR_LIB_PEM &&
+	    ERR_GET_REASON(e) == PEM_R_NO_START_LINE)) {
+		certauth_reason_set(reason, "cannot load %s %s: %s", option,
+		    path, ossl_error("bad certificate"));
+		ERR_pop_to_mark();
+		r = CERTAUTH_ERR_TRUST_STORE;
+		goto out;
+	}
+	ERR_pop_to_mark();
+	if (sk_X509_num(certs) == 0) {
+		certauth_reason_set(reason, "cannot load %s %s: "
+		    "no certificate in it", option, path);
+		r = CERTAUTH_ERR_TRUST_STORE;
+		goto out;
+	}
+	*out = certs;
+	certs = NULL;
+	r = 0;
+ out:
+	X509_free(cert);
+	BIO_free(bio);
+	sk_X509_pop_free(certs, X509_free);
+	return r;
+}
+
+/*
+ * Add the CRLs in mem to crls: any number of PEM blocks, or one DER CRL.
+ * Returns how many were added, or -1 when one does not parse.
+ */
+static int
+add_crls(STACK_OF(X509_CRL) *crls, const struct text *mem)
+{
+	BIO *bio = NULL;
+	X509_CRL *crl = NULL;
+	const unsigned char *der;
+	unsigned long e;
+	int n = 0;
+
+	if (memmem(mem->data, mem->len, "-----BEGIN X509 CRL-----",
+	    strlen("-----BEGIN X509 CRL-----")) == NULL) {
+		der = (const unsigned char *)mem->data;
+		if ((crl = d2i_X509_CRL(NULL, &der, (long)mem->len)) == NULL ||
+		    der != (const unsigned char *)mem->data + mem->len ||
+		    !sk_X509_CRL_push(crls, crl)) {
+			n = -1;
+			goto out;
+		}
+		crl = NULL;
+		n = 1;
+		goto out;
+	}
+	if ((bio = BIO_new_mem_buf(mem->data, (int)mem->len)) == NULL) {
+		n = -1;
+		goto out;
+	}
+	while ((crl = PEM_read_bio_X509_CRL(bio, NULL,
+	    certauth_pem_no_passphrase, NULL)) != NULL) {
+		if (!sk_X509_CRL_push(crls, crl)) {
+			n = -1;
+			goto out;
+		}
+		crl = NULL;
+		n++;
+	}
+	/* Only running off the end is a clean stop; a damaged block is not
+	 * skipped, as it may be the one that revokes. */
+	e = ERR_peek_last_error();
+	if (ERR_GET_LIB(e) != ERR_LIB_PEM ||
+	    ERR_GET_REASON(e) != PEM_R_NO_START_LINE)
+		n = -1;
+ out:
+	X509_CRL_free(crl);
+	BIO_free(bio);
+	return n;
+}
+
+/* Every CRL of one file, PEM or DER; at least one. */
+static int
+parse_crls(const char *option, const char *path, const struct text *mem,
+    STACK_OF(X509_CRL) **out, struct certauth_reason *reason)
+{
+	STACK_OF(X509_CRL) *crls = NULL;
+	int r = CERTAUTH_ERR_INTERNAL;
+
+	if ((crls = sk_X509_CRL_new_null()) == NULL) {
+		r = CERTAUTH_ERR_NOMEM;
+		goto out;
+	}
+	if (add_crls(crls, mem) <= 0) {
+		certauth_reason_set(reason, "cannot load %s %s: not a valid "
+		    "PEM or DER CRL", option, path);
+		r = CERTAUTH_ERR_TRUST_STORE;
+		goto out;
+	}
+	*out = crls;
+	crls = NULL;
+	r = 0;
+ out:
+	ERR_clear_error();
+	sk_X509_CRL_pop_free(crls, X509_CRL_free);
+	return r;
+}
+
+/* Parse mem as kind; on failure *out may hold a part, for the caller to
+ * clear. */
+static int
+parse_trust_file(enum certauth_trust_kind kind, const char *option, const char *path,
+    const struct text *mem, struct certauth_parsed *out,
+    struct certauth_reason *reason)
+{
+	int bad = 0, r = CERTAUTH_ERR_INTERNAL;
+
+	if (kind == CERTAUTH_KIND_CRLS)
+		return parse_crls(option, path, mem, &out->crls, reason);
+	if (kind == CERTAUTH_KIND_CERTS)
+		return parse_certs(option, path, mem, &out->certs, reason);
+	r = certauth_anchor_index_build(mem->data, mem->len, &out->index,
+	    &bad);
+	if (r == CERTAUTH_ERR_FORMAT)
+		certauth_reason_set(reason, "cannot load %s %s: PEM block %d "
+		    "is not a certificate that can be read", option, path, bad);
+	else if (r == CERTAUTH_ERR_NOT_FOUND)
+		certauth_reason_set(reason, "cannot load %s %s: no certificate "
+		    "in it", option, path);
+	return r == CERTAUTH_ERR_FORMAT || r == CERTAUTH_ERR_NOT_FOUND ?
+	    CERTAUTH_ERR_TRUST_STORE : r;
+}
+
+/* The cache key names the option too: one file may serve as ca_file and
+ * chain_file. */
+int
+certauth_trust_file(enum certauth_trust_kind kind, const char *option, const char *path,
+    struct certauth_parsed *out, struct certauth_reason *reason)
+{
+	struct certauth_parsed p;
+	struct text mem = { NULL, 0 };
+	char *key = NULL;
+	int r = CERTAUTH_ERR_INTERNAL;
+
+	memset(&p, 0, sizeof(p));
+	memset(out, 0, sizeof(*out));
+	if ((r = slurp(option, path, &mem, reason)) != 0)
+		goto out;
+	if (asprintf(&key, "%s %s", option, path) < 0) {
+		key = NULL;
+		r = CERTAUTH_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = certauth_cache_get(CERTAUTH_CACHE_TRUST, key, mem.data,
+	    mem.len, &p)) < 0)
+		goto out;
+	if (r == 0) {
+		if ((r = parse_trust_file(kind, option, path, &mem, &p,
+		    reason)) != 0)
+			goto out;
+		certauth_cache_put(CERTAUTH_CACHE_TRUST, key, mem.data,
+		    mem.len, &p);
+	}
+	*out = p;
+	memset(&p, 0, sizeof(p));
+	r = 0;
+ out:
+	certauth_parsed_clear(&p);
+	free(key);
+	free(mem.data);
+	return r;
+}
+
+/* Move every CRL of from, the caller's own references, to the end of to. */
+static int
+move_crls(STACK_OF(X509_CRL) *to, STACK_OF(X509_CRL) *from)
+{
+	X509_CRL *crl;
+
+	while ((crl = sk_X509_CRL_shift(from)) != NULL) {
+		if (!sk_X509_CRL_push(to, crl)) {
+			X509_CRL_free(crl);
+			return CERTAUTH_ERR_NOMEM;
+		}
+	}
+	return 0;
+}
+
+/* Note the delta CRLs of crls, read from path, in pol->deltas. */
+static int
+note_deltas(struct certauth_trust_set *pol, STACK_OF(X509_CRL) *crls,
+    const char *path)
+{
+	struct certauth_delta *grown;
+	X509_CRL *crl;
+	int i, cap;
+
+	for (i = 0; i < sk_X509_CRL_num(crls); i++) {
+		crl = sk_X509_CRL_value(crls, i);
+		if (X509_CRL_get_ext_by_NID(crl, NID_delta_crl, -1) < 0)
+			continue;
+		if (pol->ndeltas == pol->deltas_cap) {
+			cap = pol->deltas_cap == 0 ? 4 : pol->deltas_cap * 2;
+			if ((grown = realloc(pol->deltas,
+			    (size_t)cap * sizeof(*grown))) == NULL)
+				return CERTAUTH_ERR_NOMEM;
+			pol->deltas = grown;
+			pol->deltas_cap = cap;
+		}
+		if ((pol->deltas[pol->ndeltas].path = strdup(path)) == NULL)
+			return CERTAUTH_ERR_NOMEM;
+		pol->deltas[pol->ndeltas++].crl = crl;
+	}
+	return 0;
+}
+
+/* Add every CRL of one file, PEM or DER, to pol->crls; at least one. */
+static int
+load_crl_file(struct certauth_trust_set *pol, const char *option,
+    const char *path, struct certauth_reason *reason)
+{
+	struct certauth_parsed p;
+	int r = CERTAUTH_ERR_INTERNAL;
+
+	if ((r = certauth_trust_file(CERTAUTH_KIND_CRLS, option, path, &p, reason)) != 0 ||
+	    (r = note_deltas(pol, p.crls, path)) != 0 ||
+	    (r = move_crls(pol->crls, p.crls)) != 0)
+		goto out;
+	r = 0;
+ out:
+	certauth_parsed_clear(&p);
+	return r;
+}
+
+/* Every regular file of crl_dir is a CRL; a stray file is an error, as
+ * silently skipping it could skip a revocation. */
+static int
+load_crl_dir(struct certauth_trust_set *pol, const char *dir,
+    struct certauth_reason *reason)
+{
+	DIR *d = NULL;
+	struct dirent *de;
+	struct stat st;
+	char *path = NULL;
+	int r = CERTAUTH_ERR_INTERNAL;
+
+	if ((d = opendir(dir)) == NULL) {
+		certauth_reason_set(reason, "cannot load crl_dir %s: %s", dir,
+		    strerror(errno));
+		r = CERTAUTH_ERR_TRUST_STORE;
+		goto out;
+	}
+	for (;;) {
+		errno = 0;
+		if ((de = readdir(d)) == NULL) {
+			if (errno != 0) {
+				certauth_reason_set(reason,
+				    "cannot load crl_dir %s: %s", dir,
+				    strerror(errno));
+				r = CERTAUTH_ERR_TRUST_STORE;
+				goto out;
+			}
+			break;
+		}
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (asprintf(&path, "%s/%s", dir, de->d_name) < 0) {
+			path = NULL;
+			r = CERTAUTH_ERR_NOMEM;
+			goto out;
+		}
+		if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+		    (r = load_crl_file(pol, "crl_dir file", path,
+		    reason)) != 0)
+			goto out;
+		free(path);
+		path = NULL;
+	}
+	r = 0;
+ out:
+	free(path);
+	if (d != NULL)
+		closedir(d);
+	return r;
+}
+
+/* ca_dir must be a directory; its files are read as a chain needs them. */
+static int
+check_ca_dir(const char *path, struct certauth_reason *reason)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0) {
+		certauth_reason_set(reason, "cannot load ca_dir %s: %s", path,
+		    strerror(errno));
+		return CERTAUTH_ERR_TRUST_STORE;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		certauth_reason_set(reason, "cannot load ca_dir %s: "
+		    "not a directory", path);
+		return CERTAUTH_ERR_TRUST_STORE;
+	}
+	return 0;
+}
+
+/*
+ * The anchors: ca_file's index, and a check that ca_dir is a directory.
+ * Each check parses from them only what its chain can use (chain_store).
+ */
+static int
+load_anchors(const struct certauth_opts *o, struct certauth_trust_set *p,
+    struct certauth_reason *reason)
+{
+	struct certauth_parsed anchors;
+	int r = CERTAUTH_ERR_INTERNAL;
+
+	memset(&anchors, 0, sizeof(anchors));
+	if ((o->ca_file != NULL && (r = certauth_trust_file(CERTAUTH_KIND_ANCHORS,
+	    "ca_file", o->ca_file, &anchors, reason)) != 0) ||
+	    (o->ca_dir != NULL && (r = check_ca_dir(o->ca_dir, reason)) != 0))
+		goto out;
+	p->anchors = anchors.index;
+	anchors.index = NULL;
+	r = 0;
+ out:
+	certauth_parsed_clear(&anchors);
+	return r;
+}
+
+static int
+load_chain(const char *path, STACK_OF(X509) **out,
+    struct certauth_reason *reason)
+{
+	struct certauth_parsed p;
+	int r = CERTAUTH_ERR_INTERNAL;
+
+	if ((r = certauth_trust_file(CERTAUTH_KIND_CERTS, "chain_file", path, &p,
+	    reason)) != 0)
+		goto out;
+	*out = p.certs;
+	p.certs = NULL;
+	r = 0;
+ out:
+	certauth_parsed_clear(&p);
+	return r;
+}
+
+static int
+resolve_crl_scope(const struct certauth_opts *o)
+{
+	if (o->crl != CERTAUTH_CRL_DEFAULT)
+		return o->crl;
+	return o->crl_file != NULL || o->crl_dir != NULL ?
+	    CERTAUTH_CRL_LEAF : CERTAUTH_CRL_OFF;
+}
+
+int
+certauth_trust_load(const struct certauth_opts *o,
+    struct certauth_trust_set **out, struct certauth_reason *reason)
+{
+	struct certauth_trust_set *p = NULL;
+	int r = CERTAUTH_ERR_INTERNAL;
+
+	*out = NULL;
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		r = CERTAUTH_ERR_NOMEM;
+		goto out;
+	}
+	p->ca_file = o->ca_file;
+	p->ca_dir = o->ca_dir;
+	p->trust = o->trust;
+	p->crl = o->trust == CERTAUTH_TRUST_PINNED ?
+	    CERTAUTH_CRL_OFF : resolve_crl_scope(o);
+	if (p->trust == CERTAUTH_TRUST_PINNED) {
+		/* The enrolled certificate is the anchor; nothing to load. */
+		*out = p;
+		p = NULL;
+		r = 0;
+		goto out;
+	}
+	if (o->ca_file == NULL && o->ca_dir == NULL) {
+		certauth_reason_set(reason, "trust=ca needs ca_file or ca_dir");
+		r = CERTAUTH_ERR_TRUST_STORE;
+		goto out;
+	}
+	if ((r = load_anchors(o, p, reason)) != 0 ||
+	    (o->chain_file != NULL &&
+	    (r = load_chain(o->chain_file, &p->chain, reason)) != 0))
+		goto out;
+	if (p->crl != CERTAUTH_CRL_OFF) {
+		if ((p->crls = sk_X509_CRL_new_null()) == NULL) {
+			r = CERTAUTH_ERR_NOMEM;
+			goto out;
+		}
+		if ((o->crl_file != NULL &&
+		    (r = load_crl_file(p, "crl_file", o->crl_file,
+		    reason)) != 0) ||
+		    (o->crl_dir != NULL &&
+		    (r = load_crl_dir(p, o->crl_dir, reason)) != 0))
+			goto out;
+	}
+	*out = p;
+	p = NULL;
+	r = 0;
+ out:
+	if (r != 0)
+		ERR_clear_error();
+	certauth_trust_free(p);
+	return r;
+}
+
+void
+certauth_trust_free(struct certauth_trust_set *p)
+{
+	int i;
+
+	if (p == NULL)
+		return;
+	certauth_anchor_index_free(p->anchors);
+	sk_X509_pop_free(p->chain, X509_free);
+	sk_X509_CRL_pop_free(p->crls, X509_CRL_free);
+	for (i = 0; i < p->ndeltas; i++)
+		free(p->deltas[i].path);
+	free(p->deltas);
+	free(p);
+}
