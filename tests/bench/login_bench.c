@@ -24,7 +24,7 @@
  * a fresh signature over a fresh challenge-like string, and one
  * X509_verify_cert of the user certificate with the intermediate as
  * untrusted, the same CRLs given the same way (X509_STORE_CTX_set0_crls)
- * and the same flags and parameters as src/policy.c.
+ * and the same flags and parameters as src/chain.c.
  *
  * The three are interleaved, login by login, so that a noisy neighbour
  * slows them alike.  Figures only: nothing here asserts anything about
@@ -66,7 +66,7 @@
 
 #define SERVICE		"certauth-bench"
 #define SERVICE_PERMIT	"certauth-bench-permit"	/* libpam's own share */
-#define AUTH_LEVEL	2	/* CHAIN_AUTH_LEVEL of src/policy.c */
+#define AUTH_LEVEL	2	/* CHAIN_AUTH_LEVEL of src/chain.c */
 
 struct key_type {
 	const char *label;	/* for the table */
@@ -314,7 +314,7 @@ fresh_challenge(const struct floor *fl, char *buf, size_t len,
 	EVP_MD_CTX_free(m);
 }
 
-/* The flags and parameters src/policy.c sets for trust=ca, crl=chain. */
+/* The flags and parameters src/chain.c sets for trust=ca, crl=chain. */
 static void
 floor_params(const struct floor *fl, X509_STORE_CTX *ctx)
 {

@@ -87,7 +87,7 @@
 #define STEP_RUNS	20	/* runs of each step timed on its own */
 #define LINKS_PER_COPY	50000	/* ext4 allows 65,000 links to one inode */
 #define SERIAL_BYTES	16	/* CRL serials as long as real CAs use */
-#define AUTH_LEVEL	2	/* CHAIN_AUTH_LEVEL of src/policy.c */
+#define AUTH_LEVEL	2	/* CHAIN_AUTH_LEVEL of src/chain.c */
 #define LISTEN_WAIT_MS	10000
 
 #ifndef CERTAUTH_OCSP_HELPER
@@ -1179,7 +1179,7 @@ set_verify_params(X509_STORE_CTX *ctx, STACK_OF(ASN1_OBJECT) *policies)
 {
 	X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(ctx);
 
-	/* What src/policy.c sets for trust=ca, crl=leaf. */
+	/* What src/chain.c sets for trust=ca, crl=leaf. */
 	X509_VERIFY_PARAM_set_time(param, time(NULL));
 	X509_VERIFY_PARAM_set_auth_level(param, AUTH_LEVEL);
 	if (!X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_X509_STRICT |

@@ -5,7 +5,7 @@
  * user's certificate (PEM files), verifies a signature over a message
  * with the certificate's key (SHA-256 for RSA and ECDSA, pure EdDSA for
  * Ed25519), and verifies the chain with the CRLs, the flags and the
- * initial policy set of src/policy.c for trust=ca, crl=leaf (the scope of
+ * initial policy set of src/chain.c for trust=ca, crl=leaf (the scope of
  * process_bench.py's service: one CRL file, the intermediate's).
  *
  * process_bench.py runs it beside the pamtester logins: its wall time
@@ -32,7 +32,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
-#define AUTH_LEVEL	2	/* CHAIN_AUTH_LEVEL of src/policy.c */
+#define AUTH_LEVEL	2	/* CHAIN_AUTH_LEVEL of src/chain.c */
 
 static STACK_OF(X509) *
 read_certs(const char *path)

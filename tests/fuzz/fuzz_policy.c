@@ -1,5 +1,5 @@
 /*
- * fuzz_policy.c - the chain policy (policy.h) on arbitrary DER.  Input: a
+ * fuzz_policy.c - the chain policy (trust.h, chain.h) on arbitrary DER.  Input: a
  * DER leaf, optionally followed by a DER intermediate.  The leaf goes
  * through four policies at the fixed time FUZZ_NOW: trust=ca over the
  * fixed anchor and the fixed intermediate, the same with the anchor's CRL
@@ -33,7 +33,8 @@
 #include "fixtures.h"
 #include "fuzzutil.h"
 #include "options.h"
-#include "policy.h"
+#include "chain.h"
+#include "trust.h"
 #include "verify.h"
 
 static char tmpdir[4096];
@@ -42,7 +43,7 @@ static char crl_path[4200];
 static X509 *anchor, *inter;
 static X509_CRL *crl;
 static struct certauth_opts ca_opts, crl_opts, pinned_opts, input_opts;
-static struct certauth_policy *ca_policy, *crl_policy, *pinned_policy;
+static struct certauth_trust_set *ca_policy, *crl_policy, *pinned_policy;
 
 static void
 write_pem(const char *path, X509 *cert)
@@ -80,9 +81,9 @@ load_crl(const char *pem)
 static void
 cleanup(void)
 {
-	certauth_policy_free(ca_policy);
-	certauth_policy_free(crl_policy);
-	certauth_policy_free(pinned_policy);
+	certauth_trust_free(ca_policy);
+	certauth_trust_free(crl_policy);
+	certauth_trust_free(pinned_policy);
 	certauth_opts_free(&ca_opts);
 	certauth_opts_free(&crl_opts);
 	certauth_opts_free(&pinned_opts);
@@ -139,9 +140,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	set_opts(&crl_opts, "ca", inter_path, crl_path);
 	set_opts(&pinned_opts, "pinned", NULL, NULL);
 	set_opts(&input_opts, "ca", input_path, NULL);
-	if (certauth_policy_load(&ca_opts, &ca_policy, NULL) != 0 ||
-	    certauth_policy_load(&crl_opts, &crl_policy, NULL) != 0 ||
-	    certauth_policy_load(&pinned_opts, &pinned_policy, NULL) != 0)
+	if (certauth_trust_load(&ca_opts, &ca_policy, NULL) != 0 ||
+	    certauth_trust_load(&crl_opts, &crl_policy, NULL) != 0 ||
+	    certauth_trust_load(&pinned_opts, &pinned_policy, NULL) != 0)
 		fz_fail(__FILE__, __LINE__, "load the policies");
 	return 0;
 }
@@ -196,14 +197,14 @@ check_accepted(X509 *leaf)
 }
 
 static int
-check(const struct certauth_policy *p, X509 *leaf)
+check(const struct certauth_trust_set *p, X509 *leaf)
 {
 	struct certauth_reason reason;
 	int r;
 
 	reason.text[0] = '\0';
-	r = certauth_policy_check(p, leaf, FUZZ_NOW, &reason);
-	fz_assert_no_errors("certauth_policy_check");
+	r = certauth_chain_check(p, NULL, leaf, FUZZ_NOW, NULL, &reason);
+	fz_assert_no_errors("certauth_chain_check");
 	if (r != 0) {
 		fz_assert(r == CERTAUTH_ERR_CERT_INVALID ||
 		    r == CERTAUTH_ERR_KEY_REFUSED || r == CERTAUTH_ERR_REVOKED ||
@@ -219,10 +220,10 @@ check(const struct certauth_policy *p, X509 *leaf)
 static void
 check_input_chain(X509 *leaf, X509 *in)
 {
-	struct certauth_policy *p = NULL;
+	struct certauth_trust_set *p = NULL;
 
 	write_pem(input_path, in);
-	if (certauth_policy_load(&input_opts, &p, NULL) != 0) {
+	if (certauth_trust_load(&input_opts, &p, NULL) != 0) {
 		/* A certificate that parses as DER but not back from PEM. */
 		ERR_clear_error();
 		return;
@@ -230,7 +231,7 @@ check_input_chain(X509 *leaf, X509 *in)
 	if (check(p, leaf) == 0)
 		fz_assert(signed_by(leaf, anchor) ||
 		    (signed_by(leaf, in) && signed_by(in, anchor)));
-	certauth_policy_free(p);
+	certauth_trust_free(p);
 }
 
 int
