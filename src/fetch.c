@@ -76,14 +76,20 @@ enum pump_end {
 	PUMP_ERROR,		/* poll or read failed; errno */
 };
 
-/* The descriptors and child of one exchange, released by finish(). */
+/* The descriptors and child of one exchange, released by finish(), and
+ * how the exchange went. */
 struct exchange {
 	pid_t pid;
 	int pidfd;		/* watches and kills the child */
 	int in_w;		/* parent writes the request here */
 	int out_r;		/* parent reads the answer here */
+	long long backstop;	/* the child is killed if not done by then */
 	unsigned char *buf;
 	size_t len;
+	enum pump_end end;	/* how pump() ended */
+	int pump_errno;		/* its errno, for PUMP_ERROR */
+	int late;		/* killed at the backstop after its EOF */
+	struct certauth_ending ending;
 };
 
 /* fd moved to a number >= 3 (close-on-exec), so the child's dup2() onto
@@ -383,44 +389,45 @@ take_body(const struct report *rep, unsigned char **resp, size_t *resplen)
 	*resplen = rep->bodylen;
 	return 0;
 }
-int
-certauth_fetch_ocsp(const char *helper_path, const char *url,
-    const char *proxy, const unsigned char *req, size_t reqlen,
-    long long budget_ms, long long *spent_ms, unsigned char **resp,
-    size_t *resplen, struct certauth_reason *reason)
+
+/* The arguments, before anything is opened: a URL that is not http(s)
+ * is CERTAUTH_ERR_UNREACHABLE, anything else wrong
+ * CERTAUTH_ERR_INTERNAL, both with a reason; 0 when fine. */
+static int
+check_request(const char *url, const char *proxy, const unsigned char *req,
+    size_t reqlen, long long budget_ms, struct certauth_reason *reason)
 {
-	struct certauth_child_plan plan;
-	struct exchange x;
-	struct report rep;
-	struct certauth_ending ending;
-	char msbuf[24];
-	long long backstop;
-	enum pump_end end;
-	int pump_errno, late;
-	int r = CERTAUTH_ERR_INTERNAL;
-
-	memset(&plan, 0, sizeof(plan));
-	memset(&x, 0, sizeof(x));
-	plan.exec_fd = plan.in_fd = plan.out_fd = plan.null_fd = -1;
-	x.pid = -1;
-	x.pidfd = x.in_w = x.out_r = -1;
-	*resp = NULL;
-	*resplen = 0;
-	if (spent_ms != NULL)
-		*spent_ms = 0;
-
 	if (url == NULL || !url_is_http(url)) {
 		certauth_reason_set(reason, "OCSP responder URL %s is not "
 		    "http or https", url == NULL ? "(none)" : url);
-		r = CERTAUTH_ERR_UNREACHABLE;
-		goto out;
+		return CERTAUTH_ERR_UNREACHABLE;
 	}
 	if (req == NULL || reqlen == 0 || budget_ms <= 0 ||
 	    (proxy != NULL && proxy[0] == '\0')) {
 		certauth_reason_set(reason, "bad arguments for OCSP request "
 		    "to %s", url);
-		goto out;
+		return CERTAUTH_ERR_INTERNAL;
 	}
+	return 0;
+}
+
+/*
+ * The helper checked, its user looked up (as root), its descriptors and
+ * arguments made, and the child started, with the backstop counted from
+ * just before the fork.  Returns 0 with x's child, pipes, buffer and
+ * backstop, the child's ends of the pipes closed here; otherwise an error
+ * code with a reason, and what x holds is left to finish().
+ */
+static int
+start_helper(struct exchange *x, const char *helper_path, const char *url,
+    const char *proxy, long long budget_ms, struct certauth_reason *reason)
+{
+	struct certauth_child_plan plan;
+	char msbuf[24];
+	int r = CERTAUTH_ERR_INTERNAL;
+
+	memset(&plan, 0, sizeof(plan));
+	plan.exec_fd = plan.in_fd = plan.out_fd = plan.null_fd = -1;
 	if ((r = certauth_open_helper(helper_path, &plan.exec_fd,
 	    reason)) != 0)
 		goto out;
@@ -432,77 +439,147 @@ certauth_fetch_ocsp(const char *helper_path, const char *url,
 			goto out;
 		r = CERTAUTH_ERR_INTERNAL;
 	}
-	if ((x.buf = malloc(REPORT_MAX + 1)) == NULL) {
+	if ((x->buf = malloc(REPORT_MAX + 1)) == NULL) {
 		r = CERTAUTH_ERR_NOMEM;
 		goto out;
 	}
-	if ((r = make_plan(&plan, &x, url, proxy, budget_ms, msbuf,
+	if ((r = make_plan(&plan, x, url, proxy, budget_ms, msbuf,
 	    sizeof(msbuf), reason)) != 0)
 		goto out;
 	r = CERTAUTH_ERR_INTERNAL;
-	backstop = certauth_now_ms() + budget_ms + CERTAUTH_FETCH_MARGIN_MS;
-	if ((x.pid = certauth_spawn(&plan, &x.pidfd)) < 0) {
+	x->backstop = certauth_now_ms() + budget_ms + CERTAUTH_FETCH_MARGIN_MS;
+	if ((x->pid = certauth_spawn(&plan, &x->pidfd)) < 0) {
 		certauth_reason_set(reason, "cannot start OCSP helper: %s",
 		    strerror(errno));
 		goto out;
 	}
+	r = 0;
+ out:
 	close_fd(&plan.in_fd);
 	close_fd(&plan.out_fd);
 	close_fd(&plan.null_fd);
 	close_fd(&plan.exec_fd);
+	return r;
+}
 
-	end = pump(&x, req, reqlen, backstop);
-	pump_errno = errno;
+/* The request in and the record out within x's backstop, then the pipes
+ * closed and the child reaped; how it went is left in x. */
+static void
+run_exchange(struct exchange *x, const unsigned char *req, size_t reqlen)
+{
+	x->end = pump(x, req, reqlen, x->backstop);
+	x->pump_errno = errno;
 	/* Closed first: a helper still reading its request or writing its
 	 * report is released rather than waited for. */
-	close_fd(&x.in_w);
-	close_fd(&x.out_r);
-	late = certauth_reap(x.pid, x.pidfd, end != PUMP_EOF, backstop,
-	    &ending);
-	x.pid = -1;
-	/* A whole record counts, however the child ended afterwards. */
-	if (end == PUMP_EOF && parse_report(&x, &rep) == 0) {
-		if (spent_ms != NULL)
-			*spent_ms = rep.ms < budget_ms ? rep.ms : budget_ms;
-		if ((r = map_report(&rep, helper_path, url, reason)) == 0)
-			r = take_body(&rep, resp, resplen);
-		goto out;
-	}
-	r = CERTAUTH_ERR_INTERNAL;
-	if (late)
-		end = PUMP_LATE;
+	close_fd(&x->in_w);
+	close_fd(&x->out_r);
+	x->late = certauth_reap(x->pid, x->pidfd, x->end != PUMP_EOF,
+	    x->backstop, &x->ending);
+	x->pid = -1;
+}
+
+/* The reason for an exchange that brought no whole record: always a
+ * local failure. */
+static void
+explain_no_report(const struct exchange *x, const char *helper,
+    long long budget_ms, struct certauth_reason *reason)
+{
+	/* Killed at the backstop after its EOF: late, whatever it wrote. */
+	enum pump_end end = x->late ? PUMP_LATE : x->end;
+
 	switch (end) {
 	case PUMP_LATE:
 		certauth_reason_set(reason, "OCSP helper %s gave no report "
-		    "within %lld ms", helper_path,
+		    "within %lld ms", helper,
 		    budget_ms + CERTAUTH_FETCH_MARGIN_MS);
 		break;
 	case PUMP_FLOOD:
 		certauth_reason_set(reason, "OCSP helper %s wrote more than "
-		    "a report can hold", helper_path);
+		    "a report can hold", helper);
 		break;
 	case PUMP_ERROR:
 		certauth_reason_set(reason, "cannot read from OCSP helper %s: "
-		    "%s", helper_path, strerror(pump_errno));
+		    "%s", helper, strerror(x->pump_errno));
 		break;
 	case PUMP_EOF:
-		if (x.len > 0)
+		if (x->len > 0)
 			certauth_reason_set(reason, "OCSP helper %s sent a "
-			    "malformed report", helper_path);
+			    "malformed report", helper);
 		else
-			certauth_explain_ending(&ending, helper_path, reason);
+			certauth_explain_ending(&x->ending, helper, reason);
 		break;
 	}
+}
+
+/*
+ * What a finished exchange comes to, with the returns of
+ * certauth_fetch_ocsp(): the code and reason of the helper's record, with
+ * *spent_ms and (on success) the body in *resp and *resplen; without a
+ * whole record, CERTAUTH_ERR_INTERNAL.
+ */
+static int
+exchange_result(const struct exchange *x, const char *helper,
+    const char *url, long long budget_ms, long long *spent_ms,
+    unsigned char **resp, size_t *resplen, struct certauth_reason *reason)
+{
+	struct report rep;
+	int r = CERTAUTH_ERR_INTERNAL;
+
+	/* A whole record counts, however the child ended afterwards. */
+	if (x->end == PUMP_EOF && parse_report(x, &rep) == 0) {
+		if (spent_ms != NULL)
+			*spent_ms = rep.ms < budget_ms ? rep.ms : budget_ms;
+		if ((r = map_report(&rep, helper, url, reason)) == 0)
+			r = take_body(&rep, resp, resplen);
+		return r;
+	}
+	explain_no_report(x, helper, budget_ms, reason);
+	return CERTAUTH_ERR_INTERNAL;
+}
+
+/* Release what x holds: its pipes, then a child still there (killed and
+ * reaped), its pidfd and its buffer. */
+static void
+finish(struct exchange *x)
+{
+	struct certauth_ending ending;
+
+	close_fd(&x->in_w);
+	close_fd(&x->out_r);
+	if (x->pid > 0)
+		(void)certauth_reap(x->pid, x->pidfd, 1, 0, &ending);
+	x->pid = -1;
+	close_fd(&x->pidfd);
+	free(x->buf);
+	x->buf = NULL;
+}
+
+int
+certauth_fetch_ocsp(const char *helper_path, const char *url,
+    const char *proxy, const unsigned char *req, size_t reqlen,
+    long long budget_ms, long long *spent_ms, unsigned char **resp,
+    size_t *resplen, struct certauth_reason *reason)
+{
+	struct exchange x;
+	int r = CERTAUTH_ERR_INTERNAL;
+
+	memset(&x, 0, sizeof(x));
+	x.pid = -1;
+	x.pidfd = x.in_w = x.out_r = -1;
+	*resp = NULL;
+	*resplen = 0;
+	if (spent_ms != NULL)
+		*spent_ms = 0;
+
+	if ((r = check_request(url, proxy, req, reqlen, budget_ms,
+	    reason)) != 0 ||
+	    (r = start_helper(&x, helper_path, url, proxy, budget_ms,
+	    reason)) != 0)
+		goto out;
+	run_exchange(&x, req, reqlen);
+	r = exchange_result(&x, helper_path, url, budget_ms, spent_ms, resp,
+	    resplen, reason);
  out:
-	close_fd(&x.in_w);
-	close_fd(&x.out_r);
-	if (x.pid > 0)
-		(void)certauth_reap(x.pid, x.pidfd, 1, 0, &ending);
-	close_fd(&x.pidfd);
-	close_fd(&plan.in_fd);
-	close_fd(&plan.out_fd);
-	close_fd(&plan.null_fd);
-	close_fd(&plan.exec_fd);
-	free(x.buf);
+	finish(&x);
 	return r;
 }
