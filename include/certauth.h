@@ -52,4 +52,10 @@ void certauth_reason_set(struct certauth_reason *reason, const char *fmt, ...)
 /* Zero and free a buffer that held secret or sensitive bytes; NULL is fine. */
 void certauth_freezero(void *p, size_t len);
 
+/*
+ * in[0..len) as lower-case hex, two characters a byte, into out, which
+ * must hold 2 * len + 1 characters; out is NUL-terminated.
+ */
+void certauth_hex_encode(const unsigned char *in, size_t len, char *out);
+
 #endif /* CERTAUTH_H */

@@ -1,6 +1,6 @@
 /*
- * util.c - error texts, refusal reasons and wiping frees shared by every
- * part of pam_certauth.
+ * util.c - error texts, refusal reasons, wiping frees and hex shared by
+ * every part of pam_certauth.
  */
 #include "config.h"
 
@@ -77,4 +77,17 @@ certauth_freezero(void *p, size_t len)
 	if (len > 0)
 		explicit_bzero(p, len);
 	free(p);
+}
+
+void
+certauth_hex_encode(const unsigned char *in, size_t len, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 0x0f];
+	}
+	out[2 * len] = '\0';
 }
