@@ -610,19 +610,11 @@ pass_cb(char *buf, int size, int rwflag, void *arg)
 	return (int)pc->len;
 }
 
-static const char *
-ossl_reason(const char *fallback)
-{
-	const char *s = ERR_reason_error_string(ERR_peek_last_error());
-
-	return s != NULL ? s : fallback;
-}
-
 /* The private key of a->key into *out.  Returns 0 or -1 (said why). */
 static int
 load_key(const struct sign_args *a, EVP_PKEY **out)
 {
-	char pass[PASS_MAX_BYTES];
+	char pass[PASS_MAX_BYTES], why[CERTAUTH_REASON_MAX];
 	struct pass_ctx pc = { a->key, NULL, 0, 0, 0 };
 	BIO *bio = NULL;
 	int r = -1;
@@ -640,14 +632,13 @@ load_key(const struct sign_args *a, EVP_PKEY **out)
 		goto out;
 	}
 	if ((*out = PEM_read_bio_PrivateKey(bio, NULL, pass_cb, &pc)) == NULL) {
+		certauth_ossl_reason(why, sizeof(why), "unknown error");
 		if (pc.given)
 			log_err(NULL, PROG ": cannot decrypt %s: wrong "
-			    "passphrase? (%s)", a->key,
-			    ossl_reason("unknown error"));
+			    "passphrase? (%s)", a->key, why);
 		else if (!pc.failed)
 			log_err(NULL, PROG ": cannot load a PEM private key "
-			    "from %s: %s", a->key,
-			    ossl_reason("unknown error"));
+			    "from %s: %s", a->key, why);
 		goto out;
 	}
 	r = 0;
@@ -839,14 +830,15 @@ make_response(EVP_PKEY *pkey, const struct sign_args *a, const char *c,
 {
 	unsigned char *sig = NULL;
 	size_t siglen = 0;
+	char why[CERTAUTH_REASON_MAX];
 	int r;
 
 	*out = NULL;
 	if ((r = sign_message(pkey, digest_md(pkey, a->digest), a->pss,
 	    (const unsigned char *)c, strlen(c), &sig, &siglen)) != 0) {
+		certauth_ossl_reason(why, sizeof(why), "signing failed");
 		log_err(NULL, PROG ": cannot sign: %s",
-		    r == CERTAUTH_ERR_NOMEM ? certauth_strerror(r) :
-		    ossl_reason("signing failed"));
+		    r == CERTAUTH_ERR_NOMEM ? certauth_strerror(r) : why);
 		goto out;
 	}
 	if ((r = encode_response(a->digest, sig, siglen, out)) != 0) {
