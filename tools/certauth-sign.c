@@ -30,6 +30,7 @@
 
 #include "certauth.h"
 #include "challenge.h"
+#include "digest.h"
 #include "log.h"
 #include "options.h"
 #include "response.h"
@@ -156,20 +157,6 @@ usage_error(const char *problem)
 	return PARSE_USAGE;
 }
 
-static int
-parse_digest(const char *name, int *digest)
-{
-	if (strcmp(name, "sha256") == 0)
-		*digest = CERTAUTH_DIGEST_SHA256;
-	else if (strcmp(name, "sha384") == 0)
-		*digest = CERTAUTH_DIGEST_SHA384;
-	else if (strcmp(name, "sha512") == 0)
-		*digest = CERTAUTH_DIGEST_SHA512;
-	else
-		return -1;
-	return 0;
-}
-
 /* A decimal number of seconds, 0 to MAX_AGE_LIMIT.  0 or -1. */
 static int
 parse_seconds(const char *s, long *out)
@@ -219,7 +206,8 @@ parse_args(int argc, char **argv, struct sign_args *a)
 			}
 			break;
 		case 'd':
-			if (parse_digest(optarg, &a->digest) != 0)
+			if ((a->digest = certauth_digest_from_name(optarg,
+			    strlen(optarg))) < 0)
 				return usage_error("--digest must be sha256, "
 				    "sha384 or sha512");
 			break;
@@ -688,16 +676,11 @@ check_key(EVP_PKEY *pkey, const struct sign_args *a)
 	return 0;
 }
 
+/* The hash to sign with; NULL: pure EdDSA. */
 static const EVP_MD *
 digest_md(EVP_PKEY *pkey, int digest)
 {
-	if (is_eddsa(pkey))
-		return NULL;
-	if (digest == CERTAUTH_DIGEST_SHA384)
-		return EVP_sha384();
-	if (digest == CERTAUTH_DIGEST_SHA512)
-		return EVP_sha512();
-	return EVP_sha256();
+	return is_eddsa(pkey) ? NULL : certauth_digest_md(digest);
 }
 
 /* RSA padding on pctx: PSS (salt as long as the digest) or PKCS#1 v1.5. */
@@ -762,18 +745,23 @@ static int
 encode_response(int digest, const unsigned char *sig, size_t siglen,
     char **out)
 {
-	const char *prefix = "";
-	size_t plen;
+	const char *name = NULL;
+	size_t plen = 0;
 	char *buf;
 
-	if (digest == CERTAUTH_DIGEST_SHA384)
-		prefix = "sha384:";
-	else if (digest == CERTAUTH_DIGEST_SHA512)
-		prefix = "sha512:";
-	plen = strlen(prefix);
+	/* No prefix means SHA-256: the shortest answer that says it. */
+	if (digest != CERTAUTH_DIGEST_DEFAULT &&
+	    digest != CERTAUTH_DIGEST_SHA256) {
+		if ((name = certauth_digest_name(digest)) == NULL)
+			return CERTAUTH_ERR_INTERNAL;
+		plen = strlen(name) + 1;
+	}
 	if ((buf = malloc(plen + 4 * ((siglen + 2) / 3) + 1)) == NULL)
 		return CERTAUTH_ERR_NOMEM;
-	memcpy(buf, prefix, plen);
+	if (name != NULL) {
+		memcpy(buf, name, plen - 1);
+		buf[plen - 1] = ':';
+	}
 	EVP_EncodeBlock((unsigned char *)buf + plen, sig, (int)siglen);
 	*out = buf;
 	return 0;
