@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,8 +46,6 @@
 /* PEM_BUFSIZE: the most a PEM passphrase callback is given. */
 #define PASS_MAX_BYTES		1024
 #define CHALLENGE_PREFIX	"certauth:v1:"
-#define CHALLENGE_FIELDS	7
-#define TIME_MAX_DIGITS		20
 /*
  * Added to the module's default challenge_ttl for the default --max-age:
  * the signer's clock and the server's may differ by this much.
@@ -55,12 +54,9 @@
 #define MAX_AGE_LIMIT		INT_MAX
 #define TIME_TEXT_BYTES		64	/* "YYYY-MM-DD HH:MM:SS UTC" or digits */
 #define SPAN_TEXT_BYTES		64
-#define BASE64URL_CHARS		"ABCDEFGHIJKLMNOPQRSTUVWXYZ" \
-	"abcdefghijklmnopqrstuvwxyz0123456789-_"
 
 enum { EXIT_REFUSED = 1, EXIT_USAGE = 2 };
 enum { PARSE_OK, PARSE_HELP, PARSE_USAGE };
-enum { F_MAGIC, F_VERSION, F_HOST, F_SERVICE, F_USER, F_TIME, F_NONCE };
 
 struct sign_args {
 	const char *key;
@@ -238,51 +234,6 @@ parse_args(int argc, char **argv, struct sign_args *a)
 	return PARSE_OK;
 }
 
-static int
-all_digits(const char *s)
-{
-	size_t n = strlen(s);
-
-	return n > 0 && n <= TIME_MAX_DIGITS && strspn(s, "0123456789") == n;
-}
-
-/*
- * Split challenge c into field[] (pointers into *copy, which the caller
- * frees) and check its shape: "certauth", "v1", three percent-encoded
- * fields, decimal time, 43-character base64url nonce.
- * Returns 0 or CERTAUTH_ERR_FORMAT / CERTAUTH_ERR_NOMEM.
- */
-static int
-split_challenge(const char *c, char **copy, char *field[CHALLENGE_FIELDS])
-{
-	char *s, *dec = NULL;
-	int n, r = CERTAUTH_ERR_FORMAT;
-
-	if ((*copy = s = strdup(c)) == NULL)
-		return CERTAUTH_ERR_NOMEM;
-	for (n = 0; ; n++) {
-		if (n == CHALLENGE_FIELDS)
-			return CERTAUTH_ERR_FORMAT;
-		field[n] = s;
-		if ((s = strchr(s, ':')) == NULL)
-			break;
-		*s++ = '\0';
-	}
-	if (n + 1 != CHALLENGE_FIELDS ||
-	    strcmp(field[F_MAGIC], "certauth") != 0 ||
-	    strcmp(field[F_VERSION], "v1") != 0 ||
-	    !all_digits(field[F_TIME]) ||
-	    strlen(field[F_NONCE]) != CERTAUTH_NONCE_CHARS ||
-	    strspn(field[F_NONCE], BASE64URL_CHARS) != CERTAUTH_NONCE_CHARS)
-		return CERTAUTH_ERR_FORMAT;
-	for (n = F_HOST; n <= F_USER; n++) {
-		if ((r = certauth_pct_decode(field[n], &dec)) != 0)
-			return r;
-		free(dec);
-	}
-	return 0;
-}
-
 /* The challenge in text: from "certauth:v1:" up to the next white space. */
 static int
 extract_challenge(const char *text, char **out)
@@ -348,36 +299,16 @@ check_field(const char *what, const char *field, const char *decoded,
 	return -1;
 }
 
-/* The time field (all digits) as a number.  0, or -1: out of range. */
-static int
-parse_time(const char *digits, long long *out)
-{
-	char *end = NULL;
-	long long v;
-
-	errno = 0;
-	v = strtoll(digits, &end, 10);
-	if (errno != 0 || *end != '\0')
-		return -1;
-	*out = v;
-	return 0;
-}
-
-/* The time field as a UTC date into buf, or its digits if it is none. */
+/* t as a UTC date into buf, or its digits if it is none. */
 static void
-format_time(const char *digits, char *buf, size_t size)
+format_time(time_t t, char *buf, size_t size)
 {
 	struct tm tm;
-	long long v;
-	time_t t;
 
-	if (parse_time(digits, &v) == 0) {
-		t = (time_t)v;
-		if ((long long)t == v && gmtime_r(&t, &tm) != NULL &&
-		    strftime(buf, size, "%Y-%m-%d %H:%M:%S UTC", &tm) != 0)
-			return;
-	}
-	snprintf(buf, size, "%s", digits);
+	if (gmtime_r(&t, &tm) != NULL &&
+	    strftime(buf, size, "%Y-%m-%d %H:%M:%S UTC", &tm) != 0)
+		return;
+	snprintf(buf, size, "%jd", (intmax_t)t);
 }
 
 /* secs (>= 0) as a person reads it: "7200 seconds (about 2 hours)". */
@@ -412,24 +343,25 @@ format_span(long long secs, char *buf, size_t size)
  * from a host whose clock is wrong.  Returns 0, or -1 (said why).
  */
 static int
-check_time(const char *digits, long max_age)
+check_time(time_t t, long max_age)
 {
 	char when[TIME_TEXT_BYTES], span[SPAN_TEXT_BYTES];
-	long long t, now, off;
+	long long now, off;
 
 	if (max_age == 0)
 		return 0;
-	format_time(digits, when, sizeof(when));
-	if (parse_time(digits, &t) != 0) {
-		log_err(NULL, PROG ": challenge time %s is out of range: "
-		    "refusing to sign", when);
-		return -1;
-	}
+	format_time(t, when, sizeof(when));
 	if ((now = (long long)time(NULL)) < 0) {
 		log_err(NULL, PROG ": cannot read the clock");
 		return -1;
 	}
-	off = t - now;	/* no overflow: both are >= 0 */
+	/* Far behind any clock, and t - now could overflow. */
+	if (t < 0) {
+		log_err(NULL, PROG ": challenge time %s is before 1970: "
+		    "refusing to sign", when);
+		return -1;
+	}
+	off = (long long)t - now;	/* no overflow: both are >= 0 */
 	if (off <= max_age && off >= -max_age)
 		return 0;
 	format_span(off < 0 ? -off : off, span, sizeof(span));
@@ -442,18 +374,15 @@ check_time(const char *digits, long max_age)
 
 /* Say what is about to be signed: the person is the last check. */
 static void
-announce(char *field[CHALLENGE_FIELDS], char *dec[CHALLENGE_FIELDS],
-    const struct sign_args *a)
+announce(const struct certauth_challenge *c, const struct sign_args *a)
 {
 	char when[TIME_TEXT_BYTES];
-	const char *host = certauth_pct_display(dec[F_HOST], field[F_HOST]);
+	const char *host = certauth_pct_display(c->host, c->host_enc);
 
-	format_time(field[F_TIME], when, sizeof(when));
+	format_time(c->issued, when, sizeof(when));
 	log_info(NULL, PROG ": signing for user %s, service %s, on host %s "
-	    "(challenge time %s)",
-	    certauth_pct_display(dec[F_USER], field[F_USER]),
-	    certauth_pct_display(dec[F_SERVICE], field[F_SERVICE]), host,
-	    when);
+	    "(challenge time %s)", certauth_pct_display(c->user, c->user_enc),
+	    certauth_pct_display(c->service, c->service_enc), host, when);
 	if (a->host == NULL)
 		log_info(NULL, PROG ": the host was not checked (no --host): "
 		    "answer only if %s is the host you are logging in to",
@@ -465,39 +394,34 @@ announce(char *field[CHALLENGE_FIELDS], char *dec[CHALLENGE_FIELDS],
  * Returns 0 when the challenge may be signed, or -1 (said why).
  */
 static int
-check_challenge(const char *c, const struct sign_args *a)
+check_challenge(const char *text, const struct sign_args *a)
 {
-	char *copy = NULL, *field[CHALLENGE_FIELDS];
-	char *dec[CHALLENGE_FIELDS] = { NULL };
-	int i, r = -1;
+	struct certauth_challenge c;
+	struct certauth_reason why;
+	int r = -1;
 
-	if ((i = split_challenge(c, &copy, field)) != 0) {
-		log_err(NULL, PROG ": %s", i == CERTAUTH_ERR_NOMEM ?
-		    certauth_strerror(i) : "not a certauth v1 challenge");
-		goto out;
+	if ((r = certauth_challenge_parse(text, &c, &why)) != 0) {
+		if (r == CERTAUTH_ERR_NOMEM)
+			log_err(NULL, PROG ": %s", certauth_strerror(r));
+		else
+			log_err(NULL, PROG ": not a certauth v1 challenge: %s",
+			    why.text);
+		return -1;
 	}
-	for (i = F_HOST; i <= F_USER; i++) {
-		if (certauth_pct_decode(field[i], &dec[i]) != 0) {
-			log_err(NULL, PROG ": %s",
-			    certauth_strerror(CERTAUTH_ERR_NOMEM));
-			goto out;
-		}
-	}
-	if (check_field("host", field[F_HOST], dec[F_HOST], a->host,
+	r = -1;
+	if (check_field("host", c.host_enc, c.host, a->host,
 	    "a server may be relaying another host's challenge") != 0 ||
-	    check_field("service", field[F_SERVICE], dec[F_SERVICE],
-	    a->service, "a server may be relaying a challenge of another "
-	    "service, such as su or sudo") != 0 ||
-	    check_field("user", field[F_USER], dec[F_USER], a->user,
+	    check_field("service", c.service_enc, c.service, a->service,
+	    "a server may be relaying a challenge of another service, such "
+	    "as su or sudo") != 0 ||
+	    check_field("user", c.user_enc, c.user, a->user,
 	    "a server may be relaying a challenge for another account") != 0 ||
-	    check_time(field[F_TIME], a->max_age) != 0)
+	    check_time(c.issued, a->max_age) != 0)
 		goto out;
-	announce(field, dec, a);
+	announce(&c, a);
 	r = 0;
  out:
-	for (i = 0; i < CHALLENGE_FIELDS; i++)
-		free(dec[i]);
-	free(copy);
+	certauth_challenge_free(&c);
 	return r;
 }
 
