@@ -52,4 +52,27 @@ void certauth_reason_set(struct certauth_reason *reason, const char *fmt, ...)
 /* Zero and free a buffer that held secret or sensitive bytes; NULL is fine. */
 void certauth_freezero(void *p, size_t len);
 
+/*
+ * in[0..len) as lower-case hex, two characters a byte, into out, which
+ * must hold 2 * len + 1 characters; out is NUL-terminated.
+ */
+void certauth_hex_encode(const unsigned char *in, size_t len, char *out);
+
+/*
+ * The most useful text of the newest OpenSSL error into buf: its reason
+ * and the detail a library added, e.g. "certificate verify error:
+ * Verify error:unable to get local issuer certificate"; fallback when
+ * the queue holds no error with a reason.  Truncated to len.  Empties
+ * the error queue, marks included, so a refusal leaves nothing stale
+ * for the next OpenSSL user.
+ */
+void certauth_ossl_reason(char *buf, size_t len, const char *fallback);
+
+/*
+ * Nonzero when the newest OpenSSL error is PEM's "no start line": a PEM
+ * reader ran out of blocks, which ends a bundle cleanly.  Leaves the
+ * queue as it is.
+ */
+int certauth_ossl_pem_ended(void);
+
 #endif /* CERTAUTH_H */

@@ -9,15 +9,9 @@
 #include <stddef.h>
 
 #include "certauth.h"
+#include "digest.h"	/* enum certauth_digest */
 
 #define CERTAUTH_RESPONSE_MAX	4096	/* characters, checked before decoding */
-
-enum certauth_digest {
-	CERTAUTH_DIGEST_DEFAULT = 0,	/* no prefix: SHA-256, or pure EdDSA */
-	CERTAUTH_DIGEST_SHA256,
-	CERTAUTH_DIGEST_SHA384,
-	CERTAUTH_DIGEST_SHA512,
-};
 
 /*
  * Parse a response.  Accepts standard or URL-safe base64, padding

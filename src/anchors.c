@@ -200,8 +200,7 @@ certauth_anchor_index_build(const char *buf, size_t len,
 	char *name = NULL, *header = NULL;
 	unsigned char *data = NULL;
 	long dlen = 0;
-	unsigned long e;
-	int block = 0, r = CERTAUTH_ERR_INTERNAL;
+	int block = 0, ended, r = CERTAUTH_ERR_INTERNAL;
 
 	*out = NULL;
 	*bad = 0;
@@ -214,11 +213,10 @@ certauth_anchor_index_build(const char *buf, size_t len,
 	for (;;) {
 		ERR_set_mark();
 		if (!PEM_read_bio(bio, &name, &header, &data, &dlen)) {
-			e = ERR_peek_last_error();
+			ended = certauth_ossl_pem_ended();
 			ERR_pop_to_mark();
 			/* Running off the end is the only clean stop. */
-			if (ERR_GET_LIB(e) == ERR_LIB_PEM &&
-			    ERR_GET_REASON(e) == PEM_R_NO_START_LINE)
+			if (ended)
 				break;
 			*bad = block + 1;
 			r = CERTAUTH_ERR_FORMAT;

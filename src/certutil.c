@@ -18,8 +18,6 @@
 #include "certauth.h"
 #include "certutil.h"
 
-static const char hexdigits[] = "0123456789abcdef";
-
 /* The "?" of a description that could not be made, if it fits at all. */
 static void
 unknown(char *buf, size_t len)
@@ -35,7 +33,7 @@ int
 certauth_cert_fingerprint(X509 *cert, char out[CERTAUTH_FP_CHARS + 1])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0, i;
+	unsigned int mdlen = 0;
 	int r = CERTAUTH_ERR_INTERNAL;
 
 	out[0] = '\0';
@@ -43,11 +41,7 @@ certauth_cert_fingerprint(X509 *cert, char out[CERTAUTH_FP_CHARS + 1])
 	    X509_digest(cert, EVP_sha256(), md, &mdlen) != 1 ||
 	    mdlen * 2 != CERTAUTH_FP_CHARS)
 		goto out;
-	for (i = 0; i < mdlen; i++) {
-		out[2 * i] = hexdigits[md[i] >> 4];
-		out[2 * i + 1] = hexdigits[md[i] & 0x0f];
-	}
-	out[CERTAUTH_FP_CHARS] = '\0';
+	certauth_hex_encode(md, mdlen, out);
 	r = 0;
  out:
 	ERR_clear_error();

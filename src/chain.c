@@ -40,16 +40,6 @@
  */
 #define CHAIN_AUTH_LEVEL	2
 
-/* The newest OpenSSL error as text for a reason, or fallback. */
-static const char *
-ossl_error(const char *fallback)
-{
-	unsigned long e = ERR_peek_last_error();
-	const char *s = e != 0 ? ERR_reason_error_string(e) : NULL;
-
-	return s != NULL ? s : fallback;
-}
-
 /* "CA certificate CN=x" or "certificate", for reasons about depth. */
 static void
 cert_label(X509 *cert, int depth, char *buf, size_t len)
@@ -103,8 +93,9 @@ verify_failure(X509_STORE_CTX *ctx, struct certauth_reason *reason)
 		return CERTAUTH_ERR_CERT_INVALID;
 	case X509_V_OK:
 		/* Verification stopped without saying why. */
+		certauth_ossl_reason(name, sizeof(name), "internal error");
 		certauth_reason_set(reason, "chain verification failed: %s",
-		    ossl_error("internal error"));
+		    name);
 		return CERTAUTH_ERR_INTERNAL;
 	default:
 		certauth_reason_set(reason,
@@ -254,7 +245,7 @@ file_anchor(const struct certauth_trust_set *p, int i, STACK_OF(X509) **out,
 	const unsigned char *der, *q;
 	size_t len = 0;
 	X509 *cert = NULL;
-	char *key = NULL;
+	char *key = NULL, why[CERTAUTH_REASON_MAX];
 	int r = CERTAUTH_ERR_INTERNAL;
 
 	memset(&found, 0, sizeof(found));
@@ -281,9 +272,10 @@ file_anchor(const struct certauth_trust_set *p, int i, STACK_OF(X509) **out,
 		q = der;
 		if ((cert = d2i_X509(NULL, &q, (long)len)) == NULL ||
 		    q != der + len) {
+			certauth_ossl_reason(why, sizeof(why), "bad DER");
 			certauth_reason_set(reason, "cannot load ca_file %s: "
 			    "certificate %d does not parse: %s",
-			    p->ca_file, i + 1, ossl_error("bad DER"));
+			    p->ca_file, i + 1, why);
 			r = CERTAUTH_ERR_TRUST_STORE;
 			goto out;
 		}

@@ -37,25 +37,6 @@
 #define SUBJECT_MAX	256	/* a subject in reasons and logs */
 #define DATE_MAX	64	/* "YYYY-MM-DD HH:MM:SS UTC" */
 
-/* The newest OpenSSL error with its detail, e.g. "certificate verify
- * error: Verify error:unable to get local issuer certificate". */
-static void
-ossl_reason(char *buf, size_t len, const char *fallback)
-{
-	const char *data = NULL, *s;
-	unsigned long e;
-	int flags = 0;
-
-	e = ERR_peek_last_error_data(&data, &flags);
-	s = e != 0 ? ERR_reason_error_string(e) : NULL;
-	if (s == NULL)
-		s = fallback;
-	if (data != NULL && (flags & ERR_TXT_STRING) != 0 && *data != '\0')
-		snprintf(buf, len, "%s: %s", s, data);
-	else
-		snprintf(buf, len, "%s", s);
-}
-
 /* An ASN1_TIME as time_t; 0 or CERTAUTH_ERR_FORMAT. */
 static int
 asn1_to_time(const ASN1_TIME *t, time_t *out)
@@ -150,7 +131,7 @@ certauth_ocsp_verify_signer(OCSP_BASICRESP *bs,
 			    X509_V_FLAG_USE_CHECK_TIME);
 	}
 	if (ok <= 0) {
-		ossl_reason(why, sizeof(why), "verification failed");
+		certauth_ossl_reason(why, sizeof(why), "verification failed");
 		certauth_reason_set(reason, "OCSP answer signature or "
 		    "responder does not verify: %s", why);
 		r = CERTAUTH_ERR_BAD_SIGNATURE;

@@ -35,15 +35,13 @@
 #define CACHE_DIR_MODE	0700
 #define CACHE_FILE_MODE	0600
 
-static const char hexdigits[] = "0123456789abcdef";
-
 /* "<dir>/<prefix><hex SHA-256 of the DER CertID>", malloc'd. */
 static int
 cache_name(const char *dir, const char *prefix, OCSP_CERTID *id, char **out)
 {
 	unsigned char *der = NULL, md[EVP_MAX_MD_SIZE];
 	char hex[2 * EVP_MAX_MD_SIZE + 1];
-	unsigned int mdlen = 0, i;
+	unsigned int mdlen = 0;
 	int n, r = CERTAUTH_ERR_INTERNAL;
 
 	*out = NULL;
@@ -51,11 +49,7 @@ cache_name(const char *dir, const char *prefix, OCSP_CERTID *id, char **out)
 	    (n = i2d_OCSP_CERTID(id, &der)) <= 0 ||
 	    EVP_Digest(der, (size_t)n, md, &mdlen, EVP_sha256(), NULL) != 1)
 		goto out;
-	for (i = 0; i < mdlen; i++) {
-		hex[2 * i] = hexdigits[md[i] >> 4];
-		hex[2 * i + 1] = hexdigits[md[i] & 0x0f];
-	}
-	hex[2 * mdlen] = '\0';
+	certauth_hex_encode(md, mdlen, hex);
 	if (asprintf(out, "%s/%s%s", dir, prefix, hex) < 0) {
 		*out = NULL;
 		r = CERTAUTH_ERR_NOMEM;

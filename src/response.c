@@ -22,19 +22,8 @@
 #include <openssl/evp.h>
 
 #include "certauth.h"
+#include "digest.h"
 #include "response.h"
-
-static const struct {
-	const char *name;
-	int digest;		/* enum certauth_digest, or -1: refused */
-} digest_prefixes[] = {
-	{ "sha256", CERTAUTH_DIGEST_SHA256 },
-	{ "sha384", CERTAUTH_DIGEST_SHA384 },
-	{ "sha512", CERTAUTH_DIGEST_SHA512 },
-	{ "sha1", -1 },
-	{ "md5", -1 },
-	{ "sha224", -1 },
-};
 
 /* Split off "<digest>:" if present.  *body points past it. */
 static int
@@ -42,31 +31,29 @@ parse_prefix(const char *resp, int *digest, const char **body,
     struct certauth_reason *reason)
 {
 	const char *colon;
-	size_t i, n;
+	int d;
 
 	*digest = CERTAUTH_DIGEST_DEFAULT;
 	*body = resp;
 	/* ':' is outside both base64 alphabets, so it can only end a prefix. */
 	if ((colon = strchr(resp, ':')) == NULL)
 		return 0;
-	n = (size_t)(colon - resp);
-	for (i = 0; i < sizeof(digest_prefixes) / sizeof(*digest_prefixes);
-	    i++) {
-		if (strlen(digest_prefixes[i].name) != n ||
-		    strncmp(resp, digest_prefixes[i].name, n) != 0)
-			continue;
-		if (digest_prefixes[i].digest < 0) {
-			certauth_reason_set(reason, "digest %s is not allowed",
-			    digest_prefixes[i].name);
-			return CERTAUTH_ERR_DIGEST_REFUSED;
-		}
-		*digest = digest_prefixes[i].digest;
-		*body = colon + 1;
-		return 0;
+	d = certauth_digest_from_name(resp, (size_t)(colon - resp));
+	if (d == CERTAUTH_ERR_DIGEST_REFUSED) {
+		/* A name from the table, matched exactly: safe to log. */
+		certauth_reason_set(reason, "digest %.*s is not allowed",
+		    (int)(colon - resp), resp);
+		return d;
 	}
-	/* The prefix is untrusted: never copy it into a log line. */
-	certauth_reason_set(reason, "response has an unknown digest prefix");
-	return CERTAUTH_ERR_FORMAT;
+	if (d < 0) {
+		/* The prefix is untrusted: never copy it into a log line. */
+		certauth_reason_set(reason,
+		    "response has an unknown digest prefix");
+		return CERTAUTH_ERR_FORMAT;
+	}
+	*digest = d;
+	*body = colon + 1;
+	return 0;
 }
 
 static int

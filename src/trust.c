@@ -34,16 +34,6 @@
 /* Largest trust file read; CRLs of big CAs run to tens of megabytes. */
 #define TRUST_FILE_MAX	(64L * 1024 * 1024)
 
-/* The newest OpenSSL error as text for a reason, or fallback. */
-static const char *
-ossl_error(const char *fallback)
-{
-	unsigned long e = ERR_peek_last_error();
-	const char *s = e != 0 ? ERR_reason_error_string(e) : NULL;
-
-	return s != NULL ? s : fallback;
-}
-
 /* A trust file's bytes. */
 struct text {
 	char *data;
@@ -95,7 +85,7 @@ parse_certs(const char *option, const char *path, const struct text *mem,
 	STACK_OF(X509) *certs = NULL;
 	X509 *cert = NULL;
 	BIO *bio = NULL;
-	unsigned long e;
+	char why[CERTAUTH_REASON_MAX];
 	int r = CERTAUTH_ERR_INTERNAL;
 
 	if ((bio = BIO_new_mem_buf(mem->data, (int)mem->len)) == NULL ||
@@ -115,12 +105,10 @@ parse_certs(const char *option, const char *path, const struct text *mem,
 	}
 	/* The loop ends with "no start line" at end of file; anything else
 	 * is a damaged certificate. */
-	e = ERR_peek_last_error();
-	if (e != 0 && !(ERR_GET_LIB(e) == ERR_LIB_PEM &&
-	    ERR_GET_REASON(e) == PEM_R_NO_START_LINE)) {
+	if (ERR_peek_last_error() != 0 && !certauth_ossl_pem_ended()) {
+		certauth_ossl_reason(why, sizeof(why), "bad certificate");
 		certauth_reason_set(reason, "cannot load %s %s: %s", option,
-		    path, ossl_error("bad certificate"));
-		ERR_pop_to_mark();
+		    path, why);
 		r = CERTAUTH_ERR_TRUST_STORE;
 		goto out;
 	}
@@ -151,7 +139,6 @@ add_crls(STACK_OF(X509_CRL) *crls, const struct text *mem)
 	BIO *bio = NULL;
 	X509_CRL *crl = NULL;
 	const unsigned char *der;
-	unsigned long e;
 	int n = 0;
 
 	if (memmem(mem->data, mem->len, "-----BEGIN X509 CRL-----",
@@ -182,9 +169,7 @@ add_crls(STACK_OF(X509_CRL) *crls, const struct text *mem)
 	}
 	/* Only running off the end is a clean stop; a damaged block is not
 	 * skipped, as it may be the one that revokes. */
-	e = ERR_peek_last_error();
-	if (ERR_GET_LIB(e) != ERR_LIB_PEM ||
-	    ERR_GET_REASON(e) != PEM_R_NO_START_LINE)
+	if (!certauth_ossl_pem_ended())
 		n = -1;
  out:
 	X509_CRL_free(crl);

@@ -1,6 +1,6 @@
 /*
- * util.c - error texts, refusal reasons and wiping frees shared by every
- * part of pam_certauth.
+ * util.c - error texts (ours and OpenSSL's), refusal reasons, wiping
+ * frees and hex shared by every part of pam_certauth.
  */
 #include "config.h"
 
@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
 
 #include "certauth.h"
 
@@ -77,4 +80,49 @@ certauth_freezero(void *p, size_t len)
 	if (len > 0)
 		explicit_bzero(p, len);
 	free(p);
+}
+
+void
+certauth_hex_encode(const unsigned char *in, size_t len, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 0x0f];
+	}
+	out[2 * len] = '\0';
+}
+
+void
+certauth_ossl_reason(char *buf, size_t len, const char *fallback)
+{
+	const char *data = NULL, *s = NULL;
+	unsigned long e;
+	int flags = 0;
+
+	if (buf != NULL && len > 0) {
+		e = ERR_peek_last_error_data(&data, &flags);
+		if (e != 0)
+			s = ERR_reason_error_string(e);
+		if (s == NULL)
+			s = fallback != NULL ? fallback : "unknown error";
+		/* data lives in the queue: copy it before the queue goes. */
+		if (data != NULL && (flags & ERR_TXT_STRING) != 0 &&
+		    *data != '\0')
+			snprintf(buf, len, "%s: %s", s, data);
+		else
+			snprintf(buf, len, "%s", s);
+	}
+	ERR_clear_error();
+}
+
+int
+certauth_ossl_pem_ended(void)
+{
+	unsigned long e = ERR_peek_last_error();
+
+	return ERR_GET_LIB(e) == ERR_LIB_PEM &&
+	    ERR_GET_REASON(e) == PEM_R_NO_START_LINE;
 }

@@ -14,7 +14,7 @@
 #include <openssl/rsa.h>
 
 #include "certauth.h"
-#include "response.h"
+#include "digest.h"
 #include "verify.h"
 
 #define RSA_MIN_BITS	2048
@@ -92,26 +92,6 @@ certauth_key_check(EVP_PKEY *pkey, struct certauth_reason *reason)
 
 	ERR_clear_error();
 	return r;
-}
-
-/* The hash a response's prefix names; NULL for a value outside the enum. */
-static const EVP_MD *
-digest_md(int digest, const char **name)
-{
-	switch (digest) {
-	case CERTAUTH_DIGEST_DEFAULT:
-	case CERTAUTH_DIGEST_SHA256:
-		*name = "sha256";
-		return EVP_sha256();
-	case CERTAUTH_DIGEST_SHA384:
-		*name = "sha384";
-		return EVP_sha384();
-	case CERTAUTH_DIGEST_SHA512:
-		*name = "sha512";
-		return EVP_sha512();
-	}
-	*name = "unknown";
-	return NULL;
 }
 
 /*
@@ -209,7 +189,8 @@ certauth_verify_signature(EVP_PKEY *pkey, int digest,
 	}
 	if (msg == NULL)
 		msg = (const unsigned char *)"";
-	if ((md = digest_md(digest, &mdname)) == NULL) {
+	if ((md = certauth_digest_md(digest)) == NULL ||
+	    (mdname = certauth_digest_name(digest)) == NULL) {
 		certauth_reason_set(reason, "digest %d is not known", digest);
 		r = CERTAUTH_ERR_DIGEST_REFUSED;
 		goto out;

@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@
 
 #include "certauth.h"
 #include "challenge.h"
+#include "digest.h"
 #include "log.h"
 #include "options.h"
 #include "response.h"
@@ -44,8 +46,6 @@
 /* PEM_BUFSIZE: the most a PEM passphrase callback is given. */
 #define PASS_MAX_BYTES		1024
 #define CHALLENGE_PREFIX	"certauth:v1:"
-#define CHALLENGE_FIELDS	7
-#define TIME_MAX_DIGITS		20
 /*
  * Added to the module's default challenge_ttl for the default --max-age:
  * the signer's clock and the server's may differ by this much.
@@ -54,12 +54,9 @@
 #define MAX_AGE_LIMIT		INT_MAX
 #define TIME_TEXT_BYTES		64	/* "YYYY-MM-DD HH:MM:SS UTC" or digits */
 #define SPAN_TEXT_BYTES		64
-#define BASE64URL_CHARS		"ABCDEFGHIJKLMNOPQRSTUVWXYZ" \
-	"abcdefghijklmnopqrstuvwxyz0123456789-_"
 
 enum { EXIT_REFUSED = 1, EXIT_USAGE = 2 };
 enum { PARSE_OK, PARSE_HELP, PARSE_USAGE };
-enum { F_MAGIC, F_VERSION, F_HOST, F_SERVICE, F_USER, F_TIME, F_NONCE };
 
 struct sign_args {
 	const char *key;
@@ -156,20 +153,6 @@ usage_error(const char *problem)
 	return PARSE_USAGE;
 }
 
-static int
-parse_digest(const char *name, int *digest)
-{
-	if (strcmp(name, "sha256") == 0)
-		*digest = CERTAUTH_DIGEST_SHA256;
-	else if (strcmp(name, "sha384") == 0)
-		*digest = CERTAUTH_DIGEST_SHA384;
-	else if (strcmp(name, "sha512") == 0)
-		*digest = CERTAUTH_DIGEST_SHA512;
-	else
-		return -1;
-	return 0;
-}
-
 /* A decimal number of seconds, 0 to MAX_AGE_LIMIT.  0 or -1. */
 static int
 parse_seconds(const char *s, long *out)
@@ -219,7 +202,8 @@ parse_args(int argc, char **argv, struct sign_args *a)
 			}
 			break;
 		case 'd':
-			if (parse_digest(optarg, &a->digest) != 0)
+			if ((a->digest = certauth_digest_from_name(optarg,
+			    strlen(optarg))) < 0)
 				return usage_error("--digest must be sha256, "
 				    "sha384 or sha512");
 			break;
@@ -248,51 +232,6 @@ parse_args(int argc, char **argv, struct sign_args *a)
 		return usage_error("--user needs a user name");
 	a->challenge = optind < argc ? argv[optind] : NULL;
 	return PARSE_OK;
-}
-
-static int
-all_digits(const char *s)
-{
-	size_t n = strlen(s);
-
-	return n > 0 && n <= TIME_MAX_DIGITS && strspn(s, "0123456789") == n;
-}
-
-/*
- * Split challenge c into field[] (pointers into *copy, which the caller
- * frees) and check its shape: "certauth", "v1", three percent-encoded
- * fields, decimal time, 43-character base64url nonce.
- * Returns 0 or CERTAUTH_ERR_FORMAT / CERTAUTH_ERR_NOMEM.
- */
-static int
-split_challenge(const char *c, char **copy, char *field[CHALLENGE_FIELDS])
-{
-	char *s, *dec = NULL;
-	int n, r = CERTAUTH_ERR_FORMAT;
-
-	if ((*copy = s = strdup(c)) == NULL)
-		return CERTAUTH_ERR_NOMEM;
-	for (n = 0; ; n++) {
-		if (n == CHALLENGE_FIELDS)
-			return CERTAUTH_ERR_FORMAT;
-		field[n] = s;
-		if ((s = strchr(s, ':')) == NULL)
-			break;
-		*s++ = '\0';
-	}
-	if (n + 1 != CHALLENGE_FIELDS ||
-	    strcmp(field[F_MAGIC], "certauth") != 0 ||
-	    strcmp(field[F_VERSION], "v1") != 0 ||
-	    !all_digits(field[F_TIME]) ||
-	    strlen(field[F_NONCE]) != CERTAUTH_NONCE_CHARS ||
-	    strspn(field[F_NONCE], BASE64URL_CHARS) != CERTAUTH_NONCE_CHARS)
-		return CERTAUTH_ERR_FORMAT;
-	for (n = F_HOST; n <= F_USER; n++) {
-		if ((r = certauth_pct_decode(field[n], &dec)) != 0)
-			return r;
-		free(dec);
-	}
-	return 0;
 }
 
 /* The challenge in text: from "certauth:v1:" up to the next white space. */
@@ -360,36 +299,16 @@ check_field(const char *what, const char *field, const char *decoded,
 	return -1;
 }
 
-/* The time field (all digits) as a number.  0, or -1: out of range. */
-static int
-parse_time(const char *digits, long long *out)
-{
-	char *end = NULL;
-	long long v;
-
-	errno = 0;
-	v = strtoll(digits, &end, 10);
-	if (errno != 0 || *end != '\0')
-		return -1;
-	*out = v;
-	return 0;
-}
-
-/* The time field as a UTC date into buf, or its digits if it is none. */
+/* t as a UTC date into buf, or its digits if it is none. */
 static void
-format_time(const char *digits, char *buf, size_t size)
+format_time(time_t t, char *buf, size_t size)
 {
 	struct tm tm;
-	long long v;
-	time_t t;
 
-	if (parse_time(digits, &v) == 0) {
-		t = (time_t)v;
-		if ((long long)t == v && gmtime_r(&t, &tm) != NULL &&
-		    strftime(buf, size, "%Y-%m-%d %H:%M:%S UTC", &tm) != 0)
-			return;
-	}
-	snprintf(buf, size, "%s", digits);
+	if (gmtime_r(&t, &tm) != NULL &&
+	    strftime(buf, size, "%Y-%m-%d %H:%M:%S UTC", &tm) != 0)
+		return;
+	snprintf(buf, size, "%jd", (intmax_t)t);
 }
 
 /* secs (>= 0) as a person reads it: "7200 seconds (about 2 hours)". */
@@ -424,24 +343,25 @@ format_span(long long secs, char *buf, size_t size)
  * from a host whose clock is wrong.  Returns 0, or -1 (said why).
  */
 static int
-check_time(const char *digits, long max_age)
+check_time(time_t t, long max_age)
 {
 	char when[TIME_TEXT_BYTES], span[SPAN_TEXT_BYTES];
-	long long t, now, off;
+	long long now, off;
 
 	if (max_age == 0)
 		return 0;
-	format_time(digits, when, sizeof(when));
-	if (parse_time(digits, &t) != 0) {
-		log_err(NULL, PROG ": challenge time %s is out of range: "
-		    "refusing to sign", when);
-		return -1;
-	}
+	format_time(t, when, sizeof(when));
 	if ((now = (long long)time(NULL)) < 0) {
 		log_err(NULL, PROG ": cannot read the clock");
 		return -1;
 	}
-	off = t - now;	/* no overflow: both are >= 0 */
+	/* Far behind any clock, and t - now could overflow. */
+	if (t < 0) {
+		log_err(NULL, PROG ": challenge time %s is before 1970: "
+		    "refusing to sign", when);
+		return -1;
+	}
+	off = (long long)t - now;	/* no overflow: both are >= 0 */
 	if (off <= max_age && off >= -max_age)
 		return 0;
 	format_span(off < 0 ? -off : off, span, sizeof(span));
@@ -454,18 +374,15 @@ check_time(const char *digits, long max_age)
 
 /* Say what is about to be signed: the person is the last check. */
 static void
-announce(char *field[CHALLENGE_FIELDS], char *dec[CHALLENGE_FIELDS],
-    const struct sign_args *a)
+announce(const struct certauth_challenge *c, const struct sign_args *a)
 {
 	char when[TIME_TEXT_BYTES];
-	const char *host = certauth_pct_display(dec[F_HOST], field[F_HOST]);
+	const char *host = certauth_pct_display(c->host, c->host_enc);
 
-	format_time(field[F_TIME], when, sizeof(when));
+	format_time(c->issued, when, sizeof(when));
 	log_info(NULL, PROG ": signing for user %s, service %s, on host %s "
-	    "(challenge time %s)",
-	    certauth_pct_display(dec[F_USER], field[F_USER]),
-	    certauth_pct_display(dec[F_SERVICE], field[F_SERVICE]), host,
-	    when);
+	    "(challenge time %s)", certauth_pct_display(c->user, c->user_enc),
+	    certauth_pct_display(c->service, c->service_enc), host, when);
 	if (a->host == NULL)
 		log_info(NULL, PROG ": the host was not checked (no --host): "
 		    "answer only if %s is the host you are logging in to",
@@ -477,39 +394,34 @@ announce(char *field[CHALLENGE_FIELDS], char *dec[CHALLENGE_FIELDS],
  * Returns 0 when the challenge may be signed, or -1 (said why).
  */
 static int
-check_challenge(const char *c, const struct sign_args *a)
+check_challenge(const char *text, const struct sign_args *a)
 {
-	char *copy = NULL, *field[CHALLENGE_FIELDS];
-	char *dec[CHALLENGE_FIELDS] = { NULL };
-	int i, r = -1;
+	struct certauth_challenge c;
+	struct certauth_reason why;
+	int r = -1;
 
-	if ((i = split_challenge(c, &copy, field)) != 0) {
-		log_err(NULL, PROG ": %s", i == CERTAUTH_ERR_NOMEM ?
-		    certauth_strerror(i) : "not a certauth v1 challenge");
-		goto out;
+	if ((r = certauth_challenge_parse(text, &c, &why)) != 0) {
+		if (r == CERTAUTH_ERR_NOMEM)
+			log_err(NULL, PROG ": %s", certauth_strerror(r));
+		else
+			log_err(NULL, PROG ": not a certauth v1 challenge: %s",
+			    why.text);
+		return -1;
 	}
-	for (i = F_HOST; i <= F_USER; i++) {
-		if (certauth_pct_decode(field[i], &dec[i]) != 0) {
-			log_err(NULL, PROG ": %s",
-			    certauth_strerror(CERTAUTH_ERR_NOMEM));
-			goto out;
-		}
-	}
-	if (check_field("host", field[F_HOST], dec[F_HOST], a->host,
+	r = -1;
+	if (check_field("host", c.host_enc, c.host, a->host,
 	    "a server may be relaying another host's challenge") != 0 ||
-	    check_field("service", field[F_SERVICE], dec[F_SERVICE],
-	    a->service, "a server may be relaying a challenge of another "
-	    "service, such as su or sudo") != 0 ||
-	    check_field("user", field[F_USER], dec[F_USER], a->user,
+	    check_field("service", c.service_enc, c.service, a->service,
+	    "a server may be relaying a challenge of another service, such "
+	    "as su or sudo") != 0 ||
+	    check_field("user", c.user_enc, c.user, a->user,
 	    "a server may be relaying a challenge for another account") != 0 ||
-	    check_time(field[F_TIME], a->max_age) != 0)
+	    check_time(c.issued, a->max_age) != 0)
 		goto out;
-	announce(field, dec, a);
+	announce(&c, a);
 	r = 0;
  out:
-	for (i = 0; i < CHALLENGE_FIELDS; i++)
-		free(dec[i]);
-	free(copy);
+	certauth_challenge_free(&c);
 	return r;
 }
 
@@ -610,19 +522,11 @@ pass_cb(char *buf, int size, int rwflag, void *arg)
 	return (int)pc->len;
 }
 
-static const char *
-ossl_reason(const char *fallback)
-{
-	const char *s = ERR_reason_error_string(ERR_peek_last_error());
-
-	return s != NULL ? s : fallback;
-}
-
 /* The private key of a->key into *out.  Returns 0 or -1 (said why). */
 static int
 load_key(const struct sign_args *a, EVP_PKEY **out)
 {
-	char pass[PASS_MAX_BYTES];
+	char pass[PASS_MAX_BYTES], why[CERTAUTH_REASON_MAX];
 	struct pass_ctx pc = { a->key, NULL, 0, 0, 0 };
 	BIO *bio = NULL;
 	int r = -1;
@@ -640,14 +544,13 @@ load_key(const struct sign_args *a, EVP_PKEY **out)
 		goto out;
 	}
 	if ((*out = PEM_read_bio_PrivateKey(bio, NULL, pass_cb, &pc)) == NULL) {
+		certauth_ossl_reason(why, sizeof(why), "unknown error");
 		if (pc.given)
 			log_err(NULL, PROG ": cannot decrypt %s: wrong "
-			    "passphrase? (%s)", a->key,
-			    ossl_reason("unknown error"));
+			    "passphrase? (%s)", a->key, why);
 		else if (!pc.failed)
 			log_err(NULL, PROG ": cannot load a PEM private key "
-			    "from %s: %s", a->key,
-			    ossl_reason("unknown error"));
+			    "from %s: %s", a->key, why);
 		goto out;
 	}
 	r = 0;
@@ -697,16 +600,11 @@ check_key(EVP_PKEY *pkey, const struct sign_args *a)
 	return 0;
 }
 
+/* The hash to sign with; NULL: pure EdDSA. */
 static const EVP_MD *
 digest_md(EVP_PKEY *pkey, int digest)
 {
-	if (is_eddsa(pkey))
-		return NULL;
-	if (digest == CERTAUTH_DIGEST_SHA384)
-		return EVP_sha384();
-	if (digest == CERTAUTH_DIGEST_SHA512)
-		return EVP_sha512();
-	return EVP_sha256();
+	return is_eddsa(pkey) ? NULL : certauth_digest_md(digest);
 }
 
 /* RSA padding on pctx: PSS (salt as long as the digest) or PKCS#1 v1.5. */
@@ -771,18 +669,23 @@ static int
 encode_response(int digest, const unsigned char *sig, size_t siglen,
     char **out)
 {
-	const char *prefix = "";
-	size_t plen;
+	const char *name = NULL;
+	size_t plen = 0;
 	char *buf;
 
-	if (digest == CERTAUTH_DIGEST_SHA384)
-		prefix = "sha384:";
-	else if (digest == CERTAUTH_DIGEST_SHA512)
-		prefix = "sha512:";
-	plen = strlen(prefix);
+	/* No prefix means SHA-256: the shortest answer that says it. */
+	if (digest != CERTAUTH_DIGEST_DEFAULT &&
+	    digest != CERTAUTH_DIGEST_SHA256) {
+		if ((name = certauth_digest_name(digest)) == NULL)
+			return CERTAUTH_ERR_INTERNAL;
+		plen = strlen(name) + 1;
+	}
 	if ((buf = malloc(plen + 4 * ((siglen + 2) / 3) + 1)) == NULL)
 		return CERTAUTH_ERR_NOMEM;
-	memcpy(buf, prefix, plen);
+	if (name != NULL) {
+		memcpy(buf, name, plen - 1);
+		buf[plen - 1] = ':';
+	}
 	EVP_EncodeBlock((unsigned char *)buf + plen, sig, (int)siglen);
 	*out = buf;
 	return 0;
@@ -839,14 +742,15 @@ make_response(EVP_PKEY *pkey, const struct sign_args *a, const char *c,
 {
 	unsigned char *sig = NULL;
 	size_t siglen = 0;
+	char why[CERTAUTH_REASON_MAX];
 	int r;
 
 	*out = NULL;
 	if ((r = sign_message(pkey, digest_md(pkey, a->digest), a->pss,
 	    (const unsigned char *)c, strlen(c), &sig, &siglen)) != 0) {
+		certauth_ossl_reason(why, sizeof(why), "signing failed");
 		log_err(NULL, PROG ": cannot sign: %s",
-		    r == CERTAUTH_ERR_NOMEM ? certauth_strerror(r) :
-		    ossl_reason("signing failed"));
+		    r == CERTAUTH_ERR_NOMEM ? certauth_strerror(r) : why);
 		goto out;
 	}
 	if ((r = encode_response(a->digest, sig, siglen, out)) != 0) {

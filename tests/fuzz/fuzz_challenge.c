@@ -9,6 +9,12 @@
  * printable ASCII; the challenge has exactly seven colon-separated
  * fields, its own prefix, the encoded fields, the decimal time and the
  * nonce as 43 base64url characters that decode to the nonce bytes.
+ *
+ * The reader (certauth_challenge_parse): what the maker writes is read
+ * back with the same fields, unless a field is empty or the challenge is
+ * over CERTAUTH_CHALLENGE_MAX; and the whole input, read as a challenge,
+ * is either refused or is exactly what the maker writes for the fields
+ * read from it, so the reader takes one spelling of each challenge.
  */
 #include "config.h"
 
@@ -112,6 +118,62 @@ check_nonce(const char *b64, const unsigned char nonce[CERTAUTH_NONCE_BYTES])
 	fz_assert(memcmp(raw, nonce, CERTAUTH_NONCE_BYTES) == 0);
 }
 
+/* The maker's challenge c of these parts, read back. */
+static void
+check_read_back(const char *c, const char *host, const char *service,
+    const char *user, time_t issued,
+    const unsigned char nonce[CERTAUTH_NONCE_BYTES], char *const enc[3])
+{
+	struct certauth_challenge got;
+	int r;
+
+	r = certauth_challenge_parse(c, &got, NULL);
+	if (*host == '\0' || *service == '\0' || *user == '\0') {
+		fz_assert(r == CERTAUTH_ERR_FORMAT ||
+		    r == CERTAUTH_ERR_TOO_LONG);
+		return;
+	}
+	if (strlen(c) > CERTAUTH_CHALLENGE_MAX) {
+		fz_assert(r == CERTAUTH_ERR_TOO_LONG);
+		return;
+	}
+	fz_assert(r == 0);
+	fz_assert(strcmp(got.host, host) == 0);
+	fz_assert(strcmp(got.service, service) == 0);
+	fz_assert(strcmp(got.user, user) == 0);
+	fz_assert(strcmp(got.host_enc, enc[0]) == 0);
+	fz_assert(strcmp(got.service_enc, enc[1]) == 0);
+	fz_assert(strcmp(got.user_enc, enc[2]) == 0);
+	fz_assert(got.issued == issued);
+	fz_assert(memcmp(got.nonce, nonce, CERTAUTH_NONCE_BYTES) == 0);
+	certauth_challenge_free(&got);
+}
+
+/* Any text as a challenge: refused, or the maker's own spelling. */
+static void
+check_parse(const char *text)
+{
+	struct certauth_challenge got;
+	struct certauth_reason why;
+	char *again = NULL;
+	int r;
+
+	if ((r = certauth_challenge_parse(text, &got, &why)) != 0) {
+		fz_assert(r == CERTAUTH_ERR_FORMAT ||
+		    r == CERTAUTH_ERR_TOO_LONG);
+		fz_assert(got.host == NULL && got.user_enc == NULL);
+		fz_assert(memchr(why.text, '\0', sizeof(why.text)) != NULL);
+		return;
+	}
+	fz_assert(*got.host != '\0' && *got.service != '\0' &&
+	    *got.user != '\0');
+	fz_assert(certauth_challenge_build(got.host, got.service, got.user,
+	    got.issued, got.nonce, &again) == 0);
+	fz_assert(strcmp(again, text) == 0);
+	free(again);
+	certauth_challenge_free(&got);
+}
+
 static void
 check_challenge(const char *host, const char *service, const char *user,
     time_t issued, const unsigned char nonce[CERTAUTH_NONCE_BYTES],
@@ -122,6 +184,7 @@ check_challenge(const char *host, const char *service, const char *user,
 
 	fz_assert(certauth_challenge_build(host, service, user, issued,
 	    nonce, &c) == 0);
+	check_read_back(c, host, service, user, issued, nonce, enc);
 	fz_assert(strncmp(c, PREFIX, strlen(PREFIX)) == 0);
 	for (p = c; *p != '\0'; p++) {
 		fz_assert(*p > 0x20 && *p < 0x7f);
@@ -164,6 +227,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < sizeof(t); i++)
 		u = u << 8 | t[i];
 	n = size < sizeof(nonce) + sizeof(t) ? size : sizeof(nonce) + sizeof(t);
+	/* The whole input, NUL bytes and all, as a pasted challenge. */
+	text = fz_strndup(data, size);
+	check_parse(text);
+	free(text);
 	text = fz_strndup(data + n, size - n);
 	/* Split at NUL bytes: the copy's own NUL ends the last field. */
 	p = text;

@@ -162,6 +162,8 @@ printf 'Zm96em5vbmNlZnV6em5vbmNlZnV6em5vbmNl\000\000\000\000j\255\316\000host1.e
     >"$corpus/challenge/plain"
 printf '0123456789abcdef0123456789abcdef\377\377\377\377\377\377\377\377h\303\251ll%%o:x\000su\000DOMAIN\\b\tob\n' \
     >"$corpus/challenge/odd"
+# The challenge itself, for the reader of the whole input as one.
+printf '%s' "$challenge" >"$corpus/challenge/text"
 
 # ---- ocsp: answers about leaf_ec from the anchor, a delegate and the
 # impostor; good, revoked and unknown; with and without the nonce of the

@@ -1,7 +1,8 @@
 /*
  * test_challenge.c - the challenge string of docs/PROTOCOL.md,
  * "The challenge":
- * percent-encoding of the fields, the exact layout, and the nonce.
+ * percent-encoding of the fields, the exact layout, and the nonce; and
+ * reading a challenge back, against hostile text.
  */
 #include "config.h"
 
@@ -307,6 +308,217 @@ test_pct_display(void **state)
 			fail_msg("shown as is: entry %zu", i);
 }
 
+/* ------------------------------------------------ reading a challenge */
+
+#define GOOD_NONCE	"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"
+
+static int
+all_zero(const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	while (n > 0 && b[n - 1] == 0)
+		n--;
+	return n == 0;
+}
+
+/* text is refused with r, *out left zero, and a reason containing why. */
+static void
+assert_parse_refused(const char *text, int r, const char *why)
+{
+	struct certauth_challenge c;
+	struct certauth_reason reason;
+
+	memset(&c, 0xa5, sizeof(c));
+	reason.text[0] = '\0';
+	if (certauth_challenge_parse(text, &c, &reason) != r)
+		fail_msg("not refused with %d: '%.80s'", r, text);
+	assert_true(all_zero(&c, sizeof(c)));
+	if (strstr(reason.text, why) == NULL)
+		fail_msg("reason '%s' for '%.80s' lacks '%s'", reason.text,
+		    text, why);
+}
+
+/* What the maker writes comes back with the same fields. */
+static void
+assert_round_trip(const char *host, const char *service, const char *user,
+    time_t issued, const unsigned char nonce[CERTAUTH_NONCE_BYTES])
+{
+	struct certauth_challenge c;
+	char *text = NULL, *e = NULL;
+
+	assert_int_equal(certauth_challenge_build(host, service, user, issued,
+	    nonce, &text), 0);
+	assert_int_equal(certauth_challenge_parse(text, &c, NULL), 0);
+	assert_string_equal(c.host, host);
+	assert_string_equal(c.service, service);
+	assert_string_equal(c.user, user);
+	assert_int_equal(certauth_pct_encode(user, &e), 0);
+	assert_string_equal(c.user_enc, e);
+	assert_non_null(strstr(text, c.host_enc));
+	assert_non_null(strstr(text, c.service_enc));
+	assert_true(c.issued == issued);
+	assert_memory_equal(c.nonce, nonce, CERTAUTH_NONCE_BYTES);
+	certauth_challenge_free(&c);
+	assert_true(all_zero(&c, sizeof(c)));
+	free(e);
+	free(text);
+}
+
+static void
+test_parse_round_trip(void **state)
+{
+	static const time_t times[] = {
+		0, 1, T_TIME, (time_t)4102444800LL, -1, INT64_MAX, INT64_MIN,
+	};
+	unsigned char nonce[CERTAUTH_NONCE_BYTES];
+	size_t i, j;
+
+	(void)state;
+	for (i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+		for (j = 0; j < sizeof(nonce); j++)
+			nonce[j] = (unsigned char)(i * 37 + j * 101);
+		assert_round_trip("host1", "sshd", "alice", times[i], nonce);
+	}
+	memset(nonce, 0xff, sizeof(nonce));
+	assert_round_trip("web:1 x", "su\n", "j\xc3\xb6rg:\x01 \x7f", T_TIME,
+	    nonce);
+	memset(nonce, 0, sizeof(nonce));
+	assert_round_trip("%", "a%3Ab", "DOMAIN\\user name", 7, nonce);
+}
+
+static void
+test_parse_exact(void **state)
+{
+	struct certauth_challenge c;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(certauth_challenge_parse("certauth:v1:db-2.example."
+	    "org:su:j%C3%B6rg:1790000000:" GOOD_NONCE, &c, NULL), 0);
+	assert_string_equal(c.host, "db-2.example.org");
+	assert_string_equal(c.service, "su");
+	assert_string_equal(c.user, "j\xc3\xb6rg");
+	assert_string_equal(c.user_enc, "j%C3%B6rg");
+	assert_true(c.issued == T_TIME);
+	for (i = 0; i < CERTAUTH_NONCE_BYTES; i++)
+		assert_int_equal(c.nonce[i], i);
+	certauth_challenge_free(&c);
+	certauth_challenge_free(NULL);
+}
+
+static void
+test_parse_hostile(void **state)
+{
+	static const struct {
+		const char *text, *why;
+	} refused[] = {
+		{ "", "not a certauth challenge" },
+		{ "certauth", "not a certauth challenge" },
+		{ "Certauth:v1:h:s:u:1:" GOOD_NONCE, "not a certauth" },
+		{ " certauth:v1:h:s:u:1:" GOOD_NONCE, "not a certauth" },
+		{ "certauth:v2:h:s:u:1:" GOOD_NONCE, "protocol version" },
+		{ "certauth:V1:h:s:u:1:" GOOD_NONCE, "protocol version" },
+		{ "certauth:v10:h:s:u:1:" GOOD_NONCE, "protocol version" },
+		{ "certauth:v1", "protocol version" },
+		/* fields: missing, empty, not the one spelling */
+		{ "certauth:v1:", "host field" },
+		{ "certauth:v1:h", "host field" },
+		{ "certauth:v1:h:s:u", "user field" },
+		{ "certauth:v1::s:u:1:" GOOD_NONCE, "host field" },
+		{ "certauth:v1:h::u:1:" GOOD_NONCE, "service field" },
+		{ "certauth:v1:h:s::1:" GOOD_NONCE, "user field" },
+		{ "certauth:v1:h:s:a%3ab:1:" GOOD_NONCE, "user field" },
+		{ "certauth:v1:h:s:%61:1:" GOOD_NONCE, "user field" },
+		{ "certauth:v1:h:s:a%00b:1:" GOOD_NONCE, "user field" },
+		{ "certauth:v1:h:s:a%:1:" GOOD_NONCE, "user field" },
+		{ "certauth:v1:h:s:a b:1:" GOOD_NONCE, "user field" },
+		{ "certauth:v1:h:s:a\tb:1:" GOOD_NONCE, "user field" },
+		{ "certauth:v1:h:s:r\xc3\xb6:1:" GOOD_NONCE, "user field" },
+		{ "certauth:v1:h/x:s:u:1:" GOOD_NONCE, "host field" },
+		{ "certauth:v1:h:s%2:u:1:" GOOD_NONCE, "service field" },
+		/* time: one spelling of a time_t */
+		{ "certauth:v1:h:s:u::" GOOD_NONCE, "time field" },
+		{ "certauth:v1:h:s:u:01:" GOOD_NONCE, "time field" },
+		{ "certauth:v1:h:s:u:00:" GOOD_NONCE, "time field" },
+		{ "certauth:v1:h:s:u:-0:" GOOD_NONCE, "time field" },
+		{ "certauth:v1:h:s:u:-:" GOOD_NONCE, "time field" },
+		{ "certauth:v1:h:s:u:--1:" GOOD_NONCE, "time field" },
+		{ "certauth:v1:h:s:u:+1:" GOOD_NONCE, "time field" },
+		{ "certauth:v1:h:s:u: 1:" GOOD_NONCE, "time field" },
+		{ "certauth:v1:h:s:u:1 :" GOOD_NONCE, "time field" },
+		{ "certauth:v1:h:s:u:0x10:" GOOD_NONCE, "time field" },
+		{ "certauth:v1:h:s:u:1e9:" GOOD_NONCE, "time field" },
+		{ "certauth:v1:h:s:u:9223372036854775808:" GOOD_NONCE,
+		    "time field" },
+		{ "certauth:v1:h:s:u:-9223372036854775809:" GOOD_NONCE,
+		    "time field" },
+		{ "certauth:v1:h:s:u:99999999999999999999:" GOOD_NONCE,
+		    "time field" },
+		{ "certauth:v1:h:s:u:1", "time field" },
+		/* nonce: 43 base64url characters of 32 bytes, then nothing */
+		{ "certauth:v1:h:s:u:1:", "nonce" },
+		{ "certauth:v1:h:s:u:1:" GOOD_NONCE "A", "nonce" },
+		{ "certauth:v1:h:s:u:1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh",
+		    "nonce" },
+		{ "certauth:v1:h:s:u:1:" GOOD_NONCE "=", "nonce" },
+		{ "certauth:v1:h:s:u:1:" GOOD_NONCE "\n", "nonce" },
+		{ "certauth:v1:h:s:u:1:" GOOD_NONCE " ", "nonce" },
+		{ "certauth:v1:h:s:u:1:" GOOD_NONCE ":x", "nonce" },
+		{ "certauth:v1:h:s:u:1:" GOOD_NONCE ":", "nonce" },
+		/* the standard alphabet's '+' and '/' */
+		{ "certauth:v1:h:s:u:1:+++++++++++++++++++++++++++++++++++++++++++",
+		    "nonce" },
+		{ "certauth:v1:h:s:u:1:///////////////////////////////////////////",
+		    "nonce" },
+		/* stray low bits in the last character: "Hh9", not "Hh8" */
+		{ "certauth:v1:h:s:u:1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh9",
+		    "nonce" },
+		{ "certauth:v1:h:s:u:1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB",
+		    "nonce" },
+		/* a field too many */
+		{ "certauth:v1:h:s:u:x:1:" GOOD_NONCE, "time field" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		assert_parse_refused(refused[i].text, CERTAUTH_ERR_FORMAT,
+		    refused[i].why);
+	assert_parse_refused(NULL, CERTAUTH_ERR_FORMAT, "no challenge");
+}
+
+/* The limit is on the whole text and comes before anything else. */
+static void
+test_parse_too_long(void **state)
+{
+	struct certauth_challenge c;
+	const char *head = "certauth:v1:h:s:", *tail = ":1:" GOOD_NONCE;
+	size_t n = CERTAUTH_CHALLENGE_MAX + 1, user;
+	char *text;
+
+	(void)state;
+	assert_non_null(text = malloc(n + 1));
+	/* At the limit: read. */
+	user = CERTAUTH_CHALLENGE_MAX - strlen(head) - strlen(tail);
+	memcpy(text, head, strlen(head));
+	memset(text + strlen(head), 'u', user);
+	strcpy(text + strlen(head) + user, tail);
+	assert_int_equal(strlen(text), CERTAUTH_CHALLENGE_MAX);
+	assert_int_equal(certauth_challenge_parse(text, &c, NULL), 0);
+	assert_int_equal(strlen(c.user), user);
+	certauth_challenge_free(&c);
+	/* One more: refused, as is junk of that length. */
+	memset(text + strlen(head), 'u', user + 1);
+	strcpy(text + strlen(head) + user + 1, tail);
+	assert_parse_refused(text, CERTAUTH_ERR_TOO_LONG, "longer than 4096");
+	memset(text, ':', n);
+	text[n] = '\0';
+	assert_parse_refused(text, CERTAUTH_ERR_TOO_LONG, "longer than");
+	free(text);
+}
+
+
 int
 main(void)
 {
@@ -323,6 +535,10 @@ main(void)
 		cmocka_unit_test(test_large_time),
 		cmocka_unit_test(test_pct_decode),
 		cmocka_unit_test(test_pct_display),
+		cmocka_unit_test(test_parse_round_trip),
+		cmocka_unit_test(test_parse_exact),
+		cmocka_unit_test(test_parse_hostile),
+		cmocka_unit_test(test_parse_too_long),
 	};
 
 	return cmocka_run_group_tests_name("challenge", tests, NULL, NULL);
