@@ -312,12 +312,13 @@ int
 certauth_opts_load_file(struct certauth_opts *o, const char *path,
     int must_exist, struct certauth_reason *reason)
 {
-	int r = CERTAUTH_ERR_INTERNAL, fd = -1;
+	int r = CERTAUTH_ERR_INTERNAL;
 	char *buf = NULL, *line, *next;
 	size_t len = 0;
 	unsigned lineno = 0;
 
-	r = certauth_open_safely(path, "configuration file", &fd, reason);
+	r = certauth_read_safely(path, "configuration file", CONFIG_MAX_BYTES,
+	    0, &buf, &len, reason);
 	if (r == CERTAUTH_ERR_NOT_FOUND && !must_exist) {
 		r = 0;
 		goto out;
@@ -326,12 +327,6 @@ certauth_opts_load_file(struct certauth_opts *o, const char *path,
 		if (r == CERTAUTH_ERR_NOT_FOUND)
 			certauth_reason_set(reason,
 			    "configuration file %s does not exist", path);
-		r = r == CERTAUTH_ERR_NOMEM ? r : CERTAUTH_ERR_CONFIG;
-		goto out;
-	}
-	if ((r = certauth_read_fd(fd, CONFIG_MAX_BYTES, &buf, &len)) != 0) {
-		certauth_reason_set(reason, "cannot read configuration file %s",
-		    path);
 		r = r == CERTAUTH_ERR_NOMEM ? r : CERTAUTH_ERR_CONFIG;
 		goto out;
 	}
@@ -350,8 +345,6 @@ certauth_opts_load_file(struct certauth_opts *o, const char *path,
 	}
 	r = 0;
  out:
-	if (fd != -1)
-		close(fd);
 	free(buf);
 	return r;
 }

@@ -243,7 +243,7 @@ test_config_file(void **state)
 {
 	struct certauth_opts o;
 	struct certauth_reason reason;
-	char *dir, *path;
+	char *dir, *path, *big, *expect = NULL, *link;
 
 	(void)state;
 	if ((dir = tu_safe_tmpdir()) == NULL)
@@ -286,7 +286,38 @@ test_config_file(void **state)
 	certauth_opts_init(&o);
 	assert_int_equal(certauth_opts_load_file(&o, path, 1, &reason),
 	    CERTAUTH_ERR_CONFIG);
+	assert_non_null(strstr(reason.text, "is group-writable"));
 	certauth_opts_free(&o);
+
+	/* over 64 KiB: refused whole, even when it is all comments */
+	big = malloc(64 * 1024 + 2);
+	assert_non_null(big);
+	memset(big, '#', 64 * 1024 + 1);
+	big[64 * 1024 + 1] = '\0';
+	tu_write_file(path, big, 0644);
+	assert_int_equal(chmod(path, 0644), 0);
+	certauth_opts_init(&o);
+	assert_int_equal(certauth_opts_load_file(&o, path, 1, &reason),
+	    CERTAUTH_ERR_CONFIG);
+	assert_true(asprintf(&expect, "configuration file %s is larger than "
+	    "65536 bytes", path) > 0);
+	assert_string_equal(reason.text, expect);
+	free(expect);
+	big[64 * 1024] = '\0';
+	tu_write_file(path, big, 0644);
+	assert_int_equal(certauth_opts_load_file(&o, path, 1, &reason), 0);
+	certauth_opts_free(&o);
+	free(big);
+
+	/* a link to a good configuration file is still a link */
+	link = tu_path(dir, "link.conf");
+	assert_int_equal(symlink(path, link), 0);
+	certauth_opts_init(&o);
+	assert_int_equal(certauth_opts_load_file(&o, link, 0, &reason),
+	    CERTAUTH_ERR_CONFIG);
+	assert_non_null(strstr(reason.text, "is a symbolic link"));
+	certauth_opts_free(&o);
+	free(link);
 	free(path);
 
 	/* missing: fine for the default, an error when named */
