@@ -366,8 +366,7 @@ certauth_opts_validate(struct certauth_opts *o, struct certauth_reason *reason)
 		    "crl_file and crl_dir cannot be used with trust=pinned");
 		return CERTAUTH_ERR_CONFIG;
 	}
-	if (o->crl == CERTAUTH_CRL_DEFAULT)
-		o->crl = have_crl ? CERTAUTH_CRL_LEAF : CERTAUTH_CRL_OFF;
+	o->crl = certauth_opts_crl_scope(o);
 	if (o->crl != CERTAUTH_CRL_OFF && !have_crl) {
 		certauth_reason_set(reason, "crl=%s needs crl_file or crl_dir",
 		    o->crl == CERTAUTH_CRL_LEAF ? "leaf" : "chain");
@@ -379,6 +378,32 @@ certauth_opts_validate(struct certauth_opts *o, struct certauth_reason *reason)
 		return CERTAUTH_ERR_CONFIG;
 	}
 	return 0;
+}
+
+const char *
+certauth_opts_bindings_dir(const struct certauth_opts *o)
+{
+	return o->bindings_dir != NULL ? o->bindings_dir :
+	    CERTAUTH_DEFAULT_BINDINGS_DIR;
+}
+
+int
+certauth_opts_crl_scope(const struct certauth_opts *o)
+{
+	if (o->crl != CERTAUTH_CRL_DEFAULT)
+		return o->crl;
+	return o->crl_file != NULL || o->crl_dir != NULL ?
+	    CERTAUTH_CRL_LEAF : CERTAUTH_CRL_OFF;
+}
+
+const char *
+certauth_opts_key(size_t i, int *is_flag)
+{
+	if (i >= sizeof(opt_table) / sizeof(opt_table[0]))
+		return NULL;
+	if (is_flag != NULL)
+		*is_flag = opt_table[i].type == OPT_FLAG;
+	return opt_table[i].key;
 }
 
 int
