@@ -310,13 +310,7 @@ resolve_link(const char *abs, const char *what, char **out,
 		goto out;
 	}
 	for (hops = 0; ; hops++) {
-		free(dir);
-		if ((dir = dir_of(cur)) == NULL) {
-			r = CERTAUTH_ERR_NOMEM;
-			goto out;
-		}
-		if ((r = check_dir_tree(dir, reason)) != 0)
-			goto out;
+		/* Nothing there is a refusal whatever its directory. */
 		if (lstat(cur, &st) != 0) {
 			if (errno == ENOENT) {
 				certauth_reason_set(reason, "%s %s is a link "
@@ -330,6 +324,13 @@ resolve_link(const char *abs, const char *what, char **out,
 			}
 			goto out;
 		}
+		free(dir);
+		if ((dir = dir_of(cur)) == NULL) {
+			r = CERTAUTH_ERR_NOMEM;
+			goto out;
+		}
+		if ((r = check_dir_tree(dir, reason)) != 0)
+			goto out;
 		if (!S_ISLNK(st.st_mode))
 			break;
 		if (hops == FOLLOW_MAX) {

@@ -441,6 +441,11 @@ test_follow_dangling_and_loop(void **ctx)
 	assert_contains(why.text, "does not exist");
 	/* Without the flag it is still a link, refused as one. */
 	assert_int_equal(read_it(link, 0, &why), CERTAUTH_ERR_UNSAFE);
+	free(link);
+	link = make_link(st->dir, "ef012345.0", "no-such-dir/gone.pem");
+	assert_int_equal(read_it(link, CERTAUTH_SAFE_FOLLOW, &why),
+	    CERTAUTH_ERR_NOT_FOUND);
+	assert_contains(why.text, "does not exist");
 	a = make_link(st->dir, "a", "b");
 	b = make_link(st->dir, "b", "a");
 	assert_int_equal(read_it(a, CERTAUTH_SAFE_FOLLOW, &why),
