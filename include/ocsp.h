@@ -111,8 +111,9 @@ int certauth_ocsp_check_chain(struct certauth_ctx *c, STACK_OF(X509) *chain,
 /*
  * The cache: one file per CertID under dir, named by the SHA-256 of the
  * DER CertID in hex.  load returns 0 with a malloc'd DER answer, or
- * CERTAUTH_ERR_NOT_FOUND / _UNSAFE / _IO; files are opened with
- * certauth_open_safely (root-owned, not writable by others).  store writes
+ * CERTAUTH_ERR_NOT_FOUND / _UNSAFE / _IO (an oversized file too); files
+ * are read with certauth_read_safely (root-owned, not writable by others,
+ * no links).  store writes
  * atomically (temporary file, fsync, rename), creating dir 0700 when
  * missing.  Callers re-verify every loaded answer.
  */

@@ -95,9 +95,30 @@ int certauth_opts_from_words(struct certauth_opts *o, int argc,
 /*
  * Consistency of the whole set: trust=ca needs ca_file or ca_dir;
  * CRL and OCSP checking are not used with trust=pinned (refused, never
- * silently skipped).  Resolves crl=default.
+ * silently skipped).  Resolves crl=default with certauth_opts_crl_scope.
  */
 int certauth_opts_validate(struct certauth_opts *o,
     struct certauth_reason *reason);
+
+/* The bindings directory: bindings_dir when set, else
+ * CERTAUTH_DEFAULT_BINDINGS_DIR.  Points into o or at a constant. */
+const char *certauth_opts_bindings_dir(const struct certauth_opts *o);
+
+/*
+ * The CRL scope (enum certauth_crl_scope) that crl means, never
+ * CERTAUTH_CRL_DEFAULT: crl itself when set, else CERTAUTH_CRL_LEAF when
+ * crl_file or crl_dir is set and CERTAUTH_CRL_OFF when neither is.  With
+ * trust=pinned a set that passed certauth_opts_validate gives OFF.
+ */
+int certauth_opts_crl_scope(const struct certauth_opts *o);
+
+/*
+ * The keys of the option table, in its order, for tools that offer them
+ * as --key options: the key of entry i (from 0), or NULL past the last.
+ * *is_flag (may be NULL) is set to 1 for a flag, which may be given bare
+ * ("debug") or with a boolean value, and to 0 for a key that needs a
+ * value.
+ */
+const char *certauth_opts_key(size_t i, int *is_flag);
 
 #endif /* CERTAUTH_OPTIONS_H */

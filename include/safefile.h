@@ -1,6 +1,11 @@
 /*
  * safefile.h - the one way the module opens a file it trusts, and the one
  * way it creates directories and replaces files that it will later trust.
+ * Every trusted file is read with certauth_read_safely: bindings, the
+ * configuration and cached OCSP answers as they are; the trust files
+ * (ca_file, ca_dir entries, chain_file, crl_file, crl_dir entries,
+ * ocsp_responder_cert) with CERTAUTH_SAFE_FOLLOW, under the same rules
+ * except that a link in last place is followed to a file that passes them.
  */
 #ifndef CERTAUTH_SAFEFILE_H
 #define CERTAUTH_SAFEFILE_H
@@ -18,9 +23,34 @@
  * Returns 0 and *fdp, CERTAUTH_ERR_NOT_FOUND (ENOENT), CERTAUTH_ERR_UNSAFE
  * with a reason such as "bindings file /x/alice is group-writable", or
  * CERTAUTH_ERR_IO.  what names the file in reasons ("bindings file").
+ * certauth_read_safely is the usual way in; this is for callers that
+ * need the descriptor itself.
  */
 int certauth_open_safely(const char *path, const char *what, int *fdp,
     struct certauth_reason *reason);
+
+/*
+ * For certauth_read_safely: a symbolic link as the last component of
+ * path is followed (openssl rehash directories and /etc/ssl/certs are
+ * made of links).  Each link on the way must sit in a directory that
+ * passes certauth_check_dir_safely, and the file it resolves to (by
+ * realpath) is opened and checked as certauth_open_safely does, along
+ * every parent of its real path.  Without the flag a link is refused.
+ */
+#define CERTAUTH_SAFE_FOLLOW	0x1
+
+/*
+ * Open path as certauth_open_safely does (flags: 0 or CERTAUTH_SAFE_FOLLOW)
+ * and read all of it, at most max bytes, into *out, a malloc'd buffer with
+ * a NUL after its *outlen bytes; the caller frees it.  Returns 0, or
+ * CERTAUTH_ERR_NOT_FOUND (no such file, or a link to nothing),
+ * CERTAUTH_ERR_UNSAFE, CERTAUTH_ERR_TOO_LONG ("<what> <path> is larger
+ * than <max> bytes"), CERTAUTH_ERR_IO ("cannot read <what> <path>: ...")
+ * or CERTAUTH_ERR_NOMEM, each with a reason naming what and the path;
+ * *out is then NULL.
+ */
+int certauth_read_safely(const char *path, const char *what, size_t max,
+    int flags, char **out, size_t *outlen, struct certauth_reason *reason);
 
 /* Check that path is a root-owned directory, not group/other-writable,
  * with every parent the same.  Same returns as certauth_open_safely. */

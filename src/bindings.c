@@ -187,7 +187,7 @@ certauth_bindings_read(const char *dir, const char *user,
 {
 	char *path = NULL, *buf = NULL;
 	size_t len = 0;
-	int fd = -1, r = CERTAUTH_ERR_INTERNAL;
+	int r = CERTAUTH_ERR_INTERNAL;
 
 	*out = NULL;
 	if ((r = certauth_bindings_path(dir, user, &path)) != 0) {
@@ -199,26 +199,12 @@ certauth_bindings_read(const char *dir, const char *user,
 		}
 		goto out;
 	}
-	if ((r = certauth_open_safely(path, "bindings file", &fd,
-	    reason)) != 0)
-		goto out;
-	if ((r = certauth_read_fd(fd, CERTAUTH_BINDINGS_MAX, &buf,
-	    &len)) != 0) {
-		if (r == CERTAUTH_ERR_TOO_LONG)
-			certauth_reason_set(reason,
-			    "bindings file %s is larger than %d bytes",
-			    path, CERTAUTH_BINDINGS_MAX);
-		else
-			certauth_reason_set(reason,
-			    "cannot read bindings file %s", path);
-		goto out;
-	}
-	if ((r = parse_cached(path, buf, len, out, reason)) != 0)
+	if ((r = certauth_read_safely(path, "bindings file",
+	    CERTAUTH_BINDINGS_MAX, 0, &buf, &len, reason)) != 0 ||
+	    (r = parse_cached(path, buf, len, out, reason)) != 0)
 		goto out;
 	r = 0;
  out:
-	if (fd >= 0)
-		close(fd);
 	free(buf);
 	free(path);
 	return r;

@@ -25,9 +25,8 @@ static int
 files_lookup(const struct certauth_opts *o, const char *user,
     STACK_OF(X509) **certs, struct certauth_reason *reason)
 {
-	return certauth_bindings_read(o->bindings_dir != NULL ?
-	    o->bindings_dir : CERTAUTH_DEFAULT_BINDINGS_DIR, user, certs,
-	    reason);
+	return certauth_bindings_read(certauth_opts_bindings_dir(o), user,
+	    certs, reason);
 }
 
 static const struct binding_source sources[] = {

@@ -74,7 +74,7 @@ certauth_ocsp_cache_load(const char *dir, OCSP_CERTID *id,
 {
 	char *path = NULL, *buf = NULL;
 	size_t n = 0;
-	int fd = -1, r = CERTAUTH_ERR_INTERNAL;
+	int r = CERTAUTH_ERR_INTERNAL;
 
 	*der = NULL;
 	*len = 0;
@@ -82,29 +82,19 @@ certauth_ocsp_cache_load(const char *dir, OCSP_CERTID *id,
 		certauth_reason_set(reason, "cannot name the OCSP cache file");
 		goto out;
 	}
-	if ((r = certauth_open_safely(path, "OCSP cache file", &fd,
-	    reason)) != 0)
+	r = certauth_read_safely(path, "OCSP cache file",
+	    CERTAUTH_OCSP_BODY_MAX, 0, &buf, &n, reason);
+	/* load's contract has no TOO_LONG: an oversized entry is one that
+	 * cannot be read. */
+	if (r == CERTAUTH_ERR_TOO_LONG)
+		r = CERTAUTH_ERR_IO;
+	if (r != 0)
 		goto out;
-	if ((r = certauth_read_fd(fd, CERTAUTH_OCSP_BODY_MAX, &buf,
-	    &n)) != 0) {
-		if (r == CERTAUTH_ERR_TOO_LONG)
-			certauth_reason_set(reason,
-			    "OCSP cache file %s is larger than %d bytes",
-			    path, CERTAUTH_OCSP_BODY_MAX);
-		else
-			certauth_reason_set(reason,
-			    "cannot read OCSP cache file %s", path);
-		if (r != CERTAUTH_ERR_NOMEM)
-			r = CERTAUTH_ERR_IO;
-		goto out;
-	}
 	*der = (unsigned char *)buf;
 	*len = n;
 	buf = NULL;
 	r = 0;
  out:
-	if (fd >= 0)
-		close(fd);
 	free(buf);
 	free(path);
 	return r;

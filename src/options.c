@@ -312,12 +312,13 @@ int
 certauth_opts_load_file(struct certauth_opts *o, const char *path,
     int must_exist, struct certauth_reason *reason)
 {
-	int r = CERTAUTH_ERR_INTERNAL, fd = -1;
+	int r = CERTAUTH_ERR_INTERNAL;
 	char *buf = NULL, *line, *next;
 	size_t len = 0;
 	unsigned lineno = 0;
 
-	r = certauth_open_safely(path, "configuration file", &fd, reason);
+	r = certauth_read_safely(path, "configuration file", CONFIG_MAX_BYTES,
+	    0, &buf, &len, reason);
 	if (r == CERTAUTH_ERR_NOT_FOUND && !must_exist) {
 		r = 0;
 		goto out;
@@ -326,12 +327,6 @@ certauth_opts_load_file(struct certauth_opts *o, const char *path,
 		if (r == CERTAUTH_ERR_NOT_FOUND)
 			certauth_reason_set(reason,
 			    "configuration file %s does not exist", path);
-		r = r == CERTAUTH_ERR_NOMEM ? r : CERTAUTH_ERR_CONFIG;
-		goto out;
-	}
-	if ((r = certauth_read_fd(fd, CONFIG_MAX_BYTES, &buf, &len)) != 0) {
-		certauth_reason_set(reason, "cannot read configuration file %s",
-		    path);
 		r = r == CERTAUTH_ERR_NOMEM ? r : CERTAUTH_ERR_CONFIG;
 		goto out;
 	}
@@ -350,8 +345,6 @@ certauth_opts_load_file(struct certauth_opts *o, const char *path,
 	}
 	r = 0;
  out:
-	if (fd != -1)
-		close(fd);
 	free(buf);
 	return r;
 }
@@ -373,8 +366,7 @@ certauth_opts_validate(struct certauth_opts *o, struct certauth_reason *reason)
 		    "crl_file and crl_dir cannot be used with trust=pinned");
 		return CERTAUTH_ERR_CONFIG;
 	}
-	if (o->crl == CERTAUTH_CRL_DEFAULT)
-		o->crl = have_crl ? CERTAUTH_CRL_LEAF : CERTAUTH_CRL_OFF;
+	o->crl = certauth_opts_crl_scope(o);
 	if (o->crl != CERTAUTH_CRL_OFF && !have_crl) {
 		certauth_reason_set(reason, "crl=%s needs crl_file or crl_dir",
 		    o->crl == CERTAUTH_CRL_LEAF ? "leaf" : "chain");
@@ -386,6 +378,32 @@ certauth_opts_validate(struct certauth_opts *o, struct certauth_reason *reason)
 		return CERTAUTH_ERR_CONFIG;
 	}
 	return 0;
+}
+
+const char *
+certauth_opts_bindings_dir(const struct certauth_opts *o)
+{
+	return o->bindings_dir != NULL ? o->bindings_dir :
+	    CERTAUTH_DEFAULT_BINDINGS_DIR;
+}
+
+int
+certauth_opts_crl_scope(const struct certauth_opts *o)
+{
+	if (o->crl != CERTAUTH_CRL_DEFAULT)
+		return o->crl;
+	return o->crl_file != NULL || o->crl_dir != NULL ?
+	    CERTAUTH_CRL_LEAF : CERTAUTH_CRL_OFF;
+}
+
+const char *
+certauth_opts_key(size_t i, int *is_flag)
+{
+	if (i >= sizeof(opt_table) / sizeof(opt_table[0]))
+		return NULL;
+	if (is_flag != NULL)
+		*is_flag = opt_table[i].type == OPT_FLAG;
+	return opt_table[i].key;
 }
 
 int

@@ -6,7 +6,10 @@
  * checks run on the open descriptor (no race between check and read), and
  * then on every directory above the file, first along the path as written
  * and then along its resolved form, so a symlinked directory cannot lead
- * the walk around a user-writable directory.
+ * the walk around a user-writable directory.  Trust files (CAs, chain,
+ * CRLs) are read the same way, except that a link in last place is
+ * followed, since rehashed CA directories are made of links: then the
+ * directory of every link on the way counts as much as the file itself.
  *
  * The files the module writes (bindings, OCSP cache) are written the same
  * way for the same reason: created only under directories those checks
@@ -29,6 +32,9 @@
 #include "safefile.h"
 
 #define READ_CHUNK	4096
+/* Links followed in a row to a trust file: a rehash link points straight
+ * at its certificate, and /etc/ssl/certs adds one or two more. */
+#define FOLLOW_MAX	8
 
 /*
  * path as an absolute path (relative paths are taken against the working
@@ -261,6 +267,182 @@ certauth_open_safely(const char *path, const char *what, int *fdp,
 	if (fd >= 0)
 		close(fd);
 	free(abs);
+	return r;
+}
+
+/* The directory that holds path (absolute, no trailing slash), malloc'd. */
+static char *
+dir_of(const char *path)
+{
+	char *dir, *slash;
+
+	if ((dir = strdup(path)) == NULL)
+		return NULL;
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	return dir;
+}
+
+/*
+ * The file that the link abs leads to, as a real path (malloc'd) in *out.
+ * Whoever can write the directory of a link can point it anywhere, and
+ * whoever can write a directory on the written way to the target can put
+ * another file there: so the directory of each link on the way, and the
+ * one its last target names, must pass check_dir_tree before it is used.
+ * A link to nothing is CERTAUTH_ERR_NOT_FOUND.
+ */
+static int
+resolve_link(const char *abs, const char *what, char **out,
+    struct certauth_reason *reason)
+{
+	char *cur = NULL, *dir = NULL, *next = NULL;
+	char target[PATH_MAX];
+	struct stat st;
+	ssize_t n;
+	int hops, saved, r = CERTAUTH_ERR_INTERNAL;
+
+	*out = NULL;
+	if ((cur = strdup(abs)) == NULL) {
+		r = CERTAUTH_ERR_NOMEM;
+		goto out;
+	}
+	for (hops = 0; ; hops++) {
+		/* Nothing there is a refusal whatever its directory. */
+		if (lstat(cur, &st) != 0) {
+			if (errno == ENOENT) {
+				certauth_reason_set(reason, "%s %s is a link "
+				    "to %s, which does not exist", what, abs,
+				    cur);
+				r = CERTAUTH_ERR_NOT_FOUND;
+			} else {
+				certauth_reason_set(reason, "cannot stat %s "
+				    "%s: %s", what, cur, strerror(errno));
+				r = CERTAUTH_ERR_IO;
+			}
+			goto out;
+		}
+		free(dir);
+		if ((dir = dir_of(cur)) == NULL) {
+			r = CERTAUTH_ERR_NOMEM;
+			goto out;
+		}
+		if ((r = check_dir_tree(dir, reason)) != 0)
+			goto out;
+		if (!S_ISLNK(st.st_mode))
+			break;
+		if (hops == FOLLOW_MAX) {
+			certauth_reason_set(reason, "%s %s: more than %d "
+			    "symbolic links in a row", what, abs, FOLLOW_MAX);
+			r = CERTAUTH_ERR_UNSAFE;
+			goto out;
+		}
+		if ((n = readlink(cur, target, sizeof(target) - 1)) < 0) {
+			certauth_reason_set(reason, "cannot read link %s: %s",
+			    cur, strerror(errno));
+			r = CERTAUTH_ERR_IO;
+			goto out;
+		}
+		target[n] = '\0';
+		if (target[0] == '/')
+			next = strdup(target);
+		else if (asprintf(&next, "%s/%s", strcmp(dir, "/") == 0 ?
+		    "" : dir, target) < 0)
+			next = NULL;
+		if (next == NULL) {
+			r = CERTAUTH_ERR_NOMEM;
+			goto out;
+		}
+		free(cur);
+		cur = next;
+		next = NULL;
+	}
+	if ((*out = realpath(cur, NULL)) == NULL) {
+		saved = errno;
+		certauth_reason_set(reason, "cannot resolve %s %s: %s",
+		    what, abs, strerror(saved));
+		r = saved == ENOMEM ? CERTAUTH_ERR_NOMEM :
+		    saved == ENOENT ? CERTAUTH_ERR_NOT_FOUND : CERTAUTH_ERR_IO;
+		goto out;
+	}
+	r = 0;
+ out:
+	free(cur);
+	free(dir);
+	return r;
+}
+
+/*
+ * certauth_open_safely, except that a link in last place is followed:
+ * a path that is no link is opened exactly as certauth_open_safely would.
+ * Reasons about the link's target name the link too ("CA file
+ * /etc/ssl/certs/x.0 -> /srv/x.pem is group-writable").
+ */
+static int
+open_following(const char *path, const char *what, int *fdp,
+    struct certauth_reason *reason)
+{
+	char *abs = NULL, *real = NULL, *what_link = NULL;
+	struct stat st;
+	int r = CERTAUTH_ERR_INTERNAL;
+
+	*fdp = -1;
+	if ((r = absolute_path(path, &abs)) != 0) {
+		certauth_reason_set(reason, "cannot resolve %s %s", what, path);
+		goto out;
+	}
+	/* A link put in place after this lstat is refused by O_NOFOLLOW. */
+	if (lstat(abs, &st) != 0 || !S_ISLNK(st.st_mode)) {
+		r = certauth_open_safely(abs, what, fdp, reason);
+		goto out;
+	}
+	if ((r = resolve_link(abs, what, &real, reason)) != 0)
+		goto out;
+	if (asprintf(&what_link, "%s %s ->", what, abs) < 0) {
+		what_link = NULL;
+		r = CERTAUTH_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = certauth_open_safely(real, what_link, fdp, reason)) != 0)
+		goto out;
+	r = 0;
+ out:
+	free(what_link);
+	free(real);
+	free(abs);
+	return r;
+}
+
+int
+certauth_read_safely(const char *path, const char *what, size_t max,
+    int flags, char **out, size_t *outlen, struct certauth_reason *reason)
+{
+	int fd = -1, r = CERTAUTH_ERR_INTERNAL;
+
+	*out = NULL;
+	*outlen = 0;
+	if ((flags & CERTAUTH_SAFE_FOLLOW) != 0)
+		r = open_following(path, what, &fd, reason);
+	else
+		r = certauth_open_safely(path, what, &fd, reason);
+	if (r != 0)
+		goto out;
+	if ((r = certauth_read_fd(fd, max, out, outlen)) != 0) {
+		if (r == CERTAUTH_ERR_TOO_LONG)
+			certauth_reason_set(reason, "%s %s is larger than %zu "
+			    "bytes", what, path, max);
+		else
+			certauth_reason_set(reason, "cannot read %s %s: %s",
+			    what, path, r == CERTAUTH_ERR_IO ?
+			    strerror(errno) : certauth_strerror(r));
+		goto out;
+	}
+	r = 0;
+ out:
+	if (fd >= 0)
+		close(fd);
 	return r;
 }
 

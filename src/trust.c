@@ -41,40 +41,31 @@ struct text {
 };
 
 /*
- * Read a whole trust file into memory (at most TRUST_FILE_MAX bytes); a
- * missing, unreadable or oversized one names option and path.
- * O_NONBLOCK: a FIFO planted in its place must not hang the login.
+ * Read a whole trust file into memory (at most TRUST_FILE_MAX bytes)
+ * with the checks of every file the module trusts, a symbolic link
+ * followed to a target that passes them too (safefile.h; the links of a
+ * rehashed ca_dir or of /etc/ssl/certs).  A missing, unsafe, unreadable
+ * or oversized one names option and path.
  */
 static int
 slurp(const char *option, const char *path, struct text *out,
     struct certauth_reason *reason)
 {
-	int fd = -1, r = CERTAUTH_ERR_INTERNAL;
+	struct certauth_reason why;
+	int r = CERTAUTH_ERR_INTERNAL;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
-	    O_NONBLOCK)) < 0) {
+	why.text[0] = '\0';
+	r = certauth_read_safely(path, option, TRUST_FILE_MAX,
+	    CERTAUTH_SAFE_FOLLOW, &out->data, &out->len, &why);
+	if (r == CERTAUTH_ERR_NOMEM)
+		return r;
+	if (r == CERTAUTH_ERR_NOT_FOUND)
 		certauth_reason_set(reason, "cannot load %s %s: %s", option,
-		    path, strerror(errno));
-		r = CERTAUTH_ERR_TRUST_STORE;
-		goto out;
-	}
-	r = certauth_read_fd(fd, TRUST_FILE_MAX, &out->data, &out->len);
-	if (r == CERTAUTH_ERR_TOO_LONG) {
-		certauth_reason_set(reason, "cannot load %s %s: larger than "
-		    "%ld bytes", option, path, TRUST_FILE_MAX);
-		r = CERTAUTH_ERR_TRUST_STORE;
-	} else if (r == CERTAUTH_ERR_IO) {
-		certauth_reason_set(reason, "cannot load %s %s: read error",
-		    option, path);
-		r = CERTAUTH_ERR_TRUST_STORE;
-	}
-	if (r != 0)
-		goto out;
-	r = 0;
- out:
-	if (fd >= 0)
-		close(fd);
-	return r;
+		    path, strerror(ENOENT));
+	else if (r != 0)
+		certauth_reason_set(reason, "cannot load %s: %s", option,
+		    why.text);
+	return r == 0 ? 0 : CERTAUTH_ERR_TRUST_STORE;
 }
 
 /* Every certificate of a PEM text, at least one. */
@@ -444,15 +435,6 @@ load_chain(const char *path, STACK_OF(X509) **out,
 	return r;
 }
 
-static int
-resolve_crl_scope(const struct certauth_opts *o)
-{
-	if (o->crl != CERTAUTH_CRL_DEFAULT)
-		return o->crl;
-	return o->crl_file != NULL || o->crl_dir != NULL ?
-	    CERTAUTH_CRL_LEAF : CERTAUTH_CRL_OFF;
-}
-
 int
 certauth_trust_load(const struct certauth_opts *o,
     struct certauth_trust_set **out, struct certauth_reason *reason)
@@ -469,7 +451,7 @@ certauth_trust_load(const struct certauth_opts *o,
 	p->ca_dir = o->ca_dir;
 	p->trust = o->trust;
 	p->crl = o->trust == CERTAUTH_TRUST_PINNED ?
-	    CERTAUTH_CRL_OFF : resolve_crl_scope(o);
+	    CERTAUTH_CRL_OFF : certauth_opts_crl_scope(o);
 	if (p->trust == CERTAUTH_TRUST_PINNED) {
 		/* The enrolled certificate is the anchor; nothing to load. */
 		*out = p;

@@ -11,7 +11,7 @@ if ! command -v groff >/dev/null 2>&1; then
 	exit 0
 fi
 
-echo "1..10"
+echo "1..11"
 for page in $pages; do
 	file=$top_srcdir/man/$page
 	out=$(LC_ALL=C.UTF-8 groff -man -ww -Tutf8 -z "$file" 2>&1)
@@ -57,4 +57,16 @@ for page in pam_certauth.8 pam_certauth.conf.5; do
 		"$page describes each of the $count option keys" \
 		"missing:$missing"
 done
+# certauth-enroll takes every key as --key; its page names each one.
+named=$(grep -o '\\-\\-[a-z_]*' "$top_srcdir/man/certauth-enroll.8" |
+	sed 's/^\\-\\-//' | sort -u)
+missing=
+count=0
+for key in $keys; do
+	count=$((count + 1))
+	printf '%s\n' "$named" | grep -qx "$key" || missing="$missing $key"
+done
+tap_result "$([ -n "$keys" ] && [ -z "$missing" ]; echo $?)" \
+	"certauth-enroll.8 names each of the $count option keys as --key" \
+	"missing:$missing"
 exit "$tap_failed"

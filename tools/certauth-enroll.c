@@ -46,7 +46,7 @@ enum { PARSE_OK, PARSE_HELP, PARSE_USAGE };
 struct enroll_ctx {
 	struct certauth_opts opts;
 	struct certauth_log lg;		/* stderr; debug lines per --debug */
-	const char *dir;		/* bindings_dir or its default */
+	const char *dir;		/* certauth_opts_bindings_dir */
 	struct certauth_trust_set *trust;	/* add and check only */
 	struct certauth_ctx login;	/* the checks' options, log, budget */
 	time_t now;
@@ -57,37 +57,6 @@ struct command {
 	int min_args, max_args;		/* after the command word */
 	int needs_policy;
 	int (*run)(struct enroll_ctx *, char **);
-};
-
-/* Every key of docs/PROTOCOL.md, "Options"; flags may go bare. */
-static const struct option long_opts[] = {
-	{ "config", required_argument, NULL, 0 },
-	{ "bindings_dir", required_argument, NULL, 0 },
-	{ "trust", required_argument, NULL, 0 },
-	{ "ca_file", required_argument, NULL, 0 },
-	{ "ca_dir", required_argument, NULL, 0 },
-	{ "chain_file", required_argument, NULL, 0 },
-	{ "crl_file", required_argument, NULL, 0 },
-	{ "crl_dir", required_argument, NULL, 0 },
-	{ "crl", required_argument, NULL, 0 },
-	{ "ocsp", required_argument, NULL, 0 },
-	{ "ocsp_url", required_argument, NULL, 0 },
-	{ "ocsp_timeout_ms", required_argument, NULL, 0 },
-	{ "ocsp_cache_dir", required_argument, NULL, 0 },
-	{ "ocsp_scope", required_argument, NULL, 0 },
-	{ "ocsp_nonce", required_argument, NULL, 0 },
-	{ "ocsp_digest", required_argument, NULL, 0 },
-	{ "ocsp_proxy", required_argument, NULL, 0 },
-	{ "ocsp_responder_cert", required_argument, NULL, 0 },
-	{ "ocsp_skew", required_argument, NULL, 0 },
-	{ "ocsp_max_age", required_argument, NULL, 0 },
-	{ "challenge_ttl", required_argument, NULL, 0 },
-	{ "hostname", required_argument, NULL, 0 },
-	{ "nouserok", optional_argument, NULL, 0 },
-	{ "nodelay", optional_argument, NULL, 0 },
-	{ "debug", optional_argument, NULL, 0 },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
 };
 
 static const char help_text[] =
@@ -102,16 +71,38 @@ static const char help_text[] =
 "Options are the module's (docs/PROTOCOL.md, \"Options\") as --key=value and\n"
 "override the configuration file: --config=FILE (default\n"
 CERTAUTH_DEFAULT_CONFIG "), --bindings_dir=DIR (default\n"
-CERTAUTH_DEFAULT_BINDINGS_DIR "), --trust=ca|pinned, --ca_file,\n"
-"--ca_dir, --chain_file, --crl_file, --crl_dir, --crl, --ocsp*,\n"
-"--challenge_ttl, --hostname, --nouserok, --nodelay, --debug.\n\n"
+CERTAUTH_DEFAULT_BINDINGS_DIR "), --trust=ca|pinned and the rest.\n";
+
+static const char exit_text[] =
 "Exit status: 0 done (check: a certificate passes), 1 refused or\n"
 "failed, 2 usage or configuration error.\n";
+
+/* The keys of the option table that are flags (or not), wrapped. */
+static void
+print_keys(const char *title, int flags)
+{
+	const char *key;
+	size_t i, col;
+	int flag;
+
+	col = (size_t)printf("%s", title);
+	for (i = 0; (key = certauth_opts_key(i, &flag)) != NULL; i++) {
+		if (flag != flags)
+			continue;
+		if (col + 3 + strlen(key) > 72)
+			col = (size_t)printf("\n ");
+		col += (size_t)printf(" --%s", key);
+	}
+	putchar('\n');
+}
 
 static void
 print_help(void)
 {
 	printf("%s\n\n%s", USAGE, help_text);
+	print_keys("The keys:", 0);
+	print_keys("The flags, bare or =yes|no:", 1);
+	printf("\n%s", exit_text);
 }
 
 static int
@@ -150,6 +141,31 @@ free_words(char **words, int n)
 }
 
 /*
+ * The long options: every key of the module's option table (so the tool
+ * cannot lack one), a flag with an optional value and the others with a
+ * required one, then --help.  malloc'd; NULL when out of memory.
+ */
+static struct option *
+make_long_opts(void)
+{
+	struct option *lo;
+	size_t i, n;
+	int flag;
+
+	for (n = 0; certauth_opts_key(n, NULL) != NULL; n++)
+		;
+	if ((lo = calloc(n + 2, sizeof(*lo))) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		lo[i].name = certauth_opts_key(i, &flag);
+		lo[i].has_arg = flag ? optional_argument : required_argument;
+	}
+	lo[n].name = "help";
+	lo[n].val = 'h';
+	return lo;
+}
+
+/*
  * Turn the --key[=value] options into module words ("key=value" or a bare
  * "key") in *words (caller frees with free_words).  Returns PARSE_OK,
  * PARSE_HELP or PARSE_USAGE; optind is left at the command word.
@@ -157,10 +173,12 @@ free_words(char **words, int n)
 static int
 parse_options(int argc, char **argv, char ***words, int *nwords)
 {
+	struct option *long_opts = NULL;
 	char **w = NULL;
 	int ch, idx = 0, n = 0, r = PARSE_USAGE;
 
-	if ((w = calloc((size_t)argc + 1, sizeof(*w))) == NULL) {
+	if ((w = calloc((size_t)argc + 1, sizeof(*w))) == NULL ||
+	    (long_opts = make_long_opts()) == NULL) {
 		say_nomem();
 		goto out;
 	}
@@ -189,6 +207,7 @@ parse_options(int argc, char **argv, char ***words, int *nwords)
 	w = NULL;
 	r = PARSE_OK;
  out:
+	free(long_opts);
 	free_words(w, n);
 	return r;
 }
@@ -604,8 +623,7 @@ setup(struct enroll_ctx *c, char **words, int nwords, int needs_policy)
 		return r == CERTAUTH_ERR_NOMEM ? EXIT_FAIL : EXIT_USAGE;
 	}
 	c->lg.debug = c->opts.debug;
-	c->dir = c->opts.bindings_dir != NULL ? c->opts.bindings_dir :
-	    CERTAUTH_DEFAULT_BINDINGS_DIR;
+	c->dir = certauth_opts_bindings_dir(&c->opts);
 	log_debug(&c->lg, "bindings directory %s", c->dir);
 	if (!needs_policy)
 		return 0;

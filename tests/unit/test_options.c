@@ -243,7 +243,7 @@ test_config_file(void **state)
 {
 	struct certauth_opts o;
 	struct certauth_reason reason;
-	char *dir, *path;
+	char *dir, *path, *big, *expect = NULL, *link;
 
 	(void)state;
 	if ((dir = tu_safe_tmpdir()) == NULL)
@@ -286,7 +286,38 @@ test_config_file(void **state)
 	certauth_opts_init(&o);
 	assert_int_equal(certauth_opts_load_file(&o, path, 1, &reason),
 	    CERTAUTH_ERR_CONFIG);
+	assert_non_null(strstr(reason.text, "is group-writable"));
 	certauth_opts_free(&o);
+
+	/* over 64 KiB: refused whole, even when it is all comments */
+	big = malloc(64 * 1024 + 2);
+	assert_non_null(big);
+	memset(big, '#', 64 * 1024 + 1);
+	big[64 * 1024 + 1] = '\0';
+	tu_write_file(path, big, 0644);
+	assert_int_equal(chmod(path, 0644), 0);
+	certauth_opts_init(&o);
+	assert_int_equal(certauth_opts_load_file(&o, path, 1, &reason),
+	    CERTAUTH_ERR_CONFIG);
+	assert_true(asprintf(&expect, "configuration file %s is larger than "
+	    "65536 bytes", path) > 0);
+	assert_string_equal(reason.text, expect);
+	free(expect);
+	big[64 * 1024] = '\0';
+	tu_write_file(path, big, 0644);
+	assert_int_equal(certauth_opts_load_file(&o, path, 1, &reason), 0);
+	certauth_opts_free(&o);
+	free(big);
+
+	/* a link to a good configuration file is still a link */
+	link = tu_path(dir, "link.conf");
+	assert_int_equal(symlink(path, link), 0);
+	certauth_opts_init(&o);
+	assert_int_equal(certauth_opts_load_file(&o, link, 0, &reason),
+	    CERTAUTH_ERR_CONFIG);
+	assert_non_null(strstr(reason.text, "is a symbolic link"));
+	certauth_opts_free(&o);
+	free(link);
 	free(path);
 
 	/* missing: fine for the default, an error when named */
@@ -358,6 +389,89 @@ test_override_order(void **state)
 	free(dir);
 }
 
+static void
+test_bindings_dir(void **state)
+{
+	struct certauth_opts o;
+
+	(void)state;
+	certauth_opts_init(&o);
+	assert_string_equal(certauth_opts_bindings_dir(&o),
+	    CERTAUTH_DEFAULT_BINDINGS_DIR);
+	assert_int_equal(set(&o, "bindings_dir=/srv/bindings"), 0);
+	assert_string_equal(certauth_opts_bindings_dir(&o), "/srv/bindings");
+	certauth_opts_free(&o);
+	assert_string_equal(certauth_opts_bindings_dir(&o),
+	    CERTAUTH_DEFAULT_BINDINGS_DIR);
+}
+
+static void
+test_crl_scope(void **state)
+{
+	struct certauth_opts o;
+
+	(void)state;
+	certauth_opts_init(&o);
+	assert_int_equal(certauth_opts_crl_scope(&o), CERTAUTH_CRL_OFF);
+	assert_int_equal(set(&o, "crl_dir=/crls"), 0);
+	assert_int_equal(certauth_opts_crl_scope(&o), CERTAUTH_CRL_LEAF);
+	/* It only reads: crl is still unresolved. */
+	assert_int_equal(o.crl, CERTAUTH_CRL_DEFAULT);
+	assert_int_equal(set(&o, "crl=chain"), 0);
+	assert_int_equal(certauth_opts_crl_scope(&o), CERTAUTH_CRL_CHAIN);
+	assert_int_equal(set(&o, "crl=off"), 0);
+	assert_int_equal(certauth_opts_crl_scope(&o), CERTAUTH_CRL_OFF);
+	certauth_opts_free(&o);
+
+	certauth_opts_init(&o);
+	assert_int_equal(set(&o, "crl_file=/crl.pem"), 0);
+	assert_int_equal(certauth_opts_crl_scope(&o), CERTAUTH_CRL_LEAF);
+	/* An explicit scope stands, source or not: validate refuses it. */
+	assert_int_equal(set(&o, "crl=leaf"), 0);
+	free(o.crl_file);
+	o.crl_file = NULL;
+	assert_int_equal(certauth_opts_crl_scope(&o), CERTAUTH_CRL_LEAF);
+	certauth_opts_free(&o);
+}
+
+static void
+test_key_table(void **state)
+{
+	static const char *const flags[] = { "nouserok", "nodelay", "debug" };
+	struct certauth_opts o;
+	struct certauth_reason reason;
+	const char *key;
+	size_t i, j, nflags = 0;
+	int flag, r;
+
+	(void)state;
+	for (i = 0; (key = certauth_opts_key(i, &flag)) != NULL; i++) {
+		/* Every key is one the setter knows, once. */
+		for (j = 0; j < i; j++)
+			assert_string_not_equal(certauth_opts_key(j, NULL), key);
+		certauth_opts_init(&o);
+		r = certauth_opts_set(&o, key, NULL, &reason);
+		if (flag) {
+			/* A flag goes bare and takes a boolean. */
+			assert_int_equal(r, 0);
+			assert_int_equal(certauth_opts_set(&o, key, "no",
+			    &reason), 0);
+			nflags++;
+		} else {
+			assert_int_equal(r, CERTAUTH_ERR_CONFIG);
+			assert_non_null(strstr(reason.text, "needs a value"));
+		}
+		certauth_opts_free(&o);
+		for (j = 0; j < sizeof(flags) / sizeof(flags[0]); j++)
+			if (strcmp(key, flags[j]) == 0)
+				assert_true(flag);
+	}
+	assert_int_equal(nflags, sizeof(flags) / sizeof(flags[0]));
+	assert_null(certauth_opts_key(i, &flag));
+	assert_null(certauth_opts_key((size_t)-1, NULL));
+	assert_string_equal(certauth_opts_key(0, NULL), "config");
+}
+
 int
 main(void)
 {
@@ -369,6 +483,9 @@ main(void)
 		cmocka_unit_test(test_validate),
 		cmocka_unit_test(test_config_file),
 		cmocka_unit_test(test_override_order),
+		cmocka_unit_test(test_bindings_dir),
+		cmocka_unit_test(test_crl_scope),
+		cmocka_unit_test(test_key_table),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
