@@ -10,8 +10,16 @@
 
 #include "certauth.h"
 
-#define CERTAUTH_DEFAULT_CONFIG		"/etc/security/pam_certauth.conf"
-#define CERTAUTH_DEFAULT_BINDINGS_DIR	"/etc/security/certauth/bindings"
+/*
+ * Under configure's --sysconfdir, which Makefile.am passes: with
+ * --sysconfdir=/etc, /etc/security/pam_certauth.conf and
+ * /etc/security/certauth/bindings.
+ */
+#ifndef SYSCONFDIR
+#error "SYSCONFDIR is not defined (Makefile.am passes it)"
+#endif
+#define CERTAUTH_DEFAULT_CONFIG		SYSCONFDIR "/security/pam_certauth.conf"
+#define CERTAUTH_DEFAULT_BINDINGS_DIR	SYSCONFDIR "/security/certauth/bindings"
 
 enum certauth_trust { CERTAUTH_TRUST_CA = 0, CERTAUTH_TRUST_PINNED };
 enum certauth_crl_scope {

@@ -1,8 +1,9 @@
 #!/bin/sh
 # `make install DESTDIR=...` puts every file where the system looks for it
 # (the module next to pam_unix.so, the tools, the OCSP helper in
-# libexecdir, the manual pages, the example configuration, the pam.d
-# examples and the documentation), the installed module exports only
+# libexecdir, the manual pages, and in docdir the example configuration,
+# the pam.d examples and the documentation; nothing under sysconfdir,
+# where the administrator's own files live), the installed module exports only
 # pam_sm_*, and `make uninstall` takes every file away again.  TAP.
 top_srcdir=${top_srcdir:-$(dirname "$0")/..}
 top_builddir=${top_builddir:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -30,7 +31,7 @@ libexecdir=$(var libexecdir)
 missing=
 for f in "$pammoddir/pam_certauth.so" "$(var bindir)/certauth-sign" \
     "$(var sbindir)/certauth-enroll" "$libexecdir/certauth-ocsp-fetch" \
-    "$(var sysconfdir)/pam_certauth.conf.example" \
+    "$(var docdir)/pam_certauth.conf.example" \
     "$(var mandir)/man8/pam_certauth.8" "$(var mandir)/man8/certauth-enroll.8" \
     "$(var mandir)/man5/pam_certauth.conf.5" \
     "$(var mandir)/man1/certauth-sign.1"; do

@@ -101,6 +101,10 @@ class System:
     """The installed module at its default paths (see the module doc)."""
 
     def __init__(self, build, pki):
+        if lib.default_config() != CONF:
+            lib.skip_all("the module's default configuration is %s; these "
+                         "tests need a build configured with --sysconfdir=/etc "
+                         "(scripts/build)" % lib.default_config())
         self.build = build
         self.pki = pki
         self.moddir = pam_module_dir()

@@ -163,6 +163,12 @@ def preflight(tools=("openssl", "mount", "pamtester")):
         raise SkipAll("python3-pexpect not installed")
 
 
+def default_config():
+    """The configuration file the module reads without config=: under
+    the sysconfdir it was configured with (make check exports it)."""
+    return os.environ.get("sysconfdir", "/etc") + "/security/pam_certauth.conf"
+
+
 def _unshare_mount_ns():
     libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
     if libc.unshare(CLONE_NEWNS) != 0:
@@ -325,7 +331,7 @@ class Namespace:
                     "session required pam_deny.so\n")
         mount("--bind", PAMD, "/etc/pam.d")
         # A host-wide default configuration must not leak into the tests.
-        conf = "/etc/security/pam_certauth.conf"
+        conf = default_config()
         if os.path.exists(conf):
             mount("--bind", "/dev/null", conf)
         _setup_accounts(users)
