@@ -1,7 +1,7 @@
 # tests/local.mk - the tests, benchmarks and fuzzers, included from the
 # top-level Makefile.am (paths are relative to the top directory).
 #
-# - tests/unit/libtestutil: what the test programs share;
+# - tests/common/libtestutil: what the test programs share;
 # - make check: the unit tests (cmocka), the fault injection, the leak
 #   driver, the export, manual and install checks, the end-to-end tests;
 # - make bench: the benchmarks, never part of the test suite;
@@ -25,14 +25,14 @@ CLEANFILES = -r tests/tmp tests/fuzz-work
 # ---------------------------------------------------------------- common
 # What the test programs share: keys, certificates, CRLs, signatures and
 # scratch directories, failing the running cmocka test on error.
-check_LTLIBRARIES = tests/unit/libtestutil.la
-tests_unit_libtestutil_la_SOURCES = tests/unit/testutil.c tests/unit/testutil.h
-tests_unit_libtestutil_la_CFLAGS = $(TEST_WARN_CFLAGS) $(CRYPTO_CFLAGS) \
+check_LTLIBRARIES = tests/common/libtestutil.la
+tests_common_libtestutil_la_SOURCES = tests/common/testutil.c tests/common/testutil.h
+tests_common_libtestutil_la_CFLAGS = $(TEST_WARN_CFLAGS) $(CRYPTO_CFLAGS) \
 	$(CMOCKA_CFLAGS)
 
 TEST_CFLAGS = $(TEST_WARN_CFLAGS) $(CRYPTO_CFLAGS) $(CMOCKA_CFLAGS) \
-	-I$(top_srcdir)/tests/unit
-TEST_LDADD = tests/unit/libtestutil.la libcertauth.la $(CMOCKA_LIBS) $(CRYPTO_LIBS)
+	-I$(top_srcdir)/tests/common
+TEST_LDADD = tests/common/libtestutil.la libcertauth.la $(CMOCKA_LIBS) $(CRYPTO_LIBS)
 # The programs that log in through libpam, loading the built module.
 MODULE_CFLAGS = $(TEST_CFLAGS) \
 	-DMODULE_PATH='"$(abs_top_builddir)/.libs/pam_certauth.so"'
