@@ -1,7 +1,7 @@
 # tests/local.mk - the tests, benchmarks and fuzzers, included from the
 # top-level Makefile.am (paths are relative to the top directory).
 #
-# - tests/common/libtestutil: what the test programs share;
+# - tests/common: what the test programs share (libtestconv, libtestutil);
 # - make check: the unit tests (cmocka), the fault injection, the leak
 #   driver, the export, manual and install checks, the end-to-end tests;
 # - make bench: the benchmarks, never part of the test suite;
@@ -23,16 +23,24 @@ EXTRA_DIST += \
 CLEANFILES = -r tests/tmp tests/fuzz-work
 
 # ---------------------------------------------------------------- common
-# What the test programs share: keys, certificates, CRLs, signatures and
-# scratch directories, failing the running cmocka test on error.
-check_LTLIBRARIES = tests/common/libtestutil.la
-tests_common_libtestutil_la_SOURCES = tests/common/testutil.c tests/common/testutil.h
+# What the test programs share.  libtestconv: the application's side of a
+# login (a conversation that signs the challenge in-process, a client's
+# signature, pam_start without a fail delay); no cmocka, so that the leak
+# driver can link it.  libtestutil: keys, certificates, CRLs, the mini-PKI
+# and scratch directories, failing the running cmocka test on error.
+check_LTLIBRARIES = tests/common/libtestconv.la tests/common/libtestutil.la
+tests_common_libtestconv_la_SOURCES = tests/common/conv.c \
+	tests/common/conv.h tests/common/sign.c
+tests_common_libtestconv_la_CFLAGS = $(TEST_WARN_CFLAGS) $(CRYPTO_CFLAGS)
+tests_common_libtestutil_la_SOURCES = tests/common/testutil.c \
+	tests/common/testutil.h tests/common/pki.c tests/common/pki.h
 tests_common_libtestutil_la_CFLAGS = $(TEST_WARN_CFLAGS) $(CRYPTO_CFLAGS) \
 	$(CMOCKA_CFLAGS)
 
 TEST_CFLAGS = $(TEST_WARN_CFLAGS) $(CRYPTO_CFLAGS) $(CMOCKA_CFLAGS) \
 	-I$(top_srcdir)/tests/common
-TEST_LDADD = tests/common/libtestutil.la libcertauth.la $(CMOCKA_LIBS) $(CRYPTO_LIBS)
+TEST_LDADD = tests/common/libtestutil.la tests/common/libtestconv.la \
+	libcertauth.la $(CMOCKA_LIBS) $(CRYPTO_LIBS)
 # The programs that log in through libpam, loading the built module.
 MODULE_CFLAGS = $(TEST_CFLAGS) \
 	-DMODULE_PATH='"$(abs_top_builddir)/.libs/pam_certauth.so"'
@@ -70,9 +78,11 @@ check_PROGRAMS =
 # often libpam loads the module.
 check_PROGRAMS += tests/leak/logins
 tests_leak_logins_SOURCES = tests/leak/logins.c
-tests_leak_logins_CFLAGS = $(WARN_CFLAGS) $(CRYPTO_CFLAGS)
+tests_leak_logins_CFLAGS = $(WARN_CFLAGS) $(CRYPTO_CFLAGS) \
+	-I$(top_srcdir)/tests/common
 tests_leak_logins_LDFLAGS = -export-dynamic
-tests_leak_logins_LDADD = $(PAM_LIBS) $(CRYPTO_LIBS) -ldl
+tests_leak_logins_LDADD = tests/common/libtestconv.la $(PAM_LIBS) \
+	$(CRYPTO_LIBS) -ldl
 
 if HAVE_CMOCKA
 UNIT_TESTS = \
