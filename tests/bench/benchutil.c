@@ -12,10 +12,8 @@
 #include <time.h>
 
 #include <openssl/err.h>
-#include <security/pam_appl.h>
 
 #include "benchutil.h"
-#include "testutil.h"
 
 const char *bench_name = "bench";
 
@@ -74,49 +72,4 @@ bench_number(const char *s, long max)
 	if (errno != 0 || end == s || *end != '\0' || v < 1 || v > max)
 		bench_die("not a count from 1 to %ld: %s", max, s);
 	return v;
-}
-
-int
-bench_conversation(int n, const struct pam_message **msg,
-    struct pam_response **resp, void *arg)
-{
-	struct bench_conv *cs = arg;
-	double t0 = bench_now_us();
-	struct pam_response *r;
-	const char *c;
-	int rc = PAM_CONV_ERR;
-
-	if ((r = calloc((size_t)n, sizeof(*r))) == NULL) {
-		rc = PAM_BUF_ERR;
-		goto out;
-	}
-	if (n == 2 && msg[0]->msg_style == PAM_TEXT_INFO &&
-	    msg[1]->msg_style == PAM_PROMPT_ECHO_ON &&
-	    (c = strstr(msg[0]->msg, "certauth:v1:")) != NULL) {
-		cs->calls++;
-		r[1].resp = tu_sign_b64(cs->key, NULL, 0, c);
-	}
-	*resp = r;
-	rc = PAM_SUCCESS;
- out:
-	cs->in_conv_us += bench_now_us() - t0;
-	return rc;
-}
-
-static void
-no_delay(int retval, unsigned int usec, void *appdata)
-{
-	(void)retval;
-	(void)usec;
-	(void)appdata;
-}
-
-void
-bench_no_fail_delay(pam_handle_t *pamh)
-{
-	union { void (*fn)(int, unsigned int, void *); const void *item; } d;
-
-	d.fn = no_delay;
-	if (pam_set_item(pamh, PAM_FAIL_DELAY, d.item) != PAM_SUCCESS)
-		bench_die("pam_set_item PAM_FAIL_DELAY failed");
 }

@@ -62,6 +62,7 @@
 #include <security/pam_appl.h>
 
 #include "benchutil.h"
+#include "conv.h"
 #include "testutil.h"
 
 #define SERVICE		"certauth-bench"
@@ -197,17 +198,16 @@ static void
 one_login(const struct pki *p, const char *user, double *module_us,
     double *total_us)
 {
-	struct bench_conv cs = { p->user_key, 0, 0 };
-	struct pam_conv conv = { bench_conversation, &cs };
+	struct tu_conv cs = { .key = p->user_key };
+	struct pam_conv conv = { tu_conversation, &cs };
 	pam_handle_t *pamh = NULL;
 	double t0, t1, t2, t3;
 	int rc;
 
 	t0 = bench_now_us();
-	if (pam_start_confdir(SERVICE, user, &conv, p->confdir, &pamh) !=
+	if (tu_pam_start(SERVICE, user, p->confdir, &conv, NULL, &pamh) !=
 	    PAM_SUCCESS)
 		bench_die("pam_start_confdir failed");
-	bench_no_fail_delay(pamh);
 	t1 = bench_now_us();
 	rc = pam_authenticate(pamh, PAM_SILENT);
 	t2 = bench_now_us();
@@ -217,8 +217,8 @@ one_login(const struct pki *p, const char *user, double *module_us,
 	if (pam_end(pamh, rc) != PAM_SUCCESS)
 		bench_die("pam_end failed");
 	t3 = bench_now_us();
-	*module_us = (t2 - t1) - cs.in_conv_us;
-	*total_us = (t3 - t0) - cs.in_conv_us;
+	*module_us = (t2 - t1) - cs.inside_us;
+	*total_us = (t3 - t0) - cs.inside_us;
 }
 
 /*
@@ -229,8 +229,8 @@ one_login(const struct pki *p, const char *user, double *module_us,
 static double
 one_permit(const struct pki *p, const char *user)
 {
-	struct bench_conv cs = { p->user_key, 0, 0 };
-	struct pam_conv conv = { bench_conversation, &cs };
+	struct tu_conv cs = { .key = p->user_key };
+	struct pam_conv conv = { tu_conversation, &cs };
 	pam_handle_t *pamh = NULL;
 	double t0, t1;
 	int rc;

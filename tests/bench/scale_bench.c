@@ -74,6 +74,7 @@
 
 #include "anchors.h"
 #include "benchutil.h"
+#include "conv.h"
 #include "testutil.h"
 
 #define SERVICE		"certauth-scale"
@@ -507,22 +508,21 @@ static int
 one_login(const struct bcase *c, const char *user, double *module_us,
     char *why, size_t whylen)
 {
-	struct bench_conv cs = { c->key, 0, 0 };
-	struct pam_conv conv = { bench_conversation, &cs };
+	struct tu_conv cs = { .key = c->key };
+	struct pam_conv conv = { tu_conversation, &cs };
 	pam_handle_t *pamh = NULL;
 	double t0, t1;
 	int rc, ok;
 
 	if (c->before != NULL)
 		c->before(c);
-	if (pam_start_confdir(SERVICE, user, &conv, c->confdir, &pamh) !=
+	if (tu_pam_start(SERVICE, user, c->confdir, &conv, NULL, &pamh) !=
 	    PAM_SUCCESS)
 		bench_die("pam_start_confdir failed");
-	bench_no_fail_delay(pamh);
 	t0 = bench_now_us();
 	rc = pam_authenticate(pamh, PAM_SILENT);
 	t1 = bench_now_us();
-	*module_us = (t1 - t0) - cs.in_conv_us;
+	*module_us = (t1 - t0) - cs.inside_us;
 	/* One challenge: a refusal comes after the signature verified. */
 	ok = rc == c->expect && cs.calls == 1;
 	if (!ok)

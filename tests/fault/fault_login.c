@@ -5,7 +5,8 @@
  *
  * The login: trust=ca with a root and an intermediate CA, a CRL file with
  * both CAs' CRLs and crl=chain, a bindings file of two certificates, a
- * configuration file, and a conversation that signs in-process.
+ * configuration file, and the tests' conversation that signs in-process
+ * (tests/common/conv.h).
  *
  * It runs in three passes, each in fresh children forked from a parent
  * that never loads the module:
@@ -107,7 +108,9 @@
 #include <openssl/x509.h>
 #include <security/pam_appl.h>
 
+#include "conv.h"
 #include "fault_shim.h"
+#include "pki.h"
 #include "safefile.h"
 #include "testutil.h"
 
@@ -125,11 +128,11 @@ struct func_range {
 struct fixture {
 	char *dir, *confdir;
 	const char *user;
-	EVP_PKEY *key;
+	EVP_PKEY *key;		/* the one the conversation signs with */
 	char *cache;		/* OCSP cache, emptied before each login */
 	unsigned int watchdog;	/* seconds a child may take; 0: default */
-	X509 *inter;		/* the issuing CA and its key, for OCSP */
-	EVP_PKEY *int_key;
+	struct tu_pki pki;	/* root, intermediate (issues the users'
+				 * certificates, signs OCSP) and user */
 };
 
 /* Shared with the children. */
@@ -171,23 +174,6 @@ static const char *verdict_names[V_NVERDICTS] = {
 
 /* ------------------------------------------------------------ fixture */
 
-static void
-write_crls(const char *path, X509_CRL **crls, int n)
-{
-	FILE *f;
-	int i;
-
-	if ((f = fopen(path, "w")) == NULL) {
-		perror(path);
-		exit(1);
-	}
-	for (i = 0; i < n; i++)
-		if (!PEM_write_X509_CRL(f, crls[i]))
-			exit(1);
-	if (fclose(f) != 0 || chmod(path, 0644) != 0)
-		exit(1);
-}
-
 static char *
 xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -207,17 +193,13 @@ xasprintf(const char *fmt, ...)
 static int
 setup(struct fixture *f)
 {
-	struct tu_cert_opts root_opts = { "Fault Root CA", -1, 3650, 1, NULL,
-	    NULL, 0 };
-	struct tu_cert_opts int_opts = { "Fault Intermediate CA", -1, 3650, 1,
-	    NULL, NULL, 0 };
-	struct tu_cert_opts user_opts = { "fault user", -1, 365, 0,
-	    "critical,digitalSignature", "clientAuth", 0 };
-	struct tu_cert_opts old_opts = { "fault user (revoked)", -1, 365, 0,
-	    "critical,digitalSignature", "clientAuth", 0 };
+	const struct tu_pki_opts pki = { .ca_cn = "Fault Root CA",
+	    .inter_cn = "Fault Intermediate CA", .user_cn = "fault user",
+	    .key_type = "ED25519", .user_under_inter = 1 };
+	struct tu_cert_opts old_opts = tu_user_opts("fault user (revoked)");
 	struct passwd *pw = getpwuid(geteuid());
-	EVP_PKEY *root_key, *int_key, *old_key;
-	X509 *root, *inter, *leaf, *old, *bound[2];
+	EVP_PKEY *old_key;
+	X509 *old, *bound[2];
 	X509_CRL *crls[2];
 	char *p, *text;
 
@@ -227,138 +209,67 @@ setup(struct fixture *f)
 	f->confdir = tu_path(f->dir, "pam.d");
 	if (mkdir(f->confdir, 0755) != 0)
 		return -1;
-	p = tu_path(f->dir, "bindings");
-	if (mkdir(p, 0755) != 0)
-		return -1;
-	free(p);
 
-	root_key = tu_keygen("ED25519");
-	int_key = tu_keygen("ED25519");
+	tu_pki_make(&f->pki, &pki);
+	tu_pki_write(&f->pki, f->dir);
+	f->key = f->pki.user_key;
 	old_key = tu_keygen("ED25519");
-	f->key = tu_keygen("ED25519");
-	root = tu_make_cert(root_key, &root_opts, NULL, NULL);
-	inter = tu_make_cert(int_key, &int_opts, root, root_key);
-	leaf = tu_make_cert(f->key, &user_opts, inter, int_key);
-	old = tu_make_cert(old_key, &old_opts, inter, int_key);
-	crls[0] = tu_make_crl(root, root_key, NULL, 0);
-	crls[1] = tu_make_crl(inter, int_key, &old, 1);
-
-	p = tu_path(f->dir, "ca.pem");
-	tu_write_certs(p, &root, 1, 0644);
-	free(p);
-	p = tu_path(f->dir, "chain.pem");
-	tu_write_certs(p, &inter, 1, 0644);
-	free(p);
+	old = tu_make_cert(old_key, &old_opts, f->pki.inter,
+	    f->pki.inter_key);
+	crls[0] = tu_make_crl(f->pki.ca, f->pki.ca_key, NULL, 0);
+	crls[1] = tu_make_crl(f->pki.inter, f->pki.inter_key, &old, 1);
 	p = tu_path(f->dir, "crl.pem");
-	write_crls(p, crls, 2);
+	tu_write_crls(p, crls, 2);
 	free(p);
 	/* two bound certificates: the first does not verify the answer */
 	bound[0] = old;
-	bound[1] = leaf;
-	p = xasprintf("%s/bindings/%s", f->dir, f->user);
-	tu_write_certs(p, bound, 2, 0644);
-	free(p);
+	bound[1] = f->pki.user;
+	tu_pki_bind(&f->pki, f->user, bound, 2);
 
 	p = tu_path(f->dir, "pam_certauth.conf");
 	text = xasprintf("# fault injection\ntrust = ca\n"
-	    "ca_file = %s/ca.pem\nchain_file = %s/chain.pem\n"
+	    "ca_file = %s\nchain_file = %s\n"
 	    "crl_file = %s/crl.pem\ncrl = chain\nchallenge_ttl = 120\n",
-	    f->dir, f->dir, f->dir);
+	    f->pki.ca_file, f->pki.chain_file, f->dir);
 	tu_write_file(p, text, 0644);
 	free(text);
 	free(p);
 	p = tu_path(f->confdir, SERVICE);
 	/* nodelay: most of the thousands of runs fail, none should wait. */
 	text = xasprintf("auth required %s config=%s/pam_certauth.conf "
-	    "bindings_dir=%s/bindings hostname=fault-host nodelay\n",
-	    MODULE_PATH, f->dir, f->dir);
+	    "bindings_dir=%s hostname=fault-host nodelay\n",
+	    MODULE_PATH, f->dir, f->pki.bindings_dir);
 	tu_write_file(p, text, 0644);
 	free(text);
 	free(p);
 
 	X509_CRL_free(crls[0]);
 	X509_CRL_free(crls[1]);
-	X509_free(root);
-	X509_free(leaf);
 	X509_free(old);
-	EVP_PKEY_free(root_key);
 	EVP_PKEY_free(old_key);
-	f->inter = inter;
-	f->int_key = int_key;
 	return 0;
 }
 
 /* ------------------------------------------------------------ one login */
 
 /*
- * The application's side, not under test: its work runs held.  The
- * challenge line is signed; every other message gets an empty answer.
+ * pam_start_confdir, with a delay function that does not sleep: a fault
+ * before the module has read its nodelay option still asks for the delay
+ * (by design), and thousands of runs should not sleep through it.
  */
-static int
-conversation(int n, const struct pam_message **msg, struct pam_response **resp,
-    void *arg)
-{
-	EVP_PKEY *key = arg;
-	struct pam_response *r;
-	char challenge[512] = "";
-	const char *c;
-	int i, rc = PAM_CONV_ERR;
-
-	fault_hold(1);
-	if (n <= 0 || (r = calloc((size_t)n, sizeof(*r))) == NULL)
-		goto out;
-	for (i = 0; i < n; i++) {
-		if (msg[i]->msg_style == PAM_TEXT_INFO &&
-		    (c = strstr(msg[i]->msg, "certauth:v1:")) != NULL)
-			snprintf(challenge, sizeof(challenge), "%s", c);
-		if (msg[i]->msg_style == PAM_PROMPT_ECHO_ON &&
-		    challenge[0] != '\0')
-			r[i].resp = tu_sign_b64(key, NULL, 0, challenge);
-	}
-	*resp = r;
-	rc = PAM_SUCCESS;
- out:
-	fault_hold(0);
-	return rc;
-}
-
-/*
- * The application's delay after a failure, instead of libpam's sleep: a
- * fault before the module has read its nodelay option still asks for the
- * delay (by design), and thousands of runs should not sleep through it.
- */
-static void
-no_delay(int status, unsigned int usec, void *appdata)
-{
-	(void)status;
-	(void)usec;
-	(void)appdata;
-}
-
-/* pam_start_confdir, with the application's delay function set. */
 static int
 start(struct fixture *f, const struct pam_conv *conv, pam_handle_t **pamh)
 {
-	void (*fn)(int, unsigned int, void *) = no_delay;
-	const void *item;
-	int r;
-
-	if ((r = pam_start_confdir(SERVICE, f->user, conv, f->confdir,
-	    pamh)) != PAM_SUCCESS)
-		return r;
-	memcpy(&item, &fn, sizeof(item));
-	if ((r = pam_set_item(*pamh, PAM_FAIL_DELAY, item)) != PAM_SUCCESS) {
-		pam_end(*pamh, r);
-		*pamh = NULL;
-	}
-	return r;
+	return tu_pam_start(SERVICE, f->user, f->confdir, conv, NULL, pamh);
 }
 
 /* A whole login, unarmed: what fills the parse cache for the warm pass. */
 static int
 login_unarmed(struct fixture *f)
 {
-	struct pam_conv conv = { conversation, f->key };
+	/* The application's side, not under test: its work runs held. */
+	struct tu_conv cs = { .key = f->key, .hold = fault_hold };
+	struct pam_conv conv = { tu_conversation, &cs };
 	pam_handle_t *pamh = NULL;
 	int r;
 
@@ -396,7 +307,8 @@ scan(const struct arming *a)
 static void
 child(struct fixture *f, struct shared *sh, const struct arming *a, int warm)
 {
-	struct pam_conv conv = { conversation, f->key };
+	struct tu_conv cs = { .key = f->key, .hold = fault_hold };
+	struct pam_conv conv = { tu_conversation, &cs };
 	pam_handle_t *pamh = NULL;
 	int r;
 
@@ -1103,9 +1015,10 @@ setup_ocsp(struct fixture *f, struct ocsp_fixture *o, char *why,
 
 	good_key = tu_keygen("ED25519");
 	revoked_key = tu_keygen("ED25519");
-	bound[0] = tu_make_cert(good_key, &good_opts, f->inter, f->int_key);
-	bound[1] = tu_make_cert(revoked_key, &revoked_opts, f->inter,
-	    f->int_key);
+	bound[0] = tu_make_cert(good_key, &good_opts, f->pki.inter,
+	    f->pki.inter_key);
+	bound[1] = tu_make_cert(revoked_key, &revoked_opts, f->pki.inter,
+	    f->pki.inter_key);
 	p = tu_path(f->dir, "bindings-ocsp");
 	if (mkdir(p, 0755) != 0)
 		exit(1);
@@ -1116,7 +1029,8 @@ setup_ocsp(struct fixture *f, struct ocsp_fixture *o, char *why,
 
 	p = tu_path(f->dir, "int.key");
 	if ((fp = fopen(p, "w")) == NULL || chmod(p, 0600) != 0 ||
-	    !PEM_write_PrivateKey(fp, f->int_key, NULL, NULL, 0, NULL, NULL) ||
+	    !PEM_write_PrivateKey(fp, f->pki.inter_key, NULL, NULL, 0, NULL,
+	    NULL) ||
 	    fclose(fp) != 0)
 		exit(1);
 	free(p);

@@ -1,11 +1,12 @@
 /*
  * logins.c - many logins in one process, for the leak checkers (valgrind
  * memcheck, ASan/LeakSanitizer): N cycles of pam_start_confdir,
- * pam_authenticate and pam_end on a service file of the caller's, with a
- * conversation that signs the challenge in-process with OpenSSL (good
- * answers) or answers wrongly (another key, not base64, nothing, a cut
- * signature, too long, no answer at all, a failed conversation, an
- * unknown user).  Every result is checked against what it must be.
+ * pam_authenticate and pam_end on a service file of the caller's, with the
+ * tests' conversation (tests/common/conv.h), which signs the challenge
+ * in-process with OpenSSL (good answers) or answers wrongly (another key,
+ * not base64, nothing, a cut signature, too long, no answer at all, a
+ * failed conversation), and an unknown user.  Every result is checked
+ * against what it must be.
  *
  * libpam loads the modules of the service file for each handle and
  * unloads them in pam_end, so each cycle is one dlopen and one dlclose of
@@ -40,45 +41,44 @@
 #include <openssl/pem.h>
 #include <security/pam_appl.h>
 
-#define MODULE_NAME	"pam_certauth.so"
-#define UNKNOWN_USER	"certauth-leak-no-such-user"
-#define TOO_LONG	5000	/* over the 4096 characters of the spec */
+#include "conv.h"
 
-enum answer {
-	A_GOOD,		/* base64 of a signature with the bound key */
-	A_GOOD_SPACED,	/* the same with spaces and a newline inside */
-	A_GOOD_URLSAFE,	/* the same in URL-safe base64 without padding */
-	A_WRONG_KEY,	/* a valid signature with another key */
-	A_MALFORMED,	/* not base64 */
-	A_EMPTY,	/* "" */
-	A_TRUNCATED,	/* the first half of a good answer */
-	A_TOO_LONG,	/* TOO_LONG characters of base64 */
-	A_NO_ANSWER,	/* the prompt's response left NULL */
-	A_CONV_FAIL,	/* the conversation returns PAM_CONV_ERR */
-	A_UNKNOWN_USER,	/* a good signature, for a user who does not exist */
-	A_KINDS
+#define MODULE_NAME	"pam_certauth.so"
+#define NO_SUCH_USER	"certauth-leak-no-such-user"
+
+/* The logins of the schedule. */
+enum kind {
+	GOOD, SPACED, URLSAFE, WRONG_KEY, MALFORMED, EMPTY, TRUNCATED,
+	TOO_LONG, NO_ANSWER, CONV_FAIL, UNKNOWN_USER, KINDS
 };
 
-static const char *const kind_name[A_KINDS] = {
-	"good", "good-spaced", "good-urlsafe", "wrong-key", "malformed",
-	"empty", "truncated", "too-long", "no-answer", "conv-fail",
-	"unknown-user",
+/* How the conversation answers in each, for the bound user or for one
+ * who does not exist. */
+static const struct {
+	enum tu_answer answer;
+	int unknown_user;
+	const char *name;
+} kinds[KINDS] = {
+	[GOOD] = { TU_GOOD, 0, "good" },
+	[SPACED] = { TU_GOOD_SPACED, 0, "good-spaced" },
+	[URLSAFE] = { TU_GOOD_URLSAFE, 0, "good-urlsafe" },
+	[WRONG_KEY] = { TU_WRONG_KEY, 0, "wrong-key" },
+	[MALFORMED] = { TU_MALFORMED, 0, "malformed" },
+	[EMPTY] = { TU_EMPTY, 0, "empty" },
+	[TRUNCATED] = { TU_TRUNCATED, 0, "truncated" },
+	[TOO_LONG] = { TU_TOO_LONG, 0, "too-long" },
+	[NO_ANSWER] = { TU_NO_ANSWER, 0, "no-answer" },
+	[CONV_FAIL] = { TU_CONV_FAIL, 0, "conv-fail" },
+	[UNKNOWN_USER] = { TU_GOOD, 1, "unknown-user" },
 };
 
 /* Every tenth slot cycles through the rarer failures. */
-static const enum answer schedule[10] = {
-	A_GOOD, A_WRONG_KEY, A_GOOD_SPACED, A_MALFORMED, A_GOOD,
-	A_EMPTY, A_GOOD_URLSAFE, A_TRUNCATED, A_GOOD, A_KINDS,
+static const enum kind schedule[10] = {
+	GOOD, WRONG_KEY, SPACED, MALFORMED, GOOD,
+	EMPTY, URLSAFE, TRUNCATED, GOOD, KINDS,
 };
-static const enum answer rare[4] = {
-	A_TOO_LONG, A_CONV_FAIL, A_NO_ANSWER, A_UNKNOWN_USER,
-};
-
-struct conv_state {
-	enum answer kind;
-	EVP_PKEY *key, *wrong_key;
-	int challenges;		/* certauth conversation calls seen */
-	int sign_failed;
+static const enum kind rare[4] = {
+	TOO_LONG, CONV_FAIL, NO_ANSWER, UNKNOWN_USER,
 };
 
 /* ------------------------------------------------ dlopen bookkeeping */
@@ -123,148 +123,16 @@ dlclose(void *h)
 
 /* ----------------------------------------------------------- answers */
 
-/* base64 of the signature over msg (SHA-256, or pure EdDSA); malloc'd. */
-static char *
-sign_b64(EVP_PKEY *key, const char *msg)
-{
-	EVP_MD_CTX *ctx = NULL;
-	const EVP_MD *md = NULL;
-	unsigned char *sig = NULL;
-	char *b64 = NULL, *ret = NULL;
-	size_t siglen = 0, len = strlen(msg);
-
-	if (!EVP_PKEY_is_a(key, "ED25519") && !EVP_PKEY_is_a(key, "ED448"))
-		md = EVP_sha256();
-	if ((ctx = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestSignInit(ctx, NULL, md, NULL, key) != 1 ||
-	    EVP_DigestSign(ctx, NULL, &siglen, (const unsigned char *)msg,
-	    len) != 1 || (sig = malloc(siglen)) == NULL ||
-	    EVP_DigestSign(ctx, sig, &siglen, (const unsigned char *)msg,
-	    len) != 1 || (b64 = malloc(4 * ((siglen + 2) / 3) + 1)) == NULL ||
-	    EVP_EncodeBlock((unsigned char *)b64, sig, (int)siglen) < 0)
-		goto out;
-	ret = b64;
-	b64 = NULL;
- out:
-	free(b64);
-	free(sig);
-	EVP_MD_CTX_free(ctx);
-	return ret;
-}
-
-/* "ab cd\nef..." from "abcdef...": whitespace the module must skip. */
-static char *
-spaced(const char *b64)
-{
-	size_t i, j = 0, len = strlen(b64);
-	char *out;
-
-	if ((out = malloc(2 * len + 1)) == NULL)
-		return NULL;
-	for (i = 0; i < len; i++) {
-		if (i > 0 && i % 16 == 0)
-			out[j++] = i % 64 == 0 ? '\n' : ' ';
-		out[j++] = b64[i];
-	}
-	out[j] = '\0';
-	return out;
-}
-
-/* URL-safe alphabet, padding dropped, in place. */
-static char *
-urlsafe(char *b64)
-{
-	char *p;
-
-	for (p = b64; *p != '\0'; p++) {
-		if (*p == '+')
-			*p = '-';
-		else if (*p == '/')
-			*p = '_';
-		else if (*p == '=')
-			*p = '\0';
-	}
-	return b64;
-}
-
-/* The response for kind; NULL only on failure (or for A_NO_ANSWER). */
-static char *
-make_answer(struct conv_state *cs, const char *challenge)
-{
-	char *sig = NULL, *out = NULL;
-
-	switch (cs->kind) {
-	case A_GOOD:
-	case A_UNKNOWN_USER:
-		return sign_b64(cs->key, challenge);
-	case A_GOOD_SPACED:
-		if ((sig = sign_b64(cs->key, challenge)) != NULL)
-			out = spaced(sig);
-		free(sig);
-		return out;
-	case A_GOOD_URLSAFE:
-		return (sig = sign_b64(cs->key, challenge)) != NULL ?
-		    urlsafe(sig) : NULL;
-	case A_WRONG_KEY:
-		return sign_b64(cs->wrong_key, challenge);
-	case A_MALFORMED:
-		return strdup("%%% this is not base64 %%%");
-	case A_EMPTY:
-		return strdup("");
-	case A_TRUNCATED:
-		if ((sig = sign_b64(cs->key, challenge)) != NULL)
-			sig[strlen(sig) / 2] = '\0';
-		return sig;
-	case A_TOO_LONG:
-		if ((out = malloc(TOO_LONG + 1)) != NULL) {
-			memset(out, 'A', TOO_LONG);
-			out[TOO_LONG] = '\0';
-		}
-		return out;
-	default:
-		return NULL;
-	}
-}
-
 static int
-conversation(int n, const struct pam_message **msg, struct pam_response **resp,
-    void *arg)
-{
-	struct conv_state *cs = arg;
-	struct pam_response *r;
-	const char *c;
-
-	if ((r = calloc((size_t)n, sizeof(*r))) == NULL)
-		return PAM_BUF_ERR;
-	/* pam_error's "Certificate authentication failed.": nothing to say */
-	if (n != 2 || msg[0]->msg_style != PAM_TEXT_INFO ||
-	    msg[1]->msg_style != PAM_PROMPT_ECHO_ON) {
-		*resp = r;
-		return PAM_SUCCESS;
-	}
-	cs->challenges++;
-	if (cs->kind == A_CONV_FAIL ||
-	    (c = strstr(msg[0]->msg, "certauth:v1:")) == NULL) {
-		free(r);
-		return PAM_CONV_ERR;
-	}
-	if (cs->kind != A_NO_ANSWER &&
-	    (r[1].resp = make_answer(cs, c)) == NULL)
-		cs->sign_failed++;
-	*resp = r;
-	return PAM_SUCCESS;
-}
-
-static int
-expected(enum answer kind)
+expected(enum kind kind)
 {
 	switch (kind) {
-	case A_GOOD:
-	case A_GOOD_SPACED:
-	case A_GOOD_URLSAFE:
+	case GOOD:
+	case SPACED:
+	case URLSAFE:
 		return PAM_SUCCESS;
-	case A_NO_ANSWER:
-	case A_CONV_FAIL:
+	case NO_ANSWER:
+	case CONV_FAIL:
 		return PAM_CONV_ERR;
 	default:
 		return PAM_AUTH_ERR;
@@ -333,34 +201,35 @@ empty_cache(const char *dir)
 static int
 one_login(const struct config *cf, long i, long *counts, long *wrong)
 {
-	struct conv_state cs;
-	struct pam_conv conv = { conversation, &cs };
+	struct tu_conv cs;
+	struct pam_conv conv = { tu_conversation, &cs };
 	pam_handle_t *pamh = NULL;
 	long opens = module_opens, closes = module_closes;
+	enum kind kind = schedule[i % 10];
 	int rc, want;
 
+	if (kind == KINDS)
+		kind = rare[(i / 10) % 4];
 	memset(&cs, 0, sizeof(cs));
-	cs.kind = schedule[i % 10];
-	if (cs.kind == A_KINDS)
-		cs.kind = rare[(i / 10) % 4];
+	cs.answer = kinds[kind].answer;
 	cs.key = cf->key;
 	cs.wrong_key = cf->wrong_key;
-	want = expected(cs.kind);
-	if (pam_start_confdir(cf->service, cs.kind == A_UNKNOWN_USER ?
-	    UNKNOWN_USER : cf->user, &conv, cf->confdir, &pamh) !=
+	want = expected(kind);
+	if (pam_start_confdir(cf->service, kinds[kind].unknown_user ?
+	    NO_SUCH_USER : cf->user, &conv, cf->confdir, &pamh) !=
 	    PAM_SUCCESS) {
 		fprintf(stderr, "logins: pam_start_confdir failed\n");
 		return -1;
 	}
 	rc = pam_authenticate(pamh, 0);
-	if (rc != want || cs.challenges != 1 || cs.sign_failed) {
+	if (rc != want || cs.calls != 1 || cs.sign_failed) {
 		fprintf(stderr, "logins: login %ld (%s): %s (%d), expected %s "
-		    "(%d); %d challenges%s\n", i, kind_name[cs.kind],
+		    "(%d); %d challenges%s\n", i, kinds[kind].name,
 		    pam_strerror(pamh, rc), rc, pam_strerror(pamh, want), want,
-		    cs.challenges, cs.sign_failed ? "; signing failed" : "");
+		    cs.calls, cs.sign_failed ? "; signing failed" : "");
 		(*wrong)++;
 	}
-	counts[cs.kind]++;
+	counts[kind]++;
 	if (pam_end(pamh, rc) != PAM_SUCCESS) {
 		fprintf(stderr, "logins: pam_end failed\n");
 		return -1;
@@ -377,7 +246,7 @@ one_login(const struct config *cf, long i, long *counts, long *wrong)
 static int
 run(const struct config *cf)
 {
-	long counts[A_KINDS] = { 0 }, wrong = 0, refetches = 0, i, good;
+	long counts[KINDS] = { 0 }, wrong = 0, refetches = 0, i, good;
 	int k;
 
 	for (i = 0; i < cf->count; i++) {
@@ -389,12 +258,12 @@ run(const struct config *cf)
 		if (one_login(cf, i, counts, &wrong) != 0)
 			return -1;
 	}
-	good = counts[A_GOOD] + counts[A_GOOD_SPACED] + counts[A_GOOD_URLSAFE];
+	good = counts[GOOD] + counts[SPACED] + counts[URLSAFE];
 	printf("logins %ld good %ld refused %ld wrong %ld module-dlopen %ld "
 	    "module-dlclose %ld cache-emptied %ld\n", cf->count, good,
 	    cf->count - good, wrong, module_opens, module_closes, refetches);
-	for (k = 0; k < A_KINDS; k++)
-		printf("  %-13s %ld\n", kind_name[k], counts[k]);
+	for (k = 0; k < KINDS; k++)
+		printf("  %-13s %ld\n", kinds[k].name, counts[k]);
 	return wrong == 0 && module_opens == cf->count &&
 	    module_closes == cf->count ? 0 : 1;
 }

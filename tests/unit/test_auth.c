@@ -21,6 +21,7 @@
 #include "auth.h"
 #include "certauth.h"
 #include "options.h"
+#include "pki.h"
 #include "testutil.h"
 
 #define CHALLENGE "certauth:v1:host1:sshd:alice:1790000000:" \
@@ -28,10 +29,8 @@
 
 struct fixture {
 	char *dir;
-	char *bindings;
-	char *ca_path;
-	EVP_PKEY *ca_key, *user_key, *other_key;
-	X509 *ca, *user, *expired;
+	struct tu_pki pki;	/* "Test CA", alice's, another key: P-256 */
+	X509 *expired;		/* alice's key, expired a month ago */
 	struct certauth_opts opts;
 	struct certauth_log lg;
 	int lines;
@@ -49,16 +48,13 @@ capture(void *arg, int priority, const char *line)
 	snprintf(f->last, sizeof(f->last), "%s", line);
 }
 
-static const struct tu_cert_opts user_opts = {
-	"alice", -1, 365, 0, "critical,digitalSignature", "clientAuth", 0
-};
-
 static int
 setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct tu_cert_opts ca_opts = { "Test CA", -10, 3650, 1, NULL, NULL, 0 };
-	struct tu_cert_opts old_opts = user_opts;
+	const struct tu_pki_opts pki = { .ca_cn = "Test CA", .user_cn = "alice",
+	    .other_key_type = "P-256" };
+	struct tu_cert_opts old_opts = tu_user_opts("alice");
 
 	if (f == NULL)
 		return -1;
@@ -68,21 +64,15 @@ setup(void **state)
 		*state = NULL;
 		return 0;
 	}
-	f->bindings = tu_path(f->dir, "bindings");
-	f->ca_path = tu_path(f->dir, "ca.pem");
-	f->ca_key = tu_keygen("P-256");
-	f->user_key = tu_keygen("P-256");
-	f->other_key = tu_keygen("P-256");
-	f->ca = tu_make_cert(f->ca_key, &ca_opts, NULL, NULL);
-	f->user = tu_make_cert(f->user_key, &user_opts, f->ca, f->ca_key);
+	tu_pki_make(&f->pki, &pki);
 	old_opts.not_before_days = -400;
 	old_opts.not_after_days = -35;
-	f->expired = tu_make_cert(f->user_key, &old_opts, f->ca, f->ca_key);
-	tu_write_certs(f->ca_path, &f->ca, 1, 0644);
-	assert_int_equal(mkdir(f->bindings, 0755), 0);
+	f->expired = tu_make_cert(f->pki.user_key, &old_opts, f->pki.ca,
+	    f->pki.ca_key);
+	tu_pki_write(&f->pki, f->dir);
 	certauth_opts_init(&f->opts);
-	f->opts.ca_file = strdup(f->ca_path);
-	f->opts.bindings_dir = strdup(f->bindings);
+	f->opts.ca_file = strdup(f->pki.ca_file);
+	f->opts.bindings_dir = strdup(f->pki.bindings_dir);
 	f->opts.crl = CERTAUTH_CRL_OFF;
 	f->lg.emit = capture;
 	f->lg.arg = f;
@@ -98,14 +88,8 @@ teardown(void **state)
 	if (f == NULL)
 		return 0;
 	certauth_opts_free(&f->opts);
-	X509_free(f->ca);
-	X509_free(f->user);
+	tu_pki_free(&f->pki);
 	X509_free(f->expired);
-	EVP_PKEY_free(f->ca_key);
-	EVP_PKEY_free(f->user_key);
-	EVP_PKEY_free(f->other_key);
-	free(f->bindings);
-	free(f->ca_path);
 	free(f->dir);
 	free(f);
 	return 0;
@@ -118,15 +102,6 @@ need(void **state)
 	if (*state == NULL)
 		skip();
 	return *state;
-}
-
-static void
-bind(struct fixture *f, const char *user, X509 **certs, int n)
-{
-	char *path = tu_path(f->bindings, user);
-
-	tu_write_certs(path, certs, n, 0644);
-	free(path);
 }
 
 /* Decide login as the module does: the binding sources first. */
@@ -173,7 +148,7 @@ run(struct fixture *f, EVP_PKEY *key, const char *response, long delay)
 	if (r == 0) {
 		char fp[CERTAUTH_FP_CHARS + 1];
 
-		assert_int_equal(certauth_cert_fingerprint(f->user, fp), 0);
+		assert_int_equal(certauth_cert_fingerprint(f->pki.user, fp), 0);
 		assert_string_equal(outcome.fingerprint, fp);
 		assert_non_null(strstr(f->last, fp));
 		assert_non_null(strstr(outcome.subject, "alice"));
@@ -187,8 +162,8 @@ test_success(void **state)
 {
 	struct fixture *f = need(state);
 
-	bind(f, "alice", &f->user, 1);
-	assert_int_equal(run(f, f->user_key, NULL, 0), 0);
+	tu_pki_bind(&f->pki, "alice", &f->pki.user, 1);
+	assert_int_equal(run(f, f->pki.user_key, NULL, 0), 0);
 	assert_non_null(strstr(f->last, "user alice authenticated"));
 	assert_int_equal(f->last_priority, LOG_INFO);
 }
@@ -198,8 +173,8 @@ test_wrong_key(void **state)
 {
 	struct fixture *f = need(state);
 
-	bind(f, "alice", &f->user, 1);
-	assert_int_equal(run(f, f->other_key, NULL, 0),
+	tu_pki_bind(&f->pki, "alice", &f->pki.user, 1);
+	assert_int_equal(run(f, f->pki.other_key, NULL, 0),
 	    CERTAUTH_ERR_BAD_SIGNATURE);
 	assert_non_null(strstr(f->last,
 	    "signature does not verify with any of 1 bound certificate"));
@@ -209,14 +184,14 @@ static void
 test_second_binding_matches(void **state)
 {
 	struct fixture *f = need(state);
-	struct tu_cert_opts o = user_opts;
+	struct tu_cert_opts o = tu_user_opts("alice");
 	X509 *certs[2];
 
-	certs[0] = tu_make_cert(f->other_key, &o, f->ca, f->ca_key);
-	certs[1] = f->user;
-	bind(f, "alice", certs, 2);
-	assert_int_equal(run(f, f->user_key, NULL, 0), 0);
-	assert_int_equal(run(f, f->ca_key, NULL, 0),
+	certs[0] = tu_make_cert(f->pki.other_key, &o, f->pki.ca, f->pki.ca_key);
+	certs[1] = f->pki.user;
+	tu_pki_bind(&f->pki, "alice", certs, 2);
+	assert_int_equal(run(f, f->pki.user_key, NULL, 0), 0);
+	assert_int_equal(run(f, f->pki.ca_key, NULL, 0),
 	    CERTAUTH_ERR_BAD_SIGNATURE);
 	assert_non_null(strstr(f->last, "any of 2 bound certificates"));
 	X509_free(certs[0]);
@@ -226,14 +201,14 @@ static void
 test_renewed_certificate_same_key(void **state)
 {
 	struct fixture *f = need(state);
-	X509 *certs[2] = { f->expired, f->user };
+	X509 *certs[2] = { f->expired, f->pki.user };
 
 	/* The expired one verifies the signature first but fails the
 	 * policy; the renewed one with the same key must still win. */
-	bind(f, "alice", certs, 2);
-	assert_int_equal(run(f, f->user_key, NULL, 0), 0);
-	bind(f, "alice", &f->expired, 1);
-	assert_int_equal(run(f, f->user_key, NULL, 0),
+	tu_pki_bind(&f->pki, "alice", certs, 2);
+	assert_int_equal(run(f, f->pki.user_key, NULL, 0), 0);
+	tu_pki_bind(&f->pki, "alice", &f->expired, 1);
+	assert_int_equal(run(f, f->pki.user_key, NULL, 0),
 	    CERTAUTH_ERR_CERT_INVALID);
 	assert_non_null(strstr(f->last, "expired"));
 }
@@ -243,13 +218,15 @@ test_late_response(void **state)
 {
 	struct fixture *f = need(state);
 
-	bind(f, "alice", &f->user, 1);
+	tu_pki_bind(&f->pki, "alice", &f->pki.user, 1);
 	f->opts.challenge_ttl = 5;
-	assert_int_equal(run(f, f->user_key, NULL, 6), CERTAUTH_ERR_EXPIRED);
+	assert_int_equal(run(f, f->pki.user_key, NULL, 6),
+	    CERTAUTH_ERR_EXPIRED);
 	assert_non_null(strstr(f->last, "after 6 seconds"));
-	assert_int_equal(run(f, f->user_key, NULL, 5), 0);
+	assert_int_equal(run(f, f->pki.user_key, NULL, 5), 0);
 	/* a clock that went backwards is not "in time" */
-	assert_int_equal(run(f, f->user_key, NULL, -1), CERTAUTH_ERR_EXPIRED);
+	assert_int_equal(run(f, f->pki.user_key, NULL, -1),
+	    CERTAUTH_ERR_EXPIRED);
 }
 
 static void
@@ -258,7 +235,7 @@ test_bad_responses(void **state)
 	struct fixture *f = need(state);
 	char *big = malloc(5001);
 
-	bind(f, "alice", &f->user, 1);
+	tu_pki_bind(&f->pki, "alice", &f->pki.user, 1);
 	assert_non_null(big);
 	memset(big, 'A', 5000);
 	big[5000] = '\0';
@@ -281,7 +258,7 @@ test_unknown_and_unbound_users(void **state)
 	struct fixture *f = need(state);
 	struct certauth_login login;
 	struct certauth_outcome outcome;
-	char *sig = tu_sign_b64(f->user_key, NULL, 0, CHALLENGE);
+	char *sig = tu_sign_b64(f->pki.user_key, NULL, 0, CHALLENGE);
 
 	memset(&login, 0, sizeof(login));
 	login.user = "nobody-bound";
@@ -325,14 +302,14 @@ test_trust_store_missing(void **state)
 {
 	struct fixture *f = need(state);
 
-	bind(f, "alice", &f->user, 1);
+	tu_pki_bind(&f->pki, "alice", &f->pki.user, 1);
 	free(f->opts.ca_file);
 	f->opts.ca_file = tu_path(f->dir, "no-such-ca.pem");
-	assert_int_equal(run(f, f->user_key, NULL, 0),
+	assert_int_equal(run(f, f->pki.user_key, NULL, 0),
 	    CERTAUTH_ERR_TRUST_STORE);
 	assert_int_equal(f->last_priority, LOG_ERR);
 	/* a wrong signature never reaches the trust store */
-	assert_int_equal(run(f, f->other_key, NULL, 0),
+	assert_int_equal(run(f, f->pki.other_key, NULL, 0),
 	    CERTAUTH_ERR_BAD_SIGNATURE);
 }
 
@@ -341,10 +318,10 @@ test_weak_key_refused(void **state)
 {
 	struct fixture *f = need(state);
 	EVP_PKEY *weak = tu_keygen("RSA:1024");
-	struct tu_cert_opts o = user_opts;
-	X509 *cert = tu_make_cert(weak, &o, f->ca, f->ca_key);
+	struct tu_cert_opts o = tu_user_opts("alice");
+	X509 *cert = tu_make_cert(weak, &o, f->pki.ca, f->pki.ca_key);
 
-	bind(f, "alice", &cert, 1);
+	tu_pki_bind(&f->pki, "alice", &cert, 1);
 	assert_int_equal(run(f, weak, NULL, 0), CERTAUTH_ERR_KEY_REFUSED);
 	assert_non_null(strstr(f->last, "1024"));
 	X509_free(cert);
@@ -401,9 +378,9 @@ test_login_flow(void **state)
 	struct certauth_outcome out;
 	struct signer s = { NULL, 0, 0, "" };
 
-	bind(f, "alice", &f->user, 1);
+	tu_pki_bind(&f->pki, "alice", &f->pki.user, 1);
 	f->opts.hostname = strdup("host1");
-	s.key = f->user_key;
+	s.key = f->pki.user_key;
 	assert_int_equal(login_as(f, "alice", 1, &s, &out), 0);
 	assert_int_equal(s.calls, 1);
 	assert_int_equal(s.nbound, 1);
@@ -413,7 +390,7 @@ test_login_flow(void **state)
 	assert_string_equal(out.binding_source, "files");
 	assert_int_equal(out.ignored, 0);
 	/* A wrong key through the same path is refused. */
-	s.key = f->other_key;
+	s.key = f->pki.other_key;
 	assert_int_equal(login_as(f, "alice", 1, &s, &out),
 	    CERTAUTH_ERR_BAD_SIGNATURE);
 }
@@ -427,7 +404,7 @@ test_login_unbound_still_asked(void **state)
 	struct certauth_outcome out;
 	struct signer s = { NULL, 0, 0, "" };
 
-	s.key = f->user_key;
+	s.key = f->pki.user_key;
 	assert_int_equal(login_as(f, "bob", 1, &s, &out),
 	    CERTAUTH_ERR_NOT_FOUND);
 	assert_int_equal(s.calls, 1);
@@ -451,7 +428,7 @@ test_login_nouserok(void **state)
 	char *path;
 
 	f->opts.nouserok = 1;
-	s.key = f->user_key;
+	s.key = f->pki.user_key;
 	assert_int_equal(login_as(f, "bob", 1, &s, &out),
 	    CERTAUTH_ERR_NOT_FOUND);
 	assert_int_equal(out.ignored, 1);
@@ -460,10 +437,10 @@ test_login_nouserok(void **state)
 	assert_int_equal(out.ignored, 1);
 	assert_int_equal(s.calls, 0);
 	assert_non_null(strstr(f->last, "ignored (nouserok)"));
-	bind(f, "alice", &f->user, 1);
+	tu_pki_bind(&f->pki, "alice", &f->pki.user, 1);
 	assert_int_equal(login_as(f, "alice", 1, &s, &out), 0);
 	assert_int_equal(s.calls, 1);
-	path = tu_path(f->bindings, "alice");
+	path = tu_path(f->pki.bindings_dir, "alice");
 	assert_int_equal(chmod(path, 0664), 0);
 	assert_int_equal(login_as(f, "alice", 1, &s, &out),
 	    CERTAUTH_ERR_UNSAFE);
@@ -481,7 +458,7 @@ test_login_no_answer(void **state)
 	struct certauth_outcome out;
 	struct signer s = { NULL, 0, 0, "" };
 
-	bind(f, "alice", &f->user, 1);
+	tu_pki_bind(&f->pki, "alice", &f->pki.user, 1);
 	assert_int_equal(login_as(f, "alice", 1, &s, &out),
 	    CERTAUTH_ERR_CONV);
 	assert_int_equal(s.calls, 1);

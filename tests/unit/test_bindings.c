@@ -29,11 +29,14 @@
 
 #include "bindings.h"
 #include "certauth.h"
+#include "pki.h"
 #include "safefile.h"
 #include "testutil.h"
 
+/* cert1: "alice laptop" (P-256) from the PKI's CA; cert2: "alice token"
+ * (Ed25519), self-signed and without key usages. */
 struct fixture {
-	EVP_PKEY *key1, *key2;
+	struct tu_pki pki;
 	X509 *cert1, *cert2;
 	char *pem1, *pem2;
 };
@@ -45,40 +48,24 @@ struct state {
 
 static struct fixture *fixture;
 
-static char *
-pem_of(X509 *cert)
-{
-	BIO *bio = BIO_new(BIO_s_mem());
-	char *data = NULL, *copy;
-	long n;
-
-	assert_non_null(bio);
-	assert_true(PEM_write_bio_X509(bio, cert));
-	n = BIO_get_mem_data(bio, &data);
-	assert_true(n > 0);
-	copy = strndup(data, (size_t)n);
-	assert_non_null(copy);
-	BIO_free(bio);
-	return copy;
-}
-
 static int
 group_setup(void **unused)
 {
-	struct tu_cert_opts o1 = { "alice laptop", -1, 365, 0,
-	    "critical,digitalSignature", "clientAuth", 0 };
-	struct tu_cert_opts o2 = { "alice token", -1, 365, 0, NULL, NULL, 0 };
+	const struct tu_pki_opts pki = { .ca_cn = "Bindings CA",
+	    .user_cn = "alice laptop", .other_key_type = "ED25519" };
+	struct tu_cert_opts token = { "alice token", -1, 365, 0, NULL, NULL,
+	    0 };
 
 	(void)unused;
 	fixture = calloc(1, sizeof(*fixture));
 	if (fixture == NULL)
 		return -1;
-	fixture->key1 = tu_keygen("P-256");
-	fixture->key2 = tu_keygen("ED25519");
-	fixture->cert1 = tu_make_cert(fixture->key1, &o1, NULL, NULL);
-	fixture->cert2 = tu_make_cert(fixture->key2, &o2, NULL, NULL);
-	fixture->pem1 = pem_of(fixture->cert1);
-	fixture->pem2 = pem_of(fixture->cert2);
+	tu_pki_make(&fixture->pki, &pki);
+	fixture->cert1 = fixture->pki.user;
+	fixture->cert2 = tu_make_cert(fixture->pki.other_key, &token, NULL,
+	    NULL);
+	fixture->pem1 = tu_pem_text(fixture->cert1);
+	fixture->pem2 = tu_pem_text(fixture->cert2);
 	return 0;
 }
 
@@ -86,9 +73,7 @@ static int
 group_teardown(void **unused)
 {
 	(void)unused;
-	EVP_PKEY_free(fixture->key1);
-	EVP_PKEY_free(fixture->key2);
-	X509_free(fixture->cert1);
+	tu_pki_free(&fixture->pki);
 	X509_free(fixture->cert2);
 	free(fixture->pem1);
 	free(fixture->pem2);

@@ -31,36 +31,36 @@
 #include "options.h"
 #include "parse_cache.h"
 #include "chain.h"
+#include "pki.h"
 #include "trust.h"
 #include "testutil.h"
 
+/* The PKI: the root, alice's key and certificate (serial 1001); and a
+ * certificate of alicf's (serial 1002) from the same root. */
 struct keys {
-	EVP_PKEY *root, *leaf, *other;
-	X509 *root_cert, *leaf_cert, *other_cert;
+	struct tu_pki pki;
+	X509 *other_cert;
 };
 
 static struct keys *K;
 
-static const struct tu_cert_opts ROOT = {
-	"Cache Root CA", -10, 3650, 1, NULL, NULL, 0 };
+#define ROOT_CN	"Cache Root CA"
 
 static int
 group_setup(void **unused)
 {
-	struct tu_cert_opts leaf = { "alice", -1, 365, 0,
-	    "critical,digitalSignature", "clientAuth", 1001 };
-	struct tu_cert_opts other = { "alicf", -1, 365, 0,
-	    "critical,digitalSignature", "clientAuth", 1002 };
+	const struct tu_pki_opts pki = { .ca_cn = ROOT_CN,
+	    .user_cn = "alice", .user_serial = 1001,
+	    .other_key_type = "P-256" };
+	struct tu_cert_opts other = tu_user_opts("alicf");
 
 	(void)unused;
 	if ((K = calloc(1, sizeof(*K))) == NULL)
 		return -1;
-	K->root = tu_keygen("P-256");
-	K->leaf = tu_keygen("P-256");
-	K->other = tu_keygen("P-256");
-	K->root_cert = tu_make_cert(K->root, &ROOT, NULL, NULL);
-	K->leaf_cert = tu_make_cert(K->leaf, &leaf, K->root_cert, K->root);
-	K->other_cert = tu_make_cert(K->other, &other, K->root_cert, K->root);
+	tu_pki_make(&K->pki, &pki);
+	other.serial = 1002;
+	K->other_cert = tu_make_cert(K->pki.other_key, &other, K->pki.ca,
+	    K->pki.ca_key);
 	return 0;
 }
 
@@ -68,11 +68,7 @@ static int
 group_teardown(void **unused)
 {
 	(void)unused;
-	EVP_PKEY_free(K->root);
-	EVP_PKEY_free(K->leaf);
-	EVP_PKEY_free(K->other);
-	X509_free(K->root_cert);
-	X509_free(K->leaf_cert);
+	tu_pki_free(&K->pki);
 	X509_free(K->other_cert);
 	free(K);
 	return 0;
@@ -122,13 +118,13 @@ assert_miss(enum certauth_cache_pool pool, const char *path, const char *buf)
 static void
 test_hit_needs_same_path_and_bytes(void **unused)
 {
-	struct certauth_parsed v = one_cert(K->leaf_cert);
+	struct certauth_parsed v = one_cert(K->pki.user);
 
 	(void)unused;
 	assert_miss(CERTAUTH_CACHE_TRUST, "/t/a", "bytes-one");
 	certauth_cache_put(CERTAUTH_CACHE_TRUST, "/t/a", "bytes-one", 9, &v);
 	certauth_parsed_clear(&v);
-	assert_hit(CERTAUTH_CACHE_TRUST, "/t/a", "bytes-one", K->leaf_cert);
+	assert_hit(CERTAUTH_CACHE_TRUST, "/t/a", "bytes-one", K->pki.user);
 	/* one byte changed, same length: a miss */
 	assert_miss(CERTAUTH_CACHE_TRUST, "/t/a", "bytes-onf");
 	/* a prefix, and a longer text: misses */
@@ -151,7 +147,7 @@ test_references_are_the_callers(void **unused)
 	/* ...and what a get returns outlives the cache's own entry. */
 	assert_int_equal(certauth_cache_get(CERTAUTH_CACHE_TRUST, "/t/refs",
 	    "x", 1, &got), 1);
-	v = one_cert(K->leaf_cert);
+	v = one_cert(K->pki.user);
 	certauth_cache_put(CERTAUTH_CACHE_TRUST, "/t/refs", "y", 1, &v);
 	certauth_parsed_clear(&v);
 	assert_ptr_equal(sk_X509_value(got.certs, 0), K->other_cert);
@@ -162,7 +158,7 @@ test_references_are_the_callers(void **unused)
 static void
 test_one_entry_per_path(void **unused)
 {
-	struct certauth_parsed v = one_cert(K->leaf_cert);
+	struct certauth_parsed v = one_cert(K->pki.user);
 
 	(void)unused;
 	certauth_cache_put(CERTAUTH_CACHE_TRUST, "/t/same", "old", 3, &v);
@@ -178,7 +174,7 @@ test_one_entry_per_path(void **unused)
 static void
 test_least_recently_used_goes(void **unused)
 {
-	struct certauth_parsed v = one_cert(K->leaf_cert);
+	struct certauth_parsed v = one_cert(K->pki.user);
 	char path[64];
 	int i;
 
@@ -190,25 +186,25 @@ test_least_recently_used_goes(void **unused)
 		snprintf(path, sizeof(path), "/b/user%d", i);
 		certauth_cache_put(CERTAUTH_CACHE_BINDINGS, path, "u", 1, &v);
 		assert_hit(CERTAUTH_CACHE_BINDINGS, "/b/keep", "k",
-		    K->leaf_cert);
+		    K->pki.user);
 	}
 	assert_miss(CERTAUTH_CACHE_BINDINGS, "/b/drop", "d");
 	assert_miss(CERTAUTH_CACHE_BINDINGS, "/b/user0", "u");
-	assert_hit(CERTAUTH_CACHE_BINDINGS, "/b/user199", "u", K->leaf_cert);
+	assert_hit(CERTAUTH_CACHE_BINDINGS, "/b/user199", "u", K->pki.user);
 	/* Many users never push out the trust files. */
 	certauth_cache_put(CERTAUTH_CACHE_TRUST, "/t/anchor", "a", 1, &v);
 	for (i = 0; i < 200; i++) {
 		snprintf(path, sizeof(path), "/b/more%d", i);
 		certauth_cache_put(CERTAUTH_CACHE_BINDINGS, path, "u", 1, &v);
 	}
-	assert_hit(CERTAUTH_CACHE_TRUST, "/t/anchor", "a", K->leaf_cert);
+	assert_hit(CERTAUTH_CACHE_TRUST, "/t/anchor", "a", K->pki.user);
 	certauth_parsed_clear(&v);
 }
 
 static void
 test_big_bindings_not_kept(void **unused)
 {
-	struct certauth_parsed v = one_cert(K->leaf_cert), got;
+	struct certauth_parsed v = one_cert(K->pki.user), got;
 	size_t len = 100 * 1024;
 	char *big;
 
@@ -293,7 +289,7 @@ rewrite_unseen(const char *path, const char *text)
 static char *
 crl_text(X509 **revoked, int n)
 {
-	X509_CRL *crl = tu_make_crl(K->root_cert, K->root, revoked, n);
+	X509_CRL *crl = tu_make_crl(K->pki.ca, K->pki.ca_key, revoked, n);
 	BIO *bio = BIO_new(BIO_s_mem());
 
 	assert_non_null(bio);
@@ -332,7 +328,7 @@ test_crl_rewritten_in_place(void **ctx)
 	int tries;
 
 	tu_write_certs((st->o.ca_file = tu_path(st->dir, "ca.pem")),
-	    &K->root_cert, 1, 0644);
+	    &K->pki.ca, 1, 0644);
 	st->o.crl_file = strdup(path);
 	st->o.crl = CERTAUTH_CRL_LEAF;
 	/* Same length needs ECDSA signatures of the same DER length (they
@@ -342,20 +338,20 @@ test_crl_rewritten_in_place(void **ctx)
 		free(clean);
 		free(revoking);
 		clean = crl_text(&K->other_cert, 1);
-		revoking = crl_text(&K->leaf_cert, 1);
+		revoking = crl_text(&K->pki.user, 1);
 		if (strlen(clean) == strlen(revoking))
 			break;
 	}
 	assert_int_equal(strlen(clean), strlen(revoking));
 	tu_write_file(path, clean, 0644);
-	assert_int_equal(policy_verdict(st, K->leaf_cert), 0);
-	assert_int_equal(policy_verdict(st, K->leaf_cert), 0);	/* a hit */
+	assert_int_equal(policy_verdict(st, K->pki.user), 0);
+	assert_int_equal(policy_verdict(st, K->pki.user), 0);	/* a hit */
 
 	rewrite_unseen(path, revoking);
-	assert_int_equal(policy_verdict(st, K->leaf_cert),
+	assert_int_equal(policy_verdict(st, K->pki.user),
 	    CERTAUTH_ERR_REVOKED);
 	rewrite_unseen(path, clean);
-	assert_int_equal(policy_verdict(st, K->leaf_cert), 0);
+	assert_int_equal(policy_verdict(st, K->pki.user), 0);
 	free(clean);
 	free(revoking);
 	free(path);
@@ -394,21 +390,22 @@ static void
 test_ca_file_rewritten_in_place(void **ctx)
 {
 	struct state *st = *ctx;
+	struct tu_cert_opts root = tu_ca_opts(ROOT_CN);
 	EVP_PKEY *twin_key = tu_keygen("P-256");
-	X509 *twin = same_length_cert(K->root_cert, &ROOT, twin_key, NULL,
+	X509 *twin = same_length_cert(K->pki.ca, &root, twin_key, NULL,
 	    NULL);
 	char *path = tu_path(st->dir, "ca.pem");
-	char *a = tu_pem_text(K->root_cert), *b = tu_pem_text(twin);
+	char *a = tu_pem_text(K->pki.ca), *b = tu_pem_text(twin);
 
 	tu_write_file(path, a, 0644);
 	st->o.ca_file = strdup(path);
-	assert_int_equal(policy_verdict(st, K->leaf_cert), 0);
-	assert_int_equal(policy_verdict(st, K->leaf_cert), 0);
+	assert_int_equal(policy_verdict(st, K->pki.user), 0);
+	assert_int_equal(policy_verdict(st, K->pki.user), 0);
 	rewrite_unseen(path, b);
-	assert_int_equal(policy_verdict(st, K->leaf_cert),
+	assert_int_equal(policy_verdict(st, K->pki.user),
 	    CERTAUTH_ERR_CERT_INVALID);
 	rewrite_unseen(path, a);
-	assert_int_equal(policy_verdict(st, K->leaf_cert), 0);
+	assert_int_equal(policy_verdict(st, K->pki.user), 0);
 	X509_free(twin);
 	EVP_PKEY_free(twin_key);
 	free(a);
@@ -441,10 +438,10 @@ test_bindings_rewritten_in_place(void **ctx)
 	struct state *st = *ctx;
 	struct tu_cert_opts renewed = { "alice", -1, 365, 0,
 	    "critical,digitalSignature", "clientAuth", 1003 };
-	X509 *next = same_length_cert(K->leaf_cert, &renewed, K->other,
-	    K->root_cert, K->root);
+	X509 *next = same_length_cert(K->pki.user, &renewed, K->pki.other_key,
+	    K->pki.ca, K->pki.ca_key);
 	char *dir = tu_path(st->dir, "bindings"), *path;
-	char *a = tu_pem_text(K->leaf_cert), *b = tu_pem_text(next);
+	char *a = tu_pem_text(K->pki.user), *b = tu_pem_text(next);
 
 	assert_int_equal(mkdir(dir, 0755), 0);
 	path = tu_path(dir, "alice");

@@ -1,7 +1,8 @@
 /*
  * test_module.c - the built module as a host sees it: dlopen it and look at
- * its exports, then authenticate through libpam (pam_start_confdir) with a
- * programmatic conversation that signs in-process, dlclose, and repeat.
+ * its exports, then authenticate through libpam (pam_start_confdir) with the
+ * tests' conversation that signs in-process (tests/common/conv.h), dlclose,
+ * and repeat.
  */
 #include "config.h"
 
@@ -22,58 +23,17 @@
 #include <openssl/x509.h>
 #include <security/pam_appl.h>
 
+#include "conv.h"
+#include "pki.h"
 #include "testutil.h"
 
 #define SERVICE "certauth-unit"
 
 struct fixture {
-	char *dir, *confdir, *bindings, *ca_path, *conf_path;
-	EVP_PKEY *ca_key, *key, *other_key;
-	X509 *ca, *cert;
+	char *dir, *confdir, *conf_path;
+	struct tu_pki pki;	/* Ed25519: the CA, the user's, a stranger's */
 	const char *user;
 };
-
-/* What the conversation saw and does. */
-struct conv_state {
-	EVP_PKEY *sign_with;	/* NULL: answer garbage */
-	int calls;
-	int fail;		/* return PAM_CONV_ERR */
-	char challenge[512];
-};
-
-static int
-conversation(int n, const struct pam_message **msg, struct pam_response **resp,
-    void *arg)
-{
-	struct conv_state *cs = arg;
-	struct pam_response *r;
-	const char *info;
-
-	/* other modules of a stack (pam_debug) only inform: not counted */
-	if (n >= 1 && msg[0]->msg_style != PAM_PROMPT_ECHO_ON &&
-	    strstr(msg[0]->msg, "certauth") == NULL) {
-		*resp = calloc((size_t)n, sizeof(**resp));
-		return *resp != NULL ? PAM_SUCCESS : PAM_BUF_ERR;
-	}
-	cs->calls++;
-	if (cs->fail)
-		return PAM_CONV_ERR;
-	/* docs/PROTOCOL.md, "The conversation": one call, info then prompt */
-	if (n != 2 || msg[0]->msg_style != PAM_TEXT_INFO ||
-	    msg[1]->msg_style != PAM_PROMPT_ECHO_ON)
-		return PAM_CONV_ERR;
-	info = strstr(msg[0]->msg, "certauth:v1:");
-	if (info == NULL)
-		return PAM_CONV_ERR;
-	snprintf(cs->challenge, sizeof(cs->challenge), "%s", info);
-	if ((r = calloc(2, sizeof(*r))) == NULL)
-		return PAM_BUF_ERR;
-	r[1].resp = cs->sign_with != NULL ?
-	    tu_sign_b64(cs->sign_with, NULL, 0, cs->challenge) :
-	    strdup("bm90IGEgc2lnbmF0dXJl");
-	*resp = r;
-	return PAM_SUCCESS;
-}
 
 static void
 write_service(struct fixture *f, const char *extra)
@@ -82,8 +42,8 @@ write_service(struct fixture *f, const char *extra)
 
 	assert_true(asprintf(&text,
 	    "auth required %s config=%s ca_file=%s bindings_dir=%s "
-	    "hostname=unit-host %s\n", MODULE_PATH, f->conf_path, f->ca_path,
-	    f->bindings, extra) > 0);
+	    "hostname=unit-host %s\n", MODULE_PATH, f->conf_path,
+	    f->pki.ca_file, f->pki.bindings_dir, extra) > 0);
 	tu_write_file(path, text, 0644);
 	free(text);
 	free(path);
@@ -93,11 +53,10 @@ static int
 setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct tu_cert_opts ca_opts = { "Module CA", -1, 3650, 1, NULL, NULL, 0 };
-	struct tu_cert_opts user_opts = { "module user", -1, 365, 0,
-	    "critical,digitalSignature", "clientAuth", 0 };
+	const struct tu_pki_opts pki = { .ca_cn = "Module CA",
+	    .user_cn = "module user", .key_type = "ED25519",
+	    .other_key_type = "ED25519" };
 	struct passwd *pw = getpwuid(geteuid());
-	char *bpath;
 
 	*state = NULL;
 	if (f == NULL || pw == NULL)
@@ -108,21 +67,12 @@ setup(void **state)
 	}
 	f->user = strdup(pw->pw_name);
 	f->confdir = tu_path(f->dir, "pam.d");
-	f->bindings = tu_path(f->dir, "bindings");
-	f->ca_path = tu_path(f->dir, "ca.pem");
 	f->conf_path = tu_path(f->dir, "pam_certauth.conf");
 	assert_int_equal(mkdir(f->confdir, 0755), 0);
-	assert_int_equal(mkdir(f->bindings, 0755), 0);
 	tu_write_file(f->conf_path, "# empty on purpose\n", 0644);
-	f->ca_key = tu_keygen("ED25519");
-	f->key = tu_keygen("ED25519");
-	f->other_key = tu_keygen("ED25519");
-	f->ca = tu_make_cert(f->ca_key, &ca_opts, NULL, NULL);
-	f->cert = tu_make_cert(f->key, &user_opts, f->ca, f->ca_key);
-	tu_write_certs(f->ca_path, &f->ca, 1, 0644);
-	bpath = tu_path(f->bindings, f->user);
-	tu_write_certs(bpath, &f->cert, 1, 0644);
-	free(bpath);
+	tu_pki_make(&f->pki, &pki);
+	tu_pki_write(&f->pki, f->dir);
+	tu_pki_bind(&f->pki, f->user, &f->pki.user, 1);
 	write_service(f, "");
 	*state = f;
 	return 0;
@@ -135,16 +85,10 @@ teardown(void **state)
 
 	if (f == NULL)
 		return 0;
-	EVP_PKEY_free(f->ca_key);
-	EVP_PKEY_free(f->key);
-	EVP_PKEY_free(f->other_key);
-	X509_free(f->ca);
-	X509_free(f->cert);
+	tu_pki_free(&f->pki);
 	free((char *)f->user);
 	free(f->dir);
 	free(f->confdir);
-	free(f->bindings);
-	free(f->ca_path);
 	free(f->conf_path);
 	free(f);
 	return 0;
@@ -180,18 +124,14 @@ record_delay(int retval, unsigned int usec, void *appdata)
 
 /* One whole transaction: pam_start_confdir .. pam_end. */
 static int
-login(struct fixture *f, const char *user, struct conv_state *cs)
+login(struct fixture *f, const char *user, struct tu_conv *cs)
 {
-	struct pam_conv conv = { conversation, cs };
-	union { void (*fn)(int, unsigned int, void *); const void *item; } d;
+	struct pam_conv conv = { tu_conversation, cs };
 	pam_handle_t *pamh = NULL;
 	int r;
 
-	assert_int_equal(pam_start_confdir(SERVICE, user, &conv, f->confdir,
-	    &pamh), PAM_SUCCESS);
-	d.fn = record_delay;
-	assert_int_equal(pam_set_item(pamh, PAM_FAIL_DELAY, d.item),
-	    PAM_SUCCESS);
+	assert_int_equal(tu_pam_start(SERVICE, user, f->confdir, &conv,
+	    record_delay, &pamh), PAM_SUCCESS);
 	memset(&delayed, 0, sizeof(delayed));
 	r = pam_authenticate(pamh, PAM_SILENT);
 	assert_int_equal(pam_end(pamh, r), PAM_SUCCESS);
@@ -222,9 +162,9 @@ test_login_cycles(void **state)
 	int i;
 
 	for (i = 0; i < 5; i++) {
-		struct conv_state good = { f->key, 0, 0, "" };
-		struct conv_state wrong = { f->other_key, 0, 0, "" };
-		struct conv_state garbage = { NULL, 0, 0, "" };
+		struct tu_conv good = { .key = f->pki.user_key };
+		struct tu_conv wrong = { .key = f->pki.other_key };
+		struct tu_conv garbage = { .answer = TU_NOT_SIGNATURE };
 		void *h;
 
 		assert_int_equal(login(f, f->user, &good), PAM_SUCCESS);
@@ -244,8 +184,8 @@ static void
 test_fresh_challenge_each_time(void **state)
 {
 	struct fixture *f = need(state);
-	struct conv_state a = { f->key, 0, 0, "" };
-	struct conv_state b = { f->key, 0, 0, "" };
+	struct tu_conv a = { .key = f->pki.user_key };
+	struct tu_conv b = { .key = f->pki.user_key };
 
 	assert_int_equal(login(f, f->user, &a), PAM_SUCCESS);
 	assert_int_equal(login(f, f->user, &b), PAM_SUCCESS);
@@ -256,7 +196,8 @@ static void
 test_conversation_failure(void **state)
 {
 	struct fixture *f = need(state);
-	struct conv_state cs = { f->key, 0, 1, "" };
+	struct tu_conv cs = { .key = f->pki.user_key,
+	    .answer = TU_CONV_FAIL };
 
 	assert_int_equal(login(f, f->user, &cs), PAM_CONV_ERR);
 }
@@ -265,7 +206,7 @@ static void
 test_unknown_user_is_challenged(void **state)
 {
 	struct fixture *f = need(state);
-	struct conv_state cs = { f->key, 0, 0, "" };
+	struct tu_conv cs = { .key = f->pki.user_key };
 
 	assert_int_equal(login(f, "no-such-user-certauth", &cs), PAM_AUTH_ERR);
 	assert_int_equal(cs.calls, 1);
@@ -285,7 +226,7 @@ write_ignore_probe(struct fixture *f)
 	    "auth [success=done ignore=ignore default=die] %s config=%s "
 	    "ca_file=%s bindings_dir=%s nouserok\n"
 	    "auth requisite pam_debug.so auth=cred_expired\n", MODULE_PATH,
-	    f->conf_path, f->ca_path, f->bindings) > 0);
+	    f->conf_path, f->pki.ca_file, f->pki.bindings_dir) > 0);
 	tu_write_file(path, text, 0644);
 	free(text);
 	free(path);
@@ -295,7 +236,7 @@ static void
 test_nouserok(void **state)
 {
 	struct fixture *f = need(state);
-	struct conv_state cs = { f->key, 0, 0, "" };
+	struct tu_conv cs = { .key = f->pki.user_key };
 	char *path;
 
 	write_ignore_probe(f);
@@ -305,7 +246,7 @@ test_nouserok(void **state)
 	assert_int_equal(login(f, f->user, &cs), PAM_SUCCESS);
 	assert_int_equal(cs.calls, 1);
 	/* an unsafe bindings file is an error, never "no binding" */
-	path = tu_path(f->bindings, f->user);
+	path = tu_path(f->pki.bindings_dir, f->user);
 	assert_int_equal(chmod(path, 0666), 0);
 	assert_int_equal(login(f, f->user, &cs), PAM_AUTH_ERR);
 	assert_int_equal(cs.calls, 1);
@@ -320,7 +261,7 @@ static void
 test_configuration_errors(void **state)
 {
 	struct fixture *f = need(state);
-	struct conv_state cs = { f->key, 0, 0, "" };
+	struct tu_conv cs = { .key = f->pki.user_key };
 
 	write_service(f, "no_such_option=1");
 	assert_int_equal(login(f, f->user, &cs), PAM_SERVICE_ERR);
@@ -339,8 +280,8 @@ static void
 test_fail_delay(void **state)
 {
 	struct fixture *f = need(state);
-	struct conv_state wrong = { f->other_key, 0, 0, "" };
-	struct conv_state good = { f->key, 0, 0, "" };
+	struct tu_conv wrong = { .key = f->pki.other_key };
+	struct tu_conv good = { .key = f->pki.user_key };
 
 	assert_int_equal(login(f, f->user, &wrong), PAM_AUTH_ERR);
 	assert_int_equal(delayed.calls, 1);

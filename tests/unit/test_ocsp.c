@@ -37,6 +37,7 @@
 #include "log.h"
 #include "ocsp.h"
 #include "options.h"
+#include "pki.h"
 #include "testutil.h"
 
 #define PYCA_DIR "/usr/lib/python3/dist-packages/cryptography_vectors/x509"
@@ -44,17 +45,16 @@
 #define REVOKED_AT		((time_t)1700000000)	/* 2023-11-14 */
 #define NO_NEXT			((time_t)0)
 
-/* Keys are the slow part; make them once. */
+/* Keys are the slow part; make them once.  The PKI: "Test OCSP CA", the
+ * anchor; "Test OCSP Intermediate" under it; alice's certificate from the
+ * CA. */
 struct keys {
-	EVP_PKEY *ca_key, *leaf_key, *resp_key, *plain_key, *rogue_key;
-	EVP_PKEY *inter_key;
-	X509 *ca;		/* "Test OCSP CA", the anchor */
-	X509 *leaf;		/* alice, issued by ca */
+	struct tu_pki pki;
+	EVP_PKEY *resp_key, *plain_key, *rogue_key;
 	X509 *resp;		/* delegated responder: ca + OCSPSigning */
 	X509 *plain;		/* issued by ca, no OCSPSigning */
 	X509 *rogue;		/* self-signed, unrelated */
 	X509 *impostor;		/* self-signed with the CA's name */
-	X509 *inter;		/* intermediate CA under ca */
 	X509 *leaf2;		/* bob, issued by inter */
 	X509_STORE *store;	/* ca */
 	STACK_OF(X509) *chain;	/* leaf, ca: what the policy passes */
@@ -68,50 +68,43 @@ static struct keys *K;
 static int
 group_setup(void **unused)
 {
-	const struct tu_cert_opts ca = { "Test OCSP CA", -10, 3650, 1,
-	    NULL, NULL, 0 };
-	const struct tu_cert_opts inter = { "Test OCSP Intermediate", -10,
-	    1825, 1, NULL, NULL, 0 };
-	const struct tu_cert_opts leaf = { "alice", -1, 365, 0,
-	    "critical,digitalSignature", "clientAuth", 0 };
-	const struct tu_cert_opts leaf2 = { "bob", -1, 365, 0,
-	    "critical,digitalSignature", "clientAuth", 0 };
+	const struct tu_pki_opts pki = { .ca_cn = "Test OCSP CA",
+	    .inter_cn = "Test OCSP Intermediate", .user_cn = "alice" };
+	const struct tu_cert_opts ca = tu_ca_opts(pki.ca_cn);
+	const struct tu_cert_opts leaf2 = tu_user_opts("bob");
 	const struct tu_cert_opts resp = { "Test OCSP Responder", -1, 365, 0,
 	    "critical,digitalSignature", "OCSPSigning", 0 };
-	const struct tu_cert_opts plain = { "Not a responder", -1, 365, 0,
-	    "critical,digitalSignature", "clientAuth", 0 };
+	const struct tu_cert_opts plain = tu_user_opts("Not a responder");
 	const struct tu_cert_opts rogue = { "Rogue Responder", -1, 365, 1,
 	    NULL, "OCSPSigning", 0 };
 
 	(void)unused;
 	if ((K = calloc(1, sizeof(*K))) == NULL)
 		return -1;
-	K->ca_key = tu_keygen("P-256");
-	K->leaf_key = tu_keygen("P-256");
+	tu_pki_make(&K->pki, &pki);
 	K->resp_key = tu_keygen("P-256");
 	K->plain_key = tu_keygen("P-256");
 	K->rogue_key = tu_keygen("P-256");
-	K->inter_key = tu_keygen("P-256");
-	K->ca = tu_make_cert(K->ca_key, &ca, NULL, NULL);
-	K->leaf = tu_make_cert(K->leaf_key, &leaf, K->ca, K->ca_key);
-	K->resp = tu_make_cert(K->resp_key, &resp, K->ca, K->ca_key);
-	K->plain = tu_make_cert(K->plain_key, &plain, K->ca, K->ca_key);
+	K->resp = tu_make_cert(K->resp_key, &resp, K->pki.ca, K->pki.ca_key);
+	K->plain = tu_make_cert(K->plain_key, &plain, K->pki.ca,
+	    K->pki.ca_key);
 	K->rogue = tu_make_cert(K->rogue_key, &rogue, NULL, NULL);
 	K->impostor = tu_make_cert(K->rogue_key, &ca, NULL, NULL);
-	K->inter = tu_make_cert(K->inter_key, &inter, K->ca, K->ca_key);
-	K->leaf2 = tu_make_cert(K->leaf_key, &leaf2, K->inter, K->inter_key);
+	K->leaf2 = tu_make_cert(K->pki.user_key, &leaf2, K->pki.inter,
+	    K->pki.inter_key);
 	if ((K->store = X509_STORE_new()) == NULL ||
-	    !X509_STORE_add_cert(K->store, K->ca) ||
+	    !X509_STORE_add_cert(K->store, K->pki.ca) ||
 	    (K->chain = sk_X509_new_null()) == NULL ||
-	    !sk_X509_push(K->chain, K->leaf) ||
-	    !sk_X509_push(K->chain, K->ca) ||
+	    !sk_X509_push(K->chain, K->pki.user) ||
+	    !sk_X509_push(K->chain, K->pki.ca) ||
 	    (K->chain3 = sk_X509_new_null()) == NULL ||
 	    !sk_X509_push(K->chain3, K->leaf2) ||
-	    !sk_X509_push(K->chain3, K->inter) ||
-	    !sk_X509_push(K->chain3, K->ca) ||
-	    (K->id = OCSP_cert_to_id(EVP_sha1(), K->leaf, K->ca)) == NULL ||
+	    !sk_X509_push(K->chain3, K->pki.inter) ||
+	    !sk_X509_push(K->chain3, K->pki.ca) ||
+	    (K->id = OCSP_cert_to_id(EVP_sha1(), K->pki.user,
+	    K->pki.ca)) == NULL ||
 	    (K->other_id = OCSP_cert_to_id(EVP_sha1(), K->plain,
-	    K->ca)) == NULL)
+	    K->pki.ca)) == NULL)
 		return -1;
 	return 0;
 }
@@ -125,20 +118,15 @@ group_teardown(void **unused)
 	sk_X509_free(K->chain);
 	sk_X509_free(K->chain3);
 	X509_STORE_free(K->store);
-	X509_free(K->ca);
-	X509_free(K->leaf);
+	tu_pki_free(&K->pki);
 	X509_free(K->resp);
 	X509_free(K->plain);
 	X509_free(K->rogue);
 	X509_free(K->impostor);
-	X509_free(K->inter);
 	X509_free(K->leaf2);
-	EVP_PKEY_free(K->ca_key);
-	EVP_PKEY_free(K->leaf_key);
 	EVP_PKEY_free(K->resp_key);
 	EVP_PKEY_free(K->plain_key);
 	EVP_PKEY_free(K->rogue_key);
-	EVP_PKEY_free(K->inter_key);
 	free(K);
 	return 0;
 }
@@ -171,8 +159,8 @@ rb_default(void)
 	b.cert_status = V_OCSP_CERTSTATUS_GOOD;
 	b.this_t = now - 60;
 	b.next_t = now + 86400;
-	b.signer = K->ca;
-	b.key = K->ca_key;
+	b.signer = K->pki.ca;
+	b.key = K->pki.ca_key;
 	b.id = K->id;
 	return b;
 }
@@ -225,7 +213,7 @@ expect_init(struct certauth_ocsp_expect *e)
 {
 	memset(e, 0, sizeof(*e));
 	e->id = K->id;
-	e->issuer = K->ca;
+	e->issuer = K->pki.ca;
 	e->store = K->store;
 	e->untrusted = K->chain;
 	e->skew = 300;
@@ -283,7 +271,8 @@ test_good_by_ca(void **unused)
 	assert_int_equal(status, CERTAUTH_OCSP_GOOD);
 	assert_int_equal((long long)until, (long long)b.next_t);
 	/* SHA-256 CertIDs work the same way. */
-	assert_non_null(e.id = OCSP_cert_to_id(EVP_sha256(), K->leaf, K->ca));
+	assert_non_null(e.id = OCSP_cert_to_id(EVP_sha256(), K->pki.user,
+	    K->pki.ca));
 	b.id = e.id;
 	assert_int_equal(verify_built(&b, &e, &status, &until, &why), 0);
 	assert_int_equal(status, CERTAUTH_OCSP_GOOD);
@@ -354,8 +343,8 @@ test_signer_without_ocspsigning(void **unused)
 	expect_code(&b, CERTAUTH_ERR_BAD_SIGNATURE, NULL);
 	/* The user's own certificate is in the untrusted chain and the
 	 * user has its key: it must not be able to vouch for itself. */
-	b.signer = K->leaf;
-	b.key = K->leaf_key;
+	b.signer = K->pki.user;
+	b.key = K->pki.user_key;
 	b.sign_flags = 0;
 	expect_code(&b, CERTAUTH_ERR_BAD_SIGNATURE, NULL);
 }
@@ -376,8 +365,8 @@ test_signer_unrelated(void **unused)
 	b.sign_flags = 0;
 	expect_code(&b, CERTAUTH_ERR_BAD_SIGNATURE, NULL);
 	/* A delegate of the intermediate is no delegate of the CA. */
-	b.signer = K->inter;
-	b.key = K->inter_key;
+	b.signer = K->pki.inter;
+	b.key = K->pki.inter_key;
 	expect_code(&b, CERTAUTH_ERR_BAD_SIGNATURE, NULL);
 }
 
@@ -402,8 +391,8 @@ test_named_responder(void **unused)
 	assert_int_equal(verify_built(&b, &e, &status, &until, &why), 0);
 	/* Naming a responder does not make the rest of the chain trusted:
 	 * the leaf still cannot sign for itself. */
-	b.signer = K->leaf;
-	b.key = K->leaf_key;
+	b.signer = K->pki.user;
+	b.key = K->pki.user_key;
 	b.sign_flags = 0;
 	assert_int_equal(verify_built(&b, &e, &status, &until, &why),
 	    CERTAUTH_ERR_BAD_SIGNATURE);
@@ -414,13 +403,13 @@ test_named_responder(void **unused)
 	assert_int_equal(verify_built(&b, &e, &status, &until, &why),
 	    CERTAUTH_ERR_BAD_SIGNATURE);
 	/* The CA and its real delegates still work alongside it. */
-	b.signer = K->ca;
-	b.key = K->ca_key;
+	b.signer = K->pki.ca;
+	b.key = K->pki.ca_key;
 	assert_int_equal(verify_built(&b, &e, &status, &until, &why), 0);
 	/* The named responder's name with another key is refused. */
 	b.signer = K->impostor;
 	b.key = K->rogue_key;
-	e.responder = K->ca;
+	e.responder = K->pki.ca;
 	assert_int_equal(verify_built(&b, &e, &status, &until, &why),
 	    CERTAUTH_ERR_BAD_SIGNATURE);
 }
@@ -1284,7 +1273,7 @@ test_chain_of_one(void **ctx)
 	char source[128];
 
 	assert_non_null(one = sk_X509_new_null());
-	assert_true(sk_X509_push(one, K->ca));
+	assert_true(sk_X509_push(one, K->pki.ca));
 	/* Even a responder cert that cannot be loaded is never touched. */
 	st->o.ocsp_responder_cert = strdup("/nonexistent/responder.pem");
 	assert_int_equal(check(st, one, source, &why), 0);
@@ -1455,12 +1444,12 @@ test_chain_scope(void **ctx)
 
 	need_helper();
 	assert_non_null(leaf_id = OCSP_cert_to_id(EVP_sha1(), K->leaf2,
-	    K->inter));
-	assert_non_null(inter_id = OCSP_cert_to_id(EVP_sha1(), K->inter,
-	    K->ca));
+	    K->pki.inter));
+	assert_non_null(inter_id = OCSP_cert_to_id(EVP_sha1(), K->pki.inter,
+	    K->pki.ca));
 	b.id = leaf_id;
-	b.signer = K->inter;
-	b.key = K->inter_key;
+	b.signer = K->pki.inter;
+	b.key = K->pki.inter_key;
 	cache_put(st, &b, leaf_id);
 	/* leaf scope: the intermediate is not asked about */
 	assert_int_equal(check(st, K->chain3, source, &why), 0);
@@ -1471,8 +1460,8 @@ test_chain_scope(void **ctx)
 	assert_non_null(strstr(why.text,
 	    "no OCSP answer for CN=Test OCSP Intermediate"));
 	b.id = inter_id;
-	b.signer = K->ca;
-	b.key = K->ca_key;
+	b.signer = K->pki.ca;
+	b.key = K->pki.ca_key;
 	cache_put(st, &b, inter_id);
 	assert_int_equal(check(st, K->chain3, source, &why), 0);
 	assert_string_equal(source, "cache");
@@ -1483,8 +1472,8 @@ test_chain_scope(void **ctx)
 	assert_non_null(strstr(why.text, "Test OCSP Intermediate revoked"));
 	/* The intermediate's key is no responder for the CA's certs. */
 	b.cert_status = V_OCSP_CERTSTATUS_GOOD;
-	b.signer = K->inter;
-	b.key = K->inter_key;
+	b.signer = K->pki.inter;
+	b.key = K->pki.inter_key;
 	cache_put(st, &b, inter_id);
 	assert_int_equal(check(st, K->chain3, source, &why),
 	    CERTAUTH_ERR_CERT_INVALID);

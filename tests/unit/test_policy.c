@@ -32,16 +32,14 @@
 #include "log.h"
 #include "options.h"
 #include "chain.h"
+#include "pki.h"
 #include "trust.h"
 #include "testutil.h"
 
-/* Keys are the slow part; make them once. */
-struct keys {
-	EVP_PKEY *root, *inter, *leaf, *other;
-	X509 *root_cert, *inter_cert;
-};
-
-static struct keys *K;
+/* Keys are the slow part; make them once.  The PKI: a P-384 root, an
+ * intermediate under it, the key of alice's certificates (each test
+ * issues its own), and an Ed25519 key no certificate names. */
+static struct tu_pki *K;
 static EVP_PKEY *dsa;	/* made on first use: DSA parameters are slow */
 
 struct state {
@@ -51,31 +49,26 @@ struct state {
 	struct certauth_log lg;
 };
 
-static const struct tu_cert_opts ROOT = {
-	"Test Root CA", -10, 3650, 1, NULL, NULL, 0 };
 static const struct tu_cert_opts INTER = {
 	"Test Intermediate", -10, 1825, 1, NULL, NULL, 0 };
 
 static struct tu_cert_opts
 leaf_opts(void)
 {
-	struct tu_cert_opts o = { "alice", -1, 365, 0,
-	    "critical,digitalSignature", "clientAuth", 0 };
-	return o;
+	return tu_user_opts("alice");
 }
 
 static int
 group_setup(void **unused)
 {
+	const struct tu_pki_opts pki = { .ca_cn = "Test Root CA",
+	    .inter_cn = INTER.cn, .ca_key_type = "P-384",
+	    .other_key_type = "ED25519" };
+
 	(void)unused;
 	if ((K = calloc(1, sizeof(*K))) == NULL)
 		return -1;
-	K->root = tu_keygen("P-384");
-	K->inter = tu_keygen("P-256");
-	K->leaf = tu_keygen("P-256");
-	K->other = tu_keygen("ED25519");
-	K->root_cert = tu_make_cert(K->root, &ROOT, NULL, NULL);
-	K->inter_cert = tu_make_cert(K->inter, &INTER, K->root_cert, K->root);
+	tu_pki_make(K, &pki);
 	return 0;
 }
 
@@ -83,12 +76,7 @@ static int
 group_teardown(void **unused)
 {
 	(void)unused;
-	EVP_PKEY_free(K->root);
-	EVP_PKEY_free(K->inter);
-	EVP_PKEY_free(K->leaf);
-	EVP_PKEY_free(K->other);
-	X509_free(K->root_cert);
-	X509_free(K->inter_cert);
+	tu_pki_free(K);
 	EVP_PKEY_free(dsa);
 	free(K);
 	return 0;
@@ -166,8 +154,8 @@ write_cert(struct state *st, const char *name, X509 *cert)
 static void
 ca_setup(struct state *st)
 {
-	write_cert(st, "root.pem", K->root_cert);
-	write_cert(st, "inter.pem", K->inter_cert);
+	write_cert(st, "root.pem", K->ca);
+	write_cert(st, "inter.pem", K->inter);
 	opt_path(&st->o.ca_file, st, "root.pem");
 	opt_path(&st->o.chain_file, st, "inter.pem");
 }
@@ -199,7 +187,7 @@ check(struct state *st, X509 *cert, struct certauth_reason *why)
 static X509 *
 make_leaf(const struct tu_cert_opts *o)
 {
-	return tu_make_cert(K->leaf, o, K->inter_cert, K->inter);
+	return tu_make_cert(K->user_key, o, K->inter, K->inter_key);
 }
 
 static void
@@ -255,17 +243,16 @@ test_ca_untrusted_root_in_chain_file(void **ctx)
 {
 	struct state *st = *ctx;
 	struct certauth_reason why;
-	struct tu_cert_opts o = leaf_opts(), co = ROOT;
+	struct tu_cert_opts o = leaf_opts(), co = tu_ca_opts("Unrelated CA");
 	X509 *leaf = make_leaf(&o), *other_ca, *bundle[2];
 	char *p;
 
 	/* A root that arrives among the untrusted certificates is not an
 	 * anchor: only ca_file/ca_dir are. */
-	co.cn = "Unrelated CA";
-	other_ca = tu_make_cert(K->other, &co, NULL, NULL);
+	other_ca = tu_make_cert(K->other_key, &co, NULL, NULL);
 	write_cert(st, "other.pem", other_ca);
-	bundle[0] = K->inter_cert;
-	bundle[1] = K->root_cert;
+	bundle[0] = K->inter;
+	bundle[1] = K->ca;
 	p = opt_path(&st->o.chain_file, st, "bundle.pem");
 	tu_write_certs(p, bundle, 2, 0644);
 	opt_path(&st->o.ca_file, st, "other.pem");
@@ -273,7 +260,7 @@ test_ca_untrusted_root_in_chain_file(void **ctx)
 	assert_contains(why.text, "chain verification failed");
 
 	/* The same bundle with the right anchor passes. */
-	write_cert(st, "root.pem", K->root_cert);
+	write_cert(st, "root.pem", K->ca);
 	opt_path(&st->o.ca_file, st, "root.pem");
 	assert_int_equal(check(st, leaf, &why), 0);
 	X509_free(other_ca);
@@ -351,9 +338,9 @@ test_ca_expired_intermediate(void **ctx)
 
 	io.not_before_days = -100;
 	io.not_after_days = -2;
-	inter = tu_make_cert(K->inter, &io, K->root_cert, K->root);
-	leaf = tu_make_cert(K->leaf, &o, inter, K->inter);
-	write_cert(st, "root.pem", K->root_cert);
+	inter = tu_make_cert(K->inter_key, &io, K->ca, K->ca_key);
+	leaf = tu_make_cert(K->user_key, &o, inter, K->inter_key);
+	write_cert(st, "root.pem", K->ca);
 	write_cert(st, "inter.pem", inter);
 	opt_path(&st->o.ca_file, st, "root.pem");
 	opt_path(&st->o.chain_file, st, "inter.pem");
@@ -438,7 +425,7 @@ test_untrusted_self_signed(void **ctx)
 	struct state *st = *ctx;
 	struct certauth_reason why;
 	struct tu_cert_opts o = leaf_opts();
-	X509 *leaf = tu_make_cert(K->leaf, &o, NULL, NULL);
+	X509 *leaf = tu_make_cert(K->user_key, &o, NULL, NULL);
 
 	ca_setup(st);
 	assert_int_equal(check(st, leaf, &why), CERTAUTH_ERR_CERT_INVALID);
@@ -459,12 +446,12 @@ test_ca_dir_hashed(void **ctx)
 
 	dir = opt_path(&st->o.ca_dir, st, "certs");
 	assert_int_equal(mkdir(dir, 0755), 0);
-	h = X509_NAME_hash_ex(X509_get_subject_name(K->root_cert), NULL, NULL,
+	h = X509_NAME_hash_ex(X509_get_subject_name(K->ca), NULL, NULL,
 	    &ok);
 	assert_true(ok);
 	snprintf(name, sizeof(name), "certs/%08lx.0", h);
-	write_cert(st, name, K->root_cert);
-	write_cert(st, "inter.pem", K->inter_cert);
+	write_cert(st, name, K->ca);
+	write_cert(st, "inter.pem", K->inter);
 	opt_path(&st->o.chain_file, st, "inter.pem");
 	assert_int_equal(check(st, leaf, &why), 0);
 
@@ -511,17 +498,17 @@ test_ca_dir_chain_in_dir(void **ctx)
 	struct tu_cert_opts decoy_opts = { "Decoy CA", -10, 3650, 1, NULL,
 	    NULL, 0 };
 	X509 *leaf = make_leaf(&o);
-	X509 *decoy = tu_make_cert(K->other, &decoy_opts, NULL, NULL);
+	X509 *decoy = tu_make_cert(K->other_key, &decoy_opts, NULL, NULL);
 	char name[64], *dir, *path;
 
 	dir = opt_path(&st->o.ca_dir, st, "certs");
 	assert_int_equal(mkdir(dir, 0755), 0);
-	hashed_name(K->inter_cert, 0, name, sizeof(name));
+	hashed_name(K->inter, 0, name, sizeof(name));
 	write_cert(st, name, decoy);
-	hashed_name(K->inter_cert, 1, name, sizeof(name));
-	write_cert(st, name, K->inter_cert);
-	hashed_name(K->root_cert, 0, name, sizeof(name));
-	write_cert(st, name, K->root_cert);
+	hashed_name(K->inter, 1, name, sizeof(name));
+	write_cert(st, name, K->inter);
+	hashed_name(K->ca, 0, name, sizeof(name));
+	write_cert(st, name, K->ca);
 	assert_int_equal(check(st, leaf, &why), 0);
 	assert_int_equal(check(st, leaf, &why), 0);
 
@@ -582,9 +569,9 @@ test_ca_file_parses_only_what_the_chain_uses(void **ctx)
 	struct tu_cert_opts decoy_opts = { "Decoy CA", -10, 3650, 1, NULL,
 	    NULL, 0 };
 	X509 *leaf = make_leaf(&o);
-	X509 *decoy = tu_make_cert(K->other, &decoy_opts, NULL, NULL);
+	X509 *decoy = tu_make_cert(K->other_key, &decoy_opts, NULL, NULL);
 	char *bad_decoy = unparsable_pem(decoy), *bad_root =
-	    unparsable_pem(K->root_cert), *root = tu_pem_text(K->root_cert);
+	    unparsable_pem(K->ca), *root = tu_pem_text(K->ca);
 	char *bundle = NULL, *path;
 
 	ca_setup(st);
@@ -652,9 +639,9 @@ test_ca_file_trusted_certificate(void **ctx)
 	struct tu_cert_opts decoy_opts = { "Decoy CA", -10, 3650, 1, NULL,
 	    NULL, 0 };
 	X509 *leaf = make_leaf(&o);
-	X509 *decoy = tu_make_cert(K->other, &decoy_opts, NULL, NULL);
+	X509 *decoy = tu_make_cert(K->other_key, &decoy_opts, NULL, NULL);
 	char *decoy_pem = tu_pem_text(decoy), *root_pem =
-	    tu_pem_text(K->root_cert), *bundle = NULL, *t, *path,
+	    tu_pem_text(K->ca), *bundle = NULL, *t, *path,
 	    expect[1024];
 	size_t i;
 
@@ -664,7 +651,7 @@ test_ca_file_trusted_certificate(void **ctx)
 	    "2 is a TRUSTED CERTIFICATE with trust settings, which are not "
 	    "honoured; use a plain CERTIFICATE", path);
 	for (i = 0; i < 2; i++) {
-		t = trusted_pem(K->root_cert, refused[i]);
+		t = trusted_pem(K->ca, refused[i]);
 		assert_true(asprintf(&bundle, "%s%s", decoy_pem, t) > 0);
 		tu_write_file(path, bundle, 0644);
 		assert_int_equal(check(st, leaf, &why),
@@ -674,7 +661,7 @@ test_ca_file_trusted_certificate(void **ctx)
 		free(t);
 	}
 	for (i = 0; i < 2; i++) {
-		t = trusted_pem(K->root_cert, plain[i]);
+		t = trusted_pem(K->ca, plain[i]);
 		assert_true(asprintf(&bundle, "%s%s", decoy_pem, t) > 0);
 		tu_write_file(path, bundle, 0644);
 		assert_int_equal(check(st, leaf, &why), 0);
@@ -702,7 +689,7 @@ test_rsa1024_leaf_refused(void **ctx)
 	struct certauth_reason why;
 	struct tu_cert_opts o = leaf_opts();
 	EVP_PKEY *k = tu_keygen("RSA:1024");
-	X509 *leaf = tu_make_cert(k, &o, K->inter_cert, K->inter);
+	X509 *leaf = tu_make_cert(k, &o, K->inter, K->inter_key);
 
 	ca_setup(st);
 	assert_int_equal(check(st, leaf, &why), CERTAUTH_ERR_KEY_REFUSED);
@@ -727,7 +714,7 @@ test_dsa_leaf_refused(void **ctx)
 	struct certauth_reason why;
 	struct tu_cert_opts o = leaf_opts();
 	EVP_PKEY *k = dsa_key();
-	X509 *leaf = tu_make_cert(k, &o, K->inter_cert, K->inter);
+	X509 *leaf = tu_make_cert(k, &o, K->inter, K->inter_key);
 
 	ca_setup(st);
 	assert_int_equal(check(st, leaf, &why), CERTAUTH_ERR_KEY_REFUSED);
@@ -742,10 +729,10 @@ test_dsa_intermediate_refused(void **ctx)
 	struct certauth_reason why;
 	struct tu_cert_opts o = leaf_opts();
 	EVP_PKEY *k = dsa_key();
-	X509 *inter = tu_make_cert(k, &INTER, K->root_cert, K->root);
-	X509 *leaf = tu_make_cert(K->leaf, &o, inter, k);
+	X509 *inter = tu_make_cert(k, &INTER, K->ca, K->ca_key);
+	X509 *leaf = tu_make_cert(K->user_key, &o, inter, k);
 
-	write_cert(st, "root.pem", K->root_cert);
+	write_cert(st, "root.pem", K->ca);
 	write_cert(st, "inter.pem", inter);
 	opt_path(&st->o.ca_file, st, "root.pem");
 	opt_path(&st->o.chain_file, st, "inter.pem");
@@ -763,7 +750,7 @@ test_ed25519_leaf_ok(void **ctx)
 	struct state *st = *ctx;
 	struct certauth_reason why;
 	struct tu_cert_opts o = leaf_opts();
-	X509 *leaf = tu_make_cert(K->other, &o, K->inter_cert, K->inter);
+	X509 *leaf = tu_make_cert(K->other_key, &o, K->inter, K->inter_key);
 
 	ca_setup(st);
 	assert_int_equal(check(st, leaf, &why), 0);
@@ -778,7 +765,7 @@ test_pinned(void **ctx)
 	struct state *st = *ctx;
 	struct certauth_reason why;
 	struct tu_cert_opts o = leaf_opts();
-	X509 *self = tu_make_cert(K->leaf, &o, NULL, NULL);
+	X509 *self = tu_make_cert(K->user_key, &o, NULL, NULL);
 	X509 *issued = make_leaf(&o);
 
 	st->o.trust = CERTAUTH_TRUST_PINNED;
@@ -788,7 +775,7 @@ test_pinned(void **ctx)
 	X509_free(issued);
 	/* Usage rules still apply. */
 	o.ext_key_usage = "serverAuth";
-	issued = tu_make_cert(K->leaf, &o, NULL, NULL);
+	issued = tu_make_cert(K->user_key, &o, NULL, NULL);
 	assert_int_equal(check(st, issued, &why), CERTAUTH_ERR_CERT_INVALID);
 	assert_string_equal(why.text,
 	    "extendedKeyUsage does not allow clientAuth");
@@ -807,7 +794,7 @@ test_pinned_expired(void **ctx)
 
 	o.not_before_days = -30;
 	o.not_after_days = -3;
-	self = tu_make_cert(K->leaf, &o, NULL, NULL);
+	self = tu_make_cert(K->user_key, &o, NULL, NULL);
 	st->o.trust = CERTAUTH_TRUST_PINNED;
 	date_of(X509_get0_notAfter(self), date);
 	snprintf(expect, sizeof(expect), "certificate expired %s", date);
@@ -841,7 +828,7 @@ test_crl_leaf_revoked(void **ctx)
 	o.cn = "bob";
 	other = make_leaf(&o);
 	ca_setup(st);
-	write_crl(st, "inter.crl", K->inter_cert, K->inter, &leaf, 1);
+	write_crl(st, "inter.crl", K->inter, K->inter_key, &leaf, 1);
 	opt_path(&st->o.crl_file, st, "inter.crl");
 	st->o.crl = CERTAUTH_CRL_LEAF;
 	assert_int_equal(check(st, leaf, &why), CERTAUTH_ERR_REVOKED);
@@ -864,7 +851,7 @@ test_crl_missing_for_issuer(void **ctx)
 
 	ca_setup(st);
 	/* A CRL, but from the root: nothing says the leaf is not revoked. */
-	write_crl(st, "root.crl", K->root_cert, K->root, NULL, 0);
+	write_crl(st, "root.crl", K->ca, K->ca_key, NULL, 0);
 	opt_path(&st->o.crl_file, st, "root.crl");
 	st->o.crl = CERTAUTH_CRL_LEAF;
 	assert_int_equal(check(st, leaf, &why), CERTAUTH_ERR_CERT_INVALID);
@@ -885,9 +872,9 @@ test_crl_chain_scope(void **ctx)
 	ca_setup(st);
 	dir = opt_path(&st->o.crl_dir, st, "crls");
 	assert_int_equal(mkdir(dir, 0755), 0);
-	write_crl(st, "crls/root.crl", K->root_cert, K->root, &K->inter_cert,
+	write_crl(st, "crls/root.crl", K->ca, K->ca_key, &K->inter,
 	    1);
-	write_crl(st, "crls/inter.crl", K->inter_cert, K->inter, NULL, 0);
+	write_crl(st, "crls/inter.crl", K->inter, K->inter_key, NULL, 0);
 
 	st->o.crl = CERTAUTH_CRL_CHAIN;
 	assert_int_equal(check(st, leaf, &why), CERTAUTH_ERR_REVOKED);
@@ -900,7 +887,7 @@ test_crl_chain_scope(void **ctx)
 	assert_int_equal(check(st, leaf, &why), 0);
 
 	/* Chain scope needs the root's CRL too. */
-	write_crl(st, "crls/root.crl", K->root_cert, K->root, NULL, 0);
+	write_crl(st, "crls/root.crl", K->ca, K->ca_key, NULL, 0);
 	st->o.crl = CERTAUTH_CRL_CHAIN;
 	assert_int_equal(check(st, leaf, &why), 0);
 	{
@@ -921,7 +908,7 @@ test_crl_der(void **ctx)
 	struct certauth_reason why;
 	struct tu_cert_opts o = leaf_opts();
 	X509 *leaf = make_leaf(&o), *other;
-	X509_CRL *crl = tu_make_crl(K->inter_cert, K->inter, &leaf, 1);
+	X509_CRL *crl = tu_make_crl(K->inter, K->inter_key, &leaf, 1);
 	unsigned char *der = NULL;
 	int len;
 	char *p;
@@ -969,7 +956,7 @@ conf_ext(int nid, const char *value)
 static X509_CRL *
 inter_crl(X509 **revoked, int n, long num, long from, int freshest)
 {
-	X509_CRL *crl = tu_make_crl(K->inter_cert, K->inter, revoked, n);
+	X509_CRL *crl = tu_make_crl(K->inter, K->inter_key, revoked, n);
 	ASN1_INTEGER *v = ASN1_INTEGER_new();
 	X509_EXTENSION *ext;
 
@@ -987,7 +974,7 @@ inter_crl(X509 **revoked, int n, long num, long from, int freshest)
 		assert_true(X509_CRL_add_ext(crl, ext, -1));
 		X509_EXTENSION_free(ext);
 	}
-	assert_true(X509_CRL_sign(crl, K->inter, EVP_sha256()) > 0);
+	assert_true(X509_CRL_sign(crl, K->inter_key, EVP_sha256()) > 0);
 	ASN1_INTEGER_free(v);
 	return crl;
 }
@@ -1023,7 +1010,7 @@ leaf_with_freshest(const struct tu_cert_opts *o)
 	int len;
 
 	assert_true(X509_add_ext(leaf, ext, -1));
-	assert_true(X509_sign(leaf, K->inter, EVP_sha256()) > 0);
+	assert_true(X509_sign(leaf, K->inter_key, EVP_sha256()) > 0);
 	assert_true((len = i2d_X509(leaf, &der)) > 0);
 	q = der;
 	assert_non_null(fresh = d2i_X509(NULL, &q, len));
@@ -1081,7 +1068,7 @@ test_crl_delta_unused_without_freshest(void **ctx)
 	    NO_FRESHEST);
 
 	/* The same with crl=chain, the root's CRL beside them. */
-	write_crl(st, "crls/root.crl", K->root_cert, K->root, NULL, 0);
+	write_crl(st, "crls/root.crl", K->ca, K->ca_key, NULL, 0);
 	st->o.crl = CERTAUTH_CRL_CHAIN;
 	assert_int_equal(check(st, leaf, &why), 0);
 	assert_unused_delta(st, delta_path, "CN=Test Intermediate", 2,
@@ -1204,7 +1191,7 @@ test_crl_delta_of_other_issuer(void **ctx)
 	struct certauth_reason why;
 	struct tu_cert_opts o = leaf_opts();
 	X509 *leaf = make_leaf(&o);
-	X509_CRL *root_delta = tu_make_crl(K->root_cert, K->root, NULL, 0);
+	X509_CRL *root_delta = tu_make_crl(K->ca, K->ca_key, NULL, 0);
 	ASN1_INTEGER *v = ASN1_INTEGER_new();
 	char *dir, *path;
 
@@ -1215,14 +1202,14 @@ test_crl_delta_of_other_issuer(void **ctx)
 	assert_true(ASN1_INTEGER_set(v, 1));
 	assert_int_equal(X509_CRL_add1_ext_i2d(root_delta, NID_delta_crl, v,
 	    1, X509V3_ADD_DEFAULT), 1);
-	assert_true(X509_CRL_sign(root_delta, K->root, EVP_sha384()) > 0);
+	assert_true(X509_CRL_sign(root_delta, K->ca_key, EVP_sha384()) > 0);
 	ASN1_INTEGER_free(v);
 
 	ca_setup(st);
 	dir = opt_path(&st->o.crl_dir, st, "crls");
 	assert_int_equal(mkdir(dir, 0755), 0);
-	write_crl(st, "crls/inter.crl", K->inter_cert, K->inter, NULL, 0);
-	write_crl(st, "crls/root.crl", K->root_cert, K->root, NULL, 0);
+	write_crl(st, "crls/inter.crl", K->inter, K->inter_key, NULL, 0);
+	write_crl(st, "crls/root.crl", K->ca, K->ca_key, NULL, 0);
 	path = write_crls(st, "crls/root-delta.crl", &root_delta, 1);
 	st->o.crl = CERTAUTH_CRL_LEAF;
 	assert_int_equal(check(st, leaf, &why), 0);
@@ -1313,7 +1300,7 @@ test_crl_off_ignores_sources(void **ctx)
 	X509 *leaf = make_leaf(&o);
 
 	ca_setup(st);
-	write_crl(st, "inter.crl", K->inter_cert, K->inter, &leaf, 1);
+	write_crl(st, "inter.crl", K->inter, K->inter_key, &leaf, 1);
 	opt_path(&st->o.crl_file, st, "inter.crl");
 	st->o.crl = CERTAUTH_CRL_OFF;
 	assert_int_equal(check(st, leaf, &why), 0);

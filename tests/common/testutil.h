@@ -1,7 +1,8 @@
 /*
- * testutil.h - helpers for the unit tests: keys, certificates and CRLs
+ * testutil.h - helpers for the tests written with cmocka (the unit tests,
+ * the fault-injection and benchmark drivers): keys, certificates and CRLs
  * made in-process, signatures, and scratch directories that pass the
- * module's safe-path rules.
+ * module's safe-path rules.  Every helper fails the running test on error.
  */
 #ifndef CERTAUTH_TESTUTIL_H
 #define CERTAUTH_TESTUTIL_H
@@ -55,15 +56,14 @@ X509_CRL *tu_make_crl(X509 *issuer, EVP_PKEY *issuer_key,
 /* Write certificates (PEM) to path with the given mode.  Aborts on error. */
 void tu_write_certs(const char *path, X509 **certs, int n, int mode);
 void tu_write_crl(const char *path, X509_CRL *crl);
+void tu_write_crls(const char *path, X509_CRL **crls, int n);
 void tu_write_file(const char *path, const char *content, int mode);
 /* Owned-by-caller "<dir>/<name>". */
 char *tu_path(const char *dir, const char *name);
 
 /*
- * Sign msg as a client would (docs/PROTOCOL.md, "Keys and digests"):
- * digest NULL means SHA-256 for RSA/EC and pure EdDSA for Ed25519/Ed448;
- * pss nonzero uses RSA-PSS.
- * Returns base64 (standard, padded) of the signature, malloc'd.
+ * Sign msg as a client would: tu_client_sign (conv.h), failing the test
+ * where that returns NULL.  Returns the base64 text, malloc'd.
  */
 char *tu_sign_b64(EVP_PKEY *key, const char *digest, int pss,
     const char *msg);

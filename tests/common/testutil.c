@@ -1,6 +1,6 @@
 /*
  * testutil.c - keys, certificates, CRLs and signatures made in-process for
- * the unit tests, and scratch directories that pass the safe-path rules.
+ * the tests, and scratch directories that pass the safe-path rules.
  *
  * Every helper fails the running cmocka test on error: a test that cannot
  * build its fixtures has not tested anything.
@@ -30,11 +30,11 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
-#include <openssl/rsa.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
 #include "certauth.h"
+#include "conv.h"
 #include "safefile.h"
 #include "testutil.h"
 
@@ -371,13 +371,22 @@ tu_write_certs(const char *path, X509 **certs, int n, int mode)
 }
 
 void
-tu_write_crl(const char *path, X509_CRL *crl)
+tu_write_crls(const char *path, X509_CRL **crls, int n)
 {
 	FILE *f = tu_fopen_mode(path, 0644);
+	int i;
 
-	if (!PEM_write_X509_CRL(f, crl))
-		tu_die("PEM_write_X509_CRL %s", path);
+	for (i = 0; i < n; i++) {
+		if (!PEM_write_X509_CRL(f, crls[i]))
+			tu_die("PEM_write_X509_CRL %s", path);
+	}
 	tu_fclose(f, path);
+}
+
+void
+tu_write_crl(const char *path, X509_CRL *crl)
+{
+	tu_write_crls(path, &crl, 1);
 }
 
 void
@@ -404,35 +413,10 @@ tu_path(const char *dir, const char *name)
 char *
 tu_sign_b64(EVP_PKEY *key, const char *digest, int pss, const char *msg)
 {
-	EVP_MD_CTX *mctx = NULL;
-	EVP_PKEY_CTX *pctx = NULL;
-	const EVP_MD *md = NULL;
-	unsigned char *sig = NULL;
-	char *b64 = NULL;
-	size_t siglen = 0;
+	char *b64 = tu_client_sign(key, digest, pss, msg);
 
-	if (digest != NULL) {
-		if ((md = EVP_get_digestbyname(digest)) == NULL)
-			tu_die("unknown digest %s", digest);
-	} else {
-		md = tu_sign_md(key);
-	}
-	if ((mctx = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestSignInit(mctx, &pctx, md, NULL, key) != 1)
-		tu_die("EVP_DigestSignInit");
-	if (pss && EVP_PKEY_CTX_set_rsa_padding(pctx,
-	    RSA_PKCS1_PSS_PADDING) <= 0)
-		tu_die("PSS padding");
-	if (EVP_DigestSign(mctx, NULL, &siglen, (const unsigned char *)msg,
-	    strlen(msg)) != 1 || (sig = malloc(siglen)) == NULL ||
-	    EVP_DigestSign(mctx, sig, &siglen, (const unsigned char *)msg,
-	    strlen(msg)) != 1)
-		tu_die("EVP_DigestSign");
-	if ((b64 = malloc(4 * ((siglen + 2) / 3) + 1)) == NULL)
-		tu_die("malloc");
-	if (EVP_EncodeBlock((unsigned char *)b64, sig, (int)siglen) < 0)
-		tu_die("EVP_EncodeBlock");
-	free(sig);
-	EVP_MD_CTX_free(mctx);
+	if (b64 == NULL)
+		tu_die("signing with %s%s", digest != NULL ? digest :
+		    "the default digest", pss ? " and PSS" : "");
 	return b64;
 }

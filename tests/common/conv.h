@@ -1,0 +1,85 @@
+/*
+ * conv.h - the application's side of a certauth login, for the programs
+ * that log in through libpam in-process (the module's unit test, the
+ * leak, fault-injection and benchmark drivers): a PAM conversation that
+ * answers the challenge (docs/PROTOCOL.md, "The conversation") by signing
+ * it with OpenSSL, or answers it wrongly on purpose, and counts what it
+ * saw.
+ *
+ * Nothing here uses cmocka: it fails by return value, so that programs
+ * built without it (tests/leak/logins) can share it.
+ */
+#ifndef CERTAUTH_TESTS_CONV_H
+#define CERTAUTH_TESTS_CONV_H
+
+#include <openssl/evp.h>
+#include <security/pam_appl.h>
+
+/* Characters of a TU_TOO_LONG answer: over the 4096 of the protocol. */
+#define TU_TOO_LONG_CHARS	5000
+
+/* How the conversation answers the challenge. */
+enum tu_answer {
+	TU_GOOD,		/* base64 of a signature with key */
+	TU_GOOD_SPACED,		/* the same with spaces and newlines inside */
+	TU_GOOD_URLSAFE,	/* the same in URL-safe base64, no padding */
+	TU_WRONG_KEY,		/* a valid signature with wrong_key */
+	TU_NOT_SIGNATURE,	/* good base64 of bytes that sign nothing */
+	TU_MALFORMED,		/* not base64 */
+	TU_EMPTY,		/* "" */
+	TU_TRUNCATED,		/* the first half of a good answer */
+	TU_TOO_LONG,		/* TU_TOO_LONG_CHARS characters of base64 */
+	TU_NO_ANSWER,		/* the prompt's response left NULL */
+	TU_CONV_FAIL,		/* the conversation returns PAM_CONV_ERR */
+	TU_ANSWERS
+};
+
+/*
+ * A conversation's appdata.  The caller sets the first fields (zeroed,
+ * the answer is TU_GOOD) and reads the rest after the login.
+ */
+struct tu_conv {
+	EVP_PKEY *key;		/* signs the challenge */
+	EVP_PKEY *wrong_key;	/* for TU_WRONG_KEY */
+	enum tu_answer answer;
+	/* Called with 1 on entry and 0 on return, or NULL: lets a fault
+	 * injector leave the application's own work alone. */
+	void (*hold)(int on);
+
+	int calls;		/* challenges (and malformed prompts) seen */
+	int sign_failed;	/* answers that could not be made */
+	double inside_us;	/* µs in the callback, signing included */
+	char challenge[512];	/* the last challenge line */
+};
+
+/*
+ * The PAM conversation function; appdata is a struct tu_conv.  The
+ * challenge is one call of two messages, the text info holding the
+ * "certauth:v1:" line, then the prompt: it is answered as tu_conv says.
+ * A call with a prompt of any other shape is counted and fails with
+ * PAM_CONV_ERR; every other call (another module's information, the
+ * module's error line) gets empty answers and PAM_SUCCESS.
+ */
+int tu_conversation(int n, const struct pam_message **msg,
+    struct pam_response **resp, void *appdata);
+
+/*
+ * What a client answers: base64 (standard, padded) of key's signature
+ * over msg, malloc'd, or NULL on any failure.  digest NULL means SHA-256
+ * for RSA, EC and DSA and pure EdDSA for Ed25519 and Ed448; pss nonzero
+ * pads RSA with PSS (docs/PROTOCOL.md, "Keys and digests").
+ */
+char *tu_client_sign(EVP_PKEY *key, const char *digest, int pss,
+    const char *msg);
+
+/*
+ * pam_start_confdir on confdir, then the application's fail-delay
+ * function set to delay (NULL: one that does nothing), so that a failed
+ * login does not sleep and a test can see the delay the module asked for.
+ * Returns libpam's code; on failure *pamh is NULL.
+ */
+int tu_pam_start(const char *service, const char *user, const char *confdir,
+    const struct pam_conv *conv, void (*delay)(int, unsigned int, void *),
+    pam_handle_t **pamh);
+
+#endif /* CERTAUTH_TESTS_CONV_H */
