@@ -22,6 +22,7 @@
 #include "challenge.h"
 #include "parse_cache.h"
 #include "safefile.h"
+#include "safewrite.h"
 
 #define PEM_BEGIN_CERT	"-----BEGIN CERTIFICATE-----"
 #define PEM_END_CERT	"-----END CERTIFICATE-----"

@@ -27,6 +27,7 @@
 #include "fetch.h"
 #include "ocsp.h"
 #include "safefile.h"
+#include "safewrite.h"
 
 /* Cache names are hex only, so a name with a dot is never an entry. */
 #define CACHE_TMP_NAME	".tmp.XXXXXX"

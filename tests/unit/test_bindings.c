@@ -31,6 +31,7 @@
 #include "certauth.h"
 #include "pki.h"
 #include "safefile.h"
+#include "safewrite.h"
 #include "testutil.h"
 
 /* cert1: "alice laptop" (P-256) from the PKI's CA; cert2: "alice token"
