@@ -1291,6 +1291,55 @@ test_load_failures(void **ctx)
 	}
 }
 
+/*
+ * The trust files get the checks of every file the module trusts; a link
+ * in last place, as openssl rehash makes them, is followed to a target
+ * that passes them too.
+ */
+static void
+test_trust_files_checked(void **ctx)
+{
+	struct state *st = *ctx;
+	struct certauth_reason why;
+	struct tu_cert_opts o = leaf_opts();
+	X509 *leaf = make_leaf(&o);
+	char name[64], *root, *link, *dir;
+
+	ca_setup(st);
+	root = tu_path(st->dir, "root.pem");
+	assert_int_equal(chmod(root, 0664), 0);
+	assert_load_fails(st, "cannot load ca_file", "group-writable");
+	assert_int_equal(chmod(root, 0644), 0);
+	assert_int_equal(chown(root, 65534, 65534), 0);
+	assert_load_fails(st, "cannot load ca_file", "not owned by root");
+	assert_int_equal(chown(root, 0, 0), 0);
+
+	/* ca_file a link to the root's file: followed. */
+	link = tu_path(st->dir, "root-link.pem");
+	assert_int_equal(symlink(root, link), 0);
+	opt_path(&st->o.ca_file, st, "root-link.pem");
+	assert_int_equal(check(st, leaf, &why), 0);
+
+	/* A rehash link in ca_dir; its target made writable by others. */
+	free(st->o.ca_file);
+	st->o.ca_file = NULL;
+	dir = opt_path(&st->o.ca_dir, st, "certs");
+	assert_int_equal(mkdir(dir, 0755), 0);
+	hashed_name(K->ca, 0, name, sizeof(name));
+	free(link);
+	link = tu_path(st->dir, name);
+	assert_int_equal(symlink("../root.pem", link), 0);
+	assert_int_equal(check(st, leaf, &why), 0);
+	assert_int_equal(chmod(root, 0666), 0);
+	assert_int_equal(check(st, leaf, &why), CERTAUTH_ERR_TRUST_STORE);
+	assert_contains(why.text, "root.pem is group-writable");
+	assert_contains(why.text, " -> ");
+	assert_int_equal(chmod(root, 0644), 0);
+	free(link);
+	free(root);
+	X509_free(leaf);
+}
+
 static void
 test_crl_off_ignores_sources(void **ctx)
 {
@@ -1343,6 +1392,7 @@ main(void)
 		T(test_crl_delta_second_of_a_base_unused),
 		T(test_crl_delta_of_other_issuer),
 		T(test_load_failures),
+		T(test_trust_files_checked),
 		T(test_crl_off_ignores_sources),
 #undef T
 	};
