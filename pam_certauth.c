@@ -23,16 +23,16 @@
 #include "log.h"
 #include "options.h"
 
-#define INFO_PREFIX	"certauth challenge: "
-#define PROMPT		"certauth response: "
-#define USER_FAILURE	"Certificate authentication failed."
+#define INFO_PREFIX  "certauth challenge: "
+#define PROMPT	     "certauth response: "
+#define USER_FAILURE "Certificate authentication failed."
 /*
  * Asked of libpam for every authentication, as pam_unix does: if the
  * stack fails, the application waits about this long (libpam varies it by
  * up to a half and keeps the largest delay any module asked for), which
  * slows down guessing.  The nodelay option leaves it out.
  */
-#define FAIL_DELAY_US	2000000
+#define FAIL_DELAY_US 2000000
 
 static void
 emit_syslog(void *arg, int priority, const char *line)
@@ -101,7 +101,7 @@ ask(void *arg, const char *challenge, STACK_OF(X509) *bound, char **response)
 	*response = resp[1].resp;
 	resp[1].resp = NULL;
 	r = 0;
- out:
+out:
 	if (resp != NULL) {
 		if (resp[0].resp != NULL)
 			certauth_freezero(resp[0].resp, strlen(resp[0].resp));
@@ -134,7 +134,8 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	if (!o.nodelay)
 		(void)pam_fail_delay(pamh, FAIL_DELAY_US);
 	if (r != 0) {
-		log_err(&lg, "configuration error: %s", reason_text(&reason, r));
+		log_err(&lg, "configuration error: %s",
+		    reason_text(&reason, r));
 		goto out;
 	}
 	lg.debug = o.debug;
@@ -152,7 +153,7 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	req.user_known = pam_modutil_getpwnam(pamh, user) != NULL;
 	req.service = service;
 	r = certauth_login(&c, &req, &conv);
- out:
+out:
 	certauth_opts_free(&o);
 	if (c.outcome.ignored)
 		return PAM_IGNORE;

@@ -11,7 +11,7 @@
 #include <openssl/x509.h>
 
 struct certauth_answer_source {
-	const char *name;	/* for log lines: "conversation" */
+	const char *name; /* for log lines: "conversation" */
 	/*
 	 * Answer challenge: *response is a malloc'd NUL-terminated line,
 	 * untrusted, that the caller wipes and frees.  bound holds the

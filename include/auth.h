@@ -17,9 +17,9 @@
 
 /* Who is logging in, where, and through which service. */
 struct certauth_request {
-	const char *user;	/* PAM_USER, as typed */
-	int user_known;		/* nonzero if the account exists */
-	const char *service;	/* PAM_SERVICE */
+	const char *user;    /* PAM_USER, as typed */
+	int user_known;	     /* nonzero if the account exists */
+	const char *service; /* PAM_SERVICE */
 };
 
 /*
@@ -39,13 +39,13 @@ int certauth_login(struct certauth_ctx *c, const struct certauth_request *req,
 
 /* One answered challenge and what the binding sources said. */
 struct certauth_login {
-	const char *user;	/* PAM_USER, as typed */
-	int user_known;		/* nonzero if the account exists */
-	const char *challenge;	/* the string the module issued */
-	time_t issued;		/* when it was issued */
-	const char *response;	/* what came back, untrusted */
-	time_t answered;	/* when it came back */
-	const struct certauth_bound *bound;	/* the account's bindings */
+	const char *user;		    /* PAM_USER, as typed */
+	int user_known;			    /* nonzero if the account exists */
+	const char *challenge;		    /* the string the module issued */
+	time_t issued;			    /* when it was issued */
+	const char *response;		    /* what came back, untrusted */
+	time_t answered;		    /* when it came back */
+	const struct certauth_bound *bound; /* the account's bindings */
 };
 
 /*

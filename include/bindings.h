@@ -10,7 +10,7 @@
 
 #include "certauth.h"
 
-#define CERTAUTH_BINDINGS_MAX	(1024 * 1024)	/* bytes in one file */
+#define CERTAUTH_BINDINGS_MAX (1024 * 1024) /* bytes in one file */
 
 /* <dir>/<percent-encoded user>, malloc'd.  0 or CERTAUTH_ERR_NOMEM. */
 int certauth_bindings_path(const char *dir, const char *user, char **out);
@@ -30,8 +30,8 @@ int certauth_bindings_read(const char *dir, const char *user,
  * Parse certificates from a PEM buffer as above (used by the reader and the
  * enrollment tool).  Same returns, without the file checks.
  */
-int certauth_bindings_parse(const char *buf, size_t len,
-    STACK_OF(X509) **out, struct certauth_reason *reason);
+int certauth_bindings_parse(const char *buf, size_t len, STACK_OF(X509) **out,
+    struct certauth_reason *reason);
 
 /*
  * Replace the user's bindings file with certs as PEM: creates dir (0755,

@@ -13,10 +13,10 @@
 
 /* What the binding sources said about one account. */
 struct certauth_bound {
-	int r;			/* 0, or why there are no certificates */
-	STACK_OF(X509) *certs;	/* r == 0: at least one, owned */
-	const char *source;	/* r == 0: the source's name ("files") */
-	struct certauth_reason reason;	/* r != 0 */
+	int r;			       /* 0, or why there are no certificates */
+	STACK_OF(X509) *certs;	       /* r == 0: at least one, owned */
+	const char *source;	       /* r == 0: the source's name ("files") */
+	struct certauth_reason reason; /* r != 0 */
 };
 
 /*

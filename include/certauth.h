@@ -13,23 +13,25 @@
  */
 enum certauth_err {
 	CERTAUTH_OK = 0,
-	CERTAUTH_ERR_INTERNAL = -1,       /* unexpected library failure */
-	CERTAUTH_ERR_NOMEM = -2,          /* allocation failed */
-	CERTAUTH_ERR_CONFIG = -3,         /* bad option, value or config file */
-	CERTAUTH_ERR_IO = -4,             /* a file could not be read or written */
-	CERTAUTH_ERR_UNSAFE = -5,         /* file failed ownership/mode checks */
-	CERTAUTH_ERR_NOT_FOUND = -6,      /* no such file, user or binding */
-	CERTAUTH_ERR_FORMAT = -7,         /* malformed input */
-	CERTAUTH_ERR_TOO_LONG = -8,       /* input over its size limit */
-	CERTAUTH_ERR_BAD_SIGNATURE = -9,  /* signature does not verify */
-	CERTAUTH_ERR_KEY_REFUSED = -10,   /* key type or size not allowed */
-	CERTAUTH_ERR_DIGEST_REFUSED = -11,/* digest not allowed for this key */
-	CERTAUTH_ERR_EXPIRED = -12,       /* response later than challenge_ttl */
-	CERTAUTH_ERR_CERT_INVALID = -13,  /* chain policy rejected the cert */
-	CERTAUTH_ERR_REVOKED = -14,       /* certificate revoked */
-	CERTAUTH_ERR_TRUST_STORE = -15,   /* trust anchors/CRLs cannot be loaded */
-	CERTAUTH_ERR_CONV = -16,          /* the conversation failed */
-	CERTAUTH_ERR_UNREACHABLE = -17,   /* OCSP responder not reachable in time */
+	CERTAUTH_ERR_INTERNAL = -1,  /* unexpected library failure */
+	CERTAUTH_ERR_NOMEM = -2,     /* allocation failed */
+	CERTAUTH_ERR_CONFIG = -3,    /* bad option, value or config file */
+	CERTAUTH_ERR_IO = -4,	     /* a file could not be read or written */
+	CERTAUTH_ERR_UNSAFE = -5,    /* file failed ownership/mode checks */
+	CERTAUTH_ERR_NOT_FOUND = -6, /* no such file, user or binding */
+	CERTAUTH_ERR_FORMAT = -7,    /* malformed input */
+	CERTAUTH_ERR_TOO_LONG = -8,  /* input over its size limit */
+	CERTAUTH_ERR_BAD_SIGNATURE = -9,   /* signature does not verify */
+	CERTAUTH_ERR_KEY_REFUSED = -10,	   /* key type or size not allowed */
+	CERTAUTH_ERR_DIGEST_REFUSED = -11, /* digest not allowed for this key */
+	CERTAUTH_ERR_EXPIRED = -12,	 /* response later than challenge_ttl */
+	CERTAUTH_ERR_CERT_INVALID = -13, /* chain policy rejected the cert */
+	CERTAUTH_ERR_REVOKED = -14,	 /* certificate revoked */
+	CERTAUTH_ERR_TRUST_STORE =
+	    -15,		 /* trust anchors/CRLs cannot be loaded */
+	CERTAUTH_ERR_CONV = -16, /* the conversation failed */
+	CERTAUTH_ERR_UNREACHABLE =
+	    -17, /* OCSP responder not reachable in time */
 };
 
 /* Returns a static, human-readable description of a CERTAUTH_* code. */

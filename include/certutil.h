@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <openssl/x509.h>
 
-#define CERTAUTH_FP_CHARS	64	/* SHA-256, lower-case hex, no colons */
+#define CERTAUTH_FP_CHARS 64 /* SHA-256, lower-case hex, no colons */
 
 /* SHA-256 of the DER certificate as 64 lower-case hex chars + NUL.
  * Returns 0 or CERTAUTH_ERR_INTERNAL. */

@@ -16,8 +16,8 @@
 
 /* What a passing check hands on to revocation over the network. */
 struct certauth_verified {
-	STACK_OF(X509) *chain;	/* leaf first, trust anchor last */
-	X509_STORE *store;	/* the anchors the chain was built from */
+	STACK_OF(X509) *chain; /* leaf first, trust anchor last */
+	X509_STORE *store;     /* the anchors the chain was built from */
 };
 
 /* Free what v holds and zero it. */

@@ -10,11 +10,11 @@
 
 #include "certauth.h"
 
-#define CERTAUTH_NONCE_BYTES	32
-#define CERTAUTH_NONCE_CHARS	43	/* base64url, no padding */
+#define CERTAUTH_NONCE_BYTES 32
+#define CERTAUTH_NONCE_CHARS 43 /* base64url, no padding */
 /* The longest challenge a reader takes: three fields of 255 bytes, each
  * byte encoded as %XX, fit more than three times over. */
-#define CERTAUTH_CHALLENGE_MAX	4096
+#define CERTAUTH_CHALLENGE_MAX 4096
 
 /*
  * A challenge read back.  host, service and user are decoded (non-empty,

@@ -14,18 +14,18 @@
 
 /* What a login came to; filled in as its steps run. */
 struct certauth_outcome {
-	char fingerprint[CERTAUTH_FP_CHARS + 1];	/* of the cert that passed */
+	char fingerprint[CERTAUTH_FP_CHARS + 1]; /* of the cert that passed */
 	char subject[256];
-	const char *binding_source;	/* which source bound it: "files" */
-	char ocsp_source[CERTAUTH_REASON_MAX];	/* "cache", a responder URL,
+	const char *binding_source; /* which source bound it: "files" */
+	char ocsp_source[CERTAUTH_REASON_MAX]; /* "cache", a responder URL,
 						 * or "" */
-	int ignored;		/* nouserok passed over an unbound account */
-	struct certauth_reason reason;			/* on failure */
+	int ignored; /* nouserok passed over an unbound account */
+	struct certauth_reason reason; /* on failure */
 };
 
 struct certauth_ctx {
-	const struct certauth_opts *opts;	/* borrowed */
-	const struct certauth_log *lg;		/* borrowed, may be NULL */
+	const struct certauth_opts *opts; /* borrowed */
+	const struct certauth_log *lg;	  /* borrowed, may be NULL */
 	/*
 	 * The responders' time this login may still use, in ms:
 	 * ocsp_timeout_ms at the start.  Each exchange takes from it only

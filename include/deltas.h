@@ -14,9 +14,9 @@
 
 /* Which of a trust's delta CRLs one check read. */
 struct certauth_crl_watch {
-	X509_STORE_CTX_check_crl_fn check_crl;	/* OpenSSL's own */
+	X509_STORE_CTX_check_crl_fn check_crl; /* OpenSSL's own */
 	const struct certauth_trust_set *t;
-	unsigned char *read;	/* a flag for each of t->deltas, or NULL */
+	unsigned char *read; /* a flag for each of t->deltas, or NULL */
 };
 
 /*

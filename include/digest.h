@@ -10,7 +10,7 @@
 #include <openssl/evp.h>
 
 enum certauth_digest {
-	CERTAUTH_DIGEST_DEFAULT = 0,	/* no prefix: SHA-256, or pure EdDSA */
+	CERTAUTH_DIGEST_DEFAULT = 0, /* no prefix: SHA-256, or pure EdDSA */
 	CERTAUTH_DIGEST_SHA256,
 	CERTAUTH_DIGEST_SHA384,
 	CERTAUTH_DIGEST_SHA512,

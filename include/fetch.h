@@ -20,20 +20,20 @@
 
 #include "certauth.h"
 
-#define CERTAUTH_OCSP_BODY_MAX	(64 * 1024)	/* bytes of one answer */
+#define CERTAUTH_OCSP_BODY_MAX	(64 * 1024) /* bytes of one answer */
 #define CERTAUTH_FETCH_MAGIC	"OCSPFETCH1"
-#define CERTAUTH_FETCH_LINE_MAX	512		/* the record's first line */
-#define CERTAUTH_FETCH_TEXT_MAX	300		/* its text */
+#define CERTAUTH_FETCH_LINE_MAX 512 /* the record's first line */
+#define CERTAUTH_FETCH_TEXT_MAX 300 /* its text */
 /* Time the helper has beyond its budget to start and report, after which
  * it is killed and the exchange is a local failure. */
-#define CERTAUTH_FETCH_MARGIN_MS	1000
+#define CERTAUTH_FETCH_MARGIN_MS 1000
 
 /* Exit codes of certauth-ocsp-fetch, and the code of its record. */
 enum certauth_fetch_exit {
 	CERTAUTH_FETCH_OK = 0,		/* HTTP 200, body follows */
 	CERTAUTH_FETCH_LOCAL = 1,	/* the helper itself failed */
 	CERTAUTH_FETCH_USAGE = 2,	/* bad arguments or request */
-	CERTAUTH_FETCH_UNREACHABLE = 3,	/* refused, reset, no such name,
+	CERTAUTH_FETCH_UNREACHABLE = 3, /* refused, reset, no such name,
 					 * TLS: the network, or a helper
 					 * frozen until it looked so */
 	CERTAUTH_FETCH_HTTP = 4,	/* non-200 status, or a redirect */

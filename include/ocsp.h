@@ -16,10 +16,10 @@
 #include "options.h"
 
 #ifndef CERTAUTH_OCSP_HELPER
-#define CERTAUTH_OCSP_HELPER	"/usr/libexec/certauth-ocsp-fetch"
+#define CERTAUTH_OCSP_HELPER "/usr/libexec/certauth-ocsp-fetch"
 #endif
 #ifndef CERTAUTH_OCSP_CACHE_DIR
-#define CERTAUTH_OCSP_CACHE_DIR	"/var/cache/pam_certauth/ocsp"
+#define CERTAUTH_OCSP_CACHE_DIR "/var/cache/pam_certauth/ocsp"
 #endif
 
 /* What one OCSP answer says about one certificate. */
@@ -31,16 +31,16 @@ enum certauth_ocsp_status {
 
 /* Everything the verification of one answer needs. */
 struct certauth_ocsp_expect {
-	OCSP_CERTID *id;		/* the CertID we asked about */
-	X509 *issuer;			/* issuer of the certificate */
-	X509_STORE *store;		/* trust anchors */
-	STACK_OF(X509) *untrusted;	/* chain certs, may be NULL */
-	X509 *responder;		/* ocsp_responder_cert or NULL */
-	OCSP_REQUEST *nonce_req;	/* the request whose nonce must be
+	OCSP_CERTID *id;	   /* the CertID we asked about */
+	X509 *issuer;		   /* issuer of the certificate */
+	X509_STORE *store;	   /* trust anchors */
+	STACK_OF(X509) *untrusted; /* chain certs, may be NULL */
+	X509 *responder;	   /* ocsp_responder_cert or NULL */
+	OCSP_REQUEST *nonce_req;   /* the request whose nonce must be
 					 * echoed, or NULL (no nonce sent /
 					 * answer read from the cache) */
-	long skew;			/* ocsp_skew seconds */
-	long max_age;			/* ocsp_max_age seconds */
+	long skew;		   /* ocsp_skew seconds */
+	long max_age;		   /* ocsp_max_age seconds */
 };
 
 /*
@@ -58,8 +58,8 @@ struct certauth_ocsp_expect {
  * each with a reason.
  */
 int certauth_ocsp_verify_der(const unsigned char *der, size_t len,
-    const struct certauth_ocsp_expect *expect, int *status,
-    time_t *valid_until, struct certauth_reason *reason);
+    const struct certauth_ocsp_expect *expect, int *status, time_t *valid_until,
+    struct certauth_reason *reason);
 
 /*
  * The signature and responder-authorisation part of
@@ -121,7 +121,6 @@ int certauth_ocsp_cache_load(const char *dir, OCSP_CERTID *id,
     unsigned char **der, size_t *len, struct certauth_reason *reason);
 int certauth_ocsp_cache_store(const char *dir, OCSP_CERTID *id,
     const unsigned char *der, size_t len, struct certauth_reason *reason);
-
 
 /*
  * The fetch lock of a CertID (dir/.lock.<hex>, flock): a login that finds

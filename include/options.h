@@ -18,50 +18,50 @@
 #ifndef SYSCONFDIR
 #error "SYSCONFDIR is not defined (Makefile.am passes it)"
 #endif
-#define CERTAUTH_DEFAULT_CONFIG		SYSCONFDIR "/security/pam_certauth.conf"
-#define CERTAUTH_DEFAULT_BINDINGS_DIR	SYSCONFDIR "/security/certauth/bindings"
+#define CERTAUTH_DEFAULT_CONFIG	      SYSCONFDIR "/security/pam_certauth.conf"
+#define CERTAUTH_DEFAULT_BINDINGS_DIR SYSCONFDIR "/security/certauth/bindings"
 
 enum certauth_trust { CERTAUTH_TRUST_CA = 0, CERTAUTH_TRUST_PINNED };
 enum certauth_crl_scope {
-	CERTAUTH_CRL_DEFAULT = -1,	/* leaf if a CRL source is set, else off */
+	CERTAUTH_CRL_DEFAULT = -1, /* leaf if a CRL source is set, else off */
 	CERTAUTH_CRL_OFF = 0,
 	CERTAUTH_CRL_LEAF,
 	CERTAUTH_CRL_CHAIN,
 };
 enum certauth_ocsp_mode {
-	CERTAUTH_OCSP_OFF = 0, CERTAUTH_OCSP_SOFT, CERTAUTH_OCSP_HARD
+	CERTAUTH_OCSP_OFF = 0,
+	CERTAUTH_OCSP_SOFT,
+	CERTAUTH_OCSP_HARD
 };
 enum certauth_scope { CERTAUTH_SCOPE_LEAF = 0, CERTAUTH_SCOPE_CHAIN };
-enum certauth_ocsp_digest {
-	CERTAUTH_OCSP_SHA1 = 0, CERTAUTH_OCSP_SHA256
-};
+enum certauth_ocsp_digest { CERTAUTH_OCSP_SHA1 = 0, CERTAUTH_OCSP_SHA256 };
 
 struct certauth_opts {
-	char *config;			/* NULL: the default path */
+	char *config; /* NULL: the default path */
 	char *bindings_dir;
-	int trust;			/* enum certauth_trust */
+	int trust; /* enum certauth_trust */
 	char *ca_file;
 	char *ca_dir;
 	char *chain_file;
 	char *crl_file;
 	char *crl_dir;
-	int crl;			/* enum certauth_crl_scope */
-	int ocsp;			/* enum certauth_ocsp_mode */
+	int crl;  /* enum certauth_crl_scope */
+	int ocsp; /* enum certauth_ocsp_mode */
 	char *ocsp_url;
 	long ocsp_timeout_ms;
 	char *ocsp_cache_dir;
-	int ocsp_scope;			/* enum certauth_scope */
-	int ocsp_nonce;			/* boolean */
-	int ocsp_digest;		/* enum certauth_ocsp_digest */
+	int ocsp_scope;	 /* enum certauth_scope */
+	int ocsp_nonce;	 /* boolean */
+	int ocsp_digest; /* enum certauth_ocsp_digest */
 	char *ocsp_proxy;
 	char *ocsp_responder_cert;
 	long ocsp_skew;
 	long ocsp_max_age;
 	long challenge_ttl;
 	char *hostname;
-	int nouserok;			/* boolean */
-	int nodelay;			/* boolean: no pam_fail_delay */
-	int debug;			/* boolean */
+	int nouserok; /* boolean */
+	int nodelay;  /* boolean: no pam_fail_delay */
+	int debug;    /* boolean */
 };
 
 /* Fill in the defaults of docs/PROTOCOL.md, "Options".  Never fails. */

@@ -23,16 +23,16 @@
 
 /* Separate tables, so many users' bindings never push out trust files. */
 enum certauth_cache_pool {
-	CERTAUTH_CACHE_TRUST,		/* ca_file, chain_file, CRL files */
-	CERTAUTH_CACHE_BINDINGS,	/* one bindings file per user */
+	CERTAUTH_CACHE_TRUST,	 /* ca_file, chain_file, CRL files */
+	CERTAUTH_CACHE_BINDINGS, /* one bindings file per user */
 	CERTAUTH_CACHE_NPOOLS
 };
 
 /* What one file parsed to; any member may be NULL. */
 struct certauth_parsed {
-	STACK_OF(X509) *certs;		/* a certificate file's certificates */
-	STACK_OF(X509_CRL) *crls;	/* a CRL file's CRLs */
-	struct certauth_anchor_index *index;	/* ca_file: its anchors by
+	STACK_OF(X509) *certs;	  /* a certificate file's certificates */
+	STACK_OF(X509_CRL) *crls; /* a CRL file's CRLs */
+	struct certauth_anchor_index *index; /* ca_file: its anchors by
 					 * subject, unparsed (anchors.h) */
 };
 

@@ -9,9 +9,9 @@
 #include <stddef.h>
 
 #include "certauth.h"
-#include "digest.h"	/* enum certauth_digest */
+#include "digest.h" /* enum certauth_digest */
 
-#define CERTAUTH_RESPONSE_MAX	4096	/* characters, checked before decoding */
+#define CERTAUTH_RESPONSE_MAX 4096 /* characters, checked before decoding */
 
 /*
  * Parse a response.  Accepts standard or URL-safe base64, padding
@@ -22,7 +22,7 @@
  * CERTAUTH_ERR_FORMAT.  On success *sig (malloc'd, caller frees) holds
  * *siglen decoded bytes and *digest the prefix.
  */
-int certauth_response_parse(const char *resp, int *digest,
-    unsigned char **sig, size_t *siglen, struct certauth_reason *reason);
+int certauth_response_parse(const char *resp, int *digest, unsigned char **sig,
+    size_t *siglen, struct certauth_reason *reason);
 
 #endif /* CERTAUTH_RESPONSE_H */

@@ -37,7 +37,7 @@ int certauth_open_safely(const char *path, const char *what, int *fdp,
  * realpath) is opened and checked as certauth_open_safely does, along
  * every parent of its real path.  Without the flag a link is refused.
  */
-#define CERTAUTH_SAFE_FOLLOW	0x1
+#define CERTAUTH_SAFE_FOLLOW 0x1
 
 /*
  * Open path as certauth_open_safely does (flags: 0 or CERTAUTH_SAFE_FOLLOW)

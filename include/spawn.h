@@ -14,23 +14,23 @@
 /* Everything the child needs, prepared before fork(): after it, only
  * async-signal-safe calls are allowed in a possibly threaded host. */
 struct certauth_child_plan {
-	int exec_fd;		/* the checked helper, for fexecve */
-	int in_fd;		/* child's stdin (socket) */
-	int out_fd;		/* child's stdout (pipe) */
-	int null_fd;		/* child's stderr */
-	int drop;		/* nonzero: become uid/gid below */
+	int exec_fd; /* the checked helper, for fexecve */
+	int in_fd;   /* child's stdin (socket) */
+	int out_fd;  /* child's stdout (pipe) */
+	int null_fd; /* child's stderr */
+	int drop;    /* nonzero: become uid/gid below */
 	uid_t uid;
 	gid_t gid;
-	unsigned int fd_max;	/* for the fallback close-on-exec loop */
+	unsigned int fd_max; /* for the fallback close-on-exec loop */
 	char *argv[8];
 	char *envp[1];
 };
 
 /* How the child ended, as far as this process could learn. */
 struct certauth_ending {
-	int known;		/* 0: the host reaped it first */
-	int code;		/* CLD_EXITED, CLD_KILLED, CLD_DUMPED */
-	int status;		/* exit code or signal */
+	int known;  /* 0: the host reaped it first */
+	int code;   /* CLD_EXITED, CLD_KILLED, CLD_DUMPED */
+	int status; /* exit code or signal */
 };
 
 /*

@@ -20,20 +20,20 @@
  * passed over (deltas.h).
  */
 struct certauth_delta {
-	X509_CRL *crl;		/* borrowed from crls */
+	X509_CRL *crl; /* borrowed from crls */
 	char *path;
 };
 
 /* What the trust files held when they were read; read-only after. */
 struct certauth_trust_set {
-	int trust;		/* enum certauth_trust */
-	int crl;		/* enum certauth_crl_scope, never DEFAULT */
-	const char *ca_file;	/* borrowed from the options, may be NULL */
-	const char *ca_dir;	/* borrowed from the options, may be NULL */
-	struct certauth_anchor_index *anchors;	/* ca_file's, unparsed */
-	STACK_OF(X509) *chain;	/* untrusted intermediates */
-	STACK_OF(X509_CRL) *crls;	/* every CRL loaded, for each check */
-	struct certauth_delta *deltas;	/* the delta CRLs among crls */
+	int trust;	     /* enum certauth_trust */
+	int crl;	     /* enum certauth_crl_scope, never DEFAULT */
+	const char *ca_file; /* borrowed from the options, may be NULL */
+	const char *ca_dir;  /* borrowed from the options, may be NULL */
+	struct certauth_anchor_index *anchors; /* ca_file's, unparsed */
+	STACK_OF(X509) *chain;		       /* untrusted intermediates */
+	STACK_OF(X509_CRL) *crls;      /* every CRL loaded, for each check */
+	struct certauth_delta *deltas; /* the delta CRLs among crls */
 	int ndeltas, deltas_cap;
 };
 
@@ -54,9 +54,9 @@ void certauth_trust_free(struct certauth_trust_set *t);
 
 /* What a trust file holds, and so how it is parsed. */
 enum certauth_trust_kind {
-	CERTAUTH_KIND_ANCHORS,	/* certificates indexed by subject, unparsed */
-	CERTAUTH_KIND_CERTS,	/* certificates */
-	CERTAUTH_KIND_CRLS	/* CRLs, PEM or DER */
+	CERTAUTH_KIND_ANCHORS, /* certificates indexed by subject, unparsed */
+	CERTAUTH_KIND_CERTS,   /* certificates */
+	CERTAUTH_KIND_CRLS     /* CRLs, PEM or DER */
 };
 
 /*

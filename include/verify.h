@@ -28,7 +28,7 @@ int certauth_key_check(EVP_PKEY *pkey, struct certauth_reason *reason);
  * CERTAUTH_ERR_INTERNAL.  The OpenSSL error queue is cleared either way.
  */
 int certauth_verify_signature(EVP_PKEY *pkey, int digest,
-    const unsigned char *msg, size_t msglen,
-    const unsigned char *sig, size_t siglen, struct certauth_reason *reason);
+    const unsigned char *msg, size_t msglen, const unsigned char *sig,
+    size_t siglen, struct certauth_reason *reason);
 
 #endif /* CERTAUTH_VERIFY_H */

@@ -19,10 +19,10 @@
 
 struct anchor {
 	X509_NAME *subject;
-	unsigned char *der;	/* the block's, less OpenSSL's aux data */
+	unsigned char *der; /* the block's, less OpenSSL's aux data */
 	size_t len;
-	int block;		/* 1-based PEM block number */
-	int trust_settings;	/* a TRUSTED CERTIFICATE with trust or reject */
+	int block;	    /* 1-based PEM block number */
+	int trust_settings; /* a TRUSTED CERTIFICATE with trust or reject */
 };
 
 struct certauth_anchor_index {
@@ -73,7 +73,7 @@ der_subject(const unsigned char *der, long len, const unsigned char **subj,
 	*certlen = p - der;
 	p = tbs;
 	if ((l = element(&p, end - p, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL,
-	    &tbs)) < 0)
+		 &tbs)) < 0)
 		return -1;
 	end = tbs + l;
 	p = tbs;
@@ -85,7 +85,7 @@ der_subject(const unsigned char *der, long len, const unsigned char **subj,
 	/* signature, issuer, validity */
 	for (i = 0; i < 3; i++) {
 		if (element(&p, end - p, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL,
-		    NULL) < 0)
+			NULL) < 0)
 			return -1;
 	}
 	start = p;
@@ -120,8 +120,9 @@ aux_trust(const unsigned char *aux, long len)
 	X509_CERT_AUX_free(parsed);
 	ERR_pop_to_mark();
 	p = aux;
-	if (!ok || (clen = element(&p, len, V_ASN1_SEQUENCE,
-	    V_ASN1_UNIVERSAL, &c)) < 0)
+	if (!ok ||
+	    (clen = element(&p, len, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, &c)) <
+		0)
 		return -1;
 	if (clen == 0)
 		return 0;
@@ -185,7 +186,7 @@ add_anchor(struct certauth_anchor_index *idx, unsigned char *der, long len,
 	name = NULL;
 	der = NULL;
 	r = 0;
- out:
+out:
 	X509_NAME_free(name);
 	OPENSSL_free(der);
 	return r;
@@ -252,7 +253,7 @@ certauth_anchor_index_build(const char *buf, size_t len,
 	*out = idx;
 	idx = NULL;
 	r = 0;
- out:
+out:
 	/* A refusal must not leave stale errors for the next OpenSSL user. */
 	if (r != 0)
 		ERR_clear_error();
@@ -267,7 +268,8 @@ certauth_anchor_index_build(const char *buf, size_t len,
 int
 certauth_anchor_index_up_ref(struct certauth_anchor_index *idx)
 {
-	return __atomic_add_fetch(&idx->refs, 1, __ATOMIC_RELAXED) > 1 ? 0 :
+	return __atomic_add_fetch(&idx->refs, 1, __ATOMIC_RELAXED) > 1 ?
+	    0 :
 	    CERTAUTH_ERR_INTERNAL;
 }
 
@@ -300,8 +302,7 @@ certauth_anchor_subject(const struct certauth_anchor_index *idx, int i)
 }
 
 const unsigned char *
-certauth_anchor_der(const struct certauth_anchor_index *idx, int i,
-    size_t *len)
+certauth_anchor_der(const struct certauth_anchor_index *idx, int i, size_t *len)
 {
 	*len = idx->a[i].len;
 	return idx->a[i].der;
@@ -314,8 +315,7 @@ certauth_anchor_block(const struct certauth_anchor_index *idx, int i)
 }
 
 int
-certauth_anchor_trust_settings(const struct certauth_anchor_index *idx,
-    int i)
+certauth_anchor_trust_settings(const struct certauth_anchor_index *idx, int i)
 {
 	return idx->a[i].trust_settings;
 }

@@ -52,8 +52,8 @@ certauth_ctx_init(struct certauth_ctx *c, const struct certauth_opts *o,
  */
 static int
 match_signature(const struct certauth_log *lg, STACK_OF(X509) *certs,
-    const struct certauth_login *login, int digest, const unsigned char *sig, size_t siglen,
-    STACK_OF(X509) **matches, struct certauth_reason *reason)
+    const struct certauth_login *login, int digest, const unsigned char *sig,
+    size_t siglen, STACK_OF(X509) **matches, struct certauth_reason *reason)
 {
 	int r = CERTAUTH_ERR_INTERNAL, i, n = sk_X509_num(certs), refused = 0;
 	STACK_OF(X509) *found = NULL;
@@ -85,9 +85,10 @@ match_signature(const struct certauth_log *lg, STACK_OF(X509) *certs,
 			certauth_reason_set(reason, "%s", why.text);
 			r = CERTAUTH_ERR_KEY_REFUSED;
 		} else {
-			certauth_reason_set(reason, "signature does not verify "
-			    "with any of %d bound certificate%s", n,
-			    n == 1 ? "" : "s");
+			certauth_reason_set(reason,
+			    "signature does not verify "
+			    "with any of %d bound certificate%s",
+			    n, n == 1 ? "" : "s");
 			r = CERTAUTH_ERR_BAD_SIGNATURE;
 		}
 		goto out;
@@ -95,7 +96,7 @@ match_signature(const struct certauth_log *lg, STACK_OF(X509) *certs,
 	*matches = found;
 	found = NULL;
 	r = 0;
- out:
+out:
 	sk_X509_free(found);
 	return r;
 }
@@ -111,14 +112,14 @@ certauth_check_certificate(struct certauth_ctx *c,
 	memset(&v, 0, sizeof(v));
 	c->outcome.ocsp_source[0] = '\0';
 	if ((r = certauth_chain_check(t, c->lg, cert, now,
-	    c->opts->ocsp != CERTAUTH_OCSP_OFF ? &v : NULL, reason)) != 0)
+		 c->opts->ocsp != CERTAUTH_OCSP_OFF ? &v : NULL, reason)) != 0)
 		goto out;
 	/* Revocation over the network last: only for a chain that holds. */
 	if (c->opts->ocsp != CERTAUTH_OCSP_OFF &&
 	    (r = certauth_ocsp_check_chain(c, v.chain, v.store, reason)) != 0)
 		goto out;
 	r = 0;
- out:
+out:
 	certauth_verified_clear(&v);
 	return r;
 }
@@ -150,7 +151,7 @@ check_matches(struct certauth_ctx *c, STACK_OF(X509) *matches, time_t now,
 		if (r == CERTAUTH_ERR_NOMEM)
 			break;
 	}
- out:
+out:
 	certauth_trust_free(t);
 	return r;
 }
@@ -160,10 +161,12 @@ log_outcome(const struct certauth_log *lg, const struct certauth_login *login,
     int r, const struct certauth_outcome *outcome)
 {
 	if (r == 0) {
-		log_info(lg, "user %s authenticated with certificate "
-		    "SHA256:%s %s%s%s", login->user, outcome->fingerprint,
-		    outcome->subject, outcome->ocsp_source[0] != '\0' ?
-		    "; OCSP good from " : "", outcome->ocsp_source);
+		log_info(lg,
+		    "user %s authenticated with certificate "
+		    "SHA256:%s %s%s%s",
+		    login->user, outcome->fingerprint, outcome->subject,
+		    outcome->ocsp_source[0] != '\0' ? "; OCSP good from " : "",
+		    outcome->ocsp_source);
 	} else if (r == CERTAUTH_ERR_TRUST_STORE || r == CERTAUTH_ERR_CONFIG ||
 	    r == CERTAUTH_ERR_INTERNAL || r == CERTAUTH_ERR_NOMEM) {
 		log_err(lg, "user %s not authenticated: %s: %s", login->user,
@@ -183,8 +186,10 @@ check_answer(const struct certauth_opts *o, const struct certauth_login *login,
 	long late = (long)(login->answered - login->issued);
 
 	if (login->answered < login->issued || late > o->challenge_ttl) {
-		certauth_reason_set(reason, "response arrived after %ld "
-		    "seconds, over challenge_ttl %ld", late, o->challenge_ttl);
+		certauth_reason_set(reason,
+		    "response arrived after %ld "
+		    "seconds, over challenge_ttl %ld",
+		    late, o->challenge_ttl);
 		return CERTAUTH_ERR_EXPIRED;
 	}
 	if (login->response == NULL) {
@@ -224,10 +229,10 @@ certauth_authenticate(struct certauth_ctx *c,
 	certauth_reason_set(&outcome->reason, "%s",
 	    certauth_strerror(CERTAUTH_ERR_INTERNAL));
 	if ((r = check_answer(c->opts, login, &digest, &sig, &siglen,
-	    &outcome->reason)) != 0 ||
+		 &outcome->reason)) != 0 ||
 	    (r = check_bound(login, &outcome->reason)) != 0 ||
-	    (r = match_signature(c->lg, login->bound->certs, login, digest,
-	    sig, siglen, &matches, &outcome->reason)) != 0 ||
+	    (r = match_signature(c->lg, login->bound->certs, login, digest, sig,
+		 siglen, &matches, &outcome->reason)) != 0 ||
 	    (r = check_matches(c, matches, login->answered, &winner)) != 0)
 		goto out;
 	if ((r = certauth_cert_fingerprint(winner, outcome->fingerprint)) != 0)
@@ -236,7 +241,7 @@ certauth_authenticate(struct certauth_ctx *c,
 	    sizeof(outcome->subject));
 	outcome->binding_source = login->bound->source;
 	r = 0;
- out:
+out:
 	if (r == 0)
 		outcome->reason.text[0] = '\0';
 	else if (outcome->reason.text[0] == '\0')
@@ -265,11 +270,13 @@ static int
 pass_over(struct certauth_ctx *c, const struct certauth_request *req,
     const struct certauth_bound *b)
 {
-	if (!c->opts->nouserok || (req->user_known &&
-	    b->r != CERTAUTH_ERR_NOT_FOUND))
+	if (!c->opts->nouserok ||
+	    (req->user_known && b->r != CERTAUTH_ERR_NOT_FOUND))
 		return 0;
-	log_info(c->lg, "user %s has no certificate binding: ignored "
-	    "(nouserok)", req->user);
+	log_info(c->lg,
+	    "user %s has no certificate binding: ignored "
+	    "(nouserok)",
+	    req->user);
 	c->outcome.ignored = 1;
 	return 1;
 }
@@ -304,9 +311,11 @@ certauth_login(struct certauth_ctx *c, const struct certauth_request *req,
 	login.bound = &b;
 	login.issued = time(NULL);
 	if ((r = certauth_challenge_new(host, req->service, req->user,
-	    login.issued, &challenge)) != 0) {
-		log_err(c->lg, "user %s not authenticated: cannot make a "
-		    "challenge: %s", req->user, certauth_strerror(r));
+		 login.issued, &challenge)) != 0) {
+		log_err(c->lg,
+		    "user %s not authenticated: cannot make a "
+		    "challenge: %s",
+		    req->user, certauth_strerror(r));
 		goto out;
 	}
 	if ((r = src->answer(src->arg, challenge, b.certs, &response)) != 0) {
@@ -318,7 +327,7 @@ certauth_login(struct certauth_ctx *c, const struct certauth_request *req,
 	login.challenge = challenge;
 	login.response = response;
 	r = certauth_authenticate(c, &login);
- out:
+out:
 	if (response != NULL)
 		certauth_freezero(response, strlen(response));
 	free(challenge);

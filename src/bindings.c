@@ -24,16 +24,16 @@
 #include "safefile.h"
 #include "safewrite.h"
 
-#define PEM_BEGIN_CERT	"-----BEGIN CERTIFICATE-----"
-#define PEM_END_CERT	"-----END CERTIFICATE-----"
+#define PEM_BEGIN_CERT "-----BEGIN CERTIFICATE-----"
+#define PEM_END_CERT   "-----END CERTIFICATE-----"
 
 /*
  * Temporary files carry a ',' which percent-encoding never leaves in a
  * user's file name, so no account's bindings can ever be a temp file.
  */
-#define TMP_SEPARATOR	",tmp."
-#define BINDINGS_DIR_MODE	0755
-#define BINDINGS_FILE_MODE	0644
+#define TMP_SEPARATOR	   ",tmp."
+#define BINDINGS_DIR_MODE  0755
+#define BINDINGS_FILE_MODE 0644
 
 int
 certauth_bindings_path(const char *dir, const char *user, char **out)
@@ -58,7 +58,7 @@ certauth_bindings_path(const char *dir, const char *user, char **out)
 	}
 	*out = p;
 	r = 0;
- out:
+out:
 	free(enc);
 	return r;
 }
@@ -68,8 +68,8 @@ certauth_bindings_path(const char *dir, const char *user, char **out)
  * reasons ("bindings file" or "bindings file /x/alice").
  */
 static int
-parse_named(const char *buf, size_t len, const char *name,
-    STACK_OF(X509) **out, struct certauth_reason *reason)
+parse_named(const char *buf, size_t len, const char *name, STACK_OF(X509) **out,
+    struct certauth_reason *reason)
 {
 	STACK_OF(X509) *certs = NULL;
 	X509 *cert = NULL;
@@ -79,8 +79,8 @@ parse_named(const char *buf, size_t len, const char *name,
 
 	*out = NULL;
 	if (len > CERTAUTH_BINDINGS_MAX) {
-		certauth_reason_set(reason, "%s is larger than %d bytes",
-		    name, CERTAUTH_BINDINGS_MAX);
+		certauth_reason_set(reason, "%s is larger than %d bytes", name,
+		    CERTAUTH_BINDINGS_MAX);
 		r = CERTAUTH_ERR_TOO_LONG;
 		goto out;
 	}
@@ -90,7 +90,7 @@ parse_named(const char *buf, size_t len, const char *name,
 	}
 	/* Everything outside BEGIN/END CERTIFICATE is commentary. */
 	while ((block = memmem(p, (size_t)(end - p), PEM_BEGIN_CERT,
-	    strlen(PEM_BEGIN_CERT))) != NULL) {
+		    strlen(PEM_BEGIN_CERT))) != NULL) {
 		n++;
 		stop = memmem(block, (size_t)(end - block), PEM_END_CERT,
 		    strlen(PEM_END_CERT));
@@ -102,12 +102,13 @@ parse_named(const char *buf, size_t len, const char *name,
 		}
 		stop += strlen(PEM_END_CERT);
 		/* The BIO ends with this block: no parse can run past it. */
-		if ((bio = BIO_new_mem_buf(block, (int)(stop - block))) == NULL) {
+		if ((bio = BIO_new_mem_buf(block, (int)(stop - block))) ==
+		    NULL) {
 			r = CERTAUTH_ERR_NOMEM;
 			goto out;
 		}
 		if ((cert = PEM_read_bio_X509(bio, NULL,
-		    certauth_pem_no_passphrase, NULL)) == NULL) {
+			 certauth_pem_no_passphrase, NULL)) == NULL) {
 			certauth_reason_set(reason,
 			    "%s: certificate %d does not parse", name, n);
 			r = CERTAUTH_ERR_FORMAT;
@@ -130,7 +131,7 @@ parse_named(const char *buf, size_t len, const char *name,
 	*out = certs;
 	certs = NULL;
 	r = 0;
- out:
+out:
 	/* A refusal must not leave stale errors for the next OpenSSL user. */
 	if (r != 0)
 		ERR_clear_error();
@@ -161,7 +162,7 @@ parse_cached(const char *path, const char *buf, size_t len,
 
 	memset(&p, 0, sizeof(p));
 	if ((r = certauth_cache_get(CERTAUTH_CACHE_BINDINGS, path, buf, len,
-	    &p)) < 0)
+		 &p)) < 0)
 		goto out;
 	if (r == 0) {
 		if (asprintf(&name, "bindings file %s", path) < 0) {
@@ -176,15 +177,15 @@ parse_cached(const char *path, const char *buf, size_t len,
 	*out = p.certs;
 	p.certs = NULL;
 	r = 0;
- out:
+out:
 	certauth_parsed_clear(&p);
 	free(name);
 	return r;
 }
 
 int
-certauth_bindings_read(const char *dir, const char *user,
-    STACK_OF(X509) **out, struct certauth_reason *reason)
+certauth_bindings_read(const char *dir, const char *user, STACK_OF(X509) **out,
+    struct certauth_reason *reason)
 {
 	char *path = NULL, *buf = NULL;
 	size_t len = 0;
@@ -201,11 +202,11 @@ certauth_bindings_read(const char *dir, const char *user,
 		goto out;
 	}
 	if ((r = certauth_read_safely(path, "bindings file",
-	    CERTAUTH_BINDINGS_MAX, 0, &buf, &len, reason)) != 0 ||
+		 CERTAUTH_BINDINGS_MAX, 0, &buf, &len, reason)) != 0 ||
 	    (r = parse_cached(path, buf, len, out, reason)) != 0)
 		goto out;
 	r = 0;
- out:
+out:
 	free(buf);
 	free(path);
 	return r;
@@ -236,7 +237,7 @@ certs_to_pem(STACK_OF(X509) *certs, BIO **biop, const char **out,
 	*biop = bio;
 	bio = NULL;
 	r = 0;
- out:
+out:
 	BIO_free(bio);
 	return r;
 }
@@ -259,7 +260,7 @@ certauth_bindings_write(const char *dir, const char *user,
 	}
 	if ((r = certauth_make_dirs(dir, BINDINGS_DIR_MODE, reason)) != 0 ||
 	    (r = certauth_check_dir_safely(dir, "bindings directory",
-	    reason)) != 0)
+		 reason)) != 0)
 		goto out;
 	if (certs == NULL || sk_X509_num(certs) == 0) {
 		if (unlink(path) != 0 && errno != ENOENT) {
@@ -283,10 +284,10 @@ certauth_bindings_write(const char *dir, const char *user,
 		goto out;
 	}
 	if ((r = certauth_write_atomic(dir, path, tmp, pem, pemlen,
-	    BINDINGS_FILE_MODE, reason)) != 0)
+		 BINDINGS_FILE_MODE, reason)) != 0)
 		goto out;
 	r = 0;
- out:
+out:
 	BIO_free(bio);
 	free(tmp);
 	free(path);

@@ -47,9 +47,10 @@ certauth_bound_lookup(const struct certauth_opts *o, const char *user,
 			b->source = sources[i].name;
 		else if (b->r != CERTAUTH_ERR_NOT_FOUND &&
 		    b->reason.text[0] == '\0')
-			certauth_reason_set(&b->reason, "cannot look up the "
-			    "certificates of user %s in %s: %s", user,
-			    sources[i].name, certauth_strerror(b->r));
+			certauth_reason_set(&b->reason,
+			    "cannot look up the "
+			    "certificates of user %s in %s: %s",
+			    user, sources[i].name, certauth_strerror(b->r));
 		if (b->r != CERTAUTH_ERR_NOT_FOUND)
 			return b->r;
 	}

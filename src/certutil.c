@@ -37,20 +37,18 @@ certauth_cert_fingerprint(X509 *cert, char out[CERTAUTH_FP_CHARS + 1])
 	int r = CERTAUTH_ERR_INTERNAL;
 
 	out[0] = '\0';
-	if (cert == NULL ||
-	    X509_digest(cert, EVP_sha256(), md, &mdlen) != 1 ||
+	if (cert == NULL || X509_digest(cert, EVP_sha256(), md, &mdlen) != 1 ||
 	    mdlen * 2 != CERTAUTH_FP_CHARS)
 		goto out;
 	certauth_hex_encode(md, mdlen, out);
 	r = 0;
- out:
+out:
 	ERR_clear_error();
 	return r;
 }
 
 int
-certauth_fingerprint_normalise(const char *in,
-    char out[CERTAUTH_FP_CHARS + 1])
+certauth_fingerprint_normalise(const char *in, char out[CERTAUTH_FP_CHARS + 1])
 {
 	size_t n = 0;
 	unsigned char c;
@@ -72,7 +70,7 @@ certauth_fingerprint_normalise(const char *in,
 		goto bad;
 	out[n] = '\0';
 	return 0;
- bad:
+bad:
 	out[0] = '\0';
 	return CERTAUTH_ERR_FORMAT;
 }
@@ -91,8 +89,7 @@ certauth_name_string(const X509_NAME *name, char *buf, size_t len)
 	 * so any byte boundary is a safe place to truncate. */
 	if (name == NULL || (bio = BIO_new(BIO_s_mem())) == NULL ||
 	    X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253) < 0 ||
-	    (n = BIO_get_mem_data(bio, &data)) < 0 ||
-	    (n > 0 && data == NULL)) {
+	    (n = BIO_get_mem_data(bio, &data)) < 0 || (n > 0 && data == NULL)) {
 		unknown(buf, len);
 		goto out;
 	}
@@ -100,7 +97,7 @@ certauth_name_string(const X509_NAME *name, char *buf, size_t len)
 	if (copy > 0)
 		memcpy(buf, data, copy);
 	buf[copy] = '\0';
- out:
+out:
 	BIO_free(bio);
 	ERR_clear_error();
 }

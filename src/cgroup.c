@@ -18,8 +18,8 @@
 #include "certauth.h"
 #include "cgroup.h"
 
-#define PROC_CGROUP	"/proc/thread-self/cgroup"
-#define PROC_MOUNTINFO	"/proc/thread-self/mountinfo"
+#define PROC_CGROUP    "/proc/thread-self/cgroup"
+#define PROC_MOUNTINFO "/proc/thread-self/mountinfo"
 
 /*
  * The hierarchies that can freeze a process, and the files of each
@@ -29,7 +29,7 @@
  */
 static const struct freezer {
 	const char *fstype;	/* in mountinfo */
-	const char *controller;	/* v1: in the cgroup file and the super
+	const char *controller; /* v1: in the cgroup file and the super
 				 * options; NULL: cgroup v2 */
 	const char *files[4];
 } freezers[] = {
@@ -63,8 +63,8 @@ unescape(char *s)
 	char *r = s, *w = s;
 
 	while (*r != '\0') {
-		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' &&
-		    r[2] >= '0' && r[2] <= '7' && r[3] >= '0' && r[3] <= '7') {
+		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' &&
+		    r[2] <= '7' && r[3] >= '0' && r[3] <= '7') {
 			*w++ = (char)((r[1] - '0') << 6 | (r[2] - '0') << 3 |
 			    (r[3] - '0'));
 			r += 4;
@@ -79,8 +79,7 @@ unescape(char *s)
 /* The root, mount point, type and super options of a mountinfo line,
  * split in place.  Returns 0 or -1. */
 static int
-mount_fields(char *line, char **root, char **mnt, char **fstype,
-    char **opts)
+mount_fields(char *line, char **root, char **mnt, char **fstype, char **opts)
 {
 	char *f[6], *t;
 	size_t i;
@@ -114,8 +113,10 @@ find_cgroup_dir(const struct freezer *f, const char *path, char **dir,
 
 	*dir = NULL;
 	if ((fp = fopen(PROC_MOUNTINFO, "re")) == NULL) {
-		certauth_reason_set(why, "cannot tell whether this process "
-		    "can be frozen (%s: %s)", PROC_MOUNTINFO, strerror(errno));
+		certauth_reason_set(why,
+		    "cannot tell whether this process "
+		    "can be frozen (%s: %s)",
+		    PROC_MOUNTINFO, strerror(errno));
 		goto out;
 	}
 	while (getline(&line, &cap, fp) > 0) {
@@ -128,8 +129,8 @@ find_cgroup_dir(const struct freezer *f, const char *path, char **dir,
 		if (strncmp(path, root, n) != 0 ||
 		    (path[n] != '/' && path[n] != '\0'))
 			continue;
-		if (asprintf(dir, "%s%s", mnt, strcmp(path + n, "/") == 0 ?
-		    "" : path + n) < 0) {
+		if (asprintf(dir, "%s%s", mnt,
+			strcmp(path + n, "/") == 0 ? "" : path + n) < 0) {
 			*dir = NULL;
 			r = CERTAUTH_ERR_NOMEM;
 			goto out;
@@ -138,12 +139,14 @@ find_cgroup_dir(const struct freezer *f, const char *path, char **dir,
 		break;
 	}
 	if (*dir == NULL && !feof(fp)) {
-		certauth_reason_set(why, "cannot tell whether this process "
-		    "can be frozen (%s: %s)", PROC_MOUNTINFO, strerror(errno));
+		certauth_reason_set(why,
+		    "cannot tell whether this process "
+		    "can be frozen (%s: %s)",
+		    PROC_MOUNTINFO, strerror(errno));
 		goto out;
 	}
 	r = 0;
- out:
+out:
 	if (fp != NULL)
 		fclose(fp);
 	free(line);
@@ -157,8 +160,8 @@ find_cgroup_dir(const struct freezer *f, const char *path, char **dir,
  * 0, or an error with why.
  */
 static int
-walk_cgroup(const struct freezer *f, const char *path, char *dir,
-    size_t base, struct certauth_reason *why)
+walk_cgroup(const struct freezer *f, const char *path, char *dir, size_t base,
+    struct certauth_reason *why)
 {
 	struct stat st;
 	char *file = NULL;
@@ -167,7 +170,8 @@ walk_cgroup(const struct freezer *f, const char *path, char *dir,
 
 	for (;;) {
 		if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-			certauth_reason_set(why, "cannot tell whether this "
+			certauth_reason_set(why,
+			    "cannot tell whether this "
 			    "process can be frozen (no cgroup directory %s)",
 			    dir);
 			goto out;
@@ -182,19 +186,23 @@ walk_cgroup(const struct freezer *f, const char *path, char *dir,
 			if (lstat(file, &st) != 0) {
 				if (errno == ENOENT)
 					continue;
-				certauth_reason_set(why, "cannot tell whether "
-				    "this process can be frozen (%s: %s)", file,
-				    strerror(errno));
+				certauth_reason_set(why,
+				    "cannot tell whether "
+				    "this process can be frozen (%s: %s)",
+				    file, strerror(errno));
 				goto out;
 			}
 			if (st.st_uid != 0)
-				certauth_reason_set(why, "this process's cgroup "
-				    "%s can be frozen by uid %lu (%s)", path,
-				    (unsigned long)st.st_uid, file);
+				certauth_reason_set(why,
+				    "this process's cgroup "
+				    "%s can be frozen by uid %lu (%s)",
+				    path, (unsigned long)st.st_uid, file);
 			else if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
-				certauth_reason_set(why, "this process's cgroup "
+				certauth_reason_set(why,
+				    "this process's cgroup "
 				    "%s can be frozen by its group or others "
-				    "(%s)", path, file);
+				    "(%s)",
+				    path, file);
 			else
 				continue;
 			goto out;
@@ -204,7 +212,7 @@ walk_cgroup(const struct freezer *f, const char *path, char *dir,
 		*strrchr(dir + base, '/') = '\0';
 	}
 	r = 0;
- out:
+out:
 	free(file);
 	return r;
 }
@@ -219,8 +227,10 @@ certauth_cgroup_unfreezable(struct certauth_reason *why)
 	int r = CERTAUTH_ERR_INTERNAL;
 
 	if ((fp = fopen(PROC_CGROUP, "re")) == NULL) {
-		certauth_reason_set(why, "cannot tell whether this process "
-		    "can be frozen (%s: %s)", PROC_CGROUP, strerror(errno));
+		certauth_reason_set(why,
+		    "cannot tell whether this process "
+		    "can be frozen (%s: %s)",
+		    PROC_CGROUP, strerror(errno));
 		goto out;
 	}
 	while (getline(&line, &cap, fp) > 0) {
@@ -233,26 +243,30 @@ certauth_cgroup_unfreezable(struct certauth_reason *why)
 		*path++ = '\0';
 		for (i = 0; i < sizeof(freezers) / sizeof(freezers[0]); i++) {
 			f = &freezers[i];
-			if (f->controller == NULL ? strcmp(line, "0") != 0 ||
-			    *ctl != '\0' : !in_list(ctl, f->controller))
+			if (f->controller == NULL ?
+				strcmp(line, "0") != 0 || *ctl != '\0' :
+				!in_list(ctl, f->controller))
 				continue;
 			if (path[0] != '/' || strstr(path, "/..") != NULL) {
-				certauth_reason_set(why, "cannot tell whether "
+				certauth_reason_set(why,
+				    "cannot tell whether "
 				    "this process can be frozen (cgroup %s)",
 				    path);
 				goto out;
 			}
 			free(dir);
-			if ((r = find_cgroup_dir(f, path, &dir, &base,
-			    why)) != 0)
+			if ((r = find_cgroup_dir(f, path, &dir, &base, why)) !=
+			    0)
 				goto out;
 			r = CERTAUTH_ERR_INTERNAL;
 			if (dir == NULL && strcmp(path, "/") == 0)
 				continue;
 			if (dir == NULL) {
-				certauth_reason_set(why, "cannot tell whether "
+				certauth_reason_set(why,
+				    "cannot tell whether "
 				    "this process can be frozen (no %s mount "
-				    "shows its cgroup %s)", f->fstype, path);
+				    "shows its cgroup %s)",
+				    f->fstype, path);
 				goto out;
 			}
 			if ((r = walk_cgroup(f, path, dir, base, why)) != 0)
@@ -261,14 +275,17 @@ certauth_cgroup_unfreezable(struct certauth_reason *why)
 		}
 	}
 	if (!feof(fp)) {
-		certauth_reason_set(why, "cannot tell whether this process "
-		    "can be frozen (%s: %s)", PROC_CGROUP, strerror(errno));
+		certauth_reason_set(why,
+		    "cannot tell whether this process "
+		    "can be frozen (%s: %s)",
+		    PROC_CGROUP, strerror(errno));
 		goto out;
 	}
 	r = 0;
- out:
+out:
 	if (r == CERTAUTH_ERR_NOMEM)
-		certauth_reason_set(why, "cannot tell whether this process "
+		certauth_reason_set(why,
+		    "cannot tell whether this process "
 		    "can be frozen (out of memory)");
 	if (fp != NULL)
 		fclose(fp);

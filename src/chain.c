@@ -38,7 +38,7 @@
  * OpenSSL security level for the chain: 112-bit keys and signatures, so
  * no CA key under RSA-2048 and no SHA-1 signature anywhere in it.
  */
-#define CHAIN_AUTH_LEVEL	2
+#define CHAIN_AUTH_LEVEL 2
 
 /* "CA certificate CN=x" or "certificate", for reasons about depth. */
 static void
@@ -68,15 +68,17 @@ verify_failure(X509_STORE_CTX *ctx, struct certauth_reason *reason)
 	case X509_V_ERR_OUT_OF_MEM:
 		return CERTAUTH_ERR_NOMEM;
 	case X509_V_ERR_CERT_HAS_EXPIRED:
-		certauth_time_string(cert != NULL ?
-		    X509_get0_notAfter(cert) : NULL, when, sizeof(when));
+		certauth_time_string(cert != NULL ? X509_get0_notAfter(cert) :
+						    NULL,
+		    when, sizeof(when));
 		certauth_reason_set(reason, "%s expired %.10s", label, when);
 		return CERTAUTH_ERR_CERT_INVALID;
 	case X509_V_ERR_CERT_NOT_YET_VALID:
-		certauth_time_string(cert != NULL ?
-		    X509_get0_notBefore(cert) : NULL, when, sizeof(when));
-		certauth_reason_set(reason, "%s not valid before %.10s",
-		    label, when);
+		certauth_time_string(cert != NULL ? X509_get0_notBefore(cert) :
+						    NULL,
+		    when, sizeof(when));
+		certauth_reason_set(reason, "%s not valid before %.10s", label,
+		    when);
 		return CERTAUTH_ERR_CERT_INVALID;
 	case X509_V_ERR_CERT_REVOKED:
 		certauth_reason_set(reason, "%s revoked (CRL)", label);
@@ -88,8 +90,8 @@ verify_failure(X509_STORE_CTX *ctx, struct certauth_reason *reason)
 			    sizeof(name));
 		else
 			snprintf(name, sizeof(name), "?");
-		certauth_reason_set(reason, "no CRL for issuer %s of %s",
-		    name, label);
+		certauth_reason_set(reason, "no CRL for issuer %s of %s", name,
+		    label);
 		return CERTAUTH_ERR_CERT_INVALID;
 	case X509_V_OK:
 		/* Verification stopped without saying why. */
@@ -112,7 +114,8 @@ check_usage(X509 *cert, struct certauth_reason *reason)
 	uint32_t flags = X509_get_extension_flags(cert);
 
 	if ((flags & EXFLAG_INVALID) != 0) {
-		certauth_reason_set(reason, "certificate has invalid extensions");
+		certauth_reason_set(reason,
+		    "certificate has invalid extensions");
 		return CERTAUTH_ERR_CERT_INVALID;
 	}
 	if ((flags & EXFLAG_KUSAGE) != 0 &&
@@ -123,7 +126,7 @@ check_usage(X509 *cert, struct certauth_reason *reason)
 	}
 	if ((flags & EXFLAG_XKUSAGE) != 0 &&
 	    (X509_get_extended_key_usage(cert) &
-	    (XKU_SSL_CLIENT | XKU_ANYEKU)) == 0) {
+		(XKU_SSL_CLIENT | XKU_ANYEKU)) == 0) {
 		certauth_reason_set(reason,
 		    "extendedKeyUsage does not allow clientAuth");
 		return CERTAUTH_ERR_CERT_INVALID;
@@ -174,13 +177,13 @@ set_any_policy(X509_VERIFY_PARAM *param)
 		goto out;
 	}
 	r = 0;
- out:
+out:
 	sk_ASN1_OBJECT_free(policies);
 	return r;
 }
 
 /* Issuer names looked up for one chain, at most. */
-#define CHAIN_NAMES_MAX	64
+#define CHAIN_NAMES_MAX 64
 
 /* Queue name for the anchor lookups unless it is queued already. */
 static int
@@ -195,8 +198,10 @@ queue_name(STACK_OF(X509_NAME) *names, const X509_NAME *name,
 			return 0;
 	}
 	if (sk_X509_NAME_num(names) >= CHAIN_NAMES_MAX) {
-		certauth_reason_set(reason, "more than %d issuer names for "
-		    "one chain", CHAIN_NAMES_MAX);
+		certauth_reason_set(reason,
+		    "more than %d issuer names for "
+		    "one chain",
+		    CHAIN_NAMES_MAX);
 		return CERTAUTH_ERR_CERT_INVALID;
 	}
 	/* A copy: a certificate found twice is not kept by the store, and
@@ -224,8 +229,8 @@ add_named(X509_STORE *store, STACK_OF(X509) *certs, const X509_NAME *subject,
 			continue;
 		if (!X509_STORE_add_cert(store, c))
 			return CERTAUTH_ERR_NOMEM;
-		if ((r = queue_name(names, X509_get_issuer_name(c),
-		    reason)) != 0)
+		if ((r = queue_name(names, X509_get_issuer_name(c), reason)) !=
+		    0)
 			return r;
 	}
 	return 0;
@@ -252,7 +257,8 @@ file_anchor(const struct certauth_trust_set *p, int i, STACK_OF(X509) **out,
 	/* Trusted as a plain anchor it could serve a use its settings
 	 * reject. */
 	if (certauth_anchor_trust_settings(p->anchors, i)) {
-		certauth_reason_set(reason, "cannot load ca_file %s: PEM block "
+		certauth_reason_set(reason,
+		    "cannot load ca_file %s: PEM block "
 		    "%d is a TRUSTED CERTIFICATE with trust settings, which "
 		    "are not honoured; use a plain CERTIFICATE",
 		    p->ca_file, certauth_anchor_block(p->anchors, i));
@@ -266,14 +272,15 @@ file_anchor(const struct certauth_trust_set *p, int i, STACK_OF(X509) **out,
 		goto out;
 	}
 	if ((r = certauth_cache_get(CERTAUTH_CACHE_TRUST, key, der, len,
-	    &found)) < 0)
+		 &found)) < 0)
 		goto out;
 	if (r == 0) {
 		q = der;
 		if ((cert = d2i_X509(NULL, &q, (long)len)) == NULL ||
 		    q != der + len) {
 			certauth_ossl_reason(why, sizeof(why), "bad DER");
-			certauth_reason_set(reason, "cannot load ca_file %s: "
+			certauth_reason_set(reason,
+			    "cannot load ca_file %s: "
 			    "certificate %d does not parse: %s",
 			    p->ca_file, i + 1, why);
 			r = CERTAUTH_ERR_TRUST_STORE;
@@ -290,7 +297,7 @@ file_anchor(const struct certauth_trust_set *p, int i, STACK_OF(X509) **out,
 	*out = found.certs;
 	found.certs = NULL;
 	r = 0;
- out:
+out:
 	X509_free(cert);
 	certauth_parsed_clear(&found);
 	free(key);
@@ -308,7 +315,7 @@ add_file_anchors(const struct certauth_trust_set *p, X509_STORE *store,
 
 	for (i = 0; i < certauth_anchor_count(p->anchors); i++) {
 		if (X509_NAME_cmp(certauth_anchor_subject(p->anchors, i),
-		    subject) != 0)
+			subject) != 0)
 			continue;
 		if ((r = file_anchor(p, i, &certs, reason)) != 0 ||
 		    (r = add_named(store, certs, subject, names, reason)) != 0)
@@ -317,7 +324,7 @@ add_file_anchors(const struct certauth_trust_set *p, X509_STORE *store,
 		certs = NULL;
 	}
 	r = 0;
- out:
+out:
 	sk_X509_pop_free(certs, X509_free);
 	return r;
 }
@@ -346,19 +353,19 @@ add_dir_anchors(const struct certauth_trust_set *p, X509_STORE *store,
 		goto out;
 	}
 	for (k = 0;; k++) {
-		if (snprintf(path, sizeof(path), "%s/%08lx.%d",
-		    p->ca_dir, hash, k) >= (int)sizeof(path) ||
+		if (snprintf(path, sizeof(path), "%s/%08lx.%d", p->ca_dir, hash,
+			k) >= (int)sizeof(path) ||
 		    stat(path, &st) != 0)
 			break;
-		if ((r = certauth_trust_file(CERTAUTH_KIND_CERTS, "ca_dir file", path,
-		    &found, reason)) != 0 ||
+		if ((r = certauth_trust_file(CERTAUTH_KIND_CERTS, "ca_dir file",
+			 path, &found, reason)) != 0 ||
 		    (r = add_named(store, found.certs, subject, names,
-		    reason)) != 0)
+			 reason)) != 0)
 			goto out;
 		certauth_parsed_clear(&found);
 	}
 	r = 0;
- out:
+out:
 	certauth_parsed_clear(&found);
 	return r;
 }
@@ -389,23 +396,25 @@ chain_store(const struct certauth_trust_set *p, X509 *cert, X509_STORE **out,
 		goto out;
 	for (i = 0; i < sk_X509_num(p->chain); i++) {
 		if ((r = queue_name(names,
-		    X509_get_issuer_name(sk_X509_value(p->chain, i)),
-		    reason)) != 0)
+			 X509_get_issuer_name(sk_X509_value(p->chain, i)),
+			 reason)) != 0)
 			goto out;
 	}
 	/* The queue grows as issuers are found. */
 	for (i = 0; i < sk_X509_NAME_num(names); i++) {
 		name = sk_X509_NAME_value(names, i);
-		if ((p->anchors != NULL && (r = add_file_anchors(p, store,
-		    name, names, reason)) != 0) ||
-		    (p->ca_dir != NULL && (r = add_dir_anchors(p, store,
-		    name, names, reason)) != 0))
+		if ((p->anchors != NULL &&
+			(r = add_file_anchors(p, store, name, names, reason)) !=
+			    0) ||
+		    (p->ca_dir != NULL &&
+			(r = add_dir_anchors(p, store, name, names, reason)) !=
+			    0))
 			goto out;
 	}
 	*out = store;
 	store = NULL;
 	r = 0;
- out:
+out:
 	sk_X509_NAME_pop_free(names, X509_NAME_free);
 	X509_STORE_free(store);
 	return r;
@@ -423,7 +432,8 @@ init_ctx(const struct certauth_trust_set *p, X509 *cert, time_t now,
 {
 	X509_VERIFY_PARAM *param;
 	X509_STORE *store = NULL;
-	unsigned long flags = X509_V_FLAG_X509_STRICT | X509_V_FLAG_POLICY_CHECK;
+	unsigned long flags = X509_V_FLAG_X509_STRICT |
+	    X509_V_FLAG_POLICY_CHECK;
 	int r = CERTAUTH_ERR_INTERNAL;
 
 	*own = NULL;
@@ -438,12 +448,12 @@ init_ctx(const struct certauth_trust_set *p, X509 *cert, time_t now,
 	} else {
 		if ((r = chain_store(p, cert, own, reason)) != 0 ||
 		    (p->crl != CERTAUTH_CRL_OFF &&
-		    (r = certauth_watch_deltas(p, *own, w)) != 0))
+			(r = certauth_watch_deltas(p, *own, w)) != 0))
 			return r;
 		store = *own;
 	}
 	if (!X509_STORE_CTX_init(ctx, store, cert,
-	    p->trust == CERTAUTH_TRUST_PINNED ? NULL : p->chain) ||
+		p->trust == CERTAUTH_TRUST_PINNED ? NULL : p->chain) ||
 	    (w->read != NULL && !X509_STORE_CTX_set_app_data(ctx, w)))
 		return CERTAUTH_ERR_NOMEM;
 	/* Handed to the context rather than kept in the store: a store is
@@ -519,7 +529,8 @@ certauth_chain_check(const struct certauth_trust_set *p,
 		goto out;
 	if (out != NULL) {
 		if ((out->chain = X509_STORE_CTX_get1_chain(ctx)) == NULL) {
-			certauth_reason_set(reason, "no memory to hand the "
+			certauth_reason_set(reason,
+			    "no memory to hand the "
 			    "verified chain to the OCSP check");
 			r = CERTAUTH_ERR_NOMEM;
 			goto out;
@@ -528,7 +539,7 @@ certauth_chain_check(const struct certauth_trust_set *p,
 		own = NULL;
 	}
 	r = 0;
- out:
+out:
 	/* Verification failures are answered by r; don't leak the queue. */
 	ERR_clear_error();
 	X509_STORE_CTX_free(ctx);

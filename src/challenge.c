@@ -17,8 +17,8 @@
 #include "certauth.h"
 #include "challenge.h"
 
-#define CHALLENGE_MAGIC		"certauth:"
-#define CHALLENGE_PREFIX	CHALLENGE_MAGIC "v1:"
+#define CHALLENGE_MAGIC	 "certauth:"
+#define CHALLENGE_PREFIX CHALLENGE_MAGIC "v1:"
 
 /* The bytes that pass unencoded; everything else, ':' included, is %XX. */
 static int
@@ -96,7 +96,7 @@ nonce_encode(const unsigned char nonce[CERTAUTH_NONCE_BYTES],
 	}
 	out[CERTAUTH_NONCE_CHARS] = '\0';
 	r = 0;
- out:
+out:
 	explicit_bzero(b64, sizeof(b64));
 	return r;
 }
@@ -129,8 +129,8 @@ certauth_challenge_build(const char *host, const char *service,
 		r = CERTAUTH_ERR_NOMEM;
 		goto out;
 	}
-	n = snprintf(buf, len, CHALLENGE_PREFIX "%s:%s:%s:%" PRIdMAX ":%s",
-	    h, s, u, (intmax_t)issued, nb64);
+	n = snprintf(buf, len, CHALLENGE_PREFIX "%s:%s:%s:%" PRIdMAX ":%s", h,
+	    s, u, (intmax_t)issued, nb64);
 	if (n < 0 || (size_t)n >= len) {
 		r = CERTAUTH_ERR_INTERNAL;
 		goto out;
@@ -138,7 +138,7 @@ certauth_challenge_build(const char *host, const char *service,
 	*out = buf;
 	buf = NULL;
 	r = 0;
- out:
+out:
 	explicit_bzero(nb64, sizeof(nb64));
 	free(h);
 	free(s);
@@ -148,8 +148,8 @@ certauth_challenge_build(const char *host, const char *service,
 }
 
 int
-certauth_challenge_new(const char *host, const char *service,
-    const char *user, time_t issued, char **out)
+certauth_challenge_new(const char *host, const char *service, const char *user,
+    time_t issued, char **out)
 {
 	unsigned char nonce[CERTAUTH_NONCE_BYTES];
 	ssize_t n;
@@ -166,11 +166,11 @@ certauth_challenge_new(const char *host, const char *service,
 		;
 	if (n != (ssize_t)sizeof(nonce))
 		goto out;
-	if ((r = certauth_challenge_build(host, service, user, issued,
-	    nonce, out)) != 0)
+	if ((r = certauth_challenge_build(host, service, user, issued, nonce,
+		 out)) != 0)
 		goto out;
 	r = 0;
- out:
+out:
 	explicit_bzero(nonce, sizeof(nonce));
 	return r;
 }
@@ -209,7 +209,7 @@ certauth_pct_decode(const char *in, char **out)
 	*out = buf;
 	buf = NULL;
 	r = 0;
- out:
+out:
 	free(again);
 	free(buf);
 	return r;
@@ -243,8 +243,10 @@ name_field(const char **p, const char *what, char **enc, char **dec,
 	    (r = certauth_pct_decode(*enc, dec)) == 0)
 		return 0;
 	if (r == CERTAUTH_ERR_FORMAT)
-		certauth_reason_set(reason, "the challenge's %s field is "
-		    "missing, empty or not percent-encoded", what);
+		certauth_reason_set(reason,
+		    "the challenge's %s field is "
+		    "missing, empty or not percent-encoded",
+		    what);
 	return r;
 }
 
@@ -301,7 +303,7 @@ parse_nonce(const char *s, unsigned char nonce[CERTAUTH_NONCE_BYTES])
 		else if (c == '_')
 			c = '/';
 		else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9')))
+			     (c >= '0' && c <= '9')))
 			return CERTAUTH_ERR_FORMAT;
 		b64[i] = (unsigned char)c;
 	}
@@ -309,7 +311,7 @@ parse_nonce(const char *s, unsigned char nonce[CERTAUTH_NONCE_BYTES])
 	b64[CERTAUTH_NONCE_CHARS] = '=';
 	b64[CERTAUTH_NONCE_CHARS + 1] = '\0';
 	if (EVP_DecodeBlock(raw, b64, CERTAUTH_NONCE_CHARS + 1) !=
-	    CERTAUTH_NONCE_BYTES + 1 ||
+		CERTAUTH_NONCE_BYTES + 1 ||
 	    nonce_encode(raw, again) != 0 || strcmp(again, s) != 0)
 		return CERTAUTH_ERR_FORMAT;
 	memcpy(nonce, raw, CERTAUTH_NONCE_BYTES);
@@ -334,42 +336,48 @@ certauth_challenge_parse(const char *text, struct certauth_challenge *out,
 	}
 	if (strnlen(text, CERTAUTH_CHALLENGE_MAX + 1) >
 	    CERTAUTH_CHALLENGE_MAX) {
-		certauth_reason_set(reason, "the challenge is longer than %d "
-		    "characters", CERTAUTH_CHALLENGE_MAX);
+		certauth_reason_set(reason,
+		    "the challenge is longer than %d "
+		    "characters",
+		    CERTAUTH_CHALLENGE_MAX);
 		r = CERTAUTH_ERR_TOO_LONG;
 		goto out;
 	}
 	if (strncmp(p, CHALLENGE_PREFIX, strlen(CHALLENGE_PREFIX)) != 0) {
-		certauth_reason_set(reason, "%s", strncmp(p, CHALLENGE_MAGIC,
-		    strlen(CHALLENGE_MAGIC)) == 0 ? "the challenge is of "
-		    "another protocol version than v1" : "not a certauth "
-		    "challenge");
+		certauth_reason_set(reason, "%s",
+		    strncmp(p, CHALLENGE_MAGIC, strlen(CHALLENGE_MAGIC)) == 0 ?
+			"the challenge is of "
+			"another protocol version than v1" :
+			"not a certauth "
+			"challenge");
 		r = CERTAUTH_ERR_FORMAT;
 		goto out;
 	}
 	p += strlen(CHALLENGE_PREFIX);
 	if ((r = name_field(&p, "host", &c.host_enc, &c.host, reason)) != 0 ||
 	    (r = name_field(&p, "service", &c.service_enc, &c.service,
-	    reason)) != 0 ||
+		 reason)) != 0 ||
 	    (r = name_field(&p, "user", &c.user_enc, &c.user, reason)) != 0)
 		goto out;
 	if ((r = next_field(&p, &t)) != 0 ||
 	    (r = parse_time(t, &c.issued)) != 0) {
 		if (r == CERTAUTH_ERR_FORMAT)
-			certauth_reason_set(reason, "the challenge's time field "
+			certauth_reason_set(reason,
+			    "the challenge's time field "
 			    "is missing or not decimal seconds in range");
 		goto out;
 	}
 	if ((r = parse_nonce(p, c.nonce)) != 0) {
-		certauth_reason_set(reason, "the challenge's nonce is not %d "
-		    "base64url characters of %d bytes", CERTAUTH_NONCE_CHARS,
-		    CERTAUTH_NONCE_BYTES);
+		certauth_reason_set(reason,
+		    "the challenge's nonce is not %d "
+		    "base64url characters of %d bytes",
+		    CERTAUTH_NONCE_CHARS, CERTAUTH_NONCE_BYTES);
 		goto out;
 	}
 	*out = c;
 	memset(&c, 0, sizeof(c));
 	r = 0;
- out:
+out:
 	free(t);
 	certauth_challenge_free(&c);
 	return r;

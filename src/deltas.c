@@ -75,7 +75,7 @@ certauth_watch_deltas(const struct certauth_trust_set *p, X509_STORE *store,
 	w->t = p;
 	X509_STORE_set_check_crl(store, watch_check_crl);
 	r = 0;
- out:
+out:
 	X509_STORE_CTX_free(probe);
 	return r;
 }
@@ -94,8 +94,8 @@ same_crl_ext(X509_CRL *a, X509_CRL *b, int nid)
 	    X509_CRL_get_ext_by_NID(b, nid, j) >= 0)
 		return 0;
 	return ASN1_OCTET_STRING_cmp(
-	    X509_EXTENSION_get_data(X509_CRL_get_ext(a, i)),
-	    X509_EXTENSION_get_data(X509_CRL_get_ext(b, j))) == 0;
+		   X509_EXTENSION_get_data(X509_CRL_get_ext(a, i)),
+		   X509_EXTENSION_get_data(X509_CRL_get_ext(b, j))) == 0;
 }
 
 /*
@@ -112,7 +112,7 @@ delta_extends(X509_CRL *delta, X509_CRL *base)
 
 	if (X509_CRL_get_ext_by_NID(base, NID_delta_crl, -1) >= 0 ||
 	    X509_NAME_cmp(X509_CRL_get_issuer(base),
-	    X509_CRL_get_issuer(delta)) != 0 ||
+		X509_CRL_get_issuer(delta)) != 0 ||
 	    !same_crl_ext(delta, base, NID_authority_key_identifier) ||
 	    !same_crl_ext(delta, base, NID_issuing_distribution_point))
 		return 0;
@@ -151,12 +151,12 @@ unread_delta_reason(const struct certauth_trust_set *p, X509_CRL *delta,
 	}
 	if (!based)
 		return "no complete CRL loaded is its base (same issuer, "
-		    "CRL number from its base CRL number up to below its own)";
+		       "CRL number from its base CRL number up to below its own)";
 	if (!freshest)
 		return "neither its base CRL nor the certificate has a "
-		    "freshestCRL extension";
+		       "freshestCRL extension";
 	return "a newer base CRL, or another delta CRL of the same base, "
-	    "was read instead";
+	       "was read instead";
 }
 
 /* Whether cert names name for its CRLs: as its issuer, or as the
@@ -175,7 +175,7 @@ crl_issuer_of(X509 *cert, const X509_NAME *name)
 	for (i = 0; !found && i < sk_DIST_POINT_num(dps); i++) {
 		dp = sk_DIST_POINT_value(dps, i);
 		for (j = 0; !found && j < sk_GENERAL_NAME_num(dp->CRLissuer);
-		    j++) {
+		     j++) {
 			gn = sk_GENERAL_NAME_value(dp->CRLissuer, j);
 			found = gn->type == GEN_DIRNAME &&
 			    X509_NAME_cmp(gn->d.directoryName, name) == 0;
@@ -231,7 +231,8 @@ certauth_warn_unread_deltas(const struct certauth_trust_set *p,
 			    !crl_issuer_of(cert, X509_CRL_get_issuer(crl)))
 				continue;
 			looked = 1;
-			if (X509_get_ext_by_NID(cert, NID_freshest_crl, -1) >= 0)
+			if (X509_get_ext_by_NID(cert, NID_freshest_crl, -1) >=
+			    0)
 				freshest = 1;
 		}
 		if (!looked)
@@ -240,9 +241,10 @@ certauth_warn_unread_deltas(const struct certauth_trust_set *p,
 		    sizeof(issuer));
 		num = X509_CRL_get_ext_d2i(crl, NID_crl_number, NULL, NULL);
 		number = num != NULL ? i2s_ASN1_INTEGER(NULL, num) : NULL;
-		log_warn(lg, "delta CRL in %s (issuer %s, CRL number %s) "
-		    "is not used: %s", p->deltas[i].path, issuer,
-		    number != NULL ? number : "?",
+		log_warn(lg,
+		    "delta CRL in %s (issuer %s, CRL number %s) "
+		    "is not used: %s",
+		    p->deltas[i].path, issuer, number != NULL ? number : "?",
 		    unread_delta_reason(p, crl, freshest));
 		OPENSSL_free(number);
 		ASN1_INTEGER_free(num);

@@ -13,7 +13,7 @@
 
 static const struct {
 	const char *name;
-	int digest;		/* enum certauth_digest, or REFUSED */
+	int digest; /* enum certauth_digest, or REFUSED */
 	const EVP_MD *(*md)(void);
 } digests[] = {
 	{ "sha256", CERTAUTH_DIGEST_SHA256, EVP_sha256 },
@@ -25,7 +25,7 @@ static const struct {
 	{ "sha224", CERTAUTH_ERR_DIGEST_REFUSED, NULL },
 };
 
-#define NDIGESTS	(sizeof(digests) / sizeof(digests[0]))
+#define NDIGESTS (sizeof(digests) / sizeof(digests[0]))
 
 int
 certauth_digest_from_name(const char *name, size_t len)

@@ -50,13 +50,13 @@
 #include "fetch.h"
 #include "spawn.h"
 
-#define HELPER_ARGV0	"certauth-ocsp-fetch"
+#define HELPER_ARGV0 "certauth-ocsp-fetch"
 /* Largest fd the close-on-exec fallback loop visits. */
-#define FD_LOOP_MAX	65536
+#define FD_LOOP_MAX 65536
 /* What the helper may write: its record line and the largest body. */
-#define REPORT_MAX	(CERTAUTH_FETCH_LINE_MAX + CERTAUTH_OCSP_BODY_MAX)
+#define REPORT_MAX (CERTAUTH_FETCH_LINE_MAX + CERTAUTH_OCSP_BODY_MAX)
 /* Past the backstop, how long the host waits for more of a report. */
-#define LATE_GRACE_MS	200
+#define LATE_GRACE_MS 200
 
 long long
 certauth_now_ms(void)
@@ -70,25 +70,25 @@ certauth_now_ms(void)
 
 /* How pump() ended. */
 enum pump_end {
-	PUMP_EOF,		/* the helper closed its stdout */
-	PUMP_LATE,		/* nothing more by the backstop */
-	PUMP_FLOOD,		/* more than a record can hold */
-	PUMP_ERROR,		/* poll or read failed; errno */
+	PUMP_EOF,   /* the helper closed its stdout */
+	PUMP_LATE,  /* nothing more by the backstop */
+	PUMP_FLOOD, /* more than a record can hold */
+	PUMP_ERROR, /* poll or read failed; errno */
 };
 
 /* The descriptors and child of one exchange, released by finish(), and
  * how the exchange went. */
 struct exchange {
 	pid_t pid;
-	int pidfd;		/* watches and kills the child */
-	int in_w;		/* parent writes the request here */
-	int out_r;		/* parent reads the answer here */
-	long long backstop;	/* the child is killed if not done by then */
+	int pidfd;	    /* watches and kills the child */
+	int in_w;	    /* parent writes the request here */
+	int out_r;	    /* parent reads the answer here */
+	long long backstop; /* the child is killed if not done by then */
 	unsigned char *buf;
 	size_t len;
-	enum pump_end end;	/* how pump() ended */
-	int pump_errno;		/* its errno, for PUMP_ERROR */
-	int late;		/* killed at the backstop after its EOF */
+	enum pump_end end; /* how pump() ended */
+	int pump_errno;	   /* its errno, for PUMP_ERROR */
+	int late;	   /* killed at the backstop after its EOF */
 	struct certauth_ending ending;
 };
 
@@ -172,8 +172,9 @@ pump(struct exchange *x, const unsigned char *req, size_t reqlen,
 			if (n > 0)
 				sent += (size_t)n;
 			/* EPIPE: the helper is gone; its record tells. */
-			if (sent == reqlen || (n < 0 && errno != EINTR &&
-			    errno != EAGAIN && errno != EWOULDBLOCK)) {
+			if (sent == reqlen ||
+			    (n < 0 && errno != EINTR && errno != EAGAIN &&
+				errno != EWOULDBLOCK)) {
 				close(x->in_w);
 				x->in_w = -1;
 			}
@@ -198,10 +199,10 @@ pump(struct exchange *x, const unsigned char *req, size_t reqlen,
 
 /* What the helper reported. */
 struct report {
-	int code;			/* enum certauth_fetch_exit */
-	long long ms;			/* by the helper's clock */
+	int code;     /* enum certauth_fetch_exit */
+	long long ms; /* by the helper's clock */
 	size_t bodylen;
-	const unsigned char *body;	/* inside the exchange's buffer */
+	const unsigned char *body; /* inside the exchange's buffer */
 	char text[CERTAUTH_FETCH_TEXT_MAX + 1];
 };
 
@@ -237,8 +238,9 @@ parse_report(const struct exchange *x, struct report *rep)
 	long long code, ms, len;
 	size_t tlen;
 
-	end = p + (x->len < CERTAUTH_FETCH_LINE_MAX ? x->len :
-	    CERTAUTH_FETCH_LINE_MAX);
+	end = p +
+	    (x->len < CERTAUTH_FETCH_LINE_MAX ? x->len :
+						CERTAUTH_FETCH_LINE_MAX);
 	if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL ||
 	    (size_t)(nl - p) < mlen + 1 ||
 	    memcmp(p, CERTAUTH_FETCH_MAGIC " ", mlen + 1) != 0)
@@ -278,42 +280,53 @@ map_report(const struct report *rep, const char *helper, const char *url,
 	case CERTAUTH_FETCH_OK:
 		if (rep->bodylen > 0)
 			return 0;
-		certauth_reason_set(reason, "OCSP responder %s sent an empty "
-		    "answer", url);
+		certauth_reason_set(reason,
+		    "OCSP responder %s sent an empty "
+		    "answer",
+		    url);
 		return CERTAUTH_ERR_FORMAT;
 	case CERTAUTH_FETCH_UNREACHABLE:
 	case CERTAUTH_FETCH_TIMEOUT:
 		/* A frozen helper also sees resolvers time out and idle
 		 * connections reset. */
 		if ((r = certauth_cgroup_unfreezable(&why)) != 0) {
-			certauth_reason_set(reason, "OCSP responder %s: %s, "
-			    "but %s: not taken as the network's", url,
-			    rep->text, why.text);
+			certauth_reason_set(reason,
+			    "OCSP responder %s: %s, "
+			    "but %s: not taken as the network's",
+			    url, rep->text, why.text);
 			return r;
 		}
-		certauth_reason_set(reason, "cannot reach OCSP responder %s: "
-		    "%s", url, rep->text);
+		certauth_reason_set(reason,
+		    "cannot reach OCSP responder %s: "
+		    "%s",
+		    url, rep->text);
 		return CERTAUTH_ERR_UNREACHABLE;
 	case CERTAUTH_FETCH_HTTP:
-		certauth_reason_set(reason, "OCSP responder %s answered with "
-		    "an HTTP error or redirect: %s", url, rep->text);
+		certauth_reason_set(reason,
+		    "OCSP responder %s answered with "
+		    "an HTTP error or redirect: %s",
+		    url, rep->text);
 		return CERTAUTH_ERR_UNREACHABLE;
 	case CERTAUTH_FETCH_TOO_BIG:
-		certauth_reason_set(reason, "OCSP responder %s sent an answer "
-		    "larger than %d KiB", url, CERTAUTH_OCSP_BODY_MAX / 1024);
+		certauth_reason_set(reason,
+		    "OCSP responder %s sent an answer "
+		    "larger than %d KiB",
+		    url, CERTAUTH_OCSP_BODY_MAX / 1024);
 		return CERTAUTH_ERR_FORMAT;
 	default:
-		certauth_reason_set(reason, "OCSP helper %s failed (code %d): "
-		    "%s", helper, rep->code, rep->text);
+		certauth_reason_set(reason,
+		    "OCSP helper %s failed (code %d): "
+		    "%s",
+		    helper, rep->code, rep->text);
 		return CERTAUTH_ERR_INTERNAL;
 	}
 }
 
 /* Descriptors and argv for the child; fds set to -1 first by caller. */
 static int
-make_plan(struct certauth_child_plan *p, struct exchange *x,
-    const char *url, const char *proxy, long long budget_ms, char *msbuf,
-    size_t mslen, struct certauth_reason *reason)
+make_plan(struct certauth_child_plan *p, struct exchange *x, const char *url,
+    const char *proxy, long long budget_ms, char *msbuf, size_t mslen,
+    struct certauth_reason *reason)
 {
 	int sv[2] = { -1, -1 }, pv[2] = { -1, -1 };
 	struct rlimit rl;
@@ -321,8 +334,10 @@ make_plan(struct certauth_child_plan *p, struct exchange *x,
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0 ||
 	    pipe2(pv, O_CLOEXEC) != 0) {
-		certauth_reason_set(reason, "cannot create pipes for the OCSP "
-		    "helper: %s", strerror(errno));
+		certauth_reason_set(reason,
+		    "cannot create pipes for the OCSP "
+		    "helper: %s",
+		    strerror(errno));
 		if (sv[0] >= 0) {
 			close(sv[0]);
 			close(sv[1]);
@@ -341,8 +356,10 @@ make_plan(struct certauth_child_plan *p, struct exchange *x,
 	    (p->null_fd = move_high(p->null_fd)) < 0 ||
 	    (p->exec_fd = move_high(p->exec_fd)) < 0 ||
 	    set_nonblock(x->in_w) != 0 || set_nonblock(x->out_r) != 0) {
-		certauth_reason_set(reason, "cannot set up descriptors for the "
-		    "OCSP helper: %s", strerror(errno));
+		certauth_reason_set(reason,
+		    "cannot set up descriptors for the "
+		    "OCSP helper: %s",
+		    strerror(errno));
 		return CERTAUTH_ERR_INTERNAL;
 	}
 	p->fd_max = FD_LOOP_MAX;
@@ -398,14 +415,18 @@ check_request(const char *url, const char *proxy, const unsigned char *req,
     size_t reqlen, long long budget_ms, struct certauth_reason *reason)
 {
 	if (url == NULL || !url_is_http(url)) {
-		certauth_reason_set(reason, "OCSP responder URL %s is not "
-		    "http or https", url == NULL ? "(none)" : url);
+		certauth_reason_set(reason,
+		    "OCSP responder URL %s is not "
+		    "http or https",
+		    url == NULL ? "(none)" : url);
 		return CERTAUTH_ERR_UNREACHABLE;
 	}
 	if (req == NULL || reqlen == 0 || budget_ms <= 0 ||
 	    (proxy != NULL && proxy[0] == '\0')) {
-		certauth_reason_set(reason, "bad arguments for OCSP request "
-		    "to %s", url);
+		certauth_reason_set(reason,
+		    "bad arguments for OCSP request "
+		    "to %s",
+		    url);
 		return CERTAUTH_ERR_INTERNAL;
 	}
 	return 0;
@@ -428,14 +449,13 @@ start_helper(struct exchange *x, const char *helper_path, const char *url,
 
 	memset(&plan, 0, sizeof(plan));
 	plan.exec_fd = plan.in_fd = plan.out_fd = plan.null_fd = -1;
-	if ((r = certauth_open_helper(helper_path, &plan.exec_fd,
-	    reason)) != 0)
+	if ((r = certauth_open_helper(helper_path, &plan.exec_fd, reason)) != 0)
 		goto out;
 	r = CERTAUTH_ERR_INTERNAL;
 	if (geteuid() == 0) {
 		plan.drop = 1;
 		if ((r = certauth_lookup_nobody(&plan.uid, &plan.gid,
-		    reason)) != 0)
+			 reason)) != 0)
 			goto out;
 		r = CERTAUTH_ERR_INTERNAL;
 	}
@@ -444,7 +464,7 @@ start_helper(struct exchange *x, const char *helper_path, const char *url,
 		goto out;
 	}
 	if ((r = make_plan(&plan, x, url, proxy, budget_ms, msbuf,
-	    sizeof(msbuf), reason)) != 0)
+		 sizeof(msbuf), reason)) != 0)
 		goto out;
 	r = CERTAUTH_ERR_INTERNAL;
 	x->backstop = certauth_now_ms() + budget_ms + CERTAUTH_FETCH_MARGIN_MS;
@@ -454,7 +474,7 @@ start_helper(struct exchange *x, const char *helper_path, const char *url,
 		goto out;
 	}
 	r = 0;
- out:
+out:
 	close_fd(&plan.in_fd);
 	close_fd(&plan.out_fd);
 	close_fd(&plan.null_fd);
@@ -489,22 +509,29 @@ explain_no_report(const struct exchange *x, const char *helper,
 
 	switch (end) {
 	case PUMP_LATE:
-		certauth_reason_set(reason, "OCSP helper %s gave no report "
-		    "within %lld ms", helper,
-		    budget_ms + CERTAUTH_FETCH_MARGIN_MS);
+		certauth_reason_set(reason,
+		    "OCSP helper %s gave no report "
+		    "within %lld ms",
+		    helper, budget_ms + CERTAUTH_FETCH_MARGIN_MS);
 		break;
 	case PUMP_FLOOD:
-		certauth_reason_set(reason, "OCSP helper %s wrote more than "
-		    "a report can hold", helper);
+		certauth_reason_set(reason,
+		    "OCSP helper %s wrote more than "
+		    "a report can hold",
+		    helper);
 		break;
 	case PUMP_ERROR:
-		certauth_reason_set(reason, "cannot read from OCSP helper %s: "
-		    "%s", helper, strerror(x->pump_errno));
+		certauth_reason_set(reason,
+		    "cannot read from OCSP helper %s: "
+		    "%s",
+		    helper, strerror(x->pump_errno));
 		break;
 	case PUMP_EOF:
 		if (x->len > 0)
-			certauth_reason_set(reason, "OCSP helper %s sent a "
-			    "malformed report", helper);
+			certauth_reason_set(reason,
+			    "OCSP helper %s sent a "
+			    "malformed report",
+			    helper);
 		else
 			certauth_explain_ending(&x->ending, helper, reason);
 		break;
@@ -518,9 +545,9 @@ explain_no_report(const struct exchange *x, const char *helper,
  * whole record, CERTAUTH_ERR_INTERNAL.
  */
 static int
-exchange_result(const struct exchange *x, const char *helper,
-    const char *url, long long budget_ms, long long *spent_ms,
-    unsigned char **resp, size_t *resplen, struct certauth_reason *reason)
+exchange_result(const struct exchange *x, const char *helper, const char *url,
+    long long budget_ms, long long *spent_ms, unsigned char **resp,
+    size_t *resplen, struct certauth_reason *reason)
 {
 	struct report rep;
 	int r = CERTAUTH_ERR_INTERNAL;
@@ -555,10 +582,10 @@ finish(struct exchange *x)
 }
 
 int
-certauth_fetch_ocsp(const char *helper_path, const char *url,
-    const char *proxy, const unsigned char *req, size_t reqlen,
-    long long budget_ms, long long *spent_ms, unsigned char **resp,
-    size_t *resplen, struct certauth_reason *reason)
+certauth_fetch_ocsp(const char *helper_path, const char *url, const char *proxy,
+    const unsigned char *req, size_t reqlen, long long budget_ms,
+    long long *spent_ms, unsigned char **resp, size_t *resplen,
+    struct certauth_reason *reason)
 {
 	struct exchange x;
 	int r = CERTAUTH_ERR_INTERNAL;
@@ -571,15 +598,15 @@ certauth_fetch_ocsp(const char *helper_path, const char *url,
 	if (spent_ms != NULL)
 		*spent_ms = 0;
 
-	if ((r = check_request(url, proxy, req, reqlen, budget_ms,
-	    reason)) != 0 ||
+	if ((r = check_request(url, proxy, req, reqlen, budget_ms, reason)) !=
+		0 ||
 	    (r = start_helper(&x, helper_path, url, proxy, budget_ms,
-	    reason)) != 0)
+		 reason)) != 0)
 		goto out;
 	run_exchange(&x, req, reqlen);
 	r = exchange_result(&x, helper_path, url, budget_ms, spent_ms, resp,
 	    resplen, reason);
- out:
+out:
 	finish(&x);
 	return r;
 }

@@ -22,7 +22,8 @@ escape_controls(const char *in, char *out, size_t outlen)
 		unsigned char c = (unsigned char)*in;
 
 		if (c < 0x20 || c == 0x7f)
-			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", c);
+			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x",
+			    c);
 		else
 			out[o++] = (char)c;
 	}

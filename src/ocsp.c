@@ -34,8 +34,8 @@
 #include "parse_cache.h"
 #include "trust.h"
 
-#define SUBJECT_MAX	256	/* a subject in reasons and logs */
-#define DATE_MAX	64	/* "YYYY-MM-DD HH:MM:SS UTC" */
+#define SUBJECT_MAX 256 /* a subject in reasons and logs */
+#define DATE_MAX    64	/* "YYYY-MM-DD HH:MM:SS UTC" */
 
 /* An ASN1_TIME as time_t; 0 or CERTAUTH_ERR_FORMAT. */
 static int
@@ -94,7 +94,8 @@ certauth_ocsp_verify_signer(OCSP_BASICRESP *bs,
 		 */
 		if ((certs = sk_X509_new_null()) == NULL ||
 		    !sk_X509_push(certs, e->responder)) {
-			certauth_reason_set(reason, "out of memory while "
+			certauth_reason_set(reason,
+			    "out of memory while "
 			    "verifying the OCSP answer");
 			r = CERTAUTH_ERR_NOMEM;
 			goto out;
@@ -107,10 +108,11 @@ certauth_ocsp_verify_signer(OCSP_BASICRESP *bs,
 		 * issuer or carries id-kp-OCSPSigning from it.
 		 */
 		certs = e->untrusted != NULL ? sk_X509_dup(e->untrusted) :
-		    sk_X509_new_null();
+					       sk_X509_new_null();
 		if (certs == NULL ||
 		    (e->issuer != NULL && !sk_X509_push(certs, e->issuer))) {
-			certauth_reason_set(reason, "out of memory while "
+			certauth_reason_set(reason,
+			    "out of memory while "
 			    "verifying the OCSP answer");
 			r = CERTAUTH_ERR_NOMEM;
 			goto out;
@@ -132,13 +134,15 @@ certauth_ocsp_verify_signer(OCSP_BASICRESP *bs,
 	}
 	if (ok <= 0) {
 		certauth_ossl_reason(why, sizeof(why), "verification failed");
-		certauth_reason_set(reason, "OCSP answer signature or "
-		    "responder does not verify: %s", why);
+		certauth_reason_set(reason,
+		    "OCSP answer signature or "
+		    "responder does not verify: %s",
+		    why);
 		r = CERTAUTH_ERR_BAD_SIGNATURE;
 		goto out;
 	}
 	r = 0;
- out:
+out:
 	ERR_clear_error();
 	sk_X509_free(certs);
 	return r;
@@ -160,7 +164,7 @@ check_fresh(const ASN1_GENERALIZEDTIME *thisupd,
 		return CERTAUTH_ERR_FORMAT;
 	}
 	if (!OCSP_check_validity((ASN1_GENERALIZEDTIME *)thisupd,
-	    (ASN1_GENERALIZEDTIME *)nextupd, e->skew, -1)) {
+		(ASN1_GENERALIZEDTIME *)nextupd, e->skew, -1)) {
 		ERR_clear_error();
 		if (this_t > now) {
 			certauth_time_string(thisupd, when, sizeof(when));
@@ -183,8 +187,10 @@ check_fresh(const ASN1_GENERALIZEDTIME *thisupd,
 	/* RFC 5019 answers may omit nextUpdate: trust them for max_age. */
 	if (this_t + e->max_age < now) {
 		certauth_time_string(thisupd, when, sizeof(when));
-		certauth_reason_set(reason, "OCSP answer is stale (thisUpdate "
-		    "%s, no nextUpdate, ocsp_max_age %ld)", when, e->max_age);
+		certauth_reason_set(reason,
+		    "OCSP answer is stale (thisUpdate "
+		    "%s, no nextUpdate, ocsp_max_age %ld)",
+		    when, e->max_age);
 		return CERTAUTH_ERR_EXPIRED;
 	}
 	*valid_until = this_t + e->max_age;
@@ -215,7 +221,9 @@ verify_answer(const unsigned char *der, size_t len,
 	    OCSP_RESPONSE_STATUS_SUCCESSFUL) {
 		certauth_reason_set(reason, "OCSP responseStatus is %s (%d)",
 		    rs >= 0 && rs <= OCSP_RESPONSE_STATUS_UNAUTHORIZED ?
-		    OCSP_response_status_str(rs) : "undefined", rs);
+			OCSP_response_status_str(rs) :
+			"undefined",
+		    rs);
 		r = CERTAUTH_ERR_CERT_INVALID;
 		goto out;
 	}
@@ -228,7 +236,7 @@ verify_answer(const unsigned char *der, size_t len,
 	if ((r = certauth_ocsp_verify_signer(bs, e, 0, reason)) != 0)
 		goto out;
 	if (!OCSP_resp_find_status(bs, e->id, &st, &why, &rev, &thisupd,
-	    &nextupd)) {
+		&nextupd)) {
 		certauth_reason_set(reason,
 		    "OCSP answer has no status for this certificate");
 		r = CERTAUTH_ERR_FORMAT;
@@ -258,7 +266,7 @@ verify_answer(const unsigned char *der, size_t len,
 		break;
 	}
 	r = 0;
- out:
+out:
 	ERR_clear_error();
 	OCSP_BASICRESP_free(bs);
 	OCSP_RESPONSE_free(resp);
@@ -267,8 +275,8 @@ verify_answer(const unsigned char *der, size_t len,
 
 int
 certauth_ocsp_verify_der(const unsigned char *der, size_t len,
-    const struct certauth_ocsp_expect *expect, int *status,
-    time_t *valid_until, struct certauth_reason *reason)
+    const struct certauth_ocsp_expect *expect, int *status, time_t *valid_until,
+    struct certauth_reason *reason)
 {
 	return verify_answer(der, len, expect, status, valid_until, NULL, 0,
 	    reason);
@@ -276,18 +284,18 @@ certauth_ocsp_verify_der(const unsigned char *der, size_t len,
 
 /* What stays the same for every certificate of one chain check. */
 struct chain_check {
-	struct certauth_ctx *c;		/* the login: options, log, budget */
-	const struct certauth_opts *o;	/* c->opts */
+	struct certauth_ctx *c;	       /* the login: options, log, budget */
+	const struct certauth_opts *o; /* c->opts */
 	STACK_OF(X509) *chain;
 	X509_STORE *store;
-	X509 *responder;		/* ocsp_responder_cert or NULL */
-	const EVP_MD *md;		/* CertID hash */
+	X509 *responder;  /* ocsp_responder_cert or NULL */
+	const EVP_MD *md; /* CertID hash */
 	const char *cache_dir;
 };
 
 /* The verdict of one certificate and where it came from. */
 struct verdict {
-	int status;			/* enum certauth_ocsp_status */
+	int status; /* enum certauth_ocsp_status */
 	char revdate[DATE_MAX];
 	char source[CERTAUTH_REASON_MAX];
 };
@@ -300,8 +308,8 @@ load_responder(const char *path, X509 **out, struct certauth_reason *reason)
 	int r = CERTAUTH_ERR_INTERNAL;
 
 	*out = NULL;
-	if ((r = certauth_trust_file(CERTAUTH_KIND_CERTS,
-	    "ocsp_responder_cert", path, &p, reason)) != 0)
+	if ((r = certauth_trust_file(CERTAUTH_KIND_CERTS, "ocsp_responder_cert",
+		 path, &p, reason)) != 0)
 		goto out;
 	*out = sk_X509_value(p.certs, 0);
 	if (!X509_up_ref(*out)) {
@@ -310,7 +318,7 @@ load_responder(const char *path, X509 **out, struct certauth_reason *reason)
 		goto out;
 	}
 	r = 0;
- out:
+out:
 	certauth_parsed_clear(&p);
 	return r;
 }
@@ -331,7 +339,7 @@ from_cache(const struct chain_check *cc, const struct certauth_ocsp_expect *e,
 
 	why.text[0] = '\0';
 	if ((r = certauth_ocsp_cache_load(cc->cache_dir, e->id, &der, &len,
-	    &why)) != 0) {
+		 &why)) != 0) {
 		if (r == CERTAUTH_ERR_NOMEM)
 			goto out;
 		/* A cache that is not safe to read is the admin's problem,
@@ -340,13 +348,14 @@ from_cache(const struct chain_check *cc, const struct certauth_ocsp_expect *e,
 			log_debug(cc->c->lg, "no cached OCSP answer for %s",
 			    subject);
 		else
-			log_warn(cc->c->lg, "OCSP cache entry for %s not used: %s",
-			    subject, why.text);
+			log_warn(cc->c->lg,
+			    "OCSP cache entry for %s not used: %s", subject,
+			    why.text);
 		r = CERTAUTH_ERR_NOT_FOUND;
 		goto out;
 	}
 	if ((r = verify_answer(der, len, e, &v->status, &until, v->revdate,
-	    sizeof(v->revdate), &why)) != 0) {
+		 sizeof(v->revdate), &why)) != 0) {
 		if (r == CERTAUTH_ERR_NOMEM)
 			goto out;
 		log_debug(cc->c->lg, "cached OCSP answer for %s ignored: %s",
@@ -356,7 +365,7 @@ from_cache(const struct chain_check *cc, const struct certauth_ocsp_expect *e,
 	}
 	snprintf(v->source, sizeof(v->source), "cache");
 	r = 0;
- out:
+out:
 	free(der);
 	return r;
 }
@@ -380,7 +389,7 @@ make_request(OCSP_CERTID *id, int nonce, OCSP_REQUEST **reqp,
 		r = CERTAUTH_ERR_NOMEM;
 		goto out;
 	}
-	copy = NULL;		/* the request owns it now */
+	copy = NULL; /* the request owns it now */
 	if (nonce && OCSP_request_add1_nonce(req, NULL, -1) <= 0)
 		goto out;
 	if ((n = i2d_OCSP_REQUEST(req, &der)) <= 0)
@@ -391,7 +400,7 @@ make_request(OCSP_CERTID *id, int nonce, OCSP_REQUEST **reqp,
 	der = NULL;
 	*lenp = (size_t)n;
 	r = 0;
- out:
+out:
 	ERR_clear_error();
 	OCSP_CERTID_free(copy);
 	OCSP_REQUEST_free(req);
@@ -428,24 +437,30 @@ ask_responder(const struct chain_check *cc, const char *url,
 	}
 	if (r == CERTAUTH_ERR_INTERNAL || r == CERTAUTH_ERR_NOMEM) {
 		/* Ours, not the network's: never "unreachable". */
-		certauth_reason_set(reason, "OCSP check of %s failed on this "
-		    "host: %s", subject, why.text[0] != '\0' ? why.text :
-		    certauth_strerror(r));
+		certauth_reason_set(reason,
+		    "OCSP check of %s failed on this "
+		    "host: %s",
+		    subject,
+		    why.text[0] != '\0' ? why.text : certauth_strerror(r));
 		goto out;
 	}
 	if (r != 0) {
 		/* Something answered, badly: not "unreachable". */
-		certauth_reason_set(reason, "OCSP answer for %s from %s "
-		    "refused: %s", subject, url, why.text);
+		certauth_reason_set(reason,
+		    "OCSP answer for %s from %s "
+		    "refused: %s",
+		    subject, url, why.text);
 		r = CERTAUTH_ERR_CERT_INVALID;
 		goto out;
 	}
 	why.text[0] = '\0';
-	if ((r = verify_answer(resp, resplen, e, &v->status, &until,
-	    v->revdate, sizeof(v->revdate), &why)) != 0) {
-		certauth_reason_set(reason, "OCSP answer for %s from %s "
-		    "refused: %s", subject, url, why.text[0] != '\0' ?
-		    why.text : certauth_strerror(r));
+	if ((r = verify_answer(resp, resplen, e, &v->status, &until, v->revdate,
+		 sizeof(v->revdate), &why)) != 0) {
+		certauth_reason_set(reason,
+		    "OCSP answer for %s from %s "
+		    "refused: %s",
+		    subject, url,
+		    why.text[0] != '\0' ? why.text : certauth_strerror(r));
 		if (r != CERTAUTH_ERR_NOMEM)
 			r = CERTAUTH_ERR_CERT_INVALID;
 		goto out;
@@ -454,11 +469,11 @@ ask_responder(const struct chain_check *cc, const char *url,
 	/* "unknown" may change any minute; don't keep it. */
 	if (v->status != CERTAUTH_OCSP_UNKNOWN &&
 	    certauth_ocsp_cache_store(cc->cache_dir, e->id, resp, resplen,
-	    &cwhy) != 0)
+		&cwhy) != 0)
 		log_warn(cc->c->lg, "cannot cache the OCSP answer for %s: %s",
 		    subject, cwhy.text);
 	r = 0;
- out:
+out:
 	free(resp);
 	return r;
 }
@@ -492,13 +507,14 @@ from_responders(const struct chain_check *cc, X509 *cert,
 	}
 	n = cc->o->ocsp_url != NULL ? 1 : sk_OPENSSL_STRING_num(aia);
 	if (n <= 0) {
-		certauth_reason_set(reason, "no OCSP responder URL "
+		certauth_reason_set(reason,
+		    "no OCSP responder URL "
 		    "(no ocsp_url, no AIA OCSP entry)");
 		r = CERTAUTH_ERR_UNREACHABLE;
 		goto out;
 	}
 	if ((r = make_request(e.id, cc->o->ocsp_nonce, &req, &reqder,
-	    &reqlen)) != 0) {
+		 &reqlen)) != 0) {
 		certauth_reason_set(reason, "cannot build an OCSP request");
 		goto out;
 	}
@@ -506,20 +522,22 @@ from_responders(const struct chain_check *cc, X509 *cert,
 	r = CERTAUTH_ERR_UNREACHABLE;
 	for (i = 0; i < n && r == CERTAUTH_ERR_UNREACHABLE; i++) {
 		url = cc->o->ocsp_url != NULL ? cc->o->ocsp_url :
-		    sk_OPENSSL_STRING_value(aia, i);
+						sk_OPENSSL_STRING_value(aia, i);
 		if (cc->c->budget_ms <= 0) {
 			/* Only responders' time is counted: this is theirs. */
 			why = *reason;
-			certauth_reason_set(reason, "%s%sthe responders used "
+			certauth_reason_set(reason,
+			    "%s%sthe responders used "
 			    "all of ocsp_timeout_ms (%ld ms) before %s was "
-			    "asked", i > 0 ? why.text : "", i > 0 ? "; " : "",
+			    "asked",
+			    i > 0 ? why.text : "", i > 0 ? "; " : "",
 			    cc->o->ocsp_timeout_ms, url);
 			break;
 		}
 		r = ask_responder(cc, url, reqder, reqlen, &e, subject, v,
 		    reason);
 	}
- out:
+out:
 	OPENSSL_free(reqder);
 	OCSP_REQUEST_free(req);
 	X509_email_free(aia);
@@ -545,13 +563,15 @@ judge(const struct chain_check *cc, const char *subject, int r,
 			    subject, why->text);
 			return CERTAUTH_ERR_CERT_INVALID;
 		}
-		log_warn(cc->c->lg, "OCSP responder for %s unreachable, "
-		    "accepted (ocsp=soft): %s", subject, why->text);
+		log_warn(cc->c->lg,
+		    "OCSP responder for %s unreachable, "
+		    "accepted (ocsp=soft): %s",
+		    subject, why->text);
 		return 0;
 	}
 	if (r != 0) {
-		certauth_reason_set(reason, "%s", why->text[0] != '\0' ?
-		    why->text : certauth_strerror(r));
+		certauth_reason_set(reason, "%s",
+		    why->text[0] != '\0' ? why->text : certauth_strerror(r));
 		return r;
 	}
 	snprintf(out->ocsp_source, sizeof(out->ocsp_source), "%s", v->source);
@@ -564,8 +584,10 @@ judge(const struct chain_check *cc, const char *subject, int r,
 		    subject, v->revdate);
 		return CERTAUTH_ERR_REVOKED;
 	default:
-		certauth_reason_set(reason, "OCSP responder does not know "
-		    "certificate %s (status unknown, %s)", subject, v->source);
+		certauth_reason_set(reason,
+		    "OCSP responder does not know "
+		    "certificate %s (status unknown, %s)",
+		    subject, v->source);
 		return CERTAUTH_ERR_CERT_INVALID;
 	}
 }
@@ -587,8 +609,8 @@ check_one(const struct chain_check *cc, X509 *cert, X509 *issuer,
 	    sizeof(subject));
 	if ((id = OCSP_cert_to_id(cc->md, cert, issuer)) == NULL) {
 		ERR_clear_error();
-		certauth_reason_set(reason,
-		    "cannot make an OCSP CertID for %s", subject);
+		certauth_reason_set(reason, "cannot make an OCSP CertID for %s",
+		    subject);
 		goto out;
 	}
 	memset(&e, 0, sizeof(e));
@@ -607,13 +629,14 @@ check_one(const struct chain_check *cc, X509 *cert, X509 *issuer,
 		 * is not the responders'. */
 		lock = certauth_ocsp_cache_lock(cc->cache_dir, id,
 		    certauth_now_ms() + cc->o->ocsp_timeout_ms);
-		if (lock < 0 || (r = from_cache(cc, &e, subject, &v)) ==
-		    CERTAUTH_ERR_NOT_FOUND)
+		if (lock < 0 ||
+		    (r = from_cache(cc, &e, subject, &v)) ==
+			CERTAUTH_ERR_NOT_FOUND)
 			r = from_responders(cc, cert, &e, subject, &v, &why);
 		certauth_ocsp_cache_unlock(lock);
 	}
 	r = judge(cc, subject, r, &v, &why, reason);
- out:
+out:
 	OCSP_CERTID_free(id);
 	return r;
 }
@@ -636,8 +659,8 @@ certauth_ocsp_check_chain(struct certauth_ctx *c, STACK_OF(X509) *chain,
 		goto out;
 	}
 	if (o->ocsp_responder_cert != NULL &&
-	    (r = load_responder(o->ocsp_responder_cert, &responder,
-	    reason)) != 0)
+	    (r = load_responder(o->ocsp_responder_cert, &responder, reason)) !=
+		0)
 		goto out;
 	memset(&cc, 0, sizeof(cc));
 	cc.c = c;
@@ -646,18 +669,18 @@ certauth_ocsp_check_chain(struct certauth_ctx *c, STACK_OF(X509) *chain,
 	cc.store = store;
 	cc.responder = responder;
 	cc.md = o->ocsp_digest == CERTAUTH_OCSP_SHA256 ? EVP_sha256() :
-	    EVP_sha1();
+							 EVP_sha1();
 	cc.cache_dir = o->ocsp_cache_dir != NULL ? o->ocsp_cache_dir :
-	    CERTAUTH_OCSP_CACHE_DIR;
+						   CERTAUTH_OCSP_CACHE_DIR;
 	/* Never the last one: the anchor is trusted, not checked. */
 	last = o->ocsp_scope == CERTAUTH_SCOPE_CHAIN ? n - 2 : 0;
 	for (i = 0; i <= last; i++) {
 		if ((r = check_one(&cc, sk_X509_value(chain, i),
-		    sk_X509_value(chain, i + 1), reason)) != 0)
+			 sk_X509_value(chain, i + 1), reason)) != 0)
 			goto out;
 	}
 	r = 0;
- out:
+out:
 	ERR_clear_error();
 	X509_free(responder);
 	return r;

@@ -30,11 +30,11 @@
 #include "safewrite.h"
 
 /* Cache names are hex only, so a name with a dot is never an entry. */
-#define CACHE_TMP_NAME	".tmp.XXXXXX"
+#define CACHE_TMP_NAME	  ".tmp.XXXXXX"
 #define CACHE_LOCK_PREFIX ".lock."
-#define LOCK_POLL_NS	(5 * 1000 * 1000)
-#define CACHE_DIR_MODE	0700
-#define CACHE_FILE_MODE	0600
+#define LOCK_POLL_NS	  (5 * 1000 * 1000)
+#define CACHE_DIR_MODE	  0700
+#define CACHE_FILE_MODE	  0600
 
 /* "<dir>/<prefix><hex SHA-256 of the DER CertID>", malloc'd. */
 static int
@@ -46,8 +46,7 @@ cache_name(const char *dir, const char *prefix, OCSP_CERTID *id, char **out)
 	int n, r = CERTAUTH_ERR_INTERNAL;
 
 	*out = NULL;
-	if (dir == NULL || id == NULL ||
-	    (n = i2d_OCSP_CERTID(id, &der)) <= 0 ||
+	if (dir == NULL || id == NULL || (n = i2d_OCSP_CERTID(id, &der)) <= 0 ||
 	    EVP_Digest(der, (size_t)n, md, &mdlen, EVP_sha256(), NULL) != 1)
 		goto out;
 	certauth_hex_encode(md, mdlen, hex);
@@ -57,7 +56,7 @@ cache_name(const char *dir, const char *prefix, OCSP_CERTID *id, char **out)
 		goto out;
 	}
 	r = 0;
- out:
+out:
 	OPENSSL_free(der);
 	ERR_clear_error();
 	return r;
@@ -70,8 +69,8 @@ cache_path(const char *dir, OCSP_CERTID *id, char **out)
 }
 
 int
-certauth_ocsp_cache_load(const char *dir, OCSP_CERTID *id,
-    unsigned char **der, size_t *len, struct certauth_reason *reason)
+certauth_ocsp_cache_load(const char *dir, OCSP_CERTID *id, unsigned char **der,
+    size_t *len, struct certauth_reason *reason)
 {
 	char *path = NULL, *buf = NULL;
 	size_t n = 0;
@@ -95,7 +94,7 @@ certauth_ocsp_cache_load(const char *dir, OCSP_CERTID *id,
 	*len = n;
 	buf = NULL;
 	r = 0;
- out:
+out:
 	free(buf);
 	free(path);
 	return r;
@@ -109,8 +108,8 @@ certauth_ocsp_cache_store(const char *dir, OCSP_CERTID *id,
 	int r = CERTAUTH_ERR_INTERNAL;
 
 	if (der == NULL || len == 0 || len > CERTAUTH_OCSP_BODY_MAX) {
-		certauth_reason_set(reason, "OCSP answer of %zu bytes not cached",
-		    len);
+		certauth_reason_set(reason,
+		    "OCSP answer of %zu bytes not cached", len);
 		r = CERTAUTH_ERR_FORMAT;
 		goto out;
 	}
@@ -120,7 +119,7 @@ certauth_ocsp_cache_store(const char *dir, OCSP_CERTID *id,
 	}
 	if ((r = certauth_make_dirs(dir, CACHE_DIR_MODE, reason)) != 0 ||
 	    (r = certauth_check_dir_safely(dir, "OCSP cache directory",
-	    reason)) != 0)
+		 reason)) != 0)
 		goto out;
 	if (asprintf(&tmp, "%s/" CACHE_TMP_NAME, dir) < 0) {
 		tmp = NULL;
@@ -128,10 +127,10 @@ certauth_ocsp_cache_store(const char *dir, OCSP_CERTID *id,
 		goto out;
 	}
 	if ((r = certauth_write_atomic(dir, path, tmp, der, len,
-	    CACHE_FILE_MODE, reason)) != 0)
+		 CACHE_FILE_MODE, reason)) != 0)
 		goto out;
 	r = 0;
- out:
+out:
 	free(tmp);
 	free(path);
 	return r;
@@ -150,8 +149,9 @@ certauth_ocsp_cache_lock(const char *dir, OCSP_CERTID *id,
 	    certauth_make_dirs(dir, CACHE_DIR_MODE, &why) != 0 ||
 	    certauth_check_dir_safely(dir, "OCSP cache directory", &why) != 0)
 		goto out;
-	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
-	    O_NONBLOCK, CACHE_FILE_MODE);
+	fd = open(path,
+	    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
+	    CACHE_FILE_MODE);
 	if (fd < 0)
 		goto out;
 	for (;;) {
@@ -165,7 +165,7 @@ certauth_ocsp_cache_lock(const char *dir, OCSP_CERTID *id,
 			break;
 		nanosleep(&pause, NULL);
 	}
- out:
+out:
 	if (fd >= 0)
 		close(fd);
 	free(path);
@@ -176,5 +176,5 @@ void
 certauth_ocsp_cache_unlock(int lock)
 {
 	if (lock >= 0)
-		close(lock);	/* releases the flock */
+		close(lock); /* releases the flock */
 }

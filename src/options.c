@@ -18,7 +18,7 @@
 #include "options.h"
 #include "safefile.h"
 
-#define CONFIG_MAX_BYTES	(64 * 1024)
+#define CONFIG_MAX_BYTES (64 * 1024)
 
 enum opt_type { OPT_PATH, OPT_STRING, OPT_URL, OPT_ENUM, OPT_LONG, OPT_FLAG };
 
@@ -31,36 +31,27 @@ struct opt_desc {
 	const char *key;
 	enum opt_type type;
 	size_t offset;
-	const struct enum_name *names;	/* OPT_ENUM */
-	long min, max;			/* OPT_LONG */
+	const struct enum_name *names; /* OPT_ENUM */
+	long min, max;		       /* OPT_LONG */
 };
 
-static const struct enum_name trust_names[] = {
-	{ "ca", CERTAUTH_TRUST_CA }, { "pinned", CERTAUTH_TRUST_PINNED },
-	{ NULL, 0 }
-};
-static const struct enum_name crl_names[] = {
-	{ "off", CERTAUTH_CRL_OFF }, { "leaf", CERTAUTH_CRL_LEAF },
-	{ "chain", CERTAUTH_CRL_CHAIN }, { NULL, 0 }
-};
-static const struct enum_name ocsp_names[] = {
-	{ "off", CERTAUTH_OCSP_OFF }, { "soft", CERTAUTH_OCSP_SOFT },
-	{ "hard", CERTAUTH_OCSP_HARD }, { NULL, 0 }
-};
-static const struct enum_name scope_names[] = {
-	{ "leaf", CERTAUTH_SCOPE_LEAF }, { "chain", CERTAUTH_SCOPE_CHAIN },
-	{ NULL, 0 }
-};
-static const struct enum_name digest_names[] = {
-	{ "sha1", CERTAUTH_OCSP_SHA1 }, { "sha256", CERTAUTH_OCSP_SHA256 },
-	{ NULL, 0 }
-};
-static const struct enum_name bool_names[] = {
-	{ "yes", 1 }, { "no", 0 }, { "true", 1 }, { "false", 0 },
-	{ "on", 1 }, { "off", 0 }, { "1", 1 }, { "0", 0 }, { NULL, 0 }
-};
+static const struct enum_name trust_names[] = { { "ca", CERTAUTH_TRUST_CA },
+	{ "pinned", CERTAUTH_TRUST_PINNED }, { NULL, 0 } };
+static const struct enum_name crl_names[] = { { "off", CERTAUTH_CRL_OFF },
+	{ "leaf", CERTAUTH_CRL_LEAF }, { "chain", CERTAUTH_CRL_CHAIN },
+	{ NULL, 0 } };
+static const struct enum_name ocsp_names[] = { { "off", CERTAUTH_OCSP_OFF },
+	{ "soft", CERTAUTH_OCSP_SOFT }, { "hard", CERTAUTH_OCSP_HARD },
+	{ NULL, 0 } };
+static const struct enum_name scope_names[] = { { "leaf", CERTAUTH_SCOPE_LEAF },
+	{ "chain", CERTAUTH_SCOPE_CHAIN }, { NULL, 0 } };
+static const struct enum_name digest_names[] = { { "sha1", CERTAUTH_OCSP_SHA1 },
+	{ "sha256", CERTAUTH_OCSP_SHA256 }, { NULL, 0 } };
+static const struct enum_name bool_names[] = { { "yes", 1 }, { "no", 0 },
+	{ "true", 1 }, { "false", 0 }, { "on", 1 }, { "off", 0 }, { "1", 1 },
+	{ "0", 0 }, { NULL, 0 } };
 
-#define OFF(f)	offsetof(struct certauth_opts, f)
+#define OFF(f) offsetof(struct certauth_opts, f)
 static const struct opt_desc opt_table[] = {
 	{ "config", OPT_PATH, OFF(config), NULL, 0, 0 },
 	{ "bindings_dir", OPT_PATH, OFF(bindings_dir), NULL, 0, 0 },
@@ -79,7 +70,8 @@ static const struct opt_desc opt_table[] = {
 	{ "ocsp_nonce", OPT_ENUM, OFF(ocsp_nonce), bool_names, 0, 0 },
 	{ "ocsp_digest", OPT_ENUM, OFF(ocsp_digest), digest_names, 0, 0 },
 	{ "ocsp_proxy", OPT_URL, OFF(ocsp_proxy), NULL, 0, 0 },
-	{ "ocsp_responder_cert", OPT_PATH, OFF(ocsp_responder_cert), NULL, 0, 0 },
+	{ "ocsp_responder_cert", OPT_PATH, OFF(ocsp_responder_cert), NULL, 0,
+	    0 },
 	{ "ocsp_skew", OPT_LONG, OFF(ocsp_skew), NULL, 0, 86400 },
 	{ "ocsp_max_age", OPT_LONG, OFF(ocsp_max_age), NULL, 1, 2592000 },
 	{ "challenge_ttl", OPT_LONG, OFF(challenge_ttl), NULL, 1, 3600 },
@@ -171,8 +163,8 @@ parse_enum(const struct enum_name *names, const char *value, int *out)
 }
 
 static int
-set_string(const struct opt_desc *d, struct certauth_opts *o,
-    const char *value, struct certauth_reason *reason)
+set_string(const struct opt_desc *d, struct certauth_opts *o, const char *value,
+    struct certauth_reason *reason)
 {
 	char **slot = (char **)(void *)((char *)o + d->offset);
 	char *copy;
@@ -185,8 +177,8 @@ set_string(const struct opt_desc *d, struct certauth_opts *o,
 	if (d->type == OPT_URL && strncmp(value, "http://", 7) != 0 &&
 	    strncmp(value, "https://", 8) != 0) {
 		certauth_reason_set(reason,
-		    "option %s: '%s' is not an http:// or https:// URL",
-		    d->key, value);
+		    "option %s: '%s' is not an http:// or https:// URL", d->key,
+		    value);
 		return CERTAUTH_ERR_CONFIG;
 	}
 	if ((copy = strdup(value)) == NULL)
@@ -226,9 +218,11 @@ certauth_opts_set(struct certauth_opts *o, const char *key, const char *value,
 		return set_string(d, o, value, reason);
 	case OPT_LONG:
 		if (parse_long(value, d->min, d->max,
-		    (long *)(void *)((char *)o + d->offset)) != 0) {
-			certauth_reason_set(reason, "option %s: '%s' is not a "
-			    "number from %ld to %ld", key, value, d->min, d->max);
+			(long *)(void *)((char *)o + d->offset)) != 0) {
+			certauth_reason_set(reason,
+			    "option %s: '%s' is not a "
+			    "number from %ld to %ld",
+			    key, value, d->min, d->max);
 			return CERTAUTH_ERR_CONFIG;
 		}
 		return 0;
@@ -295,15 +289,20 @@ apply_line(struct certauth_opts *o, const char *path, unsigned lineno,
 		key = trim(key);
 	}
 	if (strcmp(key, "config") == 0) {
-		certauth_reason_set(reason, "%s line %u: option config is "
-		    "not allowed inside a configuration file", path, lineno);
+		certauth_reason_set(reason,
+		    "%s line %u: option config is "
+		    "not allowed inside a configuration file",
+		    path, lineno);
 		return CERTAUTH_ERR_CONFIG;
 	}
-	if ((r = certauth_opts_set(o, key, value, reason)) == CERTAUTH_ERR_CONFIG) {
+	if ((r = certauth_opts_set(o, key, value, reason)) ==
+	    CERTAUTH_ERR_CONFIG) {
 		char inner[CERTAUTH_REASON_MAX];
 
-		snprintf(inner, sizeof(inner), "%s", reason ? reason->text : "");
-		certauth_reason_set(reason, "%s line %u: %s", path, lineno, inner);
+		snprintf(inner, sizeof(inner), "%s",
+		    reason ? reason->text : "");
+		certauth_reason_set(reason, "%s line %u: %s", path, lineno,
+		    inner);
 	}
 	return r;
 }
@@ -344,7 +343,7 @@ certauth_opts_load_file(struct certauth_opts *o, const char *path,
 			goto out;
 	}
 	r = 0;
- out:
+out:
 	free(buf);
 	return r;
 }
@@ -373,7 +372,8 @@ certauth_opts_validate(struct certauth_opts *o, struct certauth_reason *reason)
 		return CERTAUTH_ERR_CONFIG;
 	}
 	if (o->trust == CERTAUTH_TRUST_PINNED && o->ocsp != CERTAUTH_OCSP_OFF) {
-		certauth_reason_set(reason, "ocsp cannot be used with "
+		certauth_reason_set(reason,
+		    "ocsp cannot be used with "
 		    "trust=pinned: a pinned certificate has no issuer to ask");
 		return CERTAUTH_ERR_CONFIG;
 	}
@@ -384,7 +384,7 @@ const char *
 certauth_opts_bindings_dir(const struct certauth_opts *o)
 {
 	return o->bindings_dir != NULL ? o->bindings_dir :
-	    CERTAUTH_DEFAULT_BINDINGS_DIR;
+					 CERTAUTH_DEFAULT_BINDINGS_DIR;
 }
 
 int
@@ -392,8 +392,8 @@ certauth_opts_crl_scope(const struct certauth_opts *o)
 {
 	if (o->crl != CERTAUTH_CRL_DEFAULT)
 		return o->crl;
-	return o->crl_file != NULL || o->crl_dir != NULL ?
-	    CERTAUTH_CRL_LEAF : CERTAUTH_CRL_OFF;
+	return o->crl_file != NULL || o->crl_dir != NULL ? CERTAUTH_CRL_LEAF :
+							   CERTAUTH_CRL_OFF;
 }
 
 const char *
@@ -421,8 +421,9 @@ certauth_opts_from_words(struct certauth_opts *o, int argc, const char **argv,
 		    "option config: '%s' is not an absolute path", config);
 		return CERTAUTH_ERR_CONFIG;
 	}
-	r = certauth_opts_load_file(o, config != NULL ? config :
-	    CERTAUTH_DEFAULT_CONFIG, config != NULL, reason);
+	r = certauth_opts_load_file(o,
+	    config != NULL ? config : CERTAUTH_DEFAULT_CONFIG, config != NULL,
+	    reason);
 	if (r != 0)
 		return r;
 	for (i = 0; i < argc; i++)

@@ -15,30 +15,30 @@
 
 /* Entries per pool: every trust file a few configurations name, and the
  * users of a busy host.  Enough that a steady state never evicts. */
-#define TRUST_ENTRIES		32
-#define BINDINGS_ENTRIES	128
-#define MAX_ENTRIES		BINDINGS_ENTRIES
+#define TRUST_ENTRIES	 32
+#define BINDINGS_ENTRIES 128
+#define MAX_ENTRIES	 BINDINGS_ENTRIES
 
 /* A bindings file is a few kilobytes; a huge one is read but not kept. */
-#define BINDINGS_KEEP_MAX	(64 * 1024)
+#define BINDINGS_KEEP_MAX (64 * 1024)
 
 struct entry {
-	char *path;		/* NULL: a free slot */
-	unsigned char *bytes;	/* the file as it was parsed */
+	char *path;	      /* NULL: a free slot */
+	unsigned char *bytes; /* the file as it was parsed */
 	size_t len;
 	struct certauth_parsed val;
-	unsigned long long used;	/* last use, for eviction */
+	unsigned long long used; /* last use, for eviction */
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct entry table[CERTAUTH_CACHE_NPOOLS][MAX_ENTRIES];
-static unsigned long long uses;	/* a counter, not a time */
+static unsigned long long uses; /* a counter, not a time */
 
 static size_t
 pool_size(enum certauth_cache_pool pool)
 {
 	return pool == CERTAUTH_CACHE_BINDINGS ? BINDINGS_ENTRIES :
-	    TRUST_ENTRIES;
+						 TRUST_ENTRIES;
 }
 
 void
@@ -57,8 +57,8 @@ crls_up_ref(STACK_OF(X509_CRL) *crls)
 	STACK_OF(X509_CRL) *copy = NULL;
 	int i;
 
-	if ((copy = sk_X509_CRL_new_reserve(NULL,
-	    sk_X509_CRL_num(crls))) == NULL)
+	if ((copy = sk_X509_CRL_new_reserve(NULL, sk_X509_CRL_num(crls))) ==
+	    NULL)
 		return NULL;
 	for (i = 0; i < sk_X509_CRL_num(crls); i++) {
 		X509_CRL *crl = sk_X509_CRL_value(crls, i);
@@ -71,7 +71,7 @@ crls_up_ref(STACK_OF(X509_CRL) *crls)
 		}
 	}
 	return copy;
- fail:
+fail:
 	sk_X509_CRL_pop_free(copy, X509_CRL_free);
 	return NULL;
 }
@@ -85,10 +85,10 @@ parsed_copy(const struct certauth_parsed *src, struct certauth_parsed *dst)
 
 	memset(&p, 0, sizeof(p));
 	if ((src->certs != NULL &&
-	    (p.certs = X509_chain_up_ref(src->certs)) == NULL) ||
+		(p.certs = X509_chain_up_ref(src->certs)) == NULL) ||
 	    (src->crls != NULL && (p.crls = crls_up_ref(src->crls)) == NULL) ||
 	    (src->index != NULL &&
-	    certauth_anchor_index_up_ref(src->index) != 0)) {
+		certauth_anchor_index_up_ref(src->index) != 0)) {
 		r = CERTAUTH_ERR_NOMEM;
 		goto out;
 	}
@@ -96,7 +96,7 @@ parsed_copy(const struct certauth_parsed *src, struct certauth_parsed *dst)
 	*dst = p;
 	memset(&p, 0, sizeof(p));
 	r = 0;
- out:
+out:
 	certauth_parsed_clear(&p);
 	return r;
 }
@@ -114,8 +114,8 @@ static int
 entry_matches(const struct entry *e, const char *path, const void *buf,
     size_t len)
 {
-	return e->path != NULL && e->len == len &&
-	    strcmp(e->path, path) == 0 && memcmp(e->bytes, buf, len) == 0;
+	return e->path != NULL && e->len == len && strcmp(e->path, path) == 0 &&
+	    memcmp(e->bytes, buf, len) == 0;
 }
 
 int
@@ -185,6 +185,6 @@ certauth_cache_put(enum certauth_cache_pool pool, const char *path,
 	*slot = e;
 	e = old;
 	pthread_mutex_unlock(&lock);
- out:
+out:
 	entry_clear(&e);
 }

@@ -85,14 +85,14 @@ clean_b64(const char *body, char *clean, size_t *cleanlen, size_t *npad,
 			continue;
 		}
 		if (pad_seen > 0)
-			goto bad;	/* data after '=' */
+			goto bad; /* data after '=' */
 		if (c == '-' || c == '_') {
 			saw_url = 1;
 			c = c == '-' ? '+' : '/';
 		} else if (c == '+' || c == '/')
 			saw_std = 1;
 		else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9')))
+			     (c >= '0' && c <= '9')))
 			goto bad;
 		clean[ndata++] = c;
 	}
@@ -111,14 +111,14 @@ clean_b64(const char *body, char *clean, size_t *cleanlen, size_t *npad,
 	*cleanlen = ndata + want;
 	*npad = want;
 	return 0;
- bad:
+bad:
 	certauth_reason_set(reason, "response is not valid base64");
 	return CERTAUTH_ERR_FORMAT;
 }
 
 int
-certauth_response_parse(const char *resp, int *digest,
-    unsigned char **sig, size_t *siglen, struct certauth_reason *reason)
+certauth_response_parse(const char *resp, int *digest, unsigned char **sig,
+    size_t *siglen, struct certauth_reason *reason)
 {
 	const char *body = NULL;
 	char *clean = NULL;
@@ -169,7 +169,7 @@ certauth_response_parse(const char *resp, int *digest,
 	*sig = raw;
 	raw = NULL;
 	r = 0;
- out:
+out:
 	free(clean);
 	certauth_freezero(raw, rawlen);
 	return r;

@@ -28,10 +28,10 @@
 #include "certauth.h"
 #include "safefile.h"
 
-#define READ_CHUNK	4096
+#define READ_CHUNK 4096
 /* Links followed in a row to a trust file: a rehash link points straight
  * at its certificate, and /etc/ssl/certs adds one or two more. */
-#define FOLLOW_MAX	8
+#define FOLLOW_MAX 8
 
 /*
  * path as an absolute path (relative paths are taken against the working
@@ -66,18 +66,19 @@ check_owner_mode(const struct stat *st, const char *what, const char *path,
     struct certauth_reason *reason)
 {
 	if (st->st_uid != 0) {
-		certauth_reason_set(reason, "%s %s is not owned by root (uid %lu)",
-		    what, path, (unsigned long)st->st_uid);
+		certauth_reason_set(reason,
+		    "%s %s is not owned by root (uid %lu)", what, path,
+		    (unsigned long)st->st_uid);
 		return CERTAUTH_ERR_UNSAFE;
 	}
 	if ((st->st_mode & S_IWGRP) != 0) {
-		certauth_reason_set(reason, "%s %s is group-writable",
-		    what, path);
+		certauth_reason_set(reason, "%s %s is group-writable", what,
+		    path);
 		return CERTAUTH_ERR_UNSAFE;
 	}
 	if ((st->st_mode & S_IWOTH) != 0) {
-		certauth_reason_set(reason, "%s %s is writable by others",
-		    what, path);
+		certauth_reason_set(reason, "%s %s is writable by others", what,
+		    path);
 		return CERTAUTH_ERR_UNSAFE;
 	}
 	return 0;
@@ -88,8 +89,8 @@ check_directory(const struct stat *st, const char *what, const char *path,
     struct certauth_reason *reason)
 {
 	if (!S_ISDIR(st->st_mode)) {
-		certauth_reason_set(reason, "%s %s is not a directory",
-		    what, path);
+		certauth_reason_set(reason, "%s %s is not a directory", what,
+		    path);
 		return CERTAUTH_ERR_UNSAFE;
 	}
 	return check_owner_mode(st, what, path, reason);
@@ -132,14 +133,15 @@ check_parents(const char *abs, int *linked, struct certauth_reason *reason)
 			break;
 		if (slash == dir) {
 			if (dir[1] == '\0')
-				break;		/* "/" has been checked */
+				break; /* "/" has been checked */
 			dir[1] = '\0';
 		} else {
 			*slash = '\0';
 		}
 		if (stat_noting_link(dir, &st, linked) != 0) {
-			certauth_reason_set(reason, "cannot stat directory %s: %s",
-			    dir, strerror(errno));
+			certauth_reason_set(reason,
+			    "cannot stat directory %s: %s", dir,
+			    strerror(errno));
 			r = CERTAUTH_ERR_IO;
 			goto out;
 		}
@@ -147,7 +149,7 @@ check_parents(const char *abs, int *linked, struct certauth_reason *reason)
 			goto out;
 	}
 	r = 0;
- out:
+out:
 	free(dir);
 	return r;
 }
@@ -193,12 +195,13 @@ check_dir_tree(const char *abs_dir, struct certauth_reason *reason)
 			r = CERTAUTH_ERR_IO;
 			goto out;
 		}
-		if ((r = check_directory(&st, "directory", real, reason)) != 0 ||
+		if ((r = check_directory(&st, "directory", real, reason)) !=
+			0 ||
 		    (r = check_parents(real, &linked, reason)) != 0)
 			goto out;
 	}
 	r = 0;
- out:
+out:
 	free(real);
 	return r;
 }
@@ -217,8 +220,8 @@ certauth_open_safely(const char *path, const char *what, int *fdp,
 		goto out;
 	}
 	/* O_NONBLOCK: a FIFO planted here must not hang the login. */
-	fd = open(abs, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
-	    O_NONBLOCK);
+	fd = open(abs,
+	    O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		if (errno == ENOENT) {
 			certauth_reason_set(reason, "%s %s does not exist",
@@ -236,14 +239,14 @@ certauth_open_safely(const char *path, const char *what, int *fdp,
 		goto out;
 	}
 	if (fstat(fd, &st) != 0) {
-		certauth_reason_set(reason, "cannot stat %s %s: %s",
-		    what, abs, strerror(errno));
+		certauth_reason_set(reason, "cannot stat %s %s: %s", what, abs,
+		    strerror(errno));
 		r = CERTAUTH_ERR_IO;
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		certauth_reason_set(reason, "%s %s is not a regular file",
-		    what, abs);
+		certauth_reason_set(reason, "%s %s is not a regular file", what,
+		    abs);
 		r = CERTAUTH_ERR_UNSAFE;
 		goto out;
 	}
@@ -260,7 +263,7 @@ certauth_open_safely(const char *path, const char *what, int *fdp,
 	*fdp = fd;
 	fd = -1;
 	r = 0;
- out:
+out:
 	if (fd >= 0)
 		close(fd);
 	free(abs);
@@ -306,17 +309,20 @@ resolve_link(const char *abs, const char *what, char **out,
 		r = CERTAUTH_ERR_NOMEM;
 		goto out;
 	}
-	for (hops = 0; ; hops++) {
+	for (hops = 0;; hops++) {
 		/* Nothing there is a refusal whatever its directory. */
 		if (lstat(cur, &st) != 0) {
 			if (errno == ENOENT) {
-				certauth_reason_set(reason, "%s %s is a link "
-				    "to %s, which does not exist", what, abs,
-				    cur);
+				certauth_reason_set(reason,
+				    "%s %s is a link "
+				    "to %s, which does not exist",
+				    what, abs, cur);
 				r = CERTAUTH_ERR_NOT_FOUND;
 			} else {
-				certauth_reason_set(reason, "cannot stat %s "
-				    "%s: %s", what, cur, strerror(errno));
+				certauth_reason_set(reason,
+				    "cannot stat %s "
+				    "%s: %s",
+				    what, cur, strerror(errno));
 				r = CERTAUTH_ERR_IO;
 			}
 			goto out;
@@ -331,8 +337,10 @@ resolve_link(const char *abs, const char *what, char **out,
 		if (!S_ISLNK(st.st_mode))
 			break;
 		if (hops == FOLLOW_MAX) {
-			certauth_reason_set(reason, "%s %s: more than %d "
-			    "symbolic links in a row", what, abs, FOLLOW_MAX);
+			certauth_reason_set(reason,
+			    "%s %s: more than %d "
+			    "symbolic links in a row",
+			    what, abs, FOLLOW_MAX);
 			r = CERTAUTH_ERR_UNSAFE;
 			goto out;
 		}
@@ -345,8 +353,8 @@ resolve_link(const char *abs, const char *what, char **out,
 		target[n] = '\0';
 		if (target[0] == '/')
 			next = strdup(target);
-		else if (asprintf(&next, "%s/%s", strcmp(dir, "/") == 0 ?
-		    "" : dir, target) < 0)
+		else if (asprintf(&next, "%s/%s",
+			     strcmp(dir, "/") == 0 ? "" : dir, target) < 0)
 			next = NULL;
 		if (next == NULL) {
 			r = CERTAUTH_ERR_NOMEM;
@@ -358,14 +366,15 @@ resolve_link(const char *abs, const char *what, char **out,
 	}
 	if ((*out = realpath(cur, NULL)) == NULL) {
 		saved = errno;
-		certauth_reason_set(reason, "cannot resolve %s %s: %s",
-		    what, abs, strerror(saved));
+		certauth_reason_set(reason, "cannot resolve %s %s: %s", what,
+		    abs, strerror(saved));
 		r = saved == ENOMEM ? CERTAUTH_ERR_NOMEM :
-		    saved == ENOENT ? CERTAUTH_ERR_NOT_FOUND : CERTAUTH_ERR_IO;
+		    saved == ENOENT ? CERTAUTH_ERR_NOT_FOUND :
+				      CERTAUTH_ERR_IO;
 		goto out;
 	}
 	r = 0;
- out:
+out:
 	free(cur);
 	free(dir);
 	return r;
@@ -405,7 +414,7 @@ open_following(const char *path, const char *what, int *fdp,
 	if ((r = certauth_open_safely(real, what_link, fdp, reason)) != 0)
 		goto out;
 	r = 0;
- out:
+out:
 	free(what_link);
 	free(real);
 	free(abs);
@@ -413,8 +422,8 @@ open_following(const char *path, const char *what, int *fdp,
 }
 
 int
-certauth_read_safely(const char *path, const char *what, size_t max,
-    int flags, char **out, size_t *outlen, struct certauth_reason *reason)
+certauth_read_safely(const char *path, const char *what, size_t max, int flags,
+    char **out, size_t *outlen, struct certauth_reason *reason)
 {
 	int fd = -1, r = CERTAUTH_ERR_INTERNAL;
 
@@ -428,16 +437,19 @@ certauth_read_safely(const char *path, const char *what, size_t max,
 		goto out;
 	if ((r = certauth_read_fd(fd, max, out, outlen)) != 0) {
 		if (r == CERTAUTH_ERR_TOO_LONG)
-			certauth_reason_set(reason, "%s %s is larger than %zu "
-			    "bytes", what, path, max);
+			certauth_reason_set(reason,
+			    "%s %s is larger than %zu "
+			    "bytes",
+			    what, path, max);
 		else
 			certauth_reason_set(reason, "cannot read %s %s: %s",
-			    what, path, r == CERTAUTH_ERR_IO ?
-			    strerror(errno) : certauth_strerror(r));
+			    what, path,
+			    r == CERTAUTH_ERR_IO ? strerror(errno) :
+						   certauth_strerror(r));
 		goto out;
 	}
 	r = 0;
- out:
+out:
 	if (fd >= 0)
 		close(fd);
 	return r;
@@ -471,7 +483,7 @@ certauth_check_dir_safely(const char *path, const char *what,
 	    (r = check_dir_tree(abs, reason)) != 0)
 		goto out;
 	r = 0;
- out:
+out:
 	free(abs);
 	return r;
 }
@@ -527,7 +539,7 @@ certauth_read_fd(int fd, size_t max, char **out, size_t *outlen)
 	*outlen = len;
 	buf = NULL;
 	r = 0;
- out:
+out:
 	free(buf);
 	return r;
 }

@@ -43,8 +43,7 @@ check_parent(char *path, struct certauth_reason *reason)
 }
 
 int
-certauth_make_dirs(const char *dir, mode_t mode,
-    struct certauth_reason *reason)
+certauth_make_dirs(const char *dir, mode_t mode, struct certauth_reason *reason)
 {
 	char *p = NULL, *s, saved;
 	struct stat st;
@@ -54,15 +53,15 @@ certauth_make_dirs(const char *dir, mode_t mode,
 		r = CERTAUTH_ERR_NOMEM;
 		goto out;
 	}
-	for (s = p + 1; ; s++) {
+	for (s = p + 1;; s++) {
 		if (*s != '/' && *s != '\0')
 			continue;
 		saved = *s;
 		*s = '\0';
 		if (stat(p, &st) != 0) {
 			if (errno != ENOENT) {
-				certauth_reason_set(reason, "cannot stat %s: %s",
-				    p, strerror(errno));
+				certauth_reason_set(reason,
+				    "cannot stat %s: %s", p, strerror(errno));
 				r = CERTAUTH_ERR_IO;
 				goto out;
 			}
@@ -75,8 +74,8 @@ certauth_make_dirs(const char *dir, mode_t mode,
 			if (mkdir(p, mode) == 0) {
 				if (chmod(p, mode) != 0) {
 					certauth_reason_set(reason,
-					    "cannot chmod directory %s: %s",
-					    p, strerror(errno));
+					    "cannot chmod directory %s: %s", p,
+					    strerror(errno));
 					r = CERTAUTH_ERR_IO;
 					goto out;
 				}
@@ -93,7 +92,7 @@ certauth_make_dirs(const char *dir, mode_t mode,
 			break;
 	}
 	r = 0;
- out:
+out:
 	free(p);
 	return r;
 }
@@ -123,12 +122,12 @@ certauth_fsync_dir(const char *dir, struct certauth_reason *reason)
 
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
 	    fsync(fd) != 0) {
-		certauth_reason_set(reason, "cannot sync directory %s: %s",
-		    dir, strerror(errno));
+		certauth_reason_set(reason, "cannot sync directory %s: %s", dir,
+		    strerror(errno));
 		goto out;
 	}
 	r = 0;
- out:
+out:
 	if (fd >= 0)
 		close(fd);
 	return r;
@@ -147,9 +146,10 @@ certauth_write_atomic(const char *dir, const char *path,
 	 * (su, sudo), whose caller sets that limit. */
 	if (getrlimit(RLIMIT_FSIZE, &fsize) == 0 &&
 	    fsize.rlim_cur != RLIM_INFINITY && fsize.rlim_cur < len) {
-		certauth_reason_set(reason, "cannot write %s: RLIMIT_FSIZE "
-		    "(%llu bytes) is below its %zu bytes", path,
-		    (unsigned long long)fsize.rlim_cur, len);
+		certauth_reason_set(reason,
+		    "cannot write %s: RLIMIT_FSIZE "
+		    "(%llu bytes) is below its %zu bytes",
+		    path, (unsigned long long)fsize.rlim_cur, len);
 		r = CERTAUTH_ERR_IO;
 		goto out;
 	}
@@ -161,7 +161,7 @@ certauth_write_atomic(const char *dir, const char *path,
 		certauth_reason_set(reason, "cannot create %s: %s", tmp,
 		    strerror(errno));
 		free(tmp);
-		tmp = NULL;	/* nothing to unlink */
+		tmp = NULL; /* nothing to unlink */
 		r = CERTAUTH_ERR_IO;
 		goto out;
 	}
@@ -183,8 +183,8 @@ certauth_write_atomic(const char *dir, const char *path,
 	fd = -1;
 	/* Readers see the old file or the new one, never a mix. */
 	if (rename(tmp, path) != 0) {
-		certauth_reason_set(reason, "cannot rename %s to %s: %s",
-		    tmp, path, strerror(errno));
+		certauth_reason_set(reason, "cannot rename %s to %s: %s", tmp,
+		    path, strerror(errno));
 		r = CERTAUTH_ERR_IO;
 		goto out;
 	}
@@ -193,7 +193,7 @@ certauth_write_atomic(const char *dir, const char *path,
 	if ((r = certauth_fsync_dir(dir, reason)) != 0)
 		goto out;
 	r = 0;
- out:
+out:
 	if (fd >= 0)
 		close(fd);
 	if (tmp != NULL) {

@@ -32,22 +32,21 @@
 #include "safefile.h"
 #include "spawn.h"
 
-#define HELPER_USER	"nobody"
+#define HELPER_USER "nobody"
 /* Exit codes of the child before the helper runs (shell conventions). */
-#define CHILD_NOLIMITS	124	/* resource limits below the floor */
-#define CHILD_NOSETUP	125	/* session or scheduling */
-#define CHILD_NOPRIV	126	/* could not become nobody */
-#define CHILD_NOEXEC	127	/* execve failed */
-#define PWBUF_DEFAULT	16384
+#define CHILD_NOLIMITS 124 /* resource limits below the floor */
+#define CHILD_NOSETUP  125 /* session or scheduling */
+#define CHILD_NOPRIV   126 /* could not become nobody */
+#define CHILD_NOEXEC   127 /* execve failed */
+#define PWBUF_DEFAULT  16384
 /* The helper's descriptors and stack (as root). */
-#define CHILD_NOFILE	1024
-#define CHILD_STACK	(8UL * 1024 * 1024)
+#define CHILD_NOFILE 1024
+#define CHILD_STACK  (8UL * 1024 * 1024)
 /* How long a killed child may take to end. */
-#define KILL_WAIT_MS	1000
+#define KILL_WAIT_MS 1000
 
 int
-certauth_open_helper(const char *path, int *fdp,
-    struct certauth_reason *reason)
+certauth_open_helper(const char *path, int *fdp, struct certauth_reason *reason)
 {
 	struct stat st;
 	char *dir = NULL, *slash;
@@ -56,12 +55,15 @@ certauth_open_helper(const char *path, int *fdp,
 
 	*fdp = -1;
 	if (path == NULL || path[0] != '/') {
-		certauth_reason_set(reason, "OCSP helper path %s is not "
-		    "absolute", path == NULL ? "(none)" : path);
+		certauth_reason_set(reason,
+		    "OCSP helper path %s is not "
+		    "absolute",
+		    path == NULL ? "(none)" : path);
 		goto out;
 	}
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
-	    O_NONBLOCK)) < 0) {
+	if ((fd = open(path,
+		 O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) <
+	    0) {
 		certauth_reason_set(reason, "cannot open OCSP helper %s: %s",
 		    path, strerror(errno));
 		goto out;
@@ -72,18 +74,24 @@ certauth_open_helper(const char *path, int *fdp,
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		certauth_reason_set(reason, "OCSP helper %s is not a regular "
-		    "file", path);
+		certauth_reason_set(reason,
+		    "OCSP helper %s is not a regular "
+		    "file",
+		    path);
 		goto out;
 	}
 	if (st.st_uid != 0 && (euid == 0 || st.st_uid != euid)) {
-		certauth_reason_set(reason, "OCSP helper %s is not owned by "
-		    "root (uid %lu)", path, (unsigned long)st.st_uid);
+		certauth_reason_set(reason,
+		    "OCSP helper %s is not owned by "
+		    "root (uid %lu)",
+		    path, (unsigned long)st.st_uid);
 		goto out;
 	}
 	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-		certauth_reason_set(reason, "OCSP helper %s is writable by "
-		    "group or others", path);
+		certauth_reason_set(reason,
+		    "OCSP helper %s is writable by "
+		    "group or others",
+		    path);
 		goto out;
 	}
 	if ((st.st_mode & (S_ISUID | S_ISGID)) != 0) {
@@ -98,7 +106,7 @@ certauth_open_helper(const char *path, int *fdp,
 		slash = strrchr(dir, '/');
 		slash[slash == dir ? 1 : 0] = '\0';
 		if (certauth_check_dir_safely(dir, "OCSP helper directory",
-		    reason) != 0) {
+			reason) != 0) {
 			r = CERTAUTH_ERR_INTERNAL;
 			goto out;
 		}
@@ -106,7 +114,7 @@ certauth_open_helper(const char *path, int *fdp,
 	*fdp = fd;
 	fd = -1;
 	r = 0;
- out:
+out:
 	if (fd >= 0)
 		close(fd);
 	free(dir);
@@ -114,8 +122,7 @@ certauth_open_helper(const char *path, int *fdp,
 }
 
 int
-certauth_lookup_nobody(uid_t *uid, gid_t *gid,
-    struct certauth_reason *reason)
+certauth_lookup_nobody(uid_t *uid, gid_t *gid, struct certauth_reason *reason)
 {
 	struct passwd pw, *res = NULL;
 	char *buf = NULL;
@@ -130,9 +137,10 @@ certauth_lookup_nobody(uid_t *uid, gid_t *gid,
 	}
 	e = getpwnam_r(HELPER_USER, &pw, buf, (size_t)sz, &res);
 	if (e != 0 || res == NULL) {
-		certauth_reason_set(reason, "cannot look up user %s for the "
-		    "OCSP helper: %s", HELPER_USER,
-		    e != 0 ? strerror(e) : "no such user");
+		certauth_reason_set(reason,
+		    "cannot look up user %s for the "
+		    "OCSP helper: %s",
+		    HELPER_USER, e != 0 ? strerror(e) : "no such user");
 		goto out;
 	}
 	if (pw.pw_uid == 0 || pw.pw_gid == 0) {
@@ -143,7 +151,7 @@ certauth_lookup_nobody(uid_t *uid, gid_t *gid,
 	*uid = pw.pw_uid;
 	*gid = pw.pw_gid;
 	r = 0;
- out:
+out:
 	free(buf);
 	return r;
 }
@@ -158,7 +166,7 @@ certauth_lookup_nobody(uid_t *uid, gid_t *gid,
  * failure.  No core files.
  */
 #if defined(__GLIBC__) && defined(_GNU_SOURCE)
-typedef __rlimit_resource_t rlimit_resource;	/* setrlimit()'s, an enum */
+typedef __rlimit_resource_t rlimit_resource; /* setrlimit()'s, an enum */
 #else
 typedef int rlimit_resource;
 #endif
@@ -192,7 +200,8 @@ reset_limits(void)
 	for (i = 0; i < sizeof(child_limits) / sizeof(child_limits[0]); i++) {
 		rl.rlim_cur = child_limits[i].want;
 		rl.rlim_max = child_limits[i].want == CHILD_STACK ?
-		    RLIM_INFINITY : child_limits[i].want;
+		    RLIM_INFINITY :
+		    child_limits[i].want;
 		if (setrlimit(child_limits[i].resource, &rl) != 0 &&
 		    getrlimit(child_limits[i].resource, &rl) == 0) {
 			if (rl.rlim_max == RLIM_INFINITY ||
@@ -204,7 +213,7 @@ reset_limits(void)
 		}
 		if (getrlimit(child_limits[i].resource, &rl) != 0 ||
 		    (rl.rlim_cur != RLIM_INFINITY &&
-		    rl.rlim_cur < child_limits[i].floor))
+			rl.rlim_cur < child_limits[i].floor))
 			return CHILD_NOLIMITS;
 	}
 	rl.rlim_cur = rl.rlim_max = 0;
@@ -218,7 +227,7 @@ reset_limits(void)
 	errno = 0;
 	if (getpriority(PRIO_PROCESS, 0) > 0 || errno != 0 ||
 	    ((policy = sched_getscheduler(0)) != SCHED_OTHER &&
-	    policy != SCHED_FIFO && policy != SCHED_RR))
+		policy != SCHED_FIFO && policy != SCHED_RR))
 		return CHILD_NOSETUP;
 #ifdef SYS_ioprio_set
 	/* IOPRIO_WHO_PROCESS, this process, class "none": from the nice. */
@@ -270,7 +279,7 @@ run_child(const struct certauth_child_plan *p)
 	sa.sa_handler = SIG_DFL;
 	sigemptyset(&sa.sa_mask);
 	for (sig = 1; sig < NSIG; sig++)
-		(void)sigaction(sig, &sa, NULL);	/* KILL, STOP: EINVAL */
+		(void)sigaction(sig, &sa, NULL); /* KILL, STOP: EINVAL */
 	if (p->drop) {
 		if ((sig = reset_limits()) != 0)
 			_exit(sig);
@@ -320,10 +329,9 @@ certauth_spawn(const struct certauth_child_plan *p, int *pidfd)
  * child is looked for by pid.
  */
 static int
-wait_end(pid_t pid, int pidfd, long long until_ms,
-    struct certauth_ending *end)
+wait_end(pid_t pid, int pidfd, long long until_ms, struct certauth_ending *end)
 {
-	struct timespec nap = { 0, 1000000L };	/* 1 ms, doubling */
+	struct timespec nap = { 0, 1000000L }; /* 1 ms, doubling */
 	struct pollfd pfd;
 	siginfo_t si;
 	long long left;
@@ -335,8 +343,10 @@ wait_end(pid_t pid, int pidfd, long long until_ms,
 		if (pidfd >= 0) {
 			pfd.fd = pidfd;
 			pfd.events = POLLIN;
-			n = poll(&pfd, 1, left <= 0 ? 0 : left > INT_MAX ?
-			    INT_MAX : (int)left);
+			n = poll(&pfd, 1,
+			    left <= 0	       ? 0 :
+				left > INT_MAX ? INT_MAX :
+						 (int)left);
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n == 0)
@@ -397,31 +407,43 @@ certauth_reap(pid_t pid, int pidfd, int kill_now, long long backstop_ms,
 }
 
 void
-certauth_explain_ending(const struct certauth_ending *end,
-    const char *helper, struct certauth_reason *reason)
+certauth_explain_ending(const struct certauth_ending *end, const char *helper,
+    struct certauth_reason *reason)
 {
 	if (!end->known)
-		certauth_reason_set(reason, "OCSP helper %s sent no report, "
-		    "and the host took its exit status", helper);
+		certauth_reason_set(reason,
+		    "OCSP helper %s sent no report, "
+		    "and the host took its exit status",
+		    helper);
 	else if (end->code == CLD_KILLED || end->code == CLD_DUMPED)
-		certauth_reason_set(reason, "OCSP helper %s killed by signal "
-		    "%d", helper, end->status);
+		certauth_reason_set(reason,
+		    "OCSP helper %s killed by signal "
+		    "%d",
+		    helper, end->status);
 	else if (end->code != CLD_EXITED)
 		certauth_reason_set(reason, "OCSP helper %s ended oddly",
 		    helper);
 	else if (end->status == CHILD_NOLIMITS)
-		certauth_reason_set(reason, "resource limits too low for OCSP "
-		    "helper %s, and they cannot be raised", helper);
+		certauth_reason_set(reason,
+		    "resource limits too low for OCSP "
+		    "helper %s, and they cannot be raised",
+		    helper);
 	else if (end->status == CHILD_NOSETUP)
-		certauth_reason_set(reason, "cannot set up the process of "
-		    "OCSP helper %s (session, core files, scheduling)", helper);
+		certauth_reason_set(reason,
+		    "cannot set up the process of "
+		    "OCSP helper %s (session, core files, scheduling)",
+		    helper);
 	else if (end->status == CHILD_NOPRIV)
-		certauth_reason_set(reason, "cannot drop privileges to %s for "
-		    "OCSP helper %s", HELPER_USER, helper);
+		certauth_reason_set(reason,
+		    "cannot drop privileges to %s for "
+		    "OCSP helper %s",
+		    HELPER_USER, helper);
 	else if (end->status == CHILD_NOEXEC)
 		certauth_reason_set(reason, "cannot execute OCSP helper %s",
 		    helper);
 	else
-		certauth_reason_set(reason, "OCSP helper %s exited with code "
-		    "%d and no report", helper, end->status);
+		certauth_reason_set(reason,
+		    "OCSP helper %s exited with code "
+		    "%d and no report",
+		    helper, end->status);
 }

@@ -32,7 +32,7 @@
 #include "trust.h"
 
 /* Largest trust file read; CRLs of big CAs run to tens of megabytes. */
-#define TRUST_FILE_MAX	(64L * 1024 * 1024)
+#define TRUST_FILE_MAX (64L * 1024 * 1024)
 
 /* A trust file's bytes. */
 struct text {
@@ -85,8 +85,8 @@ parse_certs(const char *option, const char *path, const struct text *mem,
 		goto out;
 	}
 	ERR_set_mark();
-	while ((cert = PEM_read_bio_X509(bio, NULL,
-	    certauth_pem_no_passphrase, NULL)) != NULL) {
+	while ((cert = PEM_read_bio_X509(bio, NULL, certauth_pem_no_passphrase,
+		    NULL)) != NULL) {
 		if (!sk_X509_push(certs, cert)) {
 			ERR_pop_to_mark();
 			r = CERTAUTH_ERR_NOMEM;
@@ -105,15 +105,17 @@ parse_certs(const char *option, const char *path, const struct text *mem,
 	}
 	ERR_pop_to_mark();
 	if (sk_X509_num(certs) == 0) {
-		certauth_reason_set(reason, "cannot load %s %s: "
-		    "no certificate in it", option, path);
+		certauth_reason_set(reason,
+		    "cannot load %s %s: "
+		    "no certificate in it",
+		    option, path);
 		r = CERTAUTH_ERR_TRUST_STORE;
 		goto out;
 	}
 	*out = certs;
 	certs = NULL;
 	r = 0;
- out:
+out:
 	X509_free(cert);
 	BIO_free(bio);
 	sk_X509_pop_free(certs, X509_free);
@@ -133,7 +135,7 @@ add_crls(STACK_OF(X509_CRL) *crls, const struct text *mem)
 	int n = 0;
 
 	if (memmem(mem->data, mem->len, "-----BEGIN X509 CRL-----",
-	    strlen("-----BEGIN X509 CRL-----")) == NULL) {
+		strlen("-----BEGIN X509 CRL-----")) == NULL) {
 		der = (const unsigned char *)mem->data;
 		if ((crl = d2i_X509_CRL(NULL, &der, (long)mem->len)) == NULL ||
 		    der != (const unsigned char *)mem->data + mem->len ||
@@ -150,7 +152,7 @@ add_crls(STACK_OF(X509_CRL) *crls, const struct text *mem)
 		goto out;
 	}
 	while ((crl = PEM_read_bio_X509_CRL(bio, NULL,
-	    certauth_pem_no_passphrase, NULL)) != NULL) {
+		    certauth_pem_no_passphrase, NULL)) != NULL) {
 		if (!sk_X509_CRL_push(crls, crl)) {
 			n = -1;
 			goto out;
@@ -162,7 +164,7 @@ add_crls(STACK_OF(X509_CRL) *crls, const struct text *mem)
 	 * skipped, as it may be the one that revokes. */
 	if (!certauth_ossl_pem_ended())
 		n = -1;
- out:
+out:
 	X509_CRL_free(crl);
 	BIO_free(bio);
 	return n;
@@ -181,15 +183,17 @@ parse_crls(const char *option, const char *path, const struct text *mem,
 		goto out;
 	}
 	if (add_crls(crls, mem) <= 0) {
-		certauth_reason_set(reason, "cannot load %s %s: not a valid "
-		    "PEM or DER CRL", option, path);
+		certauth_reason_set(reason,
+		    "cannot load %s %s: not a valid "
+		    "PEM or DER CRL",
+		    option, path);
 		r = CERTAUTH_ERR_TRUST_STORE;
 		goto out;
 	}
 	*out = crls;
 	crls = NULL;
 	r = 0;
- out:
+out:
 	ERR_clear_error();
 	sk_X509_CRL_pop_free(crls, X509_CRL_free);
 	return r;
@@ -198,8 +202,8 @@ parse_crls(const char *option, const char *path, const struct text *mem,
 /* Parse mem as kind; on failure *out may hold a part, for the caller to
  * clear. */
 static int
-parse_trust_file(enum certauth_trust_kind kind, const char *option, const char *path,
-    const struct text *mem, struct certauth_parsed *out,
+parse_trust_file(enum certauth_trust_kind kind, const char *option,
+    const char *path, const struct text *mem, struct certauth_parsed *out,
     struct certauth_reason *reason)
 {
 	int bad = 0, r = CERTAUTH_ERR_INTERNAL;
@@ -208,23 +212,28 @@ parse_trust_file(enum certauth_trust_kind kind, const char *option, const char *
 		return parse_crls(option, path, mem, &out->crls, reason);
 	if (kind == CERTAUTH_KIND_CERTS)
 		return parse_certs(option, path, mem, &out->certs, reason);
-	r = certauth_anchor_index_build(mem->data, mem->len, &out->index,
-	    &bad);
+	r = certauth_anchor_index_build(mem->data, mem->len, &out->index, &bad);
 	if (r == CERTAUTH_ERR_FORMAT)
-		certauth_reason_set(reason, "cannot load %s %s: PEM block %d "
-		    "is not a certificate that can be read", option, path, bad);
+		certauth_reason_set(reason,
+		    "cannot load %s %s: PEM block %d "
+		    "is not a certificate that can be read",
+		    option, path, bad);
 	else if (r == CERTAUTH_ERR_NOT_FOUND)
-		certauth_reason_set(reason, "cannot load %s %s: no certificate "
-		    "in it", option, path);
+		certauth_reason_set(reason,
+		    "cannot load %s %s: no certificate "
+		    "in it",
+		    option, path);
 	return r == CERTAUTH_ERR_FORMAT || r == CERTAUTH_ERR_NOT_FOUND ?
-	    CERTAUTH_ERR_TRUST_STORE : r;
+	    CERTAUTH_ERR_TRUST_STORE :
+	    r;
 }
 
 /* The cache key names the option too: one file may serve as ca_file and
  * chain_file. */
 int
-certauth_trust_file(enum certauth_trust_kind kind, const char *option, const char *path,
-    struct certauth_parsed *out, struct certauth_reason *reason)
+certauth_trust_file(enum certauth_trust_kind kind, const char *option,
+    const char *path, struct certauth_parsed *out,
+    struct certauth_reason *reason)
 {
 	struct certauth_parsed p;
 	struct text mem = { NULL, 0 };
@@ -241,19 +250,19 @@ certauth_trust_file(enum certauth_trust_kind kind, const char *option, const cha
 		goto out;
 	}
 	if ((r = certauth_cache_get(CERTAUTH_CACHE_TRUST, key, mem.data,
-	    mem.len, &p)) < 0)
+		 mem.len, &p)) < 0)
 		goto out;
 	if (r == 0) {
 		if ((r = parse_trust_file(kind, option, path, &mem, &p,
-		    reason)) != 0)
+			 reason)) != 0)
 			goto out;
-		certauth_cache_put(CERTAUTH_CACHE_TRUST, key, mem.data,
-		    mem.len, &p);
+		certauth_cache_put(CERTAUTH_CACHE_TRUST, key, mem.data, mem.len,
+		    &p);
 	}
 	*out = p;
 	memset(&p, 0, sizeof(p));
 	r = 0;
- out:
+out:
 	certauth_parsed_clear(&p);
 	free(key);
 	free(mem.data);
@@ -291,7 +300,7 @@ note_deltas(struct certauth_trust_set *pol, STACK_OF(X509_CRL) *crls,
 		if (pol->ndeltas == pol->deltas_cap) {
 			cap = pol->deltas_cap == 0 ? 4 : pol->deltas_cap * 2;
 			if ((grown = realloc(pol->deltas,
-			    (size_t)cap * sizeof(*grown))) == NULL)
+				 (size_t)cap * sizeof(*grown))) == NULL)
 				return CERTAUTH_ERR_NOMEM;
 			pol->deltas = grown;
 			pol->deltas_cap = cap;
@@ -311,12 +320,13 @@ load_crl_file(struct certauth_trust_set *pol, const char *option,
 	struct certauth_parsed p;
 	int r = CERTAUTH_ERR_INTERNAL;
 
-	if ((r = certauth_trust_file(CERTAUTH_KIND_CRLS, option, path, &p, reason)) != 0 ||
+	if ((r = certauth_trust_file(CERTAUTH_KIND_CRLS, option, path, &p,
+		 reason)) != 0 ||
 	    (r = note_deltas(pol, p.crls, path)) != 0 ||
 	    (r = move_crls(pol->crls, p.crls)) != 0)
 		goto out;
 	r = 0;
- out:
+out:
 	certauth_parsed_clear(&p);
 	return r;
 }
@@ -360,14 +370,13 @@ load_crl_dir(struct certauth_trust_set *pol, const char *dir,
 			goto out;
 		}
 		if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-		    (r = load_crl_file(pol, "crl_dir file", path,
-		    reason)) != 0)
+		    (r = load_crl_file(pol, "crl_dir file", path, reason)) != 0)
 			goto out;
 		free(path);
 		path = NULL;
 	}
 	r = 0;
- out:
+out:
 	free(path);
 	if (d != NULL)
 		closedir(d);
@@ -386,8 +395,10 @@ check_ca_dir(const char *path, struct certauth_reason *reason)
 		return CERTAUTH_ERR_TRUST_STORE;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		certauth_reason_set(reason, "cannot load ca_dir %s: "
-		    "not a directory", path);
+		certauth_reason_set(reason,
+		    "cannot load ca_dir %s: "
+		    "not a directory",
+		    path);
 		return CERTAUTH_ERR_TRUST_STORE;
 	}
 	return 0;
@@ -405,14 +416,15 @@ load_anchors(const struct certauth_opts *o, struct certauth_trust_set *p,
 	int r = CERTAUTH_ERR_INTERNAL;
 
 	memset(&anchors, 0, sizeof(anchors));
-	if ((o->ca_file != NULL && (r = certauth_trust_file(CERTAUTH_KIND_ANCHORS,
-	    "ca_file", o->ca_file, &anchors, reason)) != 0) ||
+	if ((o->ca_file != NULL &&
+		(r = certauth_trust_file(CERTAUTH_KIND_ANCHORS, "ca_file",
+		     o->ca_file, &anchors, reason)) != 0) ||
 	    (o->ca_dir != NULL && (r = check_ca_dir(o->ca_dir, reason)) != 0))
 		goto out;
 	p->anchors = anchors.index;
 	anchors.index = NULL;
 	r = 0;
- out:
+out:
 	certauth_parsed_clear(&anchors);
 	return r;
 }
@@ -424,13 +436,13 @@ load_chain(const char *path, STACK_OF(X509) **out,
 	struct certauth_parsed p;
 	int r = CERTAUTH_ERR_INTERNAL;
 
-	if ((r = certauth_trust_file(CERTAUTH_KIND_CERTS, "chain_file", path, &p,
-	    reason)) != 0)
+	if ((r = certauth_trust_file(CERTAUTH_KIND_CERTS, "chain_file", path,
+		 &p, reason)) != 0)
 		goto out;
 	*out = p.certs;
 	p.certs = NULL;
 	r = 0;
- out:
+out:
 	certauth_parsed_clear(&p);
 	return r;
 }
@@ -450,8 +462,8 @@ certauth_trust_load(const struct certauth_opts *o,
 	p->ca_file = o->ca_file;
 	p->ca_dir = o->ca_dir;
 	p->trust = o->trust;
-	p->crl = o->trust == CERTAUTH_TRUST_PINNED ?
-	    CERTAUTH_CRL_OFF : certauth_opts_crl_scope(o);
+	p->crl = o->trust == CERTAUTH_TRUST_PINNED ? CERTAUTH_CRL_OFF :
+						     certauth_opts_crl_scope(o);
 	if (p->trust == CERTAUTH_TRUST_PINNED) {
 		/* The enrolled certificate is the anchor; nothing to load. */
 		*out = p;
@@ -466,7 +478,7 @@ certauth_trust_load(const struct certauth_opts *o,
 	}
 	if ((r = load_anchors(o, p, reason)) != 0 ||
 	    (o->chain_file != NULL &&
-	    (r = load_chain(o->chain_file, &p->chain, reason)) != 0))
+		(r = load_chain(o->chain_file, &p->chain, reason)) != 0))
 		goto out;
 	if (p->crl != CERTAUTH_CRL_OFF) {
 		if ((p->crls = sk_X509_CRL_new_null()) == NULL) {
@@ -474,16 +486,16 @@ certauth_trust_load(const struct certauth_opts *o,
 			goto out;
 		}
 		if ((o->crl_file != NULL &&
-		    (r = load_crl_file(p, "crl_file", o->crl_file,
-		    reason)) != 0) ||
+			(r = load_crl_file(p, "crl_file", o->crl_file,
+			     reason)) != 0) ||
 		    (o->crl_dir != NULL &&
-		    (r = load_crl_dir(p, o->crl_dir, reason)) != 0))
+			(r = load_crl_dir(p, o->crl_dir, reason)) != 0))
 			goto out;
 	}
 	*out = p;
 	p = NULL;
 	r = 0;
- out:
+out:
 	if (r != 0)
 		ERR_clear_error();
 	certauth_trust_free(p);

@@ -17,12 +17,14 @@
 #include "digest.h"
 #include "verify.h"
 
-#define RSA_MIN_BITS	2048
+#define RSA_MIN_BITS 2048
 
 /* The curves of docs/PROTOCOL.md, "Keys and digests", by NID so aliases
  * ("P-256") match. */
 static const int allowed_curves[] = {
-	NID_X9_62_prime256v1, NID_secp384r1, NID_secp521r1,
+	NID_X9_62_prime256v1,
+	NID_secp384r1,
+	NID_secp521r1,
 };
 
 static int
@@ -35,7 +37,7 @@ check_ec(EVP_PKEY *pkey, struct certauth_reason *reason)
 	/* A key without a named group has explicit parameters: never trust
 	 * curve parameters that arrive with the key. */
 	if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME,
-	    group, sizeof(group), &glen) != 1) {
+		group, sizeof(group), &glen) != 1) {
 		certauth_reason_set(reason,
 		    "EC key without a named curve is not allowed");
 		return CERTAUTH_ERR_KEY_REFUSED;
@@ -102,9 +104,8 @@ certauth_key_check(EVP_PKEY *pkey, struct certauth_reason *reason)
  * parameters name another hash).
  */
 static int
-verify_once(EVP_PKEY *pkey, const EVP_MD *md, int pad,
-    const unsigned char *msg, size_t msglen,
-    const unsigned char *sig, size_t siglen)
+verify_once(EVP_PKEY *pkey, const EVP_MD *md, int pad, const unsigned char *msg,
+    size_t msglen, const unsigned char *sig, size_t siglen)
 {
 	EVP_MD_CTX *ctx = NULL;
 	EVP_PKEY_CTX *pctx = NULL;
@@ -135,34 +136,35 @@ verify_once(EVP_PKEY *pkey, const EVP_MD *md, int pad,
 		goto out;
 	}
 	r = 0;
- out:
+out:
 	EVP_MD_CTX_free(ctx);
 	return r;
 }
 
 static int
 verify_rsa(EVP_PKEY *pkey, const EVP_MD *md, const char *mdname,
-    const unsigned char *msg, size_t msglen,
-    const unsigned char *sig, size_t siglen, struct certauth_reason *reason)
+    const unsigned char *msg, size_t msglen, const unsigned char *sig,
+    size_t siglen, struct certauth_reason *reason)
 {
 	int r = CERTAUTH_ERR_INTERNAL, is_pss_key;
 
 	is_pss_key = EVP_PKEY_get_base_id(pkey) == EVP_PKEY_RSA_PSS;
 	if (!is_pss_key) {
-		r = verify_once(pkey, md, RSA_PKCS1_PADDING, msg, msglen,
-		    sig, siglen);
+		r = verify_once(pkey, md, RSA_PKCS1_PADDING, msg, msglen, sig,
+		    siglen);
 		if (r != CERTAUTH_ERR_BAD_SIGNATURE)
 			goto out;
 	}
-	r = verify_once(pkey, md, RSA_PKCS1_PSS_PADDING, msg, msglen,
-	    sig, siglen);
+	r = verify_once(pkey, md, RSA_PKCS1_PSS_PADDING, msg, msglen, sig,
+	    siglen);
 	if (r == CERTAUTH_ERR_INTERNAL && is_pss_key)
 		r = CERTAUTH_ERR_DIGEST_REFUSED;
- out:
+out:
 	if (r == CERTAUTH_ERR_BAD_SIGNATURE) {
-		certauth_reason_set(reason, "RSA signature (%s, %s) does not "
-		    "verify", is_pss_key ? "PSS" : "PKCS#1 v1.5 or PSS",
-		    mdname);
+		certauth_reason_set(reason,
+		    "RSA signature (%s, %s) does not "
+		    "verify",
+		    is_pss_key ? "PSS" : "PKCS#1 v1.5 or PSS", mdname);
 	} else if (r == CERTAUTH_ERR_DIGEST_REFUSED) {
 		certauth_reason_set(reason,
 		    "digest %s is not allowed by the RSA-PSS key parameters",
@@ -172,9 +174,9 @@ verify_rsa(EVP_PKEY *pkey, const EVP_MD *md, const char *mdname,
 }
 
 int
-certauth_verify_signature(EVP_PKEY *pkey, int digest,
-    const unsigned char *msg, size_t msglen,
-    const unsigned char *sig, size_t siglen, struct certauth_reason *reason)
+certauth_verify_signature(EVP_PKEY *pkey, int digest, const unsigned char *msg,
+    size_t msglen, const unsigned char *sig, size_t siglen,
+    struct certauth_reason *reason)
 {
 	const EVP_MD *md;
 	const char *mdname = NULL;
@@ -199,8 +201,10 @@ certauth_verify_signature(EVP_PKEY *pkey, int digest,
 	/* EdDSA hashes internally: a named digest is a client mistake. */
 	if ((id == EVP_PKEY_ED25519 || id == EVP_PKEY_ED448) &&
 	    digest != CERTAUTH_DIGEST_DEFAULT) {
-		certauth_reason_set(reason, "digest %s is not allowed with %s "
-		    "keys", mdname, id == EVP_PKEY_ED25519 ? "Ed25519" : "Ed448");
+		certauth_reason_set(reason,
+		    "digest %s is not allowed with %s "
+		    "keys",
+		    mdname, id == EVP_PKEY_ED25519 ? "Ed25519" : "Ed448");
 		r = CERTAUTH_ERR_DIGEST_REFUSED;
 		goto out;
 	}
@@ -212,21 +216,24 @@ certauth_verify_signature(EVP_PKEY *pkey, int digest,
 	switch (id) {
 	case EVP_PKEY_ED25519:
 	case EVP_PKEY_ED448:
-		if ((r = verify_once(pkey, NULL, 0, msg, msglen,
-		    sig, siglen)) == CERTAUTH_ERR_BAD_SIGNATURE) {
-			certauth_reason_set(reason, "%s signature does not "
-			    "verify", id == EVP_PKEY_ED25519 ?
-			    "Ed25519" : "Ed448");
+		if ((r = verify_once(pkey, NULL, 0, msg, msglen, sig,
+			 siglen)) == CERTAUTH_ERR_BAD_SIGNATURE) {
+			certauth_reason_set(reason,
+			    "%s signature does not "
+			    "verify",
+			    id == EVP_PKEY_ED25519 ? "Ed25519" : "Ed448");
 		}
 		break;
 	case EVP_PKEY_EC:
-		if ((r = verify_once(pkey, md, 0, msg, msglen,
-		    sig, siglen)) == CERTAUTH_ERR_BAD_SIGNATURE) {
-			certauth_reason_set(reason, "ECDSA signature (%s) does "
-			    "not verify", mdname);
+		if ((r = verify_once(pkey, md, 0, msg, msglen, sig, siglen)) ==
+		    CERTAUTH_ERR_BAD_SIGNATURE) {
+			certauth_reason_set(reason,
+			    "ECDSA signature (%s) does "
+			    "not verify",
+			    mdname);
 		}
 		break;
-	default:	/* key_check allowed only RSA beyond these */
+	default: /* key_check allowed only RSA beyond these */
 		r = verify_rsa(pkey, md, mdname, msg, msglen, sig, siglen,
 		    reason);
 		break;
@@ -234,7 +241,7 @@ certauth_verify_signature(EVP_PKEY *pkey, int digest,
 	if (r == CERTAUTH_ERR_INTERNAL || r == CERTAUTH_ERR_NOMEM)
 		certauth_reason_set(reason, "cannot set up verification: %s",
 		    certauth_strerror(r));
- out:
+out:
 	ERR_clear_error();
 	return r;
 }

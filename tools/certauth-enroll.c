@@ -35,47 +35,49 @@
 #include "trust.h"
 #include "verify.h"
 
-#define PROG		"certauth-enroll"
-#define USAGE		"usage: " PROG " [--key=value ...] " \
+#define PROG "certauth-enroll"
+#define USAGE \
+	"usage: " PROG \
+	" [--key=value ...] " \
 	"add USER CERT.pem | remove USER SHA256 | list [USER] | check USER"
-#define NAME_MAX_CHARS	1024	/* subject or issuer as printed */
+#define NAME_MAX_CHARS 1024 /* subject or issuer as printed */
 
 enum { EXIT_FAIL = 1, EXIT_USAGE = 2 };
 enum { PARSE_OK, PARSE_HELP, PARSE_USAGE };
 
 struct enroll_ctx {
 	struct certauth_opts opts;
-	struct certauth_log lg;		/* stderr; debug lines per --debug */
-	const char *dir;		/* certauth_opts_bindings_dir */
-	struct certauth_trust_set *trust;	/* add and check only */
-	struct certauth_ctx login;	/* the checks' options, log, budget */
+	struct certauth_log lg;		  /* stderr; debug lines per --debug */
+	const char *dir;		  /* certauth_opts_bindings_dir */
+	struct certauth_trust_set *trust; /* add and check only */
+	struct certauth_ctx login;	  /* the checks' options, log, budget */
 	time_t now;
 };
 
 struct command {
 	const char *name;
-	int min_args, max_args;		/* after the command word */
+	int min_args, max_args; /* after the command word */
 	int needs_policy;
 	int (*run)(struct enroll_ctx *, char **);
 };
 
 static const char help_text[] =
-"Bind X.509 certificates to accounts for pam_certauth.\n\n"
-"  add USER CERT.pem    check the first certificate of CERT.pem under\n"
-"                       the module's policy, then bind it to USER\n"
-"  remove USER SHA256   unbind the certificate with that fingerprint\n"
-"  list [USER]          user, fingerprint, subject, issuer, notAfter\n"
-"                       (tab-separated), for USER or for everyone\n"
-"  check USER           run the module's policy on each certificate\n"
-"                       bound to USER\n\n"
-"Options are the module's (docs/PROTOCOL.md, \"Options\") as --key=value and\n"
-"override the configuration file: --config=FILE (default\n"
-CERTAUTH_DEFAULT_CONFIG "), --bindings_dir=DIR (default\n"
-CERTAUTH_DEFAULT_BINDINGS_DIR "), --trust=ca|pinned and the rest.\n";
+    "Bind X.509 certificates to accounts for pam_certauth.\n\n"
+    "  add USER CERT.pem    check the first certificate of CERT.pem under\n"
+    "                       the module's policy, then bind it to USER\n"
+    "  remove USER SHA256   unbind the certificate with that fingerprint\n"
+    "  list [USER]          user, fingerprint, subject, issuer, notAfter\n"
+    "                       (tab-separated), for USER or for everyone\n"
+    "  check USER           run the module's policy on each certificate\n"
+    "                       bound to USER\n\n"
+    "Options are the module's (docs/PROTOCOL.md, \"Options\") as --key=value and\n"
+    "override the configuration file: --config=FILE (default\n" CERTAUTH_DEFAULT_CONFIG
+    "), --bindings_dir=DIR (default\n" CERTAUTH_DEFAULT_BINDINGS_DIR
+    "), --trust=ca|pinned and the rest.\n";
 
 static const char exit_text[] =
-"Exit status: 0 done (check: a certificate passes), 1 refused or\n"
-"failed, 2 usage or configuration error.\n";
+    "Exit status: 0 done (check: a certificate passes), 1 refused or\n"
+    "failed, 2 usage or configuration error.\n";
 
 /* The keys of the option table that are flags (or not), wrapped. */
 static void
@@ -188,14 +190,14 @@ parse_options(int argc, char **argv, char ***words, int *nwords)
 			r = PARSE_HELP;
 			goto out;
 		}
-		if (ch != 0) {	/* getopt_long said what was wrong */
+		if (ch != 0) { /* getopt_long said what was wrong */
 			usage_error(NULL);
 			goto out;
 		}
 		if (optarg == NULL)
 			w[n] = strdup(long_opts[idx].name);
-		else if (asprintf(&w[n], "%s=%s", long_opts[idx].name,
-		    optarg) < 0)
+		else if (asprintf(&w[n], "%s=%s", long_opts[idx].name, optarg) <
+		    0)
 			w[n] = NULL;
 		if (w[n++] == NULL) {
 			say_nomem();
@@ -206,7 +208,7 @@ parse_options(int argc, char **argv, char ***words, int *nwords)
 	*nwords = n;
 	w = NULL;
 	r = PARSE_OK;
- out:
+out:
 	free(long_opts);
 	free_words(w, n);
 	return r;
@@ -216,14 +218,16 @@ static void
 warn_unknown_account(const char *user)
 {
 	if (getpwnam(user) == NULL)
-		log_warn(NULL, PROG ": warning: there is no account named %s "
-		    "on this system", user);
+		log_warn(NULL,
+		    PROG
+		    ": warning: there is no account named %s "
+		    "on this system",
+		    user);
 }
 
 /* The module's verdict on one certificate: key check, chain, OCSP. */
 static int
-cert_verdict(struct enroll_ctx *c, X509 *cert,
-    struct certauth_reason *why)
+cert_verdict(struct enroll_ctx *c, X509 *cert, struct certauth_reason *why)
 {
 	int r;
 
@@ -286,8 +290,9 @@ find_fingerprint(STACK_OF(X509) *certs, const char *fp)
 	int i;
 
 	for (i = 0; i < sk_X509_num(certs); i++) {
-		if (certauth_cert_fingerprint(sk_X509_value(certs, i),
-		    have) == 0 && strcmp(have, fp) == 0)
+		if (certauth_cert_fingerprint(sk_X509_value(certs, i), have) ==
+			0 &&
+		    strcmp(have, fp) == 0)
 			return i;
 	}
 	return -1;
@@ -312,23 +317,27 @@ load_cert(const char *path, X509 **out)
 	if (n != 0) {
 		log_err(NULL, PROG ": cannot read %s: %s", path,
 		    n == CERTAUTH_ERR_IO ? strerror(errno) :
-		    certauth_strerror(n));
+					   certauth_strerror(n));
 		goto out;
 	}
 	if ((n = certauth_bindings_parse(buf, len, &certs, NULL)) != 0) {
 		log_err(NULL, PROG ": %s: %s", path,
-		    n == CERTAUTH_ERR_NOT_FOUND ? "no PEM certificate in it" :
-		    n == CERTAUTH_ERR_FORMAT ?
-		    "a PEM certificate in it does not parse" :
-		    certauth_strerror(n));
+		    n == CERTAUTH_ERR_NOT_FOUND ?
+			"no PEM certificate in it" :
+			n == CERTAUTH_ERR_FORMAT ?
+			"a PEM certificate in it does not parse" :
+			certauth_strerror(n));
 		goto out;
 	}
 	if (sk_X509_num(certs) > 1)
-		log_warn(NULL, PROG ": %s holds %d certificates; taking the "
-		    "first", path, sk_X509_num(certs));
+		log_warn(NULL,
+		    PROG
+		    ": %s holds %d certificates; taking the "
+		    "first",
+		    path, sk_X509_num(certs));
 	*out = sk_X509_shift(certs);
 	r = 0;
- out:
+out:
 	if (fd >= 0)
 		close(fd);
 	free(buf);
@@ -370,12 +379,12 @@ cmd_add(struct enroll_ctx *c, char **args)
 		say_nomem();
 		goto out;
 	}
-	cert = NULL;	/* the stack owns it now */
+	cert = NULL; /* the stack owns it now */
 	if (write_bindings(c, user, certs) != 0)
 		goto out;
 	printf("bound %s %s to %s\n", fp, subject, user);
 	ret = 0;
- out:
+out:
 	X509_free(cert);
 	sk_X509_pop_free(certs, X509_free);
 	return ret;
@@ -390,15 +399,19 @@ cmd_remove(struct enroll_ctx *c, char **args)
 	int i, ret = EXIT_FAIL;
 
 	if (certauth_fingerprint_normalise(args[1], fp) != 0) {
-		usage_error("SHA256 must be a SHA-256 fingerprint: 64 hex "
+		usage_error(
+		    "SHA256 must be a SHA-256 fingerprint: 64 hex "
 		    "digits, colons and a SHA256: prefix allowed");
 		return EXIT_USAGE;
 	}
 	if (read_bindings(c, user, 1, &certs) != 0)
 		goto out;
 	if ((i = find_fingerprint(certs, fp)) < 0) {
-		log_err(&c->lg, PROG ": no certificate with fingerprint %s "
-		    "is bound to %s", fp, user);
+		log_err(&c->lg,
+		    PROG
+		    ": no certificate with fingerprint %s "
+		    "is bound to %s",
+		    fp, user);
 		goto out;
 	}
 	/* A hand-edited file may hold the certificate twice. */
@@ -407,10 +420,12 @@ cmd_remove(struct enroll_ctx *c, char **args)
 	} while ((i = find_fingerprint(certs, fp)) >= 0);
 	if (write_bindings(c, user, certs) != 0)
 		goto out;
-	printf("removed %s from %s%s\n", fp, user, sk_X509_num(certs) == 0 ?
-	    " (no certificate left: bindings file removed)" : "");
+	printf("removed %s from %s%s\n", fp, user,
+	    sk_X509_num(certs) == 0 ?
+		" (no certificate left: bindings file removed)" :
+		"");
 	ret = 0;
- out:
+out:
 	sk_X509_pop_free(certs, X509_free);
 	return ret;
 }
@@ -450,7 +465,7 @@ list_user(const struct enroll_ctx *c, const char *user, const char *shown,
 		if (print_cert(shown, sk_X509_value(certs, i)) != 0)
 			goto out;
 	r = 0;
- out:
+out:
 	sk_X509_pop_free(certs, X509_free);
 	return r;
 }
@@ -472,8 +487,11 @@ list_entry(const struct enroll_ctx *c, int dfd, const char *name)
 	    !S_ISREG(st.st_mode))
 		return 0;
 	if (certauth_pct_decode(name, &user) != 0) {
-		log_warn(&c->lg, PROG ": skipping %s/%s: not a percent-encoded "
-		    "user name", c->dir, name);
+		log_warn(&c->lg,
+		    PROG
+		    ": skipping %s/%s: not a percent-encoded "
+		    "user name",
+		    c->dir, name);
 		return 0;
 	}
 	r = list_user(c, user, certauth_pct_display(user, name), 1);
@@ -490,8 +508,11 @@ list_all(const struct enroll_ctx *c)
 
 	if ((n = scandir(c->dir, &names, NULL, alphasort)) < 0) {
 		if (errno == ENOENT) {
-			log_info(&c->lg, PROG ": %s does not exist: nothing "
-			    "is bound", c->dir);
+			log_info(&c->lg,
+			    PROG
+			    ": %s does not exist: nothing "
+			    "is bound",
+			    c->dir);
 			return 0;
 		}
 		log_err(&c->lg, PROG ": cannot read %s: %s", c->dir,
@@ -506,8 +527,8 @@ list_all(const struct enroll_ctx *c)
 	ret = 0;
 	for (i = 0; i < n; i++)
 		if (list_entry(c, dirfd(d), names[i]->d_name) != 0)
-			ret = EXIT_FAIL;	/* said why; list the rest */
- out:
+			ret = EXIT_FAIL; /* said why; list the rest */
+out:
 	if (d != NULL)
 		closedir(d);
 	for (i = 0; i < n; i++)
@@ -528,8 +549,8 @@ cmd_list(struct enroll_ctx *c, char **args)
 		say_nomem();
 		return EXIT_FAIL;
 	}
-	if (list_user(c, args[0], certauth_pct_display(args[0], encoded),
-	    0) == 0)
+	if (list_user(c, args[0], certauth_pct_display(args[0], encoded), 0) ==
+	    0)
 		ret = 0;
 	free(encoded);
 	return ret;
@@ -596,8 +617,9 @@ find_command(int argc, char **argv)
 			return NULL;
 		}
 		/* "", "." and ".." can never name a bindings file. */
-		if (argc > 1 && certauth_bindings_path("/", argv[1],
-		    &path) == CERTAUTH_ERR_FORMAT) {
+		if (argc > 1 &&
+		    certauth_bindings_path("/", argv[1], &path) ==
+			CERTAUTH_ERR_FORMAT) {
 			usage_error("not a usable user name");
 			return NULL;
 		}
@@ -618,7 +640,7 @@ setup(struct enroll_ctx *c, char **words, int nwords, int needs_policy)
 
 	certauth_reason_set(&why, "%s", certauth_strerror(CERTAUTH_ERR_CONFIG));
 	if ((r = certauth_opts_from_words(&c->opts, nwords,
-	    (const char **)words, &why)) != 0) {
+		 (const char **)words, &why)) != 0) {
 		log_err(NULL, PROG ": configuration error: %s", why.text);
 		return r == CERTAUTH_ERR_NOMEM ? EXIT_FAIL : EXIT_USAGE;
 	}
@@ -663,7 +685,7 @@ main(int argc, char **argv)
 		    strerror(errno));
 		ret = EXIT_FAIL;
 	}
- out:
+out:
 	certauth_trust_free(c.trust);
 	certauth_opts_free(&c.opts);
 	free_words(words, nwords);

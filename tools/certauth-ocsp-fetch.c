@@ -36,19 +36,19 @@
 
 #include "fetch.h"
 
-#define PROG		"certauth-ocsp-fetch"
-#define USAGE		"usage: " PROG " --timeout-ms N [--proxy URL] URL"
+#define PROG  "certauth-ocsp-fetch"
+#define USAGE "usage: " PROG " --timeout-ms N [--proxy URL] URL"
 /* An OCSP request for a whole chain is a few hundred bytes. */
-#define REQUEST_MAX	(64 * 1024)
+#define REQUEST_MAX (64 * 1024)
 /* Ten minutes: far above any sane ocsp_timeout_ms, far below overflow. */
-#define TIMEOUT_MAX_MS	600000L
-#define EXIT_INTERNAL	CERTAUTH_FETCH_LOCAL
+#define TIMEOUT_MAX_MS 600000L
+#define EXIT_INTERNAL  CERTAUTH_FETCH_LOCAL
 
-static long long started_ms;	/* CLOCK_MONOTONIC at start */
+static long long started_ms; /* CLOCK_MONOTONIC at start */
 
 struct fetch_args {
 	long timeout_ms;
-	const char *proxy;	/* NULL: no proxy at all */
+	const char *proxy; /* NULL: no proxy at all */
 	const char *url;
 };
 
@@ -56,8 +56,8 @@ struct body {
 	unsigned char buf[CERTAUTH_OCSP_BODY_MAX];
 	size_t len;
 	CURL *curl;
-	int too_big;		/* the callback refused: over the cap */
-	int bad_status;		/* the callback refused: not a 200 */
+	int too_big;	/* the callback refused: over the cap */
+	int bad_status; /* the callback refused: not a 200 */
 };
 
 /* A decimal timeout in 1..TIMEOUT_MAX_MS; anything else is refused. */
@@ -142,9 +142,8 @@ write_all(int fd, const unsigned char *p, size_t len)
  * to stderr for a person running this by hand.  Returns code, or
  * EXIT_INTERNAL when the record cannot be written.
  */
-static int
-report(int code, const unsigned char *body, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+static int report(int code, const unsigned char *body, size_t len,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 static int
 report(int code, const unsigned char *body, size_t len, const char *fmt, ...)
@@ -166,8 +165,11 @@ report(int code, const unsigned char *body, size_t len, const char *fmt, ...)
 		fprintf(stderr, PROG ": %s\n", text);
 	if (code != CERTAUTH_FETCH_OK)
 		len = 0;
-	n = snprintf(line, sizeof(line), CERTAUTH_FETCH_MAGIC " %d %lld %zu "
-	    "%s\n", code, ms < 0 ? 0 : ms, len, text);
+	n = snprintf(line, sizeof(line),
+	    CERTAUTH_FETCH_MAGIC
+	    " %d %lld %zu "
+	    "%s\n",
+	    code, ms < 0 ? 0 : ms, len, text);
 	if (n < 0 || (size_t)n >= sizeof(line) ||
 	    write_all(STDOUT_FILENO, (unsigned char *)line, (size_t)n) != 0 ||
 	    (len > 0 && write_all(STDOUT_FILENO, body, len) != 0)) {
@@ -228,7 +230,8 @@ write_cb(char *data, size_t size, size_t nmemb, void *arg)
 
 	/* A 404 page or a redirect's body is not worth downloading. */
 	if (curl_easy_getinfo(b->curl, CURLINFO_RESPONSE_CODE, &status) !=
-	    CURLE_OK || status != 200) {
+		CURLE_OK ||
+	    status != 200) {
 		b->bad_status = 1;
 		return 0;
 	}
@@ -247,15 +250,14 @@ set_protocols(CURL *curl)
 {
 	CURLcode rc;
 
-#if LIBCURL_VERSION_NUM >= 0x075500	/* 7.85.0: the _STR options */
+#if LIBCURL_VERSION_NUM >= 0x075500 /* 7.85.0: the _STR options */
 	if ((rc = curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR,
-	    "http,https")) != CURLE_OK)
+		 "http,https")) != CURLE_OK)
 		return rc;
-	rc = curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR,
-	    "http,https");
+	rc = curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 #else
 	if ((rc = curl_easy_setopt(curl, CURLOPT_PROTOCOLS,
-	    (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS))) != CURLE_OK)
+		 (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS))) != CURLE_OK)
 		return rc;
 	rc = curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS,
 	    (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
@@ -280,8 +282,10 @@ set_options(CURL *curl, const struct fetch_args *a, struct curl_slist *hdrs,
 	CURLcode rc = CURLE_OK;
 
 #define SET(opt, val) \
-	do { if ((rc = curl_easy_setopt(curl, opt, val)) != CURLE_OK) \
-		return rc; } while (0)
+	do { \
+		if ((rc = curl_easy_setopt(curl, opt, val)) != CURLE_OK) \
+			return rc; \
+	} while (0)
 
 	SET(CURLOPT_ERRORBUFFER, errbuf);
 	SET(CURLOPT_URL, a->url);
@@ -344,7 +348,7 @@ network_error(CURLcode rc)
 	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
 	case CURLE_SSL_INVALIDCERTSTATUS:
 	case CURLE_HTTP2_STREAM:
-#if LIBCURL_VERSION_NUM >= 0x074900	/* 7.73.0 */
+#if LIBCURL_VERSION_NUM >= 0x074900 /* 7.73.0 */
 	case CURLE_PROXY:
 #endif
 		return 1;
@@ -375,9 +379,10 @@ fetch(const struct fetch_args *a, const unsigned char *req, size_t reqlen)
 	b->curl = curl;
 	/* "Expect:" turns off 100-continue, which would cost a round trip. */
 	if ((tmp = curl_slist_append(hdrs,
-	    "Content-Type: application/ocsp-request")) == NULL ||
-	    (hdrs = tmp, tmp = curl_slist_append(hdrs,
-	    "Accept: application/ocsp-response")) == NULL ||
+		 "Content-Type: application/ocsp-request")) == NULL ||
+	    (hdrs = tmp,
+		tmp = curl_slist_append(hdrs,
+		    "Accept: application/ocsp-response")) == NULL ||
 	    (hdrs = tmp, tmp = curl_slist_append(hdrs, "Expect:")) == NULL) {
 		r = report(EXIT_INTERNAL, NULL, 0, "out of memory");
 		goto out;
@@ -385,8 +390,10 @@ fetch(const struct fetch_args *a, const unsigned char *req, size_t reqlen)
 	hdrs = tmp;
 	if ((rc = set_options(curl, a, hdrs, req, reqlen, b, errbuf)) !=
 	    CURLE_OK) {
-		r = report(EXIT_INTERNAL, NULL, 0, "cannot set libcurl "
-		    "options: %s", curl_easy_strerror(rc));
+		r = report(EXIT_INTERNAL, NULL, 0,
+		    "cannot set libcurl "
+		    "options: %s",
+		    curl_easy_strerror(rc));
 		goto out;
 	}
 	rc = curl_easy_perform(curl);
@@ -399,8 +406,10 @@ fetch(const struct fetch_args *a, const unsigned char *req, size_t reqlen)
 		goto out;
 	}
 	if (b->too_big || rc == CURLE_FILESIZE_EXCEEDED) {
-		r = report(CERTAUTH_FETCH_TOO_BIG, NULL, 0, "the answer is "
-		    "larger than %d bytes", CERTAUTH_OCSP_BODY_MAX);
+		r = report(CERTAUTH_FETCH_TOO_BIG, NULL, 0,
+		    "the answer is "
+		    "larger than %d bytes",
+		    CERTAUTH_OCSP_BODY_MAX);
 		goto out;
 	}
 	if (rc == CURLE_OPERATION_TIMEDOUT) {
@@ -409,12 +418,15 @@ fetch(const struct fetch_args *a, const unsigned char *req, size_t reqlen)
 	}
 	if (rc != CURLE_OK) {
 		r = report(network_error(rc) ? CERTAUTH_FETCH_UNREACHABLE :
-		    EXIT_INTERNAL, NULL, 0, "%s", why);
+					       EXIT_INTERNAL,
+		    NULL, 0, "%s", why);
 		goto out;
 	}
-	r = report(CERTAUTH_FETCH_OK, b->buf, b->len, "HTTP status 200, %zu "
-	    "bytes", b->len);
- out:
+	r = report(CERTAUTH_FETCH_OK, b->buf, b->len,
+	    "HTTP status 200, %zu "
+	    "bytes",
+	    b->len);
+out:
 	curl_slist_free_all(hdrs);
 	if (curl != NULL)
 		curl_easy_cleanup(curl);
@@ -437,7 +449,8 @@ main(int argc, char **argv)
 	 * module already passes an empty one; this covers a run by hand.
 	 */
 	if (clearenv() != 0)
-		return report(EXIT_INTERNAL, NULL, 0, "cannot clear the "
+		return report(EXIT_INTERNAL, NULL, 0,
+		    "cannot clear the "
 		    "environment");
 	if (parse_args(argc, argv, &a) != 0)
 		return report(CERTAUTH_FETCH_USAGE, NULL, 0, "%s", USAGE);
@@ -454,7 +467,7 @@ main(int argc, char **argv)
 	}
 	r = fetch(&a, req, reqlen);
 	curl_global_cleanup();
- out:
+out:
 	free(req);
 	return r;
 }

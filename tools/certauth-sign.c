@@ -37,36 +37,38 @@
 #include "response.h"
 #include "verify.h"
 
-#define PROG			"certauth-sign"
-#define USAGE			"usage: " PROG " --key KEY.pem [--host HOST] " \
+#define PROG "certauth-sign"
+#define USAGE \
+	"usage: " PROG \
+	" --key KEY.pem [--host HOST] " \
 	"[--service NAME] [--user NAME]\n" \
 	"       [--max-age SECONDS] [--digest sha256|sha384|sha512] [--pss]\n" \
 	"       [--pass-file FILE] [CHALLENGE]"
-#define LINE_MAX_BYTES		8192	/* one pasted challenge line */
+#define LINE_MAX_BYTES 8192 /* one pasted challenge line */
 /* PEM_BUFSIZE: the most a PEM passphrase callback is given. */
-#define PASS_MAX_BYTES		1024
-#define CHALLENGE_PREFIX	"certauth:v1:"
+#define PASS_MAX_BYTES	 1024
+#define CHALLENGE_PREFIX "certauth:v1:"
 /*
  * Added to the module's default challenge_ttl for the default --max-age:
  * the signer's clock and the server's may differ by this much.
  */
-#define CLOCK_SKEW_SECONDS	180
-#define MAX_AGE_LIMIT		INT_MAX
-#define TIME_TEXT_BYTES		64	/* "YYYY-MM-DD HH:MM:SS UTC" or digits */
-#define SPAN_TEXT_BYTES		64
+#define CLOCK_SKEW_SECONDS 180
+#define MAX_AGE_LIMIT	   INT_MAX
+#define TIME_TEXT_BYTES	   64 /* "YYYY-MM-DD HH:MM:SS UTC" or digits */
+#define SPAN_TEXT_BYTES	   64
 
 enum { EXIT_REFUSED = 1, EXIT_USAGE = 2 };
 enum { PARSE_OK, PARSE_HELP, PARSE_USAGE };
 
 struct sign_args {
 	const char *key;
-	const char *host;	/* NULL: any host, shown to the person */
-	const char *service;	/* NULL: any service */
-	const char *user;	/* NULL: any user */
+	const char *host;    /* NULL: any host, shown to the person */
+	const char *service; /* NULL: any service */
+	const char *user;    /* NULL: any user */
 	const char *pass_file;
-	const char *challenge;	/* NULL: read one line from stdin */
-	long max_age;		/* seconds either side of now; 0: no check */
-	int digest;		/* enum certauth_digest; DEFAULT: not given */
+	const char *challenge; /* NULL: read one line from stdin */
+	long max_age;	       /* seconds either side of now; 0: no check */
+	int digest;	       /* enum certauth_digest; DEFAULT: not given */
 	int pss;
 };
 
@@ -75,8 +77,8 @@ struct pass_ctx {
 	const char *key_path;
 	const char *pass;
 	size_t len;
-	int given;		/* a passphrase was handed to OpenSSL */
-	int failed;		/* none could be had; already said why */
+	int given;  /* a passphrase was handed to OpenSSL */
+	int failed; /* none could be had; already said why */
 };
 
 static const struct option long_opts[] = {
@@ -93,28 +95,28 @@ static const struct option long_opts[] = {
 };
 
 static const char help_head[] =
-"Sign a pam_certauth challenge and print the response on one line.\n"
-"The challenge is the argument, or one line of standard input (the\n"
-"bare challenge or the whole \"certauth challenge: ...\" line).\n"
-"Before signing, its user, service, host and time are shown on\n"
-"standard error; standard output carries the response alone.\n\n"
-"  --key KEY.pem      private key: RSA >= 2048, EC P-256/384/521,\n"
-"                     Ed25519 or Ed448; an encrypted key's passphrase\n"
-"                     is asked for on the terminal\n"
-"  --host HOST        refuse a challenge issued for another host\n"
-"  --service NAME     refuse a challenge for another PAM service\n"
-"                     (sshd, su, sudo, login, ...)\n"
-"  --user NAME        refuse a challenge for another account\n"
-"                     (host, service and user are compared exactly,\n"
-"                     case included, with the decoded field)\n";
+    "Sign a pam_certauth challenge and print the response on one line.\n"
+    "The challenge is the argument, or one line of standard input (the\n"
+    "bare challenge or the whole \"certauth challenge: ...\" line).\n"
+    "Before signing, its user, service, host and time are shown on\n"
+    "standard error; standard output carries the response alone.\n\n"
+    "  --key KEY.pem      private key: RSA >= 2048, EC P-256/384/521,\n"
+    "                     Ed25519 or Ed448; an encrypted key's passphrase\n"
+    "                     is asked for on the terminal\n"
+    "  --host HOST        refuse a challenge issued for another host\n"
+    "  --service NAME     refuse a challenge for another PAM service\n"
+    "                     (sshd, su, sudo, login, ...)\n"
+    "  --user NAME        refuse a challenge for another account\n"
+    "                     (host, service and user are compared exactly,\n"
+    "                     case included, with the decoded field)\n";
 
 static const char help_tail[] =
-"  --digest NAME      sha256 (default), sha384 or sha512 (RSA, EC)\n"
-"  --pss              RSA-PSS instead of PKCS#1 v1.5\n"
-"  --pass-file FILE   read the passphrase from FILE's first line\n"
-"  --help             this text\n\n"
-"Exit status: 0 signed, 1 refused or failed, 2 usage error.\n"
-"See certauth-sign(1) and pam_certauth(8).\n";
+    "  --digest NAME      sha256 (default), sha384 or sha512 (RSA, EC)\n"
+    "  --pss              RSA-PSS instead of PKCS#1 v1.5\n"
+    "  --pass-file FILE   read the passphrase from FILE's first line\n"
+    "  --help             this text\n\n"
+    "Exit status: 0 signed, 1 refused or failed, 2 usage error.\n"
+    "See certauth-sign(1) and pam_certauth(8).\n";
 
 /* The module's default challenge_ttl, from the options code it uses. */
 static long
@@ -135,7 +137,8 @@ print_help(void)
 	long ttl = module_default_ttl();
 
 	printf("%s\n\n%s", USAGE, help_head);
-	printf("  --max-age SECONDS  refuse a challenge whose time is more than\n"
+	printf(
+	    "  --max-age SECONDS  refuse a challenge whose time is more than\n"
 	    "                     SECONDS away from this machine's clock, either\n"
 	    "                     way (default %ld: the module's challenge_ttl\n"
 	    "                     of %ld plus %d for clocks that differ);\n"
@@ -195,7 +198,9 @@ parse_args(int argc, char **argv, struct sign_args *a)
 			break;
 		case 'M':
 			if (parse_seconds(optarg, &a->max_age) != 0) {
-				log_err(NULL, PROG ": --max-age must be a "
+				log_err(NULL,
+				    PROG
+				    ": --max-age must be a "
 				    "number of seconds from 0 to %d",
 				    MAX_AGE_LIMIT);
 				return usage_error(NULL);
@@ -203,8 +208,9 @@ parse_args(int argc, char **argv, struct sign_args *a)
 			break;
 		case 'd':
 			if ((a->digest = certauth_digest_from_name(optarg,
-			    strlen(optarg))) < 0)
-				return usage_error("--digest must be sha256, "
+				 strlen(optarg))) < 0)
+				return usage_error(
+				    "--digest must be sha256, "
 				    "sha384 or sha512");
 			break;
 		case 'p':
@@ -216,7 +222,7 @@ parse_args(int argc, char **argv, struct sign_args *a)
 		case 'h':
 			print_help();
 			return PARSE_HELP;
-		default:	/* getopt_long said what was wrong */
+		default: /* getopt_long said what was wrong */
 			return usage_error(NULL);
 		}
 	}
@@ -294,8 +300,11 @@ check_field(const char *what, const char *field, const char *decoded,
 {
 	if (want == NULL || strcmp(decoded, want) == 0)
 		return 0;
-	log_err(NULL, PROG ": challenge is for %s %s, not %s: refusing to sign "
-	    "(%s)", what, certauth_pct_display(decoded, field), want, risk);
+	log_err(NULL,
+	    PROG
+	    ": challenge is for %s %s, not %s: refusing to sign "
+	    "(%s)",
+	    what, certauth_pct_display(decoded, field), want, risk);
 	return -1;
 }
 
@@ -328,8 +337,8 @@ format_span(long long secs, char *buf, size_t size)
 
 	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 		if (secs >= 2 * units[i].len) {
-			snprintf(buf, size, "%lld seconds (about %lld %s)", secs,
-			    secs / units[i].len, units[i].unit);
+			snprintf(buf, size, "%lld seconds (about %lld %s)",
+			    secs, secs / units[i].len, units[i].unit);
 			return;
 		}
 	}
@@ -357,15 +366,20 @@ check_time(time_t t, long max_age)
 	}
 	/* Far behind any clock, and t - now could overflow. */
 	if (t < 0) {
-		log_err(NULL, PROG ": challenge time %s is before 1970: "
-		    "refusing to sign", when);
+		log_err(NULL,
+		    PROG
+		    ": challenge time %s is before 1970: "
+		    "refusing to sign",
+		    when);
 		return -1;
 	}
-	off = (long long)t - now;	/* no overflow: both are >= 0 */
+	off = (long long)t - now; /* no overflow: both are >= 0 */
 	if (off <= max_age && off >= -max_age)
 		return 0;
 	format_span(off < 0 ? -off : off, span, sizeof(span));
-	log_err(NULL, PROG ": challenge time %s is %s %s this machine's clock, "
+	log_err(NULL,
+	    PROG
+	    ": challenge time %s is %s %s this machine's clock, "
 	    "more than the %ld seconds allowed: refusing to sign (a login in "
 	    "progress shows the current time; --max-age sets the limit)",
 	    when, span, off < 0 ? "behind" : "ahead of", max_age);
@@ -380,11 +394,16 @@ announce(const struct certauth_challenge *c, const struct sign_args *a)
 	const char *host = certauth_pct_display(c->host, c->host_enc);
 
 	format_time(c->issued, when, sizeof(when));
-	log_info(NULL, PROG ": signing for user %s, service %s, on host %s "
-	    "(challenge time %s)", certauth_pct_display(c->user, c->user_enc),
+	log_info(NULL,
+	    PROG
+	    ": signing for user %s, service %s, on host %s "
+	    "(challenge time %s)",
+	    certauth_pct_display(c->user, c->user_enc),
 	    certauth_pct_display(c->service, c->service_enc), host, when);
 	if (a->host == NULL)
-		log_info(NULL, PROG ": the host was not checked (no --host): "
+		log_info(NULL,
+		    PROG
+		    ": the host was not checked (no --host): "
 		    "answer only if %s is the host you are logging in to",
 		    host);
 }
@@ -410,17 +429,18 @@ check_challenge(const char *text, const struct sign_args *a)
 	}
 	r = -1;
 	if (check_field("host", c.host_enc, c.host, a->host,
-	    "a server may be relaying another host's challenge") != 0 ||
+		"a server may be relaying another host's challenge") != 0 ||
 	    check_field("service", c.service_enc, c.service, a->service,
-	    "a server may be relaying a challenge of another service, such "
-	    "as su or sudo") != 0 ||
+		"a server may be relaying a challenge of another service, such "
+		"as su or sudo") != 0 ||
 	    check_field("user", c.user_enc, c.user, a->user,
-	    "a server may be relaying a challenge for another account") != 0 ||
+		"a server may be relaying a challenge for another account") !=
+		0 ||
 	    check_time(c.issued, a->max_age) != 0)
 		goto out;
 	announce(&c, a);
 	r = 0;
- out:
+out:
 	certauth_challenge_free(&c);
 	return r;
 }
@@ -456,8 +476,11 @@ read_pass_file(const char *path, char *buf, size_t size, size_t *len)
 	}
 	if (nl == NULL && (nl = memchr(buf, '\n', got)) == NULL) {
 		if (got == size) {
-			log_err(NULL, PROG ": the passphrase in %s is longer "
-			    "than %zu bytes", path, size - 1);
+			log_err(NULL,
+			    PROG
+			    ": the passphrase in %s is longer "
+			    "than %zu bytes",
+			    path, size - 1);
 			goto out;
 		}
 		nl = buf + got;
@@ -467,7 +490,7 @@ read_pass_file(const char *path, char *buf, size_t size, size_t *len)
 		(*len)--;
 	explicit_bzero(buf + *len, size - *len);
 	r = 0;
- out:
+out:
 	if (r != 0)
 		explicit_bzero(buf, size);
 	if (fd >= 0)
@@ -484,8 +507,11 @@ ask_tty(struct pass_ctx *pc, char *buf, int size)
 	int fd;
 
 	if ((fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) {
-		log_err(NULL, PROG ": %s is encrypted and there is no terminal "
-		    "to ask its passphrase on: use --pass-file", pc->key_path);
+		log_err(NULL,
+		    PROG
+		    ": %s is encrypted and there is no terminal "
+		    "to ask its passphrase on: use --pass-file",
+		    pc->key_path);
 		pc->failed = 1;
 		return -1;
 	}
@@ -533,8 +559,8 @@ load_key(const struct sign_args *a, EVP_PKEY **out)
 
 	*out = NULL;
 	if (a->pass_file != NULL) {
-		if (read_pass_file(a->pass_file, pass, sizeof(pass),
-		    &pc.len) != 0)
+		if (read_pass_file(a->pass_file, pass, sizeof(pass), &pc.len) !=
+		    0)
 			goto out;
 		pc.pass = pass;
 	}
@@ -546,15 +572,21 @@ load_key(const struct sign_args *a, EVP_PKEY **out)
 	if ((*out = PEM_read_bio_PrivateKey(bio, NULL, pass_cb, &pc)) == NULL) {
 		certauth_ossl_reason(why, sizeof(why), "unknown error");
 		if (pc.given)
-			log_err(NULL, PROG ": cannot decrypt %s: wrong "
-			    "passphrase? (%s)", a->key, why);
+			log_err(NULL,
+			    PROG
+			    ": cannot decrypt %s: wrong "
+			    "passphrase? (%s)",
+			    a->key, why);
 		else if (!pc.failed)
-			log_err(NULL, PROG ": cannot load a PEM private key "
-			    "from %s: %s", a->key, why);
+			log_err(NULL,
+			    PROG
+			    ": cannot load a PEM private key "
+			    "from %s: %s",
+			    a->key, why);
 		goto out;
 	}
 	r = 0;
- out:
+out:
 	explicit_bzero(pass, sizeof(pass));
 	BIO_free(bio);
 	ERR_clear_error();
@@ -588,7 +620,9 @@ check_key(EVP_PKEY *pkey, const struct sign_args *a)
 		return -1;
 	}
 	if (is_eddsa(pkey) && a->digest != CERTAUTH_DIGEST_DEFAULT) {
-		log_err(NULL, PROG ": --digest cannot be used with %s keys: "
+		log_err(NULL,
+		    PROG
+		    ": --digest cannot be used with %s keys: "
 		    "EdDSA signs the challenge itself",
 		    EVP_PKEY_get0_type_name(pkey));
 		return -1;
@@ -611,12 +645,13 @@ digest_md(EVP_PKEY *pkey, int digest)
 static int
 set_rsa_padding(EVP_PKEY_CTX *pctx, const EVP_MD *md, int pss)
 {
-	if (EVP_PKEY_CTX_set_rsa_padding(pctx, pss ?
-	    RSA_PKCS1_PSS_PADDING : RSA_PKCS1_PADDING) <= 0)
+	if (EVP_PKEY_CTX_set_rsa_padding(pctx,
+		pss ? RSA_PKCS1_PSS_PADDING : RSA_PKCS1_PADDING) <= 0)
 		return -1;
-	if (pss && (EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx,
-	    RSA_PSS_SALTLEN_DIGEST) <= 0 ||
-	    EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) <= 0))
+	if (pss &&
+	    (EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) <=
+		    0 ||
+		EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) <= 0))
 		return -1;
 	return 0;
 }
@@ -657,7 +692,7 @@ sign_message(EVP_PKEY *pkey, const EVP_MD *md, int pss,
 	*siglen = len;
 	buf = NULL;
 	r = 0;
- out:
+out:
 	free(buf);
 	EVP_MD_CTX_free(ctx);
 	return r;
@@ -666,8 +701,7 @@ sign_message(EVP_PKEY *pkey, const EVP_MD *md, int pss,
 /* "[<digest>:]base64" as docs/PROTOCOL.md, "The response", has it,
  * malloc'd. */
 static int
-encode_response(int digest, const unsigned char *sig, size_t siglen,
-    char **out)
+encode_response(int digest, const unsigned char *sig, size_t siglen, char **out)
 {
 	const char *name = NULL;
 	size_t plen = 0;
@@ -722,13 +756,16 @@ self_check(EVP_PKEY *pkey, const char *challenge, const char *resp)
 
 	certauth_reason_set(&why, "cannot extract the public key");
 	if ((r = public_half(pkey, &pub)) != 0 ||
-	    (r = certauth_response_parse(resp, &digest, &sig, &siglen,
-	    &why)) != 0 ||
+	    (r = certauth_response_parse(resp, &digest, &sig, &siglen, &why)) !=
+		0 ||
 	    (r = certauth_verify_signature(pub, digest,
-	    (const unsigned char *)challenge, strlen(challenge), sig, siglen,
-	    &why)) != 0)
-		log_err(NULL, PROG ": self-check failed, not printing the "
-		    "response: %s", why.text);
+		 (const unsigned char *)challenge, strlen(challenge), sig,
+		 siglen, &why)) != 0)
+		log_err(NULL,
+		    PROG
+		    ": self-check failed, not printing the "
+		    "response: %s",
+		    why.text);
 	free(sig);
 	EVP_PKEY_free(pub);
 	ERR_clear_error();
@@ -747,7 +784,7 @@ make_response(EVP_PKEY *pkey, const struct sign_args *a, const char *c,
 
 	*out = NULL;
 	if ((r = sign_message(pkey, digest_md(pkey, a->digest), a->pss,
-	    (const unsigned char *)c, strlen(c), &sig, &siglen)) != 0) {
+		 (const unsigned char *)c, strlen(c), &sig, &siglen)) != 0) {
 		certauth_ossl_reason(why, sizeof(why), "signing failed");
 		log_err(NULL, PROG ": cannot sign: %s",
 		    r == CERTAUTH_ERR_NOMEM ? certauth_strerror(r) : why);
@@ -761,7 +798,7 @@ make_response(EVP_PKEY *pkey, const struct sign_args *a, const char *c,
 		free(*out);
 		*out = NULL;
 	}
- out:
+out:
 	free(sig);
 	ERR_clear_error();
 	return r == 0 ? 0 : -1;
@@ -783,8 +820,8 @@ main(int argc, char **argv)
 	}
 	/* The challenge is judged before any passphrase is asked for. */
 	if (get_challenge(&a, &challenge) != 0 ||
-	    check_challenge(challenge, &a) != 0 ||
-	    load_key(&a, &pkey) != 0 || check_key(pkey, &a) != 0 ||
+	    check_challenge(challenge, &a) != 0 || load_key(&a, &pkey) != 0 ||
+	    check_key(pkey, &a) != 0 ||
 	    make_response(pkey, &a, challenge, &resp) != 0)
 		goto out;
 	if (printf("%s\n", resp) < 0 || fflush(stdout) != 0) {
@@ -793,7 +830,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	ret = 0;
- out:
+out:
 	free(resp);
 	free(challenge);
 	EVP_PKEY_free(pkey);
