@@ -286,6 +286,29 @@ dir_of(const char *path)
 	return dir;
 }
 
+/* Where the link cur, in directory dir, points: an absolute path in
+ * *next (malloc'd).  Returns 0, CERTAUTH_ERR_IO or _NOMEM. */
+static int
+link_target(const char *cur, const char *dir, char **next,
+    struct certauth_reason *reason)
+{
+	char target[PATH_MAX];
+	ssize_t n;
+
+	if ((n = readlink(cur, target, sizeof(target) - 1)) < 0) {
+		certauth_reason_set(reason, "cannot read link %s: %s", cur,
+		    strerror(errno));
+		return CERTAUTH_ERR_IO;
+	}
+	target[n] = '\0';
+	if (target[0] == '/')
+		*next = strdup(target);
+	else if (asprintf(next, "%s/%s", strcmp(dir, "/") == 0 ? "" : dir,
+		     target) < 0)
+		*next = NULL;
+	return *next == NULL ? CERTAUTH_ERR_NOMEM : 0;
+}
+
 /*
  * The file that the link abs leads to, as a real path (malloc'd) in *out.
  * Whoever can write the directory of a link can point it anywhere, and
@@ -299,9 +322,7 @@ resolve_link(const char *abs, const char *what, char **out,
     struct certauth_reason *reason)
 {
 	char *cur = NULL, *dir = NULL, *next = NULL;
-	char target[PATH_MAX];
 	struct stat st;
-	ssize_t n;
 	int hops, saved, r = CERTAUTH_ERR_INTERNAL;
 
 	*out = NULL;
@@ -344,22 +365,8 @@ resolve_link(const char *abs, const char *what, char **out,
 			r = CERTAUTH_ERR_UNSAFE;
 			goto out;
 		}
-		if ((n = readlink(cur, target, sizeof(target) - 1)) < 0) {
-			certauth_reason_set(reason, "cannot read link %s: %s",
-			    cur, strerror(errno));
-			r = CERTAUTH_ERR_IO;
+		if ((r = link_target(cur, dir, &next, reason)) != 0)
 			goto out;
-		}
-		target[n] = '\0';
-		if (target[0] == '/')
-			next = strdup(target);
-		else if (asprintf(&next, "%s/%s",
-			     strcmp(dir, "/") == 0 ? "" : dir, target) < 0)
-			next = NULL;
-		if (next == NULL) {
-			r = CERTAUTH_ERR_NOMEM;
-			goto out;
-		}
 		free(cur);
 		cur = next;
 		next = NULL;
