@@ -70,4 +70,9 @@ int certauth_trust_file(enum certauth_trust_kind kind, const char *option,
     const char *path, struct certauth_parsed *out,
     struct certauth_reason *reason);
 
+/* The certificates of one trust file (chain_file, ocsp_responder_cert),
+ * at least one; *out the caller's.  Returns as certauth_trust_file. */
+int certauth_trust_certs(const char *option, const char *path,
+    STACK_OF(X509) **out, struct certauth_reason *reason);
+
 #endif /* CERTAUTH_TRUST_H */

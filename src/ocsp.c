@@ -304,23 +304,16 @@ struct verdict {
 static int
 load_responder(const char *path, X509 **out, struct certauth_reason *reason)
 {
-	struct certauth_parsed p;
+	STACK_OF(X509) *certs = NULL;
 	int r = CERTAUTH_ERR_INTERNAL;
 
 	*out = NULL;
-	if ((r = certauth_trust_file(CERTAUTH_KIND_CERTS, "ocsp_responder_cert",
-		 path, &p, reason)) != 0)
-		goto out;
-	*out = sk_X509_value(p.certs, 0);
-	if (!X509_up_ref(*out)) {
-		*out = NULL;
-		r = CERTAUTH_ERR_NOMEM;
-		goto out;
-	}
-	r = 0;
-out:
-	certauth_parsed_clear(&p);
-	return r;
+	if ((r = certauth_trust_certs("ocsp_responder_cert", path, &certs,
+		 reason)) != 0)
+		return r;
+	*out = sk_X509_shift(certs);
+	sk_X509_pop_free(certs, X509_free);
+	return 0;
 }
 
 /*

@@ -429,15 +429,15 @@ out:
 	return r;
 }
 
-static int
-load_chain(const char *path, STACK_OF(X509) **out,
+int
+certauth_trust_certs(const char *option, const char *path, STACK_OF(X509) **out,
     struct certauth_reason *reason)
 {
 	struct certauth_parsed p;
 	int r = CERTAUTH_ERR_INTERNAL;
 
-	if ((r = certauth_trust_file(CERTAUTH_KIND_CERTS, "chain_file", path,
-		 &p, reason)) != 0)
+	if ((r = certauth_trust_file(CERTAUTH_KIND_CERTS, option, path, &p,
+		 reason)) != 0)
 		goto out;
 	*out = p.certs;
 	p.certs = NULL;
@@ -478,7 +478,8 @@ certauth_trust_load(const struct certauth_opts *o,
 	}
 	if ((r = load_anchors(o, p, reason)) != 0 ||
 	    (o->chain_file != NULL &&
-		(r = load_chain(o->chain_file, &p->chain, reason)) != 0))
+		(r = certauth_trust_certs("chain_file", o->chain_file,
+		     &p->chain, reason)) != 0))
 		goto out;
 	if (p->crl != CERTAUTH_CRL_OFF) {
 		if ((p->crls = sk_X509_CRL_new_null()) == NULL) {
