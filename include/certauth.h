@@ -77,4 +77,7 @@ void certauth_ossl_reason(char *buf, size_t len, const char *fallback);
  */
 int certauth_ossl_pem_ended(void);
 
+/* Milliseconds on CLOCK_MONOTONIC, for deadlines. */
+long long certauth_now_ms(void);
+
 #endif /* CERTAUTH_H */

@@ -42,9 +42,6 @@ enum certauth_fetch_exit {
 					 * a helper frozen past it */
 };
 
-/* Milliseconds on CLOCK_MONOTONIC, for deadlines. */
-long long certauth_now_ms(void);
-
 /*
  * POST req (DER OCSPRequest) to url through the helper at helper_path,
  * started in a session of its own with an empty environment, default

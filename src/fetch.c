@@ -58,16 +58,6 @@
 /* Past the backstop, how long the host waits for more of a report. */
 #define LATE_GRACE_MS 200
 
-long long
-certauth_now_ms(void)
-{
-	struct timespec ts;
-
-	/* CLOCK_MONOTONIC cannot fail on Linux with a valid pointer. */
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000LL + ts.tv_nsec / 1000000L;
-}
-
 /* How pump() ended. */
 enum pump_end {
 	PUMP_EOF,   /* the helper closed its stdout */

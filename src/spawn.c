@@ -28,7 +28,6 @@
 #include <unistd.h>
 
 #include "certauth.h"
-#include "fetch.h"
 #include "safefile.h"
 #include "spawn.h"
 
