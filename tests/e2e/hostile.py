@@ -735,9 +735,12 @@ JOB_SHELL = ("set -m; \"$@\"; rc=$?; if [ $rc -eq 148 ]; then sleep %s; "
 # background of the same session (the scheduler shares a CPU between
 # sessions first) for a line on FIFOS/<case>, and the door runs at
 # SCHED_IDLE (kept across the set-uid exec, like the CPU).
-STARVE_SHELL = ("f=%s/${0##*/}; for i in 1 2; do (read x; while :; do :; "
+# The loops end by themselves HOLD + 10 seconds after they start, so that
+# none outlives a run that is cut short.
+STARVE_SHELL = ("f=%s/${0##*/}; for i in 1 2; do (read x; "
+                "end=$((SECONDS + %d)); while [ $SECONDS -lt $end ]; do :; "
                 "done) <\"$f\" >/dev/null 2>&1 & done; "
-                "exec chrt --idle 0 \"$@\"" % FIFOS)
+                "exec chrt --idle 0 \"$@\"" % (FIFOS, HOLD + 10))
 
 
 def tty_reader(top, baseline):
