@@ -40,7 +40,23 @@ int certauth_open_safely(const char *path, const char *what, int *fdp,
 #define CERTAUTH_SAFE_FOLLOW 0x1
 
 /*
- * Open path as certauth_open_safely does (flags: 0 or CERTAUTH_SAFE_FOLLOW)
+ * The directories that a run of reads close together (one login's trust
+ * files) found safe, each checked whole up to "/" with no link on the
+ * way.  Only root can change such a tree, so a later read of the run
+ * below one of them walks no further up.  Start it zeroed; free it with
+ * certauth_seen_clear.
+ */
+#define CERTAUTH_SEEN_MAX 8
+struct certauth_seen {
+	int n;
+	char *dir[CERTAUTH_SEEN_MAX];
+};
+
+void certauth_seen_clear(struct certauth_seen *seen);
+
+/*
+ * Open path as certauth_open_safely does (flags: 0 or CERTAUTH_SAFE_FOLLOW;
+ * seen: NULL, or the run's record, which it consults and adds to)
  * and read all of it, at most max bytes, into *out, a malloc'd buffer with
  * a NUL after its *outlen bytes; the caller frees it.  Returns 0, or
  * CERTAUTH_ERR_NOT_FOUND (no such file, or a link to nothing),
@@ -50,7 +66,8 @@ int certauth_open_safely(const char *path, const char *what, int *fdp,
  * *out is then NULL.
  */
 int certauth_read_safely(const char *path, const char *what, size_t max,
-    int flags, char **out, size_t *outlen, struct certauth_reason *reason);
+    int flags, struct certauth_seen *seen, char **out, size_t *outlen,
+    struct certauth_reason *reason);
 
 /* Check that path is a root-owned directory, not group/other-writable,
  * with every parent the same.  Same returns as certauth_open_safely. */

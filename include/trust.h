@@ -13,6 +13,7 @@
 #include "certauth.h"
 #include "options.h"
 #include "parse_cache.h"
+#include "safefile.h"
 
 /*
  * A delta CRL among the CRLs, and the file it came from: OpenSSL reads
@@ -62,17 +63,19 @@ enum certauth_trust_kind {
 /*
  * What one trust file parses to, its bytes read afresh on every call and
  * parsed again only when they differ from the cached ones (parse_cache.h).
- * option names the file in reasons ("ca_dir file").  Returns 0 with *out
+ * option names the file in reasons ("ca_dir file"); seen is NULL or the
+ * record of directories already found safe (safefile.h).  Returns 0 with *out
  * the caller's (certauth_parsed_clear), or CERTAUTH_ERR_TRUST_STORE with
  * a reason naming option and path, or CERTAUTH_ERR_NOMEM.
  */
 int certauth_trust_file(enum certauth_trust_kind kind, const char *option,
-    const char *path, struct certauth_parsed *out,
+    const char *path, struct certauth_seen *seen, struct certauth_parsed *out,
     struct certauth_reason *reason);
 
 /* The certificates of one trust file (chain_file, ocsp_responder_cert),
  * at least one; *out the caller's.  Returns as certauth_trust_file. */
 int certauth_trust_certs(const char *option, const char *path,
-    STACK_OF(X509) **out, struct certauth_reason *reason);
+    struct certauth_seen *seen, STACK_OF(X509) **out,
+    struct certauth_reason *reason);
 
 #endif /* CERTAUTH_TRUST_H */

@@ -202,7 +202,7 @@ certauth_bindings_read(const char *dir, const char *user, STACK_OF(X509) **out,
 		goto out;
 	}
 	if ((r = certauth_read_safely(path, "bindings file",
-		 CERTAUTH_BINDINGS_MAX, 0, &buf, &len, reason)) != 0 ||
+		 CERTAUTH_BINDINGS_MAX, 0, NULL, &buf, &len, reason)) != 0 ||
 	    (r = parse_cached(path, buf, len, out, reason)) != 0)
 		goto out;
 	r = 0;

@@ -358,7 +358,7 @@ add_dir_anchors(const struct certauth_trust_set *p, X509_STORE *store,
 		    stat(path, &st) != 0)
 			break;
 		if ((r = certauth_trust_file(CERTAUTH_KIND_CERTS, "ca_dir file",
-			 path, &found, reason)) != 0 ||
+			 path, NULL, &found, reason)) != 0 ||
 		    (r = add_named(store, found.certs, subject, names,
 			 reason)) != 0)
 			goto out;

@@ -308,7 +308,7 @@ load_responder(const char *path, X509 **out, struct certauth_reason *reason)
 	int r = CERTAUTH_ERR_INTERNAL;
 
 	*out = NULL;
-	if ((r = certauth_trust_certs("ocsp_responder_cert", path, &certs,
+	if ((r = certauth_trust_certs("ocsp_responder_cert", path, NULL, &certs,
 		 reason)) != 0)
 		return r;
 	*out = sk_X509_shift(certs);

@@ -83,7 +83,7 @@ certauth_ocsp_cache_load(const char *dir, OCSP_CERTID *id, unsigned char **der,
 		goto out;
 	}
 	r = certauth_read_safely(path, "OCSP cache file",
-	    CERTAUTH_OCSP_BODY_MAX, 0, &buf, &n, reason);
+	    CERTAUTH_OCSP_BODY_MAX, 0, NULL, &buf, &n, reason);
 	/* load's contract has no TOO_LONG: an oversized entry is one that
 	 * cannot be read. */
 	if (r == CERTAUTH_ERR_TOO_LONG)

@@ -317,7 +317,7 @@ certauth_opts_load_file(struct certauth_opts *o, const char *path,
 	unsigned lineno = 0;
 
 	r = certauth_read_safely(path, "configuration file", CONFIG_MAX_BYTES,
-	    0, &buf, &len, reason);
+	    0, NULL, &buf, &len, reason);
 	if (r == CERTAUTH_ERR_NOT_FOUND && !must_exist) {
 		r = 0;
 		goto out;

@@ -111,6 +111,39 @@ stat_noting_link(const char *path, struct stat *st, int *linked)
 	return stat(path, st);
 }
 
+/* Whether dir and all above it were found safe earlier in this run. */
+static int
+seen_has(const struct certauth_seen *seen, const char *dir)
+{
+	int i;
+
+	for (i = 0; seen != NULL && i < seen->n; i++) {
+		if (strcmp(seen->dir[i], dir) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Remember dir as safe; a full record or no memory only costs a walk. */
+static void
+seen_add(struct certauth_seen *seen, const char *dir)
+{
+	if (seen == NULL || seen->n == CERTAUTH_SEEN_MAX ||
+	    (seen->dir[seen->n] = strdup(dir)) == NULL)
+		return;
+	seen->n++;
+}
+
+void
+certauth_seen_clear(struct certauth_seen *seen)
+{
+	int i;
+
+	for (i = 0; i < seen->n; i++)
+		free(seen->dir[i]);
+	memset(seen, 0, sizeof(*seen));
+}
+
 /*
  * Check every directory above abs (an absolute path), up to and including
  * "/", setting *linked if any of them is reached through a symbolic link.
@@ -118,7 +151,8 @@ stat_noting_link(const char *path, struct stat *st, int *linked)
  * gets checked.
  */
 static int
-check_parents(const char *abs, int *linked, struct certauth_reason *reason)
+check_parents(const char *abs, int *linked, const struct certauth_seen *seen,
+    struct certauth_reason *reason)
 {
 	char *dir = NULL, *slash;
 	struct stat st;
@@ -138,6 +172,9 @@ check_parents(const char *abs, int *linked, struct certauth_reason *reason)
 		} else {
 			*slash = '\0';
 		}
+		/* Checked whole, up to "/", earlier in this run. */
+		if (seen_has(seen, dir))
+			break;
 		if (stat_noting_link(dir, &st, linked) != 0) {
 			certauth_reason_set(reason,
 			    "cannot stat directory %s: %s", dir,
@@ -162,12 +199,15 @@ out:
  * it passes through ("x/.." is checked as written, and is an ancestor).
  */
 static int
-check_dir_tree(const char *abs_dir, struct certauth_reason *reason)
+check_dir_tree(const char *abs_dir, struct certauth_seen *seen,
+    struct certauth_reason *reason)
 {
 	char *real = NULL;
 	struct stat st;
 	int linked = 0, r = CERTAUTH_ERR_INTERNAL;
 
+	if (seen_has(seen, abs_dir))
+		return 0;
 	if (stat_noting_link(abs_dir, &st, &linked) != 0) {
 		certauth_reason_set(reason, "cannot stat directory %s: %s",
 		    abs_dir, strerror(errno));
@@ -175,9 +215,12 @@ check_dir_tree(const char *abs_dir, struct certauth_reason *reason)
 		goto out;
 	}
 	if ((r = check_directory(&st, "directory", abs_dir, reason)) != 0 ||
-	    (r = check_parents(abs_dir, &linked, reason)) != 0)
+	    (r = check_parents(abs_dir, &linked, seen, reason)) != 0)
 		goto out;
 	if (!linked) {
+		/* Only root can change a tree that passed: remembered for
+		 * the run's next read below it. */
+		seen_add(seen, abs_dir);
 		r = 0;
 		goto out;
 	}
@@ -197,7 +240,7 @@ check_dir_tree(const char *abs_dir, struct certauth_reason *reason)
 		}
 		if ((r = check_directory(&st, "directory", real, reason)) !=
 			0 ||
-		    (r = check_parents(real, &linked, reason)) != 0)
+		    (r = check_parents(real, &linked, NULL, reason)) != 0)
 			goto out;
 	}
 	r = 0;
@@ -206,9 +249,10 @@ out:
 	return r;
 }
 
-int
-certauth_open_safely(const char *path, const char *what, int *fdp,
-    struct certauth_reason *reason)
+/* certauth_open_safely, with the directories of seen taken as checked. */
+static int
+open_checked(const char *path, const char *what, struct certauth_seen *seen,
+    int *fdp, struct certauth_reason *reason)
 {
 	char *abs = NULL, *slash;
 	struct stat st;
@@ -258,7 +302,7 @@ certauth_open_safely(const char *path, const char *what, int *fdp,
 		slash[1] = '\0';
 	else
 		*slash = '\0';
-	if ((r = check_dir_tree(abs, reason)) != 0)
+	if ((r = check_dir_tree(abs, seen, reason)) != 0)
 		goto out;
 	*fdp = fd;
 	fd = -1;
@@ -268,6 +312,13 @@ out:
 		close(fd);
 	free(abs);
 	return r;
+}
+
+int
+certauth_open_safely(const char *path, const char *what, int *fdp,
+    struct certauth_reason *reason)
+{
+	return open_checked(path, what, NULL, fdp, reason);
 }
 
 /* The directory that holds path (absolute, no trailing slash), malloc'd. */
@@ -318,8 +369,8 @@ link_target(const char *cur, const char *dir, char **next,
  * A link to nothing is CERTAUTH_ERR_NOT_FOUND.
  */
 static int
-resolve_link(const char *abs, const char *what, char **out,
-    struct certauth_reason *reason)
+resolve_link(const char *abs, const char *what, struct certauth_seen *seen,
+    char **out, struct certauth_reason *reason)
 {
 	char *cur = NULL, *dir = NULL, *next = NULL;
 	struct stat st;
@@ -353,7 +404,7 @@ resolve_link(const char *abs, const char *what, char **out,
 			r = CERTAUTH_ERR_NOMEM;
 			goto out;
 		}
-		if ((r = check_dir_tree(dir, reason)) != 0)
+		if ((r = check_dir_tree(dir, seen, reason)) != 0)
 			goto out;
 		if (!S_ISLNK(st.st_mode))
 			break;
@@ -394,8 +445,8 @@ out:
  * /etc/ssl/certs/x.0 -> /srv/x.pem is group-writable").
  */
 static int
-open_following(const char *path, const char *what, int *fdp,
-    struct certauth_reason *reason)
+open_following(const char *path, const char *what, struct certauth_seen *seen,
+    int *fdp, struct certauth_reason *reason)
 {
 	char *abs = NULL, *real = NULL, *what_link = NULL;
 	struct stat st;
@@ -408,17 +459,17 @@ open_following(const char *path, const char *what, int *fdp,
 	}
 	/* A link put in place after this lstat is refused by O_NOFOLLOW. */
 	if (lstat(abs, &st) != 0 || !S_ISLNK(st.st_mode)) {
-		r = certauth_open_safely(abs, what, fdp, reason);
+		r = open_checked(abs, what, seen, fdp, reason);
 		goto out;
 	}
-	if ((r = resolve_link(abs, what, &real, reason)) != 0)
+	if ((r = resolve_link(abs, what, seen, &real, reason)) != 0)
 		goto out;
 	if (asprintf(&what_link, "%s %s ->", what, abs) < 0) {
 		what_link = NULL;
 		r = CERTAUTH_ERR_NOMEM;
 		goto out;
 	}
-	if ((r = certauth_open_safely(real, what_link, fdp, reason)) != 0)
+	if ((r = open_checked(real, what_link, seen, fdp, reason)) != 0)
 		goto out;
 	r = 0;
 out:
@@ -430,16 +481,17 @@ out:
 
 int
 certauth_read_safely(const char *path, const char *what, size_t max, int flags,
-    char **out, size_t *outlen, struct certauth_reason *reason)
+    struct certauth_seen *seen, char **out, size_t *outlen,
+    struct certauth_reason *reason)
 {
 	int fd = -1, r = CERTAUTH_ERR_INTERNAL;
 
 	*out = NULL;
 	*outlen = 0;
 	if ((flags & CERTAUTH_SAFE_FOLLOW) != 0)
-		r = open_following(path, what, &fd, reason);
+		r = open_following(path, what, seen, &fd, reason);
 	else
-		r = certauth_open_safely(path, what, &fd, reason);
+		r = open_checked(path, what, seen, &fd, reason);
 	if (r != 0)
 		goto out;
 	if ((r = certauth_read_fd(fd, max, out, outlen)) != 0) {
@@ -487,7 +539,7 @@ certauth_check_dir_safely(const char *path, const char *what,
 		goto out;
 	}
 	if ((r = check_directory(&st, what, abs, reason)) != 0 ||
-	    (r = check_dir_tree(abs, reason)) != 0)
+	    (r = check_dir_tree(abs, NULL, reason)) != 0)
 		goto out;
 	r = 0;
 out:

@@ -48,15 +48,15 @@ struct text {
  * or oversized one names option and path.
  */
 static int
-slurp(const char *option, const char *path, struct text *out,
-    struct certauth_reason *reason)
+slurp(const char *option, const char *path, struct certauth_seen *seen,
+    struct text *out, struct certauth_reason *reason)
 {
 	struct certauth_reason why;
 	int r = CERTAUTH_ERR_INTERNAL;
 
 	why.text[0] = '\0';
 	r = certauth_read_safely(path, option, TRUST_FILE_MAX,
-	    CERTAUTH_SAFE_FOLLOW, &out->data, &out->len, &why);
+	    CERTAUTH_SAFE_FOLLOW, seen, &out->data, &out->len, &why);
 	if (r == CERTAUTH_ERR_NOMEM)
 		return r;
 	if (r == CERTAUTH_ERR_NOT_FOUND)
@@ -232,7 +232,7 @@ parse_trust_file(enum certauth_trust_kind kind, const char *option,
  * chain_file. */
 int
 certauth_trust_file(enum certauth_trust_kind kind, const char *option,
-    const char *path, struct certauth_parsed *out,
+    const char *path, struct certauth_seen *seen, struct certauth_parsed *out,
     struct certauth_reason *reason)
 {
 	struct certauth_parsed p;
@@ -242,7 +242,7 @@ certauth_trust_file(enum certauth_trust_kind kind, const char *option,
 
 	memset(&p, 0, sizeof(p));
 	memset(out, 0, sizeof(*out));
-	if ((r = slurp(option, path, &mem, reason)) != 0)
+	if ((r = slurp(option, path, seen, &mem, reason)) != 0)
 		goto out;
 	if (asprintf(&key, "%s %s", option, path) < 0) {
 		key = NULL;
@@ -315,12 +315,13 @@ note_deltas(struct certauth_trust_set *pol, STACK_OF(X509_CRL) *crls,
 /* Add every CRL of one file, PEM or DER, to pol->crls; at least one. */
 static int
 load_crl_file(struct certauth_trust_set *pol, const char *option,
-    const char *path, struct certauth_reason *reason)
+    const char *path, struct certauth_seen *seen,
+    struct certauth_reason *reason)
 {
 	struct certauth_parsed p;
 	int r = CERTAUTH_ERR_INTERNAL;
 
-	if ((r = certauth_trust_file(CERTAUTH_KIND_CRLS, option, path, &p,
+	if ((r = certauth_trust_file(CERTAUTH_KIND_CRLS, option, path, seen, &p,
 		 reason)) != 0 ||
 	    (r = note_deltas(pol, p.crls, path)) != 0 ||
 	    (r = move_crls(pol->crls, p.crls)) != 0)
@@ -335,7 +336,7 @@ out:
  * silently skipping it could skip a revocation. */
 static int
 load_crl_dir(struct certauth_trust_set *pol, const char *dir,
-    struct certauth_reason *reason)
+    struct certauth_seen *seen, struct certauth_reason *reason)
 {
 	DIR *d = NULL;
 	struct dirent *de;
@@ -370,7 +371,8 @@ load_crl_dir(struct certauth_trust_set *pol, const char *dir,
 			goto out;
 		}
 		if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-		    (r = load_crl_file(pol, "crl_dir file", path, reason)) != 0)
+		    (r = load_crl_file(pol, "crl_dir file", path, seen,
+			 reason)) != 0)
 			goto out;
 		free(path);
 		path = NULL;
@@ -410,7 +412,7 @@ check_ca_dir(const char *path, struct certauth_reason *reason)
  */
 static int
 load_anchors(const struct certauth_opts *o, struct certauth_trust_set *p,
-    struct certauth_reason *reason)
+    struct certauth_seen *seen, struct certauth_reason *reason)
 {
 	struct certauth_parsed anchors;
 	int r = CERTAUTH_ERR_INTERNAL;
@@ -418,7 +420,7 @@ load_anchors(const struct certauth_opts *o, struct certauth_trust_set *p,
 	memset(&anchors, 0, sizeof(anchors));
 	if ((o->ca_file != NULL &&
 		(r = certauth_trust_file(CERTAUTH_KIND_ANCHORS, "ca_file",
-		     o->ca_file, &anchors, reason)) != 0) ||
+		     o->ca_file, seen, &anchors, reason)) != 0) ||
 	    (o->ca_dir != NULL && (r = check_ca_dir(o->ca_dir, reason)) != 0))
 		goto out;
 	p->anchors = anchors.index;
@@ -430,14 +432,15 @@ out:
 }
 
 int
-certauth_trust_certs(const char *option, const char *path, STACK_OF(X509) **out,
+certauth_trust_certs(const char *option, const char *path,
+    struct certauth_seen *seen, STACK_OF(X509) **out,
     struct certauth_reason *reason)
 {
 	struct certauth_parsed p;
 	int r = CERTAUTH_ERR_INTERNAL;
 
-	if ((r = certauth_trust_file(CERTAUTH_KIND_CERTS, option, path, &p,
-		 reason)) != 0)
+	if ((r = certauth_trust_file(CERTAUTH_KIND_CERTS, option, path, seen,
+		 &p, reason)) != 0)
 		goto out;
 	*out = p.certs;
 	p.certs = NULL;
@@ -447,12 +450,43 @@ out:
 	return r;
 }
 
+/*
+ * trust=ca: the anchors, the chain file and, when CRLs are checked, the
+ * CRLs.  seen spares the walk up a directory tree already found safe.
+ */
+static int
+load_files(const struct certauth_opts *o, struct certauth_trust_set *p,
+    struct certauth_seen *seen, struct certauth_reason *reason)
+{
+	int r = CERTAUTH_ERR_INTERNAL;
+
+	if ((r = load_anchors(o, p, seen, reason)) != 0 ||
+	    (o->chain_file != NULL &&
+		(r = certauth_trust_certs("chain_file", o->chain_file, seen,
+		     &p->chain, reason)) != 0))
+		return r;
+	if (p->crl == CERTAUTH_CRL_OFF)
+		return 0;
+	if ((p->crls = sk_X509_CRL_new_null()) == NULL)
+		return CERTAUTH_ERR_NOMEM;
+	if ((o->crl_file != NULL &&
+		(r = load_crl_file(p, "crl_file", o->crl_file, seen, reason)) !=
+		    0) ||
+	    (o->crl_dir != NULL &&
+		(r = load_crl_dir(p, o->crl_dir, seen, reason)) != 0))
+		return r;
+	return 0;
+}
+
 int
 certauth_trust_load(const struct certauth_opts *o,
     struct certauth_trust_set **out, struct certauth_reason *reason)
 {
 	struct certauth_trust_set *p = NULL;
+	struct certauth_seen seen;
 	int r = CERTAUTH_ERR_INTERNAL;
+
+	memset(&seen, 0, sizeof(seen));
 
 	*out = NULL;
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
@@ -476,29 +510,15 @@ certauth_trust_load(const struct certauth_opts *o,
 		r = CERTAUTH_ERR_TRUST_STORE;
 		goto out;
 	}
-	if ((r = load_anchors(o, p, reason)) != 0 ||
-	    (o->chain_file != NULL &&
-		(r = certauth_trust_certs("chain_file", o->chain_file,
-		     &p->chain, reason)) != 0))
+	if ((r = load_files(o, p, &seen, reason)) != 0)
 		goto out;
-	if (p->crl != CERTAUTH_CRL_OFF) {
-		if ((p->crls = sk_X509_CRL_new_null()) == NULL) {
-			r = CERTAUTH_ERR_NOMEM;
-			goto out;
-		}
-		if ((o->crl_file != NULL &&
-			(r = load_crl_file(p, "crl_file", o->crl_file,
-			     reason)) != 0) ||
-		    (o->crl_dir != NULL &&
-			(r = load_crl_dir(p, o->crl_dir, reason)) != 0))
-			goto out;
-	}
 	*out = p;
 	p = NULL;
 	r = 0;
 out:
 	if (r != 0)
 		ERR_clear_error();
+	certauth_seen_clear(&seen);
 	certauth_trust_free(p);
 	return r;
 }

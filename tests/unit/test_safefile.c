@@ -80,7 +80,7 @@ read_it(const char *path, int flags, struct certauth_reason *why)
 	int r;
 
 	certauth_reason_set(why, "%s", "");
-	r = certauth_read_safely(path, WHAT, MAX, flags, &buf, &len, why);
+	r = certauth_read_safely(path, WHAT, MAX, flags, NULL, &buf, &len, why);
 	if (r != 0) {
 		assert_null(buf);
 		assert_int_equal(len, 0);
@@ -129,7 +129,7 @@ test_good_file(void **ctx)
 	assert_int_equal(read_it(path, CERTAUTH_SAFE_FOLLOW, &why), 0);
 	/* An empty file is an empty, terminated buffer. */
 	tu_write_file(path, "", 0600);
-	assert_int_equal(certauth_read_safely(path, WHAT, MAX, 0, &buf, &len,
+	assert_int_equal(certauth_read_safely(path, WHAT, MAX, 0, NULL, &buf, &len,
 	    &why), 0);
 	assert_non_null(buf);
 	assert_int_equal(len, 0);
@@ -157,7 +157,7 @@ test_too_large(void **ctx)
 	assert_true(asprintf(&expect, WHAT " %s is larger than %d bytes",
 	    path, MAX) >= 0);
 	for (flags = 0; flags <= CERTAUTH_SAFE_FOLLOW; flags++) {
-		assert_int_equal(certauth_read_safely(path, WHAT, MAX, flags,
+		assert_int_equal(certauth_read_safely(path, WHAT, MAX, flags, NULL,
 		    &buf, &len, &why), CERTAUTH_ERR_TOO_LONG);
 		assert_null(buf);
 		assert_string_equal(why.text, expect);
@@ -165,7 +165,7 @@ test_too_large(void **ctx)
 	/* Exactly max bytes is still read. */
 	big[MAX] = '\0';
 	tu_write_file(path, big, 0644);
-	assert_int_equal(certauth_read_safely(path, WHAT, MAX, 0, &buf, &len,
+	assert_int_equal(certauth_read_safely(path, WHAT, MAX, 0, NULL, &buf, &len,
 	    &why), 0);
 	assert_int_equal(len, MAX);
 	assert_int_equal(buf[MAX], '\0');
@@ -456,6 +456,56 @@ test_follow_dangling_and_loop(void **ctx)
 	free(link);
 }
 
+/*
+ * A run's record of safe directories spares only the walk above a
+ * directory it holds: a file below it in a directory that is not safe,
+ * or one reached through a link, is still refused, and a directory
+ * reached through a link is not recorded.
+ */
+static void
+test_seen_record(void **ctx)
+{
+	struct state *st = *ctx;
+	struct certauth_reason why;
+	struct certauth_seen seen;
+	char *good, *bad, *dir, *link, *buf = NULL;
+	size_t len = 0;
+	int i;
+
+	NEED_SAFE_DIR(st);
+	memset(&seen, 0, sizeof(seen));
+	good = tu_path(st->dir, "seen-good.pem");
+	tu_write_file(good, CONTENT, 0644);
+	assert_int_equal(certauth_read_safely(good, WHAT, MAX, 0, &seen, &buf,
+	    &len, &why), 0);
+	free(buf);
+	assert_int_equal(seen.n, 1);
+	assert_string_equal(seen.dir[0], st->dir);
+	dir = make_dir(st, "seen-open", 0777);
+	bad = tu_path(dir, "file.pem");
+	tu_write_file(bad, CONTENT, 0644);
+	assert_int_equal(certauth_read_safely(bad, WHAT, MAX, 0, &seen, &buf,
+	    &len, &why), CERTAUTH_ERR_UNSAFE);
+	assert_contains(why.text, "seen-open");
+	assert_int_equal(seen.n, 1);
+	/* Through a directory link: followed, checked, not recorded. */
+	assert_int_equal(chmod(dir, 0755), 0);
+	link = make_link(st->dir, "seen-link", dir);
+	free(bad);
+	bad = tu_path(link, "file.pem");
+	assert_int_equal(certauth_read_safely(bad, WHAT, MAX, 0, &seen, &buf,
+	    &len, &why), 0);
+	free(buf);
+	for (i = 0; i < seen.n; i++)
+		assert_null(strstr(seen.dir[i], "seen-link"));
+	certauth_seen_clear(&seen);
+	assert_int_equal(seen.n, 0);
+	free(link);
+	free(bad);
+	free(dir);
+	free(good);
+}
+
 int
 main(void)
 {
@@ -474,6 +524,7 @@ main(void)
 		T(test_follow_link_in_unsafe_dir),
 		T(test_follow_hop_in_unsafe_dir),
 		T(test_follow_dangling_and_loop),
+		T(test_seen_record),
 #undef T
 	};
 
