@@ -121,7 +121,7 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	struct certauth_log lg = { emit_syslog, pamh, 0 };
 	struct certauth_reason reason;
 	struct certauth_request req;
-	struct certauth_answer_source conv = { "conversation", ask, pamh };
+	struct certauth_answer_source conv = { "conversation", 0, ask, pamh };
 	struct certauth_ctx c;
 	const void *service = NULL;
 	const char *user = NULL;

@@ -12,12 +12,15 @@
 
 struct certauth_answer_source {
 	const char *name; /* for log lines: "conversation" */
+	/* Nonzero: answer picks its key by the bound certificates, so they
+	 * are looked up before the challenge goes out. */
+	int needs_bound;
 	/*
 	 * Answer challenge: *response is a malloc'd NUL-terminated line,
 	 * untrusted, that the caller wipes and frees.  bound holds the
-	 * account's certificates (NULL when it has none), for a source that
-	 * picks a key by them.  Returns 0, CERTAUTH_ERR_CONV (no answer) or
-	 * CERTAUTH_ERR_NOMEM.
+	 * account's certificates for a source that needs_bound (NULL when
+	 * the account has none, and always for any other source).
+	 * Returns 0, CERTAUTH_ERR_CONV (no answer) or CERTAUTH_ERR_NOMEM.
 	 */
 	int (*answer)(void *arg, const char *challenge, STACK_OF(X509) *bound,
 	    char **response);

@@ -23,11 +23,12 @@ struct certauth_request {
 };
 
 /*
- * Run one login for req in c: look up the account's bindings
- * (bound.h); under nouserok, an unknown or unbound account is passed
- * over (c->outcome.ignored, no prompt); make the challenge for host
- * (hostname=, else gethostname), service, user and now; get the answer
- * from src; decide with certauth_authenticate.  An unknown or unbound
+ * Run one login for req in c: make the challenge for host (hostname=,
+ * else gethostname), service, user and now; get the answer from src;
+ * decide with certauth_authenticate.  The account's bindings (bound.h)
+ * are looked up once: before the challenge under nouserok, which passes
+ * over an unknown or unbound account (c->outcome.ignored, no prompt),
+ * and for a source that needs_bound; otherwise after the answer.  An unknown or unbound
  * account without nouserok is still asked, and refused after, like any
  * wrong answer.  Logs one line for the outcome.
  * Returns 0 for a login that passed; with c->outcome.ignored,

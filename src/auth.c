@@ -281,6 +281,45 @@ pass_over(struct certauth_ctx *c, const struct certauth_request *req,
 	return 1;
 }
 
+/* The account's bindings: none for an unknown account. */
+static void
+look_up(struct certauth_ctx *c, const struct certauth_request *req,
+    struct certauth_bound *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->r = CERTAUTH_ERR_NOT_FOUND;
+	if (req->user_known)
+		(void)certauth_bound_lookup(c->opts, req->user, b);
+}
+
+/*
+ * The bindings before the challenge, only when something needs them
+ * then: nouserok, to pass over an unbound account without a prompt, or
+ * an answer source that picks its key by them.  Otherwise the user sees
+ * the challenge without waiting on the lookup, which follows the answer.
+ * Returns 0 to go on (*early says whether b was filled), or the code that
+ * ends the login.
+ */
+static int
+look_up_early(struct certauth_ctx *c, const struct certauth_request *req,
+    const struct certauth_answer_source *src, struct certauth_bound *b,
+    int *early)
+{
+	*early = c->opts->nouserok || src->needs_bound;
+	if (!*early)
+		return 0;
+	look_up(c, req, b);
+	if (pass_over(c, req, b))
+		return CERTAUTH_ERR_NOT_FOUND;
+	if (c->opts->nouserok && b->r != 0) {
+		/* A source that cannot be read is not "no binding". */
+		log_err(c->lg, "user %s refused: %s", req->user,
+		    b->reason.text);
+		return b->r;
+	}
+	return 0;
+}
+
 int
 certauth_login(struct certauth_ctx *c, const struct certauth_request *req,
     const struct certauth_answer_source *src)
@@ -288,23 +327,12 @@ certauth_login(struct certauth_ctx *c, const struct certauth_request *req,
 	struct certauth_bound b;
 	struct certauth_login login;
 	char host[256], *challenge = NULL, *response = NULL;
-	int r = CERTAUTH_ERR_INTERNAL;
+	int early = 0, r = CERTAUTH_ERR_INTERNAL;
 
 	memset(&b, 0, sizeof(b));
 	memset(&login, 0, sizeof(login));
-	b.r = CERTAUTH_ERR_NOT_FOUND;
-	if (req->user_known)
-		(void)certauth_bound_lookup(c->opts, req->user, &b);
-	if (pass_over(c, req, &b)) {
-		r = CERTAUTH_ERR_NOT_FOUND;
+	if ((r = look_up_early(c, req, src, &b, &early)) != 0)
 		goto out;
-	}
-	if (c->opts->nouserok && b.r != 0) {
-		/* A source that cannot be read is not "no binding". */
-		log_err(c->lg, "user %s refused: %s", req->user, b.reason.text);
-		r = b.r;
-		goto out;
-	}
 	host_name(c->opts, host, sizeof(host));
 	login.user = req->user;
 	login.user_known = req->user_known;
@@ -318,12 +346,15 @@ certauth_login(struct certauth_ctx *c, const struct certauth_request *req,
 		    req->user, certauth_strerror(r));
 		goto out;
 	}
-	if ((r = src->answer(src->arg, challenge, b.certs, &response)) != 0) {
+	if ((r = src->answer(src->arg, challenge, early ? b.certs : NULL,
+		 &response)) != 0) {
 		log_notice(c->lg, "user %s refused: %s", req->user,
 		    certauth_strerror(r));
 		goto out;
 	}
 	login.answered = time(NULL);
+	if (!early)
+		look_up(c, req, &b);
 	login.challenge = challenge;
 	login.response = response;
 	r = certauth_authenticate(c, &login);

@@ -333,6 +333,7 @@ test_weak_key_refused(void **state)
 /* An answer source that signs what it is shown, and notes the call. */
 struct signer {
 	EVP_PKEY *key;		/* NULL: give no answer */
+	int needs_bound;	/* as the source declares */
 	int calls;
 	int nbound;		/* bound certificates it was shown */
 	char challenge[512];
@@ -357,7 +358,8 @@ static int
 login_as(struct fixture *f, const char *user, int known, struct signer *s,
     struct certauth_outcome *outcome)
 {
-	struct certauth_answer_source src = { "test", sign_answer, s };
+	struct certauth_answer_source src = { "test", s->needs_bound,
+		sign_answer, s };
 	struct certauth_request req = { user, known, "svc" };
 	struct certauth_ctx c;
 	int r;
@@ -376,13 +378,16 @@ test_login_flow(void **state)
 {
 	struct fixture *f = need(state);
 	struct certauth_outcome out;
-	struct signer s = { NULL, 0, 0, "" };
+	struct signer s = { NULL, 0, 0, 0, "" };
 
 	tu_pki_bind(&f->pki, "alice", &f->pki.user, 1);
 	f->opts.hostname = strdup("host1");
 	s.key = f->pki.user_key;
 	assert_int_equal(login_as(f, "alice", 1, &s, &out), 0);
 	assert_int_equal(s.calls, 1);
+	assert_int_equal(s.nbound, -1);	/* not asked for */
+	s.needs_bound = 1;
+	assert_int_equal(login_as(f, "alice", 1, &s, &out), 0);
 	assert_int_equal(s.nbound, 1);
 	assert_non_null(strstr(s.challenge, "certauth:v1:host1:svc:alice:"));
 	assert_int_equal(f->lines, 1);
@@ -395,6 +400,24 @@ test_login_flow(void **state)
 	    CERTAUTH_ERR_BAD_SIGNATURE);
 }
 
+/* A source that needs the bindings is still asked for an unbound or
+ * unknown account (shown none), and the login is refused after. */
+static void
+test_login_needs_bound_unbound(void **state)
+{
+	struct fixture *f = need(state);
+	struct certauth_outcome out;
+	struct signer s = { NULL, 1, 0, 0, "" };
+
+	s.key = f->pki.user_key;
+	assert_int_equal(login_as(f, "bob", 1, &s, &out),
+	    CERTAUTH_ERR_NOT_FOUND);
+	assert_int_equal(s.calls, 1);
+	assert_int_equal(s.nbound, -1);
+	assert_non_null(strstr(f->last, "no certificate bound to user bob"));
+	assert_int_equal(out.ignored, 0);
+}
+
 /* Without nouserok an unknown or unbound account is asked like any
  * other, so a prompt tells nothing, and refused after. */
 static void
@@ -402,7 +425,7 @@ test_login_unbound_still_asked(void **state)
 {
 	struct fixture *f = need(state);
 	struct certauth_outcome out;
-	struct signer s = { NULL, 0, 0, "" };
+	struct signer s = { NULL, 0, 0, 0, "" };
 
 	s.key = f->pki.user_key;
 	assert_int_equal(login_as(f, "bob", 1, &s, &out),
@@ -424,7 +447,7 @@ test_login_nouserok(void **state)
 {
 	struct fixture *f = need(state);
 	struct certauth_outcome out;
-	struct signer s = { NULL, 0, 0, "" };
+	struct signer s = { NULL, 0, 0, 0, "" };
 	char *path;
 
 	f->opts.nouserok = 1;
@@ -456,7 +479,7 @@ test_login_no_answer(void **state)
 {
 	struct fixture *f = need(state);
 	struct certauth_outcome out;
-	struct signer s = { NULL, 0, 0, "" };
+	struct signer s = { NULL, 0, 0, 0, "" };
 
 	tu_pki_bind(&f->pki, "alice", &f->pki.user, 1);
 	assert_int_equal(login_as(f, "alice", 1, &s, &out),
@@ -490,6 +513,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_login_flow, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_login_needs_bound_unbound,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_login_unbound_still_asked,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_login_nouserok, setup,
