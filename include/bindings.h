@@ -9,6 +9,7 @@
 #include <openssl/x509.h>
 
 #include "certauth.h"
+#include "safefile.h"
 
 #define CERTAUTH_BINDINGS_MAX (1024 * 1024) /* bytes in one file */
 
@@ -16,7 +17,8 @@
 int certauth_bindings_path(const char *dir, const char *user, char **out);
 
 /*
- * Read the user's bindings file through certauth_open_safely and parse
+ * Read the user's bindings file through certauth_read_safely (seen: NULL
+ * or the login's record of safe directories) and parse
  * every PEM CERTIFICATE block in it; text outside PEM blocks is ignored.
  * Returns 0 with *out (caller frees with sk_X509_pop_free) holding at least
  * one certificate; CERTAUTH_ERR_NOT_FOUND when the file does not exist or
@@ -24,7 +26,8 @@ int certauth_bindings_path(const char *dir, const char *user, char **out);
  * BEGIN CERTIFICATE block does not parse; CERTAUTH_ERR_TOO_LONG; CERTAUTH_ERR_IO.
  */
 int certauth_bindings_read(const char *dir, const char *user,
-    STACK_OF(X509) **out, struct certauth_reason *reason);
+    struct certauth_seen *seen, STACK_OF(X509) **out,
+    struct certauth_reason *reason);
 
 /*
  * Parse certificates from a PEM buffer as above (used by the reader and the

@@ -9,6 +9,7 @@
 #include <openssl/x509.h>
 
 #include "certauth.h"
+#include "ctx.h"
 #include "options.h"
 
 /* What the binding sources said about one account. */
@@ -20,14 +21,15 @@ struct certauth_bound {
 };
 
 /*
- * Ask the sources about user.  Returns b->r: 0 with the certificates;
+ * Ask the sources about user, within the login c (its options, and
+ * the record of safe directories the files source shares).  Returns b->r: 0 with the certificates;
  * CERTAUTH_ERR_NOT_FOUND when no source knows the account ("no
  * certificate bound to user alice"); or the first source's failure that
  * is not "unknown" (CERTAUTH_ERR_UNSAFE, _FORMAT, _TOO_LONG, _IO,
  * _NOMEM) with its reason, which ends the search: a source that cannot
  * be read never lets a later one decide.  Free with certauth_bound_clear.
  */
-int certauth_bound_lookup(const struct certauth_opts *o, const char *user,
+int certauth_bound_lookup(struct certauth_ctx *c, const char *user,
     struct certauth_bound *b);
 
 void certauth_bound_clear(struct certauth_bound *b);

@@ -11,6 +11,7 @@
 #include "certutil.h"
 #include "log.h"
 #include "options.h"
+#include "safefile.h"
 
 /* What a login came to; filled in as its steps run. */
 struct certauth_outcome {
@@ -33,6 +34,7 @@ struct certauth_ctx {
 	 * the host cannot use it up.
 	 */
 	long long budget_ms;
+	struct certauth_seen seen; /* directories found safe so far */
 	struct certauth_outcome outcome;
 };
 

@@ -40,16 +40,18 @@ int certauth_open_safely(const char *path, const char *what, int *fdp,
 #define CERTAUTH_SAFE_FOLLOW 0x1
 
 /*
- * The directories that a run of reads close together (one login's trust
- * files) found safe, each checked whole up to "/" with no link on the
- * way.  Only root can change such a tree, so a later read of the run
- * below one of them walks no further up.  Start it zeroed; free it with
+ * The directories that a run of reads close together (one login's
+ * bindings and trust files) found safe, each checked whole up to "/"
+ * with no link on the way.  Only root can change such a tree, so a later
+ * read of the run below one of them walks no further up.  It holds no
+ * memory of its own: start it zeroed, or empty it with
  * certauth_seen_clear.
  */
-#define CERTAUTH_SEEN_MAX 8
+#define CERTAUTH_SEEN_MAX  4
+#define CERTAUTH_SEEN_PATH 256 /* longer directories are not recorded */
 struct certauth_seen {
 	int n;
-	char *dir[CERTAUTH_SEEN_MAX];
+	char dir[CERTAUTH_SEEN_MAX][CERTAUTH_SEEN_PATH];
 };
 
 void certauth_seen_clear(struct certauth_seen *seen);

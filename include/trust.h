@@ -43,13 +43,15 @@ struct certauth_trust_set {
  * at least one of ca_file and ca_dir), chain_file's intermediates, and
  * crl_file/crl_dir (PEM or DER) when crl is leaf or chain.  Options must
  * have passed certauth_opts_validate and outlive the result, which
- * borrows the ca_file and ca_dir paths.
+ * borrows the ca_file and ca_dir paths.  seen: NULL, or the login's record
+ * of directories found safe (safefile.h), consulted and added to.
  * Returns 0 with *out (free with certauth_trust_free), or
  * CERTAUTH_ERR_TRUST_STORE with a reason naming the file ("cannot load
  * ca_file /x: No such file"), or CERTAUTH_ERR_NOMEM.
  */
 int certauth_trust_load(const struct certauth_opts *o,
-    struct certauth_trust_set **out, struct certauth_reason *reason);
+    struct certauth_seen *seen, struct certauth_trust_set **out,
+    struct certauth_reason *reason);
 
 void certauth_trust_free(struct certauth_trust_set *t);
 

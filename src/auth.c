@@ -137,7 +137,8 @@ check_matches(struct certauth_ctx *c, STACK_OF(X509) *matches, time_t now,
 	struct certauth_trust_set *t = NULL;
 	int r = CERTAUTH_ERR_INTERNAL, i;
 
-	if ((r = certauth_trust_load(c->opts, &t, &c->outcome.reason)) != 0)
+	if ((r = certauth_trust_load(c->opts, &c->seen, &t,
+		 &c->outcome.reason)) != 0)
 		goto out;
 	for (i = 0; i < sk_X509_num(matches); i++) {
 		X509 *cert = sk_X509_value(matches, i);
@@ -289,7 +290,7 @@ look_up(struct certauth_ctx *c, const struct certauth_request *req,
 	memset(b, 0, sizeof(*b));
 	b->r = CERTAUTH_ERR_NOT_FOUND;
 	if (req->user_known)
-		(void)certauth_bound_lookup(c->opts, req->user, b);
+		(void)certauth_bound_lookup(c, req->user, b);
 }
 
 /*

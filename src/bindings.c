@@ -184,7 +184,8 @@ out:
 }
 
 int
-certauth_bindings_read(const char *dir, const char *user, STACK_OF(X509) **out,
+certauth_bindings_read(const char *dir, const char *user,
+    struct certauth_seen *seen, STACK_OF(X509) **out,
     struct certauth_reason *reason)
 {
 	char *path = NULL, *buf = NULL;
@@ -202,7 +203,7 @@ certauth_bindings_read(const char *dir, const char *user, STACK_OF(X509) **out,
 		goto out;
 	}
 	if ((r = certauth_read_safely(path, "bindings file",
-		 CERTAUTH_BINDINGS_MAX, 0, NULL, &buf, &len, reason)) != 0 ||
+		 CERTAUTH_BINDINGS_MAX, 0, seen, &buf, &len, reason)) != 0 ||
 	    (r = parse_cached(path, buf, len, out, reason)) != 0)
 		goto out;
 	r = 0;

@@ -11,22 +11,23 @@
 #include "bindings.h"
 #include "bound.h"
 #include "certauth.h"
+#include "ctx.h"
 #include "options.h"
 
 struct binding_source {
 	const char *name;
 	/* 0 with at least one certificate, CERTAUTH_ERR_NOT_FOUND when the
 	 * source does not know the account, or another failure. */
-	int (*lookup)(const struct certauth_opts *o, const char *user,
+	int (*lookup)(struct certauth_ctx *c, const char *user,
 	    STACK_OF(X509) **certs, struct certauth_reason *reason);
 };
 
 static int
-files_lookup(const struct certauth_opts *o, const char *user,
-    STACK_OF(X509) **certs, struct certauth_reason *reason)
+files_lookup(struct certauth_ctx *c, const char *user, STACK_OF(X509) **certs,
+    struct certauth_reason *reason)
 {
-	return certauth_bindings_read(certauth_opts_bindings_dir(o), user,
-	    certs, reason);
+	return certauth_bindings_read(certauth_opts_bindings_dir(c->opts), user,
+	    &c->seen, certs, reason);
 }
 
 static const struct binding_source sources[] = {
@@ -34,7 +35,7 @@ static const struct binding_source sources[] = {
 };
 
 int
-certauth_bound_lookup(const struct certauth_opts *o, const char *user,
+certauth_bound_lookup(struct certauth_ctx *c, const char *user,
     struct certauth_bound *b)
 {
 	size_t i;
@@ -42,7 +43,7 @@ certauth_bound_lookup(const struct certauth_opts *o, const char *user,
 	memset(b, 0, sizeof(*b));
 	b->r = CERTAUTH_ERR_NOT_FOUND;
 	for (i = 0; i < sizeof(sources) / sizeof(sources[0]); i++) {
-		b->r = sources[i].lookup(o, user, &b->certs, &b->reason);
+		b->r = sources[i].lookup(c, user, &b->certs, &b->reason);
 		if (b->r == 0)
 			b->source = sources[i].name;
 		else if (b->r != CERTAUTH_ERR_NOT_FOUND &&

@@ -124,23 +124,19 @@ seen_has(const struct certauth_seen *seen, const char *dir)
 	return 0;
 }
 
-/* Remember dir as safe; a full record or no memory only costs a walk. */
+/* Remember dir as safe; a full record or a long path only costs a walk. */
 static void
 seen_add(struct certauth_seen *seen, const char *dir)
 {
 	if (seen == NULL || seen->n == CERTAUTH_SEEN_MAX ||
-	    (seen->dir[seen->n] = strdup(dir)) == NULL)
+	    strlen(dir) >= sizeof(seen->dir[0]))
 		return;
-	seen->n++;
+	memcpy(seen->dir[seen->n++], dir, strlen(dir) + 1);
 }
 
 void
 certauth_seen_clear(struct certauth_seen *seen)
 {
-	int i;
-
-	for (i = 0; i < seen->n; i++)
-		free(seen->dir[i]);
 	memset(seen, 0, sizeof(*seen));
 }
 
@@ -249,10 +245,11 @@ out:
 	return r;
 }
 
-/* certauth_open_safely, with the directories of seen taken as checked. */
+/* certauth_open_safely, with the directories of seen taken as checked;
+ * *was_link (may be NULL) tells a refusal for a link in last place. */
 static int
 open_checked(const char *path, const char *what, struct certauth_seen *seen,
-    int *fdp, struct certauth_reason *reason)
+    int *fdp, int *was_link, struct certauth_reason *reason)
 {
 	char *abs = NULL, *slash;
 	struct stat st;
@@ -274,6 +271,8 @@ open_checked(const char *path, const char *what, struct certauth_seen *seen,
 		} else if (errno == ELOOP) {
 			certauth_reason_set(reason, "%s %s is a symbolic link",
 			    what, abs);
+			if (was_link != NULL)
+				*was_link = 1;
 			r = CERTAUTH_ERR_UNSAFE;
 		} else {
 			certauth_reason_set(reason, "cannot open %s %s: %s",
@@ -318,7 +317,7 @@ int
 certauth_open_safely(const char *path, const char *what, int *fdp,
     struct certauth_reason *reason)
 {
-	return open_checked(path, what, NULL, fdp, reason);
+	return open_checked(path, what, NULL, fdp, NULL, reason);
 }
 
 /* The directory that holds path (absolute, no trailing slash), malloc'd. */
@@ -449,19 +448,18 @@ open_following(const char *path, const char *what, struct certauth_seen *seen,
     int *fdp, struct certauth_reason *reason)
 {
 	char *abs = NULL, *real = NULL, *what_link = NULL;
-	struct stat st;
-	int r = CERTAUTH_ERR_INTERNAL;
+	int was_link = 0, r = CERTAUTH_ERR_INTERNAL;
 
 	*fdp = -1;
 	if ((r = absolute_path(path, &abs)) != 0) {
 		certauth_reason_set(reason, "cannot resolve %s %s", what, path);
 		goto out;
 	}
-	/* A link put in place after this lstat is refused by O_NOFOLLOW. */
-	if (lstat(abs, &st) != 0 || !S_ISLNK(st.st_mode)) {
-		r = open_checked(abs, what, seen, fdp, reason);
+	/* No link: opened as any trusted file.  A link, which O_NOFOLLOW
+	 * refuses with ELOOP, is followed below. */
+	r = open_checked(abs, what, seen, fdp, &was_link, reason);
+	if (r != CERTAUTH_ERR_UNSAFE || !was_link)
 		goto out;
-	}
 	if ((r = resolve_link(abs, what, seen, &real, reason)) != 0)
 		goto out;
 	if (asprintf(&what_link, "%s %s ->", what, abs) < 0) {
@@ -469,7 +467,7 @@ open_following(const char *path, const char *what, struct certauth_seen *seen,
 		r = CERTAUTH_ERR_NOMEM;
 		goto out;
 	}
-	if ((r = open_checked(real, what_link, seen, fdp, reason)) != 0)
+	if ((r = open_checked(real, what_link, seen, fdp, NULL, reason)) != 0)
 		goto out;
 	r = 0;
 out:
@@ -491,7 +489,7 @@ certauth_read_safely(const char *path, const char *what, size_t max, int flags,
 	if ((flags & CERTAUTH_SAFE_FOLLOW) != 0)
 		r = open_following(path, what, seen, &fd, reason);
 	else
-		r = open_checked(path, what, seen, &fd, reason);
+		r = open_checked(path, what, seen, &fd, NULL, reason);
 	if (r != 0)
 		goto out;
 	if ((r = certauth_read_fd(fd, max, out, outlen)) != 0) {

@@ -479,14 +479,16 @@ load_files(const struct certauth_opts *o, struct certauth_trust_set *p,
 }
 
 int
-certauth_trust_load(const struct certauth_opts *o,
+certauth_trust_load(const struct certauth_opts *o, struct certauth_seen *seen,
     struct certauth_trust_set **out, struct certauth_reason *reason)
 {
 	struct certauth_trust_set *p = NULL;
-	struct certauth_seen seen;
+	struct certauth_seen own;
 	int r = CERTAUTH_ERR_INTERNAL;
 
-	memset(&seen, 0, sizeof(seen));
+	memset(&own, 0, sizeof(own));
+	if (seen == NULL)
+		seen = &own;
 
 	*out = NULL;
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
@@ -510,7 +512,7 @@ certauth_trust_load(const struct certauth_opts *o,
 		r = CERTAUTH_ERR_TRUST_STORE;
 		goto out;
 	}
-	if ((r = load_files(o, p, &seen, reason)) != 0)
+	if ((r = load_files(o, p, seen, reason)) != 0)
 		goto out;
 	*out = p;
 	p = NULL;
@@ -518,7 +520,6 @@ certauth_trust_load(const struct certauth_opts *o,
 out:
 	if (r != 0)
 		ERR_clear_error();
-	certauth_seen_clear(&seen);
 	certauth_trust_free(p);
 	return r;
 }

@@ -251,7 +251,7 @@ read_bindings(const struct enroll_ctx *c, const char *user, int missing_ok,
 	int r;
 
 	reason_init(&why);
-	r = certauth_bindings_read(c->dir, user, out, &why);
+	r = certauth_bindings_read(c->dir, user, NULL, out, &why);
 	if (r == CERTAUTH_ERR_NOT_FOUND && missing_ok) {
 		if ((*out = sk_X509_new_null()) == NULL)
 			r = CERTAUTH_ERR_NOMEM;
@@ -649,7 +649,7 @@ setup(struct enroll_ctx *c, char **words, int nwords, int needs_policy)
 	log_debug(&c->lg, "bindings directory %s", c->dir);
 	if (!needs_policy)
 		return 0;
-	if ((r = certauth_trust_load(&c->opts, &c->trust, &why)) != 0) {
+	if ((r = certauth_trust_load(&c->opts, NULL, &c->trust, &why)) != 0) {
 		log_err(NULL, PROG ": configuration error: %s", why.text);
 		return r == CERTAUTH_ERR_NOMEM ? EXIT_FAIL : EXIT_USAGE;
 	}

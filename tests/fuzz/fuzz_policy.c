@@ -145,9 +145,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	set_opts(&crl_opts, "ca", inter_path, crl_path);
 	set_opts(&pinned_opts, "pinned", NULL, NULL);
 	set_opts(&input_opts, "ca", input_path, NULL);
-	if (certauth_trust_load(&ca_opts, &ca_policy, NULL) != 0 ||
-	    certauth_trust_load(&crl_opts, &crl_policy, NULL) != 0 ||
-	    certauth_trust_load(&pinned_opts, &pinned_policy, NULL) != 0)
+	if (certauth_trust_load(&ca_opts, NULL, &ca_policy, NULL) != 0 ||
+	    certauth_trust_load(&crl_opts, NULL, &crl_policy, NULL) != 0 ||
+	    certauth_trust_load(&pinned_opts, NULL, &pinned_policy, NULL) != 0)
 		fz_fail(__FILE__, __LINE__, "load the policies");
 	return 0;
 }
@@ -228,7 +228,7 @@ check_input_chain(X509 *leaf, X509 *in)
 	struct certauth_trust_set *p = NULL;
 
 	write_pem(input_path, in);
-	if (certauth_trust_load(&input_opts, &p, NULL) != 0) {
+	if (certauth_trust_load(&input_opts, NULL, &p, NULL) != 0) {
 		/* A certificate that parses as DER but not back from PEM. */
 		ERR_clear_error();
 		return;

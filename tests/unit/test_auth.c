@@ -113,12 +113,12 @@ decide(struct fixture *f, struct certauth_login *login,
 	struct certauth_ctx c;
 	int r;
 
+	certauth_ctx_init(&c, &f->opts, &f->lg);
 	memset(&b, 0, sizeof(b));
 	b.r = CERTAUTH_ERR_NOT_FOUND;
 	if (login->user_known)
-		(void)certauth_bound_lookup(&f->opts, login->user, &b);
+		(void)certauth_bound_lookup(&c, login->user, &b);
 	login->bound = &b;
-	certauth_ctx_init(&c, &f->opts, &f->lg);
 	r = certauth_authenticate(&c, login);
 	*outcome = c.outcome;
 	login->bound = NULL;

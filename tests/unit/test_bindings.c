@@ -140,7 +140,7 @@ read_user(struct state *st, const char *user, struct certauth_reason *why,
 	int r;
 
 	memset(why, 0, sizeof(*why));
-	r = certauth_bindings_read(st->dir, user, &certs, why);
+	r = certauth_bindings_read(st->dir, user, NULL, &certs, why);
 	if (r == 0)
 		assert_non_null(certs);
 	else
@@ -208,7 +208,7 @@ test_read_good_with_comments(void **ctx)
 	    "\n# her token, enrolled 2024-01-01\n-----BEGIN NOTHING-----\n",
 	    st->fx->pem2, "trailing words without newline");
 	tu_write_file(path, text, 0644);
-	assert_int_equal(certauth_bindings_read(st->dir, "alice", &certs,
+	assert_int_equal(certauth_bindings_read(st->dir, "alice", NULL, &certs,
 	    &why), 0);
 	assert_int_equal(sk_X509_num(certs), 2);
 	assert_true(same_cert(sk_X509_value(certs, 0), st->fx->cert1));
@@ -347,14 +347,14 @@ test_read_unsafe_parent_refused(void **ctx)
 	assert_int_equal(mkdir(sub, 0755), 0);
 	assert_int_equal(mkdir(deep, 0755), 0);
 	tu_write_certs(path, &st->fx->cert1, 1, 0644);
-	assert_int_equal(certauth_bindings_read(deep, "alice", &certs, &why),
+	assert_int_equal(certauth_bindings_read(deep, "alice", NULL, &certs, &why),
 	    0);
 	sk_X509_pop_free(certs, X509_free);
 	certs = NULL;
 
 	/* The directory holding the file, then one further up. */
 	assert_int_equal(chmod(deep, 0775), 0);
-	assert_int_equal(certauth_bindings_read(deep, "alice", &certs, &why),
+	assert_int_equal(certauth_bindings_read(deep, "alice", NULL, &certs, &why),
 	    CERTAUTH_ERR_UNSAFE);
 	assert_true(asprintf(&expect, "directory %s is group-writable",
 	    deep) >= 0);
@@ -363,7 +363,7 @@ test_read_unsafe_parent_refused(void **ctx)
 	assert_int_equal(chmod(deep, 0755), 0);
 
 	assert_int_equal(chmod(sub, 0757), 0);
-	assert_int_equal(certauth_bindings_read(deep, "alice", &certs, &why),
+	assert_int_equal(certauth_bindings_read(deep, "alice", NULL, &certs, &why),
 	    CERTAUTH_ERR_UNSAFE);
 	assert_true(asprintf(&expect, "directory %s is writable by others",
 	    sub) >= 0);
@@ -372,7 +372,7 @@ test_read_unsafe_parent_refused(void **ctx)
 	assert_int_equal(chmod(sub, 0755), 0);
 
 	assert_int_equal(chown(sub, 1234, 0), 0);
-	assert_int_equal(certauth_bindings_read(deep, "alice", &certs, &why),
+	assert_int_equal(certauth_bindings_read(deep, "alice", NULL, &certs, &why),
 	    CERTAUTH_ERR_UNSAFE);
 	assert_contains(why.text, "is not owned by root (uid 1234)");
 	assert_null(certs);
@@ -400,12 +400,12 @@ test_read_symlinked_dir_into_unsafe_tree(void **ctx)
 	assert_int_equal(mkdir(real, 0755), 0);
 	tu_write_certs(path, &st->fx->cert1, 1, 0644);
 	assert_int_equal(symlink(real, link), 0);
-	assert_int_equal(certauth_bindings_read(link, "alice", &certs, &why),
+	assert_int_equal(certauth_bindings_read(link, "alice", NULL, &certs, &why),
 	    0);
 	sk_X509_pop_free(certs, X509_free);
 	certs = NULL;
 	assert_int_equal(chown(user_dir, 1234, 1234), 0);
-	assert_int_equal(certauth_bindings_read(link, "alice", &certs, &why),
+	assert_int_equal(certauth_bindings_read(link, "alice", NULL, &certs, &why),
 	    CERTAUTH_ERR_UNSAFE);
 	assert_contains(why.text, "home is not owned by root (uid 1234)");
 	free(path);
@@ -436,12 +436,12 @@ test_read_symlinked_parent_into_unsafe_tree(void **ctx)
 	assert_int_equal(mkdir(sub, 0755), 0);
 	tu_write_certs(path, &st->fx->cert1, 1, 0644);
 	assert_int_equal(symlink(real, link), 0);
-	assert_int_equal(certauth_bindings_read(via_sub, "alice", &certs,
+	assert_int_equal(certauth_bindings_read(via_sub, "alice", NULL, &certs,
 	    &why), 0);
 	sk_X509_pop_free(certs, X509_free);
 	certs = NULL;
 	assert_int_equal(chown(user_dir, 1234, 1234), 0);
-	assert_int_equal(certauth_bindings_read(via_sub, "alice", &certs,
+	assert_int_equal(certauth_bindings_read(via_sub, "alice", NULL, &certs,
 	    &why), CERTAUTH_ERR_UNSAFE);
 	assert_contains(why.text, "home is not owned by root (uid 1234)");
 	free(path);
@@ -748,7 +748,7 @@ test_write_round_trip(void **ctx)
 	/* Nothing but the file itself: no temporary left behind. */
 	assert_int_equal(count_entries(st->dir), 1);
 
-	assert_int_equal(certauth_bindings_read(st->dir, "alice smith", &back,
+	assert_int_equal(certauth_bindings_read(st->dir, "alice smith", NULL, &back,
 	    &why), 0);
 	assert_int_equal(sk_X509_num(back), 2);
 	assert_true(same_cert(sk_X509_value(back, 0), st->fx->cert1));
@@ -760,7 +760,7 @@ test_write_round_trip(void **ctx)
 	(void)sk_X509_pop(certs);
 	assert_int_equal(certauth_bindings_write(st->dir, "alice smith", certs,
 	    &why), 0);
-	assert_int_equal(certauth_bindings_read(st->dir, "alice smith", &back,
+	assert_int_equal(certauth_bindings_read(st->dir, "alice smith", NULL, &back,
 	    &why), 0);
 	assert_int_equal(sk_X509_num(back), 1);
 	assert_true(same_cert(sk_X509_value(back, 0), st->fx->cert1));
@@ -803,7 +803,7 @@ test_write_creates_dir(void **ctx)
 	assert_int_equal(sb.st_mode & 07777, 0755);
 	assert_int_equal(stat(dir, &sb), 0);
 	assert_int_equal(sb.st_mode & 07777, 0755);
-	assert_int_equal(certauth_bindings_read(dir, "bob", &back, &why), 0);
+	assert_int_equal(certauth_bindings_read(dir, "bob", NULL, &back, &why), 0);
 	assert_int_equal(sk_X509_num(back), 1);
 	sk_X509_pop_free(back, X509_free);
 	sk_X509_free(certs);

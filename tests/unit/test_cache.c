@@ -306,7 +306,7 @@ policy_verdict(struct state *st, X509 *cert)
 	int r;
 
 	memset(&why, 0, sizeof(why));
-	if ((r = certauth_trust_load(&st->o, &p, &why)) != 0)
+	if ((r = certauth_trust_load(&st->o, NULL, &p, &why)) != 0)
 		fail_msg("trust_load: %d %s", r, why.text);
 	r = certauth_chain_check(p, NULL, cert, time(NULL), NULL, &why);
 	certauth_trust_free(p);
@@ -422,7 +422,7 @@ bound_serial(const char *dir)
 	long serial;
 
 	memset(&why, 0, sizeof(why));
-	if (certauth_bindings_read(dir, "alice", &certs, &why) != 0)
+	if (certauth_bindings_read(dir, "alice", NULL, &certs, &why) != 0)
 		fail_msg("bindings_read: %s", why.text);
 	serial = ASN1_INTEGER_get(X509_get0_serialNumber(
 	    sk_X509_value(certs, 0)));

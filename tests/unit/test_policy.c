@@ -170,7 +170,7 @@ check_at(struct state *st, X509 *cert, time_t now,
 
 	memset(why, 0, sizeof(*why));
 	st->log[0] = '\0';
-	r = certauth_trust_load(&st->o, &t, why);
+	r = certauth_trust_load(&st->o, NULL, &t, why);
 	if (r != 0)
 		fail_msg("trust_load: %d %s", r, why->text);
 	r = certauth_chain_check(t, &st->lg, cert, now, NULL, why);
@@ -1231,7 +1231,7 @@ assert_load_fails(struct state *st, const char *needle1,
 	struct certauth_reason why;
 
 	memset(&why, 0, sizeof(why));
-	assert_int_equal(certauth_trust_load(&st->o, &p, &why),
+	assert_int_equal(certauth_trust_load(&st->o, NULL, &p, &why),
 	    CERTAUTH_ERR_TRUST_STORE);
 	assert_null(p);
 	assert_contains(why.text, needle1);
