@@ -134,6 +134,22 @@ seen_add(struct certauth_seen *seen, const char *dir)
 	memcpy(seen->dir[seen->n++], dir, strlen(dir) + 1);
 }
 
+/* dir and those above it (not "/", which every walk ends at anyway). */
+static void
+seen_add_tree(struct certauth_seen *seen, const char *dir)
+{
+	char up[CERTAUTH_SEEN_PATH], *slash;
+
+	if (seen == NULL || strlen(dir) >= sizeof(up))
+		return;
+	memcpy(up, dir, strlen(dir) + 1);
+	while ((slash = strrchr(up, '/')) != NULL && slash != up) {
+		if (!seen_has(seen, up))
+			seen_add(seen, up);
+		*slash = '\0';
+	}
+}
+
 void
 certauth_seen_clear(struct certauth_seen *seen)
 {
@@ -214,9 +230,10 @@ check_dir_tree(const char *abs_dir, struct certauth_seen *seen,
 	    (r = check_parents(abs_dir, &linked, seen, reason)) != 0)
 		goto out;
 	if (!linked) {
-		/* Only root can change a tree that passed: remembered for
-		 * the run's next read below it. */
-		seen_add(seen, abs_dir);
+		/* Only root can change a tree that passed: it and the
+		 * directories above it, nearest first, are remembered for
+		 * the run's next read below one of them. */
+		seen_add_tree(seen, abs_dir);
 		r = 0;
 		goto out;
 	}
