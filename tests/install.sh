@@ -12,11 +12,13 @@ tmp=$top_builddir/tests/tmp/install.$$
 dest=$tmp/root
 MAKE=${MAKE:-make}
 
-# A make variable's value as this build's Makefile expands it.
+# A make variable's value as this build's Makefile expands it.  Without
+# the flags of the make running the tests: under -j they bring back the
+# "Entering directory" lines.
 var() {
 	printf 'print-%%:\n\t@echo $($*)\n' |
-		$MAKE -s --no-print-directory -C "$top_builddir" -f Makefile -f - \
-			"print-$1"
+		MAKEFLAGS= $MAKE -s --no-print-directory -C "$top_builddir" \
+			-f Makefile -f - "print-$1"
 }
 
 echo "1..6"

@@ -39,6 +39,8 @@
 #include "testutil.h"
 
 #define TU_DAY	(24L * 60L * 60L)
+/* Where scratch directories go when the build tree cannot hold them. */
+#define TU_RUN_BASE	"/run"
 
 static void tu_die(const char *fmt, ...)
     __attribute__((noreturn, format(printf, 1, 2)));
@@ -66,11 +68,75 @@ tu_mkdir(const char *path, mode_t mode)
 		tu_die("mkdir %s: %s", path, strerror(errno));
 }
 
+/*
+ * The scratch root outside the tree: made by the first tu_safe_tmpdir()
+ * that needs it, removed with everything under it when the process that
+ * made it exits (not its forked children).
+ */
+static char *tu_run_root;
+static pid_t tu_run_owner;
+
+static void
+tu_remove_run_root(void)
+{
+	if (tu_run_root != NULL && getpid() == tu_run_owner)
+		tu_remove_tree(tu_run_root);
+}
+
+/*
+ * Whether every directory from path (absolute, resolved) up to "/" lets
+ * others search it: the OCSP helper runs as nobody, and a checker such as
+ * valgrind executes it again by its path.
+ */
+static int
+tu_reachable(const char *path)
+{
+	char *p = strdup(path), *slash;
+	struct stat st;
+	int ok = p != NULL;
+
+	while (ok) {
+		ok = stat(p[0] != '\0' ? p : "/", &st) == 0 &&
+		    (st.st_mode & S_IXOTH) != 0;
+		if ((slash = strrchr(p, '/')) == NULL || p[0] == '\0')
+			break;
+		*slash = '\0';
+	}
+	free(p);
+	return ok;
+}
+
+/* A new 0755 directory from template tmpl_in (mkdtemp), or NULL when it
+ * cannot be made, or it or a parent breaks the safe-path rules or shuts
+ * out user nobody.  Caller frees. */
+static char *
+tu_mkdtemp_safe(const char *tmpl_in)
+{
+	char *tmpl = strdup(tmpl_in);
+
+	if (tmpl == NULL)
+		tu_die("strdup");
+	if (mkdtemp(tmpl) == NULL) {
+		fprintf(stderr, "# mkdtemp %s: %s\n", tmpl, strerror(errno));
+		free(tmpl);
+		return NULL;
+	}
+	if (chmod(tmpl, 0755) != 0)
+		tu_die("chmod %s: %s", tmpl, strerror(errno));
+	if (certauth_check_dir_safely(tmpl, "test directory", NULL) != 0 ||
+	    !tu_reachable(tmpl)) {
+		rmdir(tmpl);
+		free(tmpl);
+		return NULL;
+	}
+	return tmpl;
+}
+
 char *
 tu_safe_tmpdir(void)
 {
 	const char *top = getenv("top_builddir");
-	char base[PATH_MAX], real[PATH_MAX], *tmpl = NULL;
+	char base[PATH_MAX], real[PATH_MAX], *dir;
 
 	/* Only root can own what the safe-path rules demand. */
 	if (geteuid() != 0)
@@ -84,18 +150,25 @@ tu_safe_tmpdir(void)
 	/* Absolute, so that the parent walk sees every real directory. */
 	if (realpath(base, real) == NULL)
 		tu_die("realpath %s: %s", base, strerror(errno));
-	if (asprintf(&tmpl, "%s/XXXXXX", real) < 0)
-		tu_die("asprintf");
-	if (mkdtemp(tmpl) == NULL)
-		tu_die("mkdtemp %s: %s", tmpl, strerror(errno));
-	if (chmod(tmpl, 0755) != 0)
-		tu_die("chmod %s: %s", tmpl, strerror(errno));
-	if (certauth_check_dir_safely(tmpl, "test directory", NULL) != 0) {
-		rmdir(tmpl);
-		free(tmpl);
-		return NULL;
+	if (strlen(real) + sizeof("/XXXXXX") > sizeof(base))
+		tu_die("path too long: %s", real);
+	snprintf(base, sizeof(base), "%s/XXXXXX", real);
+	if ((dir = tu_mkdtemp_safe(base)) != NULL)
+		return dir;
+	/*
+	 * A tree below a world-writable directory (/tmp) or a private one
+	 * (/root): a root of this process's own under TU_RUN_BASE.
+	 */
+	if (tu_run_root == NULL) {
+		if ((tu_run_root = tu_mkdtemp_safe(TU_RUN_BASE
+		    "/pam_certauth-test.XXXXXX")) == NULL)
+			return NULL;
+		tu_run_owner = getpid();
+		if (atexit(tu_remove_run_root) != 0)
+			tu_die("atexit");
 	}
-	return tmpl;
+	snprintf(base, sizeof(base), "%s/XXXXXX", tu_run_root);
+	return tu_mkdtemp_safe(base);
 }
 
 char *

@@ -13,10 +13,13 @@
 #include <openssl/x509.h>
 
 /*
- * A new empty directory under $top_builddir/tests/tmp (0755, root-owned
- * when run as root).  Returns NULL when the directory or one of its
- * parents could not pass the module's safe-path rules (not root, or a
- * group/other-writable parent): such tests skip.  Caller frees.
+ * A new empty directory (0755, root-owned) that passes the module's
+ * safe-path rules and that user nobody can reach: under
+ * $top_builddir/tests/tmp when the tree allows it, else, for a tree below
+ * a world-writable directory (/tmp) or a private one (/root), under a
+ * directory of this process's own in /run, removed with everything in it
+ * when the process exits.  Returns NULL when neither works (not root, no
+ * usable /run): such tests skip.  Caller frees.
  */
 char *tu_safe_tmpdir(void);
 

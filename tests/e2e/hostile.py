@@ -90,8 +90,7 @@ build, ns, tap = lib.start(USERS, tools=("openssl", "mount", "su", SUDO,
                                          "setpriv", "prlimit", "bash",
                                          "pamtester"))
 T0 = time.monotonic()
-HELPER = os.path.realpath(os.environ.get("ocsp_helper") or
-                          os.path.join(build.top, HELPER_NAME))
+HELPER = os.path.realpath(lib.ocsp_helper(build))
 try:
     NETNS = lib.private_network()
 except Exception as e:  # noqa: BLE001 - a namespace without loopback

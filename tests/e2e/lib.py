@@ -794,15 +794,46 @@ def send_line(child, text):
     child.send("\r")
 
 
+def ocsp_helper(build):
+    """The OCSP helper the module runs: the path configured at build time
+    (libexecdir, which make check passes on), else the one in the build
+    directory."""
+    return (os.environ.get("ocsp_helper") or
+            os.path.join(build.top, "certauth-ocsp-fetch"))
+
+
+def _unfit_dir(path):
+    """The first of path's directories, from its own up to "/", that the
+    module would not run the helper from (not root-owned, or writable by
+    group or others) or that user nobody cannot search; None if none."""
+    d = os.path.dirname(os.path.realpath(path))
+    while True:
+        st = os.stat(d)
+        if st.st_uid != 0 or st.st_mode & 0o022 or not st.st_mode & 0o001:
+            return d
+        if d == "/":
+            return None
+        d = os.path.dirname(d)
+
+
 def need_ocsp_helper():
     """Skip the whole script unless the OCSP helper is where the module
-    runs it from (the path configured at build time, libexecdir): a build
-    configured to run in place (scripts/build) has it there; one that
-    expects `make install` first (distcheck) cannot check OCSP."""
+    runs it from (the path configured at build time, libexecdir), in a
+    directory the module accepts: a build configured to run in place
+    (scripts/build) has it there; one that expects `make install` first
+    (distcheck) cannot check OCSP."""
     configured = os.environ.get("ocsp_helper", "")
-    if configured and not os.path.exists(configured):
+    if not configured:
+        return
+    if not os.path.exists(configured):
         skip_all("OCSP helper not at its configured path %s (build with "
                  "scripts/build, or make install first)" % configured)
+    unfit = _unfit_dir(configured)
+    if unfit is not None:
+        skip_all("the module will not run the OCSP helper %s: directory %s "
+                 "is not root-owned, is group/other-writable or shuts out "
+                 "user nobody (build with scripts/build)"
+                 % (configured, unfit))
 
 
 def start(users, tools=("openssl", "mount", "pamtester")):

@@ -11,9 +11,8 @@ challenge is signed with the target's key (from its PKCS#12) by stock
 should_validate; its syslog line is the diagnostic of each case.
 
 Prints TAP, one test per PKITS case.  Needs the test list
-(pkits_tests.json: $PKITS_JSON, or shared/conformance/pkits/ beside the
-source tree) and the
-PKITS files of Debian's python3-cryptography-vectors; skips without them.
+(pkits_tests.json: $PKITS_JSON, or pkits/ in $CERTAUTH_CONFORMANCE, by
+default shared/conformance/ beside the source tree) and the PKITS files of Debian's python3-cryptography-vectors; skips without them.
 
     top_srcdir=... top_builddir=... /usr/bin/python3 tests/e2e/pkits.py
 """
@@ -63,9 +62,11 @@ NOT_A_PATH_VERDICT = re.compile(
 def find_tests():
     # The expected verdicts are data of the project's shared folder, which
     # sits beside the checkout (and beside CI's clone), not in the tree.
+    # CERTAUTH_CONFORMANCE names it for a checkout elsewhere.
+    conformance = (os.environ.get("CERTAUTH_CONFORMANCE") or
+                   os.path.join(lib.srcdir(), "..", "shared", "conformance"))
     cands = [os.environ.get("PKITS_JSON"),
-             os.path.join(lib.srcdir(), "..", "shared", "conformance",
-                          "pkits", "pkits_tests.json")]
+             os.path.join(conformance, "pkits", "pkits_tests.json")]
     for c in cands:
         if c and os.path.isfile(c):
             return c
@@ -188,7 +189,8 @@ def judge(case, r, dsa):
 def main():
     tests_json, data = find_tests(), find_data()
     if tests_json is None:
-        lib.skip_all("pkits_tests.json not found (set PKITS_JSON)")
+        lib.skip_all("pkits_tests.json not found (set PKITS_JSON or "
+                     "CERTAUTH_CONFORMANCE)")
     if data is None:
         lib.skip_all("python3-cryptography-vectors (PKITS_data) "
                      "not installed")

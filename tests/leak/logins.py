@@ -37,11 +37,7 @@ REFETCH = 100
 USER = "alice"
 SERVICE = "certauth-leak"
 
-_configured = os.environ.get("ocsp_helper", "")
-if _configured and not os.path.exists(_configured):
-    lib.skip_all("OCSP helper not at its configured path %s "
-                 "(build with scripts/build, or make install first)"
-                 % _configured)
+lib.need_ocsp_helper()
 tools = ("openssl", "mount") + (() if ASAN else ("valgrind",))
 build, ns, tap = lib.start({USER: 2401}, tools=tools)
 program = os.path.join(build.top, "tests", "leak", "logins")

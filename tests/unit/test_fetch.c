@@ -48,6 +48,15 @@
 #error "FETCH_HELPER must name the built certauth-ocsp-fetch"
 #endif
 
+/*
+ * The helper the tests run: a copy of FETCH_HELPER in a scratch directory
+ * that passes the module's safe-path rules and that user nobody can reach,
+ * wherever the build tree is (group_setup); the built one itself when the
+ * tests cannot make one (not root).
+ */
+static const char *helper_path = FETCH_HELPER;
+static char *helper_copy, *helper_dir;
+
 #define REQ_LEN		300
 #define BODY_LEN	1000
 #define BIG_LEN		(2 * 1024 * 1024)
@@ -497,7 +506,7 @@ test_ok_byte_exact(void **state)
 	size_t resplen = 0, rqlen = 0;
 	int count = 0;
 
-	assert_int_equal(fetch(FETCH_HELPER, url, NULL, st->req, REQ_LEN,
+	assert_int_equal(fetch(helper_path, url, NULL, st->req, REQ_LEN,
 	    5000, &resp, &resplen, &reason), 0);
 	assert_int_equal(resplen, BODY_LEN);
 	assert_memory_equal(resp, st->body, BODY_LEN);
@@ -521,7 +530,7 @@ test_body_exactly_max(void **state)
 
 	assert_non_null(want);
 	fill_pattern(want, CERTAUTH_OCSP_BODY_MAX, 5);
-	assert_int_equal(fetch(FETCH_HELPER, url, NULL, st->req, REQ_LEN,
+	assert_int_equal(fetch(helper_path, url, NULL, st->req, REQ_LEN,
 	    5000, &resp, &resplen, &reason), 0);
 	assert_int_equal(resplen, CERTAUTH_OCSP_BODY_MAX);
 	assert_memory_equal(resp, want, CERTAUTH_OCSP_BODY_MAX);
@@ -540,7 +549,7 @@ expect_fail(struct state *st, enum serve_mode mode, int want,
 	unsigned char *resp = (unsigned char *)"x";
 	size_t resplen = 1;
 
-	assert_int_equal(fetch(FETCH_HELPER, url, NULL, st->req, REQ_LEN,
+	assert_int_equal(fetch(helper_path, url, NULL, st->req, REQ_LEN,
 	    5000, &resp, &resplen, &reason), want);
 	assert_null(resp);
 	assert_int_equal(resplen, 0);
@@ -589,7 +598,7 @@ test_redirect_not_followed(void **state)
 	size_t resplen = 0, rqlen = 0;
 	int count = -1;
 
-	assert_int_equal(fetch(FETCH_HELPER, url, NULL, st->req, REQ_LEN,
+	assert_int_equal(fetch(helper_path, url, NULL, st->req, REQ_LEN,
 	    5000, &resp, &resplen, &reason), CERTAUTH_ERR_UNREACHABLE);
 	assert_null(resp);
 	assert_non_null(strstr(reason.text, "redirect"));
@@ -615,7 +624,7 @@ test_silent_server_deadline(void **state)
 	int r;
 
 	t0 = certauth_now_ms();
-	r = fetch(FETCH_HELPER, url, NULL, st->req, REQ_LEN, DEADLINE_MS,
+	r = fetch(helper_path, url, NULL, st->req, REQ_LEN, DEADLINE_MS,
 	    &resp, &resplen, &reason);
 	elapsed = certauth_now_ms() - t0;
 	assert_timeout_verdict(r, &reason);
@@ -640,7 +649,7 @@ test_nothing_listening(void **state)
 	unsigned char *resp = NULL;
 	size_t resplen = 0;
 
-	assert_int_equal(fetch(FETCH_HELPER, url, NULL,
+	assert_int_equal(fetch(helper_path, url, NULL,
 	    ((struct state *)*state)->req, REQ_LEN, 5000, &resp, &resplen,
 	    &reason), CERTAUTH_ERR_UNREACHABLE);
 	assert_non_null(strstr(reason.text, "cannot reach"));
@@ -664,7 +673,7 @@ test_env_proxy_ignored(void **state)
 	assert_int_equal(setenv("http_proxy", purl, 1), 0);
 	assert_int_equal(setenv("HTTP_PROXY", purl, 1), 0);
 	assert_int_equal(setenv("all_proxy", purl, 1), 0);
-	assert_int_equal(fetch(FETCH_HELPER, url, NULL, st->req, REQ_LEN,
+	assert_int_equal(fetch(helper_path, url, NULL, st->req, REQ_LEN,
 	    5000, &resp, &resplen, &reason), 0);
 	assert_int_equal(resplen, BODY_LEN);
 	assert_memory_equal(resp, st->body, BODY_LEN);
@@ -704,7 +713,7 @@ run_helper(const struct state *st, const char *ms, char *url, char **envp,
 		dup2(outp[1], 1);
 		close(in[1]);
 		close(outp[0]);
-		execve(FETCH_HELPER, argv, envp);
+		execve(helper_path, argv, envp);
 		_exit(127);
 	}
 	close(in[0]);
@@ -800,7 +809,7 @@ test_proxy_argument_used(void **state)
 	size_t resplen = 0, rqlen = 0;
 	int count = -1;
 
-	assert_int_equal(fetch(FETCH_HELPER, url, purl, st->req, REQ_LEN,
+	assert_int_equal(fetch(helper_path, url, purl, st->req, REQ_LEN,
 	    5000, &resp, &resplen, &reason), 0);
 	assert_int_equal(resplen, 7);
 	assert_memory_equal(resp, "PROXIED", 7);
@@ -832,7 +841,7 @@ test_sigchld_ignored_by_host(void **state)
 	struct sigaction sa;
 
 	signal(SIGCHLD, SIG_IGN);
-	assert_int_equal(fetch(FETCH_HELPER, url, NULL, st->req, REQ_LEN,
+	assert_int_equal(fetch(helper_path, url, NULL, st->req, REQ_LEN,
 	    5000, &resp, &resplen, &reason), 0);
 	assert_int_equal(resplen, BODY_LEN);
 	assert_int_equal(sigaction(SIGCHLD, NULL, &sa), 0);
@@ -856,7 +865,7 @@ test_bad_urls(void **state)
 	size_t i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_int_equal(fetch(FETCH_HELPER, bad[i], NULL, st->req,
+		assert_int_equal(fetch(helper_path, bad[i], NULL, st->req,
 		    REQ_LEN, 5000, &resp, &resplen, &reason),
 		    CERTAUTH_ERR_UNREACHABLE);
 		assert_non_null(strstr(reason.text, "not http or https"));
@@ -873,7 +882,7 @@ test_deadline_passed(void **state)
 	size_t resplen = 0;
 
 	/* The caller keeps the budget; none left is its own mistake. */
-	assert_int_equal(fetch(FETCH_HELPER, "http://127.0.0.1:9/", NULL,
+	assert_int_equal(fetch(helper_path, "http://127.0.0.1:9/", NULL,
 	    st->req, REQ_LEN, 0, &resp, &resplen, &reason),
 	    CERTAUTH_ERR_INTERNAL);
 	assert_non_null(strstr(reason.text, "bad arguments"));
@@ -920,6 +929,28 @@ copy_file(const char *dir, const char *name, const char *from, mode_t mode)
 	assert_int_equal(fchmod(out, mode), 0);
 	close(out);
 	return to;
+}
+
+static int
+group_setup(void **state)
+{
+	(void)state;
+	if ((helper_dir = tu_safe_tmpdir()) != NULL) {
+		helper_copy = copy_file(helper_dir, "certauth-ocsp-fetch",
+		    FETCH_HELPER, 0755);
+		helper_path = helper_copy;
+	}
+	return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+	(void)state;
+	free(helper_copy);
+	tu_remove_tree(helper_dir);
+	free(helper_dir);
+	return 0;
 }
 
 /* A copy of the real helper with the given mode, run against a 200. */
@@ -1362,7 +1393,7 @@ test_sigchld_handler_host(void **state)
 	sigemptyset(&sa.sa_mask);
 	assert_int_equal(sigaction(SIGCHLD, &sa, &old), 0);
 	for (i = 0; i < 5; i++) {
-		assert_int_equal(fetch(FETCH_HELPER, url, NULL, st->req,
+		assert_int_equal(fetch(helper_path, url, NULL, st->req,
 		    REQ_LEN, 5000, &resp, &resplen, &reason), 0);
 		assert_int_equal(resplen, BODY_LEN);
 		free(resp);
@@ -1398,7 +1429,7 @@ fetch_thread(void *p)
 	int i;
 
 	for (i = 0; i < 5 && a->r == 0; i++) {
-		a->r = certauth_fetch_ocsp(FETCH_HELPER, a->url, NULL,
+		a->r = certauth_fetch_ocsp(helper_path, a->url, NULL,
 		    a->st->req, REQ_LEN, 5000, NULL, &resp, &resplen,
 		    &reason);
 		a->len = resplen;
@@ -1960,7 +1991,7 @@ test_frozen_helper(void **state)
 	close(notify[1]);
 	url = url_of(s->port);
 	/* Unfrozen, the answer comes in time. */
-	assert_int_equal(fetch(FETCH_HELPER, url, NULL, st->req, REQ_LEN,
+	assert_int_equal(fetch(helper_path, url, NULL, st->req, REQ_LEN,
 	    FROZEN_BUDGET_MS, &resp, &resplen, &reason), 0);
 	assert_int_equal(resplen, 4);
 	assert_memory_equal(resp, "late", 4);
@@ -1979,7 +2010,7 @@ test_frozen_helper(void **state)
 		assert_int_equal(chown(ctl, nobody ? NOBODY : 0,
 		    nobody ? NOBODY : 0), 0);
 		freezer = start_freezer(st, ctl, notify[0]);
-		r = fetch(FETCH_HELPER, url, NULL, st->req, REQ_LEN,
+		r = fetch(helper_path, url, NULL, st->req, REQ_LEN,
 		    FROZEN_BUDGET_MS, &resp, &resplen, &reason);
 		assert_int_equal(waitpid(freezer, &status, 0), freezer);
 		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -2195,5 +2226,5 @@ main(int argc, char **argv)
 		fprintf(stderr, "cannot resolve %s\n", argv[0]);
 		return 1;
 	}
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

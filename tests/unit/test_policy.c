@@ -92,7 +92,12 @@ capture(void *arg, int priority, const char *line)
 	snprintf(st->log + used, sizeof(st->log) - used, "%s\n", line);
 }
 
-/* A scratch directory; trust files need not be root-owned. */
+/*
+ * A scratch directory: one that passes the safe-path rules when the tests
+ * can make one (as root), since trust files are headed for the same
+ * checks as the bindings; else one in the build tree, as trust files need
+ * not be root-owned yet.
+ */
 static int
 setup(void **ctx)
 {
@@ -102,16 +107,20 @@ setup(void **ctx)
 
 	if (st == NULL)
 		return -1;
-	if (top == NULL)
-		top = ".";
-	snprintf(path, sizeof(path), "%s/tests", top);
-	(void)mkdir(path, 0755);
-	snprintf(path, sizeof(path), "%s/tests/tmp", top);
-	(void)mkdir(path, 0755);
-	snprintf(path, sizeof(path), "%s/tests/tmp/policy-XXXXXX", top);
-	if (mkdtemp(path) == NULL || (st->dir = strdup(path)) == NULL) {
-		free(st);
-		return -1;
+	st->dir = tu_safe_tmpdir();
+	if (st->dir == NULL) {
+		if (top == NULL)
+			top = ".";
+		snprintf(path, sizeof(path), "%s/tests", top);
+		(void)mkdir(path, 0755);
+		snprintf(path, sizeof(path), "%s/tests/tmp", top);
+		(void)mkdir(path, 0755);
+		snprintf(path, sizeof(path), "%s/tests/tmp/policy-XXXXXX",
+		    top);
+		if (mkdtemp(path) == NULL || (st->dir = strdup(path)) == NULL) {
+			free(st);
+			return -1;
+		}
 	}
 	certauth_opts_init(&st->o);
 	st->lg.emit = capture;
