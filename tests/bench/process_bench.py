@@ -14,6 +14,12 @@ and verifies a signature and the chain once, against an empty process
 process, and so the part of the added time a module linking OpenSSL
 cannot avoid.  Never asserts a time.
 
+With BENCH_OTHER_MODULE=/path/to/pam_certauth.so (another build, e.g. an
+older commit's), that module logs in too, under the same stack, and the
+two certauth logins swap places in every other round: whichever runs
+right after the pam_unix login (yescrypt, which sweeps the caches) is
+slower, so a fixed order would favour one of them.
+
     top_srcdir=... top_builddir=... /usr/bin/python3 tests/bench/process_bench.py [N]
 """
 
@@ -99,6 +105,11 @@ def main():
     lib.service("bench-certauth", build.module,
                 ["ca_file=" + pki.ca, "chain_file=" + pki.chain,
                  "crl_file=" + pki.crl, "bindings_dir=/mnt/bindings"])
+    other = os.environ.get("BENCH_OTHER_MODULE")
+    if other:
+        lib.service("bench-other", other,
+                    ["ca_file=" + pki.ca, "chain_file=" + pki.chain,
+                     "crl_file=" + pki.crl, "bindings_dir=/mnt/bindings"])
     with open(os.path.join(lib.PAMD, "bench-permit"), "w") as f:
         f.write("auth required pam_permit.so\n")
     with open(os.path.join(lib.PAMD, "bench-unix"), "w") as f:
@@ -118,13 +129,21 @@ def main():
                 lambda: one("bench-certauth", sign),
             "empty process (/bin/true)": lambda: spawn_time(["/bin/true"]),
             "verify_once (OpenSSL floor)": lambda: spawn_time(floor_argv)}
+    if other:
+        runs["pam_certauth, BENCH_OTHER_MODULE"] = \
+            lambda: one("bench-other", sign)
     times = {k: [] for k in runs}
     for _ in range(3):              # warm the page cache
         for f in runs.values():
             f()
-    for _ in range(N):              # interleaved: drift hits all alike
-        for k, f in runs.items():
-            times[k].append(f())
+    for i in range(N):              # interleaved: drift hits all alike
+        order = list(runs)
+        if other and i % 2:
+            a = order.index("pam_certauth (P-256, CA, CRL)")
+            b = order.index("pam_certauth, BENCH_OTHER_MODULE")
+            order[a], order[b] = order[b], order[a]
+        for k in order:
+            times[k].append(runs[k]())
     print("bench: whole login process, pamtester, %d runs each "
           "(client time left out)" % N)
     print("bench: %-32s %10s %10s" % ("stack", "median ms", "p90 ms"))
