@@ -54,9 +54,76 @@ cert_label(X509 *cert, int depth, char *buf, size_t len)
 	snprintf(buf, len, "CA certificate %s", name);
 }
 
+/*
+ * The CRL of p issued by name that is out of date at now (err says
+ * which way), or NULL.
+ */
+static X509_CRL *
+stale_crl(const struct certauth_trust_set *p, const X509_NAME *name, time_t now,
+    int err)
+{
+	X509_CRL *crl;
+	const ASN1_TIME *t;
+	int i;
+
+	for (i = 0; i < sk_X509_CRL_num(p->crls); i++) {
+		crl = sk_X509_CRL_value(p->crls, i);
+		if (X509_NAME_cmp(X509_CRL_get_issuer(crl), name) != 0)
+			continue;
+		t = err == X509_V_ERR_CRL_HAS_EXPIRED ?
+		    X509_CRL_get0_nextUpdate(crl) :
+		    X509_CRL_get0_lastUpdate(crl);
+		if (t != NULL &&
+		    X509_cmp_time(t, &now) ==
+			(err == X509_V_ERR_CRL_HAS_EXPIRED ? -1 : 1))
+			return crl;
+	}
+	return NULL;
+}
+
+/*
+ * A CRL past its nextUpdate, or before its lastUpdate: which CA's, the
+ * date, and what to do, since every login under that CA fails until the
+ * CRL is renewed (or the clock is right).
+ */
+static int
+crl_out_of_date(const struct certauth_trust_set *p, time_t now,
+    X509_STORE_CTX *ctx, int err, struct certauth_reason *reason)
+{
+	X509 *cert = X509_STORE_CTX_get_current_cert(ctx);
+	X509_CRL *crl = NULL;
+	char issuer[256], when[64];
+
+	if (cert != NULL)
+		crl = stale_crl(p, X509_get_issuer_name(cert), now, err);
+	if (crl == NULL) {
+		certauth_reason_set(reason, "chain verification failed: %s",
+		    X509_verify_cert_error_string(err));
+		return CERTAUTH_ERR_CERT_INVALID;
+	}
+	certauth_name_string(X509_CRL_get_issuer(crl), issuer, sizeof(issuer));
+	if (err == X509_V_ERR_CRL_HAS_EXPIRED) {
+		certauth_time_string(X509_CRL_get0_nextUpdate(crl), when,
+		    sizeof(when));
+		certauth_reason_set(reason,
+		    "CRL of %s expired %s (its nextUpdate); install a newer "
+		    "CRL from that CA in crl_file or crl_dir",
+		    issuer, when);
+	} else {
+		certauth_time_string(X509_CRL_get0_lastUpdate(crl), when,
+		    sizeof(when));
+		certauth_reason_set(reason,
+		    "CRL of %s is not valid before %s (its lastUpdate); is "
+		    "this host's clock behind?",
+		    issuer, when);
+	}
+	return CERTAUTH_ERR_CERT_INVALID;
+}
+
 /* Turn a failed verification into the exact reason and code. */
 static int
-verify_failure(X509_STORE_CTX *ctx, struct certauth_reason *reason)
+verify_failure(const struct certauth_trust_set *p, time_t now,
+    X509_STORE_CTX *ctx, struct certauth_reason *reason)
 {
 	int err = X509_STORE_CTX_get_error(ctx);
 	int depth = X509_STORE_CTX_get_error_depth(ctx);
@@ -83,6 +150,9 @@ verify_failure(X509_STORE_CTX *ctx, struct certauth_reason *reason)
 	case X509_V_ERR_CERT_REVOKED:
 		certauth_reason_set(reason, "%s revoked (CRL)", label);
 		return CERTAUTH_ERR_REVOKED;
+	case X509_V_ERR_CRL_HAS_EXPIRED:
+	case X509_V_ERR_CRL_NOT_YET_VALID:
+		return crl_out_of_date(p, now, ctx, err, reason);
 	case X509_V_ERR_UNABLE_TO_GET_CRL:
 		/* Fail closed: unproven is not "not revoked". */
 		if (cert != NULL)
@@ -521,7 +591,7 @@ certauth_chain_check(const struct certauth_trust_set *p,
 		certauth_warn_unread_deltas(p, lg, ctx, ok, &watch);
 	}
 	if (!ok) {
-		r = verify_failure(ctx, reason);
+		r = verify_failure(p, now, ctx, reason);
 		goto out;
 	}
 	if ((r = check_chain_keys(ctx, reason)) != 0 ||

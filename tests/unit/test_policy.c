@@ -940,6 +940,42 @@ test_crl_der(void **ctx)
 	X509_free(leaf);
 }
 
+/* A CRL out of date names its CA, the date and what to do. */
+static void
+test_crl_out_of_date(void **ctx)
+{
+	struct state *st = *ctx;
+	struct certauth_reason why;
+	struct tu_cert_opts o = leaf_opts();
+	X509 *leaf, *none[1] = { NULL };
+	X509_CRL *crl = tu_make_crl(K->inter, K->inter_key, none, 0);
+	time_t now = time(NULL);
+	char *p;
+
+	o.not_before_days = -5;
+	leaf = make_leaf(&o);
+
+	ca_setup(st);
+	p = opt_path(&st->o.crl_file, st, "inter.crl");
+	tu_write_crl(p, crl);
+	st->o.crl = CERTAUTH_CRL_LEAF;
+	assert_int_equal(check_at(st, leaf, now, &why), 0);
+	/* The CRL is good for 30 days. */
+	assert_int_equal(check_at(st, leaf, now + 40 * 86400, &why),
+	    CERTAUTH_ERR_CERT_INVALID);
+	assert_contains(why.text, "CRL of ");
+	assert_contains(why.text, "expired ");
+	assert_contains(why.text, "nextUpdate");
+	assert_contains(why.text, "crl_file or crl_dir");
+	/* Issued a day ago: a clock two days slow sees it from the future. */
+	assert_int_equal(check_at(st, leaf, now - 2 * 86400, &why),
+	    CERTAUTH_ERR_CERT_INVALID);
+	assert_contains(why.text, "is not valid before");
+	assert_contains(why.text, "clock");
+	X509_CRL_free(crl);
+	X509_free(leaf);
+}
+
 /* ------------------------------------------------------------ delta CRLs */
 
 /* An extension from its openssl.cnf text, e.g. a freshestCRL. */
@@ -1395,6 +1431,7 @@ main(void)
 		T(test_crl_missing_for_issuer),
 		T(test_crl_chain_scope),
 		T(test_crl_der),
+		T(test_crl_out_of_date),
 		T(test_crl_delta_unused_without_freshest),
 		T(test_crl_delta_read_with_freshest_base),
 		T(test_crl_delta_read_with_freshest_cert),
