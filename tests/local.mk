@@ -63,7 +63,7 @@ AM_TESTS_ENVIRONMENT = \
 
 TESTS = tests/leak/logins.py tests/exports.sh tests/man.sh tests/install.sh tests/e2e/pamtester.py tests/e2e/enroll.py \
 	tests/e2e/ocsp.py tests/e2e/sudo.py tests/e2e/login.py tests/e2e/su.py \
-	tests/e2e/sshd.py tests/e2e/load.py tests/e2e/faillock.py \
+	tests/e2e/sshd.py tests/e2e/readme.py tests/e2e/load.py tests/e2e/faillock.py \
 	tests/e2e/pkits.py
 # certauth-sign against hostile challenges; needs no root.
 TESTS += tests/e2e/sign.py

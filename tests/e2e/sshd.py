@@ -140,8 +140,11 @@ def ssh(user, answer, password=None):
                          answer=answer, password=password, module_host=False)
 
 
+# The README's Match block asks alice alone for the certificate: other
+# accounts (nick) are still offered public keys and passwords.
 door = doors.Door("sshd", ssh, lambda user: user,
-                  refusal=r"Permission denied \(keyboard-interactive\)")
+                  refusal=r"Permission denied \((publickey,password,)?"
+                  r"keyboard-interactive\)")
 
 
 # --- variant 1 (as shipped): certificate only
