@@ -14,7 +14,7 @@ EXTRA_DIST += \
 	tests/e2e/ocsp.py tests/e2e/doors.py tests/e2e/sshd.py tests/e2e/su.py \
 	tests/e2e/login.py tests/e2e/sudo.py tests/e2e/load.py \
 	tests/e2e/faillock.py tests/e2e/pkits.py tests/e2e/sign.py \
-	tests/e2e/hostile.py \
+	tests/e2e/hostile.py tests/e2e/readme.py \
 	tests/exports.sh tests/man.sh tests/install.sh tests/tap.sh \
 	tests/cmocka-tap.sh tests/leak/logins.py tests/leak/valgrind.supp \
 	tests/fuzz/make-corpus.sh tests/fuzz/smoke.sh tests/fuzz/corpus \
