@@ -447,7 +447,8 @@ certauth_opts_validate(struct certauth_opts *o, struct certauth_reason *reason)
 		/* A pinned certificate has no issuer here to check a CRL
 		 * against; refusing beats silently skipping revocation. */
 		certauth_reason_set(reason,
-		    "crl_file and crl_dir cannot be used with trust=pinned");
+		    "crl_file and crl_dir cannot be used with trust=pinned: "
+		    "unset them with an empty value (crl_file=)");
 		return CERTAUTH_ERR_CONFIG;
 	}
 	o->crl = certauth_opts_crl_scope(o);

@@ -562,7 +562,8 @@ test_unset_overrides_file(void **state)
 	assert_int_equal(certauth_opts_from_words(&o, 2, argv, &reason),
 	    CERTAUTH_ERR_CONFIG);
 	assert_string_equal(reason.text,
-	    "crl_file and crl_dir cannot be used with trust=pinned");
+	    "crl_file and crl_dir cannot be used with trust=pinned: unset "
+	    "them with an empty value (crl_file=)");
 	certauth_opts_free(&o);
 	argv[2] = "crl_file=";
 	certauth_opts_init(&o);
