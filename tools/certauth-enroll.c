@@ -367,7 +367,10 @@ read_bindings(const struct enroll_ctx *c, const char *user, int missing_ok,
 		log_err(&c->lg, PROG ": no certificate is bound to %s: %s",
 		    user, why.text);
 	} else if (r == CERTAUTH_ERR_NOT_FOUND) {
-		log_err(&c->lg, PROG ": no certificate is bound to %s", user);
+		log_err(&c->lg,
+		    PROG ": no certificate is bound to %s (" PROG
+			 " add %s CERT binds one)",
+		    user, user);
 	} else if (r == CERTAUTH_ERR_NOMEM) {
 		log_err(&c->lg, PROG ": %s", certauth_strerror(r));
 	} else if (r != 0) {
@@ -771,9 +774,9 @@ cmd_remove(struct enroll_ctx *c, char **args)
 	if ((i = find_fingerprint(certs, fp)) < 0) {
 		log_err(&c->lg,
 		    PROG
-		    ": no certificate with fingerprint %s "
-		    "is bound to %s",
-		    fp, user);
+		    ": no certificate with fingerprint %s is bound to "
+		    "%s (" PROG " list %s shows the bound ones)",
+		    fp, user, user);
 		goto out;
 	}
 	/* A hand-edited file may hold the certificate twice. */

@@ -128,7 +128,10 @@ r = lib.pamtester(ns, "certauth-enroll-test", "alice",
 tap.ok(r.ok, "the remaining certificate still logs in", r.diag())
 
 p = enroll("remove", "alice", C["p256"].fingerprint)
-tap.ok(p.returncode == 1 and p.stderr.strip() != "",
+tap.ok(p.returncode == 1 and p.stderr.strip() ==
+       "certauth-enroll: no certificate with fingerprint %s is bound to "
+       "alice (certauth-enroll list alice shows the bound ones)"
+       % C["p256"].fingerprint,
        "remove of an unknown fingerprint exits 1 with a reason", p.diag)
 
 colon = ":".join(C["rsa2048"].fingerprint[i:i + 2].upper()
@@ -137,7 +140,10 @@ p = enroll("remove", "alice", "SHA256:" + colon)
 tap.ok(p.returncode == 0, "remove by openssl-style SHA256:AA:BB... "
        "fingerprint", p.diag)
 p = enroll("check", "alice")
-tap.ok(p.returncode == 1, "check of a user with nothing bound exits 1",
+tap.ok(p.returncode == 1 and p.stderr.strip() ==
+       "certauth-enroll: no certificate is bound to alice (certauth-enroll "
+       "add alice CERT binds one)",
+       "check of a user with nothing bound exits 1 saying how to bind one",
        p.diag)
 
 leftovers = [n for n in os.listdir(EDIR) if n not in ("alice", "bob")]
