@@ -72,9 +72,12 @@ void certauth_opts_free(struct certauth_opts *o);
 
 /*
  * Set one option.  value is NULL for a bare word ("debug", "nouserok").
- * Returns 0, or CERTAUTH_ERR_CONFIG with a reason naming the key and the
- * problem (unknown key, missing value, bad or out-of-range value), or
- * CERTAUTH_ERR_NOMEM.
+ * An empty value unsets a path, a URL or a string (back to NULL, its
+ * default), and so does "none" for a path or a URL; config, numbers,
+ * keywords and flags cannot be unset, which is an error saying what to
+ * give instead.  Returns 0, or CERTAUTH_ERR_CONFIG with a reason naming
+ * the key and the problem (unknown key, missing value, bad or
+ * out-of-range value), or CERTAUTH_ERR_NOMEM.
  */
 int certauth_opts_set(struct certauth_opts *o, const char *key,
     const char *value, struct certauth_reason *reason);

@@ -188,6 +188,89 @@ set_string(const struct opt_desc *d, struct certauth_opts *o, const char *value,
 	return 0;
 }
 
+/*
+ * Whether value asks to unset d: the empty value for a path, a URL or a
+ * string, and "none" for a path or a URL, which can never be one of
+ * those.  A string such as the host name may be "none" itself.
+ */
+static int
+is_unset(const struct opt_desc *d, const char *value)
+{
+	switch (d->type) {
+	case OPT_PATH:
+	case OPT_URL:
+		return value[0] == '\0' || strcmp(value, "none") == 0;
+	case OPT_STRING:
+		return value[0] == '\0';
+	default:
+		return 0;
+	}
+}
+
+/* The values an enum or a flag takes, for a reason: "ca or pinned". */
+static void
+say_names(const struct enum_name *names, char *buf, size_t size)
+{
+	size_t used = 0;
+	int n;
+
+	buf[0] = '\0';
+	if (names == bool_names) {
+		snprintf(buf, size, "yes or no");
+		return;
+	}
+	for (; names->name != NULL && used < size; names++) {
+		n = snprintf(buf + used, size - used, "%s%s",
+		    used == 0		      ? "" :
+			names[1].name == NULL ? " or " :
+						", ",
+		    names->name);
+		if (n < 0)
+			return;
+		used += (size_t)n;
+	}
+}
+
+/*
+ * Back to the default: the string is freed and left NULL (the default of
+ * every path, URL and string).  config and the keys that are never
+ * unset get a reason saying what to give instead.
+ */
+static int
+unset_opt(const struct opt_desc *d, struct certauth_opts *o,
+    struct certauth_reason *reason)
+{
+	char **slot = (char **)(void *)((char *)o + d->offset);
+	char names[128];
+
+	if (strcmp(d->key, "config") == 0) {
+		certauth_reason_set(reason,
+		    "option config cannot be unset: leave it out to read the "
+		    "default file");
+		return CERTAUTH_ERR_CONFIG;
+	}
+	switch (d->type) {
+	case OPT_PATH:
+	case OPT_URL:
+	case OPT_STRING:
+		free(*slot);
+		*slot = NULL;
+		return 0;
+	case OPT_LONG:
+		certauth_reason_set(reason,
+		    "option %s cannot be unset: give a number from %ld to %ld",
+		    d->key, d->min, d->max);
+		return CERTAUTH_ERR_CONFIG;
+	case OPT_ENUM:
+	case OPT_FLAG:
+		say_names(d->names, names, sizeof(names));
+		certauth_reason_set(reason,
+		    "option %s cannot be unset: give %s", d->key, names);
+		return CERTAUTH_ERR_CONFIG;
+	}
+	return CERTAUTH_ERR_INTERNAL;
+}
+
 int
 certauth_opts_set(struct certauth_opts *o, const char *key, const char *value,
     struct certauth_reason *reason)
@@ -201,10 +284,12 @@ certauth_opts_set(struct certauth_opts *o, const char *key, const char *value,
 	}
 	if (value == NULL && d->type == OPT_FLAG)
 		value = "yes";
-	if (value == NULL || value[0] == '\0') {
+	if (value == NULL) {
 		certauth_reason_set(reason, "option %s needs a value", key);
 		return CERTAUTH_ERR_CONFIG;
 	}
+	if (value[0] == '\0' || is_unset(d, value))
+		return unset_opt(d, o, reason);
 	if (has_control_chars(value)) {
 		certauth_reason_set(reason,
 		    "option %s: value holds a control character", key);
@@ -362,7 +447,8 @@ certauth_opts_validate(struct certauth_opts *o, struct certauth_reason *reason)
 		/* A pinned certificate has no issuer here to check a CRL
 		 * against; refusing beats silently skipping revocation. */
 		certauth_reason_set(reason,
-		    "crl_file and crl_dir cannot be used with trust=pinned");
+		    "crl_file and crl_dir cannot be used with trust=pinned: "
+		    "unset them with an empty value (crl_file=)");
 		return CERTAUTH_ERR_CONFIG;
 	}
 	o->crl = certauth_opts_crl_scope(o);
@@ -416,10 +502,11 @@ certauth_opts_from_words(struct certauth_opts *o, int argc, const char **argv,
 	for (i = 0; i < argc; i++)
 		if (strncmp(argv[i], "config=", 7) == 0)
 			config = argv[i] + 7;
+	/* Refused (not absolute, or asked to unset) with the setter's reason
+	 * before any file is read. */
 	if (config != NULL && config[0] != '/') {
-		certauth_reason_set(reason,
-		    "option config: '%s' is not an absolute path", config);
-		return CERTAUTH_ERR_CONFIG;
+		r = certauth_opts_set(o, "config", config, reason);
+		return r != 0 ? r : CERTAUTH_ERR_INTERNAL;
 	}
 	r = certauth_opts_load_file(o,
 	    config != NULL ? config : CERTAUTH_DEFAULT_CONFIG, config != NULL,

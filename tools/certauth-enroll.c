@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,8 +20,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/asn1.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/pkcs12.h>
 #include <openssl/x509.h>
 
 #include "auth.h"
@@ -39,7 +42,8 @@
 #define USAGE \
 	"usage: " PROG \
 	" [--key=value ...] " \
-	"add USER CERT.pem | remove USER SHA256 | list [USER] | check USER"
+	"add [--force] USER CERT | remove USER SHA256 | list [USER] | " \
+	"check USER"
 #define NAME_MAX_CHARS 1024 /* subject or issuer as printed */
 
 enum { EXIT_FAIL = 1, EXIT_USAGE = 2 };
@@ -52,6 +56,7 @@ struct enroll_ctx {
 	struct certauth_trust_set *trust; /* add and check only */
 	struct certauth_ctx login;	  /* the checks' options, log, budget */
 	time_t now;
+	int force; /* --force: add binds to an account this host lacks */
 };
 
 struct command {
@@ -63,21 +68,25 @@ struct command {
 
 static const char help_text[] =
     "Bind X.509 certificates to accounts for pam_certauth.\n\n"
-    "  add USER CERT.pem    check the first certificate of CERT.pem under\n"
-    "                       the module's policy, then bind it to USER\n"
+    "  add USER CERT        check the first certificate of CERT (PEM or\n"
+    "                       DER) under the module's policy, then bind it\n"
+    "                       to USER; --force binds it even when this host\n"
+    "                       has no account USER\n"
     "  remove USER SHA256   unbind the certificate with that fingerprint\n"
     "  list [USER]          user, fingerprint, subject, issuer, notAfter\n"
     "                       (tab-separated), for USER or for everyone\n"
     "  check USER           run the module's policy on each certificate\n"
     "                       bound to USER\n\n"
-    "Options are the module's (docs/PROTOCOL.md, \"Options\") as --key=value and\n"
+    "Options are the module's keys (pam_certauth.conf(5)) as --key=value and\n"
     "override the configuration file: --config=FILE (default\n" CERTAUTH_DEFAULT_CONFIG
     "), --bindings_dir=DIR (default\n" CERTAUTH_DEFAULT_BINDINGS_DIR
-    "), --trust=ca|pinned and the rest.\n";
+    "), --trust=ca|pinned and the rest.  An empty value, as in --crl_file=,\n"
+    "unsets a path, a URL or --hostname that the file sets.\n";
 
 static const char exit_text[] =
     "Exit status: 0 done (check: a certificate passes), 1 refused or\n"
-    "failed, 2 usage or configuration error.\n";
+    "failed (list: an entry was skipped), 2 usage or configuration error.\n"
+    "See certauth-enroll(8), pam_certauth.conf(5) and pam_certauth(8).\n";
 
 /* The keys of the option table that are flags (or not), wrapped. */
 static void
@@ -145,7 +154,8 @@ free_words(char **words, int n)
 /*
  * The long options: every key of the module's option table (so the tool
  * cannot lack one), a flag with an optional value and the others with a
- * required one, then --help.  malloc'd; NULL when out of memory.
+ * required one, then the tool's own --help and --force.  malloc'd; NULL
+ * when out of memory.
  */
 static struct option *
 make_long_opts(void)
@@ -156,7 +166,7 @@ make_long_opts(void)
 
 	for (n = 0; certauth_opts_key(n, NULL) != NULL; n++)
 		;
-	if ((lo = calloc(n + 2, sizeof(*lo))) == NULL)
+	if ((lo = calloc(n + 3, sizeof(*lo))) == NULL)
 		return NULL;
 	for (i = 0; i < n; i++) {
 		lo[i].name = certauth_opts_key(i, &flag);
@@ -164,16 +174,19 @@ make_long_opts(void)
 	}
 	lo[n].name = "help";
 	lo[n].val = 'h';
+	lo[n + 1].name = "force";
+	lo[n + 1].val = 'f';
 	return lo;
 }
 
 /*
  * Turn the --key[=value] options into module words ("key=value" or a bare
- * "key") in *words (caller frees with free_words).  Returns PARSE_OK,
- * PARSE_HELP or PARSE_USAGE; optind is left at the command word.
+ * "key") in *words (caller frees with free_words); --force sets *force.
+ * Returns PARSE_OK, PARSE_HELP or PARSE_USAGE; optind is left at the
+ * command word.
  */
 static int
-parse_options(int argc, char **argv, char ***words, int *nwords)
+parse_options(int argc, char **argv, char ***words, int *nwords, int *force)
 {
 	struct option *long_opts = NULL;
 	char **w = NULL;
@@ -189,6 +202,10 @@ parse_options(int argc, char **argv, char ***words, int *nwords)
 			print_help();
 			r = PARSE_HELP;
 			goto out;
+		}
+		if (ch == 'f') {
+			*force = 1;
+			continue;
 		}
 		if (ch != 0) { /* getopt_long said what was wrong */
 			usage_error(NULL);
@@ -214,15 +231,37 @@ out:
 	return r;
 }
 
-static void
-warn_unknown_account(const char *user)
+static int
+account_exists(const char *user)
 {
-	if (getpwnam(user) == NULL)
-		log_warn(NULL,
+	return getpwnam(user) != NULL;
+}
+
+/*
+ * add binds only to an account this host knows, unless --force.
+ * Returns 0 (go on) or -1 (refused, said why).
+ */
+static int
+check_account(const struct enroll_ctx *c, const char *user)
+{
+	if (account_exists(user))
+		return 0;
+	if (!c->force) {
+		log_err(&c->lg,
 		    PROG
-		    ": warning: there is no account named %s "
-		    "on this system",
+		    ": no such account '%s' on this host; check the "
+		    "name, or give --force to bind it anyway (for an "
+		    "account that will be created later, or one from a "
+		    "directory)",
 		    user);
+		return -1;
+	}
+	log_warn(&c->lg,
+	    PROG
+	    ": warning: no such account '%s' on this host; binding "
+	    "anyway (--force)",
+	    user);
+	return 0;
 }
 
 /* The module's verdict on one certificate: key check, chain, OCSP. */
@@ -238,16 +277,78 @@ cert_verdict(struct enroll_ctx *c, X509 *cert, struct certauth_reason *why)
 	    why);
 }
 
+/* The commands that make the file itself safe, or "" (see add_hint). */
+static void
+unsafe_fix(const char *path, char *fix, size_t size)
+{
+	struct stat st;
+	size_t n;
+
+	fix[0] = '\0';
+	if (lstat(path, &st) != 0)
+		return;
+	if (S_ISLNK(st.st_mode)) {
+		snprintf(fix, size,
+		    ": replace the link with a copy of the file");
+		return;
+	}
+	if (st.st_uid != 0)
+		snprintf(fix, size, ": chown root:root %s", path);
+	n = strlen(fix);
+	if ((st.st_mode & 022) != 0)
+		snprintf(fix + n, size - n, "%s chmod go-w %s",
+		    n > 0 ? ";" : ":", path);
+}
+
+/*
+ * What to do about a bindings file that cannot be used (r says why),
+ * appended to the reason; the module cannot use it either.  Only the
+ * file's own state is looked at: a problem further up the path is left
+ * to the reason, which names it.
+ */
+static void
+add_hint(const struct enroll_ctx *c, const char *user, const char *shown, int r,
+    struct certauth_reason *why)
+{
+	char reason[CERTAUTH_REASON_MAX], how[CERTAUTH_REASON_MAX];
+	char fix[CERTAUTH_REASON_MAX] = "";
+	char *path = NULL;
+
+	if (certauth_bindings_path(c->dir, user, &path) != 0)
+		return;
+	if (r == CERTAUTH_ERR_NOT_FOUND) {
+		snprintf(fix, sizeof(fix),
+		    "; the module finds no binding for %s: add a certificate, "
+		    "or remove the file",
+		    shown);
+	} else if (r == CERTAUTH_ERR_FORMAT || r == CERTAUTH_ERR_TOO_LONG) {
+		snprintf(fix, sizeof(fix),
+		    "; logins as %s fail until it is fixed: remove the "
+		    "damaged part, or remove the file and add the "
+		    "certificates again",
+		    shown);
+	} else if (r == CERTAUTH_ERR_UNSAFE) {
+		unsafe_fix(path, how, sizeof(how));
+		snprintf(fix, sizeof(fix),
+		    "; logins as %s fail until it is fixed%s", shown, how);
+	}
+	free(path);
+	snprintf(reason, sizeof(reason), "%s", why->text);
+	certauth_reason_set(why, "%s%s", reason, fix);
+}
+
 /*
  * The user's bindings into *out.  missing_ok turns "none bound" into an
  * empty stack; otherwise it is a failure with a message.  Every failure
- * says why.  Returns 0 or a CERTAUTH_* code.
+ * says why and what to do.  Returns 0 or a CERTAUTH_* code.
  */
 static int
 read_bindings(const struct enroll_ctx *c, const char *user, int missing_ok,
     STACK_OF(X509) **out)
 {
 	struct certauth_reason why;
+	struct stat st;
+	char *path = NULL;
 	int r;
 
 	reason_init(&why);
@@ -258,13 +359,26 @@ read_bindings(const struct enroll_ctx *c, const char *user, int missing_ok,
 		else
 			return 0;
 	}
-	if (r == CERTAUTH_ERR_NOT_FOUND)
-		log_err(&c->lg, PROG ": no certificate is bound to %s", user);
-	else if (r == CERTAUTH_ERR_NOMEM)
+	/* A file that exists but holds no certificate says so. */
+	if (r == CERTAUTH_ERR_NOT_FOUND &&
+	    certauth_bindings_path(c->dir, user, &path) == 0 &&
+	    lstat(path, &st) == 0) {
+		add_hint(c, user, user, r, &why);
+		log_err(&c->lg, PROG ": no certificate is bound to %s: %s",
+		    user, why.text);
+	} else if (r == CERTAUTH_ERR_NOT_FOUND) {
+		log_err(&c->lg,
+		    PROG ": no certificate is bound to %s (" PROG
+			 " add %s CERT binds one)",
+		    user, user);
+	} else if (r == CERTAUTH_ERR_NOMEM) {
 		log_err(&c->lg, PROG ": %s", certauth_strerror(r));
-	else if (r != 0)
+	} else if (r != 0) {
+		add_hint(c, user, user, r, &why);
 		log_err(&c->lg, PROG ": cannot read the bindings of %s: %s",
 		    user, why.text);
+	}
+	free(path);
 	return r;
 }
 
@@ -298,7 +412,170 @@ find_fingerprint(STACK_OF(X509) *certs, const char *fp)
 	return -1;
 }
 
-/* The first certificate of a PEM file.  Returns 0 or -1 (said why). */
+/*
+ * What an administrator may give add instead of a certificate, by the end
+ * of its PEM label ("RSA PRIVATE KEY" ends with "PRIVATE KEY").
+ */
+struct not_a_cert {
+	const char *label, *what, *fix;
+};
+
+static const struct not_a_cert not_certs[] = {
+	{ "TRUSTED CERTIFICATE", "a certificate with OpenSSL trust settings",
+	    "write it without them (openssl x509 -in FILE -out cert.pem)" },
+	{ "PRIVATE KEY", "a private key",
+	    "give the user's certificate instead (the key stays with the user)" },
+	{ "CERTIFICATE REQUEST", "a certificate request (CSR)",
+	    "give the certificate the CA issued for it" },
+	{ "X509 CRL", "a certificate revocation list (CRL)",
+	    "give the user's certificate instead (a CRL goes in crl_file or "
+	    "crl_dir)" },
+	{ "PUBLIC KEY", "a bare public key",
+	    "give the user's certificate instead, which holds the key" },
+	{ "PKCS7", "a PKCS#7 bundle",
+	    "extract the certificate (openssl pkcs7 -in FILE -print_certs)" },
+	{ "PKCS12", "a PKCS#12 bundle",
+	    "extract the certificate (openssl pkcs12 -in FILE -clcerts "
+	    "-nokeys -out cert.pem)" },
+	{ NULL, NULL, NULL },
+};
+
+/* The entry whose label ends the n bytes of label as a word, or NULL. */
+static const struct not_a_cert *
+kind_of(const char *label, size_t n)
+{
+	const struct not_a_cert *k;
+	size_t len;
+
+	for (k = not_certs; k->label != NULL; k++) {
+		len = strlen(k->label);
+		if (n >= len && memcmp(label + n - len, k->label, len) == 0 &&
+		    (n == len || label[n - len - 1] == ' '))
+			return k;
+	}
+	return NULL;
+}
+
+/* The kind of buf's first PEM block, when it is one of not_certs. */
+static const struct not_a_cert *
+pem_kind(const char *buf, size_t len)
+{
+	static const char begin[] = "-----BEGIN ";
+	const char *label, *end;
+
+	if ((label = memmem(buf, len, begin, strlen(begin))) == NULL)
+		return NULL;
+	label += strlen(begin);
+	if ((end = memmem(label, (size_t)(buf + len - label), "-----", 5)) ==
+	    NULL)
+		return NULL;
+	return kind_of(label, (size_t)(end - label));
+}
+
+/* Whether the whole of buf is one DER structure of the item it. */
+static int
+der_is(const char *buf, size_t len, const ASN1_ITEM *it)
+{
+	const unsigned char *p = (const unsigned char *)buf;
+	ASN1_VALUE *v;
+	int whole;
+
+	v = ASN1_item_d2i(NULL, &p, (long)len, it);
+	whole = v != NULL && p == (const unsigned char *)buf + len;
+	ASN1_item_free(v, it);
+	ERR_clear_error();
+	return whole;
+}
+
+/* The kind of a DER buf that is one of not_certs, or NULL. */
+static const struct not_a_cert *
+der_kind(const char *buf, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)buf;
+	const char *label = NULL;
+	EVP_PKEY *key;
+
+	if ((key = d2i_AutoPrivateKey(NULL, &p, (long)len)) != NULL &&
+	    p == (const unsigned char *)buf + len)
+		label = "PRIVATE KEY";
+	EVP_PKEY_free(key);
+	ERR_clear_error();
+	if (label != NULL || der_is(buf, len, ASN1_ITEM_rptr(X509_SIG)))
+		label = "PRIVATE KEY"; /* or an encrypted one */
+	else if (der_is(buf, len, ASN1_ITEM_rptr(X509_REQ)))
+		label = "CERTIFICATE REQUEST";
+	else if (der_is(buf, len, ASN1_ITEM_rptr(X509_CRL)))
+		label = "X509 CRL";
+	else if (der_is(buf, len, ASN1_ITEM_rptr(X509_PUBKEY)))
+		label = "PUBLIC KEY";
+	else if (der_is(buf, len, ASN1_ITEM_rptr(PKCS12)))
+		label = "PKCS12";
+	return label != NULL ? kind_of(label, strlen(label)) : NULL;
+}
+
+/* A DER certificate that is the whole of buf, or NULL. */
+static X509 *
+der_cert(const char *buf, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)buf;
+	X509 *cert;
+
+	if ((cert = d2i_X509(NULL, &p, (long)len)) != NULL &&
+	    p != (const unsigned char *)buf + len) {
+		X509_free(cert);
+		cert = NULL;
+	}
+	ERR_clear_error();
+	return cert;
+}
+
+/*
+ * The certificates of buf: every PEM certificate, or the one DER
+ * certificate that is the whole of it (the bindings file stores it as
+ * PEM, like any other).  Returns 0, or -1 having said what path holds
+ * instead.
+ */
+static int
+parse_certs(const char *path, const char *buf, size_t len, STACK_OF(X509) **out)
+{
+	const struct not_a_cert *kind;
+	X509 *der = NULL;
+	int n;
+
+	if (memmem(buf, len, "-----BEGIN CERTIFICATE-----", 27) != NULL) {
+		if ((n = certauth_bindings_parse(buf, len, out, NULL)) == 0)
+			return 0;
+		log_err(NULL, PROG ": %s: %s", path,
+		    n == CERTAUTH_ERR_FORMAT ?
+			"a PEM certificate in it does not parse (damaged or "
+			"cut short?); copy it again from its source" :
+			certauth_strerror(n));
+		return -1;
+	}
+	if ((kind = pem_kind(buf, len)) == NULL && len <= LONG_MAX &&
+	    (der = der_cert(buf, len)) != NULL) {
+		if ((*out = sk_X509_new_null()) != NULL &&
+		    sk_X509_push(*out, der))
+			return 0;
+		sk_X509_free(*out);
+		*out = NULL;
+		X509_free(der);
+		say_nomem();
+		return -1;
+	}
+	if (kind != NULL || (len <= LONG_MAX && (kind = der_kind(buf, len))))
+		log_err(NULL, PROG ": %s: this is %s, not a certificate; %s",
+		    path, kind->what, kind->fix);
+	else
+		log_err(NULL,
+		    PROG
+		    ": %s: no certificate in it: neither a PEM "
+		    "certificate (-----BEGIN CERTIFICATE-----) nor a DER one",
+		    path);
+	return -1;
+}
+
+/* The first certificate of a PEM or DER file.  0 or -1 (said why). */
 static int
 load_cert(const char *path, X509 **out)
 {
@@ -320,15 +597,8 @@ load_cert(const char *path, X509 **out)
 					   certauth_strerror(n));
 		goto out;
 	}
-	if ((n = certauth_bindings_parse(buf, len, &certs, NULL)) != 0) {
-		log_err(NULL, PROG ": %s: %s", path,
-		    n == CERTAUTH_ERR_NOT_FOUND ?
-			"no PEM certificate in it" :
-			n == CERTAUTH_ERR_FORMAT ?
-			"a PEM certificate in it does not parse" :
-			certauth_strerror(n));
+	if (parse_certs(path, buf, len, &certs) != 0)
 		goto out;
-	}
 	if (sk_X509_num(certs) > 1)
 		log_warn(NULL,
 		    PROG
@@ -345,6 +615,101 @@ out:
 	return r;
 }
 
+/* Called by scan_dir for one entry: 0, or -1 when it was skipped. */
+typedef int (*entry_fn)(const struct enroll_ctx *c, int dfd, const char *name,
+    void *arg);
+
+/*
+ * fn on every entry of the bindings directory, in sorted order, but the
+ * names that start with a dot and the temporary files of an interrupted
+ * write (a ',' that no encoded name has).  Returns 0, 1 when fn skipped
+ * an entry, CERTAUTH_ERR_NOT_FOUND when the directory does not exist, or
+ * -1 with errno when it cannot be read (nothing said).
+ */
+static int
+scan_dir(const struct enroll_ctx *c, entry_fn fn, void *arg)
+{
+	struct dirent **names = NULL;
+	DIR *d = NULL;
+	int i, n, saved, r = -1;
+
+	if ((n = scandir(c->dir, &names, NULL, alphasort)) < 0)
+		return errno == ENOENT ? CERTAUTH_ERR_NOT_FOUND : -1;
+	if ((d = opendir(c->dir)) == NULL)
+		goto out;
+	r = 0;
+	for (i = 0; i < n; i++) {
+		const char *name = names[i]->d_name;
+
+		if (name[0] == '.' || strchr(name, ',') != NULL)
+			continue;
+		if (fn(c, dirfd(d), name, arg) != 0)
+			r = 1; /* said why; go on with the rest */
+	}
+out:
+	saved = errno;
+	if (d != NULL)
+		closedir(d);
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	errno = saved;
+	return r;
+}
+
+/* The accounts other than user to which fp is bound, for warn_shared. */
+struct shared {
+	const char *user, *fp;
+	char *names; /* "bob, carol", malloc'd; NULL for none */
+};
+
+/* One entry for warn_shared: files that cannot be read are left to list. */
+static int
+shared_entry(const struct enroll_ctx *c, int dfd, const char *name, void *arg)
+{
+	struct shared *sh = arg;
+	STACK_OF(X509) *certs = NULL;
+	char *user = NULL, *more = NULL;
+
+	(void)dfd;
+	if (certauth_pct_decode(name, &user) != 0 ||
+	    strcmp(user, sh->user) == 0 ||
+	    certauth_bindings_read(c->dir, user, NULL, &certs, NULL) != 0 ||
+	    find_fingerprint(certs, sh->fp) < 0)
+		goto out;
+	if (asprintf(&more, "%s%s%s", sh->names != NULL ? sh->names : "",
+		sh->names != NULL ? ", " : "",
+		certauth_pct_display(user, name)) < 0)
+		goto out;
+	free(sh->names);
+	sh->names = more;
+out:
+	free(user);
+	sk_X509_pop_free(certs, X509_free);
+	return 0;
+}
+
+/*
+ * A certificate bound to several accounts logs in as each of them; add
+ * still binds it (a shared service certificate may be meant), but says
+ * so.
+ */
+static void
+warn_shared(const struct enroll_ctx *c, const char *user, const char *fp)
+{
+	struct shared sh = { user, fp, NULL };
+
+	(void)scan_dir(c, shared_entry, &sh);
+	if (sh.names != NULL)
+		log_warn(&c->lg,
+		    PROG
+		    ": warning: certificate %s is also bound to %s; "
+		    "whoever holds its key can log in as each of them "
+		    "(certauth-enroll remove USER %s unbinds it)",
+		    fp, sh.names, fp);
+	free(sh.names);
+}
+
 static int
 cmd_add(struct enroll_ctx *c, char **args)
 {
@@ -355,7 +720,7 @@ cmd_add(struct enroll_ctx *c, char **args)
 	char fp[CERTAUTH_FP_CHARS + 1], subject[NAME_MAX_CHARS];
 	int ret = EXIT_FAIL;
 
-	if (load_cert(args[1], &cert) != 0)
+	if (check_account(c, user) != 0 || load_cert(args[1], &cert) != 0)
 		goto out;
 	if (cert_verdict(c, cert, &why) != 0) {
 		log_err(&c->lg, PROG ": refusing to enroll: %s", why.text);
@@ -367,9 +732,9 @@ cmd_add(struct enroll_ctx *c, char **args)
 	}
 	certauth_name_string(X509_get_subject_name(cert), subject,
 	    sizeof(subject));
-	warn_unknown_account(user);
 	if (read_bindings(c, user, 1, &certs) != 0)
 		goto out;
+	warn_shared(c, user, fp);
 	if (find_fingerprint(certs, fp) >= 0) {
 		printf("already bound %s %s to %s\n", fp, subject, user);
 		ret = 0;
@@ -409,9 +774,9 @@ cmd_remove(struct enroll_ctx *c, char **args)
 	if ((i = find_fingerprint(certs, fp)) < 0) {
 		log_err(&c->lg,
 		    PROG
-		    ": no certificate with fingerprint %s "
-		    "is bound to %s",
-		    fp, user);
+		    ": no certificate with fingerprint %s is bound to "
+		    "%s (" PROG " list %s shows the bound ones)",
+		    fp, user, user);
 		goto out;
 	}
 	/* A hand-edited file may hold the certificate twice. */
@@ -451,15 +816,14 @@ print_cert(const char *user, X509 *cert)
 	return 0;
 }
 
-/* Every certificate of one user.  missing_ok: print nothing for none. */
+/* Every certificate of one user; none is a failure. */
 static int
-list_user(const struct enroll_ctx *c, const char *user, const char *shown,
-    int missing_ok)
+list_user(const struct enroll_ctx *c, const char *user, const char *shown)
 {
 	STACK_OF(X509) *certs = NULL;
 	int i, r = -1;
 
-	if (read_bindings(c, user, missing_ok, &certs) != 0)
+	if (read_bindings(c, user, 0, &certs) != 0)
 		goto out;
 	for (i = 0; i < sk_X509_num(certs); i++)
 		if (print_cert(shown, sk_X509_value(certs, i)) != 0)
@@ -470,71 +834,91 @@ out:
 	return r;
 }
 
-/*
- * One directory entry of the full listing.  Temporary files of an
- * interrupted write hold a ',' that no encoded name has: skipped quietly.
- * Returns 0, or -1 when a user's bindings could not be read.
- */
-static int
-list_entry(const struct enroll_ctx *c, int dfd, const char *name)
+/* What an entry that is neither a file nor a link is, for a person. */
+static const char *
+file_type(mode_t mode)
 {
-	struct stat st;
-	char *user = NULL;
-	int r = -1;
-
-	if (name[0] == '.' || strchr(name, ',') != NULL ||
-	    fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-	    !S_ISREG(st.st_mode))
-		return 0;
-	if (certauth_pct_decode(name, &user) != 0) {
-		log_warn(&c->lg,
-		    PROG
-		    ": skipping %s/%s: not a percent-encoded "
-		    "user name",
-		    c->dir, name);
-		return 0;
-	}
-	r = list_user(c, user, certauth_pct_display(user, name), 1);
-	free(user);
-	return r;
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a named pipe";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	return "a device";
 }
 
+/*
+ * One entry of the full listing: its certificates, or one line on
+ * standard error saying why it was skipped and what to do.  Returns 0, or
+ * -1 when it was skipped.
+ */
 static int
-list_all(const struct enroll_ctx *c)
+list_entry(const struct enroll_ctx *c, int dfd, const char *name, void *arg)
 {
-	struct dirent **names = NULL;
-	DIR *d = NULL;
-	int i, n, ret = EXIT_FAIL;
+	STACK_OF(X509) *certs = NULL;
+	struct certauth_reason why;
+	struct stat st;
+	char *user = NULL;
+	const char *shown;
+	int i, r = -1;
 
-	if ((n = scandir(c->dir, &names, NULL, alphasort)) < 0) {
-		if (errno == ENOENT) {
-			log_info(&c->lg,
-			    PROG
-			    ": %s does not exist: nothing "
-			    "is bound",
-			    c->dir);
-			return 0;
-		}
-		log_err(&c->lg, PROG ": cannot read %s: %s", c->dir,
-		    strerror(errno));
-		return EXIT_FAIL;
-	}
-	if ((d = opendir(c->dir)) == NULL) {
-		log_err(&c->lg, PROG ": cannot read %s: %s", c->dir,
+	(void)arg;
+	reason_init(&why);
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+		log_err(&c->lg, PROG ": skipped %s/%s: %s", c->dir, name,
 		    strerror(errno));
 		goto out;
 	}
-	ret = 0;
-	for (i = 0; i < n; i++)
-		if (list_entry(c, dirfd(d), names[i]->d_name) != 0)
-			ret = EXIT_FAIL; /* said why; list the rest */
+	if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
+		log_err(&c->lg,
+		    PROG
+		    ": skipped %s/%s: %s, not a bindings file; move it "
+		    "out of %s",
+		    c->dir, name, file_type(st.st_mode), c->dir);
+		goto out;
+	}
+	if (certauth_pct_decode(name, &user) != 0) {
+		log_err(&c->lg,
+		    PROG
+		    ": skipped %s/%s: not a percent-encoded user name, so "
+		    "no account's bindings; rename it or move it out",
+		    c->dir, name);
+		goto out;
+	}
+	shown = certauth_pct_display(user, name);
+	if ((r = certauth_bindings_read(c->dir, user, NULL, &certs, &why)) !=
+	    0) {
+		add_hint(c, user, shown, r, &why);
+		log_err(&c->lg, PROG ": skipped %s: %s", shown,
+		    r == CERTAUTH_ERR_NOMEM ? certauth_strerror(r) : why.text);
+		r = -1;
+		goto out;
+	}
+	for (i = 0; i < sk_X509_num(certs); i++)
+		if ((r = print_cert(shown, sk_X509_value(certs, i))) != 0)
+			goto out;
+	r = 0;
 out:
-	if (d != NULL)
-		closedir(d);
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	return ret;
+	free(user);
+	sk_X509_pop_free(certs, X509_free);
+	return r;
+}
+
+/* Everyone's certificates; status 1 when an entry was skipped. */
+static int
+list_all(const struct enroll_ctx *c)
+{
+	int r;
+
+	if ((r = scan_dir(c, list_entry, NULL)) == CERTAUTH_ERR_NOT_FOUND) {
+		log_info(&c->lg, PROG ": %s does not exist: nothing is bound",
+		    c->dir);
+		return 0;
+	}
+	if (r < 0)
+		log_err(&c->lg, PROG ": cannot read %s: %s", c->dir,
+		    strerror(errno));
+	return r == 0 ? 0 : EXIT_FAIL;
 }
 
 static int
@@ -549,8 +933,7 @@ cmd_list(struct enroll_ctx *c, char **args)
 		say_nomem();
 		return EXIT_FAIL;
 	}
-	if (list_user(c, args[0], certauth_pct_display(args[0], encoded), 0) ==
-	    0)
+	if (list_user(c, args[0], certauth_pct_display(args[0], encoded)) == 0)
 		ret = 0;
 	free(encoded);
 	return ret;
@@ -565,7 +948,12 @@ cmd_check(struct enroll_ctx *c, char **args)
 	char fp[CERTAUTH_FP_CHARS + 1];
 	int i, passed = 0;
 
-	warn_unknown_account(user);
+	if (!account_exists(user))
+		log_warn(&c->lg,
+		    PROG
+		    ": warning: no such account '%s' on this host: no "
+		    "login as it can succeed until the host knows it",
+		    user);
 	if (read_bindings(c, user, 0, &certs) != 0)
 		return EXIT_FAIL;
 	for (i = 0; i < sk_X509_num(certs); i++) {
@@ -669,7 +1057,7 @@ main(int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	certauth_opts_init(&c.opts);
 	c.now = time(NULL);
-	switch (parse_options(argc, argv, &words, &nwords)) {
+	switch (parse_options(argc, argv, &words, &nwords, &c.force)) {
 	case PARSE_HELP:
 		return fflush(stdout) == 0 ? 0 : EXIT_FAIL;
 	case PARSE_USAGE:
@@ -677,6 +1065,10 @@ main(int argc, char **argv)
 	}
 	if ((cmd = find_command(argc - optind, argv + optind)) == NULL)
 		goto out;
+	if (c.force && cmd->run != cmd_add) {
+		usage_error("--force applies to add only");
+		goto out;
+	}
 	if ((ret = setup(&c, words, nwords, cmd->needs_policy)) != 0)
 		goto out;
 	ret = cmd->run(&c, argv + optind + 1);

@@ -136,7 +136,9 @@ test_bad_values(void **state)
 		"ocsp_digest=md5", "debug=2", "nouserok=perhaps",
 		"ca_file=relative/ca.pem", "bindings_dir=bindings",
 		"ocsp_url=ftp://x/", "ocsp_url=127.0.0.1", "ocsp_proxy=proxy:3128",
-		"hostname=", "hostname=a\tb", "=value", "trust",
+		"hostname=a\tb", "=value", "trust", "ca_file=None",
+		"ca_file=/none\n", "config=", "config=none", "trust=",
+		"ocsp_skew=none", "debug=",
 	};
 	struct certauth_opts o;
 	struct certauth_reason reason;
@@ -434,6 +436,171 @@ test_crl_scope(void **state)
 	certauth_opts_free(&o);
 }
 
+/* The reason certauth_opts_set_word gives for word; "" when it passes. */
+static const char *
+reason_of(struct certauth_opts *o, const char *word)
+{
+	static struct certauth_reason reason;
+
+	if (certauth_opts_set_word(o, word, &reason) == 0)
+		return "";
+	return reason.text;
+}
+
+static void
+test_unset(void **state)
+{
+	static const char *const strings[] = { "bindings_dir", "ca_file",
+		"ca_dir", "chain_file", "crl_file", "crl_dir", "ocsp_url",
+		"ocsp_cache_dir", "ocsp_proxy", "ocsp_responder_cert" };
+	struct certauth_opts o;
+	char word[64];
+	size_t i;
+
+	(void)state;
+	certauth_opts_init(&o);
+	/* paths and URLs: the empty value and "none" both unset */
+	assert_int_equal(set(&o, "crl_file=/crl.pem"), 0);
+	assert_int_equal(set(&o, "crl_file="), 0);
+	assert_null(o.crl_file);
+	assert_int_equal(set(&o, "crl_file=/crl.pem"), 0);
+	assert_int_equal(set(&o, "crl_file=none"), 0);
+	assert_null(o.crl_file);
+	assert_int_equal(set(&o, "crl_file=none"), 0); /* unset twice */
+	assert_int_equal(set(&o, "ocsp_url=http://ocsp.example/"), 0);
+	assert_int_equal(set(&o, "ocsp_url=none"), 0);
+	assert_null(o.ocsp_url);
+	assert_int_equal(set(&o, "bindings_dir=/b"), 0);
+	assert_int_equal(set(&o, "bindings_dir="), 0);
+	assert_string_equal(certauth_opts_bindings_dir(&o),
+	    CERTAUTH_DEFAULT_BINDINGS_DIR);
+	for (i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
+		snprintf(word, sizeof(word), "%s=/x", strings[i]);
+		if (strncmp(strings[i], "ocsp_url", 8) == 0 ||
+		    strncmp(strings[i], "ocsp_proxy", 10) == 0)
+			snprintf(word, sizeof(word), "%s=http://x/",
+			    strings[i]);
+		assert_int_equal(set(&o, word), 0);
+		snprintf(word, sizeof(word), "%s=", strings[i]);
+		assert_int_equal(set(&o, word), 0);
+	}
+	certauth_opts_free(&o); /* would double-free a stale pointer */
+
+	/* the host name: the empty value unsets, "none" is a name */
+	certauth_opts_init(&o);
+	assert_int_equal(set(&o, "hostname=h1"), 0);
+	assert_int_equal(set(&o, "hostname="), 0);
+	assert_null(o.hostname);
+	assert_int_equal(set(&o, "hostname=none"), 0);
+	assert_string_equal(o.hostname, "none");
+
+	/* the rest cannot be unset, and the reason says what to give */
+	assert_string_equal(reason_of(&o, "challenge_ttl="),
+	    "option challenge_ttl cannot be unset: give a number from 1 to "
+	    "3600");
+	assert_string_equal(reason_of(&o, "trust="),
+	    "option trust cannot be unset: give ca or pinned");
+	assert_string_equal(reason_of(&o, "crl="),
+	    "option crl cannot be unset: give off, leaf or chain");
+	assert_string_equal(reason_of(&o, "debug="),
+	    "option debug cannot be unset: give yes or no");
+	assert_string_equal(reason_of(&o, "config="),
+	    "option config cannot be unset: leave it out to read the default "
+	    "file");
+	assert_string_equal(reason_of(&o, "config=none"),
+	    "option config cannot be unset: leave it out to read the default "
+	    "file");
+	assert_string_equal(reason_of(&o, "challenge_ttl=none"),
+	    "option challenge_ttl: 'none' is not a number from 1 to 3600");
+	assert_string_equal(reason_of(&o, "crl_file"),
+	    "option crl_file needs a value");
+	assert_int_equal(o.challenge_ttl, 120);
+	assert_int_equal(o.trust, CERTAUTH_TRUST_CA);
+	certauth_opts_free(&o);
+}
+
+/* Every key of the table takes the empty value or says why not. */
+static void
+test_unset_every_key(void **state)
+{
+	struct certauth_opts o;
+	const char *key, *why;
+	char word[80];
+	size_t i;
+
+	(void)state;
+	for (i = 0; (key = certauth_opts_key(i, NULL)) != NULL; i++) {
+		certauth_opts_init(&o);
+		snprintf(word, sizeof(word), "%s=", key);
+		why = reason_of(&o, word);
+		if (why[0] != '\0' && strstr(why, " cannot be unset: ") == NULL)
+			fail_msg("%s: %s", word, why);
+		certauth_opts_free(&o);
+	}
+}
+
+/* The configuration file sets a CRL; an argument unsets it for pinned. */
+static void
+test_unset_overrides_file(void **state)
+{
+	struct certauth_opts o;
+	struct certauth_reason reason;
+	char *dir, *path, *cfgword;
+	const char *argv[3];
+
+	(void)state;
+	if ((dir = tu_safe_tmpdir()) == NULL)
+		skip();
+	path = write_conf(dir,
+	    "ca_file = /etc/security/certauth/ca.pem\n"
+	    "chain_file = /etc/security/certauth/chain.pem\n"
+	    "crl_file = /etc/security/certauth/crl.pem\n", 0644);
+	assert_true(asprintf(&cfgword, "config=%s", path) > 0);
+	argv[0] = cfgword;
+	argv[1] = "trust=pinned";
+	certauth_opts_init(&o);
+	assert_int_equal(certauth_opts_from_words(&o, 2, argv, &reason),
+	    CERTAUTH_ERR_CONFIG);
+	assert_string_equal(reason.text,
+	    "crl_file and crl_dir cannot be used with trust=pinned: unset "
+	    "them with an empty value (crl_file=)");
+	certauth_opts_free(&o);
+	argv[2] = "crl_file=";
+	certauth_opts_init(&o);
+	assert_int_equal(certauth_opts_from_words(&o, 3, argv, &reason), 0);
+	assert_null(o.crl_file);
+	assert_int_equal(o.crl, CERTAUTH_CRL_OFF);
+	certauth_opts_free(&o);
+
+	/* an empty value in the file unsets too, and the file names it */
+	tu_write_file(path, "crl_file = /crl.pem\ncrl_file =\nca_dir=/c\n",
+	    0644);
+	certauth_opts_init(&o);
+	assert_int_equal(certauth_opts_load_file(&o, path, 1, &reason), 0);
+	assert_null(o.crl_file);
+	certauth_opts_free(&o);
+	tu_write_file(path, "challenge_ttl =\n", 0644);
+	certauth_opts_init(&o);
+	assert_int_equal(certauth_opts_load_file(&o, path, 1, &reason),
+	    CERTAUTH_ERR_CONFIG);
+	assert_non_null(strstr(reason.text,
+	    "line 1: option challenge_ttl cannot be unset: give a number"));
+	certauth_opts_free(&o);
+
+	/* config= among the arguments is refused before any file is read */
+	argv[0] = "config=";
+	certauth_opts_init(&o);
+	assert_int_equal(certauth_opts_from_words(&o, 1, argv, &reason),
+	    CERTAUTH_ERR_CONFIG);
+	assert_string_equal(reason.text,
+	    "option config cannot be unset: leave it out to read the default "
+	    "file");
+	certauth_opts_free(&o);
+	free(cfgword);
+	free(path);
+	free(dir);
+}
+
 static void
 test_key_table(void **state)
 {
@@ -486,6 +653,9 @@ main(void)
 		cmocka_unit_test(test_bindings_dir),
 		cmocka_unit_test(test_crl_scope),
 		cmocka_unit_test(test_key_table),
+		cmocka_unit_test(test_unset),
+		cmocka_unit_test(test_unset_every_key),
+		cmocka_unit_test(test_unset_overrides_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
