@@ -378,6 +378,55 @@ tap.ok(len(set(seen.values())) == 1 and "challenge" not in seen,
        "wrong signature, no binding and unknown user look alike to the "
        "client", "\n".join("%s:\n%s" % kv for kv in seen.items()))
 
+# An answer broken on its way: the first line of `openssl base64` without
+# -A.  The user is told how to paste it, the same for every account.
+WRAPPED = ("the answer is 64 characters, one line of base64 wrapped at 64 "
+           "columns: it must be pasted on one line (openssl base64 -A)")
+
+
+def first_line_of_wrapped(cert):
+    """The first line of stock openssl's answer without -A."""
+    def answer(c):
+        cmd = ("printf '%%s' \"$C\" | openssl dgst -sha256 -sign %s"
+               " | openssl base64" % C[cert].key)
+        out = lib.run(["sh", "-c", cmd], env=dict(os.environ, C=c)).stdout
+        return out.splitlines()[0]
+    return answer
+
+
+def user_sees(r, user):
+    """What the client saw after the prompt, the user's name masked."""
+    return "\n".join(
+        l.strip() for l in r.transcript.replace(user, "USER").splitlines()
+        if "certauth challenge:" not in l and "certauth response:" not in l)
+
+
+seen = {}
+for who, user, rx in (("bound", "alice", r"user alice refused: "
+                       + re.escape(WRAPPED) + "$"),
+                      ("no binding", "nick", r"no certificate bound.*; "
+                       + re.escape(WRAPPED) + "$"),
+                      ("unknown user", "zoe", r"unknown user; "
+                       + re.escape(WRAPPED) + "$")):
+    r = expect_failure("first line of openssl base64 without -A (%s): "
+                       "syslog says so" % who, "certauth-ca", user,
+                       first_line_of_wrapped("rsa2048"), rx)
+    tap.ok(len(r.response) == 64 and ("Certificate authentication failed: "
+                                      + WRAPPED + ".") in r.transcript,
+           "first line of openssl base64 without -A (%s): the user is told "
+           "to paste it on one line" % who,
+           LogDiag("answer %r\n%s" % (r.response, r.transcript)))
+    seen[who] = user_sees(r, user)
+tap.ok(len(set(seen.values())) == 1,
+       "the hint is the same for a bound, an unbound and an unknown user",
+       "\n".join("%s:\n%s" % kv for kv in seen.items()))
+r = expect_failure("a whole answer with the wrong key: no hint",
+                   "certauth-ca", "alice", ossl("p256"), r"does not verify")
+tap.ok("Certificate authentication failed.\r" in r.transcript
+       and "pasted" not in r.transcript,
+       "a whole answer with the wrong key: the plain failure message",
+       LogDiag(r.transcript))
+
 expect_failure("late response (challenge_ttl=2, answered after 3 s)",
                "certauth-ttl", "alice", sign("rsa2048"),
                r"after \d+ second", delay=3.0)
