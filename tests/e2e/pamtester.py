@@ -540,7 +540,11 @@ for f in links:
         os.unlink(os.path.join(CADIR, f))
 expect_failure("ca_dir whose root link is gone: refused at the next login",
                "certauth-cadir", "bob", sign("p256"),
-               reason="unable to get issuer certificate")
+               reason=r"unable to get issuer certificate: CA certificate "
+               r"\S.* is issued by .* \(authority key id [0-9A-F:]+\), "
+               r"whose certificate is in none of chain_file, ca_file and "
+               r"ca_dir; add the certificate of .* to chain_file \(an "
+               r"intermediate CA\) or to ca_file/ca_dir \(a root CA\)$")
 
 # ------------------------------------------------- across all the runs
 

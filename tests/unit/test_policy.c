@@ -231,6 +231,26 @@ test_ca_chain_ok(void **ctx)
 	X509_free(leaf);
 }
 
+/* The subject key id of cert as OpenSSL prints it: "AB:CD:...". */
+static void
+key_id_of(X509 *cert, char *buf, size_t len)
+{
+	const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id(cert);
+	size_t used = 0;
+	int i;
+
+	assert_non_null(ski);
+	buf[0] = '\0';
+	for (i = 0; i < ASN1_STRING_length(ski); i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%02X",
+		    i == 0 ? "" : ":", ASN1_STRING_get0_data(ski)[i]);
+}
+
+#define ADD_ISSUER(name) \
+	"add the certificate of " name " to chain_file (an intermediate " \
+	"CA) or to ca_file/ca_dir (a root CA)"
+
+/* A missing issuer is named, with its key id, and where it goes. */
 static void
 test_ca_missing_intermediate(void **ctx)
 {
@@ -238,12 +258,72 @@ test_ca_missing_intermediate(void **ctx)
 	struct certauth_reason why;
 	struct tu_cert_opts o = leaf_opts();
 	X509 *leaf = make_leaf(&o);
+	char id[200], want[CERTAUTH_REASON_MAX];
 
 	ca_setup(st);
 	free(st->o.chain_file);
 	st->o.chain_file = NULL;
 	assert_int_equal(check(st, leaf, &why), CERTAUTH_ERR_CERT_INVALID);
-	assert_contains(why.text, "unable to get local issuer certificate");
+	key_id_of(K->inter, id, sizeof(id));
+	snprintf(want, sizeof(want),
+	    "unable to get local issuer certificate: the certificate is "
+	    "issued by CN=Test Intermediate (authority key id %s), whose "
+	    "certificate is in none of chain_file, ca_file and ca_dir; "
+	    ADD_ISSUER("CN=Test Intermediate"),
+	    id);
+	assert_string_equal(why.text, want);
+	X509_free(leaf);
+}
+
+/* The root missing above chain_file's intermediate: named at depth 1. */
+static void
+test_ca_missing_root(void **ctx)
+{
+	struct state *st = *ctx;
+	struct certauth_reason why;
+	struct tu_cert_opts o = leaf_opts(), co = tu_ca_opts("Unrelated CA");
+	X509 *leaf = make_leaf(&o), *other;
+	char id[200], want[CERTAUTH_REASON_MAX];
+
+	ca_setup(st);
+	other = tu_make_cert(K->other_key, &co, NULL, K->other_key);
+	write_cert(st, "other.pem", other);
+	opt_path(&st->o.ca_file, st, "other.pem");
+	assert_int_equal(check(st, leaf, &why), CERTAUTH_ERR_CERT_INVALID);
+	key_id_of(K->ca, id, sizeof(id));
+	snprintf(want, sizeof(want),
+	    "unable to get local issuer certificate: CA certificate "
+	    "CN=Test Intermediate is issued by CN=Test Root CA (authority key "
+	    "id %s), whose certificate is in none of chain_file, ca_file and "
+	    "ca_dir; " ADD_ISSUER("CN=Test Root CA"),
+	    id);
+	assert_string_equal(why.text, want);
+	X509_free(other);
+	X509_free(leaf);
+}
+
+/* A certificate without an authority key id: the name alone. */
+static void
+test_ca_missing_issuer_no_key_id(void **ctx)
+{
+	struct state *st = *ctx;
+	struct certauth_reason why;
+	struct tu_cert_opts o = leaf_opts();
+	X509 *leaf = make_leaf(&o);
+	int at = X509_get_ext_by_NID(leaf, NID_authority_key_identifier, -1);
+
+	assert_true(at >= 0);
+	X509_EXTENSION_free(X509_delete_ext(leaf, at));
+	assert_true(X509_sign(leaf, K->inter_key, EVP_sha256()) > 0);
+	ca_setup(st);
+	free(st->o.chain_file);
+	st->o.chain_file = NULL;
+	assert_int_equal(check(st, leaf, &why), CERTAUTH_ERR_CERT_INVALID);
+	assert_string_equal(why.text,
+	    "unable to get local issuer certificate: the certificate is "
+	    "issued by CN=Test Intermediate, whose certificate is in none of "
+	    "chain_file, ca_file and ca_dir; "
+	    ADD_ISSUER("CN=Test Intermediate"));
 	X509_free(leaf);
 }
 
@@ -1408,6 +1488,8 @@ main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 		T(test_ca_chain_ok),
 		T(test_ca_missing_intermediate),
+		T(test_ca_missing_root),
+		T(test_ca_missing_issuer_no_key_id),
 		T(test_ca_untrusted_root_in_chain_file),
 		T(test_ca_expired),
 		T(test_ca_not_yet_valid),
