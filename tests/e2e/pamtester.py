@@ -89,6 +89,16 @@ with open("/mnt/pki/garbage-ca.pem", "w") as f:
 lib.service("certauth-garbageca", MOD,
             ["ca_file=/mnt/pki/garbage-ca.pem", "chain_file=" + pki.chain,
              "bindings_dir=" + BIND])
+# Trust files of the wrong kind: a DER certificate, a directory.
+lib.run(["openssl", "x509", "-in", pki.ca, "-outform", "DER", "-out",
+         "/mnt/pki/ca.der"])
+os.chmod("/mnt/pki/ca.der", 0o644)
+lib.service("certauth-derca", MOD,
+            ["ca_file=/mnt/pki/ca.der", "chain_file=" + pki.chain,
+             "bindings_dir=" + BIND])
+lib.service("certauth-dirca", MOD,
+            ["ca_file=/mnt/pki", "chain_file=" + pki.chain,
+             "bindings_dir=" + BIND])
 lib.service("certauth-nocrl", MOD,
             CA_ARGS + ["crl_file=/mnt/pki/no-such.crl.pem"])
 lib.service("certauth-host", MOD, CA_ARGS + ["hostname=login.example.org"])
@@ -470,6 +480,19 @@ for svc, what in (("certauth-garbageca", "CA file without a certificate"),
     tap.ok(r.status != 0 and (r.pam_says("PAM_AUTHINFO_UNAVAIL") or
                               r.pam_says("PAM_SERVICE_ERR")),
            "%s is a service error, not a plain failure" % what, r.diag())
+expect_failure("ca_file in DER: the log says how to convert it",
+               "certauth-derca", "alice", sign("rsa2048"),
+               r"user alice not authenticated: .*: cannot load ca_file "
+               r"/mnt/pki/ca\.der: it is DER, not PEM: convert it with "
+               r"`openssl x509 -inform DER -in /mnt/pki/ca\.der -out "
+               r"/mnt/pki/ca\.der\.pem` and name the new file$",
+               code="PAM_AUTHINFO_UNAVAIL")
+expect_failure("ca_file a directory: the log says to use ca_dir",
+               "certauth-dirca", "alice", sign("rsa2048"),
+               r"user alice not authenticated: .*: cannot load ca_file "
+               r"/mnt/pki: it is a directory: use ca_dir for a directory "
+               r"of CA certificates \(openssl rehash\)$",
+               code="PAM_AUTHINFO_UNAVAIL")
 for svc, what, rx in (("certauth-badopt", "unknown option",
                        r"unknown (option|key).*foo|foo.*unknown"),
                       ("certauth-badttl", "bad challenge_ttl value",

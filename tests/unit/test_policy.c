@@ -1416,6 +1416,137 @@ test_load_failures(void **ctx)
 	}
 }
 
+/* cert in DER at <dir>/name, 0644. */
+static char *
+write_der(struct state *st, const char *name, X509 *cert)
+{
+	char *p = tu_path(st->dir, name);
+	FILE *f = fopen(p, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(i2d_X509_fp(f, cert), 1);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(p, 0644), 0);
+	return p;
+}
+
+/* The exact reason trust_load gives with st->o. */
+static void
+assert_load_says(struct state *st, const char *want)
+{
+	struct certauth_trust_set *p = NULL;
+	struct certauth_reason why;
+
+	memset(&why, 0, sizeof(why));
+	assert_int_equal(certauth_trust_load(&st->o, NULL, &p, &why),
+	    CERTAUTH_ERR_TRUST_STORE);
+	assert_null(p);
+	assert_string_equal(why.text, want);
+}
+
+/* A DER certificate where a PEM bundle is read: how to convert it. */
+static void
+test_trust_file_der(void **ctx)
+{
+	struct state *st = *ctx;
+	char *der, want[CERTAUTH_REASON_MAX];
+
+	ca_setup(st);
+	der = write_der(st, "root.der", K->ca);
+	opt_path(&st->o.ca_file, st, "root.der");
+	snprintf(want, sizeof(want),
+	    "cannot load ca_file %s/root.der: it is DER, not PEM: convert it "
+	    "with `openssl x509 -inform DER -in %s/root.der -out "
+	    "%s/root.der.pem` and name the new file",
+	    st->dir, st->dir, st->dir);
+	assert_load_says(st, want);
+	free(der);
+	opt_path(&st->o.ca_file, st, "root.pem");
+	der = write_der(st, "inter.bin", K->inter);
+	opt_path(&st->o.chain_file, st, "inter.bin");
+	snprintf(want, sizeof(want),
+	    "cannot load chain_file %s/inter.bin: it is DER, not PEM: "
+	    "convert it with `openssl x509 -inform DER -in %s/inter.bin -out "
+	    "%s/inter.bin.pem` and name the new file",
+	    st->dir, st->dir, st->dir);
+	assert_load_says(st, want);
+	free(der);
+}
+
+/* A directory where a file is read: the option meant for it. */
+static void
+test_trust_file_directory(void **ctx)
+{
+	struct state *st = *ctx;
+	char *dir, want[CERTAUTH_REASON_MAX];
+
+	ca_setup(st);
+	dir = tu_path(st->dir, "certs");
+	assert_int_equal(mkdir(dir, 0755), 0);
+	opt_path(&st->o.ca_file, st, "certs");
+	snprintf(want, sizeof(want),
+	    "cannot load ca_file %s: it is a directory: use ca_dir for a "
+	    "directory of CA certificates (openssl rehash)",
+	    dir);
+	assert_load_says(st, want);
+	opt_path(&st->o.ca_file, st, "root.pem");
+	opt_path(&st->o.chain_file, st, "certs");
+	snprintf(want, sizeof(want),
+	    "cannot load chain_file %s: it is a directory: chain_file must "
+	    "be a PEM file",
+	    dir);
+	assert_load_says(st, want);
+	opt_path(&st->o.chain_file, st, "inter.pem");
+	st->o.crl = CERTAUTH_CRL_LEAF;
+	opt_path(&st->o.crl_file, st, "certs");
+	snprintf(want, sizeof(want),
+	    "cannot load crl_file %s: it is a directory: use crl_dir for a "
+	    "directory of CRLs",
+	    dir);
+	assert_load_says(st, want);
+	free(dir);
+}
+
+/* A file with no certificate at all says what it holds instead. */
+static void
+test_trust_file_no_certificate(void **ctx)
+{
+	struct state *st = *ctx;
+	char *p, want[CERTAUTH_REASON_MAX];
+	FILE *f;
+
+	ca_setup(st);
+	p = opt_path(&st->o.ca_file, st, "alice.key");
+	assert_non_null(f = fopen(p, "w"));
+	assert_int_equal(PEM_write_PrivateKey(f, K->other_key, NULL, NULL, 0,
+			     NULL, NULL),
+	    1);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(p, 0644), 0);
+	snprintf(want, sizeof(want),
+	    "cannot load ca_file %s: no certificate in it, only PEM blocks "
+	    "such as PRIVATE KEY",
+	    p);
+	assert_load_says(st, want);
+	p = opt_path(&st->o.ca_file, st, "empty.pem");
+	tu_write_file(p, "", 0644);
+	snprintf(want, sizeof(want), "cannot load ca_file %s: the file is empty",
+	    p);
+	assert_load_says(st, want);
+	opt_path(&st->o.ca_file, st, "root.pem");
+	p = opt_path(&st->o.chain_file, st, "notes.txt");
+	tu_write_file(p, "the intermediate goes here\n", 0644);
+	snprintf(want, sizeof(want),
+	    "cannot load chain_file %s: no certificate in it (no "
+	    "\"-----BEGIN CERTIFICATE-----\" line)",
+	    p);
+	assert_load_says(st, want);
+	tu_write_file(p, "", 0644);
+	snprintf(want, sizeof(want),
+	    "cannot load chain_file %s: the file is empty", p);
+	assert_load_says(st, want);
+}
+
 /*
  * The trust files get the checks of every file the module trusts; a link
  * in last place, as openssl rehash makes them, is followed to a target
@@ -1520,6 +1651,9 @@ main(void)
 		T(test_crl_delta_second_of_a_base_unused),
 		T(test_crl_delta_of_other_issuer),
 		T(test_load_failures),
+		T(test_trust_file_der),
+		T(test_trust_file_directory),
+		T(test_trust_file_no_certificate),
 		T(test_trust_files_checked),
 		T(test_crl_off_ignores_sources),
 #undef T
