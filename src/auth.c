@@ -219,7 +219,7 @@ check_bound(const struct certauth_login *login, struct certauth_reason *reason)
 /*
  * A refusal before any bound certificate verified the answer, of an
  * answer broken on its way (response.h): the reason says so, in place of
- * the signature or format failure it caused, or after any other.
+ * the signature failure it caused, or after any other reason.
  */
 static void
 note_shape(const struct certauth_login *login, int r,
@@ -229,7 +229,7 @@ note_shape(const struct certauth_login *login, int r,
 
 	if (!certauth_response_shape(login->response, &outcome->hint))
 		return;
-	if (r == CERTAUTH_ERR_BAD_SIGNATURE || r == CERTAUTH_ERR_FORMAT) {
+	if (r == CERTAUTH_ERR_BAD_SIGNATURE) {
 		certauth_reason_set(&outcome->reason, "%s", outcome->hint.text);
 		return;
 	}

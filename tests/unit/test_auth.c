@@ -324,6 +324,15 @@ test_wrapped_answer(void **state)
 	assert_string_equal(f->last,
 	    "user ghost refused: unknown user; " WRAPPED_HINT);
 	assert_string_equal(unknown.hint.text, WRAPPED_HINT);
+	/* A reason of the answer's own is kept, the hint after it. */
+	snprintf(first, sizeof(first), "%.57s", sig);
+	assert_int_equal(decide_as(f, "alice", 1, first, &bound),
+	    CERTAUTH_ERR_FORMAT);
+	assert_string_equal(f->last,
+	    "user alice refused: response is not valid base64; the answer is "
+	    "57 characters of base64, 42 bytes, a length no accepted "
+	    "signature has: if it was cut short or broken over lines, paste "
+	    "it whole, on one line (openssl base64 -A)");
 	free(sig);
 }
 
