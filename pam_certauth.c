@@ -23,9 +23,10 @@
 #include "log.h"
 #include "options.h"
 
-#define INFO_PREFIX  "certauth challenge: "
-#define PROMPT	     "certauth response: "
-#define USER_FAILURE "Certificate authentication failed."
+#define INFO_PREFIX	  "certauth challenge: "
+#define PROMPT		  "certauth response: "
+#define USER_FAILURE	  "Certificate authentication failed."
+#define USER_FAILURE_HINT "Certificate authentication failed: %s."
 /*
  * Asked of libpam for every authentication, as pam_unix does: if the
  * stack fails, the application waits about this long (libpam varies it by
@@ -113,6 +114,20 @@ out:
 	return r;
 }
 
+/*
+ * The user's side of a failure: the plain message, and what is wrong
+ * with the answer's shape when the login found it broken on its way
+ * (ctx.h: it depends on the answer alone, not on the account).
+ */
+static void
+tell_failure(pam_handle_t *pamh, const struct certauth_outcome *outcome)
+{
+	if (outcome->hint.text[0] != '\0')
+		pam_error(pamh, USER_FAILURE_HINT, outcome->hint.text);
+	else
+		pam_error(pamh, "%s", USER_FAILURE);
+}
+
 PAM_EXTERN int
 pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
@@ -158,7 +173,7 @@ out:
 	if (c.outcome.ignored)
 		return PAM_IGNORE;
 	if (r != 0 && r != CERTAUTH_ERR_CONV && !(flags & (int)PAM_SILENT))
-		pam_error(pamh, "%s", USER_FAILURE);
+		tell_failure(pamh, &c.outcome);
 	return to_pam(r);
 }
 

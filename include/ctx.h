@@ -22,6 +22,13 @@ struct certauth_outcome {
 						 * or "" */
 	int ignored; /* nouserok passed over an unbound account */
 	struct certauth_reason reason; /* on failure */
+	/*
+	 * On failure, what is wrong with the answer's shape, for the user:
+	 * set from the answer alone (certauth_response_shape) when no bound
+	 * certificate verified it, so unknown, unbound and bound accounts
+	 * get the same for the same answer; "" when none.
+	 */
+	struct certauth_reason hint;
 };
 
 struct certauth_ctx {

@@ -25,4 +25,16 @@
 int certauth_response_parse(const char *resp, int *digest, unsigned char **sig,
     size_t *siglen, struct certauth_reason *reason);
 
+/*
+ * Whether resp has the shape of an answer broken on its way from the
+ * signer: after an optional "<name>:" prefix, base64 (either alphabet,
+ * '=' and white space aside) of exactly 64 characters, one line of
+ * `openssl base64` without -A, or of a length that decodes to a size no
+ * accepted signature has (RSA of 2048 bits or more, ECDSA on P-256,
+ * P-384, P-521, Ed25519, Ed448).  Judges the text alone, never a key or
+ * an account, so the hint may be shown to whoever typed it.  Returns 1
+ * with *hint saying what is wrong and how to paste it, else 0.
+ */
+int certauth_response_shape(const char *resp, struct certauth_reason *hint);
+
 #endif /* CERTAUTH_RESPONSE_H */

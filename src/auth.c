@@ -216,6 +216,28 @@ check_bound(const struct certauth_login *login, struct certauth_reason *reason)
 	return 0;
 }
 
+/*
+ * A refusal before any bound certificate verified the answer, of an
+ * answer broken on its way (response.h): the reason says so, in place of
+ * the signature failure it caused, or after any other reason.
+ */
+static void
+note_shape(const struct certauth_login *login, int r,
+    struct certauth_outcome *outcome)
+{
+	struct certauth_reason first;
+
+	if (!certauth_response_shape(login->response, &outcome->hint))
+		return;
+	if (r == CERTAUTH_ERR_BAD_SIGNATURE) {
+		certauth_reason_set(&outcome->reason, "%s", outcome->hint.text);
+		return;
+	}
+	first = outcome->reason;
+	certauth_reason_set(&outcome->reason, "%s; %s", first.text,
+	    outcome->hint.text);
+}
+
 int
 certauth_authenticate(struct certauth_ctx *c,
     const struct certauth_login *login)
@@ -243,11 +265,14 @@ certauth_authenticate(struct certauth_ctx *c,
 	outcome->binding_source = login->bound->source;
 	r = 0;
 out:
+	outcome->hint.text[0] = '\0';
 	if (r == 0)
 		outcome->reason.text[0] = '\0';
 	else if (outcome->reason.text[0] == '\0')
 		certauth_reason_set(&outcome->reason, "%s",
 		    certauth_strerror(r));
+	if (r != 0 && r != CERTAUTH_ERR_NOMEM && matches == NULL)
+		note_shape(login, r, outcome);
 	log_outcome(c->lg, login, r, outcome);
 	sk_X509_free(matches);
 	certauth_freezero(sig, siglen);

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
@@ -120,6 +121,58 @@ crl_out_of_date(const struct certauth_trust_set *p, time_t now,
 	return CERTAUTH_ERR_CERT_INVALID;
 }
 
+/* " (authority key id AB:CD:...)" of cert, or "" when it has none. */
+static void
+aki_text(X509 *cert, char *buf, size_t len)
+{
+	const ASN1_OCTET_STRING *aki = NULL;
+	char *hex = NULL;
+
+	buf[0] = '\0';
+	if (cert != NULL)
+		aki = X509_get0_authority_key_id(cert);
+	if (aki == NULL || ASN1_STRING_length(aki) <= 0 ||
+	    (hex = OPENSSL_buf2hexstr(ASN1_STRING_get0_data(aki),
+		 ASN1_STRING_length(aki))) == NULL)
+		return;
+	snprintf(buf, len, " (authority key id %s)", hex);
+	OPENSSL_free(hex);
+}
+
+/*
+ * No certificate of the issuer above the one at the failing depth: name
+ * that issuer, by name and key id, and say where its certificate goes,
+ * since the chain files are what the administrator can change.
+ */
+static int
+issuer_missing(X509_STORE_CTX *ctx, int err, struct certauth_reason *reason)
+{
+	X509 *cert = X509_STORE_CTX_get_current_cert(ctx);
+	int depth = X509_STORE_CTX_get_error_depth(ctx);
+	char label[300], issuer[256], aki[200];
+
+	if (cert == NULL) {
+		certauth_reason_set(reason,
+		    "chain verification failed at depth %d: %s", depth,
+		    X509_verify_cert_error_string(err));
+		return CERTAUTH_ERR_CERT_INVALID;
+	}
+	if (depth <= 0)
+		snprintf(label, sizeof(label), "the certificate");
+	else
+		cert_label(cert, depth, label, sizeof(label));
+	certauth_name_string(X509_get_issuer_name(cert), issuer,
+	    sizeof(issuer));
+	aki_text(cert, aki, sizeof(aki));
+	certauth_reason_set(reason,
+	    "%s: %s is issued by %s%s, whose certificate is in none of "
+	    "chain_file, ca_file and ca_dir; add the certificate of %s to "
+	    "chain_file (an intermediate CA) or to ca_file/ca_dir (a root "
+	    "CA)",
+	    X509_verify_cert_error_string(err), label, issuer, aki, issuer);
+	return CERTAUTH_ERR_CERT_INVALID;
+}
+
 /* Turn a failed verification into the exact reason and code. */
 static int
 verify_failure(const struct certauth_trust_set *p, time_t now,
@@ -153,6 +206,10 @@ verify_failure(const struct certauth_trust_set *p, time_t now,
 	case X509_V_ERR_CRL_HAS_EXPIRED:
 	case X509_V_ERR_CRL_NOT_YET_VALID:
 		return crl_out_of_date(p, now, ctx, err, reason);
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+		return issuer_missing(ctx, err, reason);
 	case X509_V_ERR_UNABLE_TO_GET_CRL:
 		/* Fail closed: unproven is not "not revoked". */
 		if (cert != NULL)

@@ -15,6 +15,7 @@
  */
 #include "config.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -173,4 +174,108 @@ out:
 	free(clean);
 	certauth_freezero(raw, rawlen);
 	return r;
+}
+
+/*
+ * The lengths a DER ECDSA signature of each accepted curve has, but for
+ * a chance below about 2^-32: r and s lose a leading byte each time their
+ * top eight bits are zero.
+ */
+static const struct {
+	size_t lo, hi;
+} sig_lengths[] = {
+	{ 66, 72 },   /* ECDSA P-256; Ed25519 (64) is checked apart */
+	{ 98, 104 },  /* ECDSA P-384 */
+	{ 114, 114 }, /* Ed448 */
+	{ 133, 139 }, /* ECDSA P-521 */
+};
+
+/* RSA signatures are as long as the modulus: 2048 bits at least. */
+#define RSA_SIG_MIN 256
+#define ED25519_SIG 64
+/* One line of `openssl base64` without -A. */
+#define WRAP_COLUMNS 64
+
+/* Whether a signature of an accepted key can be n bytes long. */
+static bool
+plausible_length(size_t n)
+{
+	size_t i;
+
+	if (n == ED25519_SIG || n >= RSA_SIG_MIN)
+		return true;
+	for (i = 0; i < sizeof(sig_lengths) / sizeof(sig_lengths[0]); i++)
+		if (n >= sig_lengths[i].lo && n <= sig_lengths[i].hi)
+			return true;
+	return false;
+}
+
+static bool
+is_b64_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	    (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '-' ||
+	    c == '_';
+}
+
+/*
+ * Count the base64 characters of body, and whether white space stands
+ * between two of them.  false when body holds anything else but '='.
+ */
+static bool
+count_b64(const char *body, size_t *ndata, bool *gap)
+{
+	bool space = false;
+	const char *p;
+
+	*ndata = 0;
+	*gap = false;
+	for (p = body; *p != '\0'; p++) {
+		if (is_b64_space(*p)) {
+			space = *ndata > 0;
+			continue;
+		}
+		if (*p == '=')
+			continue;
+		if (!is_b64_char(*p))
+			return false;
+		if (space)
+			*gap = true;
+		space = false;
+		(*ndata)++;
+	}
+	return *ndata > 0;
+}
+
+int
+certauth_response_shape(const char *resp, struct certauth_reason *hint)
+{
+	const char *colon, *body;
+	size_t ndata = 0, bytes;
+	bool gap = false;
+
+	if (resp == NULL ||
+	    strnlen(resp, CERTAUTH_RESPONSE_MAX + 1) > CERTAUTH_RESPONSE_MAX)
+		return 0;
+	colon = strchr(resp, ':');
+	body = colon != NULL ? colon + 1 : resp;
+	if (!count_b64(body, &ndata, &gap))
+		return 0;
+	bytes = ndata / 4 * 3 + (ndata % 4 > 1 ? ndata % 4 - 1 : 0);
+	if (ndata == WRAP_COLUMNS && !gap) {
+		certauth_reason_set(hint,
+		    "the answer is %d characters, one line of base64 wrapped "
+		    "at %d columns: it must be pasted on one line (openssl "
+		    "base64 -A)",
+		    WRAP_COLUMNS, WRAP_COLUMNS);
+		return 1;
+	}
+	if (plausible_length(bytes))
+		return 0;
+	certauth_reason_set(hint,
+	    "the answer is %zu characters of base64%s, %zu bytes, a length "
+	    "no accepted signature has: if it was cut short or broken over "
+	    "lines, paste it whole, on one line (openssl base64 -A)",
+	    ndata, gap ? " with white space inside" : "", bytes);
+	return 1;
 }

@@ -41,6 +41,39 @@ struct text {
 };
 
 /*
+ * A directory named where a file is wanted: the option meant for one, or
+ * what the file must be.
+ */
+static void
+directory_given(const char *option, const char *path,
+    struct certauth_reason *reason)
+{
+	if (strcmp(option, "ca_file") == 0)
+		certauth_reason_set(reason,
+		    "cannot load ca_file %s: it is a directory: use ca_dir "
+		    "for a directory of CA certificates (openssl rehash)",
+		    path);
+	else if (strcmp(option, "crl_file") == 0)
+		certauth_reason_set(reason,
+		    "cannot load crl_file %s: it is a directory: use crl_dir "
+		    "for a directory of CRLs",
+		    path);
+	else
+		certauth_reason_set(reason,
+		    "cannot load %s %s: it is a directory: %s must be a PEM "
+		    "file",
+		    option, path, option);
+}
+
+static int
+is_directory(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/*
  * Read a whole trust file into memory (at most TRUST_FILE_MAX bytes)
  * with the checks of every file the module trusts, a symbolic link
  * followed to a target that passes them too (safefile.h; the links of a
@@ -62,10 +95,85 @@ slurp(const char *option, const char *path, struct certauth_seen *seen,
 	if (r == CERTAUTH_ERR_NOT_FOUND)
 		certauth_reason_set(reason, "cannot load %s %s: %s", option,
 		    path, strerror(ENOENT));
+	else if (r != 0 && is_directory(path))
+		directory_given(option, path, reason);
 	else if (r != 0)
 		certauth_reason_set(reason, "cannot load %s: %s", option,
 		    why.text);
 	return r == 0 ? 0 : CERTAUTH_ERR_TRUST_STORE;
+}
+
+/* The label of the first PEM block of mem ("PRIVATE KEY"), if sane. */
+static int
+first_pem_label(const struct text *mem, char *label, size_t size)
+{
+	static const char begin[] = "-----BEGIN ";
+	const char *p, *end = mem->data + mem->len;
+	size_t n = 0;
+
+	if ((p = memmem(mem->data, mem->len, begin, strlen(begin))) == NULL)
+		return 0;
+	for (p += strlen(begin); p < end && n + 1 < size; p++, n++) {
+		if (*p == '-')
+			break;
+		if (!((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+			*p == ' '))
+			return 0;
+		label[n] = *p;
+	}
+	label[n] = '\0';
+	return n > 0 && p < end && *p == '-';
+}
+
+/* Whether mem is one DER certificate. */
+static int
+is_der_cert(const struct text *mem)
+{
+	const unsigned char *p = (const unsigned char *)mem->data;
+	X509 *cert;
+	int ok;
+
+	ERR_set_mark();
+	cert = d2i_X509(NULL, &p, (long)mem->len);
+	ok = cert != NULL && p == (const unsigned char *)mem->data + mem->len;
+	X509_free(cert);
+	ERR_pop_to_mark();
+	return ok;
+}
+
+/*
+ * A trust file of certificates in which none was found: say what it
+ * holds instead, and for a DER certificate how to convert it (the files
+ * are bundles, read as PEM only).
+ */
+static void
+no_certificate(const char *option, const char *path, const struct text *mem,
+    struct certauth_reason *reason)
+{
+	char label[64];
+
+	if (mem->len == 0) {
+		certauth_reason_set(reason,
+		    "cannot load %s %s: the file is empty", option, path);
+	} else if (is_der_cert(mem)) {
+		/* A new name: the old one may be a PEM file next to it. */
+		certauth_reason_set(reason,
+		    "cannot load %s %s: it is DER, not PEM: convert it with "
+		    "`openssl x509 -inform DER -in %s -out %s.pem` and name the "
+		    "new file",
+		    option, path, path, path);
+	} else if (first_pem_label(mem, label, sizeof(label)) &&
+	    strcmp(label, "CERTIFICATE") != 0) {
+		certauth_reason_set(reason,
+		    "cannot load %s %s: no certificate in it, only PEM blocks "
+		    "such as %s",
+		    option, path, label);
+	} else {
+		certauth_reason_set(reason,
+		    "cannot load %s %s: no certificate in it (no "
+		    "\"-----BEGIN CERTIFICATE-----\" line)",
+		    option, path);
+	}
 }
 
 /* Every certificate of a PEM text, at least one. */
@@ -105,10 +213,7 @@ parse_certs(const char *option, const char *path, const struct text *mem,
 	}
 	ERR_pop_to_mark();
 	if (sk_X509_num(certs) == 0) {
-		certauth_reason_set(reason,
-		    "cannot load %s %s: "
-		    "no certificate in it",
-		    option, path);
+		no_certificate(option, path, mem, reason);
 		r = CERTAUTH_ERR_TRUST_STORE;
 		goto out;
 	}
@@ -219,10 +324,7 @@ parse_trust_file(enum certauth_trust_kind kind, const char *option,
 		    "is not a certificate that can be read",
 		    option, path, bad);
 	else if (r == CERTAUTH_ERR_NOT_FOUND)
-		certauth_reason_set(reason,
-		    "cannot load %s %s: no certificate "
-		    "in it",
-		    option, path);
+		no_certificate(option, path, mem, reason);
 	return r == CERTAUTH_ERR_FORMAT || r == CERTAUTH_ERR_NOT_FOUND ?
 	    CERTAUTH_ERR_TRUST_STORE :
 	    r;

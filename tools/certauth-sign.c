@@ -40,7 +40,7 @@
 #define PROG "certauth-sign"
 #define USAGE \
 	"usage: " PROG \
-	" --key KEY.pem [--host HOST] " \
+	" --key KEY.pem [--host HOST]... " \
 	"[--service NAME] [--user NAME]\n" \
 	"       [--max-age SECONDS] [--digest sha256|sha384|sha512] [--pss]\n" \
 	"       [--pass-file FILE] [CHALLENGE]"
@@ -55,6 +55,7 @@
 #define CLOCK_SKEW_SECONDS 180
 #define MAX_AGE_LIMIT	   INT_MAX
 #define TIME_TEXT_BYTES	   64 /* "YYYY-MM-DD HH:MM:SS UTC" or digits */
+#define HOSTS_MAX	   16 /* --host given this many times at most */
 #define SPAN_TEXT_BYTES	   64
 
 enum { EXIT_REFUSED = 1, EXIT_USAGE = 2 };
@@ -62,9 +63,10 @@ enum { PARSE_OK, PARSE_HELP, PARSE_USAGE };
 
 struct sign_args {
 	const char *key;
-	const char *host;    /* NULL: any host, shown to the person */
-	const char *service; /* NULL: any service */
-	const char *user;    /* NULL: any user */
+	const char *hosts[HOSTS_MAX]; /* --host names, any one matches */
+	int nhosts;		      /* 0: any host, shown to the person */
+	const char *service;	      /* NULL: any service */
+	const char *user;	      /* NULL: any user */
 	const char *pass_file;
 	const char *challenge; /* NULL: read one line from stdin */
 	long max_age;	       /* seconds either side of now; 0: no check */
@@ -103,12 +105,15 @@ static const char help_head[] =
     "  --key KEY.pem      private key: RSA >= 2048, EC P-256/384/521,\n"
     "                     Ed25519 or Ed448; an encrypted key's passphrase\n"
     "                     is asked for on the terminal\n"
-    "  --host HOST        refuse a challenge issued for another host\n"
+    "  --host HOST        refuse a challenge issued for another host: the\n"
+    "                     server's own host name (or its hostname=\n"
+    "                     option), not the name you connect to; may be\n"
+    "                     given again, any one matches; case is ignored\n"
     "  --service NAME     refuse a challenge for another PAM service\n"
     "                     (sshd, su, sudo, login, ...)\n"
     "  --user NAME        refuse a challenge for another account\n"
-    "                     (host, service and user are compared exactly,\n"
-    "                     case included, with the decoded field)\n";
+    "                     (service and user are compared exactly, case\n"
+    "                     included; all three with the decoded field)\n";
 
 static const char help_tail[] =
     "  --digest NAME      sha256 (default), sha384 or sha512 (RSA, EC)\n"
@@ -188,7 +193,17 @@ parse_args(int argc, char **argv, struct sign_args *a)
 			a->key = optarg;
 			break;
 		case 'H':
-			a->host = optarg;
+			if (optarg[0] == '\0')
+				return usage_error("--host needs a host name");
+			if (a->nhosts == HOSTS_MAX) {
+				log_err(NULL,
+				    PROG
+				    ": --host may be given at most %d "
+				    "times",
+				    HOSTS_MAX);
+				return usage_error(NULL);
+			}
+			a->hosts[a->nhosts++] = optarg;
 			break;
 		case 'S':
 			a->service = optarg;
@@ -230,8 +245,6 @@ parse_args(int argc, char **argv, struct sign_args *a)
 		return usage_error("give at most one challenge");
 	if (a->key == NULL)
 		return usage_error("--key is required");
-	if (a->host != NULL && a->host[0] == '\0')
-		return usage_error("--host needs a host name");
 	if (a->service != NULL && a->service[0] == '\0')
 		return usage_error("--service needs a service name");
 	if (a->user != NULL && a->user[0] == '\0')
@@ -290,8 +303,8 @@ get_challenge(const struct sign_args *a, char **out)
 }
 
 /*
- * A decoded field against the value of --host, --service or --user:
- * exact bytes, case included, as the module compares them.  want NULL:
+ * A decoded field against the value of --service or --user: exact
+ * bytes, case included (account and service names are).  want NULL:
  * not checked.  Returns 0, or -1 (said why and what it may mean).
  */
 static int
@@ -305,6 +318,94 @@ check_field(const char *what, const char *field, const char *decoded,
 	    ": challenge is for %s %s, not %s: refusing to sign "
 	    "(%s)",
 	    what, certauth_pct_display(decoded, field), want, risk);
+	return -1;
+}
+
+/* a and b equal with ASCII letters folded: host names ignore case. */
+static int
+host_equal(const char *a, const char *b)
+{
+	unsigned char ca, cb;
+
+	for (;; a++, b++) {
+		ca = (unsigned char)*a;
+		cb = (unsigned char)*b;
+		if (ca >= 'A' && ca <= 'Z')
+			ca = (unsigned char)(ca - 'A' + 'a');
+		if (cb >= 'A' && cb <= 'Z')
+			cb = (unsigned char)(cb - 'A' + 'a');
+		if (ca != cb)
+			return 0;
+		if (ca == '\0')
+			return 1;
+	}
+}
+
+/* Whether s can be given back on a command line as it is. */
+static int
+plain_word(const char *s)
+{
+	return strspn(s,
+		   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		   "0123456789._-@+") == strlen(s);
+}
+
+/* "'a'", "'a' or 'b'", "'a', 'b' or 'c'": the --host names given. */
+static void
+host_list(const struct sign_args *a, char *buf, size_t size)
+{
+	const char *sep;
+	size_t used = 0;
+	int i, n;
+
+	buf[0] = '\0';
+	for (i = 0; i < a->nhosts && used < size; i++) {
+		sep = i == 0 ? "" : i == a->nhosts - 1 ? " or " : ", ";
+		n = snprintf(buf + used, size - used, "%s'%s'", sep,
+		    a->hosts[i]);
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+}
+
+/*
+ * The host field against the --host names, ASCII case ignored (host
+ * names are case-insensitive); no name: not checked.  The refusal says
+ * where the field comes from, since it is rarely the name typed to ssh.
+ * Returns 0, or -1 (said why and how to go on).
+ */
+static int
+check_host(const struct certauth_challenge *c, const struct sign_args *a)
+{
+	const char *shown = certauth_pct_display(c->host, c->host_enc);
+	char wanted[LINE_MAX_BYTES];
+	int i;
+
+	for (i = 0; i < a->nhosts; i++)
+		if (host_equal(c->host, a->hosts[i]))
+			return 0;
+	if (a->nhosts == 0)
+		return 0;
+	host_list(a, wanted, sizeof(wanted));
+	if (shown == c->host && plain_word(c->host))
+		log_err(NULL,
+		    PROG
+		    ": refused: the challenge is for host '%s', not %s. The "
+		    "host field is the server's own hostname (or its "
+		    "hostname= option), not the name you connect to: if "
+		    "'%s' is the server you meant, run again with --host %s "
+		    "(or add --host %s).",
+		    shown, wanted, shown, c->host, c->host);
+	else
+		log_err(NULL,
+		    PROG
+		    ": refused: the challenge is for host '%s', not %s. The "
+		    "host field is the server's own hostname (or its "
+		    "hostname= option), not the name you connect to: if "
+		    "'%s' is the server you meant, give that name with "
+		    "--host.",
+		    shown, wanted, shown);
 	return -1;
 }
 
@@ -400,7 +501,7 @@ announce(const struct certauth_challenge *c, const struct sign_args *a)
 	    "(challenge time %s)",
 	    certauth_pct_display(c->user, c->user_enc),
 	    certauth_pct_display(c->service, c->service_enc), host, when);
-	if (a->host == NULL)
+	if (a->nhosts == 0)
 		log_info(NULL,
 		    PROG
 		    ": the host was not checked (no --host): "
@@ -428,8 +529,7 @@ check_challenge(const char *text, const struct sign_args *a)
 		return -1;
 	}
 	r = -1;
-	if (check_field("host", c.host_enc, c.host, a->host,
-		"a server may be relaying another host's challenge") != 0 ||
+	if (check_host(&c, a) != 0 ||
 	    check_field("service", c.service_enc, c.service, a->service,
 		"a server may be relaying a challenge of another service, such "
 		"as su or sudo") != 0 ||

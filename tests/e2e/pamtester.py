@@ -89,6 +89,16 @@ with open("/mnt/pki/garbage-ca.pem", "w") as f:
 lib.service("certauth-garbageca", MOD,
             ["ca_file=/mnt/pki/garbage-ca.pem", "chain_file=" + pki.chain,
              "bindings_dir=" + BIND])
+# Trust files of the wrong kind: a DER certificate, a directory.
+lib.run(["openssl", "x509", "-in", pki.ca, "-outform", "DER", "-out",
+         "/mnt/pki/ca.der"])
+os.chmod("/mnt/pki/ca.der", 0o644)
+lib.service("certauth-derca", MOD,
+            ["ca_file=/mnt/pki/ca.der", "chain_file=" + pki.chain,
+             "bindings_dir=" + BIND])
+lib.service("certauth-dirca", MOD,
+            ["ca_file=/mnt/pki", "chain_file=" + pki.chain,
+             "bindings_dir=" + BIND])
 lib.service("certauth-nocrl", MOD,
             CA_ARGS + ["crl_file=/mnt/pki/no-such.crl.pem"])
 lib.service("certauth-host", MOD, CA_ARGS + ["hostname=login.example.org"])
@@ -378,6 +388,55 @@ tap.ok(len(set(seen.values())) == 1 and "challenge" not in seen,
        "wrong signature, no binding and unknown user look alike to the "
        "client", "\n".join("%s:\n%s" % kv for kv in seen.items()))
 
+# An answer broken on its way: the first line of `openssl base64` without
+# -A.  The user is told how to paste it, the same for every account.
+WRAPPED = ("the answer is 64 characters, one line of base64 wrapped at 64 "
+           "columns: it must be pasted on one line (openssl base64 -A)")
+
+
+def first_line_of_wrapped(cert):
+    """The first line of stock openssl's answer without -A."""
+    def answer(c):
+        cmd = ("printf '%%s' \"$C\" | openssl dgst -sha256 -sign %s"
+               " | openssl base64" % C[cert].key)
+        out = lib.run(["sh", "-c", cmd], env=dict(os.environ, C=c)).stdout
+        return out.splitlines()[0]
+    return answer
+
+
+def user_sees(r, user):
+    """What the client saw after the prompt, the user's name masked."""
+    return "\n".join(
+        l.strip() for l in r.transcript.replace(user, "USER").splitlines()
+        if "certauth challenge:" not in l and "certauth response:" not in l)
+
+
+seen = {}
+for who, user, rx in (("bound", "alice", r"user alice refused: "
+                       + re.escape(WRAPPED) + "$"),
+                      ("no binding", "nick", r"no certificate bound.*; "
+                       + re.escape(WRAPPED) + "$"),
+                      ("unknown user", "zoe", r"unknown user; "
+                       + re.escape(WRAPPED) + "$")):
+    r = expect_failure("first line of openssl base64 without -A (%s): "
+                       "syslog says so" % who, "certauth-ca", user,
+                       first_line_of_wrapped("rsa2048"), rx)
+    tap.ok(len(r.response) == 64 and ("Certificate authentication failed: "
+                                      + WRAPPED + ".") in r.transcript,
+           "first line of openssl base64 without -A (%s): the user is told "
+           "to paste it on one line" % who,
+           LogDiag("answer %r\n%s" % (r.response, r.transcript)))
+    seen[who] = user_sees(r, user)
+tap.ok(len(set(seen.values())) == 1,
+       "the hint is the same for a bound, an unbound and an unknown user",
+       "\n".join("%s:\n%s" % kv for kv in seen.items()))
+r = expect_failure("a whole answer with the wrong key: no hint",
+                   "certauth-ca", "alice", ossl("p256"), r"does not verify")
+tap.ok("Certificate authentication failed.\r" in r.transcript
+       and "pasted" not in r.transcript,
+       "a whole answer with the wrong key: the plain failure message",
+       LogDiag(r.transcript))
+
 expect_failure("late response (challenge_ttl=2, answered after 3 s)",
                "certauth-ttl", "alice", sign("rsa2048"),
                r"after \d+ second", delay=3.0)
@@ -421,6 +480,19 @@ for svc, what in (("certauth-garbageca", "CA file without a certificate"),
     tap.ok(r.status != 0 and (r.pam_says("PAM_AUTHINFO_UNAVAIL") or
                               r.pam_says("PAM_SERVICE_ERR")),
            "%s is a service error, not a plain failure" % what, r.diag())
+expect_failure("ca_file in DER: the log says how to convert it",
+               "certauth-derca", "alice", sign("rsa2048"),
+               r"user alice not authenticated: .*: cannot load ca_file "
+               r"/mnt/pki/ca\.der: it is DER, not PEM: convert it with "
+               r"`openssl x509 -inform DER -in /mnt/pki/ca\.der -out "
+               r"/mnt/pki/ca\.der\.pem` and name the new file$",
+               code="PAM_AUTHINFO_UNAVAIL")
+expect_failure("ca_file a directory: the log says to use ca_dir",
+               "certauth-dirca", "alice", sign("rsa2048"),
+               r"user alice not authenticated: .*: cannot load ca_file "
+               r"/mnt/pki: it is a directory: use ca_dir for a directory "
+               r"of CA certificates \(openssl rehash\)$",
+               code="PAM_AUTHINFO_UNAVAIL")
 for svc, what, rx in (("certauth-badopt", "unknown option",
                        r"unknown (option|key).*foo|foo.*unknown"),
                       ("certauth-badttl", "bad challenge_ttl value",
@@ -491,7 +563,11 @@ for f in links:
         os.unlink(os.path.join(CADIR, f))
 expect_failure("ca_dir whose root link is gone: refused at the next login",
                "certauth-cadir", "bob", sign("p256"),
-               reason="unable to get issuer certificate")
+               reason=r"unable to get issuer certificate: CA certificate "
+               r"\S.* is issued by .* \(authority key id [0-9A-F:]+\), "
+               r"whose certificate is in none of chain_file, ca_file and "
+               r"ca_dir; add the certificate of .* to chain_file \(an "
+               r"intermediate CA\) or to ca_file/ca_dir \(a root CA\)$")
 
 # ------------------------------------------------- across all the runs
 

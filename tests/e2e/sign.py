@@ -3,7 +3,8 @@
 build directory signs (or refuses) challenges built here with the grammar
 of docs/PROTOCOL.md, "The challenge".  Checked: the user, service, host
 and time are shown on standard error before signing; --host, --service
-and --user refuse another host, service or account; the time must be within
+and --user refuse another host, service or account (--host may be given
+several times and ignores ASCII case); the time must be within
 --max-age of the local clock (by default the module's challenge_ttl plus
 180 s), --max-age 0 turns that off; standard output stays empty on every
 refusal.  Needs neither root nor a mount namespace.  Prints TAP.
@@ -158,9 +159,62 @@ refused("challenge for another service (sudo for root, all three given)",
         challenge(service="sudo", user="root"), "--host", "host1",
         "--service", "sshd", "--user", "alice",
         rx=r"service sudo, not sshd")
-refused("challenge for another host (host2, --host host1)",
-        challenge(host="host2"), "--host", "host1",
-        rx=r"challenge is for host host2, not host1: refusing to sign")
+# ----------------------------------------------------------------- host
+
+HOST_HINT = ("The host field is the server's own hostname (or its "
+             "hostname= option), not the name you connect to: ")
+p = refused("challenge for another host (host2, --host host1)",
+            challenge(host="host2"), "--host", "host1",
+            rx=r"challenge is for host 'host2'")
+want = ("certauth-sign: refused: the challenge is for host 'host2', not "
+        "'host1'. " + HOST_HINT + "if 'host2' is the server you meant, run "
+        "again with --host host2 (or add --host host2).")
+tap.ok(p.stderr.splitlines() == [want],
+       "the refusal says what the host field is and how to go on",
+       "want: %s\n%s" % (want, p.diag))
+p = refused("several --host names, none matches: refused",
+            challenge(host="vm"), "--host", "server", "--host",
+            "server.example.org", "--host", "10.0.0.7",
+            rx=r"challenge is for host 'vm'")
+want = ("certauth-sign: refused: the challenge is for host 'vm', not "
+        "'server', 'server.example.org' or '10.0.0.7'. " + HOST_HINT +
+        "if 'vm' is the server you meant, run again with --host vm (or add "
+        "--host vm).")
+tap.ok(p.stderr.splitlines() == [want],
+       "the refusal names every --host given", "want: %s\n%s"
+       % (want, p.diag))
+p = refused("a host field that is not a plain word: no command suggested",
+            challenge(host="my host"), "--host", "server",
+            rx=r"for host 'my host'")
+want = ("certauth-sign: refused: the challenge is for host 'my host', not "
+        "'server'. " + HOST_HINT + "if 'my host' is the server you meant, "
+        "give that name with --host.")
+tap.ok(p.stderr.splitlines() == [want],
+       "a host that needs quoting is not put in a command", "want: %s\n%s"
+       % (want, p.diag))
+signed("--host given twice: the second one matches",
+       challenge(host="vm"), "--host", "server", "--host", "vm",
+       rx=r"on host vm ")
+signed("--host given twice: the first one matches",
+       challenge(host="vm"), "--host", "vm", "--host", "server",
+       rx=r"on host vm ")
+signed("host compared without case (--host HOST1, challenge host1)",
+       challenge(host="host1"), "--host", "HOST1", rx=r"on host host1 ")
+signed("host compared without case (--host db-2.example.org, challenge "
+       "DB-2.Example.ORG)", challenge(host="DB-2.Example.ORG"), "--host",
+       "db-2.example.org", rx=r"on host DB-2.Example.ORG ")
+refused("a prefix of the host does not match (--host host, challenge "
+        "host1)", challenge(host="host1"), "--host", "host",
+        rx=r"for host 'host1', not 'host'")
+refused("a longer name does not match (--host host1.example.org, "
+        "challenge host1)", challenge(host="host1"), "--host",
+        "host1.example.org", rx=r"for host 'host1', not 'host1.example.org'")
+refused("only ASCII letters fold: \\xC3\\xA9 is not \\xC3\\x89",
+        challenge(host="h\u00e9"), "--host", "h\u00c9",
+        rx=r"for host 'h%C3%A9', not 'h\u00c9'.*give that name")
+refused("usage error: --host 17 times",
+        challenge(), *(["--host", "host1"] * 17),
+        rx=r"--host may be given at most 16 times", status=2)
 refused("user compared with its case (Alice against alice)",
         challenge(user="alice"), "--user", "Alice",
         rx=r"user alice, not Alice")

@@ -2,7 +2,8 @@
  * fuzz_response.c - the client's answer (response.h) and its verification
  * (verify.h) against the fixed RSA, P-256 and Ed25519 certificates.
  *
- * Invariants: a parse that succeeds yields a non-empty signature no longer
+ * Invariants: the shape check gives a hint exactly when it says so; a
+ * parse that succeeds yields a non-empty signature no longer
  * than the base64 could hold, and re-encoding it parses back to the same
  * bytes; a failed parse hands nothing out; a signature that verifies over
  * the challenge never verifies over a challenge one byte different (so
@@ -118,6 +119,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int digest = -1, r;
 
 	resp = fz_strndup(data, size);
+	reason.text[0] = '\0';
+	/* The shape check says why, or nothing. */
+	r = certauth_response_shape(resp, &reason);
+	fz_assert(r == 0 || r == 1);
+	fz_assert((r == 1) == (reason.text[0] != '\0'));
 	reason.text[0] = '\0';
 	r = certauth_response_parse(resp, &digest, &sig, &siglen, &reason);
 	if (r != 0) {

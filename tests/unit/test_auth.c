@@ -275,6 +275,109 @@ test_unknown_and_unbound_users(void **state)
 	free(sig);
 }
 
+#define WRAPPED_HINT \
+	"the answer is 64 characters, one line of base64 wrapped at 64 " \
+	"columns: it must be pasted on one line (openssl base64 -A)"
+
+/* Decide for user with response; user_known 0: not in passwd. */
+static int
+decide_as(struct fixture *f, const char *user, int user_known,
+    const char *response, struct certauth_outcome *outcome)
+{
+	struct certauth_login login;
+
+	memset(&login, 0, sizeof(login));
+	login.user = user;
+	login.user_known = user_known;
+	login.challenge = CHALLENGE;
+	login.issued = login.answered = time(NULL);
+	login.response = response;
+	return decide(f, &login, outcome);
+}
+
+/*
+ * The first line of a wrapped answer: the log and the user are told so,
+ * in place of a wrong key; the user's hint is the same whether the
+ * account exists, is bound or not.
+ */
+static void
+test_wrapped_answer(void **state)
+{
+	struct fixture *f = need(state);
+	struct certauth_outcome bound, unbound, unknown;
+	char *sig = tu_sign_b64(f->pki.user_key, NULL, 0, CHALLENGE);
+	char first[65];
+
+	tu_pki_bind(&f->pki, "alice", &f->pki.user, 1);
+	snprintf(first, sizeof(first), "%.64s", sig);
+	assert_int_equal(decide_as(f, "alice", 1, first, &bound),
+	    CERTAUTH_ERR_BAD_SIGNATURE);
+	assert_string_equal(f->last, "user alice refused: " WRAPPED_HINT);
+	assert_string_equal(bound.hint.text, WRAPPED_HINT);
+	assert_int_equal(decide_as(f, "nobody-bound", 1, first, &unbound),
+	    CERTAUTH_ERR_NOT_FOUND);
+	assert_string_equal(unbound.hint.text, WRAPPED_HINT);
+	assert_non_null(strstr(f->last, "no certificate bound to user "
+	    "nobody-bound; " WRAPPED_HINT));
+	assert_int_equal(decide_as(f, "ghost", 0, first, &unknown),
+	    CERTAUTH_ERR_NOT_FOUND);
+	assert_string_equal(f->last,
+	    "user ghost refused: unknown user; " WRAPPED_HINT);
+	assert_string_equal(unknown.hint.text, WRAPPED_HINT);
+	/* A reason of the answer's own is kept, the hint after it. */
+	snprintf(first, sizeof(first), "%.57s", sig);
+	assert_int_equal(decide_as(f, "alice", 1, first, &bound),
+	    CERTAUTH_ERR_FORMAT);
+	assert_string_equal(f->last,
+	    "user alice refused: response is not valid base64; the answer is "
+	    "57 characters of base64, 42 bytes, a length no accepted "
+	    "signature has: if it was cut short or broken over lines, paste "
+	    "it whole, on one line (openssl base64 -A)");
+	free(sig);
+}
+
+/* A whole answer needs no hint, whether it verifies or not. */
+static void
+test_whole_answer_no_hint(void **state)
+{
+	struct fixture *f = need(state);
+	struct certauth_outcome out;
+	char *sig = tu_sign_b64(f->pki.user_key, NULL, 0, CHALLENGE);
+	char *other = tu_sign_b64(f->pki.other_key, NULL, 0, CHALLENGE);
+	char spaced[256];
+
+	tu_pki_bind(&f->pki, "alice", &f->pki.user, 1);
+	assert_int_equal(decide_as(f, "alice", 1, other, &out),
+	    CERTAUTH_ERR_BAD_SIGNATURE);
+	assert_string_equal(out.hint.text, "");
+	assert_non_null(strstr(f->last, "signature does not verify"));
+	assert_int_equal(decide_as(f, "ghost", 0, other, &out),
+	    CERTAUTH_ERR_NOT_FOUND);
+	assert_string_equal(out.hint.text, "");
+	assert_string_equal(f->last, "user ghost refused: unknown user");
+	/* White space inside a whole answer: it verifies. */
+	snprintf(spaced, sizeof(spaced), "%.64s %s", sig, sig + 64);
+	assert_int_equal(decide_as(f, "alice", 1, spaced, &out), 0);
+	assert_string_equal(out.hint.text, "");
+	free(sig);
+	free(other);
+}
+
+/* A refusal after the signature verified says nothing of its shape. */
+static void
+test_verified_answer_no_hint(void **state)
+{
+	struct fixture *f = need(state);
+	struct certauth_outcome out;
+	char *sig = tu_sign_b64(f->pki.user_key, NULL, 0, CHALLENGE);
+
+	tu_pki_bind(&f->pki, "alice", &f->expired, 1);
+	assert_int_equal(decide_as(f, "alice", 1, sig, &out),
+	    CERTAUTH_ERR_CERT_INVALID);
+	assert_string_equal(out.hint.text, "");
+	free(sig);
+}
+
 static void
 test_log_line_cannot_be_forged(void **state)
 {
@@ -504,6 +607,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_bad_responses, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_and_unbound_users,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wrapped_answer, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_whole_answer_no_hint, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_verified_answer_no_hint,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_log_line_cannot_be_forged,
 		    setup, teardown),

@@ -231,6 +231,26 @@ test_ca_chain_ok(void **ctx)
 	X509_free(leaf);
 }
 
+/* The subject key id of cert as OpenSSL prints it: "AB:CD:...". */
+static void
+key_id_of(X509 *cert, char *buf, size_t len)
+{
+	const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id(cert);
+	size_t used = 0;
+	int i;
+
+	assert_non_null(ski);
+	buf[0] = '\0';
+	for (i = 0; i < ASN1_STRING_length(ski); i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%02X",
+		    i == 0 ? "" : ":", ASN1_STRING_get0_data(ski)[i]);
+}
+
+#define ADD_ISSUER(name) \
+	"add the certificate of " name " to chain_file (an intermediate " \
+	"CA) or to ca_file/ca_dir (a root CA)"
+
+/* A missing issuer is named, with its key id, and where it goes. */
 static void
 test_ca_missing_intermediate(void **ctx)
 {
@@ -238,12 +258,72 @@ test_ca_missing_intermediate(void **ctx)
 	struct certauth_reason why;
 	struct tu_cert_opts o = leaf_opts();
 	X509 *leaf = make_leaf(&o);
+	char id[200], want[CERTAUTH_REASON_MAX];
 
 	ca_setup(st);
 	free(st->o.chain_file);
 	st->o.chain_file = NULL;
 	assert_int_equal(check(st, leaf, &why), CERTAUTH_ERR_CERT_INVALID);
-	assert_contains(why.text, "unable to get local issuer certificate");
+	key_id_of(K->inter, id, sizeof(id));
+	snprintf(want, sizeof(want),
+	    "unable to get local issuer certificate: the certificate is "
+	    "issued by CN=Test Intermediate (authority key id %s), whose "
+	    "certificate is in none of chain_file, ca_file and ca_dir; "
+	    ADD_ISSUER("CN=Test Intermediate"),
+	    id);
+	assert_string_equal(why.text, want);
+	X509_free(leaf);
+}
+
+/* The root missing above chain_file's intermediate: named at depth 1. */
+static void
+test_ca_missing_root(void **ctx)
+{
+	struct state *st = *ctx;
+	struct certauth_reason why;
+	struct tu_cert_opts o = leaf_opts(), co = tu_ca_opts("Unrelated CA");
+	X509 *leaf = make_leaf(&o), *other;
+	char id[200], want[CERTAUTH_REASON_MAX];
+
+	ca_setup(st);
+	other = tu_make_cert(K->other_key, &co, NULL, K->other_key);
+	write_cert(st, "other.pem", other);
+	opt_path(&st->o.ca_file, st, "other.pem");
+	assert_int_equal(check(st, leaf, &why), CERTAUTH_ERR_CERT_INVALID);
+	key_id_of(K->ca, id, sizeof(id));
+	snprintf(want, sizeof(want),
+	    "unable to get local issuer certificate: CA certificate "
+	    "CN=Test Intermediate is issued by CN=Test Root CA (authority key "
+	    "id %s), whose certificate is in none of chain_file, ca_file and "
+	    "ca_dir; " ADD_ISSUER("CN=Test Root CA"),
+	    id);
+	assert_string_equal(why.text, want);
+	X509_free(other);
+	X509_free(leaf);
+}
+
+/* A certificate without an authority key id: the name alone. */
+static void
+test_ca_missing_issuer_no_key_id(void **ctx)
+{
+	struct state *st = *ctx;
+	struct certauth_reason why;
+	struct tu_cert_opts o = leaf_opts();
+	X509 *leaf = make_leaf(&o);
+	int at = X509_get_ext_by_NID(leaf, NID_authority_key_identifier, -1);
+
+	assert_true(at >= 0);
+	X509_EXTENSION_free(X509_delete_ext(leaf, at));
+	assert_true(X509_sign(leaf, K->inter_key, EVP_sha256()) > 0);
+	ca_setup(st);
+	free(st->o.chain_file);
+	st->o.chain_file = NULL;
+	assert_int_equal(check(st, leaf, &why), CERTAUTH_ERR_CERT_INVALID);
+	assert_string_equal(why.text,
+	    "unable to get local issuer certificate: the certificate is "
+	    "issued by CN=Test Intermediate, whose certificate is in none of "
+	    "chain_file, ca_file and ca_dir; "
+	    ADD_ISSUER("CN=Test Intermediate"));
 	X509_free(leaf);
 }
 
@@ -1336,6 +1416,137 @@ test_load_failures(void **ctx)
 	}
 }
 
+/* cert in DER at <dir>/name, 0644. */
+static char *
+write_der(struct state *st, const char *name, X509 *cert)
+{
+	char *p = tu_path(st->dir, name);
+	FILE *f = fopen(p, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(i2d_X509_fp(f, cert), 1);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(p, 0644), 0);
+	return p;
+}
+
+/* The exact reason trust_load gives with st->o. */
+static void
+assert_load_says(struct state *st, const char *want)
+{
+	struct certauth_trust_set *p = NULL;
+	struct certauth_reason why;
+
+	memset(&why, 0, sizeof(why));
+	assert_int_equal(certauth_trust_load(&st->o, NULL, &p, &why),
+	    CERTAUTH_ERR_TRUST_STORE);
+	assert_null(p);
+	assert_string_equal(why.text, want);
+}
+
+/* A DER certificate where a PEM bundle is read: how to convert it. */
+static void
+test_trust_file_der(void **ctx)
+{
+	struct state *st = *ctx;
+	char *der, want[CERTAUTH_REASON_MAX];
+
+	ca_setup(st);
+	der = write_der(st, "root.der", K->ca);
+	opt_path(&st->o.ca_file, st, "root.der");
+	snprintf(want, sizeof(want),
+	    "cannot load ca_file %s/root.der: it is DER, not PEM: convert it "
+	    "with `openssl x509 -inform DER -in %s/root.der -out "
+	    "%s/root.der.pem` and name the new file",
+	    st->dir, st->dir, st->dir);
+	assert_load_says(st, want);
+	free(der);
+	opt_path(&st->o.ca_file, st, "root.pem");
+	der = write_der(st, "inter.bin", K->inter);
+	opt_path(&st->o.chain_file, st, "inter.bin");
+	snprintf(want, sizeof(want),
+	    "cannot load chain_file %s/inter.bin: it is DER, not PEM: "
+	    "convert it with `openssl x509 -inform DER -in %s/inter.bin -out "
+	    "%s/inter.bin.pem` and name the new file",
+	    st->dir, st->dir, st->dir);
+	assert_load_says(st, want);
+	free(der);
+}
+
+/* A directory where a file is read: the option meant for it. */
+static void
+test_trust_file_directory(void **ctx)
+{
+	struct state *st = *ctx;
+	char *dir, want[CERTAUTH_REASON_MAX];
+
+	ca_setup(st);
+	dir = tu_path(st->dir, "certs");
+	assert_int_equal(mkdir(dir, 0755), 0);
+	opt_path(&st->o.ca_file, st, "certs");
+	snprintf(want, sizeof(want),
+	    "cannot load ca_file %s: it is a directory: use ca_dir for a "
+	    "directory of CA certificates (openssl rehash)",
+	    dir);
+	assert_load_says(st, want);
+	opt_path(&st->o.ca_file, st, "root.pem");
+	opt_path(&st->o.chain_file, st, "certs");
+	snprintf(want, sizeof(want),
+	    "cannot load chain_file %s: it is a directory: chain_file must "
+	    "be a PEM file",
+	    dir);
+	assert_load_says(st, want);
+	opt_path(&st->o.chain_file, st, "inter.pem");
+	st->o.crl = CERTAUTH_CRL_LEAF;
+	opt_path(&st->o.crl_file, st, "certs");
+	snprintf(want, sizeof(want),
+	    "cannot load crl_file %s: it is a directory: use crl_dir for a "
+	    "directory of CRLs",
+	    dir);
+	assert_load_says(st, want);
+	free(dir);
+}
+
+/* A file with no certificate at all says what it holds instead. */
+static void
+test_trust_file_no_certificate(void **ctx)
+{
+	struct state *st = *ctx;
+	char *p, want[CERTAUTH_REASON_MAX];
+	FILE *f;
+
+	ca_setup(st);
+	p = opt_path(&st->o.ca_file, st, "alice.key");
+	assert_non_null(f = fopen(p, "w"));
+	assert_int_equal(PEM_write_PrivateKey(f, K->other_key, NULL, NULL, 0,
+			     NULL, NULL),
+	    1);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(p, 0644), 0);
+	snprintf(want, sizeof(want),
+	    "cannot load ca_file %s: no certificate in it, only PEM blocks "
+	    "such as PRIVATE KEY",
+	    p);
+	assert_load_says(st, want);
+	p = opt_path(&st->o.ca_file, st, "empty.pem");
+	tu_write_file(p, "", 0644);
+	snprintf(want, sizeof(want), "cannot load ca_file %s: the file is empty",
+	    p);
+	assert_load_says(st, want);
+	opt_path(&st->o.ca_file, st, "root.pem");
+	p = opt_path(&st->o.chain_file, st, "notes.txt");
+	tu_write_file(p, "the intermediate goes here\n", 0644);
+	snprintf(want, sizeof(want),
+	    "cannot load chain_file %s: no certificate in it (no "
+	    "\"-----BEGIN CERTIFICATE-----\" line)",
+	    p);
+	assert_load_says(st, want);
+	tu_write_file(p, "", 0644);
+	snprintf(want, sizeof(want),
+	    "cannot load chain_file %s: the file is empty", p);
+	assert_load_says(st, want);
+}
+
 /*
  * The trust files get the checks of every file the module trusts; a link
  * in last place, as openssl rehash makes them, is followed to a target
@@ -1408,6 +1619,8 @@ main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 		T(test_ca_chain_ok),
 		T(test_ca_missing_intermediate),
+		T(test_ca_missing_root),
+		T(test_ca_missing_issuer_no_key_id),
 		T(test_ca_untrusted_root_in_chain_file),
 		T(test_ca_expired),
 		T(test_ca_not_yet_valid),
@@ -1438,6 +1651,9 @@ main(void)
 		T(test_crl_delta_second_of_a_base_unused),
 		T(test_crl_delta_of_other_issuer),
 		T(test_load_failures),
+		T(test_trust_file_der),
+		T(test_trust_file_directory),
+		T(test_trust_file_no_certificate),
 		T(test_trust_files_checked),
 		T(test_crl_off_ignores_sources),
 #undef T

@@ -244,6 +244,151 @@ test_whitespace_inside(void **state)
 	assert_decodes("sha512:\nQ U J D", CERTAUTH_DIGEST_SHA512, "ABC", 3);
 }
 
+#define WRAPPED_HINT \
+	"the answer is 64 characters, one line of base64 wrapped at 64 " \
+	"columns: it must be pasted on one line (openssl base64 -A)"
+
+/* The hint for resp, or "" when its shape is fine. */
+static const char *
+shape_of(const char *resp)
+{
+	static struct certauth_reason hint;
+
+	memset(&hint, 0, sizeof(hint));
+	if (certauth_response_shape(resp, &hint) == 0) {
+		assert_string_equal(hint.text, "");
+		return "";
+	}
+	assert_true(hint.text[0] != '\0');
+	return hint.text;
+}
+
+/* n bytes of base64 as `openssl base64 -A` prints them. */
+static char *
+b64_of(size_t n)
+{
+	unsigned char *raw;
+	char *out;
+
+	assert_non_null(raw = calloc(1, n + 1));
+	assert_non_null(out = calloc(1, 4 * ((n + 2) / 3) + 1));
+	assert_int_equal(RAND_bytes(raw, (int)n), 1);
+	EVP_EncodeBlock((unsigned char *)out, raw, (int)n);
+	free(raw);
+	return out;
+}
+
+/* An answer broken on its way is told from a wrong one by its shape. */
+static void
+test_shape_wrapped(void **state)
+{
+	char *s, line[80];
+
+	(void)state;
+	/* The first line of `openssl base64` without -A, whatever follows. */
+	s = b64_of(256);
+	snprintf(line, sizeof(line), "%.64s", s);
+	assert_string_equal(shape_of(line), WRAPPED_HINT);
+	snprintf(line, sizeof(line), "sha384:%.64s", s);
+	assert_string_equal(shape_of(line), WRAPPED_HINT);
+	snprintf(line, sizeof(line), "sha1:%.64s\r\n", s);
+	assert_string_equal(shape_of(line), WRAPPED_HINT);
+	snprintf(line, sizeof(line), "  %.64s  ", s);
+	assert_string_equal(shape_of(line), WRAPPED_HINT);
+	free(s);
+	s = repeat('_', 64, "");
+	assert_string_equal(shape_of(s), WRAPPED_HINT);
+	free(s);
+	/* One character more or less: 48 bytes, still no signature. */
+	s = repeat('A', 65, "");
+	assert_string_equal(shape_of(s),
+	    "the answer is 65 characters of base64, 48 bytes, a length no "
+	    "accepted signature has: if it was cut short or broken over "
+	    "lines, paste it whole, on one line (openssl base64 -A)");
+	free(s);
+}
+
+static void
+test_shape_lengths(void **state)
+{
+	/* Every length an accepted signature has in practice: Ed25519,
+	 * ECDSA P-256 (r and s of 31 to 33 bytes), P-384, Ed448, P-521,
+	 * RSA-2048, RSA-3072, RSA-4096 and an odd RSA size. */
+	static const size_t fine[] = { 64, 70, 71, 72, 66, 102, 103, 104, 98,
+		114, 137, 138, 139, 133, 256, 257, 384, 512 };
+	static const size_t broken[] = { 1, 12, 32, 63, 65, 73, 90, 97, 105,
+		113, 115, 129, 132, 140, 200, 255 };
+	char *s, want[CERTAUTH_REASON_MAX];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(fine) / sizeof(fine[0]); i++) {
+		s = b64_of(fine[i]);
+		if (shape_of(s)[0] != '\0')
+			fail_msg("%zu bytes: %s", fine[i], shape_of(s));
+		free(s);
+	}
+	for (i = 0; i < sizeof(broken) / sizeof(broken[0]); i++) {
+		s = b64_of(broken[i]);
+		/* Without its padding, as a cut answer arrives. */
+		s[strcspn(s, "=")] = '\0';
+		snprintf(want, sizeof(want),
+		    "the answer is %zu characters of base64, %zu bytes, a "
+		    "length no accepted signature has: if it was cut short or "
+		    "broken over lines, paste it whole, on one line (openssl "
+		    "base64 -A)",
+		    strlen(s), broken[i]);
+		if (strlen(s) != 64 && strcmp(shape_of(s), want) != 0)
+			fail_msg("%zu bytes: \"%s\"", broken[i], shape_of(s));
+		free(s);
+	}
+}
+
+static void
+test_shape_white_space(void **state)
+{
+	char *s, *two;
+
+	(void)state;
+	/* Two lines of a wrapped answer joined by a space: the bytes are
+	 * there but not all of them, and the hint says so. */
+	s = b64_of(256);
+	assert_non_null(two = malloc(64 + 1 + 64 + 1));
+	snprintf(two, 64 + 1 + 64 + 1, "%.64s %.64s", s, s + 64);
+	assert_string_equal(shape_of(two),
+	    "the answer is 128 characters of base64 with white space inside, "
+	    "96 bytes, a length no accepted signature has: if it was cut "
+	    "short or broken over lines, paste it whole, on one line (openssl "
+	    "base64 -A)");
+	/* White space inside a whole answer is ignored by the parser: its
+	 * shape is fine. */
+	snprintf(two, 64 + 1 + 64 + 1, "%.64s\n%.32s", s, s + 64);
+	assert_string_equal(shape_of(two), "");
+	free(two);
+	free(s);
+}
+
+static void
+test_shape_not_base64(void **state)
+{
+	char *s;
+
+	(void)state;
+	assert_string_equal(shape_of(NULL), "");
+	assert_string_equal(shape_of(""), "");
+	assert_string_equal(shape_of(" \r\n"), "");
+	assert_string_equal(shape_of("!!not base64 at all!! $$$ ###"), "");
+	assert_string_equal(shape_of("===="), "");
+	/* 64 characters, one of them outside both alphabets. */
+	s = repeat('A', 63, "*");
+	assert_string_equal(shape_of(s), "");
+	free(s);
+	/* Over the length limit: refused as too long, no hint. */
+	s = repeat('A', CERTAUTH_RESPONSE_MAX + 1, "");
+	assert_string_equal(shape_of(s), "");
+	free(s);
+}
+
 static void
 test_prefixes(void **state)
 {
@@ -411,6 +556,10 @@ main(void)
 		cmocka_unit_test(test_padding),
 		cmocka_unit_test(test_alphabets),
 		cmocka_unit_test(test_whitespace_inside),
+		cmocka_unit_test(test_shape_wrapped),
+		cmocka_unit_test(test_shape_lengths),
+		cmocka_unit_test(test_shape_white_space),
+		cmocka_unit_test(test_shape_not_base64),
 		cmocka_unit_test(test_prefixes),
 		cmocka_unit_test(test_prefix_empty_body),
 		cmocka_unit_test(test_long_prefix),
