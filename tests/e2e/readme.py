@@ -33,6 +33,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 
 sys.dont_write_bytecode = True  # never write into the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -276,6 +277,22 @@ tap.ok(sign_runs and all(s.returncode == 0 for s in sign_runs) and
        "host server" in sign_runs[-1].stderr,
        "certauth-sign --key alice.key --host server signs the challenge "
        "of host server", "\n".join(out(s) for s in sign_runs))
+
+# The walkthrough's promise: given another name than the server's own,
+# certauth-sign refuses and says which name to give.
+wrong = walk[6].replace("--host server", "--host server.example.org")
+sign_runs.clear()
+sign_with(wrong)("certauth:v1:%s:sshd:alice:%d:%s" % (
+    HOSTNAME, int(time.time()), "A" * 43))
+p = sign_runs[-1]
+tap.ok(wrong != walk[6] and p.returncode != 0 and not p.stdout and
+       "certauth-sign: refused: the challenge is for host 'server', not "
+       "'server.example.org'. The host field is the server's own hostname "
+       "(or its hostname= option), not the name you connect to: if "
+       "'server' is the server you meant, run again with --host server "
+       "(or add --host server)." in p.stderr,
+       "certauth-sign given another name than the server's own says which "
+       "--host to give, and signs nothing", out(p))
 
 p = sh(walk[4])
 tap.ok(p.returncode == 0 and lib.wait_port(22, True),
