@@ -39,7 +39,7 @@ const char *certauth_strerror(int r);
 
 /*
  * A reason is the exact, log-worthy explanation of a refusal, e.g.
- * "certificate expired 2021-01-01".  Functions that can refuse take a
+ * "certificate expired 2021-01-01 00:00:00 UTC".  Functions that can refuse take a
  * struct certauth_reason * (may be NULL) and fill it in on failure.
  */
 #define CERTAUTH_REASON_MAX 512

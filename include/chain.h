@@ -39,7 +39,8 @@ void certauth_verified_clear(struct certauth_verified *v);
  * on; else the caller's, certauth_verified_clear);
  * CERTAUTH_ERR_REVOKED ("certificate revoked (CRL)");
  * CERTAUTH_ERR_CERT_INVALID with the exact reason, e.g. "certificate
- * expired 2021-01-01", "certificate not valid before 2031-01-01",
+ * expired 2021-01-01 00:00:00 UTC", "certificate not valid before
+ * 2031-01-01 00:00:00 UTC",
  * "unable to get local issuer certificate", "keyUsage does not allow
  * digitalSignature", "extendedKeyUsage does not allow clientAuth";
  * CERTAUTH_ERR_KEY_REFUSED; CERTAUTH_ERR_TRUST_STORE (an anchor the chain

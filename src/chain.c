@@ -138,13 +138,13 @@ verify_failure(const struct certauth_trust_set *p, time_t now,
 		certauth_time_string(cert != NULL ? X509_get0_notAfter(cert) :
 						    NULL,
 		    when, sizeof(when));
-		certauth_reason_set(reason, "%s expired %.10s", label, when);
+		certauth_reason_set(reason, "%s expired %s", label, when);
 		return CERTAUTH_ERR_CERT_INVALID;
 	case X509_V_ERR_CERT_NOT_YET_VALID:
 		certauth_time_string(cert != NULL ? X509_get0_notBefore(cert) :
 						    NULL,
 		    when, sizeof(when));
-		certauth_reason_set(reason, "%s not valid before %.10s", label,
+		certauth_reason_set(reason, "%s not valid before %s", label,
 		    when);
 		return CERTAUTH_ERR_CERT_INVALID;
 	case X509_V_ERR_CERT_REVOKED:
