@@ -39,6 +39,10 @@ void certauth_time_string(const ASN1_TIME *t, char *buf, size_t len);
 /* A time_t in that form (or its decimal digits if it has none). */
 void certauth_unix_time_string(time_t t, char *buf, size_t len);
 
+/* t as seconds since the epoch into *out: 0, or CERTAUTH_ERR_FORMAT for a
+ * NULL or unreadable t. */
+int certauth_asn1_to_time(const ASN1_TIME *t, time_t *out);
+
 /* secs (>= 0) as a person reads it: "7200 seconds (about 2 hours)". */
 void certauth_span_string(long long secs, char *buf, size_t len);
 

@@ -126,6 +126,21 @@ certauth_time_string(const ASN1_TIME *t, char *buf, size_t len)
 	ERR_clear_error();
 }
 
+int
+certauth_asn1_to_time(const ASN1_TIME *t, time_t *out)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	/* ASN1_TIME_to_tm(NULL) would describe the current time. */
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1) {
+		ERR_clear_error();
+		return CERTAUTH_ERR_FORMAT;
+	}
+	*out = timegm(&tm);
+	return 0;
+}
+
 void
 certauth_unix_time_string(time_t t, char *buf, size_t len)
 {
