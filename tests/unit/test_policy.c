@@ -953,20 +953,6 @@ utc_of(time_t t, char out[24])
 	assert_int_equal(strftime(out, 24, "%Y-%m-%d %H:%M:%S UTC", &tm), 23);
 }
 
-/* Give crl the dates last and next and sign it again with key. */
-static void
-set_crl_dates(X509_CRL *crl, EVP_PKEY *key, time_t last, time_t next)
-{
-	ASN1_TIME *t;
-
-	assert_non_null(t = ASN1_TIME_set(NULL, last));
-	assert_true(X509_CRL_set1_lastUpdate(crl, t));
-	assert_non_null(ASN1_TIME_set(t, next));
-	assert_true(X509_CRL_set1_nextUpdate(crl, t));
-	ASN1_TIME_free(t);
-	assert_true(X509_CRL_sign(crl, key, EVP_sha256()) > 0);
-}
-
 /* The intermediate's CRL revoking n of revoked, dated last and next, as
  * crl_file <dir>/name; returns its path. */
 static char *
@@ -976,7 +962,7 @@ dated_crl_file(struct state *st, const char *name, X509 **revoked, int n,
 	X509_CRL *crl = tu_make_crl(K->inter, K->inter_key, revoked, n);
 	char *p = opt_path(&st->o.crl_file, st, name);
 
-	set_crl_dates(crl, K->inter_key, last, next);
+	tu_crl_set_dates(crl, K->inter_key, last, next);
 	tu_write_crl(p, crl);
 	X509_CRL_free(crl);
 	return p;
@@ -1051,7 +1037,7 @@ test_crl_out_of_date(void **ctx)
 	assert_int_equal(mkdir(dir, 0755), 0);
 	in_dir = tu_path(dir, "inter.pem");
 	assert_non_null(crl = tu_make_crl(K->inter, K->inter_key, NULL, 0));
-	set_crl_dates(crl, K->inter_key, last, next);
+	tu_crl_set_dates(crl, K->inter_key, last, next);
 	tu_write_crl(in_dir, crl);
 	snprintf(where, sizeof(where), "crl_dir file %s", in_dir);
 	assert_int_equal(check_at(st, leaf, now + 40 * 86400, &why),
@@ -1203,7 +1189,7 @@ test_crl_warn(void **ctx)
 	assert_int_equal(mkdir(dir, 0755), 0);
 	write_crl(st, "crls/inter.crl", K->inter, K->inter_key, NULL, 0);
 	assert_non_null(crl = tu_make_crl(K->ca, K->ca_key, NULL, 0));
-	set_crl_dates(crl, K->ca_key, now - 86400, next);
+	tu_crl_set_dates(crl, K->ca_key, now - 86400, next);
 	p = tu_path(dir, "root.crl");
 	tu_write_crl(p, crl);
 	st->o.crl = CERTAUTH_CRL_LEAF;
@@ -1467,8 +1453,8 @@ test_crl_grace_delta(void **ctx)
 	/* The base within grace, the delta revoking alice past it. */
 	crls[0] = inter_crl(NULL, 0, 1, 0, 0);
 	crls[1] = inter_crl(&fresh, 1, 2, 1, 0);
-	set_crl_dates(crls[0], K->inter_key, now - 86400, hour);
-	set_crl_dates(crls[1], K->inter_key, now - 86400, three);
+	tu_crl_set_dates(crls[0], K->inter_key, now - 86400, hour);
+	tu_crl_set_dates(crls[1], K->inter_key, now - 86400, three);
 	path = write_crls(st, "inter.crl", crls, 2);
 	snprintf(where, sizeof(where), "crl_file %s", path);
 	assert_int_equal(check_at(st, fresh, now, &why),
@@ -1479,8 +1465,8 @@ test_crl_grace_delta(void **ctx)
 	/* The base past grace, the delta within it. */
 	crls[0] = inter_crl(NULL, 0, 1, 0, 0);
 	crls[1] = inter_crl(&fresh, 1, 2, 1, 0);
-	set_crl_dates(crls[0], K->inter_key, now - 86400, three);
-	set_crl_dates(crls[1], K->inter_key, now - 86400, hour);
+	tu_crl_set_dates(crls[0], K->inter_key, now - 86400, three);
+	tu_crl_set_dates(crls[1], K->inter_key, now - 86400, hour);
 	free(write_crls(st, "inter.crl", crls, 2));
 	assert_int_equal(check_at(st, fresh, now, &why),
 	    CERTAUTH_ERR_CERT_INVALID);
@@ -1489,8 +1475,8 @@ test_crl_grace_delta(void **ctx)
 	/* Both within grace: the delta is read, and revokes. */
 	crls[0] = inter_crl(NULL, 0, 1, 0, 0);
 	crls[1] = inter_crl(&fresh, 1, 2, 1, 0);
-	set_crl_dates(crls[0], K->inter_key, now - 86400, hour);
-	set_crl_dates(crls[1], K->inter_key, now - 86400, hour);
+	tu_crl_set_dates(crls[0], K->inter_key, now - 86400, hour);
+	tu_crl_set_dates(crls[1], K->inter_key, now - 86400, hour);
 	free(write_crls(st, "inter.crl", crls, 2));
 	assert_int_equal(check_at(st, fresh, now, &why), CERTAUTH_ERR_REVOKED);
 	assert_string_equal(why.text, "certificate revoked (CRL)");
