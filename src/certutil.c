@@ -173,7 +173,7 @@ certauth_span_string(long long secs, char *buf, size_t len)
 			return;
 		}
 	}
-	snprintf(buf, len, "%lld seconds", secs);
+	snprintf(buf, len, "%lld second%s", secs, secs == 1 ? "" : "s");
 }
 
 int
