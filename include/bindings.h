@@ -24,6 +24,8 @@ int certauth_bindings_path(const char *dir, const char *user, char **out);
  * one certificate; CERTAUTH_ERR_NOT_FOUND when the file does not exist or
  * holds no certificate; CERTAUTH_ERR_UNSAFE; CERTAUTH_ERR_FORMAT when a
  * BEGIN CERTIFICATE block does not parse; CERTAUTH_ERR_TOO_LONG; CERTAUTH_ERR_IO.
+ * An unsafe or unreadable file below an unsafe directory has its reason
+ * marked a fault of the host (certauth_reason_host).
  */
 int certauth_bindings_read(const char *dir, const char *user,
     struct certauth_seen *seen, STACK_OF(X509) **out,

@@ -39,17 +39,25 @@ const char *certauth_strerror(int r);
 
 /*
  * A reason is the exact, log-worthy explanation of a refusal, e.g.
- * "certificate expired 2021-01-01".  Functions that can refuse take a
+ * "certificate expired 2021-01-01 00:00:00 UTC".  Functions that can refuse take a
  * struct certauth_reason * (may be NULL) and fill it in on failure.
  */
 #define CERTAUTH_REASON_MAX 512
 struct certauth_reason {
 	char text[CERTAUTH_REASON_MAX];
+	/* Nonzero: the fault is the host's, not the user's (an unsafe
+	 * bindings directory, a CRL out of date): every login it touches
+	 * fails alike, and the decision is logged at LOG_ERR. */
+	int host_fault;
 };
 
-/* printf-style: overwrite the reason (no-op when reason is NULL). */
+/* printf-style: overwrite the reason, a refusal of the user's own
+ * (no-op when reason is NULL). */
 void certauth_reason_set(struct certauth_reason *reason, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* Mark the reason as set a fault of the host (no-op when NULL). */
+void certauth_reason_host(struct certauth_reason *reason);
 
 /* Zero and free a buffer that held secret or sensitive bytes; NULL is fine. */
 void certauth_freezero(void *p, size_t len);

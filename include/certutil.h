@@ -6,6 +6,7 @@
 #define CERTAUTH_CERTUTIL_H
 
 #include <stddef.h>
+#include <time.h>
 #include <openssl/x509.h>
 
 #define CERTAUTH_FP_CHARS 64 /* SHA-256, lower-case hex, no colons */
@@ -25,9 +26,25 @@ int certauth_fingerprint_normalise(const char *in,
 /* One-line RFC 2253 name, e.g. "CN=alice,O=Example"; writes "?" on failure. */
 void certauth_name_string(const X509_NAME *name, char *buf, size_t len);
 
-/* An ASN1_TIME as "YYYY-MM-DD HH:MM:SS UTC" (or "?"); the date part is
- * the first 10 characters. */
+/*
+ * The one form of every date in a refusal, warning or tool output:
+ * "YYYY-MM-DD HH:MM:SS UTC", always whole, since a date alone reads as
+ * midnight.  CERTAUTH_TIME_CHARS holds it with its NUL.
+ */
+#define CERTAUTH_TIME_CHARS 32
+
+/* An ASN1_TIME in that form (or "?"). */
 void certauth_time_string(const ASN1_TIME *t, char *buf, size_t len);
+
+/* A time_t in that form (or its decimal digits if it has none). */
+void certauth_unix_time_string(time_t t, char *buf, size_t len);
+
+/* t as seconds since the epoch into *out: 0, or CERTAUTH_ERR_FORMAT for a
+ * NULL or unreadable t. */
+int certauth_asn1_to_time(const ASN1_TIME *t, time_t *out);
+
+/* secs (>= 0) as a person reads it: "7200 seconds (about 2 hours)". */
+void certauth_span_string(long long secs, char *buf, size_t len);
 
 /*
  * The pem_password_cb for every PEM read of certificates and CRLs: it

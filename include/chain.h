@@ -29,7 +29,10 @@ void certauth_verified_clear(struct certauth_verified *v);
  * X509_V_FLAG_POLICY_CHECK and the initial policy set anyPolicy, CRL
  * flags as configured (X509_V_FLAG_CRL_CHECK, plus _ALL for chain, with
  * delta, indirect and reason-partitioned CRLs read as RFC 5280 says; a
- * delta CRL passed over is logged through lg, see deltas.h);
+ * delta CRL passed over is logged through lg, see deltas.h; a CRL's
+ * dates are judged with crl_skew and crl_grace, and a CRL used under
+ * grace or within crl_warn of its nextUpdate is logged through lg, see
+ * crl_dates.h);
  * trust=pinned: the certificate itself is the anchor
  * (X509_V_FLAG_PARTIAL_CHAIN), validity still checked; in both modes
  * keyUsage, if present, must allow digitalSignature and extendedKeyUsage,
@@ -39,7 +42,10 @@ void certauth_verified_clear(struct certauth_verified *v);
  * on; else the caller's, certauth_verified_clear);
  * CERTAUTH_ERR_REVOKED ("certificate revoked (CRL)");
  * CERTAUTH_ERR_CERT_INVALID with the exact reason, e.g. "certificate
- * expired 2021-01-01", "certificate not valid before 2031-01-01",
+ * expired 2021-01-01 00:00:00 UTC", "certificate not valid before
+ * 2031-01-01 00:00:00 UTC",
+ * "CRL in crl_file /x (issuer CN=CA) expired at 2026-12-06 11:30:00 UTC
+ * (its nextUpdate), beyond crl_grace=0; ...", marked a fault of the host,
  * "unable to get local issuer certificate", "keyUsage does not allow
  * digitalSignature", "extendedKeyUsage does not allow clientAuth";
  * CERTAUTH_ERR_KEY_REFUSED; CERTAUTH_ERR_TRUST_STORE (an anchor the chain

@@ -12,21 +12,26 @@
 #include "log.h"
 #include "trust.h"
 
-/* Which of a trust's delta CRLs one check read. */
+struct certauth_crl_dates;
+
+/* Which of a trust's CRLs one check read; the check context's app data. */
 struct certauth_crl_watch {
 	X509_STORE_CTX_check_crl_fn check_crl; /* OpenSSL's own */
-	const struct certauth_trust_set *t;
+	const struct certauth_trust_set *t;    /* NULL: nothing watched */
 	unsigned char *read; /* a flag for each of t->deltas, or NULL */
+	unsigned char *used; /* a flag for each of t->crls */
+	struct certauth_crl_dates *dates; /* the check's, for its callback */
 };
 
 /*
- * With delta CRLs loaded, make store's contexts check CRLs through a
- * function that notes each CRL read and then calls OpenSSL's own; the
- * caller gives the check's context w as app data.  Nothing is done (and
- * w->read stays NULL) without delta CRLs.  certauth_watch_clear frees
- * w->read.  Returns 0, CERTAUTH_ERR_NOMEM or CERTAUTH_ERR_INTERNAL.
+ * With CRLs loaded, make store's contexts check CRLs through a function
+ * that notes each CRL read (in w->used, and a delta CRL in w->read too)
+ * and then calls OpenSSL's own; the caller gives the check's context w
+ * as app data.  Nothing is done (w->t stays NULL) without CRLs, and
+ * w->read stays NULL without delta CRLs.  certauth_watch_clear frees
+ * the flags.  Returns 0, CERTAUTH_ERR_NOMEM or CERTAUTH_ERR_INTERNAL.
  */
-int certauth_watch_deltas(const struct certauth_trust_set *t, X509_STORE *store,
+int certauth_watch_crls(const struct certauth_trust_set *t, X509_STORE *store,
     struct certauth_crl_watch *w);
 
 void certauth_watch_clear(struct certauth_crl_watch *w);

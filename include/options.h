@@ -45,8 +45,11 @@ struct certauth_opts {
 	char *chain_file;
 	char *crl_file;
 	char *crl_dir;
-	int crl;  /* enum certauth_crl_scope */
-	int ocsp; /* enum certauth_ocsp_mode */
+	int crl;	/* enum certauth_crl_scope */
+	long crl_warn;	/* seconds before a CRL's nextUpdate to warn; 0 off */
+	long crl_grace; /* seconds past nextUpdate a CRL is still used */
+	long crl_skew;	/* seconds a CRL's lastUpdate may be ahead */
+	int ocsp;	/* enum certauth_ocsp_mode */
 	char *ocsp_url;
 	long ocsp_timeout_ms;
 	char *ocsp_cache_dir;

@@ -25,6 +25,12 @@ struct certauth_delta {
 	char *path;
 };
 
+/* Where one CRL was read from, for every message about it. */
+struct certauth_crl_origin {
+	X509_CRL *crl; /* borrowed from crls */
+	char *where;   /* "crl_file /path" or "crl_dir file /path" */
+};
+
 /* What the trust files held when they were read; read-only after. */
 struct certauth_trust_set {
 	int trust;	     /* enum certauth_trust */
@@ -36,6 +42,9 @@ struct certauth_trust_set {
 	STACK_OF(X509_CRL) *crls;      /* every CRL loaded, for each check */
 	struct certauth_delta *deltas; /* the delta CRLs among crls */
 	int ndeltas, deltas_cap;
+	struct certauth_crl_origin *origins; /* one for each of crls */
+	int norigins, origins_cap;
+	long crl_warn, crl_grace, crl_skew; /* from the options */
 };
 
 /*
@@ -54,6 +63,11 @@ int certauth_trust_load(const struct certauth_opts *o,
     struct certauth_reason *reason);
 
 void certauth_trust_free(struct certauth_trust_set *t);
+
+/* Where crl, one of t's CRLs, was read from ("crl_file /path"), or "a
+ * CRL file" for one t does not hold. */
+const char *certauth_trust_crl_origin(const struct certauth_trust_set *t,
+    const X509_CRL *crl);
 
 /* What a trust file holds, and so how it is parsed. */
 enum certauth_trust_kind {

@@ -172,6 +172,10 @@ log_outcome(const struct certauth_log *lg, const struct certauth_login *login,
 	    r == CERTAUTH_ERR_INTERNAL || r == CERTAUTH_ERR_NOMEM) {
 		log_err(lg, "user %s not authenticated: %s: %s", login->user,
 		    certauth_strerror(r), outcome->reason.text);
+	} else if (outcome->reason.host_fault) {
+		/* Every login it touches fails alike: the host's to fix. */
+		log_err(lg, "user %s refused: %s", login->user,
+		    outcome->reason.text);
 	} else {
 		log_notice(lg, "user %s refused: %s", login->user,
 		    outcome->reason.text);
@@ -210,7 +214,7 @@ check_bound(const struct certauth_login *login, struct certauth_reason *reason)
 		return CERTAUTH_ERR_NOT_FOUND;
 	}
 	if (login->bound->r != 0) {
-		certauth_reason_set(reason, "%s", login->bound->reason.text);
+		*reason = login->bound->reason; /* whose fault, too */
 		return login->bound->r;
 	}
 	return 0;

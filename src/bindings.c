@@ -183,6 +183,23 @@ out:
 	return r;
 }
 
+/*
+ * A bindings file that cannot be read safely may be the directory's
+ * fault rather than its own: then every user is refused alike, and the
+ * reason is marked a fault of the host.  Looked at only on that failure.
+ */
+static void
+mark_dir_fault(const char *dir, int r, struct certauth_reason *reason)
+{
+	struct certauth_reason why;
+
+	if (r != CERTAUTH_ERR_UNSAFE && r != CERTAUTH_ERR_IO)
+		return;
+	memset(&why, 0, sizeof(why));
+	if (certauth_check_dir_safely(dir, "bindings directory", &why) != 0)
+		certauth_reason_host(reason);
+}
+
 int
 certauth_bindings_read(const char *dir, const char *user,
     struct certauth_seen *seen, STACK_OF(X509) **out,
@@ -203,8 +220,11 @@ certauth_bindings_read(const char *dir, const char *user,
 		goto out;
 	}
 	if ((r = certauth_read_safely(path, "bindings file",
-		 CERTAUTH_BINDINGS_MAX, 0, seen, &buf, &len, reason)) != 0 ||
-	    (r = parse_cached(path, buf, len, out, reason)) != 0)
+		 CERTAUTH_BINDINGS_MAX, 0, seen, &buf, &len, reason)) != 0) {
+		mark_dir_fault(dir, r, reason);
+		goto out;
+	}
+	if ((r = parse_cached(path, buf, len, out, reason)) != 0)
 		goto out;
 	r = 0;
 out:

@@ -5,6 +5,8 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -102,6 +104,13 @@ out:
 	ERR_clear_error();
 }
 
+/* tm as "YYYY-MM-DD HH:MM:SS UTC"; 0, or -1 when it does not fit. */
+static int
+tm_string(const struct tm *tm, char *buf, size_t len)
+{
+	return strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", tm) == 0 ? -1 : 0;
+}
+
 void
 certauth_time_string(const ASN1_TIME *t, char *buf, size_t len)
 {
@@ -112,9 +121,59 @@ certauth_time_string(const ASN1_TIME *t, char *buf, size_t len)
 	memset(&tm, 0, sizeof(tm));
 	/* ASN1_TIME_to_tm(NULL) would describe the current time. */
 	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1 ||
-	    strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+	    tm_string(&tm, buf, len) != 0)
 		unknown(buf, len);
 	ERR_clear_error();
+}
+
+int
+certauth_asn1_to_time(const ASN1_TIME *t, time_t *out)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	/* ASN1_TIME_to_tm(NULL) would describe the current time. */
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1) {
+		ERR_clear_error();
+		return CERTAUTH_ERR_FORMAT;
+	}
+	*out = timegm(&tm);
+	return 0;
+}
+
+void
+certauth_unix_time_string(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	if (buf == NULL || len == 0)
+		return;
+	if (gmtime_r(&t, &tm) == NULL || tm_string(&tm, buf, len) != 0)
+		snprintf(buf, len, "%jd", (intmax_t)t);
+}
+
+void
+certauth_span_string(long long secs, char *buf, size_t len)
+{
+	static const struct {
+		long long len;
+		const char *unit;
+	} units[] = {
+		{ 365LL * 86400, "years" },
+		{ 86400, "days" },
+		{ 3600, "hours" },
+		{ 60, "minutes" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (secs >= 2 * units[i].len) {
+			snprintf(buf, len, "%lld seconds (about %lld %s)", secs,
+			    secs / units[i].len, units[i].unit);
+			return;
+		}
+	}
+	snprintf(buf, len, "%lld second%s", secs, secs == 1 ? "" : "s");
 }
 
 int

@@ -29,6 +29,7 @@
 #include "certauth.h"
 #include "certutil.h"
 #include "chain.h"
+#include "crl_dates.h"
 #include "deltas.h"
 #include "options.h"
 #include "parse_cache.h"
@@ -53,72 +54,6 @@ cert_label(X509 *cert, int depth, char *buf, size_t len)
 	}
 	certauth_name_string(X509_get_subject_name(cert), name, sizeof(name));
 	snprintf(buf, len, "CA certificate %s", name);
-}
-
-/*
- * The CRL of p issued by name that is out of date at now (err says
- * which way), or NULL.
- */
-static X509_CRL *
-stale_crl(const struct certauth_trust_set *p, const X509_NAME *name, time_t now,
-    int err)
-{
-	X509_CRL *crl;
-	const ASN1_TIME *t;
-	int i;
-
-	for (i = 0; i < sk_X509_CRL_num(p->crls); i++) {
-		crl = sk_X509_CRL_value(p->crls, i);
-		if (X509_NAME_cmp(X509_CRL_get_issuer(crl), name) != 0)
-			continue;
-		t = err == X509_V_ERR_CRL_HAS_EXPIRED ?
-		    X509_CRL_get0_nextUpdate(crl) :
-		    X509_CRL_get0_lastUpdate(crl);
-		if (t != NULL &&
-		    X509_cmp_time(t, &now) ==
-			(err == X509_V_ERR_CRL_HAS_EXPIRED ? -1 : 1))
-			return crl;
-	}
-	return NULL;
-}
-
-/*
- * A CRL past its nextUpdate, or before its lastUpdate: which CA's, the
- * date, and what to do, since every login under that CA fails until the
- * CRL is renewed (or the clock is right).
- */
-static int
-crl_out_of_date(const struct certauth_trust_set *p, time_t now,
-    X509_STORE_CTX *ctx, int err, struct certauth_reason *reason)
-{
-	X509 *cert = X509_STORE_CTX_get_current_cert(ctx);
-	X509_CRL *crl = NULL;
-	char issuer[256], when[64];
-
-	if (cert != NULL)
-		crl = stale_crl(p, X509_get_issuer_name(cert), now, err);
-	if (crl == NULL) {
-		certauth_reason_set(reason, "chain verification failed: %s",
-		    X509_verify_cert_error_string(err));
-		return CERTAUTH_ERR_CERT_INVALID;
-	}
-	certauth_name_string(X509_CRL_get_issuer(crl), issuer, sizeof(issuer));
-	if (err == X509_V_ERR_CRL_HAS_EXPIRED) {
-		certauth_time_string(X509_CRL_get0_nextUpdate(crl), when,
-		    sizeof(when));
-		certauth_reason_set(reason,
-		    "CRL of %s expired %s (its nextUpdate); install a newer "
-		    "CRL from that CA in crl_file or crl_dir",
-		    issuer, when);
-	} else {
-		certauth_time_string(X509_CRL_get0_lastUpdate(crl), when,
-		    sizeof(when));
-		certauth_reason_set(reason,
-		    "CRL of %s is not valid before %s (its lastUpdate); is "
-		    "this host's clock behind?",
-		    issuer, when);
-	}
-	return CERTAUTH_ERR_CERT_INVALID;
 }
 
 /* " (authority key id AB:CD:...)" of cert, or "" when it has none. */
@@ -175,13 +110,13 @@ issuer_missing(X509_STORE_CTX *ctx, int err, struct certauth_reason *reason)
 
 /* Turn a failed verification into the exact reason and code. */
 static int
-verify_failure(const struct certauth_trust_set *p, time_t now,
-    X509_STORE_CTX *ctx, struct certauth_reason *reason)
+verify_failure(const struct certauth_crl_dates *dates, X509_STORE_CTX *ctx,
+    struct certauth_reason *reason)
 {
 	int err = X509_STORE_CTX_get_error(ctx);
 	int depth = X509_STORE_CTX_get_error_depth(ctx);
 	X509 *cert = X509_STORE_CTX_get_current_cert(ctx);
-	char label[300], when[64], name[256];
+	char label[300], when[CERTAUTH_TIME_CHARS], name[256];
 
 	cert_label(cert, depth, label, sizeof(label));
 	switch (err) {
@@ -191,13 +126,13 @@ verify_failure(const struct certauth_trust_set *p, time_t now,
 		certauth_time_string(cert != NULL ? X509_get0_notAfter(cert) :
 						    NULL,
 		    when, sizeof(when));
-		certauth_reason_set(reason, "%s expired %.10s", label, when);
+		certauth_reason_set(reason, "%s expired %s", label, when);
 		return CERTAUTH_ERR_CERT_INVALID;
 	case X509_V_ERR_CERT_NOT_YET_VALID:
 		certauth_time_string(cert != NULL ? X509_get0_notBefore(cert) :
 						    NULL,
 		    when, sizeof(when));
-		certauth_reason_set(reason, "%s not valid before %.10s", label,
+		certauth_reason_set(reason, "%s not valid before %s", label,
 		    when);
 		return CERTAUTH_ERR_CERT_INVALID;
 	case X509_V_ERR_CERT_REVOKED:
@@ -205,7 +140,7 @@ verify_failure(const struct certauth_trust_set *p, time_t now,
 		return CERTAUTH_ERR_REVOKED;
 	case X509_V_ERR_CRL_HAS_EXPIRED:
 	case X509_V_ERR_CRL_NOT_YET_VALID:
-		return crl_out_of_date(p, now, ctx, err, reason);
+		return certauth_crl_dates_reason(dates, err, reason);
 	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
 	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
 	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
@@ -575,14 +510,17 @@ init_ctx(const struct certauth_trust_set *p, X509 *cert, time_t now,
 	} else {
 		if ((r = chain_store(p, cert, own, reason)) != 0 ||
 		    (p->crl != CERTAUTH_CRL_OFF &&
-			(r = certauth_watch_deltas(p, *own, w)) != 0))
+			(r = certauth_watch_crls(p, *own, w)) != 0))
 			return r;
 		store = *own;
 	}
 	if (!X509_STORE_CTX_init(ctx, store, cert,
 		p->trust == CERTAUTH_TRUST_PINNED ? NULL : p->chain) ||
-	    (w->read != NULL && !X509_STORE_CTX_set_app_data(ctx, w)))
+	    (w->t != NULL && !X509_STORE_CTX_set_app_data(ctx, w)))
 		return CERTAUTH_ERR_NOMEM;
+	/* CRL dates against crl_skew and crl_grace; nothing else. */
+	if (w->t != NULL)
+		X509_STORE_CTX_set_verify_cb(ctx, certauth_crl_dates_cb);
 	/* Handed to the context rather than kept in the store: a store is
 	 * searched by the certificate's issuer name only, so an indirect
 	 * CRL, signed by another CA, would never be found there. */
@@ -624,10 +562,13 @@ certauth_chain_check(const struct certauth_trust_set *p,
 	X509_STORE_CTX *ctx = NULL;
 	X509_STORE *own = NULL;
 	struct certauth_crl_watch watch;
+	struct certauth_crl_dates dates;
 	EVP_PKEY *pkey;
 	int ok, r = CERTAUTH_ERR_INTERNAL;
 
 	memset(&watch, 0, sizeof(watch));
+	memset(&dates, 0, sizeof(dates));
+	watch.dates = &dates;
 	if ((pkey = X509_get0_pubkey(cert)) == NULL) {
 		certauth_reason_set(reason, "certificate has no usable key");
 		r = CERTAUTH_ERR_KEY_REFUSED;
@@ -635,20 +576,23 @@ certauth_chain_check(const struct certauth_trust_set *p,
 	}
 	if ((r = certauth_key_check(pkey, reason)) != 0)
 		goto out;
-	if ((ctx = X509_STORE_CTX_new()) == NULL) {
+	if ((ctx = X509_STORE_CTX_new()) == NULL ||
+	    certauth_crl_dates_init(&dates, p, now) != 0) {
 		r = CERTAUTH_ERR_NOMEM;
 		goto out;
 	}
 	if ((r = init_ctx(p, cert, now, ctx, &own, &watch, reason)) != 0)
 		goto out;
 	ok = X509_verify_cert(ctx) > 0;
-	if (watch.read != NULL) {
+	if (watch.t != NULL) {
 		/* The store may serve OCSP next, with OpenSSL's own check. */
 		X509_STORE_set_check_crl(own, NULL);
-		certauth_warn_unread_deltas(p, lg, ctx, ok, &watch);
+		if (watch.read != NULL)
+			certauth_warn_unread_deltas(p, lg, ctx, ok, &watch);
+		certauth_crl_dates_warn(&dates, &watch, lg);
 	}
 	if (!ok) {
-		r = verify_failure(p, now, ctx, reason);
+		r = verify_failure(&dates, ctx, reason);
 		goto out;
 	}
 	if ((r = check_chain_keys(ctx, reason)) != 0 ||
@@ -672,5 +616,6 @@ out:
 	X509_STORE_CTX_free(ctx);
 	X509_STORE_free(own);
 	certauth_watch_clear(&watch);
+	certauth_crl_dates_clear(&dates);
 	return r;
 }

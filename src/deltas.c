@@ -21,9 +21,9 @@
 #include "trust.h"
 
 /*
- * Which delta CRLs one check reads.  OpenSSL hands each CRL it is about
- * to read to the context's check_crl, a delta CRL right after its base;
- * a context takes check_crl from its store, and the check's own store
+ * Which CRLs one check reads.  OpenSSL hands each CRL it is about to read
+ * to the context's check_crl, a delta CRL right after its base; a
+ * context takes check_crl from its store, and the check's own store
  * (chain.c) gives watch_check_crl, which notes the CRL and calls
  * OpenSSL's own.
  */
@@ -37,11 +37,15 @@ watch_check_crl(X509_STORE_CTX *ctx, X509_CRL *crl)
 	/* The path of a CRL's issuer is checked in a child context. */
 	while ((up = X509_STORE_CTX_get0_parent_ctx(top)) != NULL)
 		top = up;
-	if ((w = X509_STORE_CTX_get_app_data(top)) == NULL) {
+	if ((w = X509_STORE_CTX_get_app_data(top)) == NULL || w->t == NULL) {
 		X509_STORE_CTX_set_error(ctx, X509_V_ERR_UNSPECIFIED);
 		return 0;
 	}
-	for (i = 0; i < w->t->ndeltas; i++) {
+	for (i = 0; i < sk_X509_CRL_num(w->t->crls); i++) {
+		if (sk_X509_CRL_value(w->t->crls, i) == crl)
+			w->used[i] = 1;
+	}
+	for (i = 0; w->read != NULL && i < w->t->ndeltas; i++) {
 		if (w->t->deltas[i].crl == crl)
 			w->read[i] = 1;
 	}
@@ -49,21 +53,23 @@ watch_check_crl(X509_STORE_CTX *ctx, X509_CRL *crl)
 }
 
 /*
- * With delta CRLs loaded, make store's contexts check CRLs through
+ * With CRLs loaded, make store's contexts check CRLs through
  * watch_check_crl; the caller gives the check's context w as app data.
- * w->read is the caller's to free.  Returns 0, CERTAUTH_ERR_NOMEM or
+ * The flags are the caller's to free.  Returns 0, CERTAUTH_ERR_NOMEM or
  * CERTAUTH_ERR_INTERNAL.
  */
 int
-certauth_watch_deltas(const struct certauth_trust_set *p, X509_STORE *store,
+certauth_watch_crls(const struct certauth_trust_set *p, X509_STORE *store,
     struct certauth_crl_watch *w)
 {
 	X509_STORE_CTX *probe = NULL;
 	int r = CERTAUTH_ERR_INTERNAL;
 
-	if (p->ndeltas == 0)
+	if (sk_X509_CRL_num(p->crls) <= 0)
 		return 0;
-	if ((w->read = calloc((size_t)p->ndeltas, 1)) == NULL ||
+	if ((w->used = calloc((size_t)sk_X509_CRL_num(p->crls), 1)) == NULL ||
+	    (p->ndeltas > 0 &&
+		(w->read = calloc((size_t)p->ndeltas, 1)) == NULL) ||
 	    (probe = X509_STORE_CTX_new()) == NULL ||
 	    !X509_STORE_CTX_init(probe, NULL, NULL, NULL)) {
 		r = CERTAUTH_ERR_NOMEM;
@@ -256,5 +262,7 @@ void
 certauth_watch_clear(struct certauth_crl_watch *w)
 {
 	free(w->read);
+	free(w->used);
 	w->read = NULL;
+	w->used = NULL;
 }

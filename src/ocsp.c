@@ -37,20 +37,6 @@
 #define SUBJECT_MAX 256 /* a subject in reasons and logs */
 #define DATE_MAX    64	/* "YYYY-MM-DD HH:MM:SS UTC" */
 
-/* An ASN1_TIME as time_t; 0 or CERTAUTH_ERR_FORMAT. */
-static int
-asn1_to_time(const ASN1_TIME *t, time_t *out)
-{
-	struct tm tm;
-
-	memset(&tm, 0, sizeof(tm));
-	/* ASN1_TIME_to_tm(NULL) would describe the current time. */
-	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
-		return CERTAUTH_ERR_FORMAT;
-	*out = timegm(&tm);
-	return 0;
-}
-
 /* Does the responderID of bs name cert (by subject or by key hash)? */
 static int
 responder_id_is(OCSP_BASICRESP *bs, X509 *cert)
@@ -157,8 +143,8 @@ check_fresh(const ASN1_GENERALIZEDTIME *thisupd,
 	char when[DATE_MAX];
 	time_t now = time(NULL), this_t = 0, next_t = 0;
 
-	if (asn1_to_time(thisupd, &this_t) != 0 ||
-	    (nextupd != NULL && asn1_to_time(nextupd, &next_t) != 0)) {
+	if (certauth_asn1_to_time(thisupd, &this_t) != 0 ||
+	    (nextupd != NULL && certauth_asn1_to_time(nextupd, &next_t) != 0)) {
 		certauth_reason_set(reason,
 		    "OCSP answer has an unreadable thisUpdate or nextUpdate");
 		return CERTAUTH_ERR_FORMAT;

@@ -62,6 +62,9 @@ static const struct opt_desc opt_table[] = {
 	{ "crl_file", OPT_PATH, OFF(crl_file), NULL, 0, 0 },
 	{ "crl_dir", OPT_PATH, OFF(crl_dir), NULL, 0, 0 },
 	{ "crl", OPT_ENUM, OFF(crl), crl_names, 0, 0 },
+	{ "crl_warn", OPT_LONG, OFF(crl_warn), NULL, 0, 2592000 },
+	{ "crl_grace", OPT_LONG, OFF(crl_grace), NULL, 0, 2592000 },
+	{ "crl_skew", OPT_LONG, OFF(crl_skew), NULL, 0, 86400 },
 	{ "ocsp", OPT_ENUM, OFF(ocsp), ocsp_names, 0, 0 },
 	{ "ocsp_url", OPT_URL, OFF(ocsp_url), NULL, 0, 0 },
 	{ "ocsp_timeout_ms", OPT_LONG, OFF(ocsp_timeout_ms), NULL, 100, 60000 },
@@ -88,6 +91,9 @@ certauth_opts_init(struct certauth_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->trust = CERTAUTH_TRUST_CA;
 	o->crl = CERTAUTH_CRL_DEFAULT;
+	o->crl_warn = 86400;
+	o->crl_grace = 0;
+	o->crl_skew = 300;
 	o->ocsp = CERTAUTH_OCSP_OFF;
 	o->ocsp_timeout_ms = 3000;
 	o->ocsp_scope = CERTAUTH_SCOPE_LEAF;

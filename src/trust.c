@@ -414,6 +414,47 @@ note_deltas(struct certauth_trust_set *pol, STACK_OF(X509_CRL) *crls,
 	return 0;
 }
 
+/* Note where each of crls came from: option and path. */
+static int
+note_origins(struct certauth_trust_set *pol, STACK_OF(X509_CRL) *crls,
+    const char *option, const char *path)
+{
+	struct certauth_crl_origin *grown, *o;
+	int i, cap;
+
+	for (i = 0; i < sk_X509_CRL_num(crls); i++) {
+		if (pol->norigins == pol->origins_cap) {
+			cap = pol->origins_cap == 0 ? 4 : pol->origins_cap * 2;
+			if ((grown = realloc(pol->origins,
+				 (size_t)cap * sizeof(*grown))) == NULL)
+				return CERTAUTH_ERR_NOMEM;
+			pol->origins = grown;
+			pol->origins_cap = cap;
+		}
+		o = &pol->origins[pol->norigins];
+		if (asprintf(&o->where, "%s %s", option, path) < 0) {
+			o->where = NULL;
+			return CERTAUTH_ERR_NOMEM;
+		}
+		o->crl = sk_X509_CRL_value(crls, i);
+		pol->norigins++;
+	}
+	return 0;
+}
+
+const char *
+certauth_trust_crl_origin(const struct certauth_trust_set *t,
+    const X509_CRL *crl)
+{
+	int i;
+
+	for (i = 0; t != NULL && i < t->norigins; i++) {
+		if (t->origins[i].crl == crl)
+			return t->origins[i].where;
+	}
+	return "a CRL file";
+}
+
 /* Add every CRL of one file, PEM or DER, to pol->crls; at least one. */
 static int
 load_crl_file(struct certauth_trust_set *pol, const char *option,
@@ -426,6 +467,7 @@ load_crl_file(struct certauth_trust_set *pol, const char *option,
 	if ((r = certauth_trust_file(CERTAUTH_KIND_CRLS, option, path, seen, &p,
 		 reason)) != 0 ||
 	    (r = note_deltas(pol, p.crls, path)) != 0 ||
+	    (r = note_origins(pol, p.crls, option, path)) != 0 ||
 	    (r = move_crls(pol->crls, p.crls)) != 0)
 		goto out;
 	r = 0;
@@ -600,6 +642,9 @@ certauth_trust_load(const struct certauth_opts *o, struct certauth_seen *seen,
 	p->ca_file = o->ca_file;
 	p->ca_dir = o->ca_dir;
 	p->trust = o->trust;
+	p->crl_warn = o->crl_warn;
+	p->crl_grace = o->crl_grace;
+	p->crl_skew = o->crl_skew;
 	p->crl = o->trust == CERTAUTH_TRUST_PINNED ? CERTAUTH_CRL_OFF :
 						     certauth_opts_crl_scope(o);
 	if (p->trust == CERTAUTH_TRUST_PINNED) {
@@ -639,5 +684,8 @@ certauth_trust_free(struct certauth_trust_set *p)
 	for (i = 0; i < p->ndeltas; i++)
 		free(p->deltas[i].path);
 	free(p->deltas);
+	for (i = 0; i < p->norigins; i++)
+		free(p->origins[i].where);
+	free(p->origins);
 	free(p);
 }

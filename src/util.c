@@ -71,6 +71,14 @@ certauth_reason_set(struct certauth_reason *reason, const char *fmt, ...)
 	if (vsnprintf(reason->text, sizeof(reason->text), fmt, ap) < 0)
 		reason->text[0] = '\0';
 	va_end(ap);
+	reason->host_fault = 0;
+}
+
+void
+certauth_reason_host(struct certauth_reason *reason)
+{
+	if (reason != NULL)
+		reason->host_fault = 1;
 }
 
 void

@@ -30,6 +30,7 @@
 #include <openssl/x509.h>
 
 #include "certauth.h"
+#include "certutil.h"
 #include "challenge.h"
 #include "digest.h"
 #include "log.h"
@@ -409,43 +410,6 @@ check_host(const struct certauth_challenge *c, const struct sign_args *a)
 	return -1;
 }
 
-/* t as a UTC date into buf, or its digits if it is none. */
-static void
-format_time(time_t t, char *buf, size_t size)
-{
-	struct tm tm;
-
-	if (gmtime_r(&t, &tm) != NULL &&
-	    strftime(buf, size, "%Y-%m-%d %H:%M:%S UTC", &tm) != 0)
-		return;
-	snprintf(buf, size, "%jd", (intmax_t)t);
-}
-
-/* secs (>= 0) as a person reads it: "7200 seconds (about 2 hours)". */
-static void
-format_span(long long secs, char *buf, size_t size)
-{
-	static const struct {
-		long long len;
-		const char *unit;
-	} units[] = {
-		{ 365LL * 86400, "years" },
-		{ 86400, "days" },
-		{ 3600, "hours" },
-		{ 60, "minutes" },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (secs >= 2 * units[i].len) {
-			snprintf(buf, size, "%lld seconds (about %lld %s)",
-			    secs, secs / units[i].len, units[i].unit);
-			return;
-		}
-	}
-	snprintf(buf, size, "%lld seconds", secs);
-}
-
 /*
  * The time field against this machine's clock: at most max_age seconds
  * either way; max_age 0: not checked.  A login in progress shows the time
@@ -460,7 +424,7 @@ check_time(time_t t, long max_age)
 
 	if (max_age == 0)
 		return 0;
-	format_time(t, when, sizeof(when));
+	certauth_unix_time_string(t, when, sizeof(when));
 	if ((now = (long long)time(NULL)) < 0) {
 		log_err(NULL, PROG ": cannot read the clock");
 		return -1;
@@ -477,7 +441,7 @@ check_time(time_t t, long max_age)
 	off = (long long)t - now; /* no overflow: both are >= 0 */
 	if (off <= max_age && off >= -max_age)
 		return 0;
-	format_span(off < 0 ? -off : off, span, sizeof(span));
+	certauth_span_string(off < 0 ? -off : off, span, sizeof(span));
 	log_err(NULL,
 	    PROG
 	    ": challenge time %s is %s %s this machine's clock, "
@@ -494,7 +458,7 @@ announce(const struct certauth_challenge *c, const struct sign_args *a)
 	char when[TIME_TEXT_BYTES];
 	const char *host = certauth_pct_display(c->host, c->host_enc);
 
-	format_time(c->issued, when, sizeof(when));
+	certauth_unix_time_string(c->issued, when, sizeof(when));
 	log_info(NULL,
 	    PROG
 	    ": signing for user %s, service %s, on host %s "

@@ -405,6 +405,20 @@ tu_make_crl(X509 *issuer, EVP_PKEY *issuer_key, X509 **revoked, int nrevoked)
 	return crl;
 }
 
+void
+tu_crl_set_dates(X509_CRL *crl, EVP_PKEY *key, time_t last, time_t next)
+{
+	ASN1_TIME *t;
+
+	if ((t = ASN1_TIME_set(NULL, last)) == NULL ||
+	    !X509_CRL_set1_lastUpdate(crl, t) ||
+	    ASN1_TIME_set(t, next) == NULL ||
+	    !X509_CRL_set1_nextUpdate(crl, t) ||
+	    X509_CRL_sign(crl, key, tu_sign_md(key)) <= 0)
+		tu_die("CRL dates");
+	ASN1_TIME_free(t);
+}
+
 /* Open path for writing, truncated, with exactly the given mode. */
 static FILE *
 tu_fopen_mode(const char *path, int mode)

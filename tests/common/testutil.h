@@ -8,6 +8,7 @@
 #define CERTAUTH_TESTUTIL_H
 
 #include <stddef.h>
+#include <time.h>
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -55,6 +56,10 @@ X509 *tu_make_cert(EVP_PKEY *key, const struct tu_cert_opts *opts,
 /* A CRL from issuer revoking the given certificates, valid for 30 days. */
 X509_CRL *tu_make_crl(X509 *issuer, EVP_PKEY *issuer_key,
     X509 **revoked, int nrevoked);
+
+/* Give crl the dates last and next and sign it again with key. */
+void tu_crl_set_dates(X509_CRL *crl, EVP_PKEY *key, time_t last,
+    time_t next);
 
 /* Write certificates (PEM) to path with the given mode.  Aborts on error. */
 void tu_write_certs(const char *path, X509 **certs, int n, int mode);

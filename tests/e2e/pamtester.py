@@ -354,11 +354,14 @@ expect_failure("sha384: prefix on an Ed25519 signature", "certauth-ca",
                "dave", lambda c: "sha384:" + ossl("ed25519")(c),
                r"digest|prefix|ed25519|refused|not verify|invalid")
 
-expect_failure("expired certificate", "certauth-ca", "erin",
-               sign("expired"), r"expired")
-expect_failure("not-yet-valid certificate", "certauth-ca", "frank",
-               sign("notyet"), r"not yet valid|not valid before|notbefore"
-               r"|not yet")
+expect_failure("expired certificate: its notAfter in full",
+               "certauth-ca", "erin", sign("expired"),
+               r"(?m)user erin refused: certificate expired "
+               r"2021-01-01 00:00:00 UTC$")
+expect_failure("not-yet-valid certificate: its notBefore in full",
+               "certauth-ca", "frank", sign("notyet"),
+               r"(?m)user frank refused: certificate not valid before "
+               r"2035-01-01 00:00:00 UTC$")
 expect_failure("serverAuth-only extendedKeyUsage", "certauth-ca", "grace",
                sign("serverauth"),
                r"extended ?key ?usage|clientauth|purpose|eku")

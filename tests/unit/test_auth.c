@@ -34,8 +34,10 @@ struct fixture {
 	struct certauth_opts opts;
 	struct certauth_log lg;
 	int lines;
+	int warnings;		/* lines expected before the decision's */
 	char last[1024];
 	int last_priority;
+	char all[4096];		/* every line, "<priority> line\n" */
 };
 
 static void
@@ -43,9 +45,13 @@ capture(void *arg, int priority, const char *line)
 {
 	struct fixture *f = arg;
 
+	size_t used = strlen(f->all);
+
 	f->lines++;
 	f->last_priority = priority;
 	snprintf(f->last, sizeof(f->last), "%s", line);
+	snprintf(f->all + used, sizeof(f->all) - used, "<%d> %s\n", priority,
+	    line);
 }
 
 static int
@@ -143,8 +149,10 @@ run(struct fixture *f, EVP_PKEY *key, const char *response, long delay)
 	login.answered = login.issued + delay;
 	login.response = sig != NULL ? sig : response;
 	f->lines = 0;
+	f->all[0] = '\0';
 	r = decide(f, &login, &outcome);
-	assert_int_equal(f->lines, 1);	/* one line for every decision */
+	/* one line for every decision, after any warnings */
+	assert_int_equal(f->lines, 1 + f->warnings);
 	if (r == 0) {
 		char fp[CERTAUTH_FP_CHARS + 1];
 
@@ -267,8 +275,9 @@ test_unknown_and_unbound_users(void **state)
 	login.issued = login.answered = time(NULL);
 	login.response = sig;
 	assert_int_equal(decide(f, &login, &outcome), CERTAUTH_ERR_NOT_FOUND);
-	assert_non_null(strstr(f->last, "no certificate bound to user "
-	    "nobody-bound"));
+	assert_string_equal(f->last, "user nobody-bound refused: no "
+	    "certificate bound to user nobody-bound");
+	assert_int_equal(f->last_priority, LOG_NOTICE);
 	login.user_known = 0;
 	assert_int_equal(decide(f, &login, &outcome), CERTAUTH_ERR_NOT_FOUND);
 	assert_non_null(strstr(f->last, "unknown user"));
@@ -414,6 +423,129 @@ test_trust_store_missing(void **state)
 	/* a wrong signature never reaches the trust store */
 	assert_int_equal(run(f, f->pki.other_key, NULL, 0),
 	    CERTAUTH_ERR_BAD_SIGNATURE);
+}
+
+/* The root's CRL revoking n of revoked, dated last and next, as
+ * crl_file; returns its path. */
+static char *
+use_crl(struct fixture *f, X509 **revoked, int n, time_t last, time_t next)
+{
+	X509_CRL *crl = tu_make_crl(f->pki.ca, f->pki.ca_key, revoked, n);
+
+	tu_crl_set_dates(crl, f->pki.ca_key, last, next);
+	free(f->opts.ca_file);
+	free(f->opts.crl_file);
+	f->opts.ca_file = strdup(f->pki.ca_file);
+	f->opts.crl_file = tu_path(f->dir, "ca.crl");
+	f->opts.crl = CERTAUTH_CRL_LEAF;
+	tu_write_crl(f->opts.crl_file, crl);
+	X509_CRL_free(crl);
+	return f->opts.crl_file;
+}
+
+/* t as "YYYY-MM-DD HH:MM:SS UTC", computed here. */
+static void
+utc_of(time_t t, char out[24])
+{
+	struct tm tm;
+
+	assert_non_null(gmtime_r(&t, &tm));
+	assert_int_equal(strftime(out, 24, "%Y-%m-%d %H:%M:%S UTC", &tm), 23);
+}
+
+/*
+ * A refusal of the user's own (wrong key, no binding, an unsafe file of
+ * their own, a revoked certificate) is logged at LOG_NOTICE; a fault of
+ * the host that fails every login alike (an unsafe bindings directory, a
+ * CRL out of date) at LOG_ERR, with the same words.
+ */
+static void
+test_host_fault_level(void **state)
+{
+	struct fixture *f = need(state);
+	time_t now = time(NULL);
+	char expect[2048], when[24], *file, *crl;
+
+	tu_pki_bind(&f->pki, "alice", &f->pki.user, 1);
+	assert_int_equal(run(f, f->pki.other_key, NULL, 0),
+	    CERTAUTH_ERR_BAD_SIGNATURE);
+	assert_int_equal(f->last_priority, LOG_NOTICE);
+
+	/* A group-writable bindings file is alice's alone. */
+	file = tu_path(f->pki.bindings_dir, "alice");
+	assert_int_equal(chmod(file, 0664), 0);
+	assert_int_equal(run(f, f->pki.user_key, NULL, 0), CERTAUTH_ERR_UNSAFE);
+	snprintf(expect, sizeof(expect), "user alice refused: bindings file "
+	    "%s is group-writable", file);
+	assert_string_equal(f->last, expect);
+	assert_int_equal(f->last_priority, LOG_NOTICE);
+	assert_int_equal(chmod(file, 0644), 0);
+
+	/* A group-writable bindings directory is everyone's. */
+	assert_int_equal(chmod(f->pki.bindings_dir, 0775), 0);
+	assert_int_equal(run(f, f->pki.user_key, NULL, 0), CERTAUTH_ERR_UNSAFE);
+	snprintf(expect, sizeof(expect), "user alice refused: directory %s is "
+	    "group-writable", f->pki.bindings_dir);
+	assert_string_equal(f->last, expect);
+	assert_int_equal(f->last_priority, LOG_ERR);
+	assert_int_equal(chmod(f->pki.bindings_dir, 0755), 0);
+
+	/* A CRL past its nextUpdate fails every login under its CA. */
+	crl = use_crl(f, NULL, 0, now - 31 * 86400, now - 3600);
+	utc_of(now - 3600, when);
+	assert_int_equal(run(f, f->pki.user_key, NULL, 0),
+	    CERTAUTH_ERR_CERT_INVALID);
+	snprintf(expect, sizeof(expect), "user alice refused: CRL in crl_file "
+	    "%s (issuer CN=Test CA) expired at %s (its nextUpdate), beyond "
+	    "crl_grace=0; install a newer CRL from that CA, or check this "
+	    "host's clock", crl, when);
+	assert_string_equal(f->last, expect);
+	assert_int_equal(f->last_priority, LOG_ERR);
+
+	/* A revoked certificate is the user's. */
+	use_crl(f, &f->pki.user, 1, now - 86400, now + 30 * 86400);
+	assert_int_equal(run(f, f->pki.user_key, NULL, 0),
+	    CERTAUTH_ERR_REVOKED);
+	assert_string_equal(f->last,
+	    "user alice refused: certificate revoked (CRL)");
+	assert_int_equal(f->last_priority, LOG_NOTICE);
+
+	free(file);
+}
+
+/* A CRL about to expire, or used under crl_grace: one LOG_WARNING line
+ * before the decision, which is not changed by it. */
+static void
+test_crl_warning_lines(void **state)
+{
+	struct fixture *f = need(state);
+	time_t now = time(NULL);
+	char expect[4096], when[24], *crl;
+
+	tu_pki_bind(&f->pki, "alice", &f->pki.user, 1);
+	crl = use_crl(f, NULL, 0, now - 86400, now + 7200);
+	utc_of(now + 7200, when);
+	f->warnings = 1;
+	assert_int_equal(run(f, f->pki.user_key, NULL, 0), 0);
+	snprintf(expect, sizeof(expect), "<%d> CRL in crl_file %s (issuer "
+	    "CN=Test CA) expires at %s (its nextUpdate), in 7200 seconds "
+	    "(about 2 hours); install a newer CRL from that CA before then\n"
+	    "<%d> %s\n", LOG_WARNING, crl, when, LOG_INFO, f->last);
+	assert_string_equal(f->all, expect);
+	assert_int_equal(f->last_priority, LOG_INFO);
+
+	crl = use_crl(f, NULL, 0, now - 31 * 86400, now - 3600);
+	utc_of(now - 3600, when);
+	f->opts.crl_grace = 86400;
+	assert_int_equal(run(f, f->pki.user_key, NULL, 0), 0);
+	snprintf(expect, sizeof(expect), "<%d> CRL in crl_file %s (issuer "
+	    "CN=Test CA) expired at %s (its nextUpdate), 3600 seconds (about "
+	    "60 minutes) ago; still used under crl_grace=86400, so "
+	    "revocations published since are not seen: install a newer CRL "
+	    "from that CA\n<%d> %s\n", LOG_WARNING, crl, when, LOG_INFO,
+	    f->last);
+	assert_string_equal(f->all, expect);
+	f->warnings = 0;
 }
 
 static void
@@ -619,6 +751,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_trust_store_missing, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_weak_key_refused, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_host_fault_level, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_crl_warning_lines, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_login_flow, setup,
 		    teardown),

@@ -43,6 +43,9 @@ test_defaults(void **state)
 	assert_int_equal(o.ocsp_digest, CERTAUTH_OCSP_SHA1);
 	assert_int_equal(o.ocsp_skew, 300);
 	assert_int_equal(o.ocsp_max_age, 3600);
+	assert_int_equal(o.crl_warn, 86400);
+	assert_int_equal(o.crl_grace, 0);
+	assert_int_equal(o.crl_skew, 300);
 	assert_int_equal(o.challenge_ttl, 120);
 	assert_null(o.bindings_dir);
 	assert_null(o.hostname);
@@ -106,6 +109,18 @@ test_every_key(void **state)
 	assert_int_equal(o.ocsp_skew, 0);
 	assert_int_equal(set(&o, "ocsp_max_age=7200"), 0);
 	assert_int_equal(o.ocsp_max_age, 7200);
+	assert_int_equal(set(&o, "crl_warn=0"), 0);
+	assert_int_equal(o.crl_warn, 0);
+	assert_int_equal(set(&o, "crl_warn=2592000"), 0);
+	assert_int_equal(o.crl_warn, 2592000);
+	assert_int_equal(set(&o, "crl_grace=3600"), 0);
+	assert_int_equal(o.crl_grace, 3600);
+	assert_int_equal(set(&o, "crl_grace=2592000"), 0);
+	assert_int_equal(o.crl_grace, 2592000);
+	assert_int_equal(set(&o, "crl_skew=0"), 0);
+	assert_int_equal(o.crl_skew, 0);
+	assert_int_equal(set(&o, "crl_skew=86400"), 0);
+	assert_int_equal(o.crl_skew, 86400);
 	assert_int_equal(set(&o, "challenge_ttl=30"), 0);
 	assert_int_equal(o.challenge_ttl, 30);
 	assert_int_equal(set(&o, "hostname=host1.example"), 0);
@@ -132,6 +147,9 @@ test_bad_values(void **state)
 		"challenge_ttl=99999999999999999999999", "challenge_ttl=",
 		"challenge_ttl", "ocsp_timeout_ms=99", "ocsp_timeout_ms=60001",
 		"ocsp_skew=86401", "ocsp_max_age=0", "trust=none", "trust=CA",
+		"crl_warn=-1", "crl_warn=2592001", "crl_warn=1d",
+		"crl_grace=-5", "crl_grace=2592001", "crl_grace=",
+		"crl_skew=86401", "crl_skew=-1", "crl_skew=5m",
 		"crl=yes", "ocsp=on", "ocsp_scope=all", "ocsp_nonce=maybe",
 		"ocsp_digest=md5", "debug=2", "nouserok=perhaps",
 		"ca_file=relative/ca.pem", "bindings_dir=bindings",
@@ -175,6 +193,18 @@ test_reason_names_key(void **state)
 	    &reason), CERTAUTH_ERR_CONFIG);
 	assert_non_null(strstr(reason.text, "challenge_ttl"));
 	assert_non_null(strstr(reason.text, "9999"));
+	assert_int_equal(certauth_opts_set_word(&o, "crl_grace=2592001",
+	    &reason), CERTAUTH_ERR_CONFIG);
+	assert_string_equal(reason.text, "option crl_grace: '2592001' is not "
+	    "a number from 0 to 2592000");
+	assert_int_equal(certauth_opts_set_word(&o, "crl_warn=-1", &reason),
+	    CERTAUTH_ERR_CONFIG);
+	assert_string_equal(reason.text, "option crl_warn: '-1' is not a "
+	    "number from 0 to 2592000");
+	assert_int_equal(certauth_opts_set_word(&o, "crl_skew=86401",
+	    &reason), CERTAUTH_ERR_CONFIG);
+	assert_string_equal(reason.text, "option crl_skew: '86401' is not a "
+	    "number from 0 to 86400");
 	certauth_opts_free(&o);
 }
 

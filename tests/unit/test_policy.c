@@ -206,14 +206,15 @@ assert_contains(const char *hay, const char *needle)
 		fail_msg("\"%s\" does not contain \"%s\"", hay, needle);
 }
 
-/* The date of t as YYYY-MM-DD, computed here independently. */
+/* The time of t as "YYYY-MM-DD HH:MM:SS UTC", computed here
+ * independently. */
 static void
-date_of(const ASN1_TIME *t, char out[11])
+date_of(const ASN1_TIME *t, char out[24])
 {
 	struct tm tm;
 
 	assert_true(ASN1_TIME_to_tm(t, &tm));
-	assert_int_equal(strftime(out, 11, "%Y-%m-%d", &tm), 10);
+	assert_int_equal(strftime(out, 24, "%Y-%m-%d %H:%M:%S UTC", &tm), 23);
 }
 
 /* ------------------------------------------------------------ CA mode */
@@ -362,7 +363,7 @@ test_ca_expired(void **ctx)
 	struct state *st = *ctx;
 	struct certauth_reason why;
 	struct tu_cert_opts o = leaf_opts();
-	char date[11], expect[64];
+	char date[24], expect[96];
 	X509 *leaf;
 
 	o.not_before_days = -400;
@@ -382,7 +383,7 @@ test_ca_not_yet_valid(void **ctx)
 	struct state *st = *ctx;
 	struct certauth_reason why;
 	struct tu_cert_opts o = leaf_opts();
-	char date[11], expect[64];
+	char date[24], expect[96];
 	X509 *leaf;
 
 	o.not_before_days = 40;
@@ -423,6 +424,7 @@ test_ca_expired_intermediate(void **ctx)
 	struct state *st = *ctx;
 	struct certauth_reason why;
 	struct tu_cert_opts io = INTER, o = leaf_opts();
+	char date[24], expect[128];
 	X509 *inter, *leaf;
 
 	io.not_before_days = -100;
@@ -433,10 +435,11 @@ test_ca_expired_intermediate(void **ctx)
 	write_cert(st, "inter.pem", inter);
 	opt_path(&st->o.ca_file, st, "root.pem");
 	opt_path(&st->o.chain_file, st, "inter.pem");
+	date_of(X509_get0_notAfter(inter), date);
+	snprintf(expect, sizeof(expect),
+	    "CA certificate CN=Test Intermediate expired %s", date);
 	assert_int_equal(check(st, leaf, &why), CERTAUTH_ERR_CERT_INVALID);
-	assert_contains(why.text, "CA certificate");
-	assert_contains(why.text, "Test Intermediate");
-	assert_contains(why.text, "expired");
+	assert_string_equal(why.text, expect);
 	X509_free(leaf);
 	X509_free(inter);
 }
@@ -878,7 +881,7 @@ test_pinned_expired(void **ctx)
 	struct state *st = *ctx;
 	struct certauth_reason why;
 	struct tu_cert_opts o = leaf_opts();
-	char date[11], expect[64];
+	char date[24], expect[96];
 	X509 *self;
 
 	o.not_before_days = -30;
@@ -1020,38 +1023,266 @@ test_crl_der(void **ctx)
 	X509_free(leaf);
 }
 
-/* A CRL out of date names its CA, the date and what to do. */
+/* t as "YYYY-MM-DD HH:MM:SS UTC", computed here independently. */
+static void
+utc_of(time_t t, char out[24])
+{
+	struct tm tm;
+
+	assert_non_null(gmtime_r(&t, &tm));
+	assert_int_equal(strftime(out, 24, "%Y-%m-%d %H:%M:%S UTC", &tm), 23);
+}
+
+/* The intermediate's CRL revoking n of revoked, dated last and next, as
+ * crl_file <dir>/name; returns its path. */
+static char *
+dated_crl_file(struct state *st, const char *name, X509 **revoked, int n,
+    time_t last, time_t next)
+{
+	X509_CRL *crl = tu_make_crl(K->inter, K->inter_key, revoked, n);
+	char *p = opt_path(&st->o.crl_file, st, name);
+
+	tu_crl_set_dates(crl, K->inter_key, last, next);
+	tu_write_crl(p, crl);
+	X509_CRL_free(crl);
+	return p;
+}
+
+/* The exact refusal of a CRL past nextUpdate beyond crl_grace. */
+static void
+assert_crl_expired(const struct certauth_reason *why, const char *where,
+    const char *issuer, time_t next, long grace)
+{
+	char when[24], expect[CERTAUTH_REASON_MAX];
+
+	utc_of(next, when);
+	snprintf(expect, sizeof(expect), "CRL in %s (issuer %s) expired at "
+	    "%s (its nextUpdate), beyond crl_grace=%ld; install a newer CRL "
+	    "from that CA, or check this host's clock", where, issuer, when,
+	    grace);
+	assert_string_equal(why->text, expect);
+	assert_int_equal(why->host_fault, 1);
+}
+
+/* The exact refusal of a CRL whose lastUpdate is beyond crl_skew ahead. */
+static void
+assert_crl_early(const struct certauth_reason *why, const char *where,
+    time_t last, long skew)
+{
+	char when[24], expect[CERTAUTH_REASON_MAX];
+
+	utc_of(last, when);
+	snprintf(expect, sizeof(expect), "CRL in %s (issuer CN=Test "
+	    "Intermediate) is not valid before %s (its lastUpdate), beyond "
+	    "crl_skew=%ld; is this host's clock behind?", where, when, skew);
+	assert_string_equal(why->text, expect);
+	assert_int_equal(why->host_fault, 1);
+}
+
+/*
+ * A CRL out of date names its file, its issuer, the date in full and
+ * what to do, whether it came from crl_file or crl_dir; the refusal is a
+ * fault of the host.
+ */
 static void
 test_crl_out_of_date(void **ctx)
 {
 	struct state *st = *ctx;
 	struct certauth_reason why;
 	struct tu_cert_opts o = leaf_opts();
-	X509 *leaf, *none[1] = { NULL };
-	X509_CRL *crl = tu_make_crl(K->inter, K->inter_key, none, 0);
-	time_t now = time(NULL);
-	char *p;
+	X509 *leaf;
+	time_t now = time(NULL), last = now - 86400, next = now + 30 * 86400;
+	char *p, *dir, *in_dir, where[PATH_MAX + 32];
+	X509_CRL *crl;
 
 	o.not_before_days = -5;
 	leaf = make_leaf(&o);
-
 	ca_setup(st);
-	p = opt_path(&st->o.crl_file, st, "inter.crl");
-	tu_write_crl(p, crl);
+	p = dated_crl_file(st, "inter.crl", NULL, 0, last, next);
 	st->o.crl = CERTAUTH_CRL_LEAF;
 	assert_int_equal(check_at(st, leaf, now, &why), 0);
-	/* The CRL is good for 30 days. */
+	snprintf(where, sizeof(where), "crl_file %s", p);
 	assert_int_equal(check_at(st, leaf, now + 40 * 86400, &why),
 	    CERTAUTH_ERR_CERT_INVALID);
-	assert_contains(why.text, "CRL of ");
-	assert_contains(why.text, "expired ");
-	assert_contains(why.text, "nextUpdate");
-	assert_contains(why.text, "crl_file or crl_dir");
+	assert_crl_expired(&why, where, "CN=Test Intermediate", next, 0);
 	/* Issued a day ago: a clock two days slow sees it from the future. */
 	assert_int_equal(check_at(st, leaf, now - 2 * 86400, &why),
 	    CERTAUTH_ERR_CERT_INVALID);
-	assert_contains(why.text, "is not valid before");
-	assert_contains(why.text, "clock");
+	assert_crl_early(&why, where, last, 300);
+
+	/* The same CRL as a file of crl_dir. */
+	free(st->o.crl_file);
+	st->o.crl_file = NULL;
+	dir = opt_path(&st->o.crl_dir, st, "crls");
+	assert_int_equal(mkdir(dir, 0755), 0);
+	in_dir = tu_path(dir, "inter.pem");
+	assert_non_null(crl = tu_make_crl(K->inter, K->inter_key, NULL, 0));
+	tu_crl_set_dates(crl, K->inter_key, last, next);
+	tu_write_crl(in_dir, crl);
+	snprintf(where, sizeof(where), "crl_dir file %s", in_dir);
+	assert_int_equal(check_at(st, leaf, now + 40 * 86400, &why),
+	    CERTAUTH_ERR_CERT_INVALID);
+	assert_crl_expired(&why, where, "CN=Test Intermediate", next, 0);
+	X509_CRL_free(crl);
+	free(in_dir);
+	X509_free(leaf);
+}
+
+/*
+ * crl_skew: a CRL whose lastUpdate is up to that far ahead of this
+ * host's clock (a clock a few minutes slow) is used; beyond it, the
+ * login is refused naming the date.
+ */
+static void
+test_crl_skew(void **ctx)
+{
+	struct state *st = *ctx;
+	struct certauth_reason why;
+	struct tu_cert_opts o = leaf_opts();
+	X509 *leaf = make_leaf(&o);
+	time_t now = time(NULL), last = now + 120;
+	char *p, where[PATH_MAX + 32];
+
+	ca_setup(st);
+	p = dated_crl_file(st, "inter.crl", NULL, 0, last, now + 30 * 86400);
+	snprintf(where, sizeof(where), "crl_file %s", p);
+	/* The default, 300 seconds. */
+	assert_int_equal(check_at(st, leaf, now, &why), 0);
+	assert_string_equal(st->log, "");
+	st->o.crl_skew = 120;
+	assert_int_equal(check_at(st, leaf, now, &why), 0);
+	st->o.crl_skew = 119;
+	assert_int_equal(check_at(st, leaf, now, &why),
+	    CERTAUTH_ERR_CERT_INVALID);
+	assert_crl_early(&why, where, last, 119);
+	st->o.crl_skew = 0;
+	assert_int_equal(check_at(st, leaf, now, &why),
+	    CERTAUTH_ERR_CERT_INVALID);
+	assert_crl_early(&why, where, last, 0);
+	X509_free(leaf);
+}
+
+/*
+ * crl_grace: a CRL up to that far past its nextUpdate is still used,
+ * with a warning at each check naming the file, the issuer, the date and
+ * how long ago; beyond it, refused.  It still revokes, and it never lets
+ * an expired certificate through.
+ */
+static void
+test_crl_grace(void **ctx)
+{
+	struct state *st = *ctx;
+	struct certauth_reason why;
+	struct tu_cert_opts o = leaf_opts(), old = leaf_opts();
+	X509 *leaf = make_leaf(&o), *expired;
+	time_t now = time(NULL), next = now - 3600;
+	char *p, where[PATH_MAX + 32], when[24], warn[PATH_MAX + 512];
+
+	old.not_before_days = -400;
+	old.not_after_days = -1;
+	expired = make_leaf(&old);
+	ca_setup(st);
+	p = dated_crl_file(st, "inter.crl", NULL, 0, now - 31 * 86400, next);
+	snprintf(where, sizeof(where), "crl_file %s", p);
+	utc_of(next, when);
+	assert_int_equal(check_at(st, leaf, now, &why),
+	    CERTAUTH_ERR_CERT_INVALID);
+	assert_crl_expired(&why, where, "CN=Test Intermediate", next, 0);
+	assert_string_equal(st->log, "");
+
+	st->o.crl_grace = 7200;
+	assert_int_equal(check_at(st, leaf, now, &why), 0);
+	snprintf(warn, sizeof(warn), "CRL in %s (issuer CN=Test "
+	    "Intermediate) expired at %s (its nextUpdate), 3600 seconds "
+	    "(about 60 minutes) ago; still used under crl_grace=7200, so "
+	    "revocations published since are not seen: install a newer CRL "
+	    "from that CA\n", where, when);
+	assert_string_equal(st->log, warn);
+	st->o.crl_grace = 3600;
+	assert_int_equal(check_at(st, leaf, now, &why), 0);
+	st->o.crl_grace = 3599;
+	assert_int_equal(check_at(st, leaf, now, &why),
+	    CERTAUTH_ERR_CERT_INVALID);
+	assert_crl_expired(&why, where, "CN=Test Intermediate", next, 3599);
+	assert_string_equal(st->log, "");
+
+	/* Under grace the CRL still revokes... */
+	st->o.crl_grace = 7200;
+	dated_crl_file(st, "inter.crl", &leaf, 1, now - 31 * 86400, next);
+	assert_int_equal(check_at(st, leaf, now, &why), CERTAUTH_ERR_REVOKED);
+	assert_string_equal(why.text, "certificate revoked (CRL)");
+	/* ...and an expired certificate stays expired. */
+	dated_crl_file(st, "inter.crl", NULL, 0, now - 31 * 86400, next);
+	date_of(X509_get0_notAfter(expired), when);
+	snprintf(warn, sizeof(warn), "certificate expired %s", when);
+	assert_int_equal(check_at(st, expired, now, &why),
+	    CERTAUTH_ERR_CERT_INVALID);
+	assert_string_equal(why.text, warn);
+	assert_int_equal(why.host_fault, 0);
+	X509_free(expired);
+	X509_free(leaf);
+}
+
+/*
+ * crl_warn: a CRL the check reads that expires within that window logs
+ * one warning naming file, issuer, nextUpdate and the time left; the
+ * check passes.  A CRL the check does not read (the root's, with
+ * crl=leaf) is not this login's concern.
+ */
+static void
+test_crl_warn(void **ctx)
+{
+	struct state *st = *ctx;
+	struct certauth_reason why;
+	struct tu_cert_opts o = leaf_opts();
+	X509 *leaf = make_leaf(&o);
+	time_t now = time(NULL), next = now + 7200;
+	X509_CRL *crl;
+	char *p, *dir, when[24], warn[PATH_MAX + 512], more[PATH_MAX + 512];
+
+	ca_setup(st);
+	p = dated_crl_file(st, "inter.crl", NULL, 0, now - 86400, next);
+	utc_of(next, when);
+	snprintf(warn, sizeof(warn), "CRL in crl_file %s (issuer CN=Test "
+	    "Intermediate) expires at %s (its nextUpdate), in 7200 seconds "
+	    "(about 2 hours); install a newer CRL from that CA before then\n",
+	    p, when);
+	/* The default, a day. */
+	assert_int_equal(check_at(st, leaf, now, &why), 0);
+	assert_string_equal(st->log, warn);
+	st->o.crl_warn = 7200;
+	assert_int_equal(check_at(st, leaf, now, &why), 0);
+	assert_string_equal(st->log, warn);
+	st->o.crl_warn = 7199;
+	assert_int_equal(check_at(st, leaf, now, &why), 0);
+	assert_string_equal(st->log, "");
+	st->o.crl_warn = 0;
+	assert_int_equal(check_at(st, leaf, now, &why), 0);
+	assert_string_equal(st->log, "");
+
+	/* The root's CRL, about to expire, in crl_dir beside a fresh CRL of
+	 * the intermediate. */
+	st->o.crl_warn = 86400;
+	free(st->o.crl_file);
+	st->o.crl_file = NULL;
+	dir = opt_path(&st->o.crl_dir, st, "crls");
+	assert_int_equal(mkdir(dir, 0755), 0);
+	write_crl(st, "crls/inter.crl", K->inter, K->inter_key, NULL, 0);
+	assert_non_null(crl = tu_make_crl(K->ca, K->ca_key, NULL, 0));
+	tu_crl_set_dates(crl, K->ca_key, now - 86400, next);
+	p = tu_path(dir, "root.crl");
+	tu_write_crl(p, crl);
+	st->o.crl = CERTAUTH_CRL_LEAF;
+	assert_int_equal(check_at(st, leaf, now, &why), 0);
+	assert_string_equal(st->log, "");
+	st->o.crl = CERTAUTH_CRL_CHAIN;
+	assert_int_equal(check_at(st, leaf, now, &why), 0);
+	snprintf(more, sizeof(more), "CRL in crl_dir file %s (issuer "
+	    "CN=Test Root CA) expires at %s (its nextUpdate), in 7200 seconds "
+	    "(about 2 hours); install a newer CRL from that CA before then\n",
+	    p, when);
+	assert_string_equal(st->log, more);
+	free(p);
 	X509_CRL_free(crl);
 	X509_free(leaf);
 }
@@ -1273,6 +1504,71 @@ test_crl_delta_read_with_freshest_cert(void **ctx)
 	    NO_FRESHEST);
 	free(path);
 	X509_free(plain);
+	X509_free(fresh);
+}
+
+/*
+ * crl_grace and delta CRLs: each CRL is judged by its own nextUpdate, so
+ * a delta CRL past the grace refuses the check though its base is
+ * within it, a base past the grace refuses though its delta is within
+ * it, and a delta CRL used under grace still revokes.
+ */
+static void
+test_crl_grace_delta(void **ctx)
+{
+	struct state *st = *ctx;
+	struct certauth_reason why;
+	struct tu_cert_opts o = leaf_opts();
+	X509 *fresh = leaf_with_freshest(&o);
+	X509_CRL *crls[2];
+	time_t now = time(NULL), hour = now - 3600, three = now - 3 * 3600;
+	char *path, where[PATH_MAX + 32], when[24], warn[PATH_MAX + 512];
+	char twice[2 * sizeof(warn)];
+
+	ca_setup(st);
+	st->o.crl = CERTAUTH_CRL_LEAF;
+	st->o.crl_grace = 7200;
+	opt_path(&st->o.crl_file, st, "inter.crl");
+
+	/* The base within grace, the delta revoking alice past it. */
+	crls[0] = inter_crl(NULL, 0, 1, 0, 0);
+	crls[1] = inter_crl(&fresh, 1, 2, 1, 0);
+	tu_crl_set_dates(crls[0], K->inter_key, now - 86400, hour);
+	tu_crl_set_dates(crls[1], K->inter_key, now - 86400, three);
+	path = write_crls(st, "inter.crl", crls, 2);
+	snprintf(where, sizeof(where), "crl_file %s", path);
+	assert_int_equal(check_at(st, fresh, now, &why),
+	    CERTAUTH_ERR_CERT_INVALID);
+	assert_crl_expired(&why, where, "CN=Test Intermediate", three, 7200);
+	free(path);
+
+	/* The base past grace, the delta within it. */
+	crls[0] = inter_crl(NULL, 0, 1, 0, 0);
+	crls[1] = inter_crl(&fresh, 1, 2, 1, 0);
+	tu_crl_set_dates(crls[0], K->inter_key, now - 86400, three);
+	tu_crl_set_dates(crls[1], K->inter_key, now - 86400, hour);
+	free(write_crls(st, "inter.crl", crls, 2));
+	assert_int_equal(check_at(st, fresh, now, &why),
+	    CERTAUTH_ERR_CERT_INVALID);
+	assert_crl_expired(&why, where, "CN=Test Intermediate", three, 7200);
+
+	/* Both within grace: the delta is read, and revokes. */
+	crls[0] = inter_crl(NULL, 0, 1, 0, 0);
+	crls[1] = inter_crl(&fresh, 1, 2, 1, 0);
+	tu_crl_set_dates(crls[0], K->inter_key, now - 86400, hour);
+	tu_crl_set_dates(crls[1], K->inter_key, now - 86400, hour);
+	free(write_crls(st, "inter.crl", crls, 2));
+	assert_int_equal(check_at(st, fresh, now, &why), CERTAUTH_ERR_REVOKED);
+	assert_string_equal(why.text, "certificate revoked (CRL)");
+	utc_of(hour, when);
+	snprintf(warn, sizeof(warn), "CRL in %s (issuer CN=Test "
+	    "Intermediate) expired at %s (its nextUpdate), 3600 seconds "
+	    "(about 60 minutes) ago; still used under crl_grace=7200, so "
+	    "revocations published since are not seen: install a newer CRL "
+	    "from that CA\n", where, when);
+	/* One line for each: base and delta. */
+	snprintf(twice, sizeof(twice), "%s%s", warn, warn);
+	assert_string_equal(st->log, twice);
 	X509_free(fresh);
 }
 
@@ -1645,6 +1941,10 @@ main(void)
 		T(test_crl_chain_scope),
 		T(test_crl_der),
 		T(test_crl_out_of_date),
+		T(test_crl_skew),
+		T(test_crl_grace),
+		T(test_crl_warn),
+		T(test_crl_grace_delta),
 		T(test_crl_delta_unused_without_freshest),
 		T(test_crl_delta_read_with_freshest_base),
 		T(test_crl_delta_read_with_freshest_cert),
