@@ -14,7 +14,7 @@ EXTRA_DIST += \
 	tests/e2e/ocsp.py tests/e2e/doors.py tests/e2e/sshd.py tests/e2e/su.py \
 	tests/e2e/login.py tests/e2e/sudo.py tests/e2e/load.py \
 	tests/e2e/faillock.py tests/e2e/pkits.py tests/e2e/sign.py \
-	tests/e2e/hostile.py \
+	tests/e2e/hostile.py tests/e2e/examples.py \
 	tests/exports.sh tests/man.sh tests/install.sh tests/tap.sh \
 	tests/cmocka-tap.sh tests/leak/logins.py tests/leak/valgrind.supp \
 	tests/fuzz/make-corpus.sh tests/fuzz/smoke.sh tests/fuzz/corpus \
@@ -71,6 +71,8 @@ TESTS += tests/e2e/sign.py
 # stops, terminal signals, starvation, its own cgroup's freezer,
 # resource limits, closed descriptors.
 TESTS += tests/e2e/hostile.py
+# Every command of the manual pages' EXAMPLES, run as written.
+TESTS += tests/e2e/examples.py
 check_PROGRAMS =
 
 # Leaks (issue 5): many logins in one process through libpam, run under
