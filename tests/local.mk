@@ -15,6 +15,7 @@ EXTRA_DIST += \
 	tests/e2e/login.py tests/e2e/sudo.py tests/e2e/load.py \
 	tests/e2e/faillock.py tests/e2e/pkits.py tests/e2e/sign.py \
 	tests/e2e/hostile.py tests/e2e/readme.py tests/e2e/crl.py \
+	tests/e2e/examples.py \
 	tests/exports.sh tests/man.sh tests/install.sh tests/tap.sh \
 	tests/cmocka-tap.sh tests/leak/logins.py tests/leak/valgrind.supp \
 	tests/fuzz/make-corpus.sh tests/fuzz/smoke.sh tests/fuzz/corpus \
@@ -74,6 +75,8 @@ TESTS += tests/e2e/hostile.py
 # CRL upkeep: dates, warnings, and the refresh script of
 # pam_certauth.conf(5) run as written.
 TESTS += tests/e2e/crl.py
+# Every command of the manual pages' EXAMPLES, run as written.
+TESTS += tests/e2e/examples.py
 check_PROGRAMS =
 
 # Leaks (issue 5): many logins in one process through libpam, run under

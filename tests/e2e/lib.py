@@ -11,6 +11,7 @@ Run with Debian's /usr/bin/python3 (it has python3-pexpect).
 
 import ctypes
 import ctypes.util
+import hashlib
 import io
 import os
 import re
@@ -463,10 +464,17 @@ class Cert:
 
 class PKI:
     """A root CA, an intermediate CA and leaf certificates, all made with
-    the openssl command line in directory d (root-owned, 0755)."""
+    the openssl command line in directory d (root-owned, 0755).
 
-    def __init__(self, d=PKI_DIR):
+    int_aia: an OCSP URL for the intermediate's authorityInfoAccess.  The
+    intermediate is then issued with `openssl ca` from a database of the
+    root's own, whose index (root_index) an `openssl ocsp` responder for
+    the root can serve; without it the intermediate has no AIA and the
+    root no database."""
+
+    def __init__(self, d=PKI_DIR, int_aia=None):
         self.dir = d
+        self.root_index = None
         os.makedirs(d, 0o755, exist_ok=True)
         os.makedirs(d + "/newcerts", 0o755, exist_ok=True)
         open(d + "/index.txt", "w").close()
@@ -493,10 +501,18 @@ class PKI:
         _ossl("req", "-config", self.cnf, "-new", "-key", self.int_key,
               "-subj", "/O=certauth e2e/CN=Test Intermediate CA",
               "-out", csr)
-        _ossl("x509", "-req", "-in", csr, "-CA", self.root, "-CAkey",
-              self.root_key, "-set_serial", "4096", "-days", "3000",
-              "-sha256", "-extfile", self.cnf, "-extensions", "v3_int",
-              "-out", self.int)
+        if int_aia is None:
+            _ossl("x509", "-req", "-in", csr, "-CA", self.root, "-CAkey",
+                  self.root_key, "-set_serial", "4096", "-days", "3000",
+                  "-sha256", "-extfile", self.cnf, "-extensions", "v3_int",
+                  "-out", self.int)
+        else:
+            rootcnf = self._root_db("rootdb")
+            self.root_index = d + "/rootdb/index.txt"
+            extfile, section = self._with_aia("v3_int", int_aia)
+            _ossl("ca", "-config", rootcnf, "-batch", "-notext", "-in", csr,
+                  "-extfile", extfile, "-extensions", section, "-days",
+                  "3000", "-out", self.int)
         # chain.pem: untrusted intermediates; ca.pem: the anchor only.
         shutil.copy(self.int, d + "/chain.pem")
         shutil.copy(self.root, d + "/ca.pem")
@@ -507,17 +523,57 @@ class PKI:
         _ossl("genpkey", *KEYGEN[kind], "-out", path)
         os.chmod(path, 0o600)
 
+    def _root_db(self, name):
+        """A database of the root CA for `openssl ca` in <dir>/<name>;
+        returns its configuration file."""
+        d = "%s/%s" % (self.dir, name)
+        os.makedirs(d + "/newcerts", 0o755, exist_ok=True)
+        open(d + "/index.txt", "w").close()
+        with open(d + "/serial", "w") as f:
+            f.write("1000\n")
+        with open(d + "/crlnumber", "w") as f:
+            f.write("01\n")
+        cnf = d + "/ca.cnf"
+        with open(cnf, "w") as f:
+            f.write(CA_CNF.replace("$dir/int.pem", self.root)
+                    .replace("$dir/int.key", self.root_key)
+                    % {"dir": d})
+        return cnf
+
+    def _with_aia(self, ext, url):
+        """An extension file holding section ext of EXT plus an
+        authorityInfoAccess naming OCSP responder url; returns (file,
+        section name)."""
+        m = re.search(r"(?ms)^\[%s\]\n(.*?)(?=^\[|\Z)" % re.escape(ext), EXT)
+        if m is None:
+            raise ValueError("no extension section %s" % ext)
+        section = ext + "_aia"
+        path = "%s/%s-%s.cnf" % (self.dir, section, hashlib.sha256(
+            url.encode()).hexdigest()[:12])
+        with open(path, "w") as f:
+            f.write("[%s]\n%sauthorityInfoAccess = OCSP;URI:%s\n"
+                    % (section, m.group(1).rstrip("\n") + "\n", url))
+        return path, section
+
     def issue(self, name, kind="p256", ext="v3_user", start=None, end=None,
-              cn=None):
-        """A leaf signed by the intermediate with `openssl ca`."""
+              cn=None, aia=None, subject=None):
+        """A leaf signed by the intermediate with `openssl ca`; aia: an
+        OCSP URL for its authorityInfoAccess; subject: its whole subject
+        in -subj form, kept in that order (else O=certauth e2e and CN=cn
+        or name, in the order of the CA's policy)."""
         key = "%s/%s.key" % (self.dir, name)
         csr = "%s/%s.csr" % (self.dir, name)
         pem = "%s/%s.pem" % (self.dir, name)
         self.keygen(kind, key)
         _ossl("req", "-config", self.cnf, "-new", "-key", key, "-subj",
-              "/O=certauth e2e/CN=%s" % (cn or name), "-out", csr)
+              subject or "/O=certauth e2e/CN=%s" % (cn or name), "-out", csr)
+        extfile = self.cnf
+        if aia is not None:
+            extfile, ext = self._with_aia(ext, aia)
         args = ["ca", "-config", self.cnf, "-batch", "-notext", "-in", csr,
-                "-extfile", self.cnf, "-extensions", ext, "-out", pem]
+                "-extfile", extfile, "-extensions", ext, "-out", pem]
+        if subject:
+            args.append("-preserveDN")
         if start:
             args += ["-startdate", start]
         if end:
