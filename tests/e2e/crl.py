@@ -51,7 +51,7 @@ def man_script():
         return None
     for block in re.findall(r"(?ms)^\.EX\n(.*?)^\.EE", m.group(1)):
         if block.startswith("#!/bin/sh\n"):
-            return block.replace("\\-", "-")
+            return block.replace("\\-", "-").replace("\\e", "\\")
     return None
 
 
@@ -149,7 +149,8 @@ lib.service(SVC, build.module, ARGS)
 lib.service(SVC + "-grace", build.module, ARGS + ["crl_grace=3600"])
 
 script = man_script()
-tap.ok(script is not None and "mv -f" in script and "\\" not in script,
+tap.ok(script is not None and "mv -f" in script and
+       not re.search(r"\\[-e&|(]", script),
        "pam_certauth.conf(5), CRL UPKEEP, shows the refresh script",
        script)
 if script is None:
@@ -161,14 +162,14 @@ os.chmod(SCRIPT, 0o755)
 srv = serve(SERVE)
 PORT = srv.server_address[1]
 
-# The CRL the CA publishes: DER, as distribution points serve it.
-fresh = gencrl(pki.dir + "/fresh.pem", "-crldays", "30")
-lib.run(["openssl", "crl", "-in", fresh, "-outform", "DER", "-out",
-         SERVE + "/int.crl"])
-
 # ------------------------------------------------- an expired CRL refuses
 
 expired = gencrl(pki.dir + "/expired.pem", "-crlsec", "1")
+# The CRL the CA publishes next (a higher CRL number): DER, as
+# distribution points serve it.
+fresh = gencrl(pki.dir + "/fresh.pem", "-crldays", "30")
+lib.run(["openssl", "crl", "-in", fresh, "-outform", "DER", "-out",
+         SERVE + "/int.crl"])
 install(expired)
 time.sleep(2)
 ISSUER = crl_field(expired, "issuer")
@@ -248,6 +249,29 @@ for name, what in (("impostor.crl", "a CRL signed by another key under the "
            % what, p.diag)
 r = login()
 tap.ok(r.ok, "the installed CRL still serves", diag(r))
+
+# A replay: a CRL of the right CA, in date, but older (a lower CRL
+# number) than the one in place, which it would undo.
+with open(pki.dir + "/crlnumber") as f:
+    next_number = f.read()
+with open(pki.dir + "/crlnumber", "w") as f:
+    f.write("01\n")
+lib.run(["openssl", "crl", "-in", gencrl(pki.dir + "/older.pem", "-crldays",
+                                         "30"),
+         "-outform", "DER", "-out", SERVE + "/older.crl"])
+with open(pki.dir + "/crlnumber", "w") as f:
+    f.write(next_number)
+p = refresh("older.crl")
+tap.ok(p.returncode == 1 and contents(CRL) == installed and not leftovers()
+       and re.search(r"its CRL number \(1\) is below that of %s \([0-9A-F]+\)"
+                     % re.escape(CRL), p.stderr),
+       "an older CRL of the same CA (a replay): the script fails and "
+       "leaves the installed CRL in place", p.diag)
+p = refresh("int.crl")
+tap.ok(p.returncode == 0 and contents(CRL) == installed and not leftovers()
+       and not p.stderr,
+       "the CRL in place is already the latest: nothing changes, exit 0",
+       p.diag)
 
 # ------------------------------------------------ a CRL about to expire
 
