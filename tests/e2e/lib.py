@@ -617,16 +617,7 @@ class PKI:
     def root_crl(self, name, revoke_intermediate=False):
         """A CRL from the root CA (own database), optionally revoking the
         intermediate; returns its path."""
-        d = "%s/rootdb-%s" % (self.dir, name)
-        os.makedirs(d + "/newcerts", 0o755, exist_ok=True)
-        open(d + "/index.txt", "w").close()
-        with open(d + "/crlnumber", "w") as f:
-            f.write("01\n")
-        cnf = d + "/ca.cnf"
-        with open(cnf, "w") as f:
-            f.write(CA_CNF.replace("$dir/int.pem", self.root)
-                    .replace("$dir/int.key", self.root_key)
-                    % {"dir": d})
+        cnf = self._root_db("rootdb-" + name)
         if revoke_intermediate:
             _ossl("ca", "-config", cnf, "-revoke", self.int,
                   "-crl_reason", "cACompromise")
