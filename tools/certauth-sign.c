@@ -33,6 +33,7 @@
 #include "certutil.h"
 #include "challenge.h"
 #include "digest.h"
+#include "keysrc.h"
 #include "log.h"
 #include "options.h"
 #include "response.h"
@@ -45,9 +46,7 @@
 	"[--service NAME] [--user NAME]\n" \
 	"       [--max-age SECONDS] [--digest sha256|sha384|sha512] [--pss]\n" \
 	"       [--pass-file FILE] [CHALLENGE]"
-#define LINE_MAX_BYTES 8192 /* one pasted challenge line */
-/* PEM_BUFSIZE: the most a PEM passphrase callback is given. */
-#define PASS_MAX_BYTES	 1024
+#define LINE_MAX_BYTES	 8192 /* one pasted challenge line */
 #define CHALLENGE_PREFIX "certauth:v1:"
 /*
  * Added to the module's default challenge_ttl for the default --max-age:
@@ -73,15 +72,6 @@ struct sign_args {
 	long max_age;	       /* seconds either side of now; 0: no check */
 	int digest;	       /* enum certauth_digest; DEFAULT: not given */
 	int pss;
-};
-
-/* A passphrase from --pass-file, or none: ask on the terminal. */
-struct pass_ctx {
-	const char *key_path;
-	const char *pass;
-	size_t len;
-	int given;  /* a passphrase was handed to OpenSSL */
-	int failed; /* none could be had; already said why */
 };
 
 static const struct option long_opts[] = {
@@ -510,151 +500,47 @@ out:
 }
 
 /*
- * The first line of path (without CR/LF) into buf, the rest of buf wiped.
- * Returns 0 with *len, or -1 (said why, buf wiped).
+ * The secret-asking of certauth-sign: on the terminal, never standard
+ * input, which may be where the challenge came from.
  */
 static int
-read_pass_file(const char *path, char *buf, size_t size, size_t *len)
+ask_tty(void *arg, const char *prompt, char *buf, size_t size,
+    struct certauth_reason *why)
 {
-	size_t got = 0;
-	ssize_t n;
-	char *nl = NULL;
-	int fd = -1, r = -1;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
-		log_err(NULL, PROG ": cannot open %s: %s", path,
-		    strerror(errno));
-		goto out;
-	}
-	while (got < size && (nl = memchr(buf, '\n', got)) == NULL) {
-		if ((n = read(fd, buf + got, size - got)) < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			log_err(NULL, PROG ": cannot read %s: %s", path,
-			    strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	if (nl == NULL && (nl = memchr(buf, '\n', got)) == NULL) {
-		if (got == size) {
-			log_err(NULL,
-			    PROG
-			    ": the passphrase in %s is longer "
-			    "than %zu bytes",
-			    path, size - 1);
-			goto out;
-		}
-		nl = buf + got;
-	}
-	*len = (size_t)(nl - buf);
-	if (*len > 0 && buf[*len - 1] == '\r')
-		(*len)--;
-	explicit_bzero(buf + *len, size - *len);
-	r = 0;
-out:
-	if (r != 0)
-		explicit_bzero(buf, size);
-	if (fd >= 0)
-		close(fd);
-	return r;
-}
-
-/* Ask on the terminal; OpenSSL's UI would fall back to stdin, which may
- * be where the challenge came from.  Returns the length or -1. */
-static int
-ask_tty(struct pass_ctx *pc, char *buf, int size)
-{
-	char prompt[256];
+	const struct sign_args *a = arg;
 	int fd;
 
 	if ((fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) {
-		log_err(NULL,
-		    PROG
-		    ": %s is encrypted and there is no terminal "
-		    "to ask its passphrase on: use --pass-file",
-		    pc->key_path);
-		pc->failed = 1;
+		certauth_reason_set(why,
+		    "%s is encrypted and there is no terminal to ask its "
+		    "passphrase on: use --pass-file",
+		    a->key);
 		return -1;
 	}
 	close(fd);
-	snprintf(prompt, sizeof(prompt), "Passphrase for %s: ", pc->key_path);
-	if (EVP_read_pw_string_min(buf, 0, size, prompt, 0) != 0) {
-		log_err(NULL, PROG ": no passphrase read");
-		pc->failed = 1;
+	if (size > INT_MAX ||
+	    EVP_read_pw_string_min(buf, 0, (int)size, prompt, 0) != 0) {
+		certauth_reason_set(why, "no passphrase read");
 		return -1;
 	}
-	pc->given = 1;
 	return (int)strlen(buf);
 }
 
-/* PEM passphrase callback; OpenSSL wipes buf after use. */
+/* The key source of a->key into *out.  Returns 0 or -1 (said why). */
 static int
-pass_cb(char *buf, int size, int rwflag, void *arg)
+open_key(struct sign_args *a, struct certauth_keysrc **out)
 {
-	struct pass_ctx *pc = arg;
+	struct certauth_keysrc_spec spec = { a->key, NULL, a->pass_file,
+		{ ask_tty, a } };
+	struct certauth_reason why;
+	int r;
 
-	(void)rwflag;
-	/* OpenSSL may call again for another decoder: ask only once. */
-	if (size <= 0 || pc->failed)
-		return -1;
-	if (pc->pass == NULL)
-		return ask_tty(pc, buf, size);
-	if (pc->len >= (size_t)size) {
-		log_err(NULL, PROG ": passphrase is too long");
-		pc->failed = 1;
+	if ((r = certauth_keysrc_open(&spec, out, &why)) != 0) {
+		log_err(NULL, PROG ": %s",
+		    r == CERTAUTH_ERR_NOMEM ? certauth_strerror(r) : why.text);
 		return -1;
 	}
-	memcpy(buf, pc->pass, pc->len);
-	pc->given = 1;
-	return (int)pc->len;
-}
-
-/* The private key of a->key into *out.  Returns 0 or -1 (said why). */
-static int
-load_key(const struct sign_args *a, EVP_PKEY **out)
-{
-	char pass[PASS_MAX_BYTES], why[CERTAUTH_REASON_MAX];
-	struct pass_ctx pc = { a->key, NULL, 0, 0, 0 };
-	BIO *bio = NULL;
-	int r = -1;
-
-	*out = NULL;
-	if (a->pass_file != NULL) {
-		if (read_pass_file(a->pass_file, pass, sizeof(pass), &pc.len) !=
-		    0)
-			goto out;
-		pc.pass = pass;
-	}
-	if ((bio = BIO_new_file(a->key, "r")) == NULL) {
-		log_err(NULL, PROG ": cannot open %s: %s", a->key,
-		    strerror(errno));
-		goto out;
-	}
-	if ((*out = PEM_read_bio_PrivateKey(bio, NULL, pass_cb, &pc)) == NULL) {
-		certauth_ossl_reason(why, sizeof(why), "unknown error");
-		if (pc.given)
-			log_err(NULL,
-			    PROG
-			    ": cannot decrypt %s: wrong "
-			    "passphrase? (%s)",
-			    a->key, why);
-		else if (!pc.failed)
-			log_err(NULL,
-			    PROG
-			    ": cannot load a PEM private key "
-			    "from %s: %s",
-			    a->key, why);
-		goto out;
-	}
-	r = 0;
-out:
-	explicit_bzero(pass, sizeof(pass));
-	BIO_free(bio);
-	ERR_clear_error();
-	return r;
+	return 0;
 }
 
 static int
@@ -677,12 +563,6 @@ is_eddsa(EVP_PKEY *pkey)
 static int
 check_key(EVP_PKEY *pkey, const struct sign_args *a)
 {
-	struct certauth_reason why;
-
-	if (certauth_key_check(pkey, &why) != 0) {
-		log_err(NULL, PROG ": key refused: %s", why.text);
-		return -1;
-	}
 	if (is_eddsa(pkey) && a->digest != CERTAUTH_DIGEST_DEFAULT) {
 		log_err(NULL,
 		    PROG
@@ -698,174 +578,21 @@ check_key(EVP_PKEY *pkey, const struct sign_args *a)
 	return 0;
 }
 
-/* The hash to sign with; NULL: pure EdDSA. */
-static const EVP_MD *
-digest_md(EVP_PKEY *pkey, int digest)
-{
-	return is_eddsa(pkey) ? NULL : certauth_digest_md(digest);
-}
-
-/* RSA padding on pctx: PSS (salt as long as the digest) or PKCS#1 v1.5. */
+/* Sign and self-check; *out is the response line.  0 or -1 (said why). */
 static int
-set_rsa_padding(EVP_PKEY_CTX *pctx, const EVP_MD *md, int pss)
-{
-	if (EVP_PKEY_CTX_set_rsa_padding(pctx,
-		pss ? RSA_PKCS1_PSS_PADDING : RSA_PKCS1_PADDING) <= 0)
-		return -1;
-	if (pss &&
-	    (EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) <=
-		    0 ||
-		EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) <= 0))
-		return -1;
-	return 0;
-}
-
-/*
- * Sign msg: md NULL is pure EdDSA; an RSA-PSS-only key always uses PSS.
- * *sig is malloc'd.  Returns 0, CERTAUTH_ERR_NOMEM or CERTAUTH_ERR_INTERNAL.
- */
-static int
-sign_message(EVP_PKEY *pkey, const EVP_MD *md, int pss,
-    const unsigned char *msg, size_t msglen, unsigned char **sig,
-    size_t *siglen)
-{
-	EVP_MD_CTX *ctx = NULL;
-	EVP_PKEY_CTX *pctx = NULL;
-	unsigned char *buf = NULL;
-	size_t len = 0;
-	int r = CERTAUTH_ERR_INTERNAL;
-
-	*sig = NULL;
-	if (EVP_PKEY_get_base_id(pkey) == EVP_PKEY_RSA_PSS)
-		pss = 1;
-	if ((ctx = EVP_MD_CTX_new()) == NULL) {
-		r = CERTAUTH_ERR_NOMEM;
-		goto out;
-	}
-	if (EVP_DigestSignInit(ctx, &pctx, md, NULL, pkey) != 1 ||
-	    (is_rsa(pkey) && set_rsa_padding(pctx, md, pss) != 0) ||
-	    EVP_DigestSign(ctx, NULL, &len, msg, msglen) != 1)
-		goto out;
-	if ((buf = malloc(len)) == NULL) {
-		r = CERTAUTH_ERR_NOMEM;
-		goto out;
-	}
-	if (EVP_DigestSign(ctx, buf, &len, msg, msglen) != 1)
-		goto out;
-	*sig = buf;
-	*siglen = len;
-	buf = NULL;
-	r = 0;
-out:
-	free(buf);
-	EVP_MD_CTX_free(ctx);
-	return r;
-}
-
-/* "[<digest>:]base64" as docs/PROTOCOL.md, "The response", has it,
- * malloc'd. */
-static int
-encode_response(int digest, const unsigned char *sig, size_t siglen, char **out)
-{
-	const char *name = NULL;
-	size_t plen = 0;
-	char *buf;
-
-	/* No prefix means SHA-256: the shortest answer that says it. */
-	if (digest != CERTAUTH_DIGEST_DEFAULT &&
-	    digest != CERTAUTH_DIGEST_SHA256) {
-		if ((name = certauth_digest_name(digest)) == NULL)
-			return CERTAUTH_ERR_INTERNAL;
-		plen = strlen(name) + 1;
-	}
-	if ((buf = malloc(plen + 4 * ((siglen + 2) / 3) + 1)) == NULL)
-		return CERTAUTH_ERR_NOMEM;
-	if (name != NULL) {
-		memcpy(buf, name, plen - 1);
-		buf[plen - 1] = ':';
-	}
-	EVP_EncodeBlock((unsigned char *)buf + plen, sig, (int)siglen);
-	*out = buf;
-	return 0;
-}
-
-/* The public half alone, so the self-check sees what a certificate holds. */
-static int
-public_half(EVP_PKEY *pkey, EVP_PKEY **out)
-{
-	unsigned char *der = NULL;
-	const unsigned char *p;
-	int len;
-
-	if ((len = i2d_PUBKEY(pkey, &der)) <= 0)
-		return CERTAUTH_ERR_INTERNAL;
-	p = der;
-	*out = d2i_PUBKEY(NULL, &p, len);
-	OPENSSL_free(der);
-	return *out != NULL ? 0 : CERTAUTH_ERR_INTERNAL;
-}
-
-/*
- * Check the response as the module will: parse it, then verify it with
- * the public key.  Returns 0 or -1 (said why).
- */
-static int
-self_check(EVP_PKEY *pkey, const char *challenge, const char *resp)
+make_response(struct certauth_keysrc *k, const struct sign_args *a,
+    const char *c, char **out)
 {
 	struct certauth_reason why;
-	EVP_PKEY *pub = NULL;
-	unsigned char *sig = NULL;
-	size_t siglen = 0;
-	int digest = CERTAUTH_DIGEST_DEFAULT, r;
-
-	certauth_reason_set(&why, "cannot extract the public key");
-	if ((r = public_half(pkey, &pub)) != 0 ||
-	    (r = certauth_response_parse(resp, &digest, &sig, &siglen, &why)) !=
-		0 ||
-	    (r = certauth_verify_signature(pub, digest,
-		 (const unsigned char *)challenge, strlen(challenge), sig,
-		 siglen, &why)) != 0)
-		log_err(NULL,
-		    PROG
-		    ": self-check failed, not printing the "
-		    "response: %s",
-		    why.text);
-	free(sig);
-	EVP_PKEY_free(pub);
-	ERR_clear_error();
-	return r == 0 ? 0 : -1;
-}
-
-/* Sign, encode and self-check; *out is the response line.  0 or -1. */
-static int
-make_response(EVP_PKEY *pkey, const struct sign_args *a, const char *c,
-    char **out)
-{
-	unsigned char *sig = NULL;
-	size_t siglen = 0;
-	char why[CERTAUTH_REASON_MAX];
 	int r;
 
-	*out = NULL;
-	if ((r = sign_message(pkey, digest_md(pkey, a->digest), a->pss,
-		 (const unsigned char *)c, strlen(c), &sig, &siglen)) != 0) {
-		certauth_ossl_reason(why, sizeof(why), "signing failed");
-		log_err(NULL, PROG ": cannot sign: %s",
-		    r == CERTAUTH_ERR_NOMEM ? certauth_strerror(r) : why);
-		goto out;
+	if ((r = certauth_keysrc_respond(k, a->digest, a->pss, c, out, &why)) !=
+	    0) {
+		log_err(NULL, PROG ": %s",
+		    r == CERTAUTH_ERR_NOMEM ? certauth_strerror(r) : why.text);
+		return -1;
 	}
-	if ((r = encode_response(a->digest, sig, siglen, out)) != 0) {
-		log_err(NULL, PROG ": %s", certauth_strerror(r));
-		goto out;
-	}
-	if ((r = self_check(pkey, c, *out)) != 0) {
-		free(*out);
-		*out = NULL;
-	}
-out:
-	free(sig);
-	ERR_clear_error();
-	return r == 0 ? 0 : -1;
+	return 0;
 }
 
 int
@@ -873,7 +600,7 @@ main(int argc, char **argv)
 {
 	struct sign_args a;
 	char *challenge = NULL, *resp = NULL;
-	EVP_PKEY *pkey = NULL;
+	struct certauth_keysrc *key = NULL;
 	int ret = EXIT_REFUSED;
 
 	switch (parse_args(argc, argv, &a)) {
@@ -884,9 +611,9 @@ main(int argc, char **argv)
 	}
 	/* The challenge is judged before any passphrase is asked for. */
 	if (get_challenge(&a, &challenge) != 0 ||
-	    check_challenge(challenge, &a) != 0 || load_key(&a, &pkey) != 0 ||
-	    check_key(pkey, &a) != 0 ||
-	    make_response(pkey, &a, challenge, &resp) != 0)
+	    check_challenge(challenge, &a) != 0 || open_key(&a, &key) != 0 ||
+	    check_key(certauth_keysrc_public(key), &a) != 0 ||
+	    make_response(key, &a, challenge, &resp) != 0)
 		goto out;
 	if (printf("%s\n", resp) < 0 || fflush(stdout) != 0) {
 		log_err(NULL, PROG ": cannot write the response: %s",
@@ -897,6 +624,6 @@ main(int argc, char **argv)
 out:
 	free(resp);
 	free(challenge);
-	EVP_PKEY_free(pkey);
+	certauth_keysrc_free(key);
 	return ret;
 }

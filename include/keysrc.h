@@ -1,0 +1,82 @@
+/*
+ * Key sources of the signing tools (certauth-sign, certauth-askpass):
+ * where the private key that answers a challenge lives, and the one way
+ * an answer is made from it.  Whatever the source, the answer is the
+ * same bytes the module verifies (docs/PROTOCOL.md, "The response").
+ * Linked by the tools only (libcertauth_client), never by the module.
+ */
+#ifndef CERTAUTH_KEYSRC_H
+#define CERTAUTH_KEYSRC_H
+
+#include <stddef.h>
+
+#include <openssl/evp.h>
+
+#include "certauth.h"
+
+/*
+ * How a source asks the person for a secret (a key's passphrase, a
+ * token's PIN): prompt is shown; the answer goes into buf, NUL-ended, at
+ * most size - 1 bytes.  Returns its length, or -1 with why set (nobody
+ * to ask, nothing given).  NULL ask: no one can be asked.
+ */
+struct certauth_secret_ask {
+	int (*ask)(void *arg, const char *prompt, char *buf, size_t size,
+	    struct certauth_reason *why);
+	void *arg;
+};
+
+/* What names a key, as --key / CERTAUTH_KEY and the options give it. */
+struct certauth_keysrc_spec {
+	const char *key;       /* a file's path, "agent", or "pkcs11:" URI */
+	const char *cert_path; /* the user's certificate: which key of an
+				  agent or a token; NULL for a file */
+	const char *pass_file; /* a file key's passphrase; NULL: ask */
+	struct certauth_secret_ask ask;
+};
+
+struct certauth_keysrc;
+
+/*
+ * One kind of source.  open: ready the key named by spec into *state
+ * and its public half into *pub (both owned by the source).  sign: the
+ * signature over msg as the module reads it (DER ECDSA, raw EdDSA, RSA
+ * PKCS#1 v1.5 or PSS), md NULL meaning pure EdDSA; *sig malloc'd.  All
+ * return 0 or a CERTAUTH_ERR_* code with why set.
+ */
+struct certauth_keysrc_ops {
+	const char *name; /* "file", "agent", "pkcs11" */
+	int (*open)(const struct certauth_keysrc_spec *spec, void **state,
+	    EVP_PKEY **pub, struct certauth_reason *why);
+	int (*sign)(void *state, EVP_PKEY *pub, const EVP_MD *md, int pss,
+	    const unsigned char *msg, size_t len, unsigned char **sig,
+	    size_t *siglen, struct certauth_reason *why);
+	void (*close)(void *state);
+};
+
+extern const struct certauth_keysrc_ops certauth_keysrc_file;
+
+/*
+ * Open the source spec->key names.  Returns 0 with *out, or a
+ * CERTAUTH_ERR_* code with why set.
+ */
+int certauth_keysrc_open(const struct certauth_keysrc_spec *spec,
+    struct certauth_keysrc **out, struct certauth_reason *why);
+
+/* The source's public key (owned by the source) and its kind's name. */
+EVP_PKEY *certauth_keysrc_public(const struct certauth_keysrc *k);
+const char *certauth_keysrc_kind(const struct certauth_keysrc *k);
+
+/*
+ * The answer to challenge c: signed with digest (enum certauth_digest;
+ * EdDSA keys take none) and, for RSA, PSS when pss; encoded as the
+ * response line, and verified as the module will before it is handed
+ * out.  *response is malloc'd.  Returns 0 or a CERTAUTH_ERR_* code with
+ * why set.
+ */
+int certauth_keysrc_respond(struct certauth_keysrc *k, int digest, int pss,
+    const char *c, char **response, struct certauth_reason *why);
+
+void certauth_keysrc_free(struct certauth_keysrc *k);
+
+#endif
