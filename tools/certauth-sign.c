@@ -42,7 +42,7 @@
 #define PROG "certauth-sign"
 #define USAGE \
 	"usage: " PROG \
-	" --key KEY.pem [--host HOST]... " \
+	" --key KEY.pem [--cert CERT.pem] [--host HOST]... " \
 	"[--service NAME] [--user NAME]\n" \
 	"       [--max-age SECONDS] [--digest sha256|sha384|sha512] [--pss]\n" \
 	"       [--pass-file FILE] [CHALLENGE]"
@@ -62,7 +62,8 @@ enum { EXIT_REFUSED = 1, EXIT_USAGE = 2 };
 enum { PARSE_OK, PARSE_HELP, PARSE_USAGE };
 
 struct sign_args {
-	const char *key;
+	const char *key;  /* --key or CERTAUTH_KEY: a key source */
+	const char *cert; /* --cert or CERTAUTH_CERT: the user's certificate */
 	const char *hosts[HOSTS_MAX]; /* --host names, any one matches */
 	int nhosts;		      /* 0: any host, shown to the person */
 	const char *service;	      /* NULL: any service */
@@ -76,6 +77,7 @@ struct sign_args {
 
 static const struct option long_opts[] = {
 	{ "key", required_argument, NULL, 'k' },
+	{ "cert", required_argument, NULL, 'C' },
 	{ "host", required_argument, NULL, 'H' },
 	{ "service", required_argument, NULL, 'S' },
 	{ "user", required_argument, NULL, 'U' },
@@ -95,7 +97,10 @@ static const char help_head[] =
     "standard error; standard output carries the response alone.\n\n"
     "  --key KEY.pem      private key: RSA >= 2048, EC P-256/384/521,\n"
     "                     Ed25519 or Ed448; an encrypted key's passphrase\n"
-    "                     is asked for on the terminal\n"
+    "                     is asked for on the terminal (default:\n"
+    "                     $CERTAUTH_KEY)\n"
+    "  --cert CERT.pem    the user's certificate, which names the key of\n"
+    "                     an agent or a token (default: $CERTAUTH_CERT)\n"
     "  --host HOST        refuse a challenge issued for another host: the\n"
     "                     server's own host name (or its hostname=\n"
     "                     option), not the name you connect to; may be\n"
@@ -183,6 +188,9 @@ parse_args(int argc, char **argv, struct sign_args *a)
 		case 'k':
 			a->key = optarg;
 			break;
+		case 'C':
+			a->cert = optarg;
+			break;
 		case 'H':
 			if (optarg[0] == '\0')
 				return usage_error("--host needs a host name");
@@ -234,8 +242,14 @@ parse_args(int argc, char **argv, struct sign_args *a)
 	}
 	if (argc - optind > 1)
 		return usage_error("give at most one challenge");
+	if (a->key == NULL && (a->key = getenv("CERTAUTH_KEY")) != NULL &&
+	    a->key[0] == '\0')
+		a->key = NULL;
+	if (a->cert == NULL && (a->cert = getenv("CERTAUTH_CERT")) != NULL &&
+	    a->cert[0] == '\0')
+		a->cert = NULL;
 	if (a->key == NULL)
-		return usage_error("--key is required");
+		return usage_error("--key (or CERTAUTH_KEY) is required");
 	if (a->service != NULL && a->service[0] == '\0')
 		return usage_error("--service needs a service name");
 	if (a->user != NULL && a->user[0] == '\0')
@@ -530,7 +544,7 @@ ask_tty(void *arg, const char *prompt, char *buf, size_t size,
 static int
 open_key(struct sign_args *a, struct certauth_keysrc **out)
 {
-	struct certauth_keysrc_spec spec = { a->key, NULL, a->pass_file,
+	struct certauth_keysrc_spec spec = { a->key, a->cert, a->pass_file,
 		{ ask_tty, a } };
 	struct certauth_reason why;
 	int r;
