@@ -709,10 +709,12 @@ certauth_sshkey_blob(EVP_PKEY *pkey, unsigned char **blob, size_t *len,
 		r = eddsa_blob(pkey, "ssh-ed448", &w);
 	if (r == 0 && (w.over || w.len != w.cap))
 		r = CERTAUTH_ERR_INTERNAL;
-	if (r == CERTAUTH_ERR_KEY_REFUSED)
-		certauth_reason_set(why, "an ssh-agent cannot hold a %s key%s",
-		    EVP_PKEY_get0_type_name(pkey),
-		    id == EVP_PKEY_EC ? " on that curve" : "");
+	if (r == CERTAUTH_ERR_KEY_REFUSED && id == EVP_PKEY_EC)
+		certauth_reason_set(why,
+		    "an ssh-agent cannot hold an EC key on that curve");
+	else if (r == CERTAUTH_ERR_KEY_REFUSED)
+		certauth_reason_set(why, "an ssh-agent cannot hold a %s key",
+		    EVP_PKEY_get0_type_name(pkey));
 	else if (r != 0)
 		certauth_reason_set(why, "cannot encode the key for ssh: %s",
 		    certauth_strerror(r));
