@@ -327,6 +327,8 @@ certauth_agent_connect(const char *path, int timeout_ms,
 	}
 	/* A UNIX socket connects at once or says EAGAIN (backlog full). */
 	while (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		if (errno == EISCONN) /* an interrupted call went through */
+			break;
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN || now_ms() >= deadline) {
