@@ -52,9 +52,15 @@ struct certauth_keysrc_ops {
 	    const unsigned char *msg, size_t len, unsigned char **sig,
 	    size_t *siglen, struct certauth_reason *why);
 	void (*close)(void *state);
+	/* NULL, or the digest the source signs with when asked for digest
+	 * (DEFAULT: none named) and pss, into *used; a source that cannot
+	 * sign so refuses here.  0 or a CERTAUTH_ERR_* code, why set. */
+	int (*digest)(void *state, EVP_PKEY *pub, int digest, int pss,
+	    int *used, struct certauth_reason *why);
 };
 
 extern const struct certauth_keysrc_ops certauth_keysrc_file;
+extern const struct certauth_keysrc_ops certauth_keysrc_agent;
 
 /*
  * Open the source spec->key names.  Returns 0 with *out, or a

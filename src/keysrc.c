@@ -29,7 +29,8 @@ struct certauth_keysrc {
 static const struct certauth_keysrc_ops *
 kind_of(const char *key)
 {
-	(void)key;
+	if (strcmp(key, "agent") == 0)
+		return &certauth_keysrc_agent;
 	return &certauth_keysrc_file;
 }
 
@@ -160,8 +161,13 @@ certauth_keysrc_respond(struct certauth_keysrc *k, int digest, int pss,
 	int r = CERTAUTH_ERR_INTERNAL;
 
 	*response = NULL;
+	if (k->ops->digest != NULL &&
+	    (r = k->ops->digest(k->state, k->pub, digest, pss, &digest, why)) !=
+		0)
+		goto out;
 	if (!is_eddsa(k->pub) && (md = certauth_digest_md(digest)) == NULL) {
 		certauth_reason_set(why, "no such digest");
+		r = CERTAUTH_ERR_INTERNAL;
 		goto out;
 	}
 	if ((r = k->ops->sign(k->state, k->pub, md, pss,

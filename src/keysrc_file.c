@@ -284,4 +284,5 @@ const struct certauth_keysrc_ops certauth_keysrc_file = {
 	file_open,
 	file_sign,
 	file_close,
+	NULL,
 };

@@ -15,7 +15,7 @@ EXTRA_DIST += \
 	tests/e2e/login.py tests/e2e/sudo.py tests/e2e/load.py \
 	tests/e2e/faillock.py tests/e2e/pkits.py tests/e2e/sign.py \
 	tests/e2e/hostile.py tests/e2e/readme.py tests/e2e/crl.py \
-	tests/e2e/examples.py \
+	tests/e2e/examples.py tests/e2e/agent.py \
 	tests/exports.sh tests/man.sh tests/install.sh tests/tap.sh \
 	tests/cmocka-tap.sh tests/leak/logins.py tests/leak/valgrind.supp \
 	tests/fuzz/make-corpus.sh tests/fuzz/smoke.sh tests/fuzz/corpus \
@@ -77,6 +77,9 @@ TESTS += tests/e2e/hostile.py
 TESTS += tests/e2e/crl.py
 # Every command of the manual pages' EXAMPLES, run as written.
 TESTS += tests/e2e/examples.py
+# certauth-sign --key agent with a real ssh-agent, logging in through
+# pamtester.
+TESTS += tests/e2e/agent.py
 check_PROGRAMS =
 
 # Leaks (issue 5): many logins in one process through libpam, run under
@@ -105,7 +108,8 @@ UNIT_TESTS = \
 	tests/unit/test_auth \
 	tests/unit/test_fetch \
 	tests/unit/test_ocsp \
-	tests/unit/test_module
+	tests/unit/test_module \
+	tests/unit/test_sshagent
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 
@@ -150,6 +154,9 @@ tests_unit_test_fetch_LDADD = $(TEST_LDADD)
 tests_unit_test_ocsp_SOURCES = tests/unit/test_ocsp.c
 tests_unit_test_ocsp_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_ocsp_LDADD = $(TEST_LDADD)
+tests_unit_test_sshagent_SOURCES = tests/unit/test_sshagent.c
+tests_unit_test_sshagent_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_sshagent_LDADD = $(TEST_LDADD)
 tests_unit_test_module_SOURCES = tests/unit/test_module.c
 tests_unit_test_module_CFLAGS = $(MODULE_CFLAGS)
 tests_unit_test_module_LDADD = $(MODULE_LDADD) -ldl
@@ -214,7 +221,8 @@ FUZZ_TARGETS = \
 	tests/fuzz/fuzz_challenge \
 	tests/fuzz/fuzz_ocsp \
 	tests/fuzz/fuzz_policy \
-	tests/fuzz/fuzz_anchors
+	tests/fuzz/fuzz_anchors \
+	tests/fuzz/fuzz_sshagent
 FUZZ_COMMON = tests/fuzz/fuzzutil.c tests/fuzz/fuzzutil.h tests/fuzz/fixtures.h
 FUZZ_LDADD = libcertauth.la $(CRYPTO_LIBS)
 FUZZ_LINK_FLAGS = $(AM_LDFLAGS) $(FUZZER_LDFLAGS)
@@ -254,3 +262,6 @@ tests_fuzz_fuzz_policy_LDADD = $(FUZZ_LDADD)
 tests_fuzz_fuzz_anchors_SOURCES = tests/fuzz/fuzz_anchors.c $(FUZZ_COMMON)
 tests_fuzz_fuzz_anchors_LDFLAGS = $(FUZZ_LINK_FLAGS)
 tests_fuzz_fuzz_anchors_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_sshagent_SOURCES = tests/fuzz/fuzz_sshagent.c $(FUZZ_COMMON)
+tests_fuzz_fuzz_sshagent_LDFLAGS = $(FUZZ_LINK_FLAGS)
+tests_fuzz_fuzz_sshagent_LDADD = $(FUZZ_LDADD)

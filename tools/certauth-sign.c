@@ -42,7 +42,7 @@
 #define PROG "certauth-sign"
 #define USAGE \
 	"usage: " PROG \
-	" --key KEY.pem [--cert CERT.pem] [--host HOST]... " \
+	" --key KEY.pem|agent [--cert CERT.pem] [--host HOST]... " \
 	"[--service NAME] [--user NAME]\n" \
 	"       [--max-age SECONDS] [--digest sha256|sha384|sha512] [--pss]\n" \
 	"       [--pass-file FILE] [CHALLENGE]"
@@ -99,6 +99,8 @@ static const char help_head[] =
     "                     Ed25519 or Ed448; an encrypted key's passphrase\n"
     "                     is asked for on the terminal (default:\n"
     "                     $CERTAUTH_KEY)\n"
+    "  --key agent        the key of --cert held by the ssh-agent at\n"
+    "                     $SSH_AUTH_SOCK\n"
     "  --cert CERT.pem    the user's certificate, which names the key of\n"
     "                     an agent or a token (default: $CERTAUTH_CERT)\n"
     "  --host HOST        refuse a challenge issued for another host: the\n"

@@ -101,6 +101,36 @@ rm -rf "$corpus"
 mkdir -p "$corpus/response" "$corpus/options" "$corpus/bindings" \
     "$corpus/challenge" "$corpus/ocsp" "$corpus/policy"
 
+# ---- sshagent: an agent's signature blobs; the first byte picks the
+# key (0 RSA, 1 P-256, 2 Ed25519) and, divided by 3, the sign flags.
+be32() {	# a 32-bit big-endian number
+	printf "\\$(printf %03o $(($1 >> 24 & 255)))\\$(printf %03o $(($1 >> 16 & 255)))"
+	printf "\\$(printf %03o $(($1 >> 8 & 255)))\\$(printf %03o $(($1 & 255)))"
+}
+bytes() {	# bytes N OCTAL: N times the byte
+	head -c "$1" /dev/zero | tr '\0' "\\$2"
+}
+name() { be32 ${#1}; printf '%s' "$1"; }
+blob() {	# blob OUT SELECTOR FORMAT: the signature string on stdin
+	sig=$(mktemp)
+	cat >"$sig"
+	{ printf "\\$(printf %03o "$2")"; name "$3"
+	  be32 "$(wc -c <"$sig")"; cat "$sig"; } >"$corpus/sshagent/$1"
+	rm -f "$sig"
+}
+mkdir -p "$corpus/sshagent"
+bytes 64 021 | blob ed25519 2 ssh-ed25519
+bytes 63 021 | blob ed25519-short 2 ssh-ed25519
+bytes 256 042 | blob rsa-sha2-256 3 rsa-sha2-256
+bytes 255 042 | blob rsa-sha2-512 6 rsa-sha2-512
+bytes 256 042 | blob rsa-wrong-type 3 ssh-rsa
+{ be32 32; bytes 32 001; be32 33; printf '\000\201'; bytes 31 002; } |
+    blob ec-p256 1 ecdsa-sha2-nistp256
+{ be32 32; bytes 32 201; be32 1; printf '\001'; } |
+    blob ec-negative 1 ecdsa-sha2-nistp256
+bytes 64 021 | blob trailing 2 ssh-ed25519
+printf '\000' >>"$corpus/sshagent/trailing"
+
 # ---- response: answers to the challenge, as clients would send them.
 printf '%s' "$challenge" >c.txt
 sign() {	# sign OUT DIGEST KEY [PREFIX] [sigopt...]
