@@ -63,6 +63,7 @@ struct certauth_opts {
 	long challenge_ttl;
 	char *hostname;
 	int nouserok; /* boolean */
+	int challenge_in_prompt; /* boolean: one prompt carries the challenge */
 	int nodelay;  /* boolean: no pam_fail_delay */
 	int debug;    /* boolean */
 };
