@@ -57,6 +57,13 @@ long certauth_signer_default_max_age(void);
  */
 int certauth_signer_extract(const char *text, char **out);
 
+/* Whether host names a and b are equal, ASCII case ignored. */
+int certauth_signer_host_equal(const char *a, const char *b);
+
+/* Whether s is a plain word (A-Z a-z 0-9 . _ - @ +), which a command
+ * line or a configuration file can give back as it is. */
+int certauth_signer_plain(const char *s);
+
 /*
  * Judge challenge c against s: its shape, then host, service, user and
  * time; when all pass, say on standard error what is about to be signed.

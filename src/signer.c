@@ -94,9 +94,8 @@ check_field(const struct certauth_signer *s, const char *what,
 	return -1;
 }
 
-/* a and b equal with ASCII letters folded: host names ignore case. */
-static int
-host_equal(const char *a, const char *b)
+int
+certauth_signer_host_equal(const char *a, const char *b)
 {
 	unsigned char ca, cb;
 
@@ -114,9 +113,8 @@ host_equal(const char *a, const char *b)
 	}
 }
 
-/* Whether s can be given back on a command line as it is. */
-static int
-plain_word(const char *s)
+int
+certauth_signer_plain(const char *s)
 {
 	return strspn(s,
 		   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -137,12 +135,12 @@ check_host(const struct certauth_signer *s, const struct certauth_challenge *c)
 	int i;
 
 	for (i = 0; i < s->nhosts; i++)
-		if (host_equal(c->host, s->hosts[i]))
+		if (certauth_signer_host_equal(c->host, s->hosts[i]))
 			return 0;
 	if (s->nhosts == 0)
 		return 0;
 	name_list(s->hosts, s->nhosts, 1, wanted, sizeof(wanted));
-	s->host_advice(s->arg, c->host, shown == c->host && plain_word(c->host),
+	s->host_advice(s->arg, c->host, shown == c->host && certauth_signer_plain(c->host),
 	    advice, sizeof(advice));
 	log_err(NULL,
 	    "%s: refused: the challenge is for host '%s', not %s. The host "
