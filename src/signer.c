@@ -140,8 +140,9 @@ check_host(const struct certauth_signer *s, const struct certauth_challenge *c)
 	if (s->nhosts == 0)
 		return 0;
 	name_list(s->hosts, s->nhosts, 1, wanted, sizeof(wanted));
-	s->host_advice(s->arg, c->host, shown == c->host && certauth_signer_plain(c->host),
-	    advice, sizeof(advice));
+	s->host_advice(s->arg, c->host,
+	    shown == c->host && certauth_signer_plain(c->host), advice,
+	    sizeof(advice));
 	log_err(NULL,
 	    "%s: refused: the challenge is for host '%s', not %s. The host "
 	    "field is the server's own hostname (or its hostname= option), "

@@ -30,29 +30,29 @@
 #include "safefile.h"
 #include "signer.h"
 
-#define PROG		 "certauth-askpass"
-#define PROMPT_MAX	 8192	/* longer prompts are refused */
-#define CONF_MAX	 65536	/* the configuration file */
-#define ANSWER_MAX	 65536	/* what the next program may print */
-#define LIST_MAX	 16	/* services, local_services */
-#define HOSTS_MAX	 64	/* the host's name and its aliases */
-#define WORDS_MAX	 4096	/* words of all "host" lines together */
-#define SECRET_MAX	 1024
-#define DEFAULT_NEXT	 "/usr/bin/ssh-askpass"
-#define DEPTH_ENV	 "CERTAUTH_ASKPASS_DEPTH"
-#define INFO_TEXT	 "certauth challenge: "
-#define PROMPT_TEXT	 "certauth response: "
-#define CONF_REL	 "certauth/askpass.conf"
+#define PROG	     "certauth-askpass"
+#define PROMPT_MAX   8192  /* longer prompts are refused */
+#define CONF_MAX     65536 /* the configuration file */
+#define ANSWER_MAX   65536 /* what the next program may print */
+#define LIST_MAX     16	   /* services, local_services */
+#define HOSTS_MAX    64	   /* the host's name and its aliases */
+#define WORDS_MAX    4096  /* words of all "host" lines together */
+#define SECRET_MAX   1024
+#define DEFAULT_NEXT "/usr/bin/ssh-askpass"
+#define DEPTH_ENV    "CERTAUTH_ASKPASS_DEPTH"
+#define INFO_TEXT    "certauth challenge: "
+#define PROMPT_TEXT  "certauth response: "
+#define CONF_REL     "certauth/askpass.conf"
 
 enum { EXIT_REFUSED = 1, EXIT_USAGE = 2 };
 
 /* The per-user configuration (certauth-askpass(1), "CONFIGURATION"). */
 struct conf {
-	char *path;   /* where it was looked for */
-	char *text;   /* the file, cut into the words below */
-	char *key;    /* key =, or NULL */
-	char *cert;   /* cert =, or NULL */
-	char *next;   /* next =, or NULL */
+	char *path; /* where it was looked for */
+	char *text; /* the file, cut into the words below */
+	char *key;  /* key =, or NULL */
+	char *cert; /* cert =, or NULL */
+	char *next; /* next =, or NULL */
 	const char *services[LIST_MAX];
 	int nservices;
 	const char *local_services[LIST_MAX];
@@ -125,13 +125,15 @@ conf_open(const char *path)
 		log_err(NULL, PROG ": refusing %s: not a regular file", path);
 	else if (st.st_uid != getuid())
 		log_err(NULL,
-		    PROG ": refusing %s: it is owned by uid %ld, not by you "
-			 "(uid %ld), and it decides what gets signed",
+		    PROG
+		    ": refusing %s: it is owned by uid %ld, not by you "
+		    "(uid %ld), and it decides what gets signed",
 		    path, (long)st.st_uid, (long)getuid());
 	else if (st.st_mode & 022)
 		log_err(NULL,
-		    PROG ": refusing %s: it is group- or world-writable, and "
-			 "it decides what gets signed (chmod go-w %s)",
+		    PROG
+		    ": refusing %s: it is group- or world-writable, and "
+		    "it decides what gets signed (chmod go-w %s)",
 		    path, path);
 	else
 		return fd;
@@ -210,7 +212,8 @@ conf_seconds(const char *s, long *out, const char **why)
 	v = strtol(s, &end, 10);
 	if (s[0] < '0' || s[0] > '9' || errno != 0 || *end != '\0' ||
 	    v > INT_MAX) {
-		*why = "max_age must be a number of seconds from 0 to 2147483647";
+		*why =
+		    "max_age must be a number of seconds from 0 to 2147483647";
 		return -1;
 	}
 	*out = v;
@@ -224,7 +227,8 @@ conf_line(struct conf *c, char *line, const char **why)
 	char *eq, *key, *value, *end;
 
 	line += strspn(line, " \t");
-	if (strncmp(line, "host", 4) == 0 && (line[4] == ' ' || line[4] == '\t'))
+	if (strncmp(line, "host", 4) == 0 &&
+	    (line[4] == ' ' || line[4] == '\t'))
 		return conf_host(c, line + 4, why);
 	if ((eq = strchr(line, '=')) == NULL) {
 		*why = "expected key = value";
@@ -256,8 +260,9 @@ conf_line(struct conf *c, char *line, const char **why)
 	else if (strcmp(key, "max_age") == 0)
 		return conf_seconds(value, &c->max_age, why);
 	else {
-		*why = "unknown key (key, cert, next, services, local_services, "
-		       "max_age, host)";
+		*why =
+		    "unknown key (key, cert, next, services, local_services, "
+		    "max_age, host)";
 		return -1;
 	}
 	return 0;
@@ -308,7 +313,8 @@ conf_load(struct conf *c)
 		goto out;
 	}
 	if (fd == -2)
-		log_err(NULL, PROG ": %s (CERTAUTH_ASKPASS_CONFIG) does not exist",
+		log_err(NULL,
+		    PROG ": %s (CERTAUTH_ASKPASS_CONFIG) does not exist",
 		    c->path);
 	if (fd < 0)
 		goto out;
@@ -423,8 +429,8 @@ ask_tty(const char *prompt, char *buf, size_t size, struct certauth_reason *why)
 	}
 	close(fd);
 	if ((ui = UI_new()) == NULL || size > INT_MAX ||
-	    UI_add_input_string(ui, prompt, echo ? UI_INPUT_FLAG_ECHO : 0,
-		buf, 0, (int)size - 1) < 0 ||
+	    UI_add_input_string(ui, prompt, echo ? UI_INPUT_FLAG_ECHO : 0, buf,
+		0, (int)size - 1) < 0 ||
 	    UI_process(ui) != 0) {
 		certauth_reason_set(why, "nothing read on the terminal");
 		goto out;
@@ -495,8 +501,9 @@ pass_on(const struct conf *c, const char *prompt)
 	}
 	if ((n = ask_tty(prompt, buf, sizeof(buf), &why)) < 0) {
 		log_err(NULL,
-		    PROG ": no next askpass program and %s to answer \"%s\" "
-			 "on: set CERTAUTH_ASKPASS_NEXT, or next = in %s",
+		    PROG
+		    ": no next askpass program and %s to answer \"%s\" "
+		    "on: set CERTAUTH_ASKPASS_NEXT, or next = in %s",
 		    why.text, prompt, c->path);
 		return EXIT_REFUSED;
 	}
@@ -579,9 +586,10 @@ local_login(struct login *l)
 	parent_name(parent, sizeof(parent));
 	if (strcmp(parent, "ssh") == 0) {
 		log_err(NULL,
-		    PROG ": refused: ssh showed a challenge without its "
-			 "(user@host) prefix, so the server it is for is "
-			 "unknown; this ssh is too old to answer by itself");
+		    PROG
+		    ": refused: ssh showed a challenge without its "
+		    "(user@host) prefix, so the server it is for is "
+		    "unknown; this ssh is too old to answer by itself");
 		return -1;
 	}
 	if (pw == NULL || gethostname(l->host, sizeof(l->host)) != 0 ||
@@ -611,44 +619,52 @@ challenge_of(const char *prompt, struct login *l, char **out)
 	*out = NULL;
 	for (p = prompt; *p != '\0'; p++)
 		if ((*p != '\n' && (unsigned char)*p < 0x20) || *p == 0x7f) {
-			log_err(NULL, PROG ": refused: the prompt holds control "
-				      "characters");
+			log_err(NULL,
+			    PROG
+			    ": refused: the prompt holds control "
+			    "characters");
 			return -1;
 		}
 	if ((pre = prefix_of(prompt, l, &body)) < 0) {
-		log_err(NULL, PROG ": refused: the prompt starts with a "
-			      "malformed (user@host) prefix");
+		log_err(NULL,
+		    PROG
+		    ": refused: the prompt starts with a "
+		    "malformed (user@host) prefix");
 		return -1;
 	}
 	if (count_of(prompt, CERTAUTH_SIGNER_PREFIX) > 1 ||
 	    count_of(prompt, INFO_TEXT) > 1) {
-		log_err(NULL, PROG ": refused: the prompt holds more than one "
-			      "challenge");
+		log_err(NULL,
+		    PROG
+		    ": refused: the prompt holds more than one "
+		    "challenge");
 		return -1;
 	}
 	if (strcmp(body, PROMPT_TEXT) == 0) {
 		log_err(NULL,
-		    PROG ": refused: the prompt asks for a certauth response "
-			 "but shows no challenge: the pam_certauth line of "
-			 "this service needs the challenge_in_prompt option");
+		    PROG
+		    ": refused: the prompt asks for a certauth response "
+		    "but shows no challenge: the pam_certauth line of "
+		    "this service needs the challenge_in_prompt option");
 		return -1;
 	}
 	c = body + strlen(INFO_TEXT);
 	clen = strcspn(c, " \t\n");
 	if (strncmp(body, INFO_TEXT, strlen(INFO_TEXT)) != 0 ||
-	    strncmp(c, CERTAUTH_SIGNER_PREFIX, strlen(CERTAUTH_SIGNER_PREFIX)) !=
-		0 ||
+	    strncmp(c, CERTAUTH_SIGNER_PREFIX,
+		strlen(CERTAUTH_SIGNER_PREFIX)) != 0 ||
 	    strcmp(c + clen, "\n" PROMPT_TEXT) != 0) {
 		log_err(NULL,
-		    PROG ": refused: the prompt mentions certauth but is not "
-			 "pam_certauth's (\"" INFO_TEXT "C\\n" PROMPT_TEXT
-			 "\")");
+		    PROG
+		    ": refused: the prompt mentions certauth but is not "
+		    "pam_certauth's (\"" INFO_TEXT "C\\n" PROMPT_TEXT "\")");
 		return -1;
 	}
 	if (pre == 0 && local_login(l) != 0)
 		return -1;
 	if ((*out = strndup(c, clen)) == NULL) {
-		log_err(NULL, PROG ": %s", certauth_strerror(CERTAUTH_ERR_NOMEM));
+		log_err(NULL, PROG ": %s",
+		    certauth_strerror(CERTAUTH_ERR_NOMEM));
 		return -1;
 	}
 	return 0;
@@ -784,15 +800,17 @@ main(int argc, char **argv)
 	}
 	if (getenv(DEPTH_ENV) != NULL) {
 		log_err(NULL,
-		    PROG ": refused: started by its own next askpass program; "
-			 "next = (or CERTAUTH_ASKPASS_NEXT) must name another "
-			 "program");
+		    PROG
+		    ": refused: started by its own next askpass program; "
+		    "next = (or CERTAUTH_ASKPASS_NEXT) must name another "
+		    "program");
 		return EXIT_REFUSED;
 	}
 	if ((len = strlen(prompt)) > PROMPT_MAX) {
 		log_err(NULL,
-		    PROG ": refused: the prompt is %zu bytes long, more than "
-			 "the %d allowed",
+		    PROG
+		    ": refused: the prompt is %zu bytes long, more than "
+		    "the %d allowed",
 		    len, PROMPT_MAX);
 		return EXIT_REFUSED;
 	}
