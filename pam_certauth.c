@@ -68,26 +68,36 @@ to_pam(int r)
 	}
 }
 
+/* What the conversation answer source needs: the handle, and whether
+ * the challenge goes into the prompt (challenge_in_prompt). */
+struct conv_arg {
+	pam_handle_t *pamh;
+	int joined;
+};
+
 /*
  * The answer source of a PAM login (answer.h): send the challenge and
  * read the answer in ONE conversation call of two messages
- * (docs/PROTOCOL.md, "The conversation").  The bound certificates play
- * no part.  *response is malloc'd; the caller wipes and frees it.
- * Returns 0 or CERTAUTH_ERR_CONV / _NOMEM.
+ * (docs/PROTOCOL.md, "The conversation"), or with challenge_in_prompt of
+ * one prompt that holds the same two lines, for applications that hand
+ * only the prompt to an askpass program (sudo -A).  The bound
+ * certificates play no part.  *response is malloc'd; the caller wipes
+ * and frees it.  Returns 0 or CERTAUTH_ERR_CONV / _NOMEM.
  */
 static int
 ask(void *arg, const char *challenge, STACK_OF(X509) *bound, char **response)
 {
-	pam_handle_t *pamh = arg;
+	const struct conv_arg *ca = arg;
 	const struct pam_conv *conv = NULL;
 	struct pam_message msg[2];
 	const struct pam_message *msgp[2] = { &msg[0], &msg[1] };
 	struct pam_response *resp = NULL;
-	char *info = NULL;
-	int r = CERTAUTH_ERR_CONV;
+	char *info = NULL, *joined = NULL;
+	int r = CERTAUTH_ERR_CONV, n = 2;
 
 	(void)bound;
-	if (pam_get_item(pamh, PAM_CONV, (const void **)&conv) != PAM_SUCCESS ||
+	if (pam_get_item(ca->pamh, PAM_CONV, (const void **)&conv) !=
+		PAM_SUCCESS ||
 	    conv == NULL || conv->conv == NULL)
 		return CERTAUTH_ERR_CONV;
 	if (asprintf(&info, INFO_PREFIX "%s", challenge) < 0)
@@ -96,20 +106,30 @@ ask(void *arg, const char *challenge, STACK_OF(X509) *bound, char **response)
 	msg[0].msg = info;
 	msg[1].msg_style = PAM_PROMPT_ECHO_ON;
 	msg[1].msg = PROMPT;
-	if (conv->conv(2, msgp, &resp, conv->appdata_ptr) != PAM_SUCCESS ||
-	    resp == NULL || resp[1].resp == NULL)
+	if (ca->joined) {
+		if (asprintf(&joined, "%s\n" PROMPT, info) < 0) {
+			r = CERTAUTH_ERR_NOMEM;
+			goto out;
+		}
+		msg[0].msg_style = PAM_PROMPT_ECHO_ON;
+		msg[0].msg = joined;
+		n = 1;
+	}
+	if (conv->conv(n, msgp, &resp, conv->appdata_ptr) != PAM_SUCCESS ||
+	    resp == NULL || resp[n - 1].resp == NULL)
 		goto out;
-	*response = resp[1].resp;
-	resp[1].resp = NULL;
+	*response = resp[n - 1].resp;
+	resp[n - 1].resp = NULL;
 	r = 0;
 out:
 	if (resp != NULL) {
-		if (resp[0].resp != NULL)
-			certauth_freezero(resp[0].resp, strlen(resp[0].resp));
-		if (resp[1].resp != NULL)
-			certauth_freezero(resp[1].resp, strlen(resp[1].resp));
+		for (int i = 0; i < n; i++)
+			if (resp[i].resp != NULL)
+				certauth_freezero(resp[i].resp,
+				    strlen(resp[i].resp));
 		free(resp);
 	}
+	free(joined);
 	free(info);
 	return r;
 }
@@ -136,7 +156,8 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	struct certauth_log lg = { emit_syslog, pamh, 0 };
 	struct certauth_reason reason;
 	struct certauth_request req;
-	struct certauth_answer_source conv = { "conversation", 0, ask, pamh };
+	struct conv_arg ca = { pamh, 0 };
+	struct certauth_answer_source conv = { "conversation", 0, ask, &ca };
 	struct certauth_ctx c;
 	const void *service = NULL;
 	const char *user = NULL;
@@ -154,6 +175,7 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		goto out;
 	}
 	lg.debug = o.debug;
+	ca.joined = o.challenge_in_prompt;
 	certauth_ctx_init(&c, &o, &lg);
 	if (pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || user == NULL ||
 	    *user == '\0') {

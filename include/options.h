@@ -62,9 +62,10 @@ struct certauth_opts {
 	long ocsp_max_age;
 	long challenge_ttl;
 	char *hostname;
-	int nouserok; /* boolean */
-	int nodelay;  /* boolean: no pam_fail_delay */
-	int debug;    /* boolean */
+	int nouserok;		 /* boolean */
+	int challenge_in_prompt; /* boolean: one prompt carries the challenge */
+	int nodelay;		 /* boolean: no pam_fail_delay */
+	int debug;		 /* boolean */
 };
 
 /* Fill in the defaults of docs/PROTOCOL.md, "Options".  Never fails. */

@@ -80,6 +80,8 @@ static const struct opt_desc opt_table[] = {
 	{ "challenge_ttl", OPT_LONG, OFF(challenge_ttl), NULL, 1, 3600 },
 	{ "hostname", OPT_STRING, OFF(hostname), NULL, 0, 0 },
 	{ "nouserok", OPT_FLAG, OFF(nouserok), bool_names, 0, 0 },
+	{ "challenge_in_prompt", OPT_FLAG, OFF(challenge_in_prompt), bool_names,
+	    0, 0 },
 	{ "nodelay", OPT_FLAG, OFF(nodelay), bool_names, 0, 0 },
 	{ "debug", OPT_FLAG, OFF(debug), bool_names, 0, 0 },
 };

@@ -32,6 +32,7 @@ pammoddir=$(var pammoddir)
 libexecdir=$(var libexecdir)
 missing=
 for f in "$pammoddir/pam_certauth.so" "$(var bindir)/certauth-sign" \
+    "$(var bindir)/certauth-askpass" "$(var mandir)/man1/certauth-askpass.1" \
     "$(var sbindir)/certauth-enroll" "$libexecdir/certauth-ocsp-fetch" \
     "$(var docdir)/pam_certauth.conf.example" \
     "$(var mandir)/man8/pam_certauth.8" "$(var mandir)/man8/certauth-enroll.8" \

@@ -4,14 +4,15 @@
 # in src/options.c as an item of their own.  TAP.
 top_srcdir=${top_srcdir:-$(dirname "$0")/..}
 . "$top_srcdir/tests/tap.sh"
-pages="pam_certauth.8 pam_certauth.conf.5 certauth-enroll.8 certauth-sign.1"
+pages="pam_certauth.8 pam_certauth.conf.5 certauth-enroll.8 certauth-sign.1
+	certauth-askpass.1"
 
 if ! command -v groff >/dev/null 2>&1; then
 	echo "1..0 # SKIP groff not installed"
 	exit 0
 fi
 
-echo "1..11"
+echo "1..13"
 for page in $pages; do
 	file=$top_srcdir/man/$page
 	out=$(LC_ALL=C.UTF-8 groff -man -ww -Tutf8 -z "$file" 2>&1)

@@ -37,6 +37,7 @@
 #include "log.h"
 #include "options.h"
 #include "response.h"
+#include "signer.h"
 #include "verify.h"
 
 #define PROG "certauth-sign"
@@ -46,17 +47,9 @@
 	"[--service NAME] [--user NAME]\n" \
 	"       [--max-age SECONDS] [--digest sha256|sha384|sha512] [--pss]\n" \
 	"       [--pass-file FILE] [CHALLENGE]"
-#define LINE_MAX_BYTES	 8192 /* one pasted challenge line */
-#define CHALLENGE_PREFIX "certauth:v1:"
-/*
- * Added to the module's default challenge_ttl for the default --max-age:
- * the signer's clock and the server's may differ by this much.
- */
-#define CLOCK_SKEW_SECONDS 180
-#define MAX_AGE_LIMIT	   INT_MAX
-#define TIME_TEXT_BYTES	   64 /* "YYYY-MM-DD HH:MM:SS UTC" or digits */
-#define HOSTS_MAX	   16 /* --host given this many times at most */
-#define SPAN_TEXT_BYTES	   64
+#define LINE_MAX_BYTES 8192 /* one pasted challenge line */
+#define MAX_AGE_LIMIT  INT_MAX
+#define HOSTS_MAX      16 /* --host given this many times at most */
 
 enum { EXIT_REFUSED = 1, EXIT_USAGE = 2 };
 enum { PARSE_OK, PARSE_HELP, PARSE_USAGE };
@@ -146,7 +139,7 @@ print_help(void)
 	    "                     way (default %ld: the module's challenge_ttl\n"
 	    "                     of %ld plus %d for clocks that differ);\n"
 	    "                     0: no time check\n",
-	    ttl + CLOCK_SKEW_SECONDS, ttl, CLOCK_SKEW_SECONDS);
+	    ttl + CERTAUTH_SIGNER_SKEW, ttl, CERTAUTH_SIGNER_SKEW);
 	fputs(help_tail, stdout);
 }
 
@@ -184,7 +177,7 @@ parse_args(int argc, char **argv, struct sign_args *a)
 
 	memset(a, 0, sizeof(*a));
 	a->digest = CERTAUTH_DIGEST_DEFAULT;
-	a->max_age = module_default_ttl() + CLOCK_SKEW_SECONDS;
+	a->max_age = module_default_ttl() + CERTAUTH_SIGNER_SKEW;
 	while ((ch = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
 		switch (ch) {
 		case 'k':
@@ -260,20 +253,6 @@ parse_args(int argc, char **argv, struct sign_args *a)
 	return PARSE_OK;
 }
 
-/* The challenge in text: from "certauth:v1:" up to the next white space. */
-static int
-extract_challenge(const char *text, char **out)
-{
-	const char *start;
-
-	*out = NULL;
-	if ((start = strstr(text, CHALLENGE_PREFIX)) == NULL)
-		return CERTAUTH_ERR_FORMAT;
-	if ((*out = strndup(start, strcspn(start, " \t\r\n\v\f"))) == NULL)
-		return CERTAUTH_ERR_NOMEM;
-	return 0;
-}
-
 /* One line of stdin into buf.  Returns 0 or -1 (said why). */
 static int
 read_line(char *buf, size_t size)
@@ -301,7 +280,8 @@ get_challenge(const struct sign_args *a, char **out)
 
 	if (a->challenge == NULL && read_line(line, sizeof(line)) != 0)
 		return -1;
-	r = extract_challenge(a->challenge != NULL ? a->challenge : line, out);
+	r = certauth_signer_extract(a->challenge != NULL ? a->challenge : line,
+	    out);
 	if (r == CERTAUTH_ERR_NOMEM)
 		log_err(NULL, PROG ": %s", certauth_strerror(r));
 	else if (r != 0)
@@ -309,174 +289,16 @@ get_challenge(const struct sign_args *a, char **out)
 	return r == 0 ? 0 : -1;
 }
 
-/*
- * A decoded field against the value of --service or --user: exact
- * bytes, case included (account and service names are).  want NULL:
- * not checked.  Returns 0, or -1 (said why and what it may mean).
- */
-static int
-check_field(const char *what, const char *field, const char *decoded,
-    const char *want, const char *risk)
-{
-	if (want == NULL || strcmp(decoded, want) == 0)
-		return 0;
-	log_err(NULL,
-	    PROG
-	    ": challenge is for %s %s, not %s: refusing to sign "
-	    "(%s)",
-	    what, certauth_pct_display(decoded, field), want, risk);
-	return -1;
-}
-
-/* a and b equal with ASCII letters folded: host names ignore case. */
-static int
-host_equal(const char *a, const char *b)
-{
-	unsigned char ca, cb;
-
-	for (;; a++, b++) {
-		ca = (unsigned char)*a;
-		cb = (unsigned char)*b;
-		if (ca >= 'A' && ca <= 'Z')
-			ca = (unsigned char)(ca - 'A' + 'a');
-		if (cb >= 'A' && cb <= 'Z')
-			cb = (unsigned char)(cb - 'A' + 'a');
-		if (ca != cb)
-			return 0;
-		if (ca == '\0')
-			return 1;
-	}
-}
-
-/* Whether s can be given back on a command line as it is. */
-static int
-plain_word(const char *s)
-{
-	return strspn(s,
-		   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-		   "0123456789._-@+") == strlen(s);
-}
-
-/* "'a'", "'a' or 'b'", "'a', 'b' or 'c'": the --host names given. */
+/* certauth-sign's way on after a host refusal: name it with --host. */
 static void
-host_list(const struct sign_args *a, char *buf, size_t size)
+host_advice(void *arg, const char *host, int plain, char *buf, size_t size)
 {
-	const char *sep;
-	size_t used = 0;
-	int i, n;
-
-	buf[0] = '\0';
-	for (i = 0; i < a->nhosts && used < size; i++) {
-		sep = i == 0 ? "" : i == a->nhosts - 1 ? " or " : ", ";
-		n = snprintf(buf + used, size - used, "%s'%s'", sep,
-		    a->hosts[i]);
-		if (n < 0)
-			break;
-		used += (size_t)n;
-	}
-}
-
-/*
- * The host field against the --host names, ASCII case ignored (host
- * names are case-insensitive); no name: not checked.  The refusal says
- * where the field comes from, since it is rarely the name typed to ssh.
- * Returns 0, or -1 (said why and how to go on).
- */
-static int
-check_host(const struct certauth_challenge *c, const struct sign_args *a)
-{
-	const char *shown = certauth_pct_display(c->host, c->host_enc);
-	char wanted[LINE_MAX_BYTES];
-	int i;
-
-	for (i = 0; i < a->nhosts; i++)
-		if (host_equal(c->host, a->hosts[i]))
-			return 0;
-	if (a->nhosts == 0)
-		return 0;
-	host_list(a, wanted, sizeof(wanted));
-	if (shown == c->host && plain_word(c->host))
-		log_err(NULL,
-		    PROG
-		    ": refused: the challenge is for host '%s', not %s. The "
-		    "host field is the server's own hostname (or its "
-		    "hostname= option), not the name you connect to: if "
-		    "'%s' is the server you meant, run again with --host %s "
-		    "(or add --host %s).",
-		    shown, wanted, shown, c->host, c->host);
+	(void)arg;
+	if (plain)
+		snprintf(buf, size,
+		    "run again with --host %s (or add --host %s).", host, host);
 	else
-		log_err(NULL,
-		    PROG
-		    ": refused: the challenge is for host '%s', not %s. The "
-		    "host field is the server's own hostname (or its "
-		    "hostname= option), not the name you connect to: if "
-		    "'%s' is the server you meant, give that name with "
-		    "--host.",
-		    shown, wanted, shown);
-	return -1;
-}
-
-/*
- * The time field against this machine's clock: at most max_age seconds
- * either way; max_age 0: not checked.  A login in progress shows the time
- * it began, so a challenge far from now was made up, held back or comes
- * from a host whose clock is wrong.  Returns 0, or -1 (said why).
- */
-static int
-check_time(time_t t, long max_age)
-{
-	char when[TIME_TEXT_BYTES], span[SPAN_TEXT_BYTES];
-	long long now, off;
-
-	if (max_age == 0)
-		return 0;
-	certauth_unix_time_string(t, when, sizeof(when));
-	if ((now = (long long)time(NULL)) < 0) {
-		log_err(NULL, PROG ": cannot read the clock");
-		return -1;
-	}
-	/* Far behind any clock, and t - now could overflow. */
-	if (t < 0) {
-		log_err(NULL,
-		    PROG
-		    ": challenge time %s is before 1970: "
-		    "refusing to sign",
-		    when);
-		return -1;
-	}
-	off = (long long)t - now; /* no overflow: both are >= 0 */
-	if (off <= max_age && off >= -max_age)
-		return 0;
-	certauth_span_string(off < 0 ? -off : off, span, sizeof(span));
-	log_err(NULL,
-	    PROG
-	    ": challenge time %s is %s %s this machine's clock, "
-	    "more than the %ld seconds allowed: refusing to sign (a login in "
-	    "progress shows the current time; --max-age sets the limit)",
-	    when, span, off < 0 ? "behind" : "ahead of", max_age);
-	return -1;
-}
-
-/* Say what is about to be signed: the person is the last check. */
-static void
-announce(const struct certauth_challenge *c, const struct sign_args *a)
-{
-	char when[TIME_TEXT_BYTES];
-	const char *host = certauth_pct_display(c->host, c->host_enc);
-
-	certauth_unix_time_string(c->issued, when, sizeof(when));
-	log_info(NULL,
-	    PROG
-	    ": signing for user %s, service %s, on host %s "
-	    "(challenge time %s)",
-	    certauth_pct_display(c->user, c->user_enc),
-	    certauth_pct_display(c->service, c->service_enc), host, when);
-	if (a->nhosts == 0)
-		log_info(NULL,
-		    PROG
-		    ": the host was not checked (no --host): "
-		    "answer only if %s is the host you are logging in to",
-		    host);
+		snprintf(buf, size, "give that name with --host.");
 }
 
 /*
@@ -486,33 +308,11 @@ announce(const struct certauth_challenge *c, const struct sign_args *a)
 static int
 check_challenge(const char *text, const struct sign_args *a)
 {
-	struct certauth_challenge c;
-	struct certauth_reason why;
-	int r = -1;
+	struct certauth_signer s = { PROG, a->hosts, a->nhosts, &a->service,
+		a->service != NULL, a->user, a->max_age, host_advice, NULL,
+		"--max-age sets the limit" };
 
-	if ((r = certauth_challenge_parse(text, &c, &why)) != 0) {
-		if (r == CERTAUTH_ERR_NOMEM)
-			log_err(NULL, PROG ": %s", certauth_strerror(r));
-		else
-			log_err(NULL, PROG ": not a certauth v1 challenge: %s",
-			    why.text);
-		return -1;
-	}
-	r = -1;
-	if (check_host(&c, a) != 0 ||
-	    check_field("service", c.service_enc, c.service, a->service,
-		"a server may be relaying a challenge of another service, such "
-		"as su or sudo") != 0 ||
-	    check_field("user", c.user_enc, c.user, a->user,
-		"a server may be relaying a challenge for another account") !=
-		0 ||
-	    check_time(c.issued, a->max_age) != 0)
-		goto out;
-	announce(&c, a);
-	r = 0;
-out:
-	certauth_challenge_free(&c);
-	return r;
+	return certauth_signer_check(&s, text);
 }
 
 /*

@@ -132,14 +132,22 @@ converse(struct tu_conv *cs, int n, const struct pam_message **msg,
 	if (!has_prompt(n, msg))
 		return PAM_SUCCESS;
 	cs->calls++;
-	if (cs->answer == TU_CONV_FAIL || n != 2 ||
+	/* challenge_in_prompt: one prompt holds both lines. */
+	if (n == 1 && msg[0]->msg_style == PAM_PROMPT_ECHO_ON &&
+	    (c = strstr(msg[0]->msg, CHALLENGE_TAG)) != NULL)
+		cs->joined++;
+	else if (cs->answer == TU_CONV_FAIL || n != 2 ||
 	    msg[0]->msg_style != PAM_TEXT_INFO ||
 	    msg[1]->msg_style != PAM_PROMPT_ECHO_ON ||
 	    (c = strstr(msg[0]->msg, CHALLENGE_TAG)) == NULL)
 		return PAM_CONV_ERR;
-	snprintf(cs->challenge, sizeof(cs->challenge), "%s", c);
+	if (cs->answer == TU_CONV_FAIL)
+		return PAM_CONV_ERR;
+	snprintf(cs->prompt, sizeof(cs->prompt), "%s", msg[n - 1]->msg);
+	snprintf(cs->challenge, sizeof(cs->challenge), "%.*s",
+	    (int)strcspn(c, "\n"), c);
 	if (cs->answer != TU_NO_ANSWER &&
-	    (r[1].resp = make_answer(cs, cs->challenge)) == NULL)
+	    (r[n - 1].resp = make_answer(cs, cs->challenge)) == NULL)
 		cs->sign_failed++;
 	return PAM_SUCCESS;
 }

@@ -50,6 +50,8 @@ struct tu_conv {
 	int sign_failed;	/* answers that could not be made */
 	double inside_us;	/* µs in the callback, signing included */
 	char challenge[512];	/* the last challenge line */
+	int joined;		/* calls of one prompt (challenge_in_prompt) */
+	char prompt[640];	/* the last prompt's text */
 };
 
 /*

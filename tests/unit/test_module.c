@@ -192,6 +192,32 @@ test_fresh_challenge_each_time(void **state)
 	assert_string_not_equal(a.challenge, b.challenge);
 }
 
+/*
+ * challenge_in_prompt: one prompt of the two lines, for applications that
+ * show an askpass program the prompt alone (sudo -A); by default the
+ * challenge is a text message of its own before the prompt.
+ */
+static void
+test_challenge_in_prompt(void **state)
+{
+	struct fixture *f = need(state);
+	struct tu_conv a = { .key = f->pki.user_key };
+	struct tu_conv b = { .key = f->pki.user_key };
+	char want[700];
+
+	assert_int_equal(login(f, f->user, &a), PAM_SUCCESS);
+	assert_int_equal(a.joined, 0);
+	assert_string_equal(a.prompt, "certauth response: ");
+	write_service(f, "challenge_in_prompt");
+	assert_int_equal(login(f, f->user, &b), PAM_SUCCESS);
+	assert_int_equal(b.joined, 1);
+	snprintf(want, sizeof(want),
+	    "certauth challenge: %s\ncertauth response: ", b.challenge);
+	assert_string_equal(b.prompt, want);
+	assert_non_null(strstr(b.challenge, "certauth:v1:unit-host:"));
+	write_service(f, "");
+}
+
 static void
 test_conversation_failure(void **state)
 {
@@ -308,6 +334,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_fresh_challenge_each_time,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_challenge_in_prompt, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_conversation_failure,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_user_is_challenged,

@@ -50,6 +50,7 @@ test_defaults(void **state)
 	assert_null(o.bindings_dir);
 	assert_null(o.hostname);
 	assert_int_equal(o.nouserok, 0);
+	assert_int_equal(o.challenge_in_prompt, 0);
 	assert_int_equal(o.debug, 0);
 	certauth_opts_free(&o);
 }
@@ -127,6 +128,10 @@ test_every_key(void **state)
 	assert_string_equal(o.hostname, "host1.example");
 	assert_int_equal(set(&o, "nouserok"), 0);
 	assert_int_equal(o.nouserok, 1);
+	assert_int_equal(set(&o, "challenge_in_prompt"), 0);
+	assert_int_equal(o.challenge_in_prompt, 1);
+	assert_int_equal(set(&o, "challenge_in_prompt=no"), 0);
+	assert_int_equal(o.challenge_in_prompt, 0);
 	assert_int_equal(set(&o, "debug"), 0);
 	assert_int_equal(o.debug, 1);
 	assert_int_equal(set(&o, "debug=no"), 0);
@@ -156,7 +161,7 @@ test_bad_values(void **state)
 		"ocsp_url=ftp://x/", "ocsp_url=127.0.0.1", "ocsp_proxy=proxy:3128",
 		"hostname=a\tb", "=value", "trust", "ca_file=None",
 		"ca_file=/none\n", "config=", "config=none", "trust=",
-		"ocsp_skew=none", "debug=",
+		"ocsp_skew=none", "debug=", "challenge_in_prompt=maybe",
 	};
 	struct certauth_opts o;
 	struct certauth_reason reason;
@@ -634,7 +639,8 @@ test_unset_overrides_file(void **state)
 static void
 test_key_table(void **state)
 {
-	static const char *const flags[] = { "nouserok", "nodelay", "debug" };
+	static const char *const flags[] = { "nouserok", "challenge_in_prompt",
+		"nodelay", "debug" };
 	struct certauth_opts o;
 	struct certauth_reason reason;
 	const char *key;

@@ -1,0 +1,359 @@
+#!/usr/bin/python3
+"""End-to-end: certauth-askpass answers for the real ssh and sudo -A.
+
+The real OpenSSH server listens on 127.0.0.1 in a private network
+namespace with /etc/pam.d/sshd made from pam.d-examples/sshd; the real
+ssh client runs with SSH_ASKPASS=<built certauth-askpass> and
+SSH_ASKPASS_REQUIRE=force, standard input /dev/null and no terminal
+(a new session), as each user with a per-user askpass.conf.  It reaches
+the server as "server" (HostKeyAlias), whose challenges name the host
+name: the configuration's host line maps one to the other.  Checked:
+zero-typing logins with RSA-2048, P-256, Ed25519 and an encrypted key
+(passphrase from a next askpass program); a relayed challenge of another
+host refused with its exact message; a certificate-or-password stack
+whose password prompt reaches the next program; hostile prompts given
+directly; an answer verified by stock openssl; sudo -A with the module
+option challenge_in_prompt.  Prints TAP.
+"""
+
+import base64
+import os
+import socket
+import subprocess
+import sys
+import time
+
+sys.dont_write_bytecode = True  # never write into the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import lib  # noqa: E402
+import doors  # noqa: E402
+
+SSHD = "/usr/sbin/sshd"
+SUDO = "/usr/bin/sudo"
+PASSWORDS = {"nick": "nick-s3cret-pw"}
+PASSPHRASE = "dave's passphrase"
+USERS = {"alice": lib.Account(2901), "bob": lib.Account(2902),
+         "carol": lib.Account(2903), "dave": lib.Account(2904),
+         "nick": lib.Account(2905, PASSWORDS["nick"])}
+KINDS = {"alice": "rsa2048", "bob": "p256", "carol": "ed25519",
+         "dave": "p256"}
+
+build, ns, tap = lib.start(USERS, tools=("openssl", "mount", "ssh", SSHD,
+                                         SUDO, "setpriv"))
+ASKPASS = os.path.join(build.top, "certauth-askpass")
+if not os.path.exists(ASKPASS):
+    lib.skip_all("%s not built" % ASKPASS)
+if not lib.private_network():
+    tap.diag("no private network namespace: sshd listens on the host's "
+             "127.0.0.1")
+HOST = socket.gethostname()
+system, certs = doors.installed(build, KINDS)
+home = {u: "%s/home/%s" % (lib.MNT, u) for u in USERS}
+
+
+def own(path, user, mode):
+    uid = USERS[user].uid
+    os.chown(path, uid, uid)
+    os.chmod(path, mode)
+
+
+def user_file(user, name, data, mode=0o600):
+    path = os.path.join(home[user], name)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(data)
+    d = os.path.dirname(path)
+    while d != home[user]:
+        own(d, user, 0o700)
+        d = os.path.dirname(d)
+    own(path, user, mode)
+    return path
+
+
+def conf_path(user):
+    return os.path.join(home[user], ".config/certauth/askpass.conf")
+
+
+# Each user's key in their home, and their askpass.conf.
+keys = {}
+for u in KINDS:
+    src = certs[u].key
+    if u == "dave":
+        src, _ = system.pki.encrypt_key(certs[u], PASSPHRASE)
+    keys[u] = user_file(u, "%s.key" % u, open(src).read())
+    user_file(u, ".config/certauth/askpass.conf",
+              "# what certauth-askpass signs\nkey = %s\n"
+              "host server = %s\n" % (keys[u], HOST))
+user_file("nick", ".config/certauth/askpass.conf",
+          "host server = %s\n" % HOST)
+# The next askpass program: logs every prompt it is given, answers a
+# passphrase or a password prompt.
+NEXT_LOG = lib.MNT + "/next.log"
+doors.write(NEXT_LOG, "", 0o666)
+NEXT = lib.MNT + "/next-askpass"
+doors.write(NEXT, """#!/bin/sh
+printf '%%s\\n--\\n' "$1" >> %s
+case "$1" in
+Passphrase*) echo "%s" ;;
+*assword*) echo "%s" ;;
+*) exit 1 ;;
+esac
+""" % (NEXT_LOG, PASSPHRASE, PASSWORDS["nick"]), 0o755)
+
+# ------------------------------------------------------------- sshd
+
+ssh_dir = lib.MNT + "/ssh"
+lib.make_dir(ssh_dir)
+hostkey = ssh_dir + "/ssh_host_ed25519_key"
+lib.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", hostkey])
+port = lib.free_port()
+config = ssh_dir + "/sshd_config"
+doors.write(config, "ListenAddress 127.0.0.1:%d\nHostKey %s\nPidFile none\n"
+            "UseDNS no\nUsePAM yes\nKbdInteractiveAuthentication yes\n"
+            "AuthenticationMethods keyboard-interactive\n"
+            "PasswordAuthentication no\nPrintMotd no\n" % (port, hostkey))
+system.install_example("sshd", 1)
+sshd_log = open(ssh_dir + "/sshd.log", "ab")
+sshd = subprocess.Popen([SSHD, "-D", "-e", "-f", config],
+                        stdin=subprocess.DEVNULL, stdout=sshd_log,
+                        stderr=sshd_log)
+if not lib.wait_port(port, True):
+    tap.ok(False, "sshd listens on 127.0.0.1:%d" % port)
+    sshd.kill()
+    sys.exit(tap.done())
+
+
+def as_user(user, env, argv):
+    """argv run as user with env, no terminal, stdin /dev/null."""
+    full = doors.as_user(user) + ["env"] + [
+        "%s=%s" % kv for kv in sorted(env.items())] + argv
+    p = subprocess.run(full, stdin=subprocess.DEVNULL, capture_output=True,
+                       text=True, start_new_session=True, timeout=60)
+    p.diag = "$ %s\nexit %d\nstdout: %r\nstderr: %s" % (
+        " ".join(argv), p.returncode, p.stdout, p.stderr.strip())
+    return p
+
+
+def ssh(user, next_prog=None):
+    env = {"SSH_ASKPASS": ASKPASS, "SSH_ASKPASS_REQUIRE": "force",
+           "DISPLAY": ""}
+    if next_prog:
+        env["CERTAUTH_ASKPASS_NEXT"] = next_prog
+    return as_user(user, env, [
+        "ssh", "-F", "/dev/null", "-p", str(port),
+        "-o", "HostKeyAlias=server", "-o", "StrictHostKeyChecking=no",
+        "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
+        "-o", "NumberOfPasswordPrompts=1", "%s@127.0.0.1" % user,
+        "id -un"])
+
+
+def next_prompts():
+    with open(NEXT_LOG) as f:
+        return f.read()
+
+
+def signing_line(user, service="sshd"):
+    return ("certauth-askpass: signing for user %s, service %s, on host %s "
+            "(challenge time " % (user, service, HOST))
+
+
+for u in ("alice", "bob", "carol"):
+    p = ssh(u)
+    tap.ok(p.returncode == 0 and p.stdout == u + "\n" and
+           signing_line(u) in p.stderr,
+           "ssh %s@server id -un with no terminal, %s key: prints %s"
+           % (u, KINDS[u], u), p.diag)
+    if u == "alice":
+        tap.diag("transcript: $ SSH_ASKPASS=certauth-askpass "
+                 "SSH_ASKPASS_REQUIRE=force ssh alice@server id -un\n"
+                 + p.stderr + p.stdout)
+
+p = ssh("dave", NEXT)
+log = next_prompts()
+tap.ok(p.returncode == 0 and p.stdout == "dave\n" and
+       "Passphrase for %s: " % keys["dave"] in log,
+       "encrypted key: the next askpass program gives the passphrase, "
+       "ssh dave@server id -un prints dave", p.diag + "\nnext: " + log)
+tap.ok("certauth:v1:" not in log and "certauth challenge" not in log,
+       "no challenge ever reached the next program", log)
+
+# A hostile server relays the challenge of another host, bank.
+system.install_example("sshd", 1)
+pamd = os.path.join(lib.PAMD, "sshd")
+text = open(pamd).read().replace(
+    "auth       required     pam_certauth.so\n",
+    "auth       required     pam_certauth.so hostname=bank\n")
+doors.write(pamd, text)
+mark = ns.mark()
+p = ssh("alice")
+want = ("certauth-askpass: refused: the challenge is for host 'bank', not "
+        "'server' or '%s'. The host field is the server's own hostname (or "
+        "its hostname= option), not the name you connect to: if 'bank' is "
+        "the server you meant, add the line 'host server = bank' to %s."
+        % (HOST, conf_path("alice")))
+tap.ok(p.returncode != 0 and want in p.stderr.splitlines() and
+       "signing for" not in p.stderr and "alice" not in p.stdout,
+       "a challenge relayed from another host is refused with the line to "
+       "add", p.diag + "\nwant: " + want)
+tap.diag("refusal: " + want)
+logs = "\n".join(lib.module_lines(ns.logs_since(mark)))
+tap.ok("user alice refused" in logs and "accepted" not in logs,
+       "the module refused alice: no signature reached it", logs)
+
+# Certificate or password: nick is unbound, his password prompt goes on.
+system.install_example("sshd", 2)
+open(NEXT_LOG, "w").close()
+p = ssh("nick", NEXT)
+log = next_prompts()
+tap.ok(p.returncode == 0 and p.stdout == "nick\n" and
+       "(nick@server) Password: " in log,
+       "certificate-or-password: the password prompt reaches the next "
+       "askpass program and nick logs in", p.diag + "\nnext: " + log)
+p = ssh("bob", NEXT)
+tap.ok(p.returncode == 0 and p.stdout == "bob\n" and
+       signing_line("bob") in p.stderr,
+       "certificate-or-password: bob still answers by certificate", p.diag)
+system.install_example("sshd", 1)
+
+# ----------------------------------------------- prompts given directly
+
+
+def nonce():
+    return base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("=")
+
+
+def challenge(host=None, service="sshd", user="bob", t=None):
+    return "certauth:v1:%s:%s:%s:%d:%s" % (
+        host or HOST, service, user, int(time.time()) if t is None else t,
+        nonce())
+
+
+def prompt(c, prefix="(bob@server) "):
+    return "%scertauth challenge: %s\ncertauth response: " % (prefix, c)
+
+
+def direct(pr, user="bob", env=None):
+    return as_user(user, dict(env or {}), [ASKPASS, pr])
+
+
+def refused(name, pr, want, user="bob"):
+    p = direct(pr, user)
+    tap.ok(p.returncode == 1 and p.stdout == "" and
+           "signing for" not in p.stderr and
+           want in p.stderr.splitlines(), name,
+           p.diag + "\nwant: " + want)
+
+
+c = challenge()
+p = direct(prompt(c))
+sig = ssh_dir + "/sig.der"
+pub = ssh_dir + "/bob.pub"
+lib.run(["openssl", "x509", "-in", certs["bob"].cert, "-pubkey", "-noout",
+         "-out", pub])
+ok = p.returncode == 0 and len(p.stdout.splitlines()) == 1
+if ok:
+    with open(sig, "wb") as f:
+        f.write(base64.b64decode(p.stdout.strip()))
+    v = subprocess.run(["openssl", "dgst", "-sha256", "-verify", pub,
+                        "-signature", sig], input=c.encode(),
+                       capture_output=True)
+    ok = v.returncode == 0
+tap.ok(ok, "the answer certauth-askpass prints verifies with openssl dgst "
+       "-verify and the certificate's public key", p.diag)
+
+refused("a challenge for another user", prompt(challenge(user="root")),
+        "certauth-askpass: challenge is for user root, not bob: refusing to "
+        "sign (a server may be relaying a challenge for another account)")
+refused("a challenge for another service", prompt(challenge(service="su")),
+        "certauth-askpass: challenge is for service su, not sshd: refusing "
+        "to sign (a server may be relaying a challenge of another service, "
+        "such as su or sudo)")
+t = int(time.time()) - 3600
+refused("a challenge an hour old", prompt(challenge(t=t)),
+        "certauth-askpass: challenge time %s is 3600 seconds (about 60 "
+        "minutes) behind this machine's clock, more than the 300 seconds "
+        "allowed: refusing to sign (a login in progress shows the current "
+        "time; max_age in %s sets the limit)"
+        % (time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(t)),
+           conf_path("bob")))
+refused("garbage that mentions certauth", "(bob@server) certauth please",
+        "certauth-askpass: refused: the prompt mentions certauth but is not "
+        "pam_certauth's (\"certauth challenge: C\\ncertauth response: \")")
+refused("a prompt over 8192 bytes", "x" * 9000,
+        "certauth-askpass: refused: the prompt is 9000 bytes long, more than "
+        "the 8192 allowed")
+refused("control characters",
+        prompt(challenge()).replace("(bob", "\x1b[2J(bob"),
+        "certauth-askpass: refused: the prompt holds control characters")
+refused("two challenges",
+        prompt(challenge() + " " + challenge()),
+        "certauth-askpass: refused: the prompt holds more than one "
+        "challenge")
+refused("a malformed prefix", prompt(challenge(), "(bob server) "),
+        "certauth-askpass: refused: the prompt starts with a malformed "
+        "(user@host) prefix")
+refused("no prefix and not service sudo", prompt(challenge(), ""),
+        "certauth-askpass: challenge is for service sshd, not sudo: "
+        "refusing to sign (a server may be relaying a challenge of another "
+        "service, such as su or sudo)")
+refused("the response prompt alone", "certauth response: ",
+        "certauth-askpass: refused: the prompt asks for a certauth response "
+        "but shows no challenge: the pam_certauth line of this service "
+        "needs the challenge_in_prompt option")
+p = direct("Password: ", "bob")
+tap.ok(p.returncode == 1 and p.stdout == "" and
+       "certauth-askpass: no next askpass program and no terminal to answer "
+       "\"Password: \" on: set CERTAUTH_ASKPASS_NEXT, or next = in %s"
+       % conf_path("bob") in p.stderr.splitlines(),
+       "another prompt with no next program and no terminal fails clearly",
+       p.diag)
+os.chmod(conf_path("bob"), 0o620)
+refused("a group-writable configuration",
+        prompt(challenge()),
+        "certauth-askpass: refusing %s: it is group- or world-writable, and "
+        "it decides what gets signed (chmod go-w %s)"
+        % (conf_path("bob"), conf_path("bob")))
+os.chmod(conf_path("bob"), 0o600)
+
+# ------------------------------------------------------------- sudo -A
+
+SUDOERS = ("Defaults env_reset, timestamp_timeout=0, lecture=never\n"
+           "Defaults !mail_no_user, !mail_badpass\n"
+           "root ALL=(ALL:ALL) ALL\nbob ALL=(ALL:ALL) ALL\n")
+sudoers = lib.MNT + "/sudoers"
+doors.write(sudoers, SUDOERS, mode=0o440)
+lib.mount("--bind", sudoers, "/etc/sudoers")
+
+
+def sudo_stack(extra):
+    doors.write(os.path.join(lib.PAMD, "sudo"),
+                "auth sufficient pam_certauth.so nouserok challenge_ttl=60%s\n"
+                "@include common-auth\n@include common-account\n"
+                "@include common-session-noninteractive\n" % extra)
+
+
+def sudo():
+    return as_user("bob", {"SUDO_ASKPASS": ASKPASS},
+                   [SUDO, "-A", "id", "-un"])
+
+
+sudo_stack(" challenge_in_prompt")
+p = sudo()
+tap.ok(p.returncode == 0 and p.stdout == "root\n" and
+       signing_line("bob", "sudo") in p.stderr,
+       "SUDO_ASKPASS=certauth-askpass sudo -A id -un prints root "
+       "(challenge_in_prompt)", p.diag)
+sudo_stack("")
+p = sudo()
+tap.ok(p.returncode != 0 and "root" not in p.stdout and
+       "needs the challenge_in_prompt option" in p.stderr,
+       "without challenge_in_prompt sudo -A shows no challenge, and "
+       "certauth-askpass says which option is missing", p.diag)
+
+sshd.terminate()
+try:
+    sshd.wait(5)
+except subprocess.TimeoutExpired:
+    sshd.kill()
+sshd_log.close()
+sys.exit(tap.done())
