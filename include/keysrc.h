@@ -55,6 +55,15 @@ struct certauth_keysrc_ops {
 };
 
 extern const struct certauth_keysrc_ops certauth_keysrc_file;
+extern const struct certauth_keysrc_ops certauth_keysrc_pkcs11;
+
+/*
+ * The first line of path (without CR/LF) into buf, the rest of buf
+ * wiped: a passphrase or PIN file.  Returns 0 with *len, or a
+ * CERTAUTH_ERR_* code (buf wiped, why set).
+ */
+int certauth_keysrc_read_secret(const char *path, char *buf, size_t size,
+    size_t *len, struct certauth_reason *why);
 
 /*
  * Open the source spec->key names.  Returns 0 with *out, or a

@@ -29,7 +29,8 @@ struct certauth_keysrc {
 static const struct certauth_keysrc_ops *
 kind_of(const char *key)
 {
-	(void)key;
+	if (strncmp(key, "pkcs11:", 7) == 0)
+		return &certauth_keysrc_pkcs11;
 	return &certauth_keysrc_file;
 }
 
