@@ -18,8 +18,10 @@ struct certauth_p11token;
 
 /*
  * Parse uri, load its module (the URI's module-path, else module when
- * not NULL, else p11-kit's proxy module) and open a session on the one
- * token the URI matches.  A URI with pin-value, module-name or an
+ * neither NULL nor empty; p11-kit's proxy module or none: every module
+ * p11-kit is configured with, as its proxy would offer them) and open a
+ * session on the one initialised token the URI matches (module-name,
+ * library-*, slot-*, token attributes).  A URI with pin-value or an
  * attribute p11-kit does not know is refused.  Returns 0 with *out, or
  * a CERTAUTH_ERR_* code with why set (CERTAUTH_ERR_NOT_FOUND: no token
  * matches; why lists the tokens there).
@@ -39,8 +41,8 @@ const char *certauth_p11token_pin_source(const struct certauth_p11token *t);
  * needs no login.  *need_pin: 1 when certauth_p11token_login must follow.
  * Returns 0 or a CERTAUTH_ERR_* code with why set.
  */
-int certauth_p11token_prepare_login(struct certauth_p11token *t,
-    int *need_pin, struct certauth_reason *why);
+int certauth_p11token_prepare_login(struct certauth_p11token *t, int *need_pin,
+    struct certauth_reason *why);
 
 /*
  * Log in as the user with pin (len bytes, not NUL-ended).  Never
@@ -74,8 +76,8 @@ CK_KEY_TYPE certauth_p11token_key_type(const struct certauth_p11token *t);
  * CERTAUTH_ERR_* code with why set.
  */
 int certauth_p11token_sign(struct certauth_p11token *t, CK_MECHANISM *mech,
-    const unsigned char *in, size_t inlen, unsigned char **out,
-    size_t *outlen, struct certauth_reason *why);
+    const unsigned char *in, size_t inlen, unsigned char **out, size_t *outlen,
+    struct certauth_reason *why);
 
 /* Log out, close the session, finalise and release the module. */
 void certauth_p11token_close(struct certauth_p11token *t);

@@ -35,8 +35,8 @@ struct pass_ctx {
 };
 
 int
-certauth_keysrc_read_secret(const char *path, char *buf, size_t size, size_t *len,
-    struct certauth_reason *why)
+certauth_keysrc_read_secret(const char *path, char *buf, size_t size,
+    size_t *len, struct certauth_reason *why)
 {
 	size_t got = 0;
 	ssize_t n;
@@ -157,8 +157,8 @@ file_open(const struct certauth_keysrc_spec *spec, void **state, EVP_PKEY **pub,
 	int r = CERTAUTH_ERR_IO;
 
 	if (spec->pass_file != NULL) {
-		if ((r = certauth_keysrc_read_secret(spec->pass_file, pass, sizeof(pass),
-			 &pc.len, why)) != 0)
+		if ((r = certauth_keysrc_read_secret(spec->pass_file, pass,
+			 sizeof(pass), &pc.len, why)) != 0)
 			goto out;
 		pc.pass = pass;
 	}

@@ -97,8 +97,8 @@ get_pin(const struct certauth_keysrc_spec *spec, struct certauth_p11token *tok,
 		    certauth_p11token_label(tok));
 		return CERTAUTH_ERR_CONV;
 	}
-	snprintf(prompt, sizeof(prompt), "PIN for token '%s': ",
-	    certauth_p11token_label(tok));
+	snprintf(prompt, sizeof(prompt),
+	    "PIN for token '%s': ", certauth_p11token_label(tok));
 	if ((n = a->ask(a->arg, prompt, pin, size, why)) < 0)
 		return CERTAUTH_ERR_CONV;
 	*len = (size_t)n;
@@ -173,13 +173,16 @@ pss_params(const EVP_MD *md, CK_RSA_PKCS_PSS_PARAMS *p)
 {
 	switch (EVP_MD_get_type(md)) {
 	case NID_sha256:
-		*p = (CK_RSA_PKCS_PSS_PARAMS){ CKM_SHA256, CKG_MGF1_SHA256, 32 };
+		*p = (CK_RSA_PKCS_PSS_PARAMS){ CKM_SHA256, CKG_MGF1_SHA256,
+			32 };
 		return 0;
 	case NID_sha384:
-		*p = (CK_RSA_PKCS_PSS_PARAMS){ CKM_SHA384, CKG_MGF1_SHA384, 48 };
+		*p = (CK_RSA_PKCS_PSS_PARAMS){ CKM_SHA384, CKG_MGF1_SHA384,
+			48 };
 		return 0;
 	case NID_sha512:
-		*p = (CK_RSA_PKCS_PSS_PARAMS){ CKM_SHA512, CKG_MGF1_SHA512, 64 };
+		*p = (CK_RSA_PKCS_PSS_PARAMS){ CKM_SHA512, CKG_MGF1_SHA512,
+			64 };
 		return 0;
 	}
 	return -1;
@@ -295,7 +298,8 @@ pair_holds(EVP_PKEY *pub, const EVP_MD *md, int pss, const unsigned char *msg,
 	EVP_PKEY_CTX *pctx = NULL;
 	int id = EVP_PKEY_get_base_id(pub), ok = 0;
 
-	if (ctx != NULL && EVP_DigestVerifyInit(ctx, &pctx, md, NULL, pub) == 1 &&
+	if (ctx != NULL &&
+	    EVP_DigestVerifyInit(ctx, &pctx, md, NULL, pub) == 1 &&
 	    (!(pss && id == EVP_PKEY_RSA) ||
 		EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) > 0))
 		ok = EVP_DigestVerify(ctx, sig, siglen, msg, len) == 1;
@@ -324,8 +328,9 @@ token_sign(struct p11_state *st, EVP_PKEY *pub, const EVP_MD *md, int pss,
 		goto out;
 	}
 	if (id == EVP_PKEY_ED448) {
-		certauth_reason_set(why, "Ed448 keys on a token are not "
-					 "supported");
+		certauth_reason_set(why,
+		    "Ed448 keys on a token are not "
+		    "supported");
 		r = CERTAUTH_ERR_KEY_REFUSED;
 		goto out;
 	}

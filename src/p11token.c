@@ -29,9 +29,9 @@
 struct certauth_p11token {
 	P11KitUri *uri;
 	char *text;	    /* the URI as given, for messages */
-	const char *module; /* the path loaded (in uri, the caller or const) */
-	CK_FUNCTION_LIST *fl;
-	int initialized;
+	const char *module; /* the module path, or NULL: p11-kit's modules */
+	CK_FUNCTION_LIST **mods; /* NULL-ended: what was loaded */
+	CK_FUNCTION_LIST *fl;	 /* the module of the token */
 	CK_SLOT_ID slot;
 	CK_SESSION_HANDLE session;
 	int have_session;
@@ -50,12 +50,12 @@ label_text(const unsigned char *label, char out[LABEL_BYTES + 1])
 	while (n > 0 && label[n - 1] == ' ')
 		n--;
 	for (i = 0; i < n; i++)
-		out[i] = label[i] >= 0x20 && label[i] < 0x7f ? (char)label[i]
-							     : '?';
+		out[i] = label[i] >= 0x20 && label[i] < 0x7f ? (char)label[i] :
+							       '?';
 	out[n] = '\0';
 }
 
-/* The module to load; NULL: the URI is refused (why set). */
+/* uri parsed from text; 0, or a CERTAUTH_ERR_* code with why set. */
 static int
 check_uri(const char *text, P11KitUri *uri, struct certauth_reason *why)
 {
@@ -81,38 +81,94 @@ check_uri(const char *text, P11KitUri *uri, struct certauth_reason *why)
 		    "let the PIN be asked for");
 		return CERTAUTH_ERR_CONFIG;
 	}
-	if (p11_kit_uri_get_module_name(uri) != NULL) {
-		certauth_reason_set(why,
-		    "module-name in a PKCS#11 URI is not supported: name the "
-		    "module with module-path");
-		return CERTAUTH_ERR_CONFIG;
-	}
 	return 0;
 }
 
-static int
-load_module(struct certauth_p11token *t, struct certauth_reason *why)
+/* Where the tokens are looked for, in messages. */
+static const char *
+where(const struct certauth_p11token *t)
 {
+	return t->module != NULL ? t->module : "p11-kit's modules";
+}
+
+/* Whether path is p11-kit's proxy, which stands for p11-kit's modules. */
+static int
+is_proxy(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	return strcmp(path, CERTAUTH_P11KIT_PROXY) == 0 ||
+	    strcmp(base != NULL ? base + 1 : path, "p11-kit-proxy.so") == 0;
+}
+
+/*
+ * The module at t->module, or every module p11-kit is configured with
+ * (what its proxy module would offer), loaded and initialised into
+ * t->mods.  Returns 0 or a CERTAUTH_ERR_* code with why set.
+ */
+static int
+load_modules(struct certauth_p11token *t, struct certauth_reason *why)
+{
+	const char *msg;
 	CK_RV rv;
 
-	if ((t->fl = p11_kit_module_load(t->module, 0)) == NULL) {
-		certauth_reason_set(why, "cannot load the PKCS#11 module %s: %s",
-		    t->module,
-		    p11_kit_message() ? p11_kit_message() : "unknown error");
+	if (t->module == NULL) {
+		if ((t->mods = p11_kit_modules_load_and_initialize(0)) != NULL)
+			return 0;
+		msg = p11_kit_message();
+		certauth_reason_set(why, "cannot load p11-kit's modules: %s",
+		    msg != NULL ? msg : "unknown error");
 		return CERTAUTH_ERR_IO;
 	}
-	if ((rv = p11_kit_module_initialize(t->fl)) != CKR_OK) {
-		certauth_reason_set(why, "cannot start the PKCS#11 module %s: %s",
-		    t->module, p11_kit_strerror(rv));
+	if ((t->mods = calloc(2, sizeof(*t->mods))) == NULL) {
+		certauth_reason_set(why, "%s",
+		    certauth_strerror(CERTAUTH_ERR_NOMEM));
+		return CERTAUTH_ERR_NOMEM;
+	}
+	if ((t->mods[0] = p11_kit_module_load(t->module, 0)) == NULL) {
+		msg = p11_kit_message();
+		certauth_reason_set(why,
+		    "cannot load the PKCS#11 module %s: %s", t->module,
+		    msg != NULL ? msg : "unknown error");
 		return CERTAUTH_ERR_IO;
 	}
-	t->initialized = 1;
+	if ((rv = p11_kit_module_initialize(t->mods[0])) != CKR_OK) {
+		certauth_reason_set(why,
+		    "cannot start the PKCS#11 module %s: %s", t->module,
+		    p11_kit_strerror(rv));
+		p11_kit_module_release(t->mods[0]);
+		t->mods[0] = NULL;
+		return CERTAUTH_ERR_IO;
+	}
 	return 0;
 }
 
-/* Whether the token in slot matches the URI; its label into label. */
+/* Whether module fl is one the URI's module-name and library-* allow. */
 static int
-slot_matches(struct certauth_p11token *t, CK_SLOT_ID slot,
+module_matches(struct certauth_p11token *t, CK_FUNCTION_LIST *fl)
+{
+	const char *want = p11_kit_uri_get_module_name(t->uri);
+	char *name = NULL;
+	CK_INFO info;
+	int ok;
+
+	if (fl->C_GetInfo(&info) != CKR_OK ||
+	    !p11_kit_uri_match_module_info(t->uri, &info))
+		return 0;
+	if (want == NULL)
+		return 1;
+	name = p11_kit_module_get_name(fl);
+	ok = name != NULL && strcmp(name, want) == 0;
+	free(name);
+	return ok;
+}
+
+/*
+ * Whether the initialised token in slot of fl matches the URI; its label
+ * into label ("" for a slot without an initialised token).
+ */
+static int
+slot_matches(struct certauth_p11token *t, CK_FUNCTION_LIST *fl, CK_SLOT_ID slot,
     char label[LABEL_BYTES + 1])
 {
 	CK_SLOT_INFO si;
@@ -120,8 +176,9 @@ slot_matches(struct certauth_p11token *t, CK_SLOT_ID slot,
 	CK_SLOT_ID want = p11_kit_uri_get_slot_id(t->uri);
 
 	label[0] = '\0';
-	if (t->fl->C_GetSlotInfo(slot, &si) != CKR_OK ||
-	    t->fl->C_GetTokenInfo(slot, &ti) != CKR_OK)
+	if (fl->C_GetSlotInfo(slot, &si) != CKR_OK ||
+	    fl->C_GetTokenInfo(slot, &ti) != CKR_OK ||
+	    !(ti.flags & CKF_TOKEN_INITIALIZED))
 		return 0;
 	label_text(ti.label, label);
 	if (want != (CK_SLOT_ID)-1 && want != slot)
@@ -130,70 +187,83 @@ slot_matches(struct certauth_p11token *t, CK_SLOT_ID slot,
 	    p11_kit_uri_match_token_info(t->uri, &ti);
 }
 
-/* Append " 'label'" (comma-separated) to a list of at most size bytes. */
+/* Append "'label'" (comma-separated) to a list of at most size bytes. */
 static void
 list_add(char *list, size_t size, const char *label)
 {
 	size_t used = strlen(list);
 
-	snprintf(list + used, size - used, "%s'%s'", used ? ", " : "", label);
+	if (used < size)
+		snprintf(list + used, size - used, "%s'%s'", used ? ", " : "",
+		    label);
 }
 
-/* The one slot whose token the URI matches, into t->slot and t->label. */
+/*
+ * The tokens of module fl: the matching ones counted in *found (the
+ * first into t), every initialised one's label added to all.  A module
+ * that cannot list its slots has none.  Returns 0 or CERTAUTH_ERR_NOMEM.
+ */
 static int
-pick_slot(struct certauth_p11token *t, const char *text,
-    struct certauth_reason *why)
+scan_module(struct certauth_p11token *t, CK_FUNCTION_LIST *fl, int *found,
+    char *all, size_t size)
 {
+	char label[LABEL_BYTES + 1];
 	CK_SLOT_ID *slots = NULL;
 	CK_ULONG n = 0, i;
-	CK_INFO info;
-	char all[TOKEN_LIST_MAX] = "", label[LABEL_BYTES + 1];
-	int found = 0, r = CERTAUTH_ERR_IO;
+	int match = module_matches(t, fl);
 
-	if (t->fl->C_GetInfo(&info) != CKR_OK ||
-	    t->fl->C_GetSlotList(CK_TRUE, NULL, &n) != CKR_OK)
-		goto fail;
-	if (n > 0 && (slots = calloc(n, sizeof(*slots))) == NULL) {
-		r = CERTAUTH_ERR_NOMEM;
-		certauth_reason_set(why, "%s", certauth_strerror(r));
-		goto out;
-	}
-	if (n > 0 && t->fl->C_GetSlotList(CK_TRUE, slots, &n) != CKR_OK)
-		goto fail;
+	if (fl->C_GetSlotList(CK_TRUE, NULL, &n) != CKR_OK || n == 0)
+		return 0;
+	if ((slots = calloc(n, sizeof(*slots))) == NULL)
+		return CERTAUTH_ERR_NOMEM;
+	if (fl->C_GetSlotList(CK_TRUE, slots, &n) != CKR_OK)
+		n = 0;
 	for (i = 0; i < n; i++) {
-		if (slot_matches(t, slots[i], label) &&
-		    p11_kit_uri_match_module_info(t->uri, &info)) {
-			if (found++ == 0) {
-				t->slot = slots[i];
-				memcpy(t->label, label, sizeof(label));
-			}
+		if (slot_matches(t, fl, slots[i], label) && match &&
+		    (*found)++ == 0) {
+			t->fl = fl;
+			t->slot = slots[i];
+			memcpy(t->label, label, sizeof(label));
 		}
-		list_add(all, sizeof(all), label);
+		if (label[0] != '\0')
+			list_add(all, size, label);
 	}
-	if (found == 1) {
-		r = 0;
-		goto out;
-	}
-	r = found == 0 ? CERTAUTH_ERR_NOT_FOUND : CERTAUTH_ERR_CONFIG;
-	if (found > 1)
+	free(slots);
+	return 0;
+}
+
+/* The one token the URI matches, into t->fl, t->slot and t->label. */
+static int
+pick_token(struct certauth_p11token *t, struct certauth_reason *why)
+{
+	char all[TOKEN_LIST_MAX] = "";
+	size_t i;
+	int found = 0, r;
+
+	for (i = 0; t->mods[i] != NULL; i++)
+		if ((r = scan_module(t, t->mods[i], &found, all,
+			 sizeof(all))) != 0) {
+			certauth_reason_set(why, "%s", certauth_strerror(r));
+			return r;
+		}
+	if (found == 1)
+		return 0;
+	if (found > 1) {
 		certauth_reason_set(why,
 		    "%d tokens match %s (tokens in %s: %s): name one with "
 		    "token=",
-		    found, text, t->module, all);
-	else if (n == 0)
+		    found, t->text, where(t), all);
+		return CERTAUTH_ERR_CONFIG;
+	}
+	if (all[0] == '\0')
 		certauth_reason_set(why,
-		    "no token matches %s: %s has no token present", text,
-		    t->module);
+		    "no token matches %s: %s have no token present", t->text,
+		    where(t));
 	else
 		certauth_reason_set(why,
-		    "no token matches %s (tokens in %s: %s)", text, t->module,
+		    "no token matches %s (tokens in %s: %s)", t->text, where(t),
 		    all);
-	goto out;
-fail:
-	certauth_reason_set(why, "cannot list the tokens of %s", t->module);
-out:
-	free(slots);
-	return r;
+	return CERTAUTH_ERR_NOT_FOUND;
 }
 
 int
@@ -214,17 +284,17 @@ certauth_p11token_open(const char *uri, const char *module,
 	if ((r = check_uri(uri, t->uri, why)) != 0)
 		goto out;
 	t->module = p11_kit_uri_get_module_path(t->uri);
-	if (t->module == NULL)
-		t->module = module != NULL && module[0] != '\0'
-		    ? module
-		    : CERTAUTH_P11KIT_PROXY;
-	if ((r = load_module(t, why)) != 0 ||
-	    (r = pick_slot(t, uri, why)) != 0)
+	if (t->module == NULL && module != NULL && module[0] != '\0')
+		t->module = module;
+	if (t->module != NULL && is_proxy(t->module))
+		t->module = NULL;
+	if ((r = load_modules(t, why)) != 0 || (r = pick_token(t, why)) != 0)
 		goto out;
 	if ((rv = t->fl->C_OpenSession(t->slot, CKF_SERIAL_SESSION, NULL, NULL,
 		 &t->session)) != CKR_OK) {
-		certauth_reason_set(why, "cannot open a session on token '%s': %s",
-		    t->label, p11_kit_strerror(rv));
+		certauth_reason_set(why,
+		    "cannot open a session on token '%s': %s", t->label,
+		    p11_kit_strerror(rv));
 		r = CERTAUTH_ERR_IO;
 		goto out;
 	}
@@ -324,9 +394,9 @@ certauth_p11token_login(struct certauth_p11token *t, const char *pin,
 		else
 			certauth_reason_set(why, "wrong PIN for token '%s'%s",
 			    t->label,
-			    flags & CKF_USER_PIN_FINAL_TRY
-				? " (one try left before the PIN locks)"
-				: "");
+			    flags & CKF_USER_PIN_FINAL_TRY ?
+				" (one try left before the PIN locks)" :
+				"");
 		return CERTAUTH_ERR_KEY_REFUSED;
 	}
 	certauth_reason_set(why, "cannot log in to token '%s': %s", t->label,
@@ -447,8 +517,8 @@ cert_key_of(struct certauth_p11token *t, CK_OBJECT_HANDLE h)
 
 /* The public key of an object of class cls with id, or NULL. */
 static EVP_PKEY *
-key_of_id(struct certauth_p11token *t, CK_OBJECT_CLASS cls,
-    unsigned char *id, size_t idlen)
+key_of_id(struct certauth_p11token *t, CK_OBJECT_CLASS cls, unsigned char *id,
+    size_t idlen)
 {
 	CK_ATTRIBUTE tmpl[] = {
 		{ CKA_CLASS, &cls, sizeof(cls) },
@@ -502,8 +572,9 @@ find_private_keys(struct certauth_p11token *t, CK_OBJECT_HANDLE *hs, long *n,
 	CK_ULONG nattrs = 0, i, k = 0;
 
 	cls = p11_kit_uri_get_attribute(t->uri, CKA_CLASS);
-	if (cls != NULL && (cls->ulValueLen != sizeof(priv) ||
-			       memcmp(cls->pValue, &priv, sizeof(priv)) != 0)) {
+	if (cls != NULL &&
+	    (cls->ulValueLen != sizeof(priv) ||
+		memcmp(cls->pValue, &priv, sizeof(priv)) != 0)) {
 		certauth_reason_set(why,
 		    "%s names an object that is not a private key (type= "
 		    "must be private or left out)",
@@ -529,18 +600,83 @@ find_private_keys(struct certauth_p11token *t, CK_OBJECT_HANDLE *hs, long *n,
 	return 0;
 }
 
-/* Key h taken, its type read, *pub = found.  0 or CERTAUTH_ERR_IO. */
+/* The PKCS#11 key type of object h into *kt.  0 or -1. */
 static int
-take_key(struct certauth_p11token *t, CK_OBJECT_HANDLE h, EVP_PKEY **pub,
-    EVP_PKEY *found)
+key_type_of(struct certauth_p11token *t, CK_OBJECT_HANDLE h, CK_KEY_TYPE *kt)
 {
-	CK_ATTRIBUTE a = { CKA_KEY_TYPE, &t->key_type, sizeof(t->key_type) };
+	CK_ATTRIBUTE a = { CKA_KEY_TYPE, kt, sizeof(*kt) };
 
-	if (t->fl->C_GetAttributeValue(t->session, h, &a, 1) != CKR_OK)
-		return CERTAUTH_ERR_IO;
-	t->key = h;
-	*pub = found;
+	return t->fl->C_GetAttributeValue(t->session, h, &a, 1) == CKR_OK ? 0 :
+									    -1;
+}
+
+/* Whether a token key of type kt can be the private half of pkey. */
+static int
+type_fits(CK_KEY_TYPE kt, EVP_PKEY *pkey)
+{
+	switch (EVP_PKEY_get_base_id(pkey)) {
+	case EVP_PKEY_RSA:
+	case EVP_PKEY_RSA_PSS:
+		return kt == CKK_RSA;
+	case EVP_PKEY_EC:
+		return kt == CKK_EC;
+	case EVP_PKEY_ED25519:
+	case EVP_PKEY_ED448:
+		return kt == CKK_EC_EDWARDS;
+	}
 	return 0;
+}
+
+/* What a candidate key is to the certificate's key. */
+enum { KEY_FITS, KEY_OTHER, KEY_UNKNOWN };
+
+/*
+ * Candidate h against want: its public half into *pub (NULL when the
+ * token holds none), its type into *kt.  Returns KEY_FITS, KEY_OTHER or
+ * KEY_UNKNOWN (want NULL: KEY_FITS when the public half is known), or
+ * -1 when the key cannot be read.
+ */
+static int
+judge_key(struct certauth_p11token *t, CK_OBJECT_HANDLE h, EVP_PKEY *want,
+    EVP_PKEY **pub, CK_KEY_TYPE *kt)
+{
+	if (key_type_of(t, h, kt) != 0)
+		return -1;
+	*pub = public_of(t, h);
+	if (want == NULL)
+		return *pub != NULL ? KEY_FITS : KEY_UNKNOWN;
+	if (!type_fits(*kt, want))
+		return KEY_OTHER;
+	if (*pub == NULL)
+		return KEY_UNKNOWN;
+	return EVP_PKEY_eq(*pub, want) == 1 ? KEY_FITS : KEY_OTHER;
+}
+
+/* Why no key was taken, into why; the CERTAUTH_ERR_* code. */
+static int
+no_key(struct certauth_p11token *t, EVP_PKEY *want, const char *want_name,
+    long n, long fits, long unknown, struct certauth_reason *why)
+{
+	if (want != NULL && fits == 0 && unknown == 0) {
+		certauth_reason_set(why,
+		    "the key on token '%s' does not belong to the certificate "
+		    "%s",
+		    t->label, want_name);
+		return CERTAUTH_ERR_KEY_REFUSED;
+	}
+	if (fits + unknown > 1) {
+		certauth_reason_set(why,
+		    "%ld private keys on token '%s' match %s: name one with "
+		    "object= or id=%s",
+		    n, t->label, t->text,
+		    want == NULL ? ", or give the user's certificate" : "");
+		return CERTAUTH_ERR_CONFIG;
+	}
+	certauth_reason_set(why,
+	    "token '%s' holds no public key or certificate for the key %s: "
+	    "give the user's certificate",
+	    t->label, t->text);
+	return CERTAUTH_ERR_NOT_FOUND;
 }
 
 int
@@ -549,57 +685,42 @@ certauth_p11token_find_key(struct certauth_p11token *t, EVP_PKEY *want,
     struct certauth_reason *why)
 {
 	CK_OBJECT_HANDLE hs[KEYS_MAX];
+	CK_KEY_TYPE kts[KEYS_MAX];
 	EVP_PKEY *cand[KEYS_MAX] = { NULL };
-	long n = 0, i, pick = -1, unknown = 0;
-	int r = CERTAUTH_ERR_INTERNAL;
+	long n = 0, i, pick = -1, fits = 0, unknown = 0;
+	int r = CERTAUTH_ERR_INTERNAL, v;
 
 	*pub = NULL;
 	*unchecked = 0;
 	if ((r = find_private_keys(t, hs, &n, why)) != 0)
 		goto out;
 	for (i = 0; i < n; i++) {
-		if ((cand[i] = public_of(t, hs[i])) == NULL)
-			unknown++;
-		else if (want != NULL && EVP_PKEY_eq(cand[i], want) == 1)
-			pick = i;
-	}
-	r = CERTAUTH_ERR_NOT_FOUND;
-	if (want == NULL && n == 1 && cand[0] != NULL)
-		pick = 0;
-	if (pick >= 0) {
-		if ((r = take_key(t, hs[pick], pub, cand[pick])) == 0)
-			cand[pick] = NULL;
-	} else if (want != NULL && n == 1 && unknown == 1) {
-		/* The token cannot tell: the first signature will. */
-		if (EVP_PKEY_up_ref(want) != 1) {
-			r = CERTAUTH_ERR_INTERNAL;
+		if ((v = judge_key(t, hs[i], want, &cand[i], &kts[i])) < 0) {
+			certauth_reason_set(why,
+			    "cannot read a key of token '%s'", t->label);
+			r = CERTAUTH_ERR_IO;
 			goto out;
 		}
-		if ((r = take_key(t, hs[0], pub, want)) != 0)
-			EVP_PKEY_free(want);
-		else
-			*unchecked = 1;
-	} else if (want != NULL && unknown == 0) {
-		certauth_reason_set(why,
-		    "the key on token '%s' does not belong to the certificate "
-		    "%s",
-		    t->label, want_name);
-		r = CERTAUTH_ERR_KEY_REFUSED;
-	} else if (n > 1) {
-		certauth_reason_set(why,
-		    "%ld private keys on token '%s' match the URI: name one "
-		    "with object= or id=%s",
-		    n, t->label,
-		    want == NULL ? ", or give the user's certificate" : "");
-		r = CERTAUTH_ERR_CONFIG;
-	} else
-		certauth_reason_set(why,
-		    "token '%s' holds no public key or certificate for the "
-		    "key: give the user's certificate",
-		    t->label);
-	if (r == CERTAUTH_ERR_IO)
-		certauth_reason_set(why, "cannot read the key of token '%s'",
-		    t->label);
+		if (v == KEY_FITS && fits++ == 0)
+			pick = i;
+		unknown += v == KEY_UNKNOWN;
+	}
+	/* A key the token cannot tell apart: the first signature will. */
+	if (fits == 0 && unknown == 1 && n == 1 && want != NULL &&
+	    EVP_PKEY_up_ref(want) == 1) {
+		EVP_PKEY_free(cand[0]);
+		cand[0] = want;
+		pick = 0;
+		*unchecked = 1;
+	} else if (fits != 1 || (want == NULL && unknown != 0)) {
+		r = no_key(t, want, want_name, n, fits, unknown, why);
+		goto out;
+	}
+	t->key = hs[pick];
+	t->key_type = kts[pick];
+	*pub = cand[pick];
+	cand[pick] = NULL;
+	r = 0;
 out:
 	for (i = 0; i < n; i++)
 		EVP_PKEY_free(cand[i]);
@@ -608,8 +729,8 @@ out:
 
 int
 certauth_p11token_sign(struct certauth_p11token *t, CK_MECHANISM *mech,
-    const unsigned char *in, size_t inlen, unsigned char **out,
-    size_t *outlen, struct certauth_reason *why)
+    const unsigned char *in, size_t inlen, unsigned char **out, size_t *outlen,
+    struct certauth_reason *why)
 {
 	unsigned char *buf = NULL;
 	CK_ULONG len = 0;
@@ -635,7 +756,8 @@ certauth_p11token_sign(struct certauth_p11token *t, CK_MECHANISM *mech,
 	r = 0;
 	goto out;
 fail:
-	if (rv == CKR_MECHANISM_INVALID || rv == CKR_KEY_FUNCTION_NOT_PERMITTED ||
+	if (rv == CKR_MECHANISM_INVALID ||
+	    rv == CKR_KEY_FUNCTION_NOT_PERMITTED ||
 	    rv == CKR_KEY_TYPE_INCONSISTENT)
 		r = CERTAUTH_ERR_KEY_REFUSED;
 	certauth_reason_set(why, "token '%s' cannot sign with the key: %s",
@@ -654,10 +776,15 @@ certauth_p11token_close(struct certauth_p11token *t)
 		t->fl->C_Logout(t->session);
 	if (t->have_session)
 		t->fl->C_CloseSession(t->session);
-	if (t->initialized)
-		p11_kit_module_finalize(t->fl);
-	if (t->fl != NULL)
-		p11_kit_module_release(t->fl);
+	if (t->module == NULL && t->mods != NULL)
+		p11_kit_modules_finalize_and_release(t->mods);
+	else if (t->mods != NULL) {
+		if (t->mods[0] != NULL) {
+			p11_kit_module_finalize(t->mods[0]);
+			p11_kit_module_release(t->mods[0]);
+		}
+		free(t->mods);
+	}
 	p11_kit_uri_free(t->uri);
 	free(t->text);
 	free(t);
