@@ -81,6 +81,7 @@ get_pin(const struct certauth_keysrc_spec *spec, struct certauth_p11token *tok,
 {
 	const struct certauth_secret_ask *a = &spec->ask;
 	const char *src = certauth_p11token_pin_source(tok);
+	struct certauth_reason asked = { "", 0 };
 	char prompt[128];
 	int n;
 
@@ -99,8 +100,11 @@ get_pin(const struct certauth_keysrc_spec *spec, struct certauth_p11token *tok,
 	}
 	snprintf(prompt, sizeof(prompt),
 	    "PIN for token '%s': ", certauth_p11token_label(tok));
-	if ((n = a->ask(a->arg, prompt, pin, size, why)) < 0)
+	if ((n = a->ask(a->arg, prompt, pin, size, &asked)) < 0) {
+		certauth_reason_set(why, "token '%s' needs its PIN and %s",
+		    certauth_p11token_label(tok), asked.text);
 		return CERTAUTH_ERR_CONV;
+	}
 	*len = (size_t)n;
 	return 0;
 }

@@ -525,10 +525,15 @@ ask_tty(void *arg, const char *prompt, char *buf, size_t size,
 	int fd;
 
 	if ((fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) {
-		certauth_reason_set(why,
-		    "%s is encrypted and there is no terminal to ask its "
-		    "passphrase on: use --pass-file",
-		    a->key);
+		if (strncmp(a->key, "pkcs11:", 7) == 0)
+			certauth_reason_set(why,
+			    "there is no terminal to ask it on: use "
+			    "--pass-file");
+		else
+			certauth_reason_set(why,
+			    "%s is encrypted and there is no terminal to ask "
+			    "its passphrase on: use --pass-file",
+			    a->key);
 		return -1;
 	}
 	close(fd);
