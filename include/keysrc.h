@@ -31,7 +31,8 @@ struct certauth_keysrc_spec {
 	const char *key;       /* a file's path, "agent", or "pkcs11:" URI */
 	const char *cert_path; /* the user's certificate: which key of an
 				  agent or a token; NULL for a file */
-	const char *pass_file; /* a file key's passphrase; NULL: ask */
+	const char *pass_file; /* a file key's passphrase or a token's
+				  PIN; NULL: ask */
 	struct certauth_secret_ask ask;
 };
 

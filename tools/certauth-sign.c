@@ -98,7 +98,10 @@ static const char help_head[] =
     "  --key KEY.pem      private key: RSA >= 2048, EC P-256/384/521,\n"
     "                     Ed25519 or Ed448; an encrypted key's passphrase\n"
     "                     is asked for on the terminal (default:\n"
-    "                     $CERTAUTH_KEY)\n"
+    "                     $CERTAUTH_KEY); pkcs11:URI names a key on a\n"
+    "                     token, whose PIN is asked for likewise (module:\n"
+    "                     the URI's module-path, $CERTAUTH_PKCS11_MODULE\n"
+    "                     or p11-kit's modules)\n"
     "  --cert CERT.pem    the user's certificate, which names the key of\n"
     "                     an agent or a token (default: $CERTAUTH_CERT)\n"
     "  --host HOST        refuse a challenge issued for another host: the\n"
@@ -114,7 +117,7 @@ static const char help_head[] =
 static const char help_tail[] =
     "  --digest NAME      sha256 (default), sha384 or sha512 (RSA, EC)\n"
     "  --pss              RSA-PSS instead of PKCS#1 v1.5\n"
-    "  --pass-file FILE   read the passphrase from FILE's first line\n"
+    "  --pass-file FILE   read the passphrase or PIN from FILE's first line\n"
     "  --help             this text\n\n"
     "Exit status: 0 signed, 1 refused or failed, 2 usage error.\n"
     "See certauth-sign(1) and pam_certauth(8).\n";
