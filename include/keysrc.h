@@ -31,7 +31,8 @@ struct certauth_keysrc_spec {
 	const char *key;       /* a file's path, "agent", or "pkcs11:" URI */
 	const char *cert_path; /* the user's certificate: which key of an
 				  agent or a token; NULL for a file */
-	const char *pass_file; /* a file key's passphrase; NULL: ask */
+	const char *pass_file; /* a file key's passphrase or a token's
+				  PIN; NULL: ask */
 	struct certauth_secret_ask ask;
 };
 
@@ -61,6 +62,15 @@ struct certauth_keysrc_ops {
 
 extern const struct certauth_keysrc_ops certauth_keysrc_file;
 extern const struct certauth_keysrc_ops certauth_keysrc_agent;
+extern const struct certauth_keysrc_ops certauth_keysrc_pkcs11;
+
+/*
+ * The first line of path (without CR/LF) into buf, the rest of buf
+ * wiped: a passphrase or PIN file.  Returns 0 with *len, or a
+ * CERTAUTH_ERR_* code (buf wiped, why set).
+ */
+int certauth_keysrc_read_secret(const char *path, char *buf, size_t size,
+    size_t *len, struct certauth_reason *why);
 
 /*
  * Open the source spec->key names.  Returns 0 with *out, or a

@@ -31,6 +31,8 @@ kind_of(const char *key)
 {
 	if (strcmp(key, "agent") == 0)
 		return &certauth_keysrc_agent;
+	if (strncmp(key, "pkcs11:", 7) == 0)
+		return &certauth_keysrc_pkcs11;
 	return &certauth_keysrc_file;
 }
 

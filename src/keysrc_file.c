@@ -34,13 +34,9 @@ struct pass_ctx {
 	struct certauth_reason *why;
 };
 
-/*
- * The first line of path (without CR/LF) into buf, the rest of buf wiped.
- * Returns 0 with *len, or a CERTAUTH_ERR_* code (buf wiped, why set).
- */
-static int
-read_pass_file(const char *path, char *buf, size_t size, size_t *len,
-    struct certauth_reason *why)
+int
+certauth_keysrc_read_secret(const char *path, char *buf, size_t size,
+    size_t *len, struct certauth_reason *why)
 {
 	size_t got = 0;
 	ssize_t n;
@@ -161,8 +157,8 @@ file_open(const struct certauth_keysrc_spec *spec, void **state, EVP_PKEY **pub,
 	int r = CERTAUTH_ERR_IO;
 
 	if (spec->pass_file != NULL) {
-		if ((r = read_pass_file(spec->pass_file, pass, sizeof(pass),
-			 &pc.len, why)) != 0)
+		if ((r = certauth_keysrc_read_secret(spec->pass_file, pass,
+			 sizeof(pass), &pc.len, why)) != 0)
 			goto out;
 		pc.pass = pass;
 	}

@@ -91,7 +91,10 @@ static const char help_head[] =
     "  --key KEY.pem      private key: RSA >= 2048, EC P-256/384/521,\n"
     "                     Ed25519 or Ed448; an encrypted key's passphrase\n"
     "                     is asked for on the terminal (default:\n"
-    "                     $CERTAUTH_KEY)\n"
+    "                     $CERTAUTH_KEY); pkcs11:URI names a key on a\n"
+    "                     token, whose PIN is asked for likewise (module:\n"
+    "                     the URI's module-path, $CERTAUTH_PKCS11_MODULE\n"
+    "                     or p11-kit's modules)\n"
     "  --key agent        the key of --cert held by the ssh-agent at\n"
     "                     $SSH_AUTH_SOCK\n"
     "  --cert CERT.pem    the user's certificate, which names the key of\n"
@@ -109,7 +112,7 @@ static const char help_head[] =
 static const char help_tail[] =
     "  --digest NAME      sha256 (default), sha384 or sha512 (RSA, EC)\n"
     "  --pss              RSA-PSS instead of PKCS#1 v1.5\n"
-    "  --pass-file FILE   read the passphrase from FILE's first line\n"
+    "  --pass-file FILE   read the passphrase or PIN from FILE's first line\n"
     "  --help             this text\n\n"
     "Exit status: 0 signed, 1 refused or failed, 2 usage error.\n"
     "See certauth-sign(1) and pam_certauth(8).\n";
@@ -327,10 +330,15 @@ ask_tty(void *arg, const char *prompt, char *buf, size_t size,
 	int fd;
 
 	if ((fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) {
-		certauth_reason_set(why,
-		    "%s is encrypted and there is no terminal to ask its "
-		    "passphrase on: use --pass-file",
-		    a->key);
+		if (strncmp(a->key, "pkcs11:", 7) == 0)
+			certauth_reason_set(why,
+			    "there is no terminal to ask it on: use "
+			    "--pass-file");
+		else
+			certauth_reason_set(why,
+			    "%s is encrypted and there is no terminal to ask "
+			    "its passphrase on: use --pass-file",
+			    a->key);
 		return -1;
 	}
 	close(fd);

@@ -556,11 +556,15 @@ class PKI:
         return path, section
 
     def issue(self, name, kind="p256", ext="v3_user", start=None, end=None,
-              cn=None, aia=None, subject=None):
+              cn=None, aia=None, subject=None, pubkey=None):
         """A leaf signed by the intermediate with `openssl ca`; aia: an
         OCSP URL for its authorityInfoAccess; subject: its whole subject
         in -subj form, kept in that order (else O=certauth e2e and CN=cn
-        or name, in the order of the CA's policy)."""
+        or name, in the order of the CA's policy).  pubkey: a PEM public
+        key file whose private half is elsewhere (on a token): the leaf
+        certifies that key instead of a new one (see _issue_for)."""
+        if pubkey is not None:
+            return self._issue_for(name, kind, pubkey, ext, cn)
         key = "%s/%s.key" % (self.dir, name)
         csr = "%s/%s.csr" % (self.dir, name)
         pem = "%s/%s.pem" % (self.dir, name)
@@ -582,6 +586,26 @@ class PKI:
             args += ["-days", "365"]
         _ossl(*args)
         c = Cert(name, key, pem, kind)
+        self.certs[name] = c
+        return c
+
+    def _issue_for(self, name, kind, pubkey, ext, cn):
+        """A leaf for public key pubkey, signed by the intermediate with
+        `openssl x509 -force_pubkey` (a request must be signed by its
+        own key, which is not at hand).  It is not in the CA's database,
+        so it cannot be revoked; its Cert has no key."""
+        csr_key = "%s/%s.csr-key" % (self.dir, name)
+        csr = "%s/%s.csr" % (self.dir, name)
+        pem = "%s/%s.pem" % (self.dir, name)
+        self.keygen("p256", csr_key)
+        _ossl("req", "-config", self.cnf, "-new", "-key", csr_key, "-subj",
+              "/O=certauth e2e/CN=%s" % (cn or name), "-out", csr)
+        _ossl("x509", "-req", "-in", csr, "-CA", self.int, "-CAkey",
+              self.int_key, "-force_pubkey", pubkey, "-set_serial",
+              str(int.from_bytes(os.urandom(8), "big")), "-days", "365",
+              "-sha256", "-extfile", self.cnf, "-extensions", ext,
+              "-out", pem)
+        c = Cert(name, None, pem, kind)
         self.certs[name] = c
         return c
 

@@ -1,0 +1,85 @@
+/*
+ * A private key on a PKCS#11 token, named by an RFC 7512 "pkcs11:" URI,
+ * through p11-kit: the URI is parsed and matched by p11-kit, the module
+ * loaded and initialised by it.  One token, one session, one key.
+ * Linked by the tools only (libcertauth_client), never by the module.
+ */
+#ifndef CERTAUTH_P11TOKEN_H
+#define CERTAUTH_P11TOKEN_H
+
+#include <stddef.h>
+
+#include <openssl/evp.h>
+#include <p11-kit/pkcs11.h>
+
+#include "certauth.h"
+
+struct certauth_p11token;
+
+/*
+ * Parse uri, load its module (the URI's module-path, else module when
+ * neither NULL nor empty; p11-kit's proxy module or none: every module
+ * p11-kit is configured with, as its proxy would offer them) and open a
+ * session on the one initialised token the URI matches (module-name,
+ * library-*, slot-*, token attributes).  A URI with pin-value or an
+ * attribute p11-kit does not know is refused.  Returns 0 with *out, or
+ * a CERTAUTH_ERR_* code with why set (CERTAUTH_ERR_NOT_FOUND: no token
+ * matches; why lists the tokens there).
+ */
+int certauth_p11token_open(const char *uri, const char *module,
+    struct certauth_p11token **out, struct certauth_reason *why);
+
+/* The token's label as shown in messages (printable, no padding). */
+const char *certauth_p11token_label(const struct certauth_p11token *t);
+
+/* The URI's pin-source, or NULL. */
+const char *certauth_p11token_pin_source(const struct certauth_p11token *t);
+
+/*
+ * Ready the token for a login: refused when its PIN is locked; logged in
+ * already when it has its own PIN pad (protected authentication path) or
+ * needs no login.  *need_pin: 1 when certauth_p11token_login must follow.
+ * Returns 0 or a CERTAUTH_ERR_* code with why set.
+ */
+int certauth_p11token_prepare_login(struct certauth_p11token *t, int *need_pin,
+    struct certauth_reason *why);
+
+/*
+ * Log in as the user with pin (len bytes, not NUL-ended).  Never
+ * retried: a wrong PIN is reported ("wrong PIN for token ..."), with the
+ * token's warning when one try is left.  Returns 0 or a CERTAUTH_ERR_*
+ * code (CERTAUTH_ERR_KEY_REFUSED for a wrong or locked PIN) with why set.
+ */
+int certauth_p11token_login(struct certauth_p11token *t, const char *pin,
+    size_t len, struct certauth_reason *why);
+
+/*
+ * Find the private key the URI names.  want (may be NULL): the public
+ * key it must belong to, want_name its certificate's name in messages.
+ * *pub: the key's public half (owned by the caller), from the token's
+ * public key, certificate or RSA key object of the same id; when the
+ * token holds none, want itself with *unchecked set, so that the first
+ * signature must prove the pair.  Returns 0, or CERTAUTH_ERR_NOT_FOUND
+ * (no such key, or no public half and no want), CERTAUTH_ERR_KEY_REFUSED
+ * (the key does not belong to want) or another code, with why set.
+ */
+int certauth_p11token_find_key(struct certauth_p11token *t, EVP_PKEY *want,
+    const char *want_name, EVP_PKEY **pub, int *unchecked,
+    struct certauth_reason *why);
+
+/* The found key's PKCS#11 key type (CKK_RSA, CKK_EC, CKK_EC_EDWARDS). */
+CK_KEY_TYPE certauth_p11token_key_type(const struct certauth_p11token *t);
+
+/*
+ * Sign in (inlen bytes) with the found key and mechanism mech, as the
+ * token returns it (raw r||s for ECDSA).  *out malloc'd.  Returns 0 or a
+ * CERTAUTH_ERR_* code with why set.
+ */
+int certauth_p11token_sign(struct certauth_p11token *t, CK_MECHANISM *mech,
+    const unsigned char *in, size_t inlen, unsigned char **out, size_t *outlen,
+    struct certauth_reason *why);
+
+/* Log out, close the session, finalise and release the module. */
+void certauth_p11token_close(struct certauth_p11token *t);
+
+#endif

@@ -1,0 +1,791 @@
+/*
+ * A private key on a PKCS#11 token through p11-kit: p11-kit parses and
+ * matches the RFC 7512 URI and loads the module; this file picks the one
+ * token and key the URI names, logs in and signs, and turns the token's
+ * return values into messages a person can act on.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
+#include <openssl/x509.h>
+#include <p11-kit/p11-kit.h>
+#include <p11-kit/pkcs11.h>
+#include <p11-kit/uri.h>
+
+#include "certauth.h"
+#include "p11token.h"
+
+#define LABEL_BYTES    32 /* CK_TOKEN_INFO label, blank-padded */
+#define TOKEN_LIST_MAX 512
+#define KEYS_MAX       16 /* private keys one URI may match */
+
+struct certauth_p11token {
+	P11KitUri *uri;
+	char *text;	    /* the URI as given, for messages */
+	const char *module; /* the module path, or NULL: p11-kit's modules */
+	CK_FUNCTION_LIST **mods; /* NULL-ended: what was loaded */
+	CK_FUNCTION_LIST *fl;	 /* the module of the token */
+	CK_SLOT_ID slot;
+	CK_SESSION_HANDLE session;
+	int have_session;
+	int logged_in;
+	CK_OBJECT_HANDLE key;
+	CK_KEY_TYPE key_type;
+	char label[LABEL_BYTES + 1];
+};
+
+/* A blank-padded PKCS#11 label as shown: padding cut, odd bytes '?'. */
+static void
+label_text(const unsigned char *label, char out[LABEL_BYTES + 1])
+{
+	size_t n = LABEL_BYTES, i;
+
+	while (n > 0 && label[n - 1] == ' ')
+		n--;
+	for (i = 0; i < n; i++)
+		out[i] = label[i] >= 0x20 && label[i] < 0x7f ? (char)label[i] :
+							       '?';
+	out[n] = '\0';
+}
+
+/* uri parsed from text; 0, or a CERTAUTH_ERR_* code with why set. */
+static int
+check_uri(const char *text, P11KitUri *uri, struct certauth_reason *why)
+{
+	int rc;
+
+	if ((rc = p11_kit_uri_parse(text, P11_KIT_URI_FOR_ANY, uri)) !=
+	    P11_KIT_URI_OK) {
+		certauth_reason_set(why, "cannot read the PKCS#11 URI %s: %s",
+		    text, p11_kit_uri_message(rc));
+		return CERTAUTH_ERR_FORMAT;
+	}
+	if (p11_kit_uri_any_unrecognized(uri)) {
+		certauth_reason_set(why,
+		    "the PKCS#11 URI %s has attributes this program does not "
+		    "know: refusing to guess which key it names",
+		    text);
+		return CERTAUTH_ERR_FORMAT;
+	}
+	if (p11_kit_uri_get_pin_value(uri) != NULL) {
+		certauth_reason_set(why,
+		    "pin-value in a PKCS#11 URI is refused: a PIN on a command "
+		    "line is visible to other users; use pin-source=FILE, or "
+		    "let the PIN be asked for");
+		return CERTAUTH_ERR_CONFIG;
+	}
+	return 0;
+}
+
+/* Where the tokens are looked for, in messages. */
+static const char *
+where(const struct certauth_p11token *t)
+{
+	return t->module != NULL ? t->module : "p11-kit's modules";
+}
+
+/* Whether path is p11-kit's proxy, which stands for p11-kit's modules. */
+static int
+is_proxy(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	return strcmp(path, CERTAUTH_P11KIT_PROXY) == 0 ||
+	    strcmp(base != NULL ? base + 1 : path, "p11-kit-proxy.so") == 0;
+}
+
+/*
+ * The module at t->module, or every module p11-kit is configured with
+ * (what its proxy module would offer), loaded and initialised into
+ * t->mods.  Returns 0 or a CERTAUTH_ERR_* code with why set.
+ */
+static int
+load_modules(struct certauth_p11token *t, struct certauth_reason *why)
+{
+	const char *msg;
+	CK_RV rv;
+
+	if (t->module == NULL) {
+		if ((t->mods = p11_kit_modules_load_and_initialize(0)) != NULL)
+			return 0;
+		msg = p11_kit_message();
+		certauth_reason_set(why, "cannot load p11-kit's modules: %s",
+		    msg != NULL ? msg : "unknown error");
+		return CERTAUTH_ERR_IO;
+	}
+	if ((t->mods = calloc(2, sizeof(*t->mods))) == NULL) {
+		certauth_reason_set(why, "%s",
+		    certauth_strerror(CERTAUTH_ERR_NOMEM));
+		return CERTAUTH_ERR_NOMEM;
+	}
+	if ((t->mods[0] = p11_kit_module_load(t->module, 0)) == NULL) {
+		msg = p11_kit_message();
+		certauth_reason_set(why,
+		    "cannot load the PKCS#11 module %s: %s", t->module,
+		    msg != NULL ? msg : "unknown error");
+		return CERTAUTH_ERR_IO;
+	}
+	if ((rv = p11_kit_module_initialize(t->mods[0])) != CKR_OK) {
+		certauth_reason_set(why,
+		    "cannot start the PKCS#11 module %s: %s", t->module,
+		    p11_kit_strerror(rv));
+		p11_kit_module_release(t->mods[0]);
+		t->mods[0] = NULL;
+		return CERTAUTH_ERR_IO;
+	}
+	return 0;
+}
+
+/* Whether module fl is one the URI's module-name and library-* allow. */
+static int
+module_matches(struct certauth_p11token *t, CK_FUNCTION_LIST *fl)
+{
+	const char *want = p11_kit_uri_get_module_name(t->uri);
+	char *name = NULL;
+	CK_INFO info;
+	int ok;
+
+	if (fl->C_GetInfo(&info) != CKR_OK ||
+	    !p11_kit_uri_match_module_info(t->uri, &info))
+		return 0;
+	if (want == NULL)
+		return 1;
+	name = p11_kit_module_get_name(fl);
+	ok = name != NULL && strcmp(name, want) == 0;
+	free(name);
+	return ok;
+}
+
+/*
+ * Whether the initialised token in slot of fl matches the URI; its label
+ * into label ("" for a slot without an initialised token).
+ */
+static int
+slot_matches(struct certauth_p11token *t, CK_FUNCTION_LIST *fl, CK_SLOT_ID slot,
+    char label[LABEL_BYTES + 1])
+{
+	CK_SLOT_INFO si;
+	CK_TOKEN_INFO ti;
+	CK_SLOT_ID want = p11_kit_uri_get_slot_id(t->uri);
+
+	label[0] = '\0';
+	if (fl->C_GetSlotInfo(slot, &si) != CKR_OK ||
+	    fl->C_GetTokenInfo(slot, &ti) != CKR_OK ||
+	    !(ti.flags & CKF_TOKEN_INITIALIZED))
+		return 0;
+	label_text(ti.label, label);
+	if (want != (CK_SLOT_ID)-1 && want != slot)
+		return 0;
+	return p11_kit_uri_match_slot_info(t->uri, &si) &&
+	    p11_kit_uri_match_token_info(t->uri, &ti);
+}
+
+/* Append "'label'" (comma-separated) to a list of at most size bytes. */
+static void
+list_add(char *list, size_t size, const char *label)
+{
+	size_t used = strlen(list);
+
+	if (used < size)
+		snprintf(list + used, size - used, "%s'%s'", used ? ", " : "",
+		    label);
+}
+
+/*
+ * The tokens of module fl: the matching ones counted in *found (the
+ * first into t), every initialised one's label added to all.  A module
+ * that cannot list its slots has none.  Returns 0 or CERTAUTH_ERR_NOMEM.
+ */
+static int
+scan_module(struct certauth_p11token *t, CK_FUNCTION_LIST *fl, int *found,
+    char *all, size_t size)
+{
+	char label[LABEL_BYTES + 1];
+	CK_SLOT_ID *slots = NULL;
+	CK_ULONG n = 0, i;
+	int match = module_matches(t, fl);
+
+	if (fl->C_GetSlotList(CK_TRUE, NULL, &n) != CKR_OK || n == 0)
+		return 0;
+	if ((slots = calloc(n, sizeof(*slots))) == NULL)
+		return CERTAUTH_ERR_NOMEM;
+	if (fl->C_GetSlotList(CK_TRUE, slots, &n) != CKR_OK)
+		n = 0;
+	for (i = 0; i < n; i++) {
+		if (slot_matches(t, fl, slots[i], label) && match &&
+		    (*found)++ == 0) {
+			t->fl = fl;
+			t->slot = slots[i];
+			memcpy(t->label, label, sizeof(label));
+		}
+		if (label[0] != '\0')
+			list_add(all, size, label);
+	}
+	free(slots);
+	return 0;
+}
+
+/* The one token the URI matches, into t->fl, t->slot and t->label. */
+static int
+pick_token(struct certauth_p11token *t, struct certauth_reason *why)
+{
+	char all[TOKEN_LIST_MAX] = "";
+	size_t i;
+	int found = 0, r;
+
+	for (i = 0; t->mods[i] != NULL; i++)
+		if ((r = scan_module(t, t->mods[i], &found, all,
+			 sizeof(all))) != 0) {
+			certauth_reason_set(why, "%s", certauth_strerror(r));
+			return r;
+		}
+	if (found == 1)
+		return 0;
+	if (found > 1) {
+		certauth_reason_set(why,
+		    "%d tokens match %s (tokens in %s: %s): name one with "
+		    "token=",
+		    found, t->text, where(t), all);
+		return CERTAUTH_ERR_CONFIG;
+	}
+	if (all[0] == '\0')
+		certauth_reason_set(why,
+		    "no token matches %s: %s have no token present", t->text,
+		    where(t));
+	else
+		certauth_reason_set(why,
+		    "no token matches %s (tokens in %s: %s)", t->text, where(t),
+		    all);
+	return CERTAUTH_ERR_NOT_FOUND;
+}
+
+int
+certauth_p11token_open(const char *uri, const char *module,
+    struct certauth_p11token **out, struct certauth_reason *why)
+{
+	struct certauth_p11token *t = NULL;
+	CK_RV rv;
+	int r = CERTAUTH_ERR_NOMEM;
+
+	*out = NULL;
+	if ((t = calloc(1, sizeof(*t))) == NULL ||
+	    (t->uri = p11_kit_uri_new()) == NULL ||
+	    (t->text = strdup(uri)) == NULL) {
+		certauth_reason_set(why, "%s", certauth_strerror(r));
+		goto out;
+	}
+	if ((r = check_uri(uri, t->uri, why)) != 0)
+		goto out;
+	t->module = p11_kit_uri_get_module_path(t->uri);
+	if (t->module == NULL && module != NULL && module[0] != '\0')
+		t->module = module;
+	if (t->module != NULL && is_proxy(t->module))
+		t->module = NULL;
+	if ((r = load_modules(t, why)) != 0 || (r = pick_token(t, why)) != 0)
+		goto out;
+	if ((rv = t->fl->C_OpenSession(t->slot, CKF_SERIAL_SESSION, NULL, NULL,
+		 &t->session)) != CKR_OK) {
+		certauth_reason_set(why,
+		    "cannot open a session on token '%s': %s", t->label,
+		    p11_kit_strerror(rv));
+		r = CERTAUTH_ERR_IO;
+		goto out;
+	}
+	t->have_session = 1;
+	*out = t;
+	t = NULL;
+	r = 0;
+out:
+	certauth_p11token_close(t);
+	return r;
+}
+
+const char *
+certauth_p11token_label(const struct certauth_p11token *t)
+{
+	return t->label;
+}
+
+const char *
+certauth_p11token_pin_source(const struct certauth_p11token *t)
+{
+	return p11_kit_uri_get_pin_source(t->uri);
+}
+
+CK_KEY_TYPE
+certauth_p11token_key_type(const struct certauth_p11token *t)
+{
+	return t->key_type;
+}
+
+static int
+token_flags(struct certauth_p11token *t, CK_FLAGS *flags)
+{
+	CK_TOKEN_INFO ti;
+
+	if (t->fl->C_GetTokenInfo(t->slot, &ti) != CKR_OK)
+		return -1;
+	*flags = ti.flags;
+	return 0;
+}
+
+static int
+pin_locked(const struct certauth_p11token *t, struct certauth_reason *why)
+{
+	certauth_reason_set(why,
+	    "the PIN of token '%s' is locked: it must be unblocked with its "
+	    "security officer PIN",
+	    t->label);
+	return CERTAUTH_ERR_KEY_REFUSED;
+}
+
+int
+certauth_p11token_prepare_login(struct certauth_p11token *t, int *need_pin,
+    struct certauth_reason *why)
+{
+	CK_FLAGS flags = 0;
+
+	*need_pin = 0;
+	if (token_flags(t, &flags) != 0) {
+		certauth_reason_set(why, "cannot read the state of token '%s'",
+		    t->label);
+		return CERTAUTH_ERR_IO;
+	}
+	if (flags & CKF_USER_PIN_LOCKED)
+		return pin_locked(t, why);
+	if (!(flags & CKF_LOGIN_REQUIRED))
+		return 0;
+	if (!(flags & CKF_PROTECTED_AUTHENTICATION_PATH)) {
+		*need_pin = 1;
+		return 0;
+	}
+	/* The token's own PIN pad or reader asks. */
+	return certauth_p11token_login(t, NULL, 0, why);
+}
+
+int
+certauth_p11token_login(struct certauth_p11token *t, const char *pin,
+    size_t len, struct certauth_reason *why)
+{
+	CK_FLAGS flags = 0;
+	CK_RV rv;
+
+	rv = t->fl->C_Login(t->session, CKU_USER, (unsigned char *)pin,
+	    (CK_ULONG)len);
+	if (rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN) {
+		t->logged_in = 1;
+		return 0;
+	}
+	if (rv == CKR_PIN_LOCKED)
+		return pin_locked(t, why);
+	if (rv == CKR_PIN_INCORRECT || rv == CKR_PIN_LEN_RANGE) {
+		if (token_flags(t, &flags) == 0 &&
+		    (flags & CKF_USER_PIN_LOCKED))
+			certauth_reason_set(why,
+			    "wrong PIN for token '%s': the PIN is now locked",
+			    t->label);
+		else
+			certauth_reason_set(why, "wrong PIN for token '%s'%s",
+			    t->label,
+			    flags & CKF_USER_PIN_FINAL_TRY ?
+				" (one try left before the PIN locks)" :
+				"");
+		return CERTAUTH_ERR_KEY_REFUSED;
+	}
+	certauth_reason_set(why, "cannot log in to token '%s': %s", t->label,
+	    p11_kit_strerror(rv));
+	return CERTAUTH_ERR_IO;
+}
+
+/*
+ * Attribute type of object h into *val (malloc'd, *len bytes).  Returns
+ * 0, or CERTAUTH_ERR_NOT_FOUND when the object has none or hides it.
+ */
+static int
+get_attr(struct certauth_p11token *t, CK_OBJECT_HANDLE h,
+    CK_ATTRIBUTE_TYPE type, unsigned char **val, size_t *len)
+{
+	CK_ATTRIBUTE a = { type, NULL, 0 };
+
+	*val = NULL;
+	if (t->fl->C_GetAttributeValue(t->session, h, &a, 1) != CKR_OK ||
+	    a.ulValueLen == (CK_ULONG)-1 || a.ulValueLen == 0)
+		return CERTAUTH_ERR_NOT_FOUND;
+	if ((a.pValue = malloc(a.ulValueLen)) == NULL)
+		return CERTAUTH_ERR_NOMEM;
+	if (t->fl->C_GetAttributeValue(t->session, h, &a, 1) != CKR_OK) {
+		free(a.pValue);
+		return CERTAUTH_ERR_NOT_FOUND;
+	}
+	*val = a.pValue;
+	*len = a.ulValueLen;
+	return 0;
+}
+
+/* Up to max objects matching tmpl into hs; their number, or -1. */
+static long
+find_objects(struct certauth_p11token *t, CK_ATTRIBUTE *tmpl, CK_ULONG n,
+    CK_OBJECT_HANDLE *hs, CK_ULONG max)
+{
+	CK_ULONG got = 0;
+	CK_RV rv;
+
+	if (t->fl->C_FindObjectsInit(t->session, tmpl, n) != CKR_OK)
+		return -1;
+	rv = t->fl->C_FindObjects(t->session, hs, max, &got);
+	t->fl->C_FindObjectsFinal(t->session);
+	return rv == CKR_OK ? (long)got : -1;
+}
+
+/* An RSA public key from a key object's modulus and exponent, or NULL. */
+static EVP_PKEY *
+rsa_from_object(struct certauth_p11token *t, CK_OBJECT_HANDLE h)
+{
+	unsigned char *n = NULL, *e = NULL;
+	size_t nlen = 0, elen = 0;
+	OSSL_PARAM_BLD *bld = NULL;
+	OSSL_PARAM *params = NULL;
+	BIGNUM *bn = NULL, *be = NULL;
+	EVP_PKEY_CTX *ctx = NULL;
+	EVP_PKEY *pkey = NULL;
+
+	if (get_attr(t, h, CKA_MODULUS, &n, &nlen) != 0 ||
+	    get_attr(t, h, CKA_PUBLIC_EXPONENT, &e, &elen) != 0 ||
+	    (bn = BN_bin2bn(n, (int)nlen, NULL)) == NULL ||
+	    (be = BN_bin2bn(e, (int)elen, NULL)) == NULL ||
+	    (bld = OSSL_PARAM_BLD_new()) == NULL ||
+	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn) ||
+	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, be) ||
+	    (params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
+	    (ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL)) == NULL ||
+	    EVP_PKEY_fromdata_init(ctx) != 1 ||
+	    EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
+		pkey = NULL;
+	EVP_PKEY_CTX_free(ctx);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	BN_free(bn);
+	BN_free(be);
+	free(n);
+	free(e);
+	return pkey;
+}
+
+/* The public key in attribute CKA_PUBLIC_KEY_INFO (SPKI) of h, or NULL. */
+static EVP_PKEY *
+spki_of(struct certauth_p11token *t, CK_OBJECT_HANDLE h)
+{
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	size_t len = 0;
+	EVP_PKEY *pkey = NULL;
+
+	if (get_attr(t, h, CKA_PUBLIC_KEY_INFO, &der, &len) == 0) {
+		p = der;
+		pkey = d2i_PUBKEY(NULL, &p, (long)len);
+	}
+	free(der);
+	return pkey;
+}
+
+/* The key of the X.509 certificate object h, or NULL. */
+static EVP_PKEY *
+cert_key_of(struct certauth_p11token *t, CK_OBJECT_HANDLE h)
+{
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	size_t len = 0;
+	X509 *x = NULL;
+	EVP_PKEY *pkey = NULL;
+
+	if (get_attr(t, h, CKA_VALUE, &der, &len) == 0) {
+		p = der;
+		if ((x = d2i_X509(NULL, &p, (long)len)) != NULL)
+			pkey = X509_get_pubkey(x);
+	}
+	X509_free(x);
+	free(der);
+	return pkey;
+}
+
+/* The public key of an object of class cls with id, or NULL. */
+static EVP_PKEY *
+key_of_id(struct certauth_p11token *t, CK_OBJECT_CLASS cls, unsigned char *id,
+    size_t idlen)
+{
+	CK_ATTRIBUTE tmpl[] = {
+		{ CKA_CLASS, &cls, sizeof(cls) },
+		{ CKA_ID, id, (CK_ULONG)idlen },
+	};
+	CK_OBJECT_HANDLE h;
+	EVP_PKEY *pkey = NULL;
+
+	if (find_objects(t, tmpl, 2, &h, 1) != 1)
+		return NULL;
+	if (cls == CKO_CERTIFICATE)
+		return cert_key_of(t, h);
+	if ((pkey = spki_of(t, h)) == NULL)
+		pkey = rsa_from_object(t, h);
+	return pkey;
+}
+
+/*
+ * The public half of private key h as the token knows it: its own SPKI,
+ * a certificate or public key of the same id, or an RSA key's modulus.
+ * NULL when the token holds none of these.
+ */
+static EVP_PKEY *
+public_of(struct certauth_p11token *t, CK_OBJECT_HANDLE h)
+{
+	unsigned char *id = NULL;
+	size_t idlen = 0;
+	EVP_PKEY *pkey;
+
+	if ((pkey = spki_of(t, h)) != NULL)
+		return pkey;
+	if (get_attr(t, h, CKA_ID, &id, &idlen) == 0 &&
+	    (pkey = key_of_id(t, CKO_CERTIFICATE, id, idlen)) == NULL)
+		pkey = key_of_id(t, CKO_PUBLIC_KEY, id, idlen);
+	free(id);
+	if (pkey == NULL)
+		pkey = rsa_from_object(t, h);
+	return pkey;
+}
+
+/*
+ * The private keys the URI's object attributes match, up to KEYS_MAX;
+ * their number into *n.  Returns 0 or a CERTAUTH_ERR_* code.
+ */
+static int
+find_private_keys(struct certauth_p11token *t, CK_OBJECT_HANDLE *hs, long *n,
+    struct certauth_reason *why)
+{
+	CK_OBJECT_CLASS priv = CKO_PRIVATE_KEY;
+	CK_ATTRIBUTE tmpl[8], *attrs, *cls;
+	CK_ULONG nattrs = 0, i, k = 0;
+
+	cls = p11_kit_uri_get_attribute(t->uri, CKA_CLASS);
+	if (cls != NULL &&
+	    (cls->ulValueLen != sizeof(priv) ||
+		memcmp(cls->pValue, &priv, sizeof(priv)) != 0)) {
+		certauth_reason_set(why,
+		    "%s names an object that is not a private key (type= "
+		    "must be private or left out)",
+		    t->text);
+		return CERTAUTH_ERR_CONFIG;
+	}
+	attrs = p11_kit_uri_get_attributes(t->uri, &nattrs);
+	tmpl[k++] = (CK_ATTRIBUTE){ CKA_CLASS, &priv, sizeof(priv) };
+	for (i = 0; i < nattrs && k < sizeof(tmpl) / sizeof(tmpl[0]); i++)
+		if (attrs[i].type != CKA_CLASS)
+			tmpl[k++] = attrs[i];
+	if ((*n = find_objects(t, tmpl, k, hs, KEYS_MAX)) < 0) {
+		certauth_reason_set(why, "cannot search token '%s' for keys",
+		    t->label);
+		return CERTAUTH_ERR_IO;
+	}
+	if (*n == 0) {
+		certauth_reason_set(why,
+		    "token '%s' holds no private key matching %s", t->label,
+		    t->text);
+		return CERTAUTH_ERR_NOT_FOUND;
+	}
+	return 0;
+}
+
+/* The PKCS#11 key type of object h into *kt.  0 or -1. */
+static int
+key_type_of(struct certauth_p11token *t, CK_OBJECT_HANDLE h, CK_KEY_TYPE *kt)
+{
+	CK_ATTRIBUTE a = { CKA_KEY_TYPE, kt, sizeof(*kt) };
+
+	return t->fl->C_GetAttributeValue(t->session, h, &a, 1) == CKR_OK ? 0 :
+									    -1;
+}
+
+/* Whether a token key of type kt can be the private half of pkey. */
+static int
+type_fits(CK_KEY_TYPE kt, EVP_PKEY *pkey)
+{
+	switch (EVP_PKEY_get_base_id(pkey)) {
+	case EVP_PKEY_RSA:
+	case EVP_PKEY_RSA_PSS:
+		return kt == CKK_RSA;
+	case EVP_PKEY_EC:
+		return kt == CKK_EC;
+	case EVP_PKEY_ED25519:
+	case EVP_PKEY_ED448:
+		return kt == CKK_EC_EDWARDS;
+	}
+	return 0;
+}
+
+/* What a candidate key is to the certificate's key. */
+enum { KEY_FITS, KEY_OTHER, KEY_UNKNOWN };
+
+/*
+ * Candidate h against want: its public half into *pub (NULL when the
+ * token holds none), its type into *kt.  Returns KEY_FITS, KEY_OTHER or
+ * KEY_UNKNOWN (want NULL: KEY_FITS when the public half is known), or
+ * -1 when the key cannot be read.
+ */
+static int
+judge_key(struct certauth_p11token *t, CK_OBJECT_HANDLE h, EVP_PKEY *want,
+    EVP_PKEY **pub, CK_KEY_TYPE *kt)
+{
+	if (key_type_of(t, h, kt) != 0)
+		return -1;
+	*pub = public_of(t, h);
+	if (want == NULL)
+		return *pub != NULL ? KEY_FITS : KEY_UNKNOWN;
+	if (!type_fits(*kt, want))
+		return KEY_OTHER;
+	if (*pub == NULL)
+		return KEY_UNKNOWN;
+	return EVP_PKEY_eq(*pub, want) == 1 ? KEY_FITS : KEY_OTHER;
+}
+
+/* Why no key was taken, into why; the CERTAUTH_ERR_* code. */
+static int
+no_key(struct certauth_p11token *t, EVP_PKEY *want, const char *want_name,
+    long n, long fits, long unknown, struct certauth_reason *why)
+{
+	if (want != NULL && fits == 0 && unknown == 0) {
+		certauth_reason_set(why,
+		    "the key on token '%s' does not belong to the certificate "
+		    "%s",
+		    t->label, want_name);
+		return CERTAUTH_ERR_KEY_REFUSED;
+	}
+	if (fits + unknown > 1) {
+		certauth_reason_set(why,
+		    "%ld private keys on token '%s' match %s: name one with "
+		    "object= or id=%s",
+		    n, t->label, t->text,
+		    want == NULL ? ", or give the user's certificate" : "");
+		return CERTAUTH_ERR_CONFIG;
+	}
+	certauth_reason_set(why,
+	    "token '%s' holds no public key or certificate for the key %s: "
+	    "give the user's certificate",
+	    t->label, t->text);
+	return CERTAUTH_ERR_NOT_FOUND;
+}
+
+int
+certauth_p11token_find_key(struct certauth_p11token *t, EVP_PKEY *want,
+    const char *want_name, EVP_PKEY **pub, int *unchecked,
+    struct certauth_reason *why)
+{
+	CK_OBJECT_HANDLE hs[KEYS_MAX];
+	CK_KEY_TYPE kts[KEYS_MAX];
+	EVP_PKEY *cand[KEYS_MAX] = { NULL };
+	long n = 0, i, pick = -1, fits = 0, unknown = 0;
+	int r = CERTAUTH_ERR_INTERNAL, v;
+
+	*pub = NULL;
+	*unchecked = 0;
+	if ((r = find_private_keys(t, hs, &n, why)) != 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if ((v = judge_key(t, hs[i], want, &cand[i], &kts[i])) < 0) {
+			certauth_reason_set(why,
+			    "cannot read a key of token '%s'", t->label);
+			r = CERTAUTH_ERR_IO;
+			goto out;
+		}
+		if (v == KEY_FITS && fits++ == 0)
+			pick = i;
+		unknown += v == KEY_UNKNOWN;
+	}
+	/* A key the token cannot tell apart: the first signature will. */
+	if (fits == 0 && unknown == 1 && n == 1 && want != NULL &&
+	    EVP_PKEY_up_ref(want) == 1) {
+		EVP_PKEY_free(cand[0]);
+		cand[0] = want;
+		pick = 0;
+		*unchecked = 1;
+	} else if (fits != 1 || (want == NULL && unknown != 0)) {
+		r = no_key(t, want, want_name, n, fits, unknown, why);
+		goto out;
+	}
+	t->key = hs[pick];
+	t->key_type = kts[pick];
+	*pub = cand[pick];
+	cand[pick] = NULL;
+	r = 0;
+out:
+	for (i = 0; i < n; i++)
+		EVP_PKEY_free(cand[i]);
+	return r;
+}
+
+int
+certauth_p11token_sign(struct certauth_p11token *t, CK_MECHANISM *mech,
+    const unsigned char *in, size_t inlen, unsigned char **out, size_t *outlen,
+    struct certauth_reason *why)
+{
+	unsigned char *buf = NULL;
+	CK_ULONG len = 0;
+	CK_RV rv;
+	int r = CERTAUTH_ERR_IO;
+
+	*out = NULL;
+	if ((rv = t->fl->C_SignInit(t->session, mech, t->key)) != CKR_OK ||
+	    (rv = t->fl->C_Sign(t->session, (unsigned char *)in,
+		 (CK_ULONG)inlen, NULL, &len)) != CKR_OK)
+		goto fail;
+	if ((buf = malloc(len)) == NULL) {
+		r = CERTAUTH_ERR_NOMEM;
+		certauth_reason_set(why, "%s", certauth_strerror(r));
+		goto out;
+	}
+	if ((rv = t->fl->C_Sign(t->session, (unsigned char *)in,
+		 (CK_ULONG)inlen, buf, &len)) != CKR_OK)
+		goto fail;
+	*out = buf;
+	*outlen = len;
+	buf = NULL;
+	r = 0;
+	goto out;
+fail:
+	if (rv == CKR_MECHANISM_INVALID ||
+	    rv == CKR_KEY_FUNCTION_NOT_PERMITTED ||
+	    rv == CKR_KEY_TYPE_INCONSISTENT)
+		r = CERTAUTH_ERR_KEY_REFUSED;
+	certauth_reason_set(why, "token '%s' cannot sign with the key: %s",
+	    t->label, p11_kit_strerror(rv));
+out:
+	free(buf);
+	return r;
+}
+
+void
+certauth_p11token_close(struct certauth_p11token *t)
+{
+	if (t == NULL)
+		return;
+	if (t->logged_in)
+		t->fl->C_Logout(t->session);
+	if (t->have_session)
+		t->fl->C_CloseSession(t->session);
+	if (t->module == NULL && t->mods != NULL)
+		p11_kit_modules_finalize_and_release(t->mods);
+	else if (t->mods != NULL) {
+		if (t->mods[0] != NULL) {
+			p11_kit_module_finalize(t->mods[0]);
+			p11_kit_module_release(t->mods[0]);
+		}
+		free(t->mods);
+	}
+	p11_kit_uri_free(t->uri);
+	free(t->text);
+	free(t);
+}
