@@ -398,4 +398,5 @@ const struct certauth_keysrc_ops certauth_keysrc_pkcs11 = {
 	pkcs11_open,
 	pkcs11_sign,
 	pkcs11_close,
+	NULL,
 };
