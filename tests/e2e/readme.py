@@ -170,7 +170,7 @@ setup_host()
 copy_tree(lib.srcdir(), WORK)
 sections = {
     "Two commands": 2, "Answering the challenge": 2, "Install": 1,
-    doors.WALKTHROUGH: 7, "Configure": 3, "Fuzzing": 1}
+    doors.WALKTHROUGH: 8, "Configure": 3, "Fuzzing": 1}
 counted = {s: blocks(s) for s in sections}
 tap.ok(all(len(counted[s]) == n for s, n in sections.items()) and
        sum(sections.values()) == all_blocks(),
@@ -240,7 +240,7 @@ def sign_with(block):
 
 
 sign_runs = []
-answer = sign_with(walk[6])
+answer = sign_with(walk[7])
 
 p = sh(walk[0])
 with open("/etc/pam.d/sshd.before-certauth") as f:
@@ -280,12 +280,12 @@ tap.ok(sign_runs and all(s.returncode == 0 for s in sign_runs) and
 
 # The walkthrough's promise: given another name than the server's own,
 # certauth-sign refuses and says which name to give.
-wrong = walk[6].replace("--host server", "--host server.example.org")
+wrong = walk[7].replace("--host server", "--host server.example.org")
 sign_runs.clear()
 sign_with(wrong)("certauth:v1:%s:sshd:alice:%d:%s" % (
     HOSTNAME, int(time.time()), "A" * 43))
 p = sign_runs[-1]
-tap.ok(wrong != walk[6] and p.returncode != 0 and not p.stdout and
+tap.ok(wrong != walk[7] and p.returncode != 0 and not p.stdout and
        "certauth-sign: refused: the challenge is for host 'server', not "
        "'server.example.org'. The host field is the server's own hostname "
        "(or its hostname= option), not the name you connect to: if "
@@ -317,34 +317,77 @@ tap.ok(a.get("authenticationmethods") == "keyboard-interactive" and
            a.get("authenticationmethods"), a.get("passwordauthentication"),
            r.get("authenticationmethods"), r.get("pubkeyauthentication")))
 
-# The client: carol's shell on the same host (the host keys of "server"
-# are in her known_hosts, as after a first connection she checked).
-home = lib.MNT + "/home/carol"
+# The clients: alice's and carol's shells on the same host (the host
+# keys of "server" are in their known_hosts, as after a first connection
+# they checked); alice keeps her key in her home directory.
+def client_home(user, uid):
+    home = lib.MNT + "/home/" + user
+    sshdir = home + "/.ssh"
+    os.makedirs(sshdir, 0o700)
+    with open(sshdir + "/known_hosts", "w") as f:
+        for pub in sorted(glob.glob("/etc/ssh/ssh_host_*_key.pub")):
+            with open(pub) as k:
+                f.write("%s %s\n" % (HOSTNAME,
+                                     " ".join(k.read().split()[:2])))
+    for root, dirs, files in os.walk(sshdir):
+        for n in [root] + [os.path.join(root, x) for x in files]:
+            os.chown(n, uid, uid)
+    return home
+
+
+ALICE_HOME = client_home("alice", 2121)
+shutil.copy(alice.key, ALICE_HOME + "/alice.key")
+os.chown(ALICE_HOME + "/alice.key", 2121, 2121)
+home = client_home("carol", 2123)
 sshdir = home + "/.ssh"
-os.makedirs(sshdir, 0o700)
-with open(sshdir + "/known_hosts", "w") as f:
-    for pub in sorted(glob.glob("/etc/ssh/ssh_host_*_key.pub")):
-        with open(pub) as k:
-            f.write("%s %s\n" % (HOSTNAME, " ".join(k.read().split()[:2])))
 lib.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
          sshdir + "/id_ed25519"])
 shutil.copy(sshdir + "/id_ed25519.pub", sshdir + "/authorized_keys")
-for root, dirs, files in os.walk(sshdir):
-    for n in [root] + [os.path.join(root, x) for x in files]:
-        os.chown(n, 2123, 2123)
+for n in ("id_ed25519", "id_ed25519.pub", "authorized_keys"):
+    os.chown(os.path.join(sshdir, n), 2123, 2123)
+
+
+def as_user(uid, line):
+    return ["setpriv", "--reuid=%d" % uid, "--regid=%d" % uid,
+            "--init-groups", "sh", "-e", "-c", line]
 
 
 def as_carol(line):
-    return ["setpriv", "--reuid=2123", "--regid=2123", "--init-groups",
-            "sh", "-c", line]
+    return as_user(2123, line)
 
 
-r = doors.session(ns, as_carol(walk[5]), answer=answer, module_host=False)
+def alice_types(block):
+    """block run by alice in her home directory, with no terminal at all
+    (a new session, standard input closed), as certauth-askpass is
+    meant to be used."""
+    mark = ns.mark()
+    p = subprocess.run(as_user(2121, block), cwd=ALICE_HOME,
+                       env=env(HOME=ALICE_HOME, PATH=PATH.split(":", 1)[1]),
+                       stdin=subprocess.DEVNULL, capture_output=True,
+                       text=True, start_new_session=True, timeout=60)
+    p.log = "\n".join(lib.module_lines(ns.logs_since(mark)))
+    return p
+
+
+p = alice_types(walk[5])
+tap.ok(p.returncode == 0 and p.stdout == "alice\n" and
+       "certauth-askpass: signing for user alice, service sshd, on host "
+       "server" in p.stderr and
+       re.search("user alice authenticated with certificate", p.log),
+       "walkthrough 5: certauth-askpass logs alice in over ssh, nothing "
+       "typed, no terminal", out(p) + "\nsyslog: " + p.log)
+p = alice_types(walk[6])
+q = alice_types(". ~/.profile && ssh alice@server id -un")
+tap.ok(p.returncode == 0 and q.returncode == 0 and q.stdout == "alice\n",
+       "walkthrough 5: with the two variables in ~/.profile, a plain ssh "
+       "logs in", out(p) + out(q))
+r = doors.session(ns, as_carol("ssh alice@server id -un"), answer=answer,
+                  module_host=False)
 f = r.challenges[0].split(":") if r.challenges else []
-tap.ok(walk[5] == "ssh alice@server id -un" and r.printed("alice") and
+tap.ok(r.printed("alice") and
        f[:5] == ["certauth", "v1", HOSTNAME, "sshd", "alice"],
-       "walkthrough 5: %s prints alice, answered by: %s"
-       % (walk[5], walk[6].split("\n")[0]), r.diag())
+       "walkthrough 5, by hand: ssh alice@server id -un prints alice, "
+       "answered by: %s" % walk[7].split("\n")[0], r.diag())
 r = doors.session(ns, as_carol("ssh carol@server id -un"), module_host=False)
 tap.ok(r.printed("carol") and not r.challenges and r.passwords == 0,
        "another account still logs in with its public key, no challenge",
