@@ -90,16 +90,25 @@ SOFTHSM_PATHS = ("/usr/lib/softhsm/libsofthsm2.so",
                  "/usr/lib64/softhsm/libsofthsm2.so")
 
 
+def find_softhsm():
+    """(the path of SoftHSM2's PKCS#11 module, None), or (None, why it
+    cannot be used)."""
+    for tool in ("softhsm2-util", "pkcs11-tool"):
+        if shutil.which(tool) is None:
+            return None, "%s not installed (scripts/deps)" % tool
+    for pattern in SOFTHSM_PATHS:
+        for path in glob.glob(pattern):
+            return path, None
+    return None, "SoftHSM2's PKCS#11 module not found"
+
+
 def need_softhsm():
     """The path of SoftHSM2's PKCS#11 module; skips the whole test
     without it or its tools."""
-    for tool in ("softhsm2-util", "pkcs11-tool"):
-        if shutil.which(tool) is None:
-            lib.skip_all("%s not installed (scripts/deps)" % tool)
-    for pattern in SOFTHSM_PATHS:
-        for path in glob.glob(pattern):
-            return path
-    lib.skip_all("SoftHSM2's PKCS#11 module not found")
+    path, why = find_softhsm()
+    if path is None:
+        lib.skip_all(why)
+    return path
 
 
 class SoftHSM:
