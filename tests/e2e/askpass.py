@@ -21,6 +21,7 @@ directly; an answer verified by stock openssl; sudo -A with the module
 option challenge_in_prompt.  Prints TAP.
 """
 
+import atexit
 import base64
 import os
 import re
@@ -194,6 +195,12 @@ cert_file = {u: user_file(u, "%s.pem" % u, open(certs[u].cert).read(),
 AGENTS = []
 
 
+@atexit.register
+def _stop_agents():
+    for a in AGENTS:
+        a.stop()
+
+
 def agent_of(user, name, env=None):
     """An ssh-agent run by user (the only one but root it answers), its
     socket in user's home."""
@@ -319,8 +326,7 @@ if HSM is not None:
              "(next-askpass was asked: %r)" % log)
     token_login("bob")
     wrong_pin()
-for a in AGENTS:
-    a.stop()
+_stop_agents()
 
 # A hostile server relays the challenge of another host, bank.
 system.install_example("sshd", 1)

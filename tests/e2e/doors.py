@@ -376,12 +376,7 @@ class Sshd:
             return f.read()[-2000:]
 
     def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        lib.terminate(self.proc)
         self._log.close()
 
 
