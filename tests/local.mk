@@ -16,7 +16,7 @@ EXTRA_DIST += \
 	tests/e2e/faillock.py tests/e2e/pkits.py tests/e2e/sign.py \
 	tests/e2e/hostile.py tests/e2e/readme.py tests/e2e/crl.py \
 	tests/e2e/examples.py tests/e2e/agent.py \
-	tests/e2e/askpass.py tests/e2e/pkcs11.py \
+	tests/e2e/askpass.py tests/e2e/pkcs11.py tests/e2e/keys.py \
 	tests/exports.sh tests/man.sh tests/install.sh tests/tap.sh \
 	tests/cmocka-tap.sh tests/leak/logins.py tests/leak/valgrind.supp \
 	tests/fuzz/make-corpus.sh tests/fuzz/smoke.sh tests/fuzz/corpus \

@@ -13,7 +13,6 @@ agent cannot sign with, no SSH_AUTH_SOCK, no --cert.  Prints TAP.
 
 import base64
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -23,14 +22,13 @@ import time
 sys.dont_write_bytecode = True  # never write into the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lib  # noqa: E402
+import keys  # noqa: E402
 
 USERS = {"alice": 2401, "bob": 2402, "carol": 2403, "dave": 2404}
 KINDS = {"alice": "rsa2048", "bob": "p256", "carol": "p384",
          "dave": "ed25519"}
 
-for tool in ("ssh-agent", "ssh-add", "ssh-keygen"):
-    if shutil.which(tool) is None:
-        lib.skip_all("%s not installed (openssh-client)" % tool)
+keys.need_agent()
 build, ns, tap = lib.start(USERS)
 MOD = build.module
 pki = lib.PKI()
@@ -45,39 +43,11 @@ tmp = tempfile.mkdtemp(prefix="certauth-agent-test.")
 AGENTS = []
 
 
-def ssh_key_file(cert):
-    """A private key file ssh-add loads: the PEM itself for RSA and EC;
-    OpenSSH's own format for Ed25519, which ssh-add reads from no PEM."""
-    if cert.kind != "ed25519":
-        return cert.key
-    from cryptography.hazmat.primitives import serialization as ser
-    with open(cert.key, "rb") as f:
-        k = ser.load_pem_private_key(f.read(), None)
-    path = os.path.join(tmp, "ed25519.ossh")
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(k.private_bytes(ser.Encoding.PEM, ser.PrivateFormat.OpenSSH,
-                                ser.NoEncryption()))
-    return path
-
-
 def start_agent(name, env=None):
-    """ssh-agent in the foreground on a socket of its own; its path."""
-    sock = os.path.join(tmp, name + ".sock")
-    p = subprocess.Popen(["ssh-agent", "-D", "-a", sock],
-                         env=dict(os.environ, **(env or {})),
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    AGENTS.append(p)
-    for _ in range(200):
-        if os.path.exists(sock):
-            return sock
-        time.sleep(0.02)
-    raise RuntimeError("ssh-agent did not make " + sock)
-
-
-def ssh_add(sock, *args):
-    return lib.run(["ssh-add"] + list(args),
-                   env=dict(os.environ, SSH_AUTH_SOCK=sock))
+    """An ssh-agent of its own, on a socket in tmp."""
+    a = keys.Agent(os.path.join(tmp, name + ".sock"), env)
+    AGENTS.append(a)
+    return a
 
 
 def sign(sock, c, *opts, env=None):
@@ -122,22 +92,10 @@ def challenge(user):
     return "certauth:v1:host1:sshd:%s:%d:%s" % (user, int(time.time()), n)
 
 
-def fingerprint(sock, path):
-    """The fingerprint ssh-add -l shows for the key loaded from path."""
-    for line in ssh_add(sock, "-l").stdout.splitlines():
-        f = line.split()
-        if len(f) >= 3 and f[2] == path:
-            return f[1]
-    raise RuntimeError("no %s in ssh-add -l" % path)
-
-
 try:
-    AGENT = start_agent("main")
-    FP = {}
-    for user in KINDS:
-        path = ssh_key_file(CERT[user])
-        ssh_add(AGENT, "-q", path)
-        FP[user] = fingerprint(AGENT, path)
+    main = start_agent("main")
+    AGENT = main.sock
+    FP = {user: main.load(CERT[user], tmp) for user in KINDS}
 
     # Every key type: the answer verifies with openssl and logs in.
     prefixes = {"alice": "", "bob": "", "carol": "sha384:", "dave": ""}
@@ -217,9 +175,9 @@ try:
             % gone, "no agent at SSH_AUTH_SOCK: refused")
 
     # An agent without the certificate's key.
-    EMPTY = start_agent("empty")
-    ssh_add(EMPTY, "-q", CERT["alice"].key)
-    refused(sign(EMPTY, challenge("bob"), "--key", "agent", "--cert",
+    empty = start_agent("empty")
+    empty.add("-q", CERT["alice"].key)
+    refused(sign(empty.sock, challenge("bob"), "--key", "agent", "--cert",
                  CERT["bob"].cert),
             "the ssh-agent holds no key matching the certificate %s (key %s;"
             " ssh-add -l lists the agent's keys)" % (CERT["bob"].cert,
@@ -235,14 +193,15 @@ try:
             f.write("#!/bin/sh\necho \"$1\" >> %s\nexit %d\n"
                     % (asked, status))
         os.chmod(script, 0o755)
-        sock = start_agent(verdict, {"SSH_ASKPASS": script,
-                                     "SSH_ASKPASS_REQUIRE": "force",
-                                     "DISPLAY": ":0"})
-        ssh_add(sock, "-q", "-c", CERT["bob"].key)
+        agent = start_agent(verdict, {"SSH_ASKPASS": script,
+                                      "SSH_ASKPASS_REQUIRE": "force",
+                                      "DISPLAY": ":0"})
+        agent.add("-q", "-c", CERT["bob"].key)
         if os.path.exists(asked):
             os.unlink(asked)
         c = challenge("bob")
-        p = sign(sock, c, "--key", "agent", "--cert", CERT["bob"].cert)
+        p = sign(agent.sock, c, "--key", "agent", "--cert",
+                 CERT["bob"].cert)
         was_asked = os.path.exists(asked)
         if verdict == "deny":
             refused(p, "the ssh-agent refused to sign with key %s (a "
@@ -258,7 +217,6 @@ except lib.SkipAll as e:
     tap.skip("agent", str(e))
 finally:
     for a in AGENTS:
-        a.kill()
-        a.wait()
+        a.stop()
     shutil.rmtree(tmp, ignore_errors=True)
 tap.done()

@@ -9,15 +9,22 @@ SSH_ASKPASS_REQUIRE=force, standard input /dev/null and no terminal
 the server as "server" (HostKeyAlias), whose challenges name the host
 name: the configuration's host line maps one to the other.  Checked:
 zero-typing logins with RSA-2048, P-256, Ed25519 and an encrypted key
-(passphrase from a next askpass program); a relayed challenge of another
+(passphrase from a next askpass program) in files; with RSA-2048, P-256
+and Ed25519 keys in a real ssh-agent of the user's (CERTAUTH_KEY=agent),
+and an `ssh-add -c` key whose confirmation the next program denies
+(refused); with RSA-2048 and P-256 keys on SoftHSM2 tokens reached
+through p11-kit (CERTAUTH_KEY=pkcs11:...), the PIN from the next program,
+and a wrong PIN (refused, asked once); a relayed challenge of another
 host refused with its exact message; a certificate-or-password stack
 whose password prompt reaches the next program; hostile prompts given
 directly; an answer verified by stock openssl; sudo -A with the module
 option challenge_in_prompt.  Prints TAP.
 """
 
+import atexit
 import base64
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -27,8 +34,8 @@ sys.dont_write_bytecode = True  # never write into the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lib  # noqa: E402
 import doors  # noqa: E402
+import keys  # noqa: E402
 
-SSHD = "/usr/sbin/sshd"
 SUDO = "/usr/bin/sudo"
 PASSWORDS = {"nick": "nick-s3cret-pw"}
 PASSPHRASE = "dave's passphrase"
@@ -38,8 +45,8 @@ USERS = {"alice": lib.Account(2901), "bob": lib.Account(2902),
 KINDS = {"alice": "rsa2048", "bob": "p256", "carol": "ed25519",
          "dave": "p256"}
 
-build, ns, tap = lib.start(USERS, tools=("openssl", "mount", "ssh", SSHD,
-                                         SUDO, "setpriv"))
+build, ns, tap = lib.start(USERS, tools=("openssl", "mount", "ssh",
+                                         doors.Sshd.BINARY, SUDO, "setpriv"))
 ASKPASS = os.path.join(build.top, "certauth-askpass")
 if not os.path.exists(ASKPASS):
     lib.skip_all("%s not built" % ASKPASS)
@@ -75,51 +82,54 @@ def conf_path(user):
 
 
 # Each user's key in their home, and their askpass.conf.
-keys = {}
+key_file = {}
 for u in KINDS:
     src = certs[u].key
     if u == "dave":
         src, _ = system.pki.encrypt_key(certs[u], PASSPHRASE)
-    keys[u] = user_file(u, "%s.key" % u, open(src).read())
+    key_file[u] = user_file(u, "%s.key" % u, open(src).read())
     user_file(u, ".config/certauth/askpass.conf",
               "# what certauth-askpass signs\nkey = %s\n"
-              "host server = %s\n" % (keys[u], HOST))
+              "host server = %s\n" % (key_file[u], HOST))
 user_file("nick", ".config/certauth/askpass.conf",
           "host server = %s\n" % HOST)
-# The next askpass program: logs every prompt it is given, answers a
-# passphrase or a password prompt.
+# The next askpass programs: each logs every prompt it is given.  NEXT
+# answers a passphrase, a token's PIN or a password prompt; WRONG gives a
+# wrong PIN and says no to anything else (an agent's confirmation).
 NEXT_LOG = lib.MNT + "/next.log"
 doors.write(NEXT_LOG, "", 0o666)
-NEXT = lib.MNT + "/next-askpass"
-doors.write(NEXT, """#!/bin/sh
+
+
+def next_program(name, cases):
+    """A next askpass program that logs its prompt and answers by the
+    first of cases ([(sh case pattern, answer)]) that matches, else
+    exits 1."""
+    path = lib.MNT + "/" + name
+    answers = "".join("%s) echo \"%s\" ;;\n" % c for c in cases)
+    doors.write(path, """#!/bin/sh
 printf '%%s\\n--\\n' "$1" >> %s
 case "$1" in
-Passphrase*) echo "%s" ;;
-*assword*) echo "%s" ;;
-*) exit 1 ;;
+%s*) exit 1 ;;
 esac
-""" % (NEXT_LOG, PASSPHRASE, PASSWORDS["nick"]), 0o755)
+""" % (NEXT_LOG, answers), 0o755)
+    return path
+
+
+PIN_PROMPT = "PIN for token '%s': "
+NEXT = next_program("next-askpass", [
+    ("Passphrase*", PASSPHRASE), ("\"PIN for token \"*", keys.PIN),
+    ("*assword*", PASSWORDS["nick"])])
+WRONG = next_program("wrong-askpass", [("\"PIN for token \"*", "000000")])
 
 # ------------------------------------------------------------- sshd
 
 ssh_dir = lib.MNT + "/ssh"
-lib.make_dir(ssh_dir)
-hostkey = ssh_dir + "/ssh_host_ed25519_key"
-lib.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", hostkey])
-port = lib.free_port()
-config = ssh_dir + "/sshd_config"
-doors.write(config, "ListenAddress 127.0.0.1:%d\nHostKey %s\nPidFile none\n"
-            "UseDNS no\nUsePAM yes\nKbdInteractiveAuthentication yes\n"
-            "AuthenticationMethods keyboard-interactive\n"
-            "PasswordAuthentication no\nPrintMotd no\n" % (port, hostkey))
 system.install_example("sshd", 1)
-sshd_log = open(ssh_dir + "/sshd.log", "ab")
-sshd = subprocess.Popen([SSHD, "-D", "-e", "-f", config],
-                        stdin=subprocess.DEVNULL, stdout=sshd_log,
-                        stderr=sshd_log)
-if not lib.wait_port(port, True):
-    tap.ok(False, "sshd listens on 127.0.0.1:%d" % port)
-    sshd.kill()
+sshd = doors.Sshd(ssh_dir, lib.free_port())
+port = sshd.port
+if not sshd.ok:
+    tap.ok(False, "sshd listens on 127.0.0.1:%d" % port, sshd.log())
+    sshd.stop()
     sys.exit(tap.done())
 
 
@@ -134,9 +144,9 @@ def as_user(user, env, argv):
     return p
 
 
-def ssh(user, next_prog=None):
-    env = {"SSH_ASKPASS": ASKPASS, "SSH_ASKPASS_REQUIRE": "force",
-           "DISPLAY": ""}
+def ssh(user, next_prog=None, extra=None):
+    env = dict(extra or {}, SSH_ASKPASS=ASKPASS, SSH_ASKPASS_REQUIRE="force",
+               DISPLAY="")
     if next_prog:
         env["CERTAUTH_ASKPASS_NEXT"] = next_prog
     return as_user(user, env, [
@@ -171,11 +181,152 @@ for u in ("alice", "bob", "carol"):
 p = ssh("dave", NEXT)
 log = next_prompts()
 tap.ok(p.returncode == 0 and p.stdout == "dave\n" and
-       "Passphrase for %s: " % keys["dave"] in log,
+       "Passphrase for %s: " % key_file["dave"] in log,
        "encrypted key: the next askpass program gives the passphrase, "
        "ssh dave@server id -un prints dave", p.diag + "\nnext: " + log)
 tap.ok("certauth:v1:" not in log and "certauth challenge" not in log,
        "no challenge ever reached the next program", log)
+
+# -------------------------------------------- an ssh-agent and a token
+# The same logins with CERTAUTH_KEY naming another source, and
+# CERTAUTH_CERT the user's certificate, which picks the key.
+cert_file = {u: user_file(u, "%s.pem" % u, open(certs[u].cert).read(),
+                          0o644) for u in KINDS}
+AGENTS = []
+
+
+@atexit.register
+def _stop_agents():
+    for a in AGENTS:
+        a.stop()
+
+
+def agent_of(user, name, env=None):
+    """An ssh-agent run by user (the only one but root it answers), its
+    socket in user's home."""
+    a = keys.Agent("%s/.%s.sock" % (home[user], name), env,
+                   run_as=doors.as_user(user))
+    AGENTS.append(a)
+    return a
+
+
+def with_agent(user, agent):
+    return {"CERTAUTH_KEY": "agent", "CERTAUTH_CERT": cert_file[user],
+            "SSH_AUTH_SOCK": agent.sock}
+
+
+# Each user's agent holds their key and another one (the certificate
+# chooses).
+for u in ("alice", "bob", "carol"):
+    a = agent_of(u, "agent")
+    a.load(certs["other"], ssh_dir)
+    a.load(certs[u], ssh_dir)
+    p = ssh(u, extra=with_agent(u, a))
+    tap.ok(p.returncode == 0 and p.stdout == u + "\n" and
+           signing_line(u) in p.stderr,
+           "ssh-agent: CERTAUTH_KEY=agent ssh %s@server id -un with no "
+           "terminal, %s key loaded with ssh-add: prints %s"
+           % (u, KINDS[u], u), p.diag)
+    if u == "alice":
+        tap.diag("transcript: $ CERTAUTH_KEY=agent CERTAUTH_CERT=~/alice.pem"
+                 " SSH_ASKPASS=certauth-askpass SSH_ASKPASS_REQUIRE=force "
+                 "ssh alice@server id -un\n" + p.stderr + p.stdout)
+
+# ssh-add -c: the agent asks its SSH_ASKPASS, certauth-askpass, which
+# passes the question on to the next program, which says no.
+a = agent_of("alice", "confirm", {"SSH_ASKPASS": ASKPASS,
+                                  "SSH_ASKPASS_REQUIRE": "force",
+                                  "DISPLAY": ":0",
+                                  "CERTAUTH_ASKPASS_NEXT": WRONG})
+fp = a.load(certs["alice"], ssh_dir, "-c")
+open(NEXT_LOG, "w").close()
+mark = ns.mark()
+p = ssh("alice", extra=with_agent("alice", a))
+log = next_prompts()
+want = ("certauth-askpass: the ssh-agent refused to sign with key %s (a "
+        "confirmation denied?)" % fp)
+tap.ok(p.returncode != 0 and "alice" not in p.stdout and
+       want in p.stderr.splitlines() and
+       re.search(r"(?m)^Allow use of key ", log) is not None,
+       "ssh-agent, ssh-add -c: the next askpass program denies the "
+       "confirmation, refused with no login", p.diag + "\nnext: " + log +
+       "\nwant: " + want)
+tap.diag("refusal: " + want)
+logs = "\n".join(lib.module_lines(ns.logs_since(mark)))
+tap.ok("accepted" not in logs, "ssh-agent, ssh-add -c denied: the module "
+       "accepted nothing", logs)
+
+# A SoftHSM2 token per user, in a directory of theirs, that p11-kit's
+# configured modules (SoftHSM2 alone here) reach.
+def tokens():
+    """Returns the users' SoftHSM2s, or None when there is no SoftHSM2."""
+    module, why = keys.find_softhsm()
+    if module is None:
+        tap.skip("SoftHSM2 tokens", why)
+        return None
+    keys.p11kit_modules(module, lib.MNT + "/p11-kit-modules")
+    hsm = {}
+    for u, oid in (("alice", "01"), ("bob", "02")):
+        hsm[u] = keys.SoftHSM(module, "%s/p11-%s" % (lib.MNT, u))
+        hsm[u].init_token(u)
+        hsm[u].import_key(u, certs[u], "ssh", oid)
+        hsm[u].give(USERS[u].uid)
+    return hsm
+
+
+HSM = tokens()
+
+
+def with_token(user):
+    return dict(HSM[user].env, CERTAUTH_CERT=cert_file[user],
+                CERTAUTH_KEY="pkcs11:token=%s;object=ssh" % user)
+
+
+def token_login(u):
+    """u logs in with the key on their token, the PIN from NEXT."""
+    open(NEXT_LOG, "w").close()
+    p = ssh(u, NEXT, extra=with_token(u))
+    log = next_prompts()
+    tap.ok(p.returncode == 0 and p.stdout == u + "\n" and
+           log.count(PIN_PROMPT % u) == 1,
+           "token: CERTAUTH_KEY=pkcs11:token=%s;object=ssh ssh %s@server "
+           "id -un, %s key on SoftHSM2, the PIN from the next askpass "
+           "program: prints %s" % (u, u, KINDS[u], u),
+           p.diag + "\nnext: " + log)
+    tap.ok("certauth:v1:" not in log and "certauth challenge" not in log,
+           "token (%s): no challenge reached the next program" % u, log)
+    return p, log
+
+
+def wrong_pin():
+    """A wrong PIN from WRONG: refused, asked once, nothing accepted."""
+    open(NEXT_LOG, "w").close()
+    mark = ns.mark()
+    p = ssh("alice", WRONG, extra=with_token("alice"))
+    log = next_prompts()
+    want = "certauth-askpass: wrong PIN for token 'alice'"
+    tap.ok(p.returncode != 0 and "alice" not in p.stdout and
+           want in p.stderr.splitlines() and
+           log.count(PIN_PROMPT % "alice") == 1,
+           "token, a wrong PIN from the next askpass program: refused with "
+           "no login, the PIN asked once",
+           p.diag + "\nnext: " + log + "\nwant: " + want)
+    tap.diag("refusal: " + want)
+    logs = "\n".join(lib.module_lines(ns.logs_since(mark)))
+    tap.ok("accepted" not in logs, "token, wrong PIN: the module accepted "
+           "nothing", logs)
+
+
+if HSM is not None:
+    p, log = token_login("alice")
+    tap.diag("transcript: $ CERTAUTH_KEY='pkcs11:token=alice;object=ssh' "
+             "CERTAUTH_CERT=~/alice.pem CERTAUTH_ASKPASS_NEXT=next-askpass "
+             "SSH_ASKPASS=certauth-askpass SSH_ASKPASS_REQUIRE=force ssh "
+             "alice@server id -un\n" + p.stderr + p.stdout +
+             "(next-askpass was asked: %r)" % log)
+    token_login("bob")
+    wrong_pin()
+_stop_agents()
 
 # A hostile server relays the challenge of another host, bank.
 system.install_example("sshd", 1)
@@ -350,10 +501,5 @@ tap.ok(p.returncode != 0 and "root" not in p.stdout and
        "without challenge_in_prompt sudo -A shows no challenge, and "
        "certauth-askpass says which option is missing", p.diag)
 
-sshd.terminate()
-try:
-    sshd.wait(5)
-except subprocess.TimeoutExpired:
-    sshd.kill()
-sshd_log.close()
+sshd.stop()
 sys.exit(tap.done())

@@ -335,6 +335,51 @@ def as_user(user):
             "--init-groups", "--reset-env"]
 
 
+class Sshd:
+    """The real OpenSSH server in the foreground on 127.0.0.1:port, its
+    Ed25519 host key and configuration made in directory d: PAM's
+    keyboard-interactive the only method (the service's /etc/pam.d/sshd
+    decides the rest).  Its log: d/sshd.log.  ok: it listens."""
+
+    BINARY = "/usr/sbin/sshd"
+
+    def __init__(self, d, port):
+        lib.make_dir(d)
+        self.port, self.log_path = port, d + "/sshd.log"
+        self.hostkey = d + "/ssh_host_ed25519_key"
+        lib.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
+                 self.hostkey])
+        self.config = d + "/sshd_config"
+        write(self.config, "ListenAddress 127.0.0.1:%d\nHostKey %s\n"
+              "PidFile none\nUseDNS no\nUsePAM yes\n"
+              "KbdInteractiveAuthentication yes\n"
+              "AuthenticationMethods keyboard-interactive\n"
+              "PasswordAuthentication no\nPrintMotd no\n"
+              % (port, self.hostkey))
+        self._log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([self.BINARY, "-D", "-e", "-f",
+                                      self.config],
+                                     stdin=subprocess.DEVNULL,
+                                     stdout=self._log, stderr=self._log)
+        self.ok = lib.wait_port(port, True)
+
+    def known_hosts_line(self, name):
+        """The line of a known_hosts file that names this server's host
+        key for the name the client is given."""
+        with open(self.hostkey + ".pub") as f:
+            kind, key = f.read().split()[:2]
+        host = name if self.port == 22 else "[%s]:%d" % (name, self.port)
+        return "%s %s %s\n" % (host, kind, key)
+
+    def log(self):
+        with open(self.log_path, errors="replace") as f:
+            return f.read()[-2000:]
+
+    def stop(self):
+        lib.terminate(self.proc)
+        self._log.close()
+
+
 def signer(build):
     """An answer maker: sign(cert) answers with certauth-sign for this
     host, as the user of cert would."""

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""End-to-end: every EXAMPLES (EXAMPLE) block of the four manual pages
+"""End-to-end: every EXAMPLES (EXAMPLE) block of the five manual pages
 runs as written.
 
 The roff source of each page is read, the .EX ... .EE blocks of its
@@ -11,9 +11,9 @@ so that no example can go untested.
 
 Kinds of blocks and how they run, in a private mount namespace set up by
 doors.System (the built module at its default paths), a private network
-with only loopback, a private /etc/hosts that maps ocsp.example.org and
-proxy.example.org to 127.0.0.1, and a private UTS namespace whose host
-name is host1, the name the examples use:
+with only loopback, a private /etc/hosts that maps ocsp.example.org,
+proxy.example.org and server to 127.0.0.1, and a private UTS namespace
+whose host name is host1, the name the examples use:
 
 - shell sessions: lines starting "# " (root) or "$ " (the user alice, in
   her home directory) are commands, "\\" continuation lines joined; the
@@ -29,7 +29,10 @@ name is host1, the name the examples use:
   is answered with certauth-sign.  Where an example takes the challenge
   from the variable C, C is a real one: shown by a pamtester login on a
   service of the named kind on host1, which the printed answer then
-  completes.
+  completes.  A session of ssh with certauth-askpass runs with no
+  terminal at all (a new session, standard input /dev/null) against the
+  real sshd on 127.0.0.1:22 (the server), whose host key alice's
+  known_hosts holds, with alice's key in her home.
 - pam.d stacks: installed as /etc/pam.d/<service> and logged in through
   with the real pamtester (alice bound, nick unbound with a password).
 - sshd_config lines: `sshd -t` and `sshd -T -C` for alice and for root.
@@ -67,7 +70,7 @@ USERS = {"alice": lib.Account(2801, PASSWORDS["alice"]),
 HOST = "host1"
 OCSP_URL = "http://ocsp.example.org/"
 PAGES = ("certauth-enroll.8", "certauth-sign.1", "pam_certauth.8",
-         "pam_certauth.conf.5")
+         "pam_certauth.conf.5", "certauth-askpass.1")
 CLONE_NEWUTS = 0x04000000
 SUCCESS = "pamtester: successfully authenticated"
 
@@ -76,7 +79,7 @@ SUCCESS = "pamtester: successfully authenticated"
 ESCAPES = [("\\-", "-"), ("\\(aq", "'"), ("\\(dq", '"'), ("\\(lq", '"'),
            ("\\(rq", '"'), ("\\&", ""), ("\\|", ""), ("\\^", ""),
            ("\\~", " "), ("\\ ", " "), ("\\fB", ""), ("\\fI", ""),
-           ("\\fR", ""), ("\\fP", ""), ("\\e", "\\")]
+           ("\\fR", ""), ("\\fP", ""), ("\\e", "\\"), ("\\(rs", "\\")]
 
 
 def unescape(line):
@@ -215,8 +218,8 @@ class Session:
     variables and answers it needs."""
 
     def __init__(self, user="root", cwd=None, env=None, answer=None,
-                 paste=None, after=()):
-        self.user, self.cwd = user, cwd
+                 paste=None, after=(), tty=True):
+        self.user, self.cwd, self.tty = user, cwd, tty
         self.env = dict(env or {})
         self.answer = answer      # the answer to a challenge seen
         self.paste = paste        # the challenge pasted at the hint
@@ -227,7 +230,9 @@ def run_session(cmds, ctx):
     """Run cmds in one sh on a pty; returns ([(output lines, status)]
     of each command then of each ctx.after command, error)."""
     import pexpect
-    script = ["__s=0"]
+    # With no terminal: a session of its own, which has none to open,
+    # and nothing to read (the pty only carries the output).
+    script = ["__s=0"] if ctx.tty else ["exec </dev/null; __s=0"]
     all_cmds = [c.text for c in cmds] + list(ctx.after)
     for i, c in enumerate(all_cmds):
         script += ["printf '@@cmd %d@@\\n'" % i, "(exit $__s); " + c,
@@ -236,6 +241,8 @@ def run_session(cmds, ctx):
     if ctx.user != "root":
         argv = ["setpriv", "--reuid=" + ctx.user, "--regid=" + ctx.user,
                 "--init-groups"] + argv
+    if not ctx.tty:
+        argv = ["setsid", "--wait"] + argv
     env = dict(doors.ENV, PATH=lib.builddir() + ":" + doors.ENV["PATH"],
                HOME=os.path.expanduser("~" + ctx.user))
     env.update(ctx.env)
@@ -312,7 +319,7 @@ def last_line(results, i):
 
 build, ns, tap = lib.start(USERS, tools=("openssl", "mount", "pamtester",
                                          "setpriv", "faillock", "sshd",
-                                         "ssh-keygen"))
+                                         "ssh-keygen", "ssh"))
 check = doors.Checks(tap)
 lib.need_ocsp_helper()
 T0 = time.time()
@@ -335,7 +342,7 @@ def _stop_all():
 
 # The host names of the examples, on this namespace's loopback only.
 doors.write(lib.MNT + "/hosts", "127.0.0.1 localhost %s ocsp.example.org "
-            "proxy.example.org\n::1 localhost\n" % HOST)
+            "proxy.example.org server\n::1 localhost\n" % HOST)
 lib.mount("--bind", lib.MNT + "/hosts", "/etc/hosts")
 
 pki = lib.PKI(int_aia=OCSP_URL)
@@ -771,6 +778,47 @@ def conf_check(name, text):
     session_case(name, text, Session(cwd=lib.MNT))
 
 
+# ------------------------------------------------- certauth-askpass(1)
+
+def askpass_ssh(name, text):
+    """The real sshd on 127.0.0.1:22 (server in /etc/hosts), certificate
+    only; alice's key in her home, the server's host key in her
+    known_hosts; the block run as alice with no terminal."""
+    bound("alice", alice)
+    system.configure(EXAMPLES_CONF)
+    pamd = os.path.join(lib.PAMD, "sshd")
+    before = open(pamd).read()
+    system.install_example("sshd", 1)
+    sshd = doors.Sshd(lib.MNT + "/ssh-askpass", 22)
+    try:
+        if not sshd.ok:
+            tap.ok(False, name + ": sshd listens on 127.0.0.1:22", sshd.log())
+            return
+        for path, data, mode in (
+                (HOME + "/alice.key", open(alice.key).read(), 0o600),
+                (HOME + "/.ssh/known_hosts", sshd.known_hosts_line("server"),
+                 0o644)):
+            os.makedirs(os.path.dirname(path), 0o700, exist_ok=True)
+            doors.write(path, data, mode)
+            for p in (os.path.dirname(path), path):
+                os.chown(p, USERS["alice"].uid, USERS["alice"].uid)
+        mark = ns.mark()
+        res = session_case(name, text, Session(
+            user="alice", cwd=HOME, tty=False,
+            after=["if (true </dev/tty) 2>/dev/null; then echo tty; else "
+                   "echo none; fi"]))
+        tap.ok(last_line(res, len(res) - 1) == "none",
+               name + ": the commands ran with no terminal to open", res)
+        log = "\n".join(lib.module_lines(ns.logs_since(mark)))
+        tap.ok("user alice authenticated with certificate" in log and
+               alice.fingerprint in log.lower().replace(":", ""),
+               name + ": the module logged alice in with her certificate",
+               log + "\nsshd:\n" + sshd.log())
+    finally:
+        sshd.stop()
+        doors.write(pamd, before)
+
+
 # ------------------------------------------------------------ the run
 
 # Per page: (pattern a block matches, handler), in the order of the page.
@@ -812,6 +860,10 @@ HANDLERS = {
         (r"\Aauth\s+required\s+pam_certauth\.so challenge_ttl=60\n\Z",
          conf_override),
         (r"\A# certauth-enroll check alice\n", conf_check),
+    ],
+    "certauth-askpass.1": [
+        (r"^\$ SSH_ASKPASS=certauth-askpass SSH_ASKPASS_REQUIRE=force ssh "
+         r"alice@server id -un$", askpass_ssh),
     ],
 }
 

@@ -1090,6 +1090,17 @@ def wait_port(port, up=True, timeout=10.0):
     return False
 
 
+def terminate(proc, grace=5):
+    """Ends the server process proc: SIGTERM, SIGKILL after grace
+    seconds."""
+    proc.terminate()
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 class OpensslOcsp:
     """`openssl ocsp` as a responder on port, in the background.  Its
     output goes to a log file next to the index (read it on failure)."""
@@ -1121,12 +1132,7 @@ class OpensslOcsp:
     def stop(self):
         if self.proc is None:
             return
-        self.proc.terminate()
-        try:
-            self.proc.wait(5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        terminate(self.proc)
         self.proc = None
         wait_port(self.port, False, 5)
 

@@ -13,9 +13,7 @@ does not belong to --cert, a token without the key, pin-value.  Prints TAP.
 """
 
 import base64
-import glob
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -24,27 +22,11 @@ import time
 sys.dont_write_bytecode = True  # never write into the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lib  # noqa: E402
+import keys  # noqa: E402
 
 USERS = {"alice": 2001, "bob": 2002, "dave": 2004}
-PIN, SO_PIN = "314159", "27182818"
-SOFTHSM_PATHS = ("/usr/lib/softhsm/libsofthsm2.so",
-                 "/usr/lib/*/softhsm/libsofthsm2.so",
-                 "/usr/lib64/softhsm/libsofthsm2.so")
-
-
-def find_softhsm():
-    for pattern in SOFTHSM_PATHS:
-        for path in glob.glob(pattern):
-            return path
-    return None
-
-
-SOFTHSM = find_softhsm()
-for tool in ("softhsm2-util", "pkcs11-tool"):
-    if shutil.which(tool) is None:
-        lib.skip_all("%s not installed (scripts/deps)" % tool)
-if SOFTHSM is None:
-    lib.skip_all("SoftHSM2's PKCS#11 module not found")
+PIN = keys.PIN
+SOFTHSM = keys.need_softhsm()
 
 build, ns, tap = lib.start(USERS)
 HOST = socket.gethostname()  # the host the module's challenges name
@@ -54,25 +36,15 @@ BIND = "/mnt/bindings"
 D = "/mnt/p11"
 lib.make_dir(D, 0o700)
 
-# SoftHSM2 keeps its tokens where its configuration file says.
-os.makedirs(D + "/tokens", 0o700)
-with open(D + "/softhsm2.conf", "w") as f:
-    f.write("directories.tokendir = %s/tokens\nobjectstore.backend = file\n"
-            "log.level = ERROR\n" % D)
-os.environ["SOFTHSM2_CONF"] = D + "/softhsm2.conf"
+HSM = keys.SoftHSM(SOFTHSM, D)
+os.environ.update(HSM.env)
 os.environ.pop("CERTAUTH_PKCS11_MODULE", None)
-# p11-kit reads its module list from these directories and from
+# p11-kit reads its module list from the system's directories and from
 # $HOME/.config/pkcs11: in this namespace, SoftHSM2 alone.
 HOME = D + "/home"
 os.makedirs(HOME, 0o700)
 os.environ["HOME"] = HOME
-MODLIST = D + "/p11-kit-modules"
-os.makedirs(MODLIST)
-with open(MODLIST + "/softhsm2.module", "w") as f:
-    f.write("module: %s\n" % SOFTHSM)
-for d in ("/usr/share/p11-kit/modules", "/etc/pkcs11/modules"):
-    if os.path.isdir(d):
-        lib.mount("--bind", MODLIST, d)
+keys.p11kit_modules(SOFTHSM, D + "/p11-kit-modules")
 PIN_FILE = D + "/pin"
 with open(PIN_FILE, "w") as f:
     f.write(PIN + "\n")
@@ -80,46 +52,20 @@ BAD_PIN_FILE = D + "/bad-pin"
 with open(BAD_PIN_FILE, "w") as f:
     f.write("000000\n")
 
-
-def p11tool(*args):
-    return lib.run(["pkcs11-tool", "--module", SOFTHSM] + list(args))
-
-
-def init_token(label):
-    lib.run(["softhsm2-util", "--init-token", "--free", "--label", label,
-             "--pin", PIN, "--so-pin", SO_PIN])
-
-
-def der(path, kind):
-    out = "%s.der" % path
-    lib.run(["openssl", kind, "-in", path, "-outform", "DER", "-out", out])
-    return out
-
-
-def import_key(token, cert, obj, oid, with_cert=False):
-    p11tool("--token-label", token, "--login", "--pin", PIN,
-            "--write-object", der(cert.key, "pkey"), "--type", "privkey",
-            "--id", oid, "--label", obj)
-    if with_cert:
-        p11tool("--token-label", token, "--login", "--pin", PIN,
-                "--write-object", der(cert.cert, "x509"), "--type", "cert",
-                "--id", oid, "--label", obj)
-
-
-init_token("alice")
-init_token("empty")
+HSM.init_token("alice")
+HSM.init_token("empty")
 C = pki.certs
 pki.issue("other-rsa", "rsa2048")
 # RSA: the public half comes from the key object; P-256: from the
 # certificate stored beside it.
-import_key("alice", C["rsa2048"], "auth", "01")
-import_key("alice", C["p256"], "auth-ec", "02", with_cert=True)
+HSM.import_key("alice", C["rsa2048"], "auth", "01")
+HSM.import_key("alice", C["p256"], "auth-ec", "02", with_cert=True)
 ED = None
 try:
-    p11tool("--token-label", "alice", "--login", "--pin", PIN,
+    HSM.tool("--token-label", "alice", "--login", "--pin", PIN,
             "--keypairgen", "--key-type", "EC:edwards25519", "--id", "03",
             "--label", "auth-ed")
-    p11tool("--token-label", "alice", "--read-object", "--type", "pubkey",
+    HSM.tool("--token-label", "alice", "--read-object", "--type", "pubkey",
             "--id", "03", "-o", D + "/ed.pub")
     ED = pki.issue("token-ed25519", "ed25519", pubkey=D + "/ed.pub")
 except RuntimeError as e:
