@@ -798,7 +798,7 @@ static void
 test_convert_hostile(void **state)
 {
 	struct wire w = { { 0 }, 0 }, in = { { 0 }, 0 };
-	unsigned char zeros[200] = { 0 };
+	unsigned char zeros[300] = { 0 };
 	EVP_PKEY *ed = tu_keygen("ED25519"), *p256 = tu_keygen("P-256"),
 		 *rsa = tu_keygen("RSA:2048");
 
