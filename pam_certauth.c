@@ -1,6 +1,7 @@
 /*
  * pam_certauth.c - the PAM glue: options, the user and service, the
- * conversation as the login's answer source, one call to the login
+ * login's answer source (the conversation, or with agent= the ssh-agent
+ * of the process's real uid, src/agent_answer.c), one call to the login
  * (src/auth.c), and the mapping from the project's error codes to PAM
  * return codes.  Everything else lives in libcertauth (src/).
  */
@@ -10,12 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #define PAM_SM_AUTH
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 #include <security/pam_modutil.h>
 
+#include "agent_answer.h"
 #include "answer.h"
 #include "auth.h"
 #include "certauth.h"
@@ -85,7 +88,8 @@ struct conv_arg {
  * and frees it.  Returns 0 or CERTAUTH_ERR_CONV / _NOMEM.
  */
 static int
-ask(void *arg, const char *challenge, STACK_OF(X509) *bound, char **response)
+ask(void *arg, const char *challenge, STACK_OF(X509) *bound, char **response,
+    struct certauth_reason *why)
 {
 	const struct conv_arg *ca = arg;
 	const struct pam_conv *conv = NULL;
@@ -96,6 +100,7 @@ ask(void *arg, const char *challenge, STACK_OF(X509) *bound, char **response)
 	int r = CERTAUTH_ERR_CONV, n = 2;
 
 	(void)bound;
+	(void)why; /* the code says it all */
 	if (pam_get_item(ca->pamh, PAM_CONV, (const void **)&conv) !=
 		PAM_SUCCESS ||
 	    conv == NULL || conv->conv == NULL)
@@ -158,6 +163,9 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	struct certauth_request req;
 	struct conv_arg ca = { pamh, 0 };
 	struct certauth_answer_source conv = { "conversation", 0, ask, &ca };
+	struct certauth_agent_answer aa;
+	struct certauth_answer_source agent;
+	const struct certauth_answer_source *src = &conv;
 	struct certauth_ctx c;
 	const void *service = NULL;
 	const char *user = NULL;
@@ -189,7 +197,19 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	req.user = user;
 	req.user_known = pam_modutil_getpwnam(pamh, user) != NULL;
 	req.service = service;
-	r = certauth_login(&c, &req, &conv);
+	if (o.agent != CERTAUTH_AGENT_OFF) {
+		memset(&aa, 0, sizeof(aa));
+		aa.opts = &o;
+		aa.lg = &lg;
+		aa.user = user;
+		aa.sock = pam_getenv(pamh, "SSH_AUTH_SOCK");
+		aa.uid = getuid(); /* who started the front door */
+		aa.gid = getgid();
+		aa.fallback = o.agent == CERTAUTH_AGENT_TRY ? &conv : NULL;
+		certauth_agent_answer_source(&aa, &agent);
+		src = &agent;
+	}
+	r = certauth_login(&c, &req, src);
 out:
 	certauth_opts_free(&o);
 	if (c.outcome.ignored)

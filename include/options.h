@@ -35,6 +35,12 @@ enum certauth_ocsp_mode {
 };
 enum certauth_scope { CERTAUTH_SCOPE_LEAF = 0, CERTAUTH_SCOPE_CHAIN };
 enum certauth_ocsp_digest { CERTAUTH_OCSP_SHA1 = 0, CERTAUTH_OCSP_SHA256 };
+/* agent=: off, the agent else the conversation, the agent alone. */
+enum certauth_agent_mode {
+	CERTAUTH_AGENT_OFF = 0,
+	CERTAUTH_AGENT_TRY,
+	CERTAUTH_AGENT_ONLY
+};
 
 struct certauth_opts {
 	char *config; /* NULL: the default path */
@@ -62,6 +68,7 @@ struct certauth_opts {
 	long ocsp_max_age;
 	long challenge_ttl;
 	char *hostname;
+	int agent;		 /* enum certauth_agent_mode */
 	int nouserok;		 /* boolean */
 	int challenge_in_prompt; /* boolean: one prompt carries the challenge */
 	int nodelay;		 /* boolean: no pam_fail_delay */

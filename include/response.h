@@ -26,6 +26,16 @@ int certauth_response_parse(const char *resp, int *digest, unsigned char **sig,
     size_t *siglen, struct certauth_reason *reason);
 
 /*
+ * The response line for sig[0..siglen) made with digest (enum
+ * certauth_digest): "<digest>:" before the base64 unless the digest is
+ * SHA-256 or the default.  *out is malloc'd.  Returns 0,
+ * CERTAUTH_ERR_TOO_LONG, CERTAUTH_ERR_NOMEM or CERTAUTH_ERR_INTERNAL (no
+ * such digest).
+ */
+int certauth_response_encode(int digest, const unsigned char *sig,
+    size_t siglen, char **out);
+
+/*
  * Whether resp has the shape of an answer broken on its way from the
  * signer: after an optional "<name>:" prefix, base64 (either alphabet,
  * '=' and white space aside) of exactly 64 characters, one line of

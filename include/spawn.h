@@ -69,6 +69,23 @@ int certauth_lookup_nobody(uid_t *uid, gid_t *gid,
 pid_t certauth_spawn(const struct certauth_child_plan *p, int *pidfd);
 
 /*
+ * fork() with every signal blocked in this thread meanwhile, so that no
+ * host handler runs in the child; child(arg) runs in the child with every
+ * signal still blocked (async-signal-safe calls only) and must not
+ * return (it is made to exit if it does).  *pidfd as for certauth_spawn.
+ * Returns the pid, or -1 with errno.
+ */
+pid_t certauth_fork(void (*child)(const void *arg), const void *arg,
+    int *pidfd);
+
+/*
+ * In a child running as root: become uid/gid for good, with no
+ * supplementary groups, and check that root cannot be regained.  Returns
+ * 0 or -1.  Async-signal-safe.
+ */
+int certauth_drop_privileges(uid_t uid, gid_t gid);
+
+/*
  * Reap the child pid (pidfd -1 or its pidfd, which the caller still
  * closes).  Once it has closed its stdout it is normally exiting; its end
  * is waited for until backstop_ms (certauth_now_ms()), and only then is

@@ -51,6 +51,16 @@ struct certauth_agent_ids {
 int certauth_agent_connect(const char *path, int timeout_ms,
     struct certauth_agent **out, struct certauth_reason *why);
 
+/*
+ * Take over fd, a socket already connected to an agent (agentsock.h),
+ * made non-blocking.  Returns 0 with *out, or CERTAUTH_ERR_NOMEM /
+ * CERTAUTH_ERR_INTERNAL; fd is closed on failure.
+ */
+int certauth_agent_adopt(int fd, struct certauth_agent **out);
+
+/* The connection's socket, for checks on its peer; still a's. */
+int certauth_agent_fd(const struct certauth_agent *a);
+
 /* Close the connection; NULL is fine. */
 void certauth_agent_close(struct certauth_agent *a);
 

@@ -356,6 +356,7 @@ certauth_login(struct certauth_ctx *c, const struct certauth_request *req,
 {
 	struct certauth_bound b;
 	struct certauth_login login;
+	struct certauth_reason why;
 	char host[256], *challenge = NULL, *response = NULL;
 	int early = 0, r = CERTAUTH_ERR_INTERNAL;
 
@@ -376,10 +377,18 @@ certauth_login(struct certauth_ctx *c, const struct certauth_request *req,
 		    req->user, certauth_strerror(r));
 		goto out;
 	}
+	memset(&why, 0, sizeof(why));
 	if ((r = src->answer(src->arg, challenge, early ? b.certs : NULL,
-		 &response)) != 0) {
-		log_notice(c->lg, "user %s refused: %s", req->user,
-		    certauth_strerror(r));
+		 &response, &why)) != 0) {
+		if (why.text[0] == '\0')
+			certauth_reason_set(&why, "%s", certauth_strerror(r));
+		c->outcome.reason = why;
+		if (r == CERTAUTH_ERR_INTERNAL || r == CERTAUTH_ERR_NOMEM)
+			log_err(c->lg, "user %s not authenticated: %s",
+			    req->user, why.text);
+		else
+			log_notice(c->lg, "user %s refused: %s", req->user,
+			    why.text);
 		goto out;
 	}
 	login.answered = time(NULL);

@@ -102,32 +102,6 @@ is_eddsa(EVP_PKEY *pkey)
 	return id == EVP_PKEY_ED25519 || id == EVP_PKEY_ED448;
 }
 
-/* "[<digest>:]base64" (docs/PROTOCOL.md, "The response"), malloc'd. */
-static int
-encode_response(int digest, const unsigned char *sig, size_t siglen, char **out)
-{
-	const char *name = NULL;
-	size_t plen = 0;
-	char *buf;
-
-	/* No prefix means SHA-256: the shortest answer that says it. */
-	if (digest != CERTAUTH_DIGEST_DEFAULT &&
-	    digest != CERTAUTH_DIGEST_SHA256) {
-		if ((name = certauth_digest_name(digest)) == NULL)
-			return CERTAUTH_ERR_INTERNAL;
-		plen = strlen(name) + 1;
-	}
-	if ((buf = malloc(plen + 4 * ((siglen + 2) / 3) + 1)) == NULL)
-		return CERTAUTH_ERR_NOMEM;
-	if (name != NULL) {
-		memcpy(buf, name, plen - 1);
-		buf[plen - 1] = ':';
-	}
-	EVP_EncodeBlock((unsigned char *)buf + plen, sig, (int)siglen);
-	*out = buf;
-	return 0;
-}
-
 /* The response parsed and verified with the public key, as the module
  * will.  Returns 0 or a CERTAUTH_ERR_* code with why set. */
 static int
@@ -175,7 +149,7 @@ certauth_keysrc_respond(struct certauth_keysrc *k, int digest, int pss,
 	if ((r = k->ops->sign(k->state, k->pub, md, pss,
 		 (const unsigned char *)c, strlen(c), &sig, &siglen, why)) != 0)
 		goto out;
-	if ((r = encode_response(digest, sig, siglen, &resp)) != 0) {
+	if ((r = certauth_response_encode(digest, sig, siglen, &resp)) != 0) {
 		certauth_reason_set(why, "%s", certauth_strerror(r));
 		goto out;
 	}

@@ -47,6 +47,9 @@ static const struct enum_name scope_names[] = { { "leaf", CERTAUTH_SCOPE_LEAF },
 	{ "chain", CERTAUTH_SCOPE_CHAIN }, { NULL, 0 } };
 static const struct enum_name digest_names[] = { { "sha1", CERTAUTH_OCSP_SHA1 },
 	{ "sha256", CERTAUTH_OCSP_SHA256 }, { NULL, 0 } };
+static const struct enum_name agent_names[] = { { "off", CERTAUTH_AGENT_OFF },
+	{ "try", CERTAUTH_AGENT_TRY }, { "only", CERTAUTH_AGENT_ONLY },
+	{ NULL, 0 } };
 static const struct enum_name bool_names[] = { { "yes", 1 }, { "no", 0 },
 	{ "true", 1 }, { "false", 0 }, { "on", 1 }, { "off", 0 }, { "1", 1 },
 	{ "0", 0 }, { NULL, 0 } };
@@ -79,6 +82,7 @@ static const struct opt_desc opt_table[] = {
 	{ "ocsp_max_age", OPT_LONG, OFF(ocsp_max_age), NULL, 1, 2592000 },
 	{ "challenge_ttl", OPT_LONG, OFF(challenge_ttl), NULL, 1, 3600 },
 	{ "hostname", OPT_STRING, OFF(hostname), NULL, 0, 0 },
+	{ "agent", OPT_ENUM, OFF(agent), agent_names, 0, 0 },
 	{ "nouserok", OPT_FLAG, OFF(nouserok), bool_names, 0, 0 },
 	{ "challenge_in_prompt", OPT_FLAG, OFF(challenge_in_prompt), bool_names,
 	    0, 0 },

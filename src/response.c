@@ -279,3 +279,31 @@ certauth_response_shape(const char *resp, struct certauth_reason *hint)
 	    ndata, gap ? " with white space inside" : "", bytes);
 	return 1;
 }
+
+int
+certauth_response_encode(int digest, const unsigned char *sig, size_t siglen,
+    char **out)
+{
+	const char *name = NULL;
+	size_t plen = 0;
+	char *buf;
+
+	/* No prefix means SHA-256: the shortest answer that says it. */
+	if (digest != CERTAUTH_DIGEST_DEFAULT &&
+	    digest != CERTAUTH_DIGEST_SHA256) {
+		if ((name = certauth_digest_name(digest)) == NULL)
+			return CERTAUTH_ERR_INTERNAL;
+		plen = strlen(name) + 1;
+	}
+	if (siglen > CERTAUTH_RESPONSE_MAX)
+		return CERTAUTH_ERR_TOO_LONG;
+	if ((buf = malloc(plen + 4 * ((siglen + 2) / 3) + 1)) == NULL)
+		return CERTAUTH_ERR_NOMEM;
+	if (name != NULL) {
+		memcpy(buf, name, plen - 1);
+		buf[plen - 1] = ':';
+	}
+	EVP_EncodeBlock((unsigned char *)buf + plen, sig, (int)siglen);
+	*out = buf;
+	return 0;
+}

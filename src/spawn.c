@@ -236,12 +236,11 @@ reset_limits(void)
 	return 0;
 }
 
-/* Become p->uid/p->gid for good. */
-static int
-drop_privileges(const struct certauth_child_plan *p)
+int
+certauth_drop_privileges(uid_t uid, gid_t gid)
 {
-	if (setgroups(0, NULL) != 0 || setresgid(p->gid, p->gid, p->gid) != 0 ||
-	    setresuid(p->uid, p->uid, p->uid) != 0)
+	if (setgroups(0, NULL) != 0 || setresgid(gid, gid, gid) != 0 ||
+	    setresuid(uid, uid, uid) != 0)
 		return -1;
 	if (setuid(0) == 0 || geteuid() == 0 || getegid() == 0)
 		return -1;
@@ -256,8 +255,9 @@ drop_privileges(const struct certauth_child_plan *p)
  * then, as root, limits and nobody, and last an empty signal mask.
  */
 static void
-run_child(const struct certauth_child_plan *p)
+run_child(const void *arg)
 {
+	const struct certauth_child_plan *p = arg;
 	struct sigaction sa;
 	sigset_t none;
 	unsigned int fd;
@@ -282,7 +282,7 @@ run_child(const struct certauth_child_plan *p)
 	if (p->drop) {
 		if ((sig = reset_limits()) != 0)
 			_exit(sig);
-		if (drop_privileges(p) != 0)
+		if (certauth_drop_privileges(p->uid, p->gid) != 0)
 			_exit(CHILD_NOPRIV);
 	}
 	sigemptyset(&none);
@@ -295,6 +295,12 @@ run_child(const struct certauth_child_plan *p)
 pid_t
 certauth_spawn(const struct certauth_child_plan *p, int *pidfd)
 {
+	return certauth_fork(run_child, p, pidfd);
+}
+
+pid_t
+certauth_fork(void (*child)(const void *arg), const void *arg, int *pidfd)
+{
 	sigset_t all, old;
 	pid_t pid;
 	int e;
@@ -306,8 +312,10 @@ certauth_spawn(const struct certauth_child_plan *p, int *pidfd)
 		return -1;
 	}
 	pid = fork();
-	if (pid == 0)
-		run_child(p);
+	if (pid == 0) {
+		child(arg);
+		_exit(CHILD_NOEXEC);
+	}
 	e = errno;
 	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (pid > 0 && (*pidfd = (int)syscall(SYS_pidfd_open, pid, 0)) < 0 &&

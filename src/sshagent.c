@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -353,6 +354,33 @@ out:
 	if (fd >= 0)
 		close(fd);
 	return r;
+}
+
+int
+certauth_agent_adopt(int fd, struct certauth_agent **out)
+{
+	struct certauth_agent *a = NULL;
+	int fl;
+
+	*out = NULL;
+	if ((fl = fcntl(fd, F_GETFL)) < 0 ||
+	    fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0) {
+		close(fd);
+		return CERTAUTH_ERR_INTERNAL;
+	}
+	if ((a = calloc(1, sizeof(*a))) == NULL) {
+		close(fd);
+		return CERTAUTH_ERR_NOMEM;
+	}
+	a->fd = fd;
+	*out = a;
+	return 0;
+}
+
+int
+certauth_agent_fd(const struct certauth_agent *a)
+{
+	return a->fd;
 }
 
 void

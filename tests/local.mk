@@ -17,6 +17,7 @@ EXTRA_DIST += \
 	tests/e2e/hostile.py tests/e2e/readme.py tests/e2e/crl.py \
 	tests/e2e/examples.py tests/e2e/agent.py \
 	tests/e2e/askpass.py tests/e2e/pkcs11.py tests/e2e/keys.py \
+	tests/e2e/agentmode.py \
 	tests/exports.sh tests/man.sh tests/install.sh tests/tap.sh \
 	tests/cmocka-tap.sh tests/leak/logins.py tests/leak/valgrind.supp \
 	tests/fuzz/make-corpus.sh tests/fuzz/smoke.sh tests/fuzz/corpus \
@@ -86,6 +87,8 @@ TESTS += tests/e2e/askpass.py
 # certauth-sign with keys on SoftHSM2 tokens, directly and through
 # p11-kit's module list.
 TESTS += tests/e2e/pkcs11.py
+# Agent mode: sudo and su answered by the ssh-agent of their caller.
+TESTS += tests/e2e/agentmode.py
 check_PROGRAMS =
 
 # Leaks (issue 5): many logins in one process through libpam, run under
