@@ -118,7 +118,8 @@ UNIT_TESTS = \
 	tests/unit/test_fetch \
 	tests/unit/test_ocsp \
 	tests/unit/test_module \
-	tests/unit/test_sshagent
+	tests/unit/test_sshagent \
+	tests/unit/test_agentmode
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 
@@ -163,6 +164,9 @@ tests_unit_test_fetch_LDADD = $(TEST_LDADD)
 tests_unit_test_ocsp_SOURCES = tests/unit/test_ocsp.c
 tests_unit_test_ocsp_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_ocsp_LDADD = $(TEST_LDADD)
+tests_unit_test_agentmode_SOURCES = tests/unit/test_agentmode.c
+tests_unit_test_agentmode_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_agentmode_LDADD = $(TEST_LDADD)
 tests_unit_test_sshagent_SOURCES = tests/unit/test_sshagent.c
 tests_unit_test_sshagent_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_sshagent_LDADD = $(TEST_LDADD)
