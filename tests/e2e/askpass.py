@@ -47,7 +47,7 @@ KINDS = {"alice": "rsa2048", "bob": "p256", "carol": "ed25519",
 
 build, ns, tap = lib.start(USERS, tools=("openssl", "mount", "ssh",
                                          doors.Sshd.BINARY, SUDO, "setpriv"))
-ASKPASS = os.path.join(build.top, "certauth-askpass")
+ASKPASS = os.path.join(lib.user_bin(build), "certauth-askpass")
 if not os.path.exists(ASKPASS):
     lib.skip_all("%s not built" % ASKPASS)
 if not lib.private_network():

@@ -152,6 +152,35 @@ class Build:
                 if not os.path.exists(p)]
 
 
+def _reachable_by_all(path):
+    """Whether every directory from / down to path lets others through."""
+    path = os.path.abspath(path)
+    while True:
+        if not os.stat(path).st_mode & 0o001:
+            return False
+        if path == "/":
+            return True
+        path = os.path.dirname(path)
+
+
+def user_bin(build):
+    """A directory holding the build's programs that every user can reach:
+    the build directory itself, or, below a private one (/root is 0700),
+    copies in the test namespace's /mnt, for the tests that run them as a
+    test user (ssh's askpass program, a user's shell)."""
+    if _reachable_by_all(build.top):
+        return build.top
+    d = MNT + "/bin"
+    if not os.path.isdir(d):
+        os.makedirs(d, 0o755)
+        for name in ("certauth-sign", "certauth-askpass", "certauth-enroll"):
+            src = os.path.join(build.top, name)
+            if os.path.exists(src):
+                shutil.copy(src, d)
+                os.chmod(os.path.join(d, name), 0o755)
+    return d
+
+
 def preflight(tools=("openssl", "mount", "pamtester")):
     """Skip the whole suite unless we are root and have the tools."""
     if os.geteuid() != 0:
