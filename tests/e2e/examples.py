@@ -243,7 +243,8 @@ def run_session(cmds, ctx):
                 "--init-groups"] + argv
     if not ctx.tty:
         argv = ["setsid", "--wait"] + argv
-    env = dict(doors.ENV, PATH=lib.user_bin(build) + ":" + doors.ENV["PATH"],
+    env = dict(doors.ENV,
+               PATH=lib.user_bin(build) + ":" + doors.ENV["PATH"],
                HOME=os.path.expanduser("~" + ctx.user))
     env.update(ctx.env)
     child = pexpect.spawn(argv[0], argv[1:], env=env, cwd=ctx.cwd,
