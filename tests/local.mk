@@ -17,11 +17,11 @@ EXTRA_DIST += \
 	tests/e2e/hostile.py tests/e2e/readme.py tests/e2e/crl.py \
 	tests/e2e/examples.py tests/e2e/agent.py \
 	tests/e2e/askpass.py tests/e2e/pkcs11.py tests/e2e/keys.py \
-	tests/e2e/agentmode.py \
+	tests/e2e/agentmode.py tests/e2e/agentfwd.py \
 	tests/exports.sh tests/man.sh tests/install.sh tests/tap.sh \
 	tests/cmocka-tap.sh tests/leak/logins.py tests/leak/valgrind.supp \
 	tests/fuzz/make-corpus.sh tests/fuzz/smoke.sh tests/fuzz/corpus \
-	tests/bench/process_bench.py
+	tests/bench/process_bench.py tests/bench/agent_bench.py
 
 CLEANFILES = -r tests/tmp tests/fuzz-work
 
@@ -89,6 +89,9 @@ TESTS += tests/e2e/askpass.py
 TESTS += tests/e2e/pkcs11.py
 # Agent mode: sudo and su answered by the ssh-agent of their caller.
 TESTS += tests/e2e/agentmode.py
+# Agent mode over ssh: sudo inside a real sshd session answered by the
+# agent forwarded with ssh -A, through pam.d-examples/sudo's variant 4.
+TESTS += tests/e2e/agentfwd.py
 check_PROGRAMS =
 
 # Leaks (issue 5): many logins in one process through libpam, run under
@@ -205,15 +208,26 @@ tests_bench_scale_bench_SOURCES = tests/bench/scale_bench.c \
 tests_bench_scale_bench_CFLAGS = $(MODULE_CFLAGS) \
 	-DBENCH_TOP_BUILDDIR='"$(abs_top_builddir)"'
 tests_bench_scale_bench_LDADD = $(MODULE_LDADD)
+# agent_logins: agent_bench.py's driver, agent-mode and typed logins in
+# one small process.
+EXTRA_PROGRAMS += tests/bench/agent_logins
+tests_bench_agent_logins_SOURCES = tests/bench/agent_logins.c
+tests_bench_agent_logins_CFLAGS = $(WARN_CFLAGS) $(CRYPTO_CFLAGS) \
+	-I$(top_srcdir)/tests/common
+tests_bench_agent_logins_LDADD = tests/common/libtestconv.la $(PAM_LIBS) \
+	$(CRYPTO_LIBS)
 CLEANFILES += $(EXTRA_PROGRAMS)
 
 # process_bench.py: a whole pamtester login through pam_certauth against
-# pam_permit and pam_unix (root, private mount namespace).
+# pam_permit and pam_unix (root, private mount namespace).  agent_bench.py:
+# an agent=only login answered by a real ssh-agent against a typed one.
 BENCH_N = 500
 BENCH_SCALE_N = 300
 BENCH_PROCESS_N = 100
+BENCH_AGENT_N = 200
 bench: tests/bench/login_bench$(EXEEXT) tests/bench/verify_once$(EXEEXT) \
 	    tests/bench/scale_bench$(EXEEXT) pam_certauth.la \
+	    tests/bench/agent_logins$(EXEEXT) \
 	    certauth-sign$(EXEEXT) certauth-ocsp-fetch$(EXEEXT)
 	top_builddir='$(abs_top_builddir)' \
 	    $(builddir)/tests/bench/login_bench --n $(BENCH_N)
@@ -222,6 +236,9 @@ bench: tests/bench/login_bench$(EXEEXT) tests/bench/verify_once$(EXEEXT) \
 	top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
 	    /usr/bin/python3 $(top_srcdir)/tests/bench/process_bench.py \
 	    $(BENCH_PROCESS_N)
+	top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
+	    /usr/bin/python3 $(top_srcdir)/tests/bench/agent_bench.py \
+	    $(BENCH_AGENT_N)
 .PHONY: bench
 # ---------------------------------------------------------------- fuzzing
 # libFuzzer targets, one for each parser and decision that reads untrusted

@@ -339,11 +339,13 @@ class Sshd:
     """The real OpenSSH server in the foreground on 127.0.0.1:port, its
     Ed25519 host key and configuration made in directory d: PAM's
     keyboard-interactive the only method (the service's /etc/pam.d/sshd
-    decides the rest).  Its log: d/sshd.log.  ok: it listens."""
+    decides the rest); extra: more sshd_config lines, after these (for
+    sshd the first value of a keyword wins).  Its log: d/sshd.log.  ok: it
+    listens."""
 
     BINARY = "/usr/sbin/sshd"
 
-    def __init__(self, d, port):
+    def __init__(self, d, port, extra=""):
         lib.make_dir(d)
         self.port, self.log_path = port, d + "/sshd.log"
         self.hostkey = d + "/ssh_host_ed25519_key"
@@ -354,8 +356,8 @@ class Sshd:
               "PidFile none\nUseDNS no\nUsePAM yes\n"
               "KbdInteractiveAuthentication yes\n"
               "AuthenticationMethods keyboard-interactive\n"
-              "PasswordAuthentication no\nPrintMotd no\n"
-              % (port, self.hostkey))
+              "PasswordAuthentication no\nPrintMotd no\n%s"
+              % (port, self.hostkey, extra))
         self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([self.BINARY, "-D", "-e", "-f",
                                       self.config],
@@ -394,13 +396,14 @@ class Checks:
         self.tap = tap
         self.results = []
 
-    def shipped(self, system, name, active):
-        """pam.d-examples/<name> has auth variants 1-3 with `active` the
-        active one; installs it as shipped."""
-        got = active_variants(example(name))
-        self.tap.ok(got == [active] and variants(name) == [1, 2, 3],
-                    "pam.d-examples/%s: variants 1-3, %s active"
-                    % (name, TITLES[active]), "active: %s" % got)
+    def shipped(self, system, name, active, count=3):
+        """pam.d-examples/<name> has auth variants 1 to count with
+        `active` the active one; installs it as shipped."""
+        got, have = active_variants(example(name)), variants(name)
+        self.tap.ok(got == [active] and have == list(range(1, count + 1)),
+                    "pam.d-examples/%s: variants 1-%d, %s active"
+                    % (name, count, TITLES[active]),
+                    "active: %s, variants: %s" % (got, have))
         system.install_example(name)
 
     def no_secrets(self):
@@ -511,7 +514,8 @@ def installed(build, certs):
 # ------------------------------------------------ the variant matrix
 
 TITLES = {1: "certificate only", 2: "certificate or password",
-          3: "certificate and password"}
+          3: "certificate and password",
+          4: "certificate from the ssh-agent, or password"}
 
 
 class Door:
@@ -541,9 +545,12 @@ def variant_matrix(check, door, variant, user, nobody, good, wrong,
     """Log in through auth variant `variant` of pam.d-examples/<door>
     (already installed) with every combination that decides it: a good
     or wrong answer, the right or a wrong password, and an account with no
-    binding (nobody).  passwords: {user: password}."""
+    binding (nobody).  Variant 4 (sudo's agent=try) runs with no agent
+    in reach: it must then do what variant 2 does.  passwords: {user:
+    password}."""
     t = door.tries
-    pre = "%s variant %d (%s): " % (door.name, variant, TITLES[variant])
+    pre = "%s variant %d (%s)%s: " % (door.name, variant, TITLES[variant],
+                                      ", no agent" if variant == 4 else "")
     pw, nobody_pw = passwords[user], passwords[nobody]
     out, nout = door.output(user), door.output(nobody)
 
@@ -563,9 +570,16 @@ def variant_matrix(check, door, variant, user, nobody, good, wrong,
            door.run(nobody, wrong, nobody_pw), output=nout, challenges=t,
            passwords=0,
            reason="user %s refused: no certificate bound" % nobody)
-    elif variant == 2:
-        ok("good answer logs in, no password asked",
-           door.run(user, good, pw), fingerprint=fingerprint)
+    elif variant in (2, 4):
+        r = door.run(user, good, pw)
+        ok("good answer logs in, no password asked", r,
+           fingerprint=fingerprint)
+        if variant == 4:
+            check.tap.ok(
+                "user %s: agent mode: no SSH_AUTH_SOCK in the PAM or the "
+                "process environment; asking through the conversation"
+                % user in r.module_log(),
+                pre + "agent=try logs why it asks the challenge", r.diag())
         ok("wrong answer falls back to the password",
            door.run(user, wrong, pw), passwords=1)
         ok("no binding (nouserok): no challenge, the password only",
@@ -574,7 +588,7 @@ def variant_matrix(check, door, variant, user, nobody, good, wrong,
         no("wrong answer and wrong password are refused",
            door.run(user, wrong, "wrong password"), challenges=t,
            passwords=t, reason="signature does not verify")
-    else:
+    elif variant == 3:
         ok("good answer and password log in", door.run(user, good, pw),
            passwords=1, fingerprint=fingerprint)
         no("good answer, wrong password is refused",
@@ -583,3 +597,5 @@ def variant_matrix(check, door, variant, user, nobody, good, wrong,
         no("wrong answer, good password is refused (the password is "
            "still asked)", door.run(user, wrong, pw), challenges=t,
            passwords=t, reason="signature does not verify")
+    else:
+        raise ValueError("no login matrix for variant %d" % variant)

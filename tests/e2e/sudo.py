@@ -4,8 +4,10 @@ pam.d-examples/sudo.  alice, unprivileged, runs `sudo id -un` on a pty and
 answers the challenge for herself; sudo runs the command as root.  The
 shipped certificate-or-password stack is proven both ways (certificate
 without a password, password after a failed or absent certificate), and
-the other two variants as well.  Each of sudo's three tries is a new
-challenge with a fresh nonce.  Prints TAP.
+the other two variants as well, and the agent variant (4) with no agent
+in reach, which must then behave as 2 does (tests/e2e/agentfwd.py logs
+in through it with a forwarded agent).  Each of sudo's three tries is a
+new challenge with a fresh nonce.  Prints TAP.
 """
 
 import os
@@ -42,7 +44,7 @@ sudoers = lib.MNT + "/sudoers"
 doors.write(sudoers, SUDOERS, mode=0o440)
 lib.mount("--bind", sudoers, "/etc/sudoers")
 
-check.shipped(system, "sudo", 2)
+check.shipped(system, "sudo", 2, count=4)
 
 sign = doors.signer(build)
 
@@ -74,7 +76,7 @@ check.refused("bob, not in sudoers, authenticates but is not allowed", r,
 
 door = doors.Door("sudo", sudo, lambda user: "root", tries=3,
                   refusal="3 incorrect password attempts")
-doors.run_variants(check, system, door, (2, 1, 3), "alice", "nick",
+doors.run_variants(check, system, door, (2, 1, 3, 4), "alice", "nick",
                    sign(alice), sign(other), alice.fingerprint, PASSWORDS)
 check.no_secrets()
 sys.exit(tap.done())
