@@ -63,7 +63,7 @@ int certauth_agent_connect(const char *path, int timeout_ms,
 /*
  * Take over fd, a socket already connected to an agent (agentsock.h),
  * made non-blocking.  Returns 0 with *out, or CERTAUTH_ERR_NOMEM /
- * CERTAUTH_ERR_INTERNAL; fd is closed on failure.
+ * CERTAUTH_ERR_INTERNAL (errno says why); fd is closed on failure.
  */
 int certauth_agent_adopt(int fd, struct certauth_agent **out);
 

@@ -446,7 +446,11 @@ certauth_agentsock_connect(const char *path, uid_t uid, gid_t gid,
 			goto out;
 		/* fd is the agent's now, whatever comes of it. */
 		if ((r = certauth_agent_adopt(fd, &a)) != 0) {
-			certauth_reason_set(why, "%s", certauth_strerror(r));
+			certauth_reason_set(why,
+			    "cannot take over the connection to the ssh-agent: "
+			    "%s",
+			    r == CERTAUTH_ERR_INTERNAL ? strerror(errno) :
+							 certauth_strerror(r));
 			goto out;
 		}
 	}

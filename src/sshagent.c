@@ -376,7 +376,9 @@ certauth_agent_adopt(int fd, struct certauth_agent **out)
 	*out = NULL;
 	if ((fl = fcntl(fd, F_GETFL)) < 0 ||
 	    fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0) {
+		fl = errno;
 		close(fd);
+		errno = fl;
 		return CERTAUTH_ERR_INTERNAL;
 	}
 	if ((a = calloc(1, sizeof(*a))) == NULL) {
