@@ -91,7 +91,8 @@
  * call and its callers up to the module (in the ocsp pass, every site of
  * a kind other than allocation too), and each pass ends in diag lines
  * summing up its sites, verdicts and seconds.  FAULT_PASSES (say "ocsp",
- * or "agent" for both agent passes) runs only the passes it names; the others' lines are skipped.
+ * or "agent" for both agent passes) runs only the passes it names; the
+ * others' lines are skipped.
  */
 #include "config.h"
 
