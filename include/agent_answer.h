@@ -37,8 +37,11 @@ struct certauth_agent_answer {
  * _UNREACHABLE for no usable agent, and for an agent that answered badly
  * (never a fallback) _KEY_REFUSED (it would not sign: a denied
  * confirmation), _BAD_SIGNATURE, _FORMAT, _UNREACHABLE (silence past the
- * deadline); or _INTERNAL / _NOMEM.  Logs one line naming the key when
- * the agent answers.
+ * deadline); or _INTERNAL / _NOMEM for a failure on this side (no
+ * process, descriptor or memory to reach the agent with), never a
+ * fallback either: a local fault is not the agent's absence.  No fallback
+ * once the deadline has passed.  Logs one line naming the key when the
+ * agent answers.
  */
 void certauth_agent_answer_source(struct certauth_agent_answer *aa,
     struct certauth_answer_source *src);

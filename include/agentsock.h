@@ -32,10 +32,13 @@ int certauth_agentsock_check(const char *path, uid_t uid,
  * else in a child that drops to uid/gid for good, connects and hands the
  * connection back (SCM_RIGHTS); the child is reaped or killed by the
  * deadline.  Then the server's credentials (SO_PEERCRED) must be uid's.
- * Returns 0 with *out, CERTAUTH_ERR_UNREACHABLE (no agent there, or none
- * in time), CERTAUTH_ERR_UNSAFE (the server runs as another user),
- * CERTAUTH_ERR_INTERNAL (no child, no privilege drop), or
- * CERTAUTH_ERR_NOMEM, with why set.
+ * Returns 0 with *out, CERTAUTH_ERR_UNREACHABLE (no agent there: connect
+ * refused, nothing at the path, no permission; or none by the deadline),
+ * CERTAUTH_ERR_UNSAFE (the server runs as another user),
+ * CERTAUTH_ERR_INTERNAL (a failure on this side: no socket pair, child,
+ * privilege drop, socket or word from the child, a connect failure that
+ * is not the agent's absence, no SO_PEERCRED), or CERTAUTH_ERR_NOMEM,
+ * with why set.
  */
 int certauth_agentsock_connect(const char *path, uid_t uid, gid_t gid,
     long long deadline_ms, struct certauth_agent **out,

@@ -43,10 +43,19 @@ struct certauth_agent_ids {
 };
 
 /*
+ * Whether connect(2) failing with err means that no agent can be reached
+ * at the path (nothing there, nothing listening, no permission, not a
+ * socket), as opposed to a failure on this side (descriptors, memory).
+ */
+int certauth_agent_absent(int err);
+
+/*
  * Connect to the agent's UNIX socket at path within timeout_ms.  Returns
  * 0 with *out, CERTAUTH_ERR_TOO_LONG for a path longer than a socket
  * address holds, CERTAUTH_ERR_UNREACHABLE (no agent there, or no answer
- * in time), CERTAUTH_ERR_NOMEM; why set on failure.
+ * in time), CERTAUTH_ERR_INTERNAL (no socket, or a connect failure of
+ * this side: certauth_agent_absent), CERTAUTH_ERR_NOMEM; why set on
+ * failure.
  */
 int certauth_agent_connect(const char *path, int timeout_ms,
     struct certauth_agent **out, struct certauth_reason *why);
@@ -54,7 +63,7 @@ int certauth_agent_connect(const char *path, int timeout_ms,
 /*
  * Take over fd, a socket already connected to an agent (agentsock.h),
  * made non-blocking.  Returns 0 with *out, or CERTAUTH_ERR_NOMEM /
- * CERTAUTH_ERR_INTERNAL; fd is closed on failure.
+ * CERTAUTH_ERR_INTERNAL (errno says why); fd is closed on failure.
  */
 int certauth_agent_adopt(int fd, struct certauth_agent **out);
 

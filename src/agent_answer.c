@@ -68,6 +68,22 @@ find_socket(struct agent_run *run, STACK_OF(X509) *bound,
 	return 0;
 }
 
+/*
+ * Whether r, on the way to the agent, means that there is no usable agent
+ * (agent=try may ask instead): a socket that fails the checks, nothing
+ * there, or nothing answering, with time left to ask.  A failure on this
+ * side (no process, no memory, no descriptor) is not the agent's absence
+ * and must not be hidden behind a prompt.
+ */
+static int
+no_agent(const struct agent_run *run, int r)
+{
+	return (r == CERTAUTH_ERR_NOT_FOUND || r == CERTAUTH_ERR_UNSAFE ||
+		   r == CERTAUTH_ERR_TOO_LONG ||
+		   r == CERTAUTH_ERR_UNREACHABLE) &&
+	    certauth_now_ms() < run->deadline;
+}
+
 /* Checked, then connected to as the user. */
 static int
 reach(struct agent_run *run, struct certauth_reason *why)
@@ -78,8 +94,7 @@ reach(struct agent_run *run, struct certauth_reason *why)
 	if ((r = certauth_agentsock_check(run->sock, aa->uid, why)) != 0 ||
 	    (r = certauth_agentsock_connect(run->sock, aa->uid, aa->gid,
 		 run->deadline, &run->agent, why)) != 0) {
-		run->fallback = r != CERTAUTH_ERR_NOMEM &&
-		    r != CERTAUTH_ERR_INTERNAL;
+		run->fallback = no_agent(run, r);
 		return r;
 	}
 	run->fallback = 0;
@@ -111,10 +126,16 @@ pick_key(struct agent_run *run, STACK_OF(X509) *bound, int *idx, char *fp,
 		free(blob);
 		blob = NULL;
 		/* A key SSH has no form for cannot be in any agent. */
-		if (certauth_sshkey_blob(
-			X509_get0_pubkey(sk_X509_value(bound, i)), &blob, &len,
-			&inner) != 0)
+		r = certauth_sshkey_blob(
+		    X509_get0_pubkey(sk_X509_value(bound, i)), &blob, &len,
+		    &inner);
+		if (r == CERTAUTH_ERR_KEY_REFUSED)
 			continue;
+		if (r != 0) {
+			certauth_reason_set(why, "bound certificate %d: %s",
+			    i + 1, inner.text);
+			goto out;
+		}
 		if (certauth_agent_ids_have(&ids, blob, len)) {
 			certauth_sshkey_fingerprint(blob, len, fp, fpsize);
 			*idx = i;

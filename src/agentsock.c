@@ -25,9 +25,19 @@
 #include "spawn.h"
 #include "sshagent.h"
 
-/* What the connecting child sends back, with the connection or not. */
+/*
+ * What the connecting child sends back, with the connection or not: the
+ * step it got to and, for a failed one, its errno.
+ */
 #define CHILD_CONNECTED 0
-#define CHILD_NOPRIV	(-1)
+#define CHILD_NOPRIV	1 /* the privilege drop failed */
+#define CHILD_NOSOCKET	2 /* socket(2) failed */
+#define CHILD_NOCONNECT 3 /* connect(2) failed */
+
+struct child_word {
+	int step;
+	int err;
+};
 
 struct connect_plan {
 	struct sockaddr_un sa;
@@ -180,13 +190,14 @@ out:
 
 /* The child's word to the parent: status, and the connection with it. */
 static void
-send_back(int chan, int status, int fd)
+send_back(int chan, int step, int err, int fd)
 {
 	union {
 		struct cmsghdr h;
 		char buf[CMSG_SPACE(sizeof(int))];
 	} u;
-	struct iovec iov = { &status, sizeof(status) };
+	struct child_word w = { step, err };
+	struct iovec iov = { &w, sizeof(w) };
 	struct msghdr m;
 
 	memset(&m, 0, sizeof(m));
@@ -217,34 +228,40 @@ connect_child(const void *arg)
 	int fd;
 
 	if (certauth_drop_privileges(p->uid, p->gid) != 0) {
-		send_back(p->chan, CHILD_NOPRIV, -1);
+		send_back(p->chan, CHILD_NOPRIV, errno, -1);
 		_exit(1);
 	}
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
-		send_back(p->chan, errno, -1);
+		send_back(p->chan, CHILD_NOSOCKET, errno, -1);
 		_exit(1);
 	}
 	while (
 	    connect(fd, (const struct sockaddr *)&p->sa, sizeof(p->sa)) != 0) {
 		if (errno != EINTR) {
-			send_back(p->chan, errno, -1);
+			send_back(p->chan, CHILD_NOCONNECT, errno, -1);
 			_exit(1);
 		}
 	}
-	send_back(p->chan, CHILD_CONNECTED, fd);
+	send_back(p->chan, CHILD_CONNECTED, 0, fd);
 	_exit(0);
 }
 
-/* The child's word by deadline: 1 with *status and *fd (-1: none), or 0
- * (nothing in time, or it ended without a word). */
+/* How waiting for the child's word ended. */
+#define HEARD	 0
+#define UNHEARD	 1 /* nothing by the deadline */
+#define SILENT	 2 /* the child ended without a word */
+#define NOLISTEN 3 /* poll or recvmsg failed: errno */
+
+/* The child's word by deadline into *w, and the connection into *fd
+ * (-1: none).  Returns HEARD or how it failed. */
 static int
-receive(int chan, long long deadline, int *status, int *fd)
+receive(int chan, long long deadline, struct child_word *w, int *fd)
 {
 	union {
 		struct cmsghdr h;
 		char buf[CMSG_SPACE(sizeof(int))];
 	} u;
-	struct iovec iov = { status, sizeof(*status) };
+	struct iovec iov = { w, sizeof(*w) };
 	struct pollfd pfd = { chan, POLLIN, 0 };
 	struct cmsghdr *c;
 	struct msghdr m;
@@ -254,12 +271,12 @@ receive(int chan, long long deadline, int *status, int *fd)
 	*fd = -1;
 	for (;;) {
 		if ((left = deadline - certauth_now_ms()) <= 0)
-			return 0;
+			return UNHEARD;
 		n = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
 		if (n > 0)
 			break;
 		if (n < 0 && errno != EINTR)
-			return 0;
+			return NOLISTEN;
 	}
 	memset(&m, 0, sizeof(m));
 	m.msg_iov = &iov;
@@ -269,13 +286,59 @@ receive(int chan, long long deadline, int *status, int *fd)
 	do
 		n = recvmsg(chan, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)sizeof(*status))
-		return 0;
+	if (n < 0)
+		return NOLISTEN;
 	c = CMSG_FIRSTHDR(&m);
 	if (c != NULL && c->cmsg_level == SOL_SOCKET &&
 	    c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)))
 		memcpy(fd, CMSG_DATA(c), sizeof(int));
-	return 1;
+	return n == (ssize_t)sizeof(*w) ? HEARD : SILENT;
+}
+
+/*
+ * The reason and code for the child's word: CERTAUTH_ERR_UNREACHABLE
+ * only when no agent can be reached at the path (by the deadline, or
+ * connect(2) says so); every failure on this side is
+ * CERTAUTH_ERR_INTERNAL.
+ */
+static int
+explain(int how, int err, const struct child_word *w, int fd, const char *path,
+    uid_t uid, struct certauth_reason *why)
+{
+	if (how == UNHEARD) {
+		certauth_reason_set(why,
+		    "cannot reach the ssh-agent at %s: no answer in time",
+		    path);
+		return CERTAUTH_ERR_UNREACHABLE;
+	}
+	if (how == NOLISTEN)
+		certauth_reason_set(why,
+		    "cannot hear from the process reaching the ssh-agent: %s",
+		    strerror(err));
+	else if (how == SILENT)
+		certauth_reason_set(why,
+		    "the process reaching the ssh-agent ended without a word");
+	else if (w->step == CHILD_NOPRIV)
+		certauth_reason_set(why,
+		    "cannot drop privileges to uid %lu to reach the ssh-agent: "
+		    "%s",
+		    (unsigned long)uid, strerror(w->err));
+	else if (w->step == CHILD_NOSOCKET)
+		certauth_reason_set(why,
+		    "cannot make a socket to reach the ssh-agent: %s",
+		    strerror(w->err));
+	else if (w->step == CHILD_NOCONNECT) {
+		certauth_reason_set(why, "cannot reach the ssh-agent at %s: %s",
+		    path, strerror(w->err));
+		if (certauth_agent_absent(w->err))
+			return CERTAUTH_ERR_UNREACHABLE;
+	} else if (w->step != CHILD_CONNECTED || fd < 0)
+		certauth_reason_set(why,
+		    "the process reaching the ssh-agent handed no connection "
+		    "over");
+	else
+		return 0;
+	return CERTAUTH_ERR_INTERNAL;
 }
 
 /*
@@ -287,10 +350,12 @@ connect_as(const char *path, struct connect_plan *p, long long deadline,
     int *fd, struct certauth_reason *why)
 {
 	struct certauth_ending end;
-	int sv[2] = { -1, -1 }, pidfd = -1, status = 0, heard = 0;
+	struct child_word w = { -1, 0 };
+	int sv[2] = { -1, -1 }, pidfd = -1, how, err;
 	int r = CERTAUTH_ERR_INTERNAL;
 	pid_t pid;
 
+	*fd = -1;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
 		certauth_reason_set(why, "cannot make a socket pair: %s",
 		    strerror(errno));
@@ -305,25 +370,10 @@ connect_as(const char *path, struct connect_plan *p, long long deadline,
 	}
 	close(sv[1]);
 	sv[1] = -1;
-	heard = receive(sv[0], deadline, &status, fd);
-	(void)certauth_reap(pid, pidfd, !heard, deadline, &end);
-	r = CERTAUTH_ERR_UNREACHABLE;
-	if (!heard)
-		certauth_reason_set(why,
-		    "cannot reach the ssh-agent at %s: no answer in time",
-		    path);
-	else if (status == CHILD_NOPRIV) {
-		certauth_reason_set(why,
-		    "cannot drop privileges to uid %lu to reach the ssh-agent",
-		    (unsigned long)p->uid);
-		r = CERTAUTH_ERR_INTERNAL;
-	} else if (status != CHILD_CONNECTED || *fd < 0)
-		certauth_reason_set(why, "cannot reach the ssh-agent at %s: %s",
-		    path,
-		    status > 0 ? strerror(status) :
-				 "no connection handed over");
-	else
-		r = 0;
+	how = receive(sv[0], deadline, &w, fd);
+	err = errno;
+	(void)certauth_reap(pid, pidfd, how != HEARD, deadline, &end);
+	r = explain(how, err, &w, *fd, path, p->uid, why);
 out:
 	if (r != 0 && *fd >= 0) {
 		close(*fd);
@@ -350,7 +400,7 @@ check_peer(int fd, const char *path, uid_t uid, struct certauth_reason *why)
 		certauth_reason_set(why,
 		    "cannot learn who serves the ssh-agent socket %s: %s", path,
 		    strerror(errno));
-		return CERTAUTH_ERR_UNSAFE;
+		return CERTAUTH_ERR_INTERNAL;
 	}
 	if (cred.uid != uid) {
 		certauth_reason_set(why,
@@ -396,7 +446,11 @@ certauth_agentsock_connect(const char *path, uid_t uid, gid_t gid,
 			goto out;
 		/* fd is the agent's now, whatever comes of it. */
 		if ((r = certauth_agent_adopt(fd, &a)) != 0) {
-			certauth_reason_set(why, "%s", certauth_strerror(r));
+			certauth_reason_set(why,
+			    "cannot take over the connection to the ssh-agent: "
+			    "%s",
+			    r == CERTAUTH_ERR_INTERNAL ? strerror(errno) :
+							 certauth_strerror(r));
 			goto out;
 		}
 	}

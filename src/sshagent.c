@@ -301,13 +301,21 @@ is_failure(unsigned char type)
 }
 
 int
+certauth_agent_absent(int err)
+{
+	return err == ENOENT || err == ECONNREFUSED || err == EACCES ||
+	    err == EPERM || err == ENOTDIR || err == ELOOP || err == ENOTSOCK ||
+	    err == EPROTOTYPE;
+}
+
+int
 certauth_agent_connect(const char *path, int timeout_ms,
     struct certauth_agent **out, struct certauth_reason *why)
 {
 	struct sockaddr_un sa;
 	struct certauth_agent *a = NULL;
 	long long deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
-	int r = CERTAUTH_ERR_UNREACHABLE, fd = -1;
+	int r = CERTAUTH_ERR_UNREACHABLE, fd = -1, e;
 
 	*out = NULL;
 	memset(&sa, 0, sizeof(sa));
@@ -324,19 +332,22 @@ certauth_agent_connect(const char *path, int timeout_ms,
 		 0)) < 0) {
 		certauth_reason_set(why, "cannot make a socket: %s",
 		    strerror(errno));
+		r = CERTAUTH_ERR_INTERNAL;
 		goto out;
 	}
 	/* A UNIX socket connects at once or says EAGAIN (backlog full). */
 	while (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		if (errno == EISCONN) /* an interrupted call went through */
+		e = errno;
+		if (e == EISCONN) /* an interrupted call went through */
 			break;
-		if (errno == EINTR)
+		if (e == EINTR)
 			continue;
-		if (errno != EAGAIN || now_ms() >= deadline) {
+		if (e != EAGAIN || now_ms() >= deadline) {
 			certauth_reason_set(why,
 			    "cannot reach the ssh-agent at %s: %s", path,
-			    errno == EAGAIN ? "no answer in time" :
-					      strerror(errno));
+			    e == EAGAIN ? "no answer in time" : strerror(e));
+			if (e != EAGAIN && !certauth_agent_absent(e))
+				r = CERTAUTH_ERR_INTERNAL;
 			goto out;
 		}
 		poll(NULL, 0, RECONNECT_MS);
@@ -365,7 +376,9 @@ certauth_agent_adopt(int fd, struct certauth_agent **out)
 	*out = NULL;
 	if ((fl = fcntl(fd, F_GETFL)) < 0 ||
 	    fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0) {
+		fl = errno;
 		close(fd);
+		errno = fl;
 		return CERTAUTH_ERR_INTERNAL;
 	}
 	if ((a = calloc(1, sizeof(*a))) == NULL) {

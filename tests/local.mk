@@ -36,7 +36,8 @@ tests_common_libtestconv_la_SOURCES = tests/common/conv.c \
 	tests/common/conv.h tests/common/sign.c
 tests_common_libtestconv_la_CFLAGS = $(TEST_WARN_CFLAGS) $(CRYPTO_CFLAGS)
 tests_common_libtestutil_la_SOURCES = tests/common/testutil.c \
-	tests/common/testutil.h tests/common/pki.c tests/common/pki.h
+	tests/common/testutil.h tests/common/pki.c tests/common/pki.h \
+	tests/common/fakeagent.c tests/common/fakeagent.h
 tests_common_libtestutil_la_CFLAGS = $(TEST_WARN_CFLAGS) $(CRYPTO_CFLAGS) \
 	$(CMOCKA_CFLAGS)
 

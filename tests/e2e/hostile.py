@@ -39,6 +39,18 @@ login through: responder down under soft, responder up under hard, and
 a STOP/CONT during the helper under soft (the verdict then has to be the
 responder's answer); ivan without an attack is refused as "revoked".
 
+Agent mode (issue 15): sudo with agent=only and agent=try answered by a
+real ssh-agent of the caller's holding the caller's key, ivan's revoked
+in the CRL (no OCSP there), gina's good; as controls, and under
+RLIMIT_NOFILE 3..12, RLIMIT_NPROC 0 and 1, RLIMIT_AS, RLIMIT_FSIZE, the
+closed descriptors, working directories and signal dispositions above,
+and STOP/CONT of sudo or of the module's connecting child (which runs as
+the caller).  ivan never gets in; gina gets in or is refused (with a
+reason once the module ran); no hang, no signal the caller did not send,
+never a fallback to the conversation (a local fault is not a missing
+agent), and no process of the caller's left in the door's session once
+sudo ended.
+
 A small relay in front of the responder holds each request RELAY_DELAY
 seconds, so that the helper lives long enough for its phase to be hit;
 it answers well within ocsp_timeout_ms.  HOSTILE_ONLY=regex runs only
@@ -55,6 +67,7 @@ import fcntl
 import os
 import re
 import select
+import shutil
 import signal
 import socket
 import struct
@@ -67,6 +80,7 @@ sys.dont_write_bytecode = True  # never write into the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lib  # noqa: E402
 import doors  # noqa: E402
+import keys  # noqa: E402
 
 SUDO = "/usr/bin/sudo"
 USERS = {"ivan": lib.Account(2801),     # revoked certificate; the attacker
@@ -78,6 +92,7 @@ HOLD = 1.6              # seconds a stop lasts: well past the deadline
 RELAY_DELAY = 0.3       # seconds the relay holds a request
 SUDOERS = """Defaults env_reset, timestamp_timeout=0, lecture=never
 Defaults passwd_tries=1, !mail_no_user, !mail_badpass
+Defaults env_keep += "SSH_AUTH_SOCK"
 root ALL=(ALL:ALL) ALL
 ivan ALL=(ALL:ALL) ALL
 gina ALL=(ALL:ALL) ALL
@@ -267,6 +282,18 @@ def stat(pid):
     comm = s[s.index("(") + 1:s.rindex(")")]
     f = s[s.rindex(")") + 2:].split()
     return f[0], int(f[1]), comm, int(f[3])
+
+
+def real_uid(pid):
+    """The real uid of pid, or None once it is gone."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("Uid:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
 
 
 def cmdline(pid):
@@ -751,15 +778,23 @@ def tty_reader(top, baseline):
 
 
 def drive(door, mode, url=None, attack=None, wrap=(), shell=None,
-          make_cache=True, outer=(), timeout=20):
+          make_cache=True, outer=(), timeout=20, agent=None):
     """Write the stacks, run door as its caller (through wrap, or a
     `bash -c shell` around it) on a new pty, and answer its challenge
     with the caller's key.  The answer is typed at the door's prompt or,
     when the prompt cannot show (stderr closed), once the door waits
     reading the terminal.  outer: run by root, around the caller's
-    setpriv.  Returns a doors.Result."""
+    setpriv.  agent: the agent= mode of agent stacks (configure_agent;
+    mode and url unused), the caller's SSH_AUTH_SOCK its own agent's, and
+    res.strays the processes of the caller's left once the door ended.
+    Returns a doors.Result."""
     import pexpect
-    cache = configure(mode, url or RELAY.url, make_cache)
+    if agent:
+        cache = configure_agent(agent)
+        wrap = ["env", "SSH_AUTH_SOCK=" + AGENTS[door.caller].sock] + \
+            list(wrap)
+    else:
+        cache = configure(mode, url or RELAY.url, make_cache)
     res = doors.Result()
     res.cache, res.attack, res.signal = cache, attack, None
     argv = list(outer) + doors.as_user(door.caller) + list(wrap)
@@ -847,6 +882,16 @@ def drive(door, mode, url=None, attack=None, wrap=(), shell=None,
     if attack:
         attack.note("the door's terminal closed")
         attack.finish()
+    res.strays = []
+    if agent:
+        # The module's connecting child runs as the caller, in the
+        # door's session: none may outlive the door, running or unreaped
+        # (other runs' processes of the same uids are not ours).
+        time.sleep(0.05)
+        res.strays = ["%d %s state %s" % (p, st[2], st[0])
+                      for p, st in ((p, stat(p)) for p in pids() - baseline)
+                      if st and p != child.pid and st[3] == child.pid and
+                      real_uid(p) == USERS[door.caller].uid]
     # Whatever the caller left running in the door's session.
     for p in pids() - baseline:
         if (stat(p) or (0, 0, 0, 0))[3] == child.pid and p != child.pid:
@@ -1225,6 +1270,181 @@ for mode in MODES:
                        name + ": the OCSP cache the module made is root's "
                        "and not writable by group or others",
                        "\n".join(loose) or "no cache directory was made")
+
+# ------------------------------------------------------------ agent mode
+#
+# sudo with agent=only and agent=try (no OCSP; ivan's certificate is
+# revoked in the CRL the module reads), answered by a real ssh-agent of
+# the caller's holding the caller's key: ivan's must never get in, gina's
+# gets in or is refused cleanly.  Under every condition: no hang, no
+# signal the caller did not send, never a fallback to the conversation
+# (a real agent is there: whatever fails is a fault, not its absence,
+# docs/PROTOCOL.md "Agent mode"), and no process of the caller's (the
+# module's connecting child runs as the caller) left once sudo ended.
+
+AGENT_TTL = 2           # challenge_ttl of the agent stacks: the deadline
+AGENT_DIR = lib.MNT + "/agents"
+AGENT_LINE = "the answer comes from the ssh-agent at"
+FALLBACK = "asking through the conversation"
+AGENT_MODES = ("only", "try")
+AGENTS = {}
+
+
+def configure_agent(mode):
+    """The stacks with agent=mode, the CRL that revokes ivan, no OCSP;
+    returns a cache path for Attack.prepare (nothing is cached)."""
+    SERIAL[0] += 1
+    stack = ("auth required pam_certauth.so agent=%s challenge_ttl=%d "
+             "crl=leaf crl_file=%s/crl.pem nodelay\n"
+             "account required pam_permit.so\n"
+             "session required pam_permit.so\n"
+             "password required pam_deny.so\n"
+             % (mode, AGENT_TTL, doors.CERTDIR))
+    for name in ("su", "sudo", SERVICE):
+        doors.write(os.path.join(lib.PAMD, name), stack)
+    return "%s/agent-%03d" % (CACHES, SERIAL[0])
+
+
+def start_user_agent(user, cert):
+    d = os.path.join(AGENT_DIR, user)
+    lib.make_dir(d, 0o700)
+    os.chown(d, USERS[user].uid, USERS[user].uid)
+    a = keys.Agent(os.path.join(d, "sock"), run_as=doors.as_user(user))
+    CLEANUP.append(a.stop)
+    a.load(cert, lib.MNT)
+    return a
+
+
+class AgentAttack(Attack):
+    """SIGSTOP, and SIGCONT HOLD seconds later, sent with the caller's
+    uid: to sudo as soon as it runs ("door"), or to the module's
+    connecting child, which runs as the caller ("child")."""
+
+    def __init__(self, target, user):
+        Attack.__init__(self, "stop", "answer", user)
+        self.target = target
+        self.caller_name = user
+
+    def describe(self):
+        if self.target == "door":
+            return "STOP/CONT %.1f s of sudo as it starts" % HOLD
+        return ("STOP/CONT %.1f s of the connecting child (the caller's "
+                "own uid)" % HOLD)
+
+    def _child(self, door):
+        uid = USERS[self.caller_name].uid
+
+        def probe():
+            for p in sorted(pids() - self.baseline):
+                if p != door and door in ancestors(p) and \
+                        real_uid(p) == uid and (stat(p) or "Z")[0] != "Z":
+                    return p
+            return None
+        return self._until(probe, step=0.0002)
+
+    def _run(self):
+        door = self._door()
+        if door is None:
+            self.problem = "no sudo process was seen"
+            return
+        self.door = door
+        self.note("door: pid %d" % door)
+        target = door if self.target == "door" else self._child(door)
+        if target is None:
+            # Not a failure of the module: the child lives a few ms.
+            self.landed = "the connecting child was not caught"
+            self.note(self.landed)
+            return
+        self._stop(target, "pid %d seen" % target)
+
+
+def agent_ok(name, r, door, good):
+    """ivan: refused (two TAP lines, as refused()); gina: let in by the
+    module, or refused: with a reason once the module has run (sudo may
+    give up before, under the tightest limits).  Then one line: no
+    fallback, no stray process."""
+    if good:
+        log = module_lines(r.logs)
+        sent = r.attack.sent if r.attack else set()
+        reasons = [m.group(2) for m in map(REASON.search, log) if m]
+        problems = []
+        if r.error:
+            problems.append(r.error)
+        if r.signal and r.signal not in sent:
+            problems.append("sudo killed by %s" %
+                            signal.Signals(r.signal).name)
+        if not authenticated(r, door) and (
+                r.status == 0 or (log and not reasons)):
+            problems.append("neither let in nor refused with a reason")
+        tap.ok(not problems, name + ": let in, or refused (with a reason "
+               "once the module ran)", details(r, problems))
+        tap.diag("outcome: " + outcome(r, door))
+    else:
+        refused(name, r, door)
+    problems = []
+    if any(FALLBACK in l for l in module_lines(r.logs)):
+        problems.append("it fell back to the conversation")
+    if r.strays:
+        problems.append("left: " + ", ".join(r.strays))
+    tap.ok(not problems, name + ": no fallback to the conversation, no "
+           "process of the caller's left", details(r, problems))
+
+
+if shutil.which("ssh-agent") and shutil.which("ssh-add"):
+    lib.make_dir(AGENT_DIR)
+    AGENTS = {"ivan": start_user_agent("ivan", IVAN),
+              "gina": start_user_agent("gina", GINA)}
+    AGENT_DOORS = ((REVOKED["sudo"], False), (GOOD["sudo"], True))
+    for mode in AGENT_MODES:
+        for door, good in AGENT_DOORS:
+            r = drive(door, None, agent=mode)
+            text = "\n".join(module_lines(r.logs))
+            who = door.caller
+            if good:
+                let_in("control: agent=%s: gina's agent answers sudo" % mode,
+                       r, door)
+            else:
+                refused("control: agent=%s: ivan's agent answers sudo, no "
+                        "attack" % mode, r, door)
+            tap.ok(AGENT_LINE in text and FALLBACK not in text and
+                   (good or re.search(r"refused: certificate revoked "
+                                      r"\(CRL\)", text)),
+                   "control: agent=%s, %s: the answer came from the agent%s"
+                   % (mode, who, "" if good else ", refused as revoked "
+                      "(CRL)"), details(r, []))
+    AGENT_CASES = [("prlimit --nofile=%d" % n,
+                    dict(wrap=["prlimit", "--nofile=%d" % n]))
+                   for n in (3, 4, 5, 6, 8, 12)]
+    AGENT_CASES += [("prlimit --nproc=%d" % n,
+                     dict(wrap=["prlimit", "--nproc=%d" % n]))
+                    for n in (0, 1)]
+    AGENT_CASES += [("prlimit --as=64MiB",
+                     dict(wrap=["prlimit", "--as=%d" % (64 * MIB)])),
+                    ("prlimit --fsize=0", dict(wrap=["prlimit",
+                                                     "--fsize=0"]))]
+    AGENT_CASES += [(label, dict(wrap=wrap)) for label, wrap in ENVIRONMENTS
+                    if label != "umask 0"]
+    for mode in AGENT_MODES:
+        for door, good in AGENT_DOORS:
+            for label, kw in AGENT_CASES:
+                name = "agent=%s, sudo, %s: %s" % (
+                    mode, "gina" if good else "ivan", label)
+                if wanted(name):
+                    agent_ok(name, drive(door, None, agent=mode, **kw),
+                             door, good)
+            for target in ("door", "child"):
+                a = AgentAttack(target, door.caller)
+                name = "agent=%s, sudo, %s: %s" % (
+                    mode, "gina" if good else "ivan", a.describe())
+                if not wanted(name):
+                    continue
+                r = drive(door, None, agent=mode, attack=a)
+                agent_ok(name, r, door, good)
+                tap.diag("attack: %s" % (a.landed or a.problem or "made"))
+    tap.diag("agent mode done at %.1f s" % (time.monotonic() - T0))
+else:
+    tap.skip("agent mode under attack", "no ssh-agent or ssh-add "
+             "(openssh-client)")
 
 out = ossl_status(IVAN)
 tap.ok("%s: revoked" % IVAN.cert in out, "the responder still answers at "

@@ -25,6 +25,20 @@
  *   fetch helper (CERTAUTH_OCSP_HELPER; the pass is skipped when it is
  *   missing or not in safe directories).  Its certificate is revoked at
  *   the responder.  Described below.
+ * - agent=only and agent=try: a cold login answered by a fake ssh-agent
+ *   (tests/common/fakeagent.h) that runs as nobody, lists the user's key
+ *   and signs well, the login process running as sudo does (real ids
+ *   nobody's, effective root's, SSH_AUTH_SOCK in its environment).  The
+ *   sites are the calls under agent_answer, the module's connecting
+ *   child's included (fault_children: it never execs): socket pair,
+ *   fork, pidfd, the privilege drop, socket, connect, sendmsg, recvmsg,
+ *   SO_PEERCRED, the exchange's send, recv and polls, the reaping.  No
+ *   fault may let the login fall back to the conversation (which would
+ *   log in: the control with nothing at SSH_AUTH_SOCK shows it) nor leave
+ *   a child behind; success is allowed only for a fault in the logger, an
+ *   allocation a library recovers from, or a call that reaps the
+ *   connecting child once it has handed the connection over, each with
+ *   the unharmed run's success line.
  * In the cold and warm passes the armed login first runs unharmed and must succeed; that
  * run counts the calls (N) and is the pass's baseline.  The warm baseline
  * must log the cold one's success line and make fewer injectable calls
@@ -71,12 +85,14 @@
  * kill by pid).
  *
  * Output is TAP: for each pass its baseline and one test per kind of
- * call, named "cold ...", "warm ..." and "ocsp ...", and the ocsp pass's
- * controls and kill path; every failing site is a diag line naming the
+ * call, named "cold ...", "warm ...", "ocsp ...", "agent=only ..." and
+ * "agent=try ...", and the ocsp pass's controls and kill path and the
+ * agent passes' control; every failing site is a diag line naming the
  * call and its callers up to the module (in the ocsp pass, every site of
  * a kind other than allocation too), and each pass ends in diag lines
- * summing up its sites, verdicts and seconds.  FAULT_PASSES (say "ocsp")
- * runs only the passes it names; the others' lines are skipped.
+ * summing up its sites, verdicts and seconds.  FAULT_PASSES (say "ocsp",
+ * or "agent" for both agent passes) runs only the passes it names; the
+ * others' lines are skipped.
  */
 #include "config.h"
 
@@ -109,6 +125,7 @@
 #include <security/pam_appl.h>
 
 #include "conv.h"
+#include "fakeagent.h"
 #include "fault_shim.h"
 #include "pki.h"
 #include "safefile.h"
@@ -131,6 +148,10 @@ struct fixture {
 	EVP_PKEY *key;		/* the one the conversation signs with */
 	char *cache;		/* OCSP cache, emptied before each login */
 	unsigned int watchdog;	/* seconds a child may take; 0: default */
+	const char *agent_sock;	/* agent passes: SSH_AUTH_SOCK, and the
+				 * login runs with the real ids below */
+	uid_t agent_uid;
+	gid_t agent_gid;
 	struct tu_pki pki;	/* root, intermediate (issues the users'
 				 * certificates, signs OCSP) and user */
 };
@@ -139,6 +160,8 @@ struct fixture {
 struct shared {
 	int pam_result;
 	int reached;		/* 1: pam_authenticate returned */
+	int leftover;		/* a child of the login's process was left
+				 * (running, or not reaped) after it */
 	unsigned int watchdog;	/* the child's alarm, in seconds */
 	struct fault_record rec;
 };
@@ -160,6 +183,12 @@ enum verdict {
 	V_NOT_FIRED,	/* the k-th call never came */
 	V_SOFT,		/* a local fault taken for an unreachable responder
 			 * and tolerated by ocsp=soft */
+	V_FALLBACK,	/* agent=try: a local fault taken for a missing
+			 * agent, the conversation asked instead */
+	V_REAPLESS,	/* a call that reaps the agent's connecting child
+			 * failed after it had handed the connection over:
+			 * the login is the unharmed run's */
+	V_LEFTOVER,	/* refused, but a child of the login was left */
 	V_NVERDICTS
 };
 
@@ -169,7 +198,10 @@ static const char *verdict_names[V_NVERDICTS] = {
 	"not remembered by the parse cache (login unaffected)",
 	"subject logged as '?' (login unaffected)",
 	"refused WITHOUT a syslog reason", "WRONG SUCCESS", "CRASH",
-	"fault not reached", "ACCEPTED AS UNREACHABLE (ocsp=soft)"
+	"fault not reached", "ACCEPTED AS UNREACHABLE (ocsp=soft)",
+	"FELL BACK TO THE CONVERSATION",
+	"reaping the connecting child failed (login unaffected)",
+	"A CHILD LEFT BEHIND"
 };
 
 /* ------------------------------------------------------------ fixture */
@@ -293,6 +325,7 @@ struct arming {
 					 * (fault_also), or -1 */
 	const struct func_range *scan;	/* mark calls under it, or NULL */
 	int kill_errno;			/* fault_kill_errno; 0: EPERM */
+	int children;			/* fault_children */
 };
 
 static void
@@ -304,6 +337,17 @@ scan(const struct arming *a)
 		fault_scan(0, 0);
 }
 
+/* Has this process a child, running or not reaped?  The module's own
+ * children end and are reaped within the login. */
+static int
+children_left(void)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	return waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == 0;
+}
+
 static void
 child(struct fixture *f, struct shared *sh, const struct arming *a, int warm)
 {
@@ -313,6 +357,12 @@ child(struct fixture *f, struct shared *sh, const struct arming *a, int warm)
 	int r;
 
 	alarm(sh->watchdog);
+	/* As sudo runs: the caller's real ids, root's effective ones. */
+	if (f->agent_sock != NULL &&
+	    (setenv("SSH_AUTH_SOCK", f->agent_sock, 1) != 0 ||
+	    setresgid(f->agent_gid, 0, 0) != 0 ||
+	    setresuid(f->agent_uid, 0, 0) != 0))
+		_exit(EXIT_START);
 	if (warm && login_unarmed(f) != PAM_SUCCESS)
 		_exit(EXIT_WARM_UP);
 	/* Every OCSP login asks the responder: nothing cached before. */
@@ -323,9 +373,11 @@ child(struct fixture *f, struct shared *sh, const struct arming *a, int warm)
 	scan(a);
 	fault_also(a->also);
 	fault_kill_errno(a->kill_errno != 0 ? a->kill_errno : EPERM);
+	fault_children(a->children);
 	fault_arm_kind(a->from, a->kind, a->nth);
 	r = pam_authenticate(pamh, 0);
 	fault_disarm();
+	sh->leftover = children_left();
 	sh->pam_result = r;
 	sh->reached = 1;
 	pam_end(pamh, r);
@@ -345,6 +397,7 @@ run_armed(struct fixture *f, struct shared *sh, const struct arming *a,
 
 	sh->pam_result = -1;
 	sh->reached = 0;
+	sh->leftover = 0;
 	sh->watchdog = f->watchdog != 0 ? f->watchdog : CHILD_SECONDS;
 	sh->rec.loglen = 0;
 	sh->rec.log[0] = '\0';
@@ -370,7 +423,7 @@ run_armed(struct fixture *f, struct shared *sh, const struct arming *a,
 static int
 run_login(struct fixture *f, struct shared *sh, long fail_at, int warm)
 {
-	const struct arming a = { 1, -1, fail_at, -1, NULL, 0 };
+	const struct arming a = { 1, -1, fail_at, -1, NULL, 0, 0 };
 
 	return run_armed(f, sh, &a, warm);
 }
@@ -1163,9 +1216,9 @@ static int
 ocsp_baselines(struct ocsp_fixture *o, struct shared *sh,
     struct ocsp_pass *p, const struct func_range *scope, int *test)
 {
-	const struct arming count = { 1, -1, 0, -1, NULL, 0 };
-	const struct arming scanned = { 1, -1, 0, -1, scope, 0 };
-	struct arming tally = { 0, FAULT_POLL, 0, -1, NULL, 0 };
+	const struct arming count = { 1, -1, 0, -1, NULL, 0, 0 };
+	const struct arming scanned = { 1, -1, 0, -1, scope, 0, 0 };
+	struct arming tally = { 0, FAULT_POLL, 0, -1, NULL, 0, 0 };
 	long k, i, fewest[FAULT_NKINDS], polls[UNHARMED_RUNS],
 	    reads[UNHARMED_RUNS];
 	int status, ok, kind, run, bad = 0;
@@ -1288,7 +1341,7 @@ kill_path(struct ocsp_fixture *o, struct shared *sh, struct ocsp_pass *p,
 		int errno_value;
 		const char *name;
 	} how[2] = { { EPERM, "EPERM" }, { ENOSYS, "ENOSYS" } };
-	struct arming a = { p->from, 0, 0, FAULT_PIDFD_KILL, NULL, 0 };
+	struct arming a = { p->from, 0, 0, FAULT_PIDFD_KILL, NULL, 0, 0 };
 	char what[64];
 	long i, *counts;
 	int status, v = V_NOT_FIRED, tries, bad, e;
@@ -1344,7 +1397,7 @@ static int
 run_ocsp_pass(struct ocsp_fixture *o, struct shared *sh, struct ocsp_pass *p,
     const struct func_range *scope, int *test)
 {
-	struct arming a = { 0, 0, 0, -1, NULL, 0 };
+	struct arming a = { 0, 0, 0, -1, NULL, 0, 0 };
 	struct timeval t0;
 	char tag[128];
 	long i, shown[V_NVERDICTS];
@@ -1409,6 +1462,336 @@ run_ocsp_pass(struct ocsp_fixture *o, struct shared *sh, struct ocsp_pass *p,
 	return 0;
 }
 
+/* ------------------------------------------------------------ agent mode */
+
+#define AGENT_SCOPE	"agent_answer"
+#define REAP_SCOPE	"certauth_reap"
+#define AGENT_LINE	"the answer comes from the ssh-agent at"
+#define FALLBACK_LINE	"asking through the conversation"
+#define AGENT_TTL	10	/* challenge_ttl: the agent's deadline */
+#define AGENT_USER	"nobody"
+
+/* The agent passes' logins: agent=only, agent=try, and try with nothing
+ * at SSH_AUTH_SOCK (the control that a fallback shows). */
+struct agent_fixture {
+	struct fixture only, try, gone;
+	struct tu_agent agent;
+	int up;
+};
+
+static void
+agent_service(struct fixture *f, struct fixture *out, const char *name,
+    const char *mode, const char *sock, const struct passwd *pw)
+{
+	char *p, *text;
+
+	*out = *f;
+	out->agent_sock = sock;
+	out->agent_uid = pw->pw_uid;
+	out->agent_gid = pw->pw_gid;
+	p = xasprintf("pam.d-%s", name);
+	out->confdir = tu_path(f->dir, p);
+	free(p);
+	if (mkdir(out->confdir, 0755) != 0)
+		exit(1);
+	p = tu_path(out->confdir, SERVICE);
+	text = xasprintf("auth required %s config=%s/pam_certauth.conf "
+	    "bindings_dir=%s hostname=fault-host nodelay agent=%s "
+	    "challenge_ttl=%d\n", MODULE_PATH, f->dir, f->pki.bindings_dir,
+	    mode, AGENT_TTL);
+	tu_write_file(p, text, 0644);
+	free(text);
+	free(p);
+}
+
+/*
+ * The fake agent (tests/common/fakeagent.h) as user nobody in a
+ * directory of nobody's under the scratch directory, holding the user's
+ * key (the second certificate bound: the first does not match), and the
+ * three services.  -1 with why: the agent passes are skipped.
+ */
+static int
+setup_agent(struct fixture *f, struct agent_fixture *o, char *why,
+    size_t whylen)
+{
+	struct tu_agent_script s;
+	struct passwd *pw = getpwnam(AGENT_USER);
+
+	if (pw == NULL || pw->pw_uid == 0) {
+		snprintf(why, whylen, "no user " AGENT_USER);
+		return -1;
+	}
+	memset(&s, 0, sizeof(s));
+	s.list = s.sign = TU_AGENT_WELL;
+	s.listed = &f->pki.user_key;
+	s.nlisted = 1;
+	s.signer = f->pki.user_key;
+	tu_agent_start(&o->agent, &s, f->dir, pw->pw_uid, pw->pw_gid);
+	o->up = 1;
+	agent_service(f, &o->only, "agent-only", "only", o->agent.path, pw);
+	agent_service(f, &o->try, "agent-try", "try", o->agent.path, pw);
+	agent_service(f, &o->gone, "agent-gone", "try",
+	    "/nonexistent/agent.sock", pw);
+	return 0;
+}
+
+/* One agent pass: agent=only or agent=try. */
+struct agent_pass {
+	const char *name;		/* "agent=only" */
+	struct fixture *f;
+	long calls, from;
+	struct ocsp_site *sites;
+	long nsites, sites_of[FAULT_NKINDS];
+	long counts[FAULT_NKINDS][V_NVERDICTS];
+	long retried;
+	char good_line[1024];
+	double seconds;
+};
+
+/* The success line of an agent login (after the agent's own line), with
+ * its newline. */
+static int
+decision_line(const struct fault_record *rec, char *buf, size_t len)
+{
+	const char *p = strstr(rec->log, " authenticated with certificate "),
+	    *start, *nl;
+
+	if (p == NULL || (nl = strchr(p, '\n')) == NULL)
+		return -1;
+	for (start = p; start > rec->log && start[-1] != '\n'; start--)
+		;
+	if ((start = strstr(start, MODULE_LINE)) == NULL || start > p)
+		return -1;
+	snprintf(buf, len, "%.*s", (int)(nl + 1 - start), start);
+	return 0;
+}
+
+/* An unharmed agent login: in, from the agent, no fallback, no child
+ * left. */
+static int
+agent_success(const struct shared *sh, int status)
+{
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 && sh->reached &&
+	    sh->pam_result == PAM_SUCCESS && logged(&sh->rec, AGENT_LINE) &&
+	    !logged(&sh->rec, FALLBACK_LINE) && !sh->leftover;
+}
+
+/*
+ * One faulted agent login.  Success is allowed only for a fault while
+ * the connecting child is reaped (it has handed the connection over; the
+ * host may have reaped it first) or an allocation a library recovers
+ * from, each with the unharmed run's success line; a fallback to the
+ * conversation is never allowed, nor a child left after a refusal.
+ */
+static int
+judge_agent(const struct shared *sh, int status, const struct agent_pass *p,
+    const struct func_range *scope, const struct func_range *reap)
+{
+	const struct fault_record *rec = &sh->rec;
+	int same;
+
+	if (WIFSIGNALED(status) || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0 || !sh->reached)
+		return V_CRASH;
+	if (!rec->fired || !under_function(rec, scope))
+		return V_NOT_FIRED;
+	if (logged(rec, FALLBACK_LINE))
+		return V_FALLBACK;
+	same = strstr(rec->log + rec->log_armed_at, p->good_line) != NULL;
+	if (rec->fired_in_log && sh->pam_result == PAM_SUCCESS)
+		return V_LOGGER;
+	if (sh->pam_result == PAM_SUCCESS || sh->pam_result == PAM_IGNORE) {
+		if (sh->pam_result == PAM_SUCCESS && under_function(rec, reap) &&
+		    same)
+			return V_REAPLESS;
+		if (sh->pam_result == PAM_SUCCESS && !sh->leftover &&
+		    rec->fired_kind == FAULT_ALLOC &&
+		    strcmp(rec->fired_caller, "pam_certauth.so") != 0 && same)
+			return V_ABSORBED;
+		return V_SUCCESS;
+	}
+	if (sh->leftover && !under_function(rec, reap))
+		return V_LEFTOVER;
+	if (rec->fired_in_log)
+		return any_line(rec) ? V_REFUSED : V_NO_REASON;
+	return module_reason(rec) ? V_REFUSED : V_NO_REASON;
+}
+
+/*
+ * The pass's unharmed runs (one TAP line) and its sites: every call
+ * under agent_answer, the connecting child's included, as the nth of its
+ * kind from the first such call; polls and reads as many as the run with
+ * the fewest reaches.
+ */
+static int
+agent_baseline(struct agent_pass *p, struct shared *sh,
+    const struct func_range *scope, int *test)
+{
+	const struct arming scanned = { 1, -1, 0, -1, scope, 0, 1 };
+	struct arming tally = { 0, FAULT_POLL, 0, -1, NULL, 0, 1 };
+	long k, i, fewest[FAULT_NKINDS];
+	int status, ok, kind, run;
+
+	status = run_armed(p->f, sh, &scanned, 0);
+	p->calls = sh->rec.calls;
+	for (k = 1; k <= p->calls && k < FAULT_MAX_CALLS; k++)
+		if ((sh->rec.kind[k] & FAULT_IN_SCOPE) != 0)
+			break;
+	p->from = k;
+	ok = agent_success(sh, status) && p->calls > 0 &&
+	    p->calls < FAULT_MAX_CALLS && p->from <= p->calls &&
+	    decision_line(&sh->rec, p->good_line, sizeof(p->good_line)) == 0;
+	if (ok) {
+		if ((p->sites = calloc((size_t)p->calls,
+		    sizeof(*p->sites))) == NULL)
+			exit(1);
+		memset(fewest, 0, sizeof(fewest));
+		for (k = p->from; k <= p->calls; k++) {
+			kind = sh->rec.kind[k] & FAULT_KIND_MASK;
+			fewest[kind]++;
+			if ((sh->rec.kind[k] & FAULT_IN_SCOPE) == 0)
+				continue;
+			p->sites[p->nsites].kind = kind;
+			p->sites[p->nsites++].nth = fewest[kind];
+		}
+	}
+	tally.from = p->from;
+	for (run = 1; ok && run < UNHARMED_RUNS; run++) {
+		status = run_armed(p->f, sh, &tally, 0);
+		if (!(ok = agent_success(sh, status)))
+			break;
+		for (kind = 0; kind < FAULT_NKINDS; kind++)
+			if (sh->rec.kind_calls[kind] < fewest[kind])
+				fewest[kind] = sh->rec.kind_calls[kind];
+	}
+	printf("%s %d - %s: unharmed login logs in with the agent's answer, "
+	    "no fallback, no child left, %d times (%ld injectable calls, from "
+	    "call %ld under " AGENT_SCOPE ")\n", ok ? "ok" : "not ok",
+	    (*test)++, p->name, UNHARMED_RUNS, p->calls, p->from);
+	if (!ok) {
+		describe(p->name, "baseline", 0, sh, status);
+		print_log(&sh->rec);
+		return -1;
+	}
+	for (k = i = 0; k < p->nsites; k++) {
+		if (p->sites[k].nth > fewest[p->sites[k].kind])
+			continue;
+		p->sites_of[p->sites[k].kind]++;
+		p->sites[i++] = p->sites[k];
+	}
+	p->nsites = i;
+	return 0;
+}
+
+/* Every site of the pass failed in turn; one TAP line per kind. */
+static int
+run_agent_pass(struct agent_pass *p, struct shared *sh,
+    const struct func_range *scope, const struct func_range *reap,
+    int *test)
+{
+	struct arming a = { 0, 0, 0, -1, NULL, 0, 1 };
+	struct timeval t0;
+	char tag[160];
+	long i, shown[V_NVERDICTS];
+	int status, v = V_NOT_FIRED, k, tries, bad;
+
+	gettimeofday(&t0, NULL);
+	memset(shown, 0, sizeof(shown));
+	if (agent_baseline(p, sh, scope, test) != 0)
+		return -1;
+	a.from = p->from;
+	for (i = 0; i < p->nsites; i++) {
+		const struct ocsp_site *s = &p->sites[i];
+
+		a.kind = s->kind;
+		a.nth = s->nth;
+		for (tries = 0; tries < TRIES; tries++) {
+			status = run_armed(p->f, sh, &a, 0);
+			if ((v = judge_agent(sh, status, p, scope, reap)) !=
+			    V_NOT_FIRED)
+				break;
+			p->retried++;
+		}
+		p->counts[s->kind][v]++;
+		if (v != V_REFUSED && v != V_ABSORBED && v != V_REAPLESS &&
+		    v != V_LOGGER && shown[v]++ < SHOW_MAX) {
+			snprintf(tag, sizeof(tag), "%s, %s #%ld,",
+			    verdict_names[v], fault_kind_name(s->kind), s->nth);
+			describe(p->name, tag, i + 1, sh, status);
+			print_log(&sh->rec);
+		} else if (s->kind != FAULT_ALLOC) {
+			char line[600];
+
+			last_line(&sh->rec, line, sizeof(line));
+			printf("# %s %s #%ld: %s in %s -> %s; syslog: %s\n",
+			    p->name, fault_kind_name(s->kind), s->nth,
+			    sh->rec.fired_call, sh->rec.fired_site,
+			    verdict_names[v], line);
+		}
+	}
+	for (k = 0; k < FAULT_NKINDS; k++) {
+		bad = p->counts[k][V_NO_REASON] + p->counts[k][V_SUCCESS] +
+		    p->counts[k][V_CRASH] + p->counts[k][V_NOT_FIRED] +
+		    p->counts[k][V_FALLBACK] + p->counts[k][V_LEFTOVER] != 0;
+		printf("%s %d - %s %s: %ld sites; %ld refused with a reason, "
+		    "login unaffected: %ld while reaping, %ld absorbed by a "
+		    "library, %ld logger faults; %ld fell back to the conversation, %ld left a "
+		    "child, %ld without a reason, %ld wrong successes, %ld "
+		    "crashes, %ld not reached\n", bad ? "not ok" : "ok",
+		    (*test)++, p->name, fault_kind_name(k), p->sites_of[k],
+		    p->counts[k][V_REFUSED], p->counts[k][V_REAPLESS],
+		    p->counts[k][V_ABSORBED], p->counts[k][V_LOGGER],
+		    p->counts[k][V_FALLBACK],
+		    p->counts[k][V_LEFTOVER], p->counts[k][V_NO_REASON],
+		    p->counts[k][V_SUCCESS], p->counts[k][V_CRASH],
+		    p->counts[k][V_NOT_FIRED]);
+	}
+	p->seconds = seconds_since(&t0);
+	printf("# %s fault sites tried: %ld (of %ld calls, from call %ld), "
+	    "results:", p->name, p->nsites, p->calls, p->from);
+	for (v = 0; v < V_NVERDICTS; v++) {
+		long sum = 0;
+
+		for (k = 0; k < FAULT_NKINDS; k++)
+			sum += p->counts[k][v];
+		printf("%s %ld %s", v ? "," : "", sum, verdict_names[v]);
+	}
+	printf(" (%ld runs again because the call did not come; %.1f s)\n",
+	    p->retried, p->seconds);
+	return 0;
+}
+
+/*
+ * The control that shows a fallback would be seen: agent=try with
+ * nothing at SSH_AUTH_SOCK asks the conversation, which logs in, and
+ * says so.  One TAP line.
+ */
+static int
+agent_fallback_control(struct agent_fixture *o, struct shared *sh,
+    int *test)
+{
+	const struct arming count = { 1, -1, 0, -1, NULL, 0, 1 };
+	int status, ok;
+
+	status = run_armed(&o->gone, sh, &count, 0);
+	ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 && sh->reached &&
+	    sh->pam_result == PAM_SUCCESS && logged(&sh->rec, FALLBACK_LINE) &&
+	    !logged(&sh->rec, AGENT_LINE);
+	printf("%s %d - agent control: agent=try with nothing at SSH_AUTH_SOCK "
+	    "asks the conversation, logs in, and logs \"" FALLBACK_LINE "\"\n",
+	    ok ? "ok" : "not ok", (*test)++);
+	if (!ok) {
+		describe("agent", "fallback control", 0, sh, status);
+		print_log(&sh->rec);
+		return -1;
+	}
+	return 0;
+}
+
+/* TAP lines of the agent passes: the control, then per pass its
+ * baseline and one per kind. */
+#define AGENT_LINES	(1 + 2 * (1 + FAULT_NKINDS))
+
 /* ------------------------------------------------------------ main */
 
 /* Is pass in FAULT_PASSES (all when unset)? */
@@ -1432,12 +1815,14 @@ main(void)
 {
 	static struct pass cold, warm;
 	static struct ocsp_pass ocsp;
+	static struct agent_pass agent_only, agent_try;
+	static struct agent_fixture af;
 	struct ocsp_fixture of;
 	struct fixture f;
 	struct shared *sh;
-	struct func_range put, scope;
+	struct func_range put, scope, ascope, reap;
 	char why[256] = "";
-	int test = 1, have_ocsp, i;
+	int test = 1, have_ocsp, have_agent, i;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	memset(&f, 0, sizeof(f));
@@ -1453,7 +1838,7 @@ main(void)
 		printf("1..0 # SKIP no safe scratch directory\n");
 		return 0;
 	}
-	printf("1..%d\n", 2 * (1 + FAULT_NKINDS) + OCSP_LINES);
+	printf("1..%d\n", 2 * (1 + FAULT_NKINDS) + OCSP_LINES + AGENT_LINES);
 	/* Without the range, no fault is allowed under it: say so. */
 	if (module_function(CACHE_PUT, &put) != 0) {
 		printf("Bail out! no single function " CACHE_PUT " with a size "
@@ -1471,6 +1856,14 @@ main(void)
 	}
 	printf("# " OCSP_SCOPE ": module offsets 0x%lx to 0x%lx\n",
 	    scope.start, scope.start + scope.size);
+	if (module_function(AGENT_SCOPE, &ascope) != 0 ||
+	    module_function(REAP_SCOPE, &reap) != 0) {
+		printf("Bail out! no single function " AGENT_SCOPE " or "
+		    REAP_SCOPE " with a size in the symbol table of "
+		    MODULE_PATH " (nm -S): the agent passes cannot tell their "
+		    "sites\n");
+		return 1;
+	}
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (sh == MAP_FAILED) {
@@ -1498,9 +1891,31 @@ main(void)
 		skip_lines(&test, OCSP_LINES, why);
 	stop_responder();
 
+	have_agent = want("agent") &&
+	    setup_agent(&f, &af, why, sizeof(why)) == 0;
+	if (!want("agent"))
+		snprintf(why, sizeof(why), "not in FAULT_PASSES");
+	agent_only.name = "agent=only";
+	agent_only.f = &af.only;
+	agent_try.name = "agent=try";
+	agent_try.f = &af.try;
+	if (have_agent && (agent_fallback_control(&af, sh, &test) != 0 ||
+	    run_agent_pass(&agent_only, sh, &ascope, &reap, &test) != 0 ||
+	    run_agent_pass(&agent_try, sh, &ascope, &reap, &test) != 0)) {
+		tu_agent_stop(&af.agent);
+		return 1;
+	}
+	if (!have_agent)
+		skip_lines(&test, AGENT_LINES, why);
+	if (af.up)
+		tu_agent_stop(&af.agent);
+
 	printf("# cold pass: %ld sites in %.1f s; warm pass: %ld sites in "
 	    "%.1f s; ocsp pass: %ld sites in %.1f s\n", cold.b.n, cold.seconds,
 	    warm.b.n, warm.seconds, ocsp.nsites, ocsp.seconds);
+	printf("# agent=only pass: %ld sites in %.1f s; agent=try pass: %ld "
+	    "sites in %.1f s\n", agent_only.nsites, agent_only.seconds,
+	    agent_try.nsites, agent_try.seconds);
 	for (i = 0; i < FAULT_NKINDS; i++)
 		if (ocsp.sites_of[i] > 0)
 			printf("# ocsp pass, %s: %ld sites\n",
@@ -1510,5 +1925,7 @@ main(void)
 	free(warm.b.kinds);
 	free(warm.b.log);
 	free(ocsp.sites);
+	free(agent_only.sites);
+	free(agent_try.sites);
 	return 0;
 }

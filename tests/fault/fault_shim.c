@@ -56,7 +56,7 @@ static struct fault_record *rec;
 static long fail_at, count_from;
 static int fail_kind = -1, also_kind = -1, kill_errno = EPERM;
 static pid_t armed_pid;
-static int armed, held, in_shim, log_depth;
+static int armed, held, in_shim, log_depth, children;
 static unsigned long scan_start, scan_size;
 
 static int (*real_open)(const char *, int, ...);
@@ -84,6 +84,17 @@ static int (*real_poll)(struct pollfd *, nfds_t, int);
 static ssize_t (*real_send)(int, const void *, size_t, int);
 static int (*real_waitid)(idtype_t, id_t, siginfo_t *, int);
 static long (*real_syscall)(long, ...);
+static int (*real_socket)(int, int, int);
+static int (*real_connect)(int, const struct sockaddr *, socklen_t);
+static int (*real_getsockopt)(int, int, int, void *, socklen_t *);
+static int (*real_setgroups)(size_t, const gid_t *);
+static int (*real_setresgid)(gid_t, gid_t, gid_t);
+static int (*real_setresuid)(uid_t, uid_t, uid_t);
+static ssize_t (*real_recv)(int, void *, size_t, int);
+static ssize_t (*real_recvmsg)(int, struct msghdr *, int);
+static ssize_t (*real_sendmsg)(int, const struct msghdr *, int);
+static pid_t (*real_waitpid)(pid_t, int *, int);
+static int (*real_kill)(pid_t, int);
 
 static void *
 next_symbol(const char *name)
@@ -125,6 +136,17 @@ resolve(void)
 	*(void **)&real_send = next_symbol("send");
 	*(void **)&real_waitid = next_symbol("waitid");
 	*(void **)&real_syscall = next_symbol("syscall");
+	*(void **)&real_socket = next_symbol("socket");
+	*(void **)&real_connect = next_symbol("connect");
+	*(void **)&real_getsockopt = next_symbol("getsockopt");
+	*(void **)&real_setgroups = next_symbol("setgroups");
+	*(void **)&real_setresgid = next_symbol("setresgid");
+	*(void **)&real_setresuid = next_symbol("setresuid");
+	*(void **)&real_recv = next_symbol("recv");
+	*(void **)&real_recvmsg = next_symbol("recvmsg");
+	*(void **)&real_sendmsg = next_symbol("sendmsg");
+	*(void **)&real_waitpid = next_symbol("waitpid");
+	*(void **)&real_kill = next_symbol("kill");
 	*(void **)&real_open = next_symbol("open");
 	in_shim--;
 }
@@ -135,7 +157,8 @@ fault_kind_name(int kind)
 	static const char *names[FAULT_NKINDS] = {
 		"alloc", "open", "read", "random", "pipe", "fork", "getpwnam_r",
 		"fcntl", "poll", "send", "waitid", "pidfd_open",
-		"pidfd_send_signal"
+		"pidfd_send_signal", "socket", "privilege drop", "recv",
+		"sendmsg", "kill", "waitpid"
 	};
 
 	return kind >= 0 && kind < FAULT_NKINDS ? names[kind] : "?";
@@ -200,6 +223,12 @@ fault_scan(unsigned long start, unsigned long size)
 {
 	scan_start = start;
 	scan_size = size;
+}
+
+void
+fault_children(int on)
+{
+	children = on;
 }
 
 void
@@ -361,7 +390,8 @@ fail_now(int kind, const char *call)
 	long n;
 	int flags, hit;
 
-	if (!armed || held || in_shim || rec == NULL || getpid() != armed_pid)
+	if (!armed || held || in_shim || rec == NULL ||
+	    (!children && getpid() != armed_pid))
 		return 0;
 	/* The fetch's calls are there for the module's own use of them;
 	 * libpam's audit record (libaudit polls its netlink socket after
@@ -797,6 +827,131 @@ syscall(long number, ...)
 	}
 #endif
 	return real_syscall(number, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+
+/* ---------------------------------------------------------- agent mode */
+
+int
+socket(int domain, int type, int protocol)
+{
+	resolve();
+	if (fail_now(FAULT_SOCKET, "socket")) {
+		errno = EMFILE;
+		return -1;
+	}
+	return real_socket(domain, type, protocol);
+}
+
+/* ENOBUFS: a local failure (the kernel's buffers), never "no agent". */
+int
+connect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	resolve();
+	if (fail_now(FAULT_SOCKET, "connect")) {
+		errno = ENOBUFS;
+		return -1;
+	}
+	return real_connect(fd, sa, len);
+}
+
+int
+getsockopt(int fd, int level, int name, void *val, socklen_t *len)
+{
+	resolve();
+	if (fail_now(FAULT_SOCKET, "getsockopt")) {
+		errno = ENOBUFS;
+		return -1;
+	}
+	return real_getsockopt(fd, level, name, val, len);
+}
+
+int
+setgroups(size_t n, const gid_t *list)
+{
+	resolve();
+	if (fail_now(FAULT_PRIV, "setgroups")) {
+		errno = EPERM;
+		return -1;
+	}
+	return real_setgroups(n, list);
+}
+
+int
+setresgid(gid_t r, gid_t e, gid_t s)
+{
+	resolve();
+	if (fail_now(FAULT_PRIV, "setresgid")) {
+		errno = EPERM;
+		return -1;
+	}
+	return real_setresgid(r, e, s);
+}
+
+/* EAGAIN: what the kernel said over RLIMIT_NPROC before Linux 3.1. */
+int
+setresuid(uid_t r, uid_t e, uid_t s)
+{
+	resolve();
+	if (fail_now(FAULT_PRIV, "setresuid")) {
+		errno = EAGAIN;
+		return -1;
+	}
+	return real_setresuid(r, e, s);
+}
+
+ssize_t
+recv(int fd, void *buf, size_t n, int flags)
+{
+	resolve();
+	if (fail_now(FAULT_RECV, "recv")) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return real_recv(fd, buf, n, flags);
+}
+
+ssize_t
+recvmsg(int fd, struct msghdr *m, int flags)
+{
+	resolve();
+	if (fail_now(FAULT_RECV, "recvmsg")) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return real_recvmsg(fd, m, flags);
+}
+
+ssize_t
+sendmsg(int fd, const struct msghdr *m, int flags)
+{
+	resolve();
+	if (fail_now(FAULT_SENDMSG, "sendmsg")) {
+		errno = ENOBUFS;
+		return -1;
+	}
+	return real_sendmsg(fd, m, flags);
+}
+
+pid_t
+waitpid(pid_t pid, int *status, int options)
+{
+	resolve();
+	if (fail_now(FAULT_WAITPID, "waitpid")) {
+		errno = ECHILD;
+		return -1;
+	}
+	return real_waitpid(pid, status, options);
+}
+
+int
+kill(pid_t pid, int sig)
+{
+	resolve();
+	if (fail_now(FAULT_KILL, "kill")) {
+		errno = EPERM;
+		return -1;
+	}
+	return real_kill(pid, sig);
 }
 
 /* ---------------------------------------------------------- logging */

@@ -5,15 +5,18 @@
  * aligned_alloc, memalign, valloc, open, open64, openat, openat64,
  * fopen, fopen64, read, fread, fgets, getentropy, getrandom and the calls
  * of the OCSP fetch (socketpair, pipe, pipe2, fork, getpwnam_r, fcntl,
- * poll, send, waitid, and syscall for pidfd_open and pidfd_send_signal)
- * in the test program itself (linked with -export-dynamic), so they
- * interpose on every shared object, the dlopened module and libcrypto
- * included.  While armed, each call is counted; the chosen one fails the
- * way the real call fails (NULL/-1 with ENOMEM, EIO, EMFILE, ...).  The
- * fetch's calls count only with a frame of the module on the stack.  Only
- * the process that armed the shim counts: a child it forks (the OCSP
- * helper on its way to exec) runs unharmed.  syslog(3) and pam_syslog(3)
- * are replaced too: lines are recorded, not sent.
+ * poll, send, waitid, and syscall for pidfd_open and pidfd_send_signal),
+ * and those of agent mode (socket, connect, getsockopt, setgroups,
+ * setresgid, setresuid, sendmsg, recv, recvmsg, waitpid, kill) in the test
+ * program itself (linked with -export-dynamic), so they interpose on
+ * every shared object, the dlopened module and libcrypto included.  While
+ * armed, each call is counted; the chosen one fails the way the real call
+ * fails (NULL/-1 with ENOMEM, EIO, EMFILE, ...).  The calls from
+ * socketpair on count only with a frame of the module on the stack.  Only
+ * the process that armed the shim counts, unless fault_children() says
+ * otherwise: a child it forks (the OCSP helper on its way to exec) runs
+ * unharmed.  syslog(3) and pam_syslog(3) are replaced too: lines are
+ * recorded, not sent.
  */
 #ifndef CERTAUTH_FAULT_SHIM_H
 #define CERTAUTH_FAULT_SHIM_H
@@ -35,6 +38,14 @@ enum fault_kind {
 	FAULT_PIDFD_OPEN,	/* syscall(SYS_pidfd_open): -1, EMFILE */
 	FAULT_PIDFD_KILL,	/* syscall(SYS_pidfd_send_signal): -1, EPERM
 				 * or fault_kill_errno() */
+	FAULT_SOCKET,	/* socket: -1, EMFILE; connect, getsockopt: -1,
+			 * ENOBUFS */
+	FAULT_PRIV,	/* setgroups, setresgid, setresuid: -1, EPERM
+			 * (setresuid: EAGAIN, RLIMIT_NPROC's errno) */
+	FAULT_RECV,	/* recv, recvmsg: -1, ENOMEM */
+	FAULT_SENDMSG,	/* sendmsg: -1, ENOBUFS */
+	FAULT_KILL,	/* kill: -1, EPERM */
+	FAULT_WAITPID,	/* waitpid: -1, ECHILD */
 	FAULT_NKINDS
 };
 
@@ -118,6 +129,13 @@ void fault_kill_errno(int e);
  * thousands.
  */
 void fault_scan(unsigned long start, unsigned long size);
+
+/*
+ * Nonzero: a child forked by the armed process counts (and fails) too,
+ * on the same record: for the module's own children that never exec
+ * (agent mode's connecting child).  Set before arming.
+ */
+void fault_children(int on);
 
 /* Stop counting. */
 void fault_disarm(void);

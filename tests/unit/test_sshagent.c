@@ -1,6 +1,6 @@
 /*
  * test_sshagent.c - the ssh-agent client against a fake agent (a child
- * process on a UNIX socket) that answers well for every key type, and
+ * process on a UNIX socket, tests/common/fakeagent.h) that answers well for every key type, and
  * badly: garbage, truncated and oversized fields, a signature by another
  * key or of another type, silence past the deadline, a closed connection.
  */
@@ -30,237 +30,34 @@
 #include "digest.h"
 #include "sshagent.h"
 #include "verify.h"
+#include "fakeagent.h"
 #include "testutil.h"
 
 #define MSG "certauth:v1:host1:sshd:alice:1700000000:nonce"
 
-/* ------------------------------------------------------------ wire */
-
-struct wire {
-	unsigned char b[16384];
-	size_t n;
-};
+/* The scripts below, in short: the fake agent of tests/common. */
+#define FAKE_SIGN   1 /* a listing gets nothing, a sign request is signed */
+#define FAKE_CANNED 2 /* every request gets f->canned */
+#define FAKE_SILENT 3 /* never answers */
+#define FAKE_CLOSE  4 /* closes at once */
 
 static void
-w_u32(struct wire *w, uint32_t v)
+fake(struct tu_agent_script *f, int mode)
 {
-	w->b[w->n++] = (unsigned char)(v >> 24);
-	w->b[w->n++] = (unsigned char)(v >> 16);
-	w->b[w->n++] = (unsigned char)(v >> 8);
-	w->b[w->n++] = (unsigned char)v;
+	memset(f, 0, sizeof(*f));
+	f->list = mode == FAKE_SILENT ? TU_AGENT_SILENT : TU_AGENT_CANNED;
+	f->sign = mode == FAKE_SIGN ? TU_AGENT_WELL : f->list;
+	f->close = mode == FAKE_CLOSE;
 }
 
 static void
-w_u8(struct wire *w, unsigned char c)
+start_agent(struct tu_agent *af, const struct tu_agent_script *f)
 {
-	w->b[w->n++] = c;
-}
-
-static void
-w_str(struct wire *w, const void *s, size_t n)
-{
-	w_u32(w, (uint32_t)n);
-	memcpy(w->b + w->n, s, n);
-	w->n += n;
-}
-
-static void
-w_cstr(struct wire *w, const char *s)
-{
-	w_str(w, s, strlen(s));
-}
-
-static void
-w_mpint(struct wire *w, const BIGNUM *bn)
-{
-	unsigned char buf[80];
-	int n = BN_bn2bin(bn, buf + 1);
-
-	buf[0] = 0;
-	if (n > 0 && (buf[1] & 0x80))
-		w_str(w, buf, (size_t)n + 1);
-	else
-		w_str(w, buf + 1, (size_t)n);
-}
-
-/* A whole message: length, then body. */
-static void
-w_msg(struct wire *out, const struct wire *body)
-{
-	out->n = 0;
-	w_u32(out, (uint32_t)body->n);
-	memcpy(out->b + out->n, body->b, body->n);
-	out->n += body->n;
-}
-
-/* ------------------------------------------------------------ fake agent */
-
-enum { FAKE_CANNED, FAKE_SIGN, FAKE_SILENT, FAKE_CLOSE };
-
-struct fake {
-	int mode;
-	struct wire reply;    /* FAKE_CANNED: sent as it is */
-	EVP_PKEY *signer;     /* FAKE_SIGN: signs with this key */
-	const char *sigtype;  /* FAKE_SIGN: NULL: the right one */
-	int trailing;	      /* FAKE_SIGN: a byte after the signature */
-	uint32_t seen_flags;  /* in the child only */
-};
-
-struct agent_fixture {
-	char dir[64];
-	char path[128];
-	pid_t pid;
-};
-
-static int
-read_full(int fd, unsigned char *b, size_t n)
-{
-	ssize_t k;
-
-	while (n > 0) {
-		if ((k = read(fd, b, n)) <= 0)
-			return -1;
-		b += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
-/* The SSH signature blob of data by key, for flags (child side). */
-static void
-ssh_signature(struct fake *f, const unsigned char *data, size_t len,
-    uint32_t flags, struct wire *sig)
-{
-	const EVP_MD *md = NULL;
-	unsigned char raw[1024];
-	size_t rawlen = sizeof(raw);
-	const char *type = "ssh-ed25519";
-	struct wire inner = { { 0 }, 0 };
-	const unsigned char *p = raw;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	int id = EVP_PKEY_get_base_id(f->signer), bits;
-	ECDSA_SIG *es;
-
-	if (id == EVP_PKEY_RSA) {
-		md = flags & CERTAUTH_AGENT_RSA_SHA2_512 ? EVP_sha512()
-							 : EVP_sha256();
-		type = flags & CERTAUTH_AGENT_RSA_SHA2_512 ? "rsa-sha2-512"
-							   : "rsa-sha2-256";
-	} else if (id == EVP_PKEY_EC) {
-		bits = EVP_PKEY_get_bits(f->signer);
-		md = bits == 256 ? EVP_sha256()
-		    : bits == 384 ? EVP_sha384()
-				  : EVP_sha512();
-		type = bits == 256 ? "ecdsa-sha2-nistp256"
-		    : bits == 384  ? "ecdsa-sha2-nistp384"
-				   : "ecdsa-sha2-nistp521";
-	}
-	if (EVP_DigestSignInit(ctx, NULL, md, NULL, f->signer) != 1 ||
-	    EVP_DigestSign(ctx, raw, &rawlen, data, len) != 1)
-		_exit(3);
-	EVP_MD_CTX_free(ctx);
-	sig->n = 0;
-	w_cstr(sig, f->sigtype != NULL ? f->sigtype : type);
-	if (id == EVP_PKEY_EC) {
-		es = d2i_ECDSA_SIG(NULL, &p, (long)rawlen);
-		w_mpint(&inner, ECDSA_SIG_get0_r(es));
-		w_mpint(&inner, ECDSA_SIG_get0_s(es));
-		ECDSA_SIG_free(es);
-		w_str(sig, inner.b, inner.n);
-	} else
-		w_str(sig, raw, rawlen);
-}
-
-/* A sign response to a request body (child side). */
-static void
-sign_reply(struct fake *f, const unsigned char *req, size_t len,
-    struct wire *out)
-{
-	struct wire body = { { 0 }, 0 }, sig = { { 0 }, 0 };
-	uint32_t blen, dlen;
-	const unsigned char *data;
-
-	if (len < 9 || req[0] != 13)
-		_exit(4);
-	blen = (uint32_t)req[1] << 24 | (uint32_t)req[2] << 16 |
-	    (uint32_t)req[3] << 8 | req[4];
-	data = req + 5 + blen + 4;
-	dlen = (uint32_t)data[-4] << 24 | (uint32_t)data[-3] << 16 |
-	    (uint32_t)data[-2] << 8 | data[-1];
-	f->seen_flags = (uint32_t)data[dlen] << 24 |
-	    (uint32_t)data[dlen + 1] << 16 | (uint32_t)data[dlen + 2] << 8 |
-	    data[dlen + 3];
-	ssh_signature(f, data, dlen, f->seen_flags, &sig);
-	w_u8(&body, 14);
-	w_str(&body, sig.b, sig.n);
-	if (f->trailing)
-		w_u8(&body, 0);
-	w_msg(out, &body);
-}
-
-static void
-serve(int lfd, struct fake *f)
-{
-	unsigned char hdr[4], req[70000];
-	struct wire out;
-	uint32_t len;
-	int fd;
-
-	if ((fd = accept(lfd, NULL, NULL)) < 0)
-		_exit(1);
-	if (f->mode == FAKE_CLOSE)
-		_exit(0);
-	while (read_full(fd, hdr, 4) == 0) {
-		len = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 |
-		    (uint32_t)hdr[2] << 8 | hdr[3];
-		if (len > sizeof(req) || read_full(fd, req, len) != 0)
-			_exit(2);
-		if (f->mode == FAKE_SILENT) {
-			sleep(30);
-			_exit(0);
-		}
-		if (f->mode == FAKE_SIGN && req[0] == 13)
-			sign_reply(f, req, len, &out);
-		else
-			out = f->reply;
-		if (write(fd, out.b, out.n) != (ssize_t)out.n)
-			_exit(5);
-	}
-	_exit(0);
-}
-
-static void
-start_agent(struct agent_fixture *af, struct fake *f)
-{
-	struct sockaddr_un sa;
-	int lfd;
-
-	strcpy(af->dir, "/tmp/test_sshagent.XXXXXX");
-	assert_non_null(mkdtemp(af->dir));
-	snprintf(af->path, sizeof(af->path), "%s/agent.sock", af->dir);
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	strcpy(sa.sun_path, af->path);
-	assert_true((lfd = socket(AF_UNIX, SOCK_STREAM, 0)) >= 0);
-	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(lfd, 4), 0);
-	assert_true((af->pid = fork()) >= 0);
-	if (af->pid == 0)
-		serve(lfd, f);
-	close(lfd);
-}
-
-static void
-stop_agent(struct agent_fixture *af)
-{
-	kill(af->pid, SIGKILL);
-	waitpid(af->pid, NULL, 0);
-	unlink(af->path);
-	rmdir(af->dir);
+	tu_agent_start(af, f, NULL, (uid_t)-1, (gid_t)-1);
 }
 
 static struct certauth_agent *
-connect_to(struct agent_fixture *af)
+connect_to(struct tu_agent *af)
 {
 	struct certauth_agent *a = NULL;
 	struct certauth_reason why;
@@ -275,8 +72,8 @@ connect_to(struct agent_fixture *af)
 static void
 sign_ok(const char *type, int digest, int want_used, uint32_t want_flags)
 {
-	struct fake f = { FAKE_SIGN, { { 0 }, 0 }, NULL, NULL, 0, 0 };
-	struct agent_fixture af;
+	struct tu_agent_script f;
+	struct tu_agent af;
 	struct certauth_agent *a;
 	struct certauth_reason why;
 	unsigned char *sig = NULL;
@@ -284,6 +81,7 @@ sign_ok(const char *type, int digest, int want_used, uint32_t want_flags)
 	uint32_t flags = 0;
 	int used = -1, plan_used = -1;
 
+	fake(&f, FAKE_SIGN);
 	f.signer = tu_keygen(type);
 	assert_int_equal(certauth_agent_plan(f.signer, digest, &flags,
 			     &plan_used, &why),
@@ -302,7 +100,7 @@ sign_ok(const char *type, int digest, int want_used, uint32_t want_flags)
 	    0);
 	free(sig);
 	certauth_agent_close(a);
-	stop_agent(&af);
+	tu_agent_stop(&af);
 	EVP_PKEY_free(f.signer);
 }
 
@@ -334,10 +132,10 @@ test_sign_ed25519(void **state)
 
 /* A hostile sign reply: the code and reason certauth_agent_sign gives. */
 static void
-sign_bad(struct fake *f, EVP_PKEY *asked, int timeout_ms, int want_r,
+sign_bad(struct tu_agent_script *f, EVP_PKEY *asked, int timeout_ms, int want_r,
     const char *want_reason)
 {
-	struct agent_fixture af;
+	struct tu_agent af;
 	struct certauth_agent *a;
 	struct certauth_reason why;
 	unsigned char *sig = (unsigned char *)"sentinel";
@@ -353,16 +151,17 @@ sign_bad(struct fake *f, EVP_PKEY *asked, int timeout_ms, int want_r,
 	assert_null(sig);
 	assert_non_null(strstr(why.text, want_reason));
 	certauth_agent_close(a);
-	stop_agent(&af);
+	tu_agent_stop(&af);
 }
 
 static void
 test_sign_other_key(void **state)
 {
-	struct fake f = { FAKE_SIGN, { { 0 }, 0 }, NULL, NULL, 0, 0 };
+	struct tu_agent_script f;
 	EVP_PKEY *asked = tu_keygen("P-256");
 
 	(void)state;
+	fake(&f, FAKE_SIGN);
 	f.signer = tu_keygen("P-256");
 	sign_bad(&f, asked, 2000, CERTAUTH_ERR_BAD_SIGNATURE,
 	    "ssh-agent signature does not verify with the key asked for");
@@ -373,9 +172,11 @@ test_sign_other_key(void **state)
 static void
 test_sign_wrong_type(void **state)
 {
-	struct fake f = { FAKE_SIGN, { { 0 }, 0 }, NULL, "ssh-rsa", 0, 0 };
+	struct tu_agent_script f;
 
 	(void)state;
+	fake(&f, FAKE_SIGN);
+	f.sigtype = "ssh-rsa";
 	/* Asked for rsa-sha2-256, given SHA-1 "ssh-rsa". */
 	f.signer = tu_keygen("RSA:2048");
 	sign_bad(&f, f.signer, 2000, CERTAUTH_ERR_FORMAT,
@@ -390,9 +191,11 @@ test_sign_wrong_type(void **state)
 static void
 test_sign_trailing(void **state)
 {
-	struct fake f = { FAKE_SIGN, { { 0 }, 0 }, NULL, NULL, 1, 0 };
+	struct tu_agent_script f;
 
 	(void)state;
+	fake(&f, FAKE_SIGN);
+	f.trailing = 1;
 	f.signer = tu_keygen("ED25519");
 	sign_bad(&f, f.signer, 2000, CERTAUTH_ERR_FORMAT,
 	    "ssh-agent sent 1 bytes after its signature");
@@ -400,28 +203,27 @@ test_sign_trailing(void **state)
 }
 
 static void
-canned(struct fake *f, const struct wire *body)
+canned(struct tu_agent_script *f, const struct tu_wire *body)
 {
-	memset(f, 0, sizeof(*f));
-	f->mode = FAKE_CANNED;
-	w_msg(&f->reply, body);
+	fake(f, FAKE_CANNED);
+	tu_w_msg(&f->canned, body);
 }
 
 static void
 test_sign_refused(void **state)
 {
-	struct wire body = { { 0 }, 0 };
-	struct fake f;
+	struct tu_wire body = { { 0 }, 0 };
+	struct tu_agent_script f;
 	EVP_PKEY *k = tu_keygen("ED25519");
 
 	(void)state;
-	w_u8(&body, 5);
+	tu_w_u8(&body, 5);
 	canned(&f, &body);
 	sign_bad(&f, k, 2000, CERTAUTH_ERR_KEY_REFUSED,
 	    "ssh-agent refused to sign");
 	body.n = 0;
-	w_u8(&body, 12); /* an identities answer to a sign request */
-	w_u32(&body, 0);
+	tu_w_u8(&body, 12); /* an identities answer to a sign request */
+	tu_w_u32(&body, 0);
 	canned(&f, &body);
 	sign_bad(&f, k, 2000, CERTAUTH_ERR_FORMAT,
 	    "ssh-agent answered a sign request with message 12");
@@ -431,29 +233,27 @@ test_sign_refused(void **state)
 static void
 test_sign_oversized_fields(void **state)
 {
-	struct wire body = { { 0 }, 0 };
-	struct fake f;
+	struct tu_wire body = { { 0 }, 0 };
+	struct tu_agent_script f;
 	EVP_PKEY *k = tu_keygen("ED25519");
 
 	(void)state;
 	/* A signature string claiming 2 GiB in a short reply. */
-	w_u8(&body, 14);
-	w_u32(&body, 0x7fffffffu);
-	w_cstr(&body, "ssh-ed25519");
+	tu_w_u8(&body, 14);
+	tu_w_u32(&body, 0x7fffffffu);
+	tu_w_cstr(&body, "ssh-ed25519");
 	canned(&f, &body);
 	sign_bad(&f, k, 2000, CERTAUTH_ERR_FORMAT,
 	    "ssh-agent sent a malformed or oversized signature");
 	/* A reply length far over the cap: refused before any allocation. */
-	memset(&f, 0, sizeof(f));
-	f.mode = FAKE_CANNED;
-	w_u32(&f.reply, 0xfffffff0u);
-	w_u8(&f.reply, 14);
+	fake(&f, FAKE_CANNED);
+	tu_w_u32(&f.canned, 0xfffffff0u);
+	tu_w_u8(&f.canned, 14);
 	sign_bad(&f, k, 2000, CERTAUTH_ERR_TOO_LONG,
 	    "ssh-agent reply of 4294967280 bytes (the limit is 262144)");
 	/* A zero-length reply. */
-	memset(&f, 0, sizeof(f));
-	f.mode = FAKE_CANNED;
-	w_u32(&f.reply, 0);
+	fake(&f, FAKE_CANNED);
+	tu_w_u32(&f.canned, 0);
 	sign_bad(&f, k, 2000, CERTAUTH_ERR_FORMAT, "ssh-agent reply of 0");
 	EVP_PKEY_free(k);
 }
@@ -461,18 +261,17 @@ test_sign_oversized_fields(void **state)
 static void
 test_sign_truncated(void **state)
 {
-	struct fake f;
+	struct tu_agent_script f;
 	EVP_PKEY *k = tu_keygen("ED25519");
 
 	(void)state;
 	/* The length says 100 bytes, 3 come, then the agent goes away:
 	 * the client sees the close, or the deadline, never a hang. */
-	memset(&f, 0, sizeof(f));
-	f.mode = FAKE_CANNED;
-	w_u32(&f.reply, 100);
-	w_u8(&f.reply, 14);
-	w_u8(&f.reply, 0);
-	w_u8(&f.reply, 0);
+	fake(&f, FAKE_CANNED);
+	tu_w_u32(&f.canned, 100);
+	tu_w_u8(&f.canned, 14);
+	tu_w_u8(&f.canned, 0);
+	tu_w_u8(&f.canned, 0);
 	sign_bad(&f, k, 500, CERTAUTH_ERR_UNREACHABLE,
 	    "ssh-agent: no answer in time");
 	EVP_PKEY_free(k);
@@ -490,13 +289,12 @@ ms_now(void)
 static void
 test_deadline(void **state)
 {
-	struct fake f;
+	struct tu_agent_script f;
 	EVP_PKEY *k = tu_keygen("ED25519");
 	long long t0;
 
 	(void)state;
-	memset(&f, 0, sizeof(f));
-	f.mode = FAKE_SILENT;
+	fake(&f, FAKE_SILENT);
 	t0 = ms_now();
 	sign_bad(&f, k, 300, CERTAUTH_ERR_UNREACHABLE,
 	    "ssh-agent: no answer in time");
@@ -508,12 +306,11 @@ test_deadline(void **state)
 static void
 test_peer_closes(void **state)
 {
-	struct fake f;
+	struct tu_agent_script f;
 	EVP_PKEY *k = tu_keygen("ED25519");
 
 	(void)state;
-	memset(&f, 0, sizeof(f));
-	f.mode = FAKE_CLOSE;
+	fake(&f, FAKE_CLOSE);
 	sign_bad(&f, k, 2000, CERTAUTH_ERR_UNREACHABLE,
 	    "ssh-agent: the agent closed the connection");
 	EVP_PKEY_free(k);
@@ -523,15 +320,14 @@ test_peer_closes(void **state)
 static void
 test_broken_connection(void **state)
 {
-	struct fake f;
-	struct agent_fixture af;
+	struct tu_agent_script f;
+	struct tu_agent af;
 	struct certauth_agent *a;
 	struct certauth_agent_ids ids;
 	struct certauth_reason why;
 
 	(void)state;
-	memset(&f, 0, sizeof(f));
-	f.mode = FAKE_SILENT;
+	fake(&f, FAKE_SILENT);
 	start_agent(&af, &f);
 	a = connect_to(&af);
 	assert_int_equal(certauth_agent_list(a, 100, &ids, &why),
@@ -541,16 +337,16 @@ test_broken_connection(void **state)
 	assert_string_equal(why.text,
 	    "ssh-agent connection unusable after an earlier failure");
 	certauth_agent_close(a);
-	stop_agent(&af);
+	tu_agent_stop(&af);
 }
 
 /* ------------------------------------------------------------ identities */
 
 static int
-list_with(struct fake *f, struct certauth_agent_ids *ids,
+list_with(struct tu_agent_script *f, struct certauth_agent_ids *ids,
     struct certauth_reason *why)
 {
-	struct agent_fixture af;
+	struct tu_agent af;
 	struct certauth_agent *a;
 	int r;
 
@@ -558,17 +354,17 @@ list_with(struct fake *f, struct certauth_agent_ids *ids,
 	a = connect_to(&af);
 	r = certauth_agent_list(a, 2000, ids, why);
 	certauth_agent_close(a);
-	stop_agent(&af);
+	tu_agent_stop(&af);
 	return r;
 }
 
 static void
 test_list_good(void **state)
 {
-	struct wire body = { { 0 }, 0 };
+	struct tu_wire body = { { 0 }, 0 };
 	struct certauth_agent_ids ids;
 	struct certauth_reason why;
-	struct fake f;
+	struct tu_agent_script f;
 	unsigned char *blob1 = NULL, *blob2 = NULL, *blob3 = NULL;
 	size_t len1 = 0, len2 = 0, len3 = 0;
 	EVP_PKEY *k1 = tu_keygen("P-256"), *k2 = tu_keygen("ED25519"),
@@ -578,12 +374,12 @@ test_list_good(void **state)
 	assert_int_equal(certauth_sshkey_blob(k1, &blob1, &len1, &why), 0);
 	assert_int_equal(certauth_sshkey_blob(k2, &blob2, &len2, &why), 0);
 	assert_int_equal(certauth_sshkey_blob(k3, &blob3, &len3, &why), 0);
-	w_u8(&body, 12);
-	w_u32(&body, 2);
-	w_str(&body, blob1, len1);
-	w_cstr(&body, "alice@laptop");
-	w_str(&body, blob2, len2);
-	w_cstr(&body, "");
+	tu_w_u8(&body, 12);
+	tu_w_u32(&body, 2);
+	tu_w_str(&body, blob1, len1);
+	tu_w_cstr(&body, "alice@laptop");
+	tu_w_str(&body, blob2, len2);
+	tu_w_cstr(&body, "");
 	canned(&f, &body);
 	assert_int_equal(list_with(&f, &ids, &why), 0);
 	assert_int_equal(ids.n, 2);
@@ -602,11 +398,11 @@ test_list_good(void **state)
 }
 
 static void
-list_bad(const struct wire *body, int want_r, const char *want_reason)
+list_bad(const struct tu_wire *body, int want_r, const char *want_reason)
 {
 	struct certauth_agent_ids ids;
 	struct certauth_reason why;
-	struct fake f;
+	struct tu_agent_script f;
 
 	canned(&f, body);
 	assert_int_equal(list_with(&f, &ids, &why), want_r);
@@ -618,57 +414,57 @@ list_bad(const struct wire *body, int want_r, const char *want_reason)
 static void
 test_list_hostile(void **state)
 {
-	struct wire b = { { 0 }, 0 };
+	struct tu_wire b = { { 0 }, 0 };
 
 	(void)state;
-	w_u8(&b, 5);
+	tu_w_u8(&b, 5);
 	list_bad(&b, CERTAUTH_ERR_KEY_REFUSED,
 	    "ssh-agent refused to list its keys");
 	b.n = 0;
-	w_u8(&b, 99);
+	tu_w_u8(&b, 99);
 	list_bad(&b, CERTAUTH_ERR_FORMAT,
 	    "ssh-agent answered a key listing with message 99");
 	/* A count far over the cap: no array of that size is made. */
 	b.n = 0;
-	w_u8(&b, 12);
-	w_u32(&b, 0xffffffffu);
+	tu_w_u8(&b, 12);
+	tu_w_u32(&b, 0xffffffffu);
 	list_bad(&b, CERTAUTH_ERR_TOO_LONG,
 	    "ssh-agent claims 4294967295 keys in a reply of 0 bytes");
 	/* A count the reply cannot hold. */
 	b.n = 0;
-	w_u8(&b, 12);
-	w_u32(&b, 1000);
-	w_cstr(&b, "x");
-	w_cstr(&b, "y");
+	tu_w_u8(&b, 12);
+	tu_w_u32(&b, 1000);
+	tu_w_cstr(&b, "x");
+	tu_w_cstr(&b, "y");
 	list_bad(&b, CERTAUTH_ERR_FORMAT,
 	    "ssh-agent claims 1000 keys in a reply of 10 bytes");
 	/* An entry cut short, and one string longer than the reply. */
 	b.n = 0;
-	w_u8(&b, 12);
-	w_u32(&b, 2);
-	w_cstr(&b, "blob1");
-	w_cstr(&b, "c1");
-	w_cstr(&b, "blob2");
-	w_u32(&b, 0);
+	tu_w_u8(&b, 12);
+	tu_w_u32(&b, 2);
+	tu_w_cstr(&b, "blob1");
+	tu_w_cstr(&b, "c1");
+	tu_w_cstr(&b, "blob2");
+	tu_w_u32(&b, 0);
 	b.n -= 2;
 	list_bad(&b, CERTAUTH_ERR_FORMAT,
 	    "ssh-agent sent a malformed key list (entry 2)");
 	b.n = 0;
-	w_u8(&b, 12);
-	w_u32(&b, 1);
-	w_u32(&b, 0x7ffffff0u);
-	w_u32(&b, 0);
+	tu_w_u8(&b, 12);
+	tu_w_u32(&b, 1);
+	tu_w_u32(&b, 0x7ffffff0u);
+	tu_w_u32(&b, 0);
 	list_bad(&b, CERTAUTH_ERR_FORMAT,
 	    "ssh-agent sent a malformed key list (entry 1)");
 	b.n = 0;
-	w_u8(&b, 12);
-	w_u32(&b, 0);
-	w_u8(&b, 0);
+	tu_w_u8(&b, 12);
+	tu_w_u32(&b, 0);
+	tu_w_u8(&b, 0);
 	list_bad(&b, CERTAUTH_ERR_FORMAT,
 	    "ssh-agent sent 1 bytes after its key list");
 	b.n = 0;
-	w_u8(&b, 12);
-	w_u8(&b, 0);
+	tu_w_u8(&b, 12);
+	tu_w_u8(&b, 0);
 	list_bad(&b, CERTAUTH_ERR_FORMAT, "ssh-agent sent a truncated key list");
 }
 
@@ -780,7 +576,7 @@ test_plan_refusals(void **state)
 
 /* One hostile signature blob for key: FORMAT, nothing handed out. */
 static void
-convert_bad(EVP_PKEY *k, uint32_t flags, const struct wire *w,
+convert_bad(EVP_PKEY *k, uint32_t flags, const struct tu_wire *w,
     const char *want)
 {
 	struct certauth_reason why;
@@ -797,7 +593,7 @@ convert_bad(EVP_PKEY *k, uint32_t flags, const struct wire *w,
 static void
 test_convert_hostile(void **state)
 {
-	struct wire w = { { 0 }, 0 }, in = { { 0 }, 0 };
+	struct tu_wire w = { { 0 }, 0 }, in = { { 0 }, 0 };
 	unsigned char zeros[300] = { 0 };
 	EVP_PKEY *ed = tu_keygen("ED25519"), *p256 = tu_keygen("P-256"),
 		 *rsa = tu_keygen("RSA:2048");
@@ -805,73 +601,73 @@ test_convert_hostile(void **state)
 	(void)state;
 	convert_bad(ed, 0, &w, "ssh-agent signature is not of the type "
 			       "asked for (ssh-ed25519)");
-	w_cstr(&w, "ssh-ed25519");
-	w_str(&w, zeros, 63);
+	tu_w_cstr(&w, "ssh-ed25519");
+	tu_w_str(&w, zeros, 63);
 	convert_bad(ed, 0, &w, "ssh-agent ssh-ed25519 signature is malformed");
 	w.n = 0;
-	w_cstr(&w, "ssh-ed25519");
-	w_str(&w, zeros, 64);
-	w_u8(&w, 0);
+	tu_w_cstr(&w, "ssh-ed25519");
+	tu_w_str(&w, zeros, 64);
+	tu_w_u8(&w, 0);
 	convert_bad(ed, 0, &w,
 	    "ssh-agent signature is truncated or has trailing bytes");
 	w.n = 0;
-	w_cstr(&w, "ssh-ed25519");
-	w_u32(&w, 64);
-	w_u8(&w, 1);
+	tu_w_cstr(&w, "ssh-ed25519");
+	tu_w_u32(&w, 64);
+	tu_w_u8(&w, 1);
 	convert_bad(ed, 0, &w,
 	    "ssh-agent signature is truncated or has trailing bytes");
 
 	/* ECDSA: a negative r, a non-minimal r, r too long, trailing s. */
 	w.n = 0;
-	w_cstr(&w, "ecdsa-sha2-nistp256");
-	w_u32(&in, 1);
-	w_u8(&in, 0x80);
-	w_u32(&in, 1);
-	w_u8(&in, 1);
-	w_str(&w, in.b, in.n);
+	tu_w_cstr(&w, "ecdsa-sha2-nistp256");
+	tu_w_u32(&in, 1);
+	tu_w_u8(&in, 0x80);
+	tu_w_u32(&in, 1);
+	tu_w_u8(&in, 1);
+	tu_w_str(&w, in.b, in.n);
 	convert_bad(p256, 0, &w,
 	    "ssh-agent ecdsa-sha2-nistp256 signature is malformed");
 	w.n = in.n = 0;
-	w_cstr(&w, "ecdsa-sha2-nistp256");
-	w_u32(&in, 2);
-	w_u8(&in, 0);
-	w_u8(&in, 1);
-	w_u32(&in, 1);
-	w_u8(&in, 1);
-	w_str(&w, in.b, in.n);
+	tu_w_cstr(&w, "ecdsa-sha2-nistp256");
+	tu_w_u32(&in, 2);
+	tu_w_u8(&in, 0);
+	tu_w_u8(&in, 1);
+	tu_w_u32(&in, 1);
+	tu_w_u8(&in, 1);
+	tu_w_str(&w, in.b, in.n);
 	convert_bad(p256, 0, &w,
 	    "ssh-agent ecdsa-sha2-nistp256 signature is malformed");
 	w.n = in.n = 0;
-	w_cstr(&w, "ecdsa-sha2-nistp256");
-	w_str(&in, zeros + 1, 0);
-	w_u32(&in, 34);
-	w_u8(&in, 1);
+	tu_w_cstr(&w, "ecdsa-sha2-nistp256");
+	tu_w_str(&in, zeros + 1, 0);
+	tu_w_u32(&in, 34);
+	tu_w_u8(&in, 1);
 	memcpy(in.b + in.n, zeros, 33);
 	in.n += 33;
-	w_str(&w, in.b, in.n);
+	tu_w_str(&w, in.b, in.n);
 	convert_bad(p256, 0, &w,
 	    "ssh-agent ecdsa-sha2-nistp256 signature is malformed");
 	w.n = in.n = 0;
-	w_cstr(&w, "ecdsa-sha2-nistp256");
-	w_u32(&in, 1);
-	w_u8(&in, 1);
-	w_u32(&in, 1);
-	w_u8(&in, 1);
-	w_u8(&in, 0);
-	w_str(&w, in.b, in.n);
+	tu_w_cstr(&w, "ecdsa-sha2-nistp256");
+	tu_w_u32(&in, 1);
+	tu_w_u8(&in, 1);
+	tu_w_u32(&in, 1);
+	tu_w_u8(&in, 1);
+	tu_w_u8(&in, 0);
+	tu_w_str(&w, in.b, in.n);
 	convert_bad(p256, 0, &w,
 	    "ssh-agent ecdsa-sha2-nistp256 signature is malformed");
 	w.n = 0;
-	w_cstr(&w, "ecdsa-sha2-nistp384");
-	w_str(&w, zeros, 8);
+	tu_w_cstr(&w, "ecdsa-sha2-nistp384");
+	tu_w_str(&w, zeros, 8);
 	convert_bad(p256, 0, &w,
 	    "ssh-agent signature is not of the type asked for "
 	    "(ecdsa-sha2-nistp256)");
 
 	/* RSA: longer than the modulus. */
 	w.n = 0;
-	w_cstr(&w, "rsa-sha2-256");
-	w_str(&w, zeros, 257);
+	tu_w_cstr(&w, "rsa-sha2-256");
+	tu_w_str(&w, zeros, 257);
 	convert_bad(rsa, CERTAUTH_AGENT_RSA_SHA2_256, &w,
 	    "ssh-agent rsa-sha2-256 signature is malformed");
 	EVP_PKEY_free(ed);
@@ -884,13 +680,13 @@ test_fingerprint(void **state)
 {
 	/* An all-zero Ed25519 key: what ssh-keygen -l prints for
 	 * "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAAA...A" (43 A's). */
-	struct wire w = { { 0 }, 0 };
+	struct tu_wire w = { { 0 }, 0 };
 	unsigned char zeros[32] = { 0 };
 	char fp[CERTAUTH_AGENT_FP_CHARS];
 
 	(void)state;
-	w_cstr(&w, "ssh-ed25519");
-	w_str(&w, zeros, 32);
+	tu_w_cstr(&w, "ssh-ed25519");
+	tu_w_str(&w, zeros, 32);
 	certauth_sshkey_fingerprint(w.b, w.n, fp, sizeof(fp));
 	assert_string_equal(fp,
 	    "SHA256:kmYcvdi2GkPeWxB6XLjrZB8JHsy2Hm8luHMFp9GMvqk");
