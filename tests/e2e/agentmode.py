@@ -7,7 +7,8 @@ with her enrolled keys (RSA, P-256, Ed25519); sudo keeps SSH_AUTH_SOCK
 agent may answer for the target only with a key bound to the target.
 Refused: another user's socket, a symbolic link to it, a socket in a
 directory others may write, an agent without a bound key (try asks
-instead), a revoked certificate whose key the agent holds, a denied
+instead), a revoked certificate whose key the agent holds (CRL, and
+over OCSP against a real `openssl ocsp` responder), a denied
 ssh-add -c confirmation, and a hostile agent (garbage, a 1 GiB length, a
 signature by another key, silence), which ends by the deadline.  Prints
 TAP.
@@ -368,6 +369,38 @@ try:
         tap.ok(r.elapsed < TTL + 4, "the %s agent's login ends by the "
                "deadline (%.1f s, challenge_ttl %d)" % (mode, r.elapsed, TTL),
                r.diag())
+
+    # Revocation over OCSP: the key is in the agent, a real `openssl
+    # ocsp` responder for the intermediate decides (the CRL still says
+    # nothing of alice).
+    helper = os.environ.get("ocsp_helper", "")
+    if helper and (not os.path.exists(helper) or lib._unfit_dir(helper)):
+        tap.skip("ocsp=hard: the agent's answer is checked over OCSP",
+                 "the module will not run the OCSP helper %s here" % helper)
+    else:
+        port = lib.free_port()
+        responder = lib.OpensslOcsp(system.pki.dir + "/index.txt", port,
+                                    system.pki.int, system.pki.int,
+                                    system.pki.int_key).start()
+        cache = lib.MNT + "/ocsp-cache"
+        lib.make_dir(cache, 0o700)
+        try:
+            service("sudo", "only", " ocsp=hard ocsp_url=%s ocsp_cache_dir=%s"
+                    % (responder.url, cache))
+            r = sudo("alice", ag["alice"].sock)
+            logged_in("ocsp=hard: the agent's answer for a good certificate, "
+                      "OCSP good: logs in", r, "alice", "root", fp["alice"])
+            system.pki.revoke(certs["alice"])
+            responder.stop()    # it reads its index when it starts
+            responder.start()
+            shutil.rmtree(cache)
+            lib.make_dir(cache, 0o700)
+            r = sudo("alice", ag["alice"].sock)
+            refused("ocsp=hard: a certificate revoked at the responder whose "
+                    "key the agent holds: refused (OCSP)", r,
+                    "revoked (OCSP, ", "root")
+        finally:
+            responder.stop()
 
     # Revocation: the key is in the agent, the CRL decides.
     system.pki.revoke(certs["bob"])
