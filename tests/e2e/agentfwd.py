@@ -54,16 +54,20 @@ FORWARDED = re.compile(r"^agent: (/tmp/ssh-[^/\s]+/agent\.\d+)$", re.M)
 build, ns, tap = lib.start(USERS, tools=("openssl", "mount", "ssh",
                                          doors.Sshd.BINARY, SUDO, "setpriv"))
 keys.need_agent()
-ASKPASS = os.path.join(build.top, "certauth-askpass")
+ASKPASS = os.path.join(lib.user_bin(build), "certauth-askpass")
 if not os.path.exists(ASKPASS):
     lib.skip_all("%s not built" % ASKPASS)
 if not lib.private_network():
     tap.diag("no private network namespace: sshd listens on the host's "
              "127.0.0.1")
 # sshd makes the forwarded agents' directories here; /tmp of our own
-# keeps them off the host (root-owned and sticky, as the module wants).
-lib.mount("-t", "tmpfs", "-o", "mode=1777,nosuid,nodev", "certauth-tmp",
-          "/tmp")
+# keeps them off the host (root-owned and sticky, as the module wants),
+# unless the build or the sources lie below /tmp, which it would hide
+# (sshd removes its directories when the sessions end).
+if not any(os.path.abspath(d).startswith("/tmp/")
+           for d in (lib.builddir(), lib.srcdir())):
+    lib.mount("-t", "tmpfs", "-o", "mode=1777,nosuid,nodev",
+              "certauth-tmp", "/tmp")
 HOST = socket.gethostname()
 check = doors.Checks(tap)
 system, certs = doors.installed(build, KINDS)

@@ -284,6 +284,18 @@ def stat(pid):
     return f[0], int(f[1]), comm, int(f[3])
 
 
+def all_uids(pid):
+    """The real, effective, saved and filesystem uids of pid, or None."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("Uid:"):
+                    return [int(u) for u in line.split()[1:5]]
+    except OSError:
+        pass
+    return None
+
+
 def real_uid(pid):
     """The real uid of pid, or None once it is gone."""
     try:
@@ -1336,8 +1348,12 @@ class AgentAttack(Attack):
 
         def probe():
             for p in sorted(pids() - self.baseline):
+                # Every uid the caller's: the connecting child after
+                # its privilege drop, not one of sudo's own processes
+                # (the caller's real uid, root's effective one).
                 if p != door and door in ancestors(p) and \
-                        real_uid(p) == uid and (stat(p) or "Z")[0] != "Z":
+                        all_uids(p) == [uid] * 4 and \
+                        (stat(p) or "Z")[0] != "Z":
                     return p
             return None
         return self._until(probe, step=0.0002)
