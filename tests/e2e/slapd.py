@@ -15,13 +15,29 @@ client's own refusal of cleartext can be tested.  The host name of its
 URIs is mapped to that address in the test's private /etc/hosts
 (add_host(), the bind-mounted /mnt/hosts of examples.py).
 
-The directory under base (dc=example,dc=org by default):
+The directory under base (dc=example,dc=org by default), its access
+rules explicit in slapd.conf:
 
-    base                       anonymous read
-    cn=reader,base             the bind DN (simple bind with bind_pw)
-    ou=people,base             the accounts (posixAccount, inetOrgPerson),
-                               anonymous read unless anonymous_read=False
+    base and all below it      anyone reads (only bound clients when
+                               anonymous_read=False)
+    ou=people,base             the accounts (posixAccount, inetOrgPerson);
+                               add_user(ou=...) makes other units beside it
+    cn=reader,base             the bind DN (simple bind with bind_pw); only
+                               bound clients read it
     userPassword               nobody reads it; anonymous may bind with it
+
+What slapd 2.5 itself does with certificates, which tests must know:
+userCertificate takes values only with ;binary (ldapadd refuses the bare
+name; a search for userCertificate returns userCertificate;binary), and
+a value that is not a certificate is refused by its syntax check (bytes
+after a whole certificate pass it).  add_user(unchecked=True) and
+set_certs(unchecked=True) go through slapadd in quick mode, which skips
+that check, for the hostile-directory cases: garbage, truncated or
+altered certificates are stored and served as given; only what the
+matching rule cannot normalise (an empty value, PEM text, some short
+SEQUENCEs) is refused even then.  userSMIMECertificate (octet string)
+takes any bytes through plain add_user, for a test that may name the
+attribute (ldap_cert_attr).
 
 The fixture itself writes as the rootdn (cn=admin,base) over ldap:// to
 the IP address, never through the host name or TLS, so that what a test
@@ -42,6 +58,7 @@ the test's namespaces, so the clone may be anywhere (/root is 0700).
 
 import atexit
 import base64
+import contextlib
 import ctypes
 import ctypes.util
 import hashlib
@@ -264,12 +281,15 @@ def parse_ldif(text):
 class Slapd:
     """One slapd under directory tmpdir (created).  ca: the lib.PKI whose
     intermediate issues the server certificate (its root is ca_file);
-    None makes a PKI of its own under tmpdir/pki.  tls=False: no ldaps://
-    listener and no certificate (StartTLS then unsupported), .uri None.
+    None makes a PKI of its own under tmpdir/pki (with tls only).
+    tls=False: no ldaps:// listener and no certificate (StartTLS then
+    unsupported), .uri None; ca_file is still ca's, for clients.
     host: the name in the URIs and in the certificate's subjectAltName
     (the only name there: connecting by address fails the host name
-    check); ip: the loopback address slapd listens on.  anonymous_read:
-    whether anonymous clients may read ou=people (else only bound ones).
+    check); ip: the loopback address slapd listens on (any 127.x.y.z;
+    one per host name).  anonymous_read: whether anonymous clients may
+    read the directory; without it they see nothing, not even the base
+    (a search answers 32, no such object), and bound ones read all.
     hosts: whether start() maps host to ip in /etc/hosts (add_host)."""
 
     def __init__(self, tmpdir, ca=None, *, tls=True, host="ldap.test",
@@ -306,10 +326,10 @@ class Slapd:
         self.bind_pw_file = os.path.join(self.dir, "bind.pw")
         _write(self.root_pw_file, self.root_pw, 0o600)
         _write(self.bind_pw_file, self.bind_pw, 0o600)
-        if ca is None:
+        if ca is None and tls:
             ca = lib.PKI(os.path.join(self.dir, "pki"))
         self.ca = ca
-        self.ca_file = ca.ca
+        self.ca_file = ca.ca if ca is not None else None
         self.cert_file = self.key_file = None
         if tls:
             self._server_cert()
@@ -346,7 +366,7 @@ class Slapd:
             _write(self.cert_file, f.read() + g.read())
 
     def _write_conf(self):
-        base, people = self.base, self.people
+        base = self.base
         read = "by * read" if self.anonymous_read else \
             "by users read\n    by * none"
         lines = ["# slapd of the e2e tests, written by tests/e2e/slapd.py"]
@@ -356,7 +376,8 @@ class Slapd:
             "moduleload back_mdb",
             "pidfile %s/slapd.pid" % self.dir,
             "argsfile %s/slapd.args" % self.dir,
-            # Nothing to syslog (the test owns /dev/log); -d writes the
+            # Nothing to syslog (the test's /dev/log is the module's; -s 0
+            # silences slapd's banner there too); -d writes the
             # operations to the log file instead.
             "loglevel 0",
             "tool-threads 2",
@@ -388,9 +409,11 @@ class Slapd:
             # Passwords: never read, only bound with.
             "access to attrs=userPassword\n    by anonymous auth\n"
             "    by * none",
-            'access to dn.subtree="%s"\n    %s' % (people, read),
-            'access to dn.base="%s"\n    by * read' % base,
-            "access to *\n    by users read\n    by * none",
+            # The bind DN's entry: only bound clients see it.
+            'access to dn.base="%s"\n    by users read\n    by * none'
+            % self.bind_dn,
+            # The base, ou=people and every other unit add_user makes.
+            'access to dn.subtree="%s"\n    %s' % (base, read),
         ]
         _write(self.conf, "\n".join(lines) + "\n", 0o600)
 
@@ -475,7 +498,7 @@ class Slapd:
         self._init_db()
         log = open(self.logpath, "ab")
         argv = [SLAPD, "-f", self.conf, "-h", " ".join(self.listen_uris()),
-                "-d", "stats"]
+                "-d", "stats", "-s", "0"]
         try:
             self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                                          stdout=log, stderr=log,
@@ -597,18 +620,24 @@ class Slapd:
 
     def search(self, filt, attrs=(), *, uri=None, starttls=False,
                ca_file=None, bind=None, base=None, scope="sub",
-               nettimeout=5, timeout=30, extra=()):
+               nettimeout=5, op_timeout=None, timeout=30, extra=()):
         """ldapsearch as a client would: uri (default .uri, else
         .uri_plain), StartTLS demanded (-ZZ) when starttls, the server
         certificate checked against ca_file (default .ca_file), bind
-        (dn, password) or anonymous.  Returns the CompletedProcess
-        (bytes); parse_ldif() reads its stdout."""
+        (dn, password) or anonymous.  nettimeout bounds the connect,
+        op_timeout (TIMEOUT) each operation's wait for its answer; the
+        TLS handshake of ldaps:// is bounded by neither (libldap 2.5):
+        timeout kills the tool (returncode -9).  Returns the
+        CompletedProcess (bytes); parse_ldif() reads its stdout."""
         uri = uri or self.uri or self.uri_plain
         argv = ["ldapsearch", "-LLL", "-H", uri, "-x",
                 "-o", "nettimeout=%s" % nettimeout,
-                "-o", "TLS_CACERT=%s" % (ca_file or self.ca_file),
                 "-o", "TLS_REQCERT=demand",
                 "-b", base or self.base, "-s", scope]
+        if ca_file or self.ca_file:
+            argv += ["-o", "TLS_CACERT=%s" % (ca_file or self.ca_file)]
+        if op_timeout is not None:
+            argv += ["-o", "TIMEOUT=%s" % op_timeout]
         if starttls:
             argv.append("-ZZ")
         if bind is not None:
@@ -626,20 +655,24 @@ class Slapd:
                  ("objectClass", "inetOrgPerson"), ("uid", uid),
                  ("cn", uid), ("sn", uid),
                  ("uidNumber", str(uid_number)), ("gidNumber", "100"),
-                 ("homeDirectory", "/home/" + uid)]
+                 # IA5String: ASCII only.
+                 ("homeDirectory", "/home/" + "".join(
+                     c if " " < c < "\x7f" else "_" for c in uid))]
         attrs += [(attr, c) for c in certs_der]
         for name, v in (extra or {}).items():
             attrs += [(name, x) for x in _values(v)]
         return attrs
 
     def add_user(self, uid, certs_der=(), attr=DEFAULT_CERT_ATTR,
-                 extra=None, ou="people"):
+                 extra=None, ou="people", unchecked=False):
         """Add account uid (posixAccount and inetOrgPerson) under ou
         (made when missing) with the certificates certs_der as values of
         attr (each bytes, stored as given: a string attribute such as
         description takes PEM text, not DER).  extra: {attribute: value
-        or list of values} added as well.  Returns the entry's DN.  Works
-        whether slapd runs or not (stopped: loaded by slapadd)."""
+        or list of values} added as well.  Returns the entry's DN.
+        Running: ldapadd, which slapd's syntax checks apply to; stopped,
+        or unchecked: slapadd in quick mode, which stores any bytes (a
+        running slapd is stopped for it and started again)."""
         if ou not in self._ous:
             self._add("ou=%s,%s" % (dn_value(ou), self.base), [
                 ("objectClass", "top"),
@@ -648,49 +681,82 @@ class Slapd:
         dn = self.user_dn(uid, ou)
         self._next_uid += 1
         self._add(dn, self._user_attrs(uid, self._next_uid, certs_der,
-                                       attr, extra))
+                                       attr, extra), unchecked)
         return dn
 
-    def _add(self, dn, attrs):
+    def _add(self, dn, attrs, unchecked=False):
         text = ldif_entry(dn, attrs).encode()
-        if self.running:
+        if self.running and not unchecked:
             self._admin_ok("ldapadd", input=text)
-        elif self._loaded:
-            self._slapadd(text)
+        elif self._loaded or self.running:
+            with self._stopped():
+                self._slapadd(text)
         self._records[dn] = list(attrs)
 
     def set_certs(self, uid, certs_der, attr=DEFAULT_CERT_ATTR,
-                  ou="people"):
+                  ou="people", unchecked=False):
         """Replace the values of attr of uid's entry by certs_der (none:
         the attribute is removed).  Running: ldapmodify; stopped:
-        slapmodify."""
+        slapmodify.  unchecked (any bytes, for an entry add_user made):
+        the entry is deleted and added again by slapadd in quick mode,
+        since slapmodify checks syntax even so (a running slapd is
+        stopped for it and started again)."""
         dn = self.user_dn(uid, ou)
-        text = (_line("dn", dn) + "changetype: modify\n" +
-                "replace: %s\n" % attr +
-                "".join(_line(attr, c) for c in certs_der) + "-\n\n")
-        self._modify(text.encode())
+        new = None
         if dn in self._records:
-            keep = [(a, v) for a, v in self._records[dn]
-                    if a.lower() != attr.lower()]
-            self._records[dn] = keep + [(attr, c) for c in certs_der]
+            new = [(a, v) for a, v in self._records[dn]
+                   if a.lower() != attr.lower()]
+            new += [(attr, c) for c in certs_der]
+        if unchecked:
+            if new is None:
+                raise ValueError("set_certs(unchecked=True): %s was not "
+                                 "added by add_user" % dn)
+            with self._stopped():
+                self._modify(self._delete_ldif(dn))
+                self._slapadd(ldif_entry(dn, new).encode())
+        else:
+            text = (_line("dn", dn) + "changetype: modify\n" +
+                    "replace: %s\n" % attr +
+                    "".join(_line(attr, c) for c in certs_der) + "-\n\n")
+            self._modify(text.encode())
+        if new is not None:
+            self._records[dn] = new
+
+    @staticmethod
+    def _delete_ldif(dn):
+        return (_line("dn", dn) + "changetype: delete\n\n").encode()
 
     def delete_user(self, uid, ou="people"):
         """Delete uid's entry.  Running: ldapdelete; stopped:
         slapmodify."""
         dn = self.user_dn(uid, ou)
-        self._modify((_line("dn", dn) + "changetype: delete\n\n").encode())
+        self._modify(self._delete_ldif(dn))
         self._records.pop(dn, None)
 
     def _modify(self, ldif):
         if self.running:
             self._admin_ok("ldapmodify", input=ldif)
             return
-        self._init_db()
-        p = subprocess.run([SLAPMODIFY, "-f", self.conf, "-b", self.base],
-                           input=ldif, capture_output=True)
+        with self._stopped():
+            self._init_db()
+            p = subprocess.run([SLAPMODIFY, "-f", self.conf, "-b",
+                                self.base], input=ldif, capture_output=True)
         if p.returncode != 0:
             raise RuntimeError("slapmodify failed (%d): %s" % (
                 p.returncode, p.stderr.decode("utf-8", "replace")[-3000:]))
+
+    @contextlib.contextmanager
+    def _stopped(self):
+        """slapd stopped for the block (the slap* tools write the
+        database directly) and started again after it if it ran."""
+        was_running = self.running
+        if was_running:
+            self.stop()
+        try:
+            yield
+        finally:
+            if was_running:
+                self.start()
 
     def bulk_load(self, n, certs_for=None):
         """Load accounts user00001 ... user<n> (5 digits at least) with
@@ -699,9 +765,10 @@ class Slapd:
         userCertificate;binary values.  A running slapd is stopped for
         the load and started again.  Returns the seconds the load took
         (LDIF and slapadd, not the restart)."""
-        was_running = self.running
-        if was_running:
-            self.stop()
+        with self._stopped():
+            return self._bulk(n, certs_for)
+
+    def _bulk(self, n, certs_for):
         t0 = time.monotonic()
         self._init_db()
         chunks = []
@@ -713,10 +780,7 @@ class Slapd:
                 self._user_attrs(uid, BULK_UID_NUMBER + i, certs,
                                  DEFAULT_CERT_ATTR, None)))
         self._slapadd("".join(chunks).encode())
-        elapsed = time.monotonic() - t0
-        if was_running:
-            self.start()
-        return elapsed
+        return time.monotonic() - t0
 
     # ------------------------------------------------ another CA
 
