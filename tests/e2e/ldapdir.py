@@ -17,7 +17,6 @@ death.  Needs no build.  Prints TAP.
 """
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -97,7 +96,7 @@ try:
 except RuntimeError as e:
     print("Bail out! %s" % e)
     sys.exit(1)
-tap.ok(d.running and not slapd._is_stopped(d.pid),
+tap.ok(d.running and not slapd.process_stopped(d.pid),
        "slapd runs in the foreground as the test's child (pid %d)" % d.pid)
 tap.ok(lib.listening(636) and lib.listening(389),
        "it listens on ldaps 636 and ldap 389", d.log())
@@ -276,7 +275,7 @@ tap.ok(len(e) == 1 and e[0][1].get("uid") == [odd.encode()],
 # ------------------------------------------------------------ pause
 
 d.pause()
-tap.ok(slapd._is_stopped(d.pid), "pause(): every slapd thread stopped")
+tap.ok(slapd.process_stopped(d.pid), "pause(): every slapd thread stopped")
 for name, kw in (("ldap://", dict(uri=d.uri_plain)),
                  ("StartTLS", dict(uri=d.uri_plain, starttls=True))):
     t = time.monotonic()
@@ -296,11 +295,18 @@ tap.ok(p.returncode != 0 and not entries(p),
 if p.returncode == -9:
     tap.diag("libldap bounds neither the ldaps handshake by nettimeout "
              "nor by TIMEOUT: a client must be killed at its deadline")
+try:
+    d.set_certs("alice", [B1])
+    refused = None
+except RuntimeError as e:
+    refused = str(e)
+tap.ok(refused is not None and "paused" in refused,
+       "paused, the fixture's own writes refuse at once", refused)
 d.resume()
 t = time.monotonic()
 p = d.search("(uid=alice)", ["userCertificate;binary"], nettimeout=2,
              op_timeout=2)
-tap.ok(values(p) == [A] and not slapd._is_stopped(d.pid),
+tap.ok(values(p) == [A] and not slapd.process_stopped(d.pid),
        "resume(): ldaps works again (%.2f s)" % (time.monotonic() - t),
        out(p))
 
@@ -309,22 +315,24 @@ tap.ok(values(p) == [A] and not slapd._is_stopped(d.pid),
 e = slapd.Slapd(lib.MNT + "/ldap-plain", pki, tls=False, host="plain.test",
                 ip="127.0.0.3", anonymous_read=False)
 e.add_user("alice", [A])
-e.start()
-argv = open("/proc/%d/cmdline" % e.pid).read().split("\0")
-tap.ok(e.running and e.uri is None and "ldaps" not in " ".join(argv),
-       "tls=False: no ldaps URI, no ldaps listener", " ".join(argv))
-p = e.search("(uid=alice)", ["uid"], uri=e.uri_plain, starttls=True)
-tap.ok(p.returncode != 0 and not entries(p),
-       "tls=False: the server refuses StartTLS", out(p))
-p = e.search("(uid=alice)", ["uid"], uri=e.uri_plain)
-tap.ok(p.returncode == 32 and not entries(p),
-       "anonymous_read=False: an anonymous search finds nothing, not even "
-       "the base (32, no such object)", out(p))
-p = e.search("(uid=alice)", ["userCertificate;binary"], uri=e.uri_plain,
-             bind=(e.bind_dn, e.bind_pw))
-tap.ok(values(p) == [A], "anonymous_read=False: bound, the entry and its "
-       "certificate", out(p))
-e.stop()
+with e:
+    argv = open("/proc/%d/cmdline" % e.pid).read().split("\0")
+    tap.ok(e.running and e.uri is None and "ldaps" not in " ".join(argv),
+           "tls=False: no ldaps URI, no ldaps listener", " ".join(argv))
+    p = e.search("(uid=alice)", ["uid"], uri=e.uri_plain, starttls=True)
+    tap.ok(p.returncode != 0 and not entries(p),
+           "tls=False: the server refuses StartTLS", out(p))
+    p = e.search("(uid=alice)", ["uid"], uri=e.uri_plain)
+    tap.ok(p.returncode == 32 and not entries(p),
+           "anonymous_read=False: an anonymous search finds nothing, not "
+           "even the base (32, no such object)", out(p))
+    p = e.search("(uid=alice)", ["userCertificate;binary"],
+                 uri=e.uri_plain, bind=(e.bind_dn, e.bind_pw))
+    tap.ok(values(p) == [A], "anonymous_read=False: bound, the entry and "
+           "its certificate", out(p))
+    plain_pid = e.pid
+tap.ok(not e.running and gone(plain_pid) and d.running,
+       "the end of a with block stops that server only")
 
 # ------------------------------------------------------------ bulk
 

@@ -46,7 +46,8 @@ does to names and certificates cannot break its own set-up.
 slapd runs in the foreground (-d) as a child of the test: stop(),
 pause() (SIGSTOP) and resume() (SIGCONT) act on that exact process; it is
 stopped at exit (atexit), by a with block, and killed by the kernel if
-the test process dies first (PR_SET_PDEATHSIG).  It runs as root inside
+the test process dies first (PR_SET_PDEATHSIG: start it from the main
+thread, or from a thread that outlives it).  It runs as root inside
 the test's namespaces, so the clone may be anywhere (/root is 0700).
 
     import slapd
@@ -64,7 +65,10 @@ import ctypes.util
 import hashlib
 import os
 import random
+import shutil
 import signal
+import socket
+import struct
 import subprocess
 import time
 
@@ -102,7 +106,6 @@ def _stop_live():
 def missing_tools():
     """The programs the fixture needs that are not installed; a test
     skips itself when the list is not empty."""
-    import shutil
     out = [p for p in (SLAPD, SLAPADD, SLAPMODIFY)
            if not os.access(p, os.X_OK)]
     out += [t for t in TOOLS if shutil.which(t) is None]
@@ -122,7 +125,6 @@ def _private_net():
         return os.stat("/proc/self/ns/net").st_ino != \
             os.stat("/proc/1/ns/net").st_ino
     except PermissionError:
-        import socket
         return [n for _, n in socket.if_nameindex()] == ["lo"]
 
 
@@ -279,7 +281,8 @@ def parse_ldif(text):
 
 
 class Slapd:
-    """One slapd under directory tmpdir (created).  ca: the lib.PKI whose
+    """One slapd under directory tmpdir (created; a database an earlier
+    Slapd left there is removed).  ca: the lib.PKI whose
     intermediate issues the server certificate (its root is ca_file);
     None makes a PKI of its own under tmpdir/pki (with tls only).
     tls=False: no ldaps:// listener and no certificate (StartTLS then
@@ -296,6 +299,9 @@ class Slapd:
                  ip="127.0.0.2", base="dc=example,dc=org",
                  ldaps_port=LDAPS_PORT, ldap_port=LDAP_PORT,
                  anonymous_read=True, hosts=True):
+        if not ip.startswith("127."):
+            raise ValueError("Slapd listens on loopback addresses only, "
+                             "not %s" % ip)
         self.dir = os.path.abspath(tmpdir)
         self.tls = tls
         self.host = host
@@ -318,9 +324,13 @@ class Slapd:
         self._ous = {"people"}
         self._next_uid = FIRST_UID_NUMBER
         self._loaded = False      # the base entries are in the database
-        lib.make_dir(self.dir, 0o700)
+        # 0755: the module's helper runs as nobody and reads ca_file (a
+        # PKI of our own lives here); the secrets are 0600 or in 0700 db.
+        lib.make_dir(self.dir, 0o755)
         self.conf = os.path.join(self.dir, "slapd.conf")
         self.db = os.path.join(self.dir, "db")
+        if os.path.isdir(self.db):          # an earlier Slapd's: start anew
+            shutil.rmtree(self.db)
         self.logpath = os.path.join(self.dir, "slapd.log")
         self.root_pw_file = os.path.join(self.dir, "root.pw")
         self.bind_pw_file = os.path.join(self.dir, "bind.pw")
@@ -515,12 +525,12 @@ class Slapd:
         return self
 
     def _wait_ready(self):
-        ports = [self.ldap_port] + ([self.ldaps_port] if self.tls else [])
+        ports = self._ports()
         end = time.time() + START_TIMEOUT
         while time.time() < end:
             if self.proc.poll() is not None:
                 return False
-            if all(lib.listening(p) for p in ports):
+            if all(self._listening(p) for p in ports):
                 break
             time.sleep(0.02)
         while time.time() < end:
@@ -551,9 +561,26 @@ class Slapd:
         self.paused = False
         if self in _LIVE:
             _LIVE.remove(self)
-        for port in (self.ldap_port, self.ldaps_port if self.tls else None):
-            if port is not None:
-                lib.wait_port(port, False, 5)
+        end = time.time() + 5
+        while time.time() < end and any(
+                self._listening(p) for p in self._ports()):
+            time.sleep(0.02)
+
+    def _ports(self):
+        return [self.ldap_port] + ([self.ldaps_port] if self.tls else [])
+
+    def _listening(self, port):
+        """Whether a socket listens on ip:port of this server (another
+        server may use the same port on another loopback address)."""
+        want = "%08X:%04X" % (struct.unpack("=I", socket.inet_aton(
+            self.ip))[0], port)
+        try:
+            with open("/proc/net/tcp") as f:
+                next(f)
+                return any(l.split()[1] == want and l.split()[3] == "0A"
+                           for l in f)
+        except OSError:
+            return False
 
     def pause(self):
         """SIGSTOP slapd; returns once every thread is stopped.  Its
@@ -573,7 +600,7 @@ class Slapd:
         os.kill(self.proc.pid, sig)
         end = time.time() + 5
         while time.time() < end:
-            if _is_stopped(self.proc.pid) == stopped:
+            if process_stopped(self.proc.pid) == stopped:
                 return
             time.sleep(0.01)
         raise RuntimeError("slapd (pid %d) did not %s" % (
@@ -600,6 +627,8 @@ class Slapd:
         return "ldap://%s:%d" % (self.ip, self.ldap_port)
 
     def _admin(self, tool, args=(), input=None, timeout=30):
+        if self.paused:
+            raise RuntimeError("slapd is paused: resume() it first")
         argv = [tool, "-H", self.admin_uri(), "-x", "-D", self.root_dn,
                 "-y", self.root_pw_file, "-o", "nettimeout=10"] + list(args)
         return ldap_tool(argv, input=input, timeout=timeout)
@@ -671,8 +700,9 @@ class Slapd:
         description takes PEM text, not DER).  extra: {attribute: value
         or list of values} added as well.  Returns the entry's DN.
         Running: ldapadd, which slapd's syntax checks apply to; stopped,
-        or unchecked: slapadd in quick mode, which stores any bytes (a
-        running slapd is stopped for it and started again)."""
+        or unchecked: slapadd in quick mode, which skips them (see the
+        module's doc; a running slapd is stopped for it and started
+        again)."""
         if ou not in self._ous:
             self._add("ou=%s,%s" % (dn_value(ou), self.base), [
                 ("objectClass", "top"),
@@ -813,7 +843,7 @@ def _write(path, text, mode=0o644):
     os.chmod(path, mode)
 
 
-def _is_stopped(pid):
+def process_stopped(pid):
     """Whether every thread of pid is in the stopped state (T)."""
     try:
         tids = os.listdir("/proc/%d/task" % pid)
