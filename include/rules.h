@@ -85,8 +85,9 @@ void certauth_rules_free(struct certauth_rules *rules);
 
 /*
  * Whether name may be an account that a rule maps to: 1 to
- * CERTAUTH_ACCOUNT_MAX characters of [A-Za-z0-9._-], not starting with
- * '-' or '.', and not digits alone (which tools read as a uid).
+ * CERTAUTH_ACCOUNT_MAX characters of [A-Za-z0-9._@-] ('@' for the
+ * user@domain accounts of directory users), not starting with '-', '.'
+ * or '@', and not digits alone (which tools read as a uid).
  */
 int certauth_account_valid(const char *name);
 

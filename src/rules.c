@@ -109,7 +109,8 @@ static const struct {
 	{ "timeStamping", "1.3.6.1.5.5.7.3.8" },
 	{ "OCSPSigning", "1.3.6.1.5.5.7.3.9" },
 	{ "KPClientAuth", "1.3.6.1.5.2.3.4" },
-	{ "pkinit", "1.3.6.1.5.2.3.5" },
+	/* PKINIT's client EKU as well: as sssctl reads it, not the KDC's. */
+	{ "pkinit", "1.3.6.1.5.2.3.4" },
 	{ "msScLogin", "1.3.6.1.4.1.311.20.2.2" },
 };
 
@@ -1052,14 +1053,14 @@ certauth_account_valid(const char *name)
 	size_t i, len = strlen(name);
 	int digits_only = 1;
 
-	if (len == 0 || len > CERTAUTH_ACCOUNT_MAX || name[0] == '-' ||
-	    name[0] == '.')
+	if (len == 0 || len > CERTAUTH_ACCOUNT_MAX ||
+	    strchr("-.@", name[0]) != NULL)
 		return 0;
 	for (i = 0; i < len; i++) {
 		if (!isascii((unsigned char)name[i]))
 			return 0;
-		if (!isalnum((unsigned char)name[i]) && name[i] != '.' &&
-		    name[i] != '_' && name[i] != '-')
+		if (!isalnum((unsigned char)name[i]) &&
+		    strchr("._-@", name[i]) == NULL)
 			return 0;
 		if (!isdigit((unsigned char)name[i]))
 			digits_only = 0;
