@@ -127,7 +127,8 @@ UNIT_TESTS = \
 	tests/unit/test_ocsp \
 	tests/unit/test_module \
 	tests/unit/test_sshagent \
-	tests/unit/test_agentmode
+	tests/unit/test_agentmode \
+	tests/unit/test_rules
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 
@@ -175,6 +176,9 @@ tests_unit_test_ocsp_LDADD = $(TEST_LDADD)
 tests_unit_test_agentmode_SOURCES = tests/unit/test_agentmode.c
 tests_unit_test_agentmode_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_agentmode_LDADD = $(TEST_LDADD)
+tests_unit_test_rules_SOURCES = tests/unit/test_rules.c
+tests_unit_test_rules_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_rules_LDADD = $(TEST_LDADD)
 tests_unit_test_sshagent_SOURCES = tests/unit/test_sshagent.c
 tests_unit_test_sshagent_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_sshagent_LDADD = $(TEST_LDADD)

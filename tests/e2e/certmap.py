@@ -327,7 +327,7 @@ RULES = [
     ("no_component", "&&", T_CN,
      [("plain", "rejected", "a rule without a component never matches "
        "(sssctl takes it): refused as the mistake it is")]),
-    ("filter_text", "<SUBJECT>alice", "uid=" + T_MAIL_S,
+    ("filter_text", "<SUBJECT>Alice", "uid=" + T_MAIL_S,
      [("mail1", "rejected", "a maprule is one template that names an "
        "account, not an LDAP filter: text around it is refused")]),
     ("uri", "<SAN:uniformResourceIdentifier>x", T_CN,
