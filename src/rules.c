@@ -38,6 +38,14 @@
 #define EKUS_MAX       16 /* OIDs in one <EKU> list */
 #define VALUES_MAX     64 /* values of one kind taken from a certificate */
 #define LINE_MAX_CHARS 4096
+/*
+ * glibc's regcomp copies the operand of every '+' and '{n,m}' (x+ is
+ * xx*), so nested repetitions grow as a product: "a++++...+" of a
+ * hundred '+' asks for 2^100 nodes.  An expression is refused when its
+ * estimated size passes this, or its groups nest deeper than RE_DEPTH.
+ */
+#define RE_COST_MAX 2000
+#define RE_DEPTH    16
 
 /* SSSD's default match rule: a key for signing logins. */
 #define DEFAULT_MATCH "<KU>digitalSignature<EKU>clientAuth"
@@ -241,15 +249,108 @@ refuse(const struct where *w, struct certauth_reason *reason, const char *fmt,
 	return CERTAUTH_ERR_CONFIG;
 }
 
+/* An upper bound, saturating at RE_COST_MAX + 1, of what regcomp makes
+ * of the expression at *p, up to the ')' that closes a group of depth. */
+static unsigned long
+re_cost(const char **p, int depth)
+{
+	unsigned long total = 0, atom, n, m;
+	const char *s = *p;
+	char *end;
+
+	if (depth > RE_DEPTH)
+		return RE_COST_MAX + 1;
+	while (*s != '\0' && *s != ')') {
+		atom = 1;
+		if (*s == '(') {
+			s++;
+			atom = re_cost(&s, depth + 1) + 1;
+			if (*s == ')')
+				s++;
+		} else if (*s == '[') {
+			/* A bracket expression: ']' first is a member. */
+			s++;
+			if (*s == '^')
+				s++;
+			if (*s == ']')
+				s++;
+			while (*s != '\0' && *s != ']') {
+				if (s[0] == '[' &&
+				    strchr(":.=", s[1]) != NULL &&
+				    s[1] != '\0') {
+					const char *close = strstr(s + 2, "]");
+
+					s = close != NULL ? close + 1 :
+							    s + strlen(s);
+				} else {
+					s++;
+				}
+			}
+			if (*s == ']')
+				s++;
+		} else if (*s == '\\' && s[1] != '\0') {
+			/* Back-references make matching exponential. */
+			if (isdigit((unsigned char)s[1]))
+				return RE_COST_MAX + 1;
+			s += 2;
+		} else {
+			s++;
+		}
+		for (;;) {
+			if (*s == '*' || *s == '?') {
+				atom += 1;
+				s++;
+			} else if (*s == '+') {
+				atom *= 2;
+				s++;
+			} else if (*s == '{' && isdigit((unsigned char)s[1])) {
+				n = strtoul(s + 1, &end, 10);
+				m = n;
+				if (*end == ',')
+					m = isdigit((unsigned char)end[1]) ?
+					    strtoul(end + 1, &end, 10) :
+					    (end++, n);
+				if (*end != '}' || n > RE_COST_MAX ||
+				    m > RE_COST_MAX)
+					return RE_COST_MAX + 1;
+				atom *= (n > m ? n : m) + 1;
+				s = end + 1;
+			} else {
+				break;
+			}
+			if (atom > RE_COST_MAX)
+				return RE_COST_MAX + 1;
+		}
+		total += atom;
+		if (total > RE_COST_MAX)
+			return RE_COST_MAX + 1;
+	}
+	*p = s;
+	return total;
+}
+
 static int
 compile_regex(const struct where *w, const char *kw, const char *value,
     struct component *c, struct certauth_reason *reason)
 {
 	char err[128];
+	const char *p;
+	unsigned long cost = 0;
 	int e;
 
 	if (value[0] == '\0')
 		return refuse(w, reason, "<%s> needs a regular expression", kw);
+	/* A stray ')' is an ordinary character: the cost goes on past it. */
+	for (p = value; cost <= RE_COST_MAX; p++) {
+		cost += re_cost(&p, 0);
+		if (*p == '\0')
+			break;
+	}
+	if (cost > RE_COST_MAX)
+		return refuse(w, reason,
+		    "<%s>: regular expression too complex (nested "
+		    "repetitions or back-references)",
+		    kw);
 	if ((e = regcomp(&c->re, value, REG_EXTENDED | REG_NOSUB)) != 0) {
 		regerror(e, &c->re, err, sizeof(err));
 		return refuse(w, reason, "<%s>%s: bad regular expression: %s",

@@ -261,7 +261,8 @@ FUZZ_TARGETS = \
 	tests/fuzz/fuzz_ocsp \
 	tests/fuzz/fuzz_policy \
 	tests/fuzz/fuzz_anchors \
-	tests/fuzz/fuzz_sshagent
+	tests/fuzz/fuzz_sshagent \
+	tests/fuzz/fuzz_rules
 FUZZ_COMMON = tests/fuzz/fuzzutil.c tests/fuzz/fuzzutil.h tests/fuzz/fixtures.h
 FUZZ_LDADD = libcertauth.la $(CRYPTO_LIBS)
 FUZZ_LINK_FLAGS = $(AM_LDFLAGS) $(FUZZER_LDFLAGS)
@@ -304,3 +305,6 @@ tests_fuzz_fuzz_anchors_LDADD = $(FUZZ_LDADD)
 tests_fuzz_fuzz_sshagent_SOURCES = tests/fuzz/fuzz_sshagent.c $(FUZZ_COMMON)
 tests_fuzz_fuzz_sshagent_LDFLAGS = $(FUZZ_LINK_FLAGS)
 tests_fuzz_fuzz_sshagent_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_rules_SOURCES = tests/fuzz/fuzz_rules.c $(FUZZ_COMMON)
+tests_fuzz_fuzz_rules_LDFLAGS = $(FUZZ_LINK_FLAGS)
+tests_fuzz_fuzz_rules_LDADD = $(FUZZ_LDADD)

@@ -151,11 +151,13 @@ test_parse_good(void **state)
 		     "maprule = {subject_rfc822_name.short_name}\n"
 		     "\t# by the CN, the default match rule\n"
 		     "[cn_1.x]\r\nmaprule=LDAPU1:{subject_dn_component.cn}\r\n"
+		     "[re]\nmatchrule = <SUBJECT>^CN=[a-z]{1,32}(\\+|,)[]x[:alpha:]]+$\n"
+		     "maprule = {subject_principal}\n"
 		     "[upn]\n"
 		     "matchrule = KRB5:||<SAN>x<SAN:ntPrincipalName>y"
 		     "<KU>digitalSignature, nonRepudiation<EKU>1.2.3,pkinit\n"
 		     "maprule = {subject_principal}\n");
-	assert_int_equal(certauth_rules_count(r), 3);
+	assert_int_equal(certauth_rules_count(r), 4);
 	certauth_rules_free(r);
 	r = parse_ok("");
 	assert_int_equal(certauth_rules_count(r), 0);
@@ -194,6 +196,18 @@ test_parse_hostile(void **state)
 		    "line 3: rule a: matchrule: unterminated '<'" },
 		{ "[a]\nmaprule = {subject_principal}\nmatchrule = <SUBJECT>(\n",
 		    "bad regular expression" },
+		{ "[a]\nmaprule = {subject_principal}\nmatchrule = "
+		  "<SUBJECT>a++++++++++++++++++++++++++++++++++++++++\n",
+		    "regular expression too complex" },
+		{ "[a]\nmaprule = {subject_principal}\nmatchrule = "
+		  "<SUBJECT>((a{1,50}){1,50})\n",
+		    "regular expression too complex" },
+		{ "[a]\nmaprule = {subject_principal}\nmatchrule = "
+		  "<SUBJECT>(a)\\1\n",
+		    "regular expression too complex" },
+		{ "[a]\nmaprule = {subject_principal}\nmatchrule = "
+		  "<SUBJECT>a{1,800})a{1,800})a{1,800}\n",
+		    "regular expression too complex" },
 		{ "[a]\nmaprule = {subject_principal}\nmatchrule = <SUBJECT>\n",
 		    "<SUBJECT> needs a regular expression" },
 		{ "[a]\nmaprule = {subject_principal}\nmatchrule = x<SUBJECT>y\n",
