@@ -13,13 +13,14 @@
 /*
  * Under configure's --sysconfdir, which Makefile.am passes: with
  * --sysconfdir=/etc, /etc/security/pam_certauth.conf and
- * /etc/security/certauth/bindings.
+ * /etc/security/certauth/bindings (and .../certauth/rules).
  */
 #ifndef SYSCONFDIR
 #error "SYSCONFDIR is not defined (Makefile.am passes it)"
 #endif
 #define CERTAUTH_DEFAULT_CONFIG	      SYSCONFDIR "/security/pam_certauth.conf"
 #define CERTAUTH_DEFAULT_BINDINGS_DIR SYSCONFDIR "/security/certauth/bindings"
+#define CERTAUTH_DEFAULT_RULES_FILE   SYSCONFDIR "/security/certauth/rules"
 
 enum certauth_trust { CERTAUTH_TRUST_CA = 0, CERTAUTH_TRUST_PINNED };
 enum certauth_crl_scope {
@@ -45,7 +46,8 @@ enum certauth_agent_mode {
 struct certauth_opts {
 	char *config; /* NULL: the default path */
 	char *bindings_dir;
-	int trust; /* enum certauth_trust */
+	char *rules_file; /* mapping rules (rules.h) */
+	int trust;	  /* enum certauth_trust */
 	char *ca_file;
 	char *ca_dir;
 	char *chain_file;
@@ -125,6 +127,10 @@ int certauth_opts_validate(struct certauth_opts *o,
 /* The bindings directory: bindings_dir when set, else
  * CERTAUTH_DEFAULT_BINDINGS_DIR.  Points into o or at a constant. */
 const char *certauth_opts_bindings_dir(const struct certauth_opts *o);
+
+/* The mapping rules file: rules_file when set, else
+ * CERTAUTH_DEFAULT_RULES_FILE.  Points into o or at a constant. */
+const char *certauth_opts_rules_file(const struct certauth_opts *o);
 
 /*
  * The CRL scope (enum certauth_crl_scope) that crl means, never

@@ -58,6 +58,7 @@ static const struct enum_name bool_names[] = { { "yes", 1 }, { "no", 0 },
 static const struct opt_desc opt_table[] = {
 	{ "config", OPT_PATH, OFF(config), NULL, 0, 0 },
 	{ "bindings_dir", OPT_PATH, OFF(bindings_dir), NULL, 0, 0 },
+	{ "rules_file", OPT_PATH, OFF(rules_file), NULL, 0, 0 },
 	{ "trust", OPT_ENUM, OFF(trust), trust_names, 0, 0 },
 	{ "ca_file", OPT_PATH, OFF(ca_file), NULL, 0, 0 },
 	{ "ca_dir", OPT_PATH, OFF(ca_dir), NULL, 0, 0 },
@@ -483,6 +484,13 @@ certauth_opts_bindings_dir(const struct certauth_opts *o)
 {
 	return o->bindings_dir != NULL ? o->bindings_dir :
 					 CERTAUTH_DEFAULT_BINDINGS_DIR;
+}
+
+const char *
+certauth_opts_rules_file(const struct certauth_opts *o)
+{
+	return o->rules_file != NULL ? o->rules_file :
+				       CERTAUTH_DEFAULT_RULES_FILE;
 }
 
 int

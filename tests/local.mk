@@ -17,7 +17,7 @@ EXTRA_DIST += \
 	tests/e2e/hostile.py tests/e2e/readme.py tests/e2e/crl.py \
 	tests/e2e/examples.py tests/e2e/agent.py \
 	tests/e2e/askpass.py tests/e2e/pkcs11.py tests/e2e/keys.py \
-	tests/e2e/agentmode.py tests/e2e/agentfwd.py \
+	tests/e2e/agentmode.py tests/e2e/agentfwd.py tests/e2e/certmap.py \
 	tests/e2e/slapd.py tests/e2e/ldapdir.py \
 	tests/exports.sh tests/man.sh tests/install.sh tests/tap.sh \
 	tests/cmocka-tap.sh tests/leak/logins.py tests/leak/valgrind.supp \
@@ -98,6 +98,10 @@ TESTS += tests/e2e/agentfwd.py
 # proven with ldapsearch: TLS, StartTLS, binds, access rules, a paused
 # server, 100,000 accounts, no slapd left behind.
 TESTS += tests/e2e/ldapdir.py
+# Certificate mapping rules (issue 16): certauth-enroll map against SSSD's
+# sssctl cert-eval-rule on a table of certificates and rules, ambiguous
+# mappings, hostile rules files.
+TESTS += tests/e2e/certmap.py
 check_PROGRAMS =
 
 # Leaks (issue 5): many logins in one process through libpam, run under
@@ -128,7 +132,8 @@ UNIT_TESTS = \
 	tests/unit/test_ocsp \
 	tests/unit/test_module \
 	tests/unit/test_sshagent \
-	tests/unit/test_agentmode
+	tests/unit/test_agentmode \
+	tests/unit/test_rules
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 
@@ -176,6 +181,9 @@ tests_unit_test_ocsp_LDADD = $(TEST_LDADD)
 tests_unit_test_agentmode_SOURCES = tests/unit/test_agentmode.c
 tests_unit_test_agentmode_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_agentmode_LDADD = $(TEST_LDADD)
+tests_unit_test_rules_SOURCES = tests/unit/test_rules.c
+tests_unit_test_rules_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_rules_LDADD = $(TEST_LDADD)
 tests_unit_test_sshagent_SOURCES = tests/unit/test_sshagent.c
 tests_unit_test_sshagent_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_sshagent_LDADD = $(TEST_LDADD)
@@ -258,7 +266,8 @@ FUZZ_TARGETS = \
 	tests/fuzz/fuzz_ocsp \
 	tests/fuzz/fuzz_policy \
 	tests/fuzz/fuzz_anchors \
-	tests/fuzz/fuzz_sshagent
+	tests/fuzz/fuzz_sshagent \
+	tests/fuzz/fuzz_rules
 FUZZ_COMMON = tests/fuzz/fuzzutil.c tests/fuzz/fuzzutil.h tests/fuzz/fixtures.h
 FUZZ_LDADD = libcertauth.la $(CRYPTO_LIBS)
 FUZZ_LINK_FLAGS = $(AM_LDFLAGS) $(FUZZER_LDFLAGS)
@@ -301,3 +310,6 @@ tests_fuzz_fuzz_anchors_LDADD = $(FUZZ_LDADD)
 tests_fuzz_fuzz_sshagent_SOURCES = tests/fuzz/fuzz_sshagent.c $(FUZZ_COMMON)
 tests_fuzz_fuzz_sshagent_LDFLAGS = $(FUZZ_LINK_FLAGS)
 tests_fuzz_fuzz_sshagent_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_rules_SOURCES = tests/fuzz/fuzz_rules.c $(FUZZ_COMMON)
+tests_fuzz_fuzz_rules_LDFLAGS = $(FUZZ_LINK_FLAGS)
+tests_fuzz_fuzz_rules_LDADD = $(FUZZ_LDADD)

@@ -34,6 +34,7 @@
 #include "ctx.h"
 #include "log.h"
 #include "options.h"
+#include "rules.h"
 #include "safefile.h"
 #include "trust.h"
 #include "verify.h"
@@ -43,7 +44,7 @@
 	"usage: " PROG \
 	" [--key=value ...] " \
 	"add [--force] USER CERT | remove USER SHA256 | list [USER] | " \
-	"check USER"
+	"check USER | map CERT"
 #define NAME_MAX_CHARS 1024 /* subject or issuer as printed */
 
 enum { EXIT_FAIL = 1, EXIT_USAGE = 2 };
@@ -64,6 +65,7 @@ struct command {
 	int min_args, max_args; /* after the command word */
 	int needs_policy;
 	int (*run)(struct enroll_ctx *, char **);
+	int takes_user; /* the first argument is a user name */
 };
 
 static const char help_text[] =
@@ -76,7 +78,10 @@ static const char help_text[] =
     "  list [USER]          user, fingerprint, subject, issuer, notAfter\n"
     "                       (tab-separated), for USER or for everyone\n"
     "  check USER           run the module's policy on each certificate\n"
-    "                       bound to USER\n\n"
+    "                       bound to USER\n"
+    "  map CERT             the account the mapping rules (--rules_file)\n"
+    "                       map the first certificate of CERT to, and the\n"
+    "                       rule: ACCOUNT<TAB>RULE; or why none does\n\n"
     "Options are the module's keys (pam_certauth.conf(5)) as --key=value and\n"
     "override the configuration file: --config=FILE (default\n" CERTAUTH_DEFAULT_CONFIG
     "), --bindings_dir=DIR (default\n" CERTAUTH_DEFAULT_BINDINGS_DIR
@@ -977,11 +982,59 @@ cmd_check(struct enroll_ctx *c, char **args)
 	return passed > 0 ? 0 : EXIT_FAIL;
 }
 
+/*
+ * map: the rules alone, as a login would apply them to a certificate
+ * that passed the policy; the policy itself is add's and check's.
+ */
+static int
+cmd_map(struct enroll_ctx *c, char **args)
+{
+	const char *path = certauth_opts_rules_file(&c->opts), *rule = NULL;
+	struct certauth_rules *rules = NULL;
+	struct certauth_reason why;
+	char account[CERTAUTH_ACCOUNT_MAX + 1];
+	X509 *cert = NULL;
+	int r, ret = EXIT_USAGE;
+
+	reason_init(&why);
+	if ((r = certauth_rules_load(path, NULL, &rules, &why)) != 0) {
+		if (r == CERTAUTH_ERR_NOT_FOUND)
+			certauth_reason_set(&why,
+			    "rules file %s does not exist", path);
+		log_err(NULL, PROG ": configuration error: %s", why.text);
+		ret = r == CERTAUTH_ERR_NOMEM ? EXIT_FAIL : EXIT_USAGE;
+		goto out;
+	}
+	log_debug(&c->lg, "%d rules from %s", certauth_rules_count(rules),
+	    path);
+	ret = EXIT_FAIL;
+	if (load_cert(args[0], &cert) != 0)
+		goto out;
+	reason_init(&why);
+	r = certauth_rules_map(rules, cert, account, sizeof(account), &rule,
+	    &why);
+	if (r == 0) {
+		printf("%s\t%s\n", account, rule);
+		ret = 0;
+	} else if (r == CERTAUTH_ERR_NOT_FOUND) {
+		printf("not mapped: %s\n", why.text);
+	} else if (r == CERTAUTH_ERR_CERT_INVALID) {
+		printf("refused: %s\n", why.text);
+	} else {
+		log_err(NULL, PROG ": %s: %s", args[0], why.text);
+	}
+out:
+	X509_free(cert);
+	certauth_rules_free(rules);
+	return ret;
+}
+
 static const struct command commands[] = {
-	{ "add", 2, 2, 1, cmd_add },
-	{ "remove", 2, 2, 0, cmd_remove },
-	{ "list", 0, 1, 0, cmd_list },
-	{ "check", 1, 1, 1, cmd_check },
+	{ "add", 2, 2, 1, cmd_add, 1 },
+	{ "remove", 2, 2, 0, cmd_remove, 1 },
+	{ "list", 0, 1, 0, cmd_list, 1 },
+	{ "check", 1, 1, 1, cmd_check, 1 },
+	{ "map", 1, 1, 0, cmd_map, 0 },
 };
 
 /* The command named by argv[0] with a fitting argument count, or NULL
@@ -1005,7 +1058,7 @@ find_command(int argc, char **argv)
 			return NULL;
 		}
 		/* "", "." and ".." can never name a bindings file. */
-		if (argc > 1 &&
+		if (commands[i].takes_user && argc > 1 &&
 		    certauth_bindings_path("/", argv[1], &path) ==
 			CERTAUTH_ERR_FORMAT) {
 			usage_error("not a usable user name");

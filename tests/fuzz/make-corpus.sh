@@ -99,7 +99,17 @@ openssl ca -config ca.cnf -keyfile anchor.key -cert anchor.pem -gencrl \
 
 rm -rf "$corpus"
 mkdir -p "$corpus/response" "$corpus/options" "$corpus/bindings" \
-    "$corpus/challenge" "$corpus/ocsp" "$corpus/policy"
+    "$corpus/challenge" "$corpus/ocsp" "$corpus/policy" "$corpus/rules"
+
+# ---- rules: mapping rules files (pam_certauth.conf(5), "RULES FILE").
+printf '# mapping rules\n[mail]\nmatchrule = <ISSUER>^CN=Corp Users CA,O=Corp$\nmaprule = {subject_rfc822_name.short_name}\n[cn]\nmaprule = LDAPU1:{subject_dn_component.cn}\n' \
+    >"$corpus/rules/two-rules"
+printf '[all]\nmatchrule = KRB5:||<SUBJECT>^CN=a<KU>digitalSignature,nonRepudiation<EKU>clientAuth,1.2.3<SAN>x<SAN:ntPrincipalName>y<SAN:rfc822Name>z<SAN:dNSName>w<SAN:Principal>v\nmaprule = {subject_principal.short_name}\n' \
+    >"$corpus/rules/every-keyword"
+printf '[anyone]\nmatchrule = <SUBJECT>.\nmaprule = LDAPU1:{subject_dn_component.cn}\n' \
+    >"$corpus/rules/any-cn"
+printf '[bad]\nmatchrule = <SUBJECT\nmaprule = {subject_nt_principal}\n' \
+    >"$corpus/rules/unterminated"
 
 # ---- sshagent: an agent's signature blobs; the first byte picks the
 # key (0 RSA, 1 P-256, 2 Ed25519) and, divided by 3, the sign flags.
