@@ -15,9 +15,9 @@
 
 /* What the binding sources said about one account. */
 struct certauth_bound {
-	int r;			       /* 0, or why there are no certificates */
-	STACK_OF(X509) *certs;	       /* r == 0: at least one, owned */
-	const char *source;	       /* r == 0: the source's name ("files") */
+	int r;		       /* 0, or why there are no certificates */
+	STACK_OF(X509) *certs; /* r == 0: at least one, owned */
+	const char *source;    /* r == 0: the source's name ("files") */
 	/* r == 0: where the certificates came from, for the log: "files",
 	 * "ldap (cache)", "ldap ldaps://dir.example" */
 	char where[CERTAUTH_REASON_MAX / 2];

@@ -27,7 +27,7 @@ struct certauth_helper_job {
 	const char *env;	  /* one "NAME=value", or NULL: none */
 	const unsigned char *req; /* written to its stdin, then closed */
 	size_t reqlen;
-	size_t out_max;	    /* the largest record it may write */
+	size_t out_max;	     /* the largest record it may write */
 	long long budget_ms; /* killed past budget_ms + the margin */
 	/* Whether buf[0..len) is one whole record: 0, or -1.  arg is
 	 * the caller's; it may point into buf. */

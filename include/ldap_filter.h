@@ -12,7 +12,6 @@
  * Returns 0; -1 when the template has a '%' other than %u or %%, or no
  * %u; -2 when out of memory.
  */
-int certauth_ldap_filter_build(const char *tmpl, const char *user,
-    char **out);
+int certauth_ldap_filter_build(const char *tmpl, const char *user, char **out);
 
 #endif /* CERTAUTH_LDAP_FILTER_H */

@@ -83,13 +83,13 @@ struct certauth_opts {
 	long ocsp_max_age;
 	long challenge_ttl;
 	char *hostname;
-	int agent;		 /* enum certauth_agent_mode */
+	int agent; /* enum certauth_agent_mode */
 	/* bindings=: enum certauth_source values, in order, each once */
 	int bindings[CERTAUTH_SOURCE_COUNT];
 	size_t nbindings;
-	char *ldap_uri;	   /* comma list of ldap:// and ldaps:// URIs */
+	char *ldap_uri; /* comma list of ldap:// and ldaps:// URIs */
 	char *ldap_base;
-	char *ldap_filter; /* NULL: (uid=%u) */
+	char *ldap_filter;    /* NULL: (uid=%u) */
 	char *ldap_cert_attr; /* NULL: userCertificate;binary */
 	int ldap_tls;	      /* boolean: StartTLS on ldap:// */
 	char *ldap_ca_file;

@@ -72,8 +72,8 @@ certauth_bound_lookup(struct certauth_ctx *c, const char *user,
 			    c->opts->bindings[i]);
 			return b->r;
 		}
-		b->r = s->lookup(c, user, &b->certs, b->where,
-		    sizeof(b->where), &b->reason);
+		b->r = s->lookup(c, user, &b->certs, b->where, sizeof(b->where),
+		    &b->reason);
 		if (b->r == 0)
 			b->source = name;
 		else if (b->r != CERTAUTH_ERR_NOT_FOUND &&

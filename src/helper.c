@@ -331,8 +331,8 @@ run_exchange(struct exchange *x, const unsigned char *req, size_t reqlen)
 /* The reason for a run that brought no whole record: always a local
  * failure. */
 static void
-explain_no_report(const struct exchange *x,
-    const struct certauth_helper_job *j, struct certauth_reason *reason)
+explain_no_report(const struct exchange *x, const struct certauth_helper_job *j,
+    struct certauth_reason *reason)
 {
 	/* Killed at the backstop after its EOF: late, whatever it wrote. */
 	enum pump_end end = x->late ? PUMP_LATE : x->end;
@@ -355,8 +355,7 @@ explain_no_report(const struct exchange *x,
 	case PUMP_EOF:
 		if (x->len > 0)
 			certauth_reason_set(reason,
-			    "%s %s sent a malformed report", j->what,
-			    j->path);
+			    "%s %s sent a malformed report", j->what, j->path);
 		else
 			certauth_explain_ending(&x->ending, j->what, j->path,
 			    reason);

@@ -49,8 +49,8 @@ certauth_ldap_certs(const unsigned char *const *val, const size_t *vlen,
 	*certs = NULL;
 	if (n == 0 || n > CERTAUTH_LDAP_CERTS_MAX) {
 		certauth_reason_set(reason,
-		    "%s holds %zu certificates for user %s, not 1 to %d",
-		    where, n, user, CERTAUTH_LDAP_CERTS_MAX);
+		    "%s holds %zu certificates for user %s, not 1 to %d", where,
+		    n, user, CERTAUTH_LDAP_CERTS_MAX);
 		r = n == 0 ? CERTAUTH_ERR_FORMAT : CERTAUTH_ERR_TOO_LONG;
 		goto out;
 	}
@@ -130,8 +130,10 @@ read_password(const char *path, char **pw, size_t *pwlen,
 		goto out;
 	}
 	if ((r = certauth_read_fd(fd, PASSWORD_MAX, &buf, &len)) != 0) {
-		certauth_reason_set(reason, "cannot read %s %s (at most %d "
-		    "bytes)", what, path, PASSWORD_MAX);
+		certauth_reason_set(reason,
+		    "cannot read %s %s (at most %d "
+		    "bytes)",
+		    what, path, PASSWORD_MAX);
 		goto out;
 	}
 	if (len > 0 && buf[len - 1] == '\n')
@@ -210,8 +212,7 @@ ask_directory(const struct certauth_opts *o, const char *user,
 	int r = CERTAUTH_ERR_INTERNAL;
 
 	if (o->ldap_bind_dn != NULL &&
-	    (r = read_password(o->ldap_bind_pw_file, &pw, &pwlen, reason)) !=
-		0)
+	    (r = read_password(o->ldap_bind_pw_file, &pw, &pwlen, reason)) != 0)
 		goto out;
 	if (o->ldap_ca_file != NULL &&
 	    (r = check_ca_file(o->ldap_ca_file, reason)) != 0)
@@ -223,11 +224,13 @@ ask_directory(const struct certauth_opts *o, const char *user,
 	req.fields[CERTAUTH_LDAP_F_FILTER] = certauth_opts_ldap_filter(o);
 	req.fields[CERTAUTH_LDAP_F_USER] = user;
 	req.fields[CERTAUTH_LDAP_F_ATTR] = certauth_opts_ldap_cert_attr(o);
-	req.fields[CERTAUTH_LDAP_F_CA_FILE] =
-	    o->ldap_ca_file != NULL ? o->ldap_ca_file : "";
+	req.fields[CERTAUTH_LDAP_F_CA_FILE] = o->ldap_ca_file != NULL ?
+	    o->ldap_ca_file :
+	    "";
 	req.fields[CERTAUTH_LDAP_F_TLS] = o->ldap_tls ? "1" : "0";
-	req.fields[CERTAUTH_LDAP_F_BIND_DN] =
-	    o->ldap_bind_dn != NULL ? o->ldap_bind_dn : "";
+	req.fields[CERTAUTH_LDAP_F_BIND_DN] = o->ldap_bind_dn != NULL ?
+	    o->ldap_bind_dn :
+	    "";
 	req.fields[CERTAUTH_LDAP_F_PASSWORD] = pw != NULL ? pw : "";
 	req.fields[CERTAUTH_LDAP_F_TIMEOUT_MS] = ms;
 	if ((r = certauth_ldap_request_encode(&req, &rq, &rqlen)) != 0) {
@@ -289,13 +292,12 @@ map_failure(const struct certauth_ldap_record *rec, const char *uris,
 		return CERTAUTH_ERR_UNREACHABLE;
 	case CERTAUTH_LDAP_TLS:
 		certauth_reason_set(reason,
-		    "LDAP directory %s: TLS failed for user %s: %s", uris,
-		    user, rec->text);
+		    "LDAP directory %s: TLS failed for user %s: %s", uris, user,
+		    rec->text);
 		return CERTAUTH_ERR_UNREACHABLE;
 	case CERTAUTH_LDAP_BIND:
 		certauth_reason_set(reason,
-		    "LDAP directory %s refused the bind: %s", uris,
-		    rec->text);
+		    "LDAP directory %s refused the bind: %s", uris, rec->text);
 		return CERTAUTH_ERR_UNREACHABLE;
 	case CERTAUTH_LDAP_REFUSED:
 		certauth_reason_set(reason,
@@ -303,8 +305,8 @@ map_failure(const struct certauth_ldap_record *rec, const char *uris,
 		    uris, user, rec->text);
 		return CERTAUTH_ERR_UNREACHABLE;
 	case CERTAUTH_LDAP_TOO_BIG:
-		certauth_reason_set(reason,
-		    "LDAP directory %s: user %s: %s", uris, user, rec->text);
+		certauth_reason_set(reason, "LDAP directory %s: user %s: %s",
+		    uris, user, rec->text);
 		return CERTAUTH_ERR_TOO_LONG;
 	default:
 		certauth_reason_set(reason,
@@ -366,7 +368,8 @@ certauth_ldap_lookup(struct certauth_ctx *c, const char *user,
 	*certs = NULL;
 	snprintf(where, wherelen, "ldap");
 	if (o->ldap_uri == NULL || o->ldap_base == NULL) {
-		certauth_reason_set(reason, "bindings=ldap needs ldap_uri and "
+		certauth_reason_set(reason,
+		    "bindings=ldap needs ldap_uri and "
 		    "ldap_base");
 		r = CERTAUTH_ERR_CONFIG;
 		goto out;

@@ -39,7 +39,8 @@
 #define CACHE_FILE_MODE 0600
 #define CACHE_HEAD_MAX	256
 #define CACHE_MAX \
-	(CACHE_HEAD_MAX + CERTAUTH_LDAP_CERTS_MAX * (8 + CERTAUTH_LDAP_CERT_MAX))
+	(CACHE_HEAD_MAX + \
+	    CERTAUTH_LDAP_CERTS_MAX * (8 + CERTAUTH_LDAP_CERT_MAX))
 
 int
 certauth_ldap_settings(const struct certauth_opts *o,
@@ -82,8 +83,7 @@ entry_path(const char *dir, const char *user, char **out)
 	unsigned int mdlen = 0;
 
 	*out = NULL;
-	if (EVP_Digest(user, strlen(user), md, &mdlen, EVP_sha256(), NULL) !=
-	    1)
+	if (EVP_Digest(user, strlen(user), md, &mdlen, EVP_sha256(), NULL) != 1)
 		return CERTAUTH_ERR_INTERNAL;
 	certauth_hex_encode(md, mdlen, hex);
 	if (asprintf(out, "%s/%s", dir, hex) < 0) {
@@ -151,8 +151,7 @@ parse_entry(const char *buf, size_t len, struct entry *e)
 		return -1;
 	for (i = 0; i < (size_t)count; i++) {
 		if (certauth_helper_number(&p, end, 5, '\n', &vlen) != 0 ||
-		    vlen < 1 || vlen > CERTAUTH_LDAP_CERT_MAX ||
-		    vlen > end - p)
+		    vlen < 1 || vlen > CERTAUTH_LDAP_CERT_MAX || vlen > end - p)
 			return -1;
 		e->val[i] = (const unsigned char *)p;
 		e->vlen[i] = (size_t)vlen;
@@ -243,8 +242,10 @@ certauth_ldap_cache_store(const char *dir, const char *user,
 	total = CACHE_HEAD_MAX;
 	for (i = 0; i < n; i++) {
 		if (vlen[i] < 1 || vlen[i] > CERTAUTH_LDAP_CERT_MAX) {
-			certauth_reason_set(reason, "a value of %zu bytes not "
-			    "cached", vlen[i]);
+			certauth_reason_set(reason,
+			    "a value of %zu bytes not "
+			    "cached",
+			    vlen[i]);
 			r = CERTAUTH_ERR_FORMAT;
 			goto out;
 		}
@@ -304,8 +305,10 @@ certauth_ldap_cache_remove(const char *dir, const char *user,
 	if (r != 0)
 		goto out;
 	if (unlink(path) != 0 && errno != ENOENT) {
-		certauth_reason_set(reason, "cannot remove LDAP cache file "
-		    "%s: %s", path, strerror(errno));
+		certauth_reason_set(reason,
+		    "cannot remove LDAP cache file "
+		    "%s: %s",
+		    path, strerror(errno));
 		r = CERTAUTH_ERR_IO;
 		goto out;
 	}

@@ -14,8 +14,7 @@
 /* A decimal of 1..digits digits at *pp (before end) followed by c;
  * advances *pp past c. */
 static int
-number(const char **pp, const char *end, size_t digits, char c,
-    long long *out)
+number(const char **pp, const char *end, size_t digits, char c, long long *out)
 {
 	const char *p = *pp;
 	long long v = 0;
@@ -143,9 +142,9 @@ certauth_ldap_record_parse(const unsigned char *buf, size_t len,
 const char *
 certauth_ldap_code_name(int code)
 {
-	static const char *const names[] = { "found", "local failure",
-		"usage", "unreachable", "not found", "ambiguous", "tls",
-		"bind refused", "too big", "timeout", "search refused" };
+	static const char *const names[] = { "found", "local failure", "usage",
+		"unreachable", "not found", "ambiguous", "tls", "bind refused",
+		"too big", "timeout", "search refused" };
 
 	if (code < 0 || (size_t)code >= sizeof(names) / sizeof(names[0]))
 		return "unknown code";

@@ -498,8 +498,8 @@ check_ldap_value(const struct opt_desc *d, const char *value,
 		if (ldap_attr_ok(value))
 			return 0;
 		certauth_reason_set(reason,
-		    "option %s: '%s' is not an attribute description",
-		    d->key, value);
+		    "option %s: '%s' is not an attribute description", d->key,
+		    value);
 		return -1;
 	default:
 		return 0;

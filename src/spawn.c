@@ -428,8 +428,7 @@ certauth_explain_ending(const struct certauth_ending *end, const char *what,
 		    "%d",
 		    what, helper, end->status);
 	else if (end->code != CLD_EXITED)
-		certauth_reason_set(reason, "%s %s ended oddly",
-		    what, helper);
+		certauth_reason_set(reason, "%s %s ended oddly", what, helper);
 	else if (end->status == CHILD_NOLIMITS)
 		certauth_reason_set(reason,
 		    "resource limits too low for %s "
@@ -446,8 +445,8 @@ certauth_explain_ending(const struct certauth_ending *end, const char *what,
 		    "%s %s",
 		    HELPER_USER, what, helper);
 	else if (end->status == CHILD_NOEXEC)
-		certauth_reason_set(reason, "cannot execute %s %s",
-		    what, helper);
+		certauth_reason_set(reason, "cannot execute %s %s", what,
+		    helper);
 	else
 		certauth_reason_set(reason,
 		    "%s %s exited with code "

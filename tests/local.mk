@@ -18,6 +18,7 @@ EXTRA_DIST += \
 	tests/e2e/examples.py tests/e2e/agent.py \
 	tests/e2e/askpass.py tests/e2e/pkcs11.py tests/e2e/keys.py \
 	tests/e2e/agentmode.py tests/e2e/agentfwd.py \
+	tests/e2e/ldap.py tests/e2e/slapd.py \
 	tests/exports.sh tests/man.sh tests/install.sh tests/tap.sh \
 	tests/cmocka-tap.sh tests/leak/logins.py tests/leak/valgrind.supp \
 	tests/fuzz/make-corpus.sh tests/fuzz/smoke.sh tests/fuzz/corpus \
@@ -93,6 +94,8 @@ TESTS += tests/e2e/agentmode.py
 # Agent mode over ssh: sudo inside a real sshd session answered by the
 # agent forwarded with ssh -A, through pam.d-examples/sudo's variant 4.
 TESTS += tests/e2e/agentfwd.py
+# The LDAP binding source against a real slapd (tests/e2e/slapd.py).
+TESTS += tests/e2e/ldap.py
 check_PROGRAMS =
 
 # Leaks (issue 5): many logins in one process through libpam, run under

@@ -52,6 +52,7 @@ static size_t timeout_len;
 
 struct lookup {
 	struct certauth_ldap_request req;
+	int tcp_up; /* a TCP connection was made (for ldaps://: TLS failed) */
 	char *filter;
 	long timeout_ms;
 	int tls;
@@ -97,8 +98,7 @@ write_all(const void *buf, size_t len)
 }
 
 /* Set l's outcome; the text is made printable and cut to its cap. */
-static int
-set_code(struct lookup *l, int code, const char *fmt, ...)
+static int set_code(struct lookup *l, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static int
@@ -171,8 +171,9 @@ emit(const struct lookup *l)
 	int k;
 
 	disarm_timer();
-	k = snprintf(line, sizeof(line), CERTAUTH_LDAP_MAGIC " %d %lld %zu %s\n",
-	    l->code, spent_ms(), n, l->text);
+	k = snprintf(line, sizeof(line),
+	    CERTAUTH_LDAP_MAGIC " %d %lld %zu %s\n", l->code, spent_ms(), n,
+	    l->text);
 	if (k < 0 || (size_t)k >= sizeof(line))
 		return;
 	write_all(line, (size_t)k);
@@ -207,12 +208,34 @@ diagnostic(LDAP *ld, int rc, char *buf, size_t len)
 	if (ld != NULL &&
 	    ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &msg) ==
 		LDAP_OPT_SUCCESS &&
-	    msg != NULL && msg[0] != '\0')
+	    msg != NULL && msg[0] != '\0' &&
+	    strcmp(msg, "(unknown error code)") != 0)
 		snprintf(buf, len, "%s (%s)", ldap_err2string(rc), msg);
 	else
 		snprintf(buf, len, "%s", ldap_err2string(rc));
 	ldap_memfree(msg);
 	return buf;
+}
+
+/* libldap calls this once a TCP connection is up, before any TLS. */
+static int
+on_connect(LDAP *ld, Sockbuf *sb, LDAPURLDesc *srv, struct sockaddr *addr,
+    struct ldap_conncb *ctx)
+{
+	(void)ld;
+	(void)sb;
+	(void)srv;
+	(void)addr;
+	((struct lookup *)ctx->lc_arg)->tcp_up = 1;
+	return 0;
+}
+
+static void
+on_close(LDAP *ld, Sockbuf *sb, struct ldap_conncb *ctx)
+{
+	(void)ld;
+	(void)sb;
+	(void)ctx;
 }
 
 /* Every libldap option of one connection, none from files. */
@@ -221,12 +244,16 @@ set_options(struct lookup *l, LDAP *ld)
 {
 	const int version = LDAP_VERSION3, demand = LDAP_OPT_X_TLS_DEMAND,
 		  zero = 0, tls12 = LDAP_OPT_X_TLS_PROTOCOL_TLS1_2,
-		  deref = LDAP_DEREF_NEVER,
-		  size = CERTAUTH_LDAP_ENTRIES_ASKED;
+		  deref = LDAP_DEREF_NEVER, size = CERTAUTH_LDAP_ENTRIES_ASKED;
 	const char *ca = l->req.fields[CERTAUTH_LDAP_F_CA_FILE];
 	struct timeval tv = left_tv(l);
+	static struct ldap_conncb cb;
 
-	if (ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &version) != 0 ||
+	cb.lc_add = on_connect;
+	cb.lc_del = on_close;
+	cb.lc_arg = l;
+	if (ldap_set_option(ld, LDAP_OPT_CONNECT_CB, &cb) != 0 ||
+	    ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &version) != 0 ||
 	    ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) != 0 ||
 	    ldap_set_option(ld, LDAP_OPT_RESTART, LDAP_OPT_OFF) != 0 ||
 	    ldap_set_option(ld, LDAP_OPT_DEREF, &deref) != 0 ||
@@ -262,23 +289,22 @@ connect_bind(struct lookup *l, LDAP *ld, const char *uri)
 
 	if ((rc = ldap_connect(ld)) != LDAP_SUCCESS) {
 		if (rc == LDAP_TIMEOUT)
-			return set_code(l, CERTAUTH_LDAP_TIMEOUT,
-			    "%s: %s", uri, diagnostic(ld, rc, why,
-			    sizeof(why)));
-		/* libldap says "connect error" for a failed handshake. */
-		if (rc == LDAP_CONNECT_ERROR && is_ldaps(uri))
-			return set_code(l, CERTAUTH_LDAP_TLS,
-			    "%s: TLS: %s", uri,
+			return set_code(l, CERTAUTH_LDAP_TIMEOUT, "%s: %s", uri,
 			    diagnostic(ld, rc, why, sizeof(why)));
+		/* On ldaps://, a connection made and then lost is the TLS
+		 * handshake's failure. */
+		if (is_ldaps(uri) && l->tcp_up)
+			return set_code(l, CERTAUTH_LDAP_TLS, "%s: TLS: %s",
+			    uri, diagnostic(ld, rc, why, sizeof(why)));
 		return set_code(l, CERTAUTH_LDAP_UNREACHABLE, "%s: %s", uri,
 		    diagnostic(ld, rc, why, sizeof(why)));
 	}
 	if (!is_ldaps(uri) && l->tls &&
 	    (rc = ldap_start_tls_s(ld, NULL, NULL)) != LDAP_SUCCESS) {
 		if (rc == LDAP_SERVER_DOWN || rc == LDAP_TIMEOUT)
-			return set_code(l, rc == LDAP_TIMEOUT ?
-				CERTAUTH_LDAP_TIMEOUT :
-				CERTAUTH_LDAP_UNREACHABLE,
+			return set_code(l,
+			    rc == LDAP_TIMEOUT ? CERTAUTH_LDAP_TIMEOUT :
+						 CERTAUTH_LDAP_UNREACHABLE,
 			    "%s: StartTLS: %s", uri,
 			    diagnostic(ld, rc, why, sizeof(why)));
 		return set_code(l, CERTAUTH_LDAP_TLS, "%s: StartTLS: %s", uri,
@@ -298,8 +324,8 @@ connect_bind(struct lookup *l, LDAP *ld, const char *uri)
 	if (rc == LDAP_TIMEOUT)
 		return set_code(l, CERTAUTH_LDAP_TIMEOUT, "%s: bind: %s", uri,
 		    diagnostic(ld, rc, why, sizeof(why)));
-	return set_code(l, CERTAUTH_LDAP_BIND, "%s: bind as %.80s: %s", uri,
-	    dn, diagnostic(ld, rc, why, sizeof(why)));
+	return set_code(l, CERTAUTH_LDAP_BIND, "%s: bind as %.80s: %s", uri, dn,
+	    diagnostic(ld, rc, why, sizeof(why)));
 }
 
 /* The values of the attribute in the one entry res holds. */
@@ -313,13 +339,14 @@ take_values(struct lookup *l, LDAP *ld, LDAPMessage *res, const char *uri)
 	size_t n;
 
 	for (a = ldap_first_attribute(ld, e, &ber); a != NULL;
-	    a = ldap_next_attribute(ld, e, ber)) {
+	     a = ldap_next_attribute(ld, e, ber)) {
 		if (l->vals == NULL && strcasecmp(a, attr) == 0)
 			l->vals = ldap_get_values_len(ld, e, a);
 		ldap_memfree(a);
 	}
 	ber_free(ber, 0);
-	if (l->vals == NULL || (n = (size_t)ldap_count_values_len(l->vals)) == 0)
+	if (l->vals == NULL ||
+	    (n = (size_t)ldap_count_values_len(l->vals)) == 0)
 		return set_code(l, CERTAUTH_LDAP_NOT_FOUND,
 		    "the entry has no %.80s", attr);
 	if (n > CERTAUTH_LDAP_CERTS_MAX)
@@ -381,12 +408,15 @@ try_uri(struct lookup *l, const char *uri)
 	if (is_ldaps(uri) && l->req.fields[CERTAUTH_LDAP_F_CA_FILE][0] != '/')
 		return set_code(l, CERTAUTH_LDAP_USAGE,
 		    "%.200s without a CA file", uri);
+	l->tcp_up = 0;
 	if ((rc = ldap_initialize(&ld, uri)) != LDAP_SUCCESS || ld == NULL)
 		return set_code(l, CERTAUTH_LDAP_USAGE, "bad URI %.200s: %s",
 		    uri, ldap_err2string(rc));
 	if (set_options(l, ld) != 0)
-		set_code(l, CERTAUTH_LDAP_LOCAL, "cannot set the options of "
-		    "libldap for %.200s", uri);
+		set_code(l, CERTAUTH_LDAP_LOCAL,
+		    "cannot set the options of "
+		    "libldap for %.200s",
+		    uri);
 	else if (connect_bind(l, ld, uri) == CERTAUTH_LDAP_FOUND)
 		search(l, ld, uri);
 	/* The values live on; the connection does not. */
@@ -406,7 +436,7 @@ lookup_all(struct lookup *l)
 	}
 	set_code(l, CERTAUTH_LDAP_USAGE, "no URI");
 	for (uri = strtok_r(uris, ",", &save); uri != NULL;
-	    uri = strtok_r(NULL, ",", &save))
+	     uri = strtok_r(NULL, ",", &save))
 		if (try_uri(l, uri) != CERTAUTH_LDAP_UNREACHABLE)
 			break;
 	free(uris);
@@ -473,8 +503,8 @@ main(int argc, char **argv)
 	started_ms = now_ms();
 	memset(&l, 0, sizeof(l));
 	if (argc != 1) {
-		set_code(&l, CERTAUTH_LDAP_USAGE, "usage: " PROG
-		    " (the request on stdin)");
+		set_code(&l, CERTAUTH_LDAP_USAGE,
+		    "usage: " PROG " (the request on stdin)");
 		goto out;
 	}
 	if (read_request(buf, CERTAUTH_LDAP_REQUEST_MAX, &len) != 0 ||
