@@ -126,7 +126,9 @@ UNIT_TESTS = \
 	tests/unit/test_ocsp \
 	tests/unit/test_module \
 	tests/unit/test_sshagent \
-	tests/unit/test_agentmode
+	tests/unit/test_agentmode \
+	tests/unit/test_ldap \
+	tests/unit/test_ldap_filter
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 
@@ -177,6 +179,15 @@ tests_unit_test_agentmode_LDADD = $(TEST_LDADD)
 tests_unit_test_sshagent_SOURCES = tests/unit/test_sshagent.c
 tests_unit_test_sshagent_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_sshagent_LDADD = $(TEST_LDADD)
+tests_unit_test_ldap_SOURCES = tests/unit/test_ldap.c
+tests_unit_test_ldap_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_ldap_LDADD = $(TEST_LDADD)
+# The filter is built by the helper with libldap: only this test and the
+# helper link it.
+tests_unit_test_ldap_filter_SOURCES = tests/unit/test_ldap_filter.c \
+	src/ldap_filter.c include/ldap_filter.h
+tests_unit_test_ldap_filter_CFLAGS = $(TEST_CFLAGS) $(LDAP_CFLAGS)
+tests_unit_test_ldap_filter_LDADD = $(CMOCKA_LIBS) $(LDAP_LIBS)
 tests_unit_test_module_SOURCES = tests/unit/test_module.c
 tests_unit_test_module_CFLAGS = $(MODULE_CFLAGS)
 tests_unit_test_module_LDADD = $(MODULE_LDADD) -ldl
