@@ -174,6 +174,34 @@ tap.ok(r.ok and said(r, r"bound by ldap ldaps://ldap\.test"),
        "a server that cannot be reached is passed over for the next URI",
        r.diag())
 
+# certauth-enroll list and check name the source of each certificate.
+def enroll(*args, bindings="ldap,files", cache="none"):
+    words = BASE + ["bindings=" + bindings, "ldap_uri=" + d.uri,
+                    "ldap_cache_dir=" + cache]
+    return lib.run([build.enroll] + ["--" + w for w in words] + list(args),
+                   check=False)
+
+
+p = enroll("list", "alice")
+tap.ok(p.returncode == 0 and
+       p.stdout.rstrip("\n").endswith("\tldap ldaps://ldap.test:636") and
+       alice.fingerprint in p.stdout,
+       "certauth-enroll list names the directory for alice",
+       p.stdout + p.stderr)
+p = enroll("list", "carol")
+tap.ok(p.returncode == 0 and p.stdout.rstrip("\n").endswith("\tfiles"),
+       "certauth-enroll list names the files for carol", p.stdout + p.stderr)
+p = enroll("check", "bob")
+tap.ok(p.returncode == 0 and
+       p.stdout.count(" ok [bound by ldap ldaps://ldap.test:636]") == 2,
+       "certauth-enroll check runs the policy on bob's two directory "
+       "certificates", p.stdout + p.stderr)
+p = enroll("--ldap_bind_dn=" + d.bind_dn,
+           "--ldap_bind_pw_file=" + d.bind_pw_file, "list", "frank")
+tap.ok(p.returncode != 0 and "more than one entry" in p.stderr,
+       "certauth-enroll list refuses an ambiguous account",
+       p.stdout + p.stderr)
+
 # ------------------------------------------------------- refusals
 
 s = svc("nocache2", cache=False)
@@ -252,6 +280,11 @@ tap.ok(len(names) == 1 and st.st_mode & 0o777 == 0o700 and st.st_uid == 0,
 r = login(s, "gina", gina)
 tap.ok(r.ok and said(r, r"bound by ldap \(cache\)"),
        "gina's second login is answered by the cache", r.diag())
+p = enroll("list", "gina", bindings="ldap", cache=CACHE)
+tap.ok(p.returncode == 0 and
+       p.stdout.rstrip("\n").endswith("\tldap (cache)"),
+       "certauth-enroll list says the cache answered for gina",
+       p.stdout + p.stderr)
 
 d.stop()
 r = login(s, "gina", gina)
