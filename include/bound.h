@@ -1,7 +1,8 @@
 /*
  * bound.h - which certificates may answer for an account.  The binding
- * sources are asked in order and the first that knows the account
- * decides; today the one source is the bindings files (bindings.h).
+ * sources named by bindings= are asked in that order and the first that
+ * knows the account decides: the bindings files (bindings.h) and the LDAP
+ * directory (ldap.h).
  */
 #ifndef CERTAUTH_BOUND_H
 #define CERTAUTH_BOUND_H
@@ -14,15 +15,18 @@
 
 /* What the binding sources said about one account. */
 struct certauth_bound {
-	int r;			       /* 0, or why there are no certificates */
-	STACK_OF(X509) *certs;	       /* r == 0: at least one, owned */
-	const char *source;	       /* r == 0: the source's name ("files") */
+	int r;		       /* 0, or why there are no certificates */
+	STACK_OF(X509) *certs; /* r == 0: at least one, owned */
+	const char *source;    /* r == 0: the source's name ("files") */
+	/* r == 0: where the certificates came from, for the log: "files",
+	 * "ldap (cache)", "ldap ldaps://dir.example" */
+	char where[CERTAUTH_REASON_MAX / 2];
 	struct certauth_reason reason; /* r != 0 */
 };
 
 /*
- * Ask the sources about user, within the login c (its options, and
- * the record of safe directories the files source shares).  Returns b->r: 0 with the certificates;
+ * Ask the sources of bindings= about user, in order, within the login c
+ * (its options, the record of safe directories the files source shares).  Returns b->r: 0 with the certificates;
  * CERTAUTH_ERR_NOT_FOUND when no source knows the account ("no
  * certificate bound to user alice"); or the first source's failure that
  * is not "unknown" (CERTAUTH_ERR_UNSAFE, _FORMAT, _TOO_LONG, _IO,

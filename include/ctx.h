@@ -17,7 +17,9 @@
 struct certauth_outcome {
 	char fingerprint[CERTAUTH_FP_CHARS + 1]; /* of the cert that passed */
 	char subject[256];
-	const char *binding_source; /* which source bound it: "files" */
+	const char *binding_source; /* which source bound it: "files", "ldap" */
+	/* where the binding came from: "files", "ldap (cache)", "ldap URI" */
+	char binding_where[CERTAUTH_REASON_MAX / 2];
 	char ocsp_source[CERTAUTH_REASON_MAX]; /* "cache", a responder URL,
 						 * or "" */
 	int ignored; /* nouserok passed over an unbound account */

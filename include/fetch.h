@@ -19,6 +19,7 @@
 #include <stddef.h>
 
 #include "certauth.h"
+#include "helper.h"
 
 #define CERTAUTH_OCSP_BODY_MAX	(64 * 1024) /* bytes of one answer */
 #define CERTAUTH_FETCH_MAGIC	"OCSPFETCH1"
@@ -26,7 +27,7 @@
 #define CERTAUTH_FETCH_TEXT_MAX 300 /* its text */
 /* Time the helper has beyond its budget to start and report, after which
  * it is killed and the exchange is a local failure. */
-#define CERTAUTH_FETCH_MARGIN_MS 1000
+#define CERTAUTH_FETCH_MARGIN_MS CERTAUTH_HELPER_MARGIN_MS
 
 /* Exit codes of certauth-ocsp-fetch, and the code of its record. */
 enum certauth_fetch_exit {

@@ -21,6 +21,10 @@
 #define CERTAUTH_DEFAULT_CONFIG	      SYSCONFDIR "/security/pam_certauth.conf"
 #define CERTAUTH_DEFAULT_BINDINGS_DIR SYSCONFDIR "/security/certauth/bindings"
 #define CERTAUTH_DEFAULT_RULES_FILE   SYSCONFDIR "/security/certauth/rules"
+/* Under configure's --localstatedir, which Makefile.am passes. */
+#ifndef CERTAUTH_LDAP_CACHE_DIR
+#define CERTAUTH_LDAP_CACHE_DIR "/var/cache/pam_certauth/ldap"
+#endif
 
 enum certauth_trust { CERTAUTH_TRUST_CA = 0, CERTAUTH_TRUST_PINNED };
 enum certauth_crl_scope {
@@ -41,6 +45,17 @@ enum certauth_agent_mode {
 	CERTAUTH_AGENT_OFF = 0,
 	CERTAUTH_AGENT_TRY,
 	CERTAUTH_AGENT_ONLY
+};
+
+/*
+ * The binding sources bindings= may name (bound.c asks them in the order
+ * given).  A new source is one value here, one name in options.c and one
+ * row in bound.c.
+ */
+enum certauth_source {
+	CERTAUTH_SOURCE_FILES = 0,
+	CERTAUTH_SOURCE_LDAP,
+	CERTAUTH_SOURCE_COUNT
 };
 
 struct certauth_opts {
@@ -70,7 +85,22 @@ struct certauth_opts {
 	long ocsp_max_age;
 	long challenge_ttl;
 	char *hostname;
-	int agent;		 /* enum certauth_agent_mode */
+	int agent; /* enum certauth_agent_mode */
+	/* bindings=: enum certauth_source values, in order, each once */
+	int bindings[CERTAUTH_SOURCE_COUNT];
+	size_t nbindings;
+	char *ldap_uri; /* comma list of ldap:// and ldaps:// URIs */
+	char *ldap_base;
+	char *ldap_filter;    /* NULL: (uid=%u) */
+	char *ldap_cert_attr; /* NULL: userCertificate;binary */
+	int ldap_tls;	      /* boolean: StartTLS on ldap:// */
+	char *ldap_ca_file;
+	char *ldap_bind_dn;
+	char *ldap_bind_pw_file;
+	long ldap_timeout_ms;
+	char *ldap_cache_dir; /* NULL: the default, unless ldap_cache_off */
+	int ldap_cache_off;   /* ldap_cache_dir=none: no cache */
+	long ldap_cache_max_age;
 	int nouserok;		 /* boolean */
 	int challenge_in_prompt; /* boolean: one prompt carries the challenge */
 	int nodelay;		 /* boolean: no pam_fail_delay */
@@ -119,7 +149,9 @@ int certauth_opts_from_words(struct certauth_opts *o, int argc,
 /*
  * Consistency of the whole set: trust=ca needs ca_file or ca_dir;
  * CRL and OCSP checking are not used with trust=pinned (refused, never
- * silently skipped).  Resolves crl=default with certauth_opts_crl_scope.
+ * silently skipped); with ldap in bindings=, ldap_uri and ldap_base are
+ * needed, ldap_ca_file whenever TLS is used (ldaps:// or ldap_tls=yes),
+ * and ldap_bind_dn and ldap_bind_pw_file go together.  Resolves crl=default with certauth_opts_crl_scope.
  */
 int certauth_opts_validate(struct certauth_opts *o,
     struct certauth_reason *reason);
@@ -131,6 +163,20 @@ const char *certauth_opts_bindings_dir(const struct certauth_opts *o);
 /* The mapping rules file: rules_file when set, else
  * CERTAUTH_DEFAULT_RULES_FILE.  Points into o or at a constant. */
 const char *certauth_opts_rules_file(const struct certauth_opts *o);
+/* Whether bindings= names source (enum certauth_source). */
+int certauth_opts_uses_source(const struct certauth_opts *o, int source);
+
+/* The name of a binding source ("files", "ldap"), or NULL.  Static. */
+const char *certauth_source_name(int source);
+
+/* The LDAP filter template and certificate attribute, defaults applied.
+ * Point into o or at a constant. */
+const char *certauth_opts_ldap_filter(const struct certauth_opts *o);
+const char *certauth_opts_ldap_cert_attr(const struct certauth_opts *o);
+
+/* The LDAP cache directory, or NULL when ldap_cache_dir=none turned the
+ * cache off.  Points into o or at a constant. */
+const char *certauth_opts_ldap_cache_dir(const struct certauth_opts *o);
 
 /*
  * The CRL scope (enum certauth_crl_scope) that crl means, never

@@ -1,5 +1,5 @@
 /*
- * spawn.h - the OCSP helper's process: the helper executable checked on
+ * spawn.h - a helper's process (helper.h): the helper executable checked on
  * its descriptor, the user it runs as, and its child started, watched,
  * killed and reaped without touching any process-wide state of the PAM
  * host (fetch.c says why each step is there).
@@ -23,7 +23,7 @@ struct certauth_child_plan {
 	gid_t gid;
 	unsigned int fd_max; /* for the fallback close-on-exec loop */
 	char *argv[8];
-	char *envp[1];
+	char *envp[2];
 };
 
 /* How the child ended, as far as this process could learn. */
@@ -97,9 +97,9 @@ int certauth_drop_privileges(uid_t uid, gid_t gid);
 int certauth_reap(pid_t pid, int pidfd, int kill_now, long long backstop_ms,
     struct certauth_ending *end);
 
-/* The reason for a child named helper that ended without a report:
- * always a local failure. */
+/* The reason for a child, the program helper ("OCSP helper" what), that
+ * ended without a report: always a local failure. */
 void certauth_explain_ending(const struct certauth_ending *end,
-    const char *helper, struct certauth_reason *reason);
+    const char *what, const char *helper, struct certauth_reason *reason);
 
 #endif /* CERTAUTH_SPAWN_H */

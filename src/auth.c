@@ -162,10 +162,16 @@ log_outcome(const struct certauth_log *lg, const struct certauth_login *login,
     int r, const struct certauth_outcome *outcome)
 {
 	if (r == 0) {
+		/* The files source goes unsaid, as before there were others. */
+		int other = outcome->binding_source != NULL &&
+		    strcmp(outcome->binding_source, "files") != 0;
+
 		log_info(lg,
 		    "user %s authenticated with certificate "
-		    "SHA256:%s %s%s%s",
+		    "SHA256:%s %s%s%s%s%s",
 		    login->user, outcome->fingerprint, outcome->subject,
+		    other ? "; bound by " : "",
+		    other ? outcome->binding_where : "",
 		    outcome->ocsp_source[0] != '\0' ? "; OCSP good from " : "",
 		    outcome->ocsp_source);
 	} else if (r == CERTAUTH_ERR_TRUST_STORE || r == CERTAUTH_ERR_CONFIG ||
@@ -267,6 +273,8 @@ certauth_authenticate(struct certauth_ctx *c,
 	certauth_name_string(X509_get_subject_name(winner), outcome->subject,
 	    sizeof(outcome->subject));
 	outcome->binding_source = login->bound->source;
+	snprintf(outcome->binding_where, sizeof(outcome->binding_where), "%s",
+	    login->bound->where);
 	r = 0;
 out:
 	outcome->hint.text[0] = '\0';

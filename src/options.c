@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "certauth.h"
@@ -20,7 +21,18 @@
 
 #define CONFIG_MAX_BYTES (64 * 1024)
 
-enum opt_type { OPT_PATH, OPT_STRING, OPT_URL, OPT_ENUM, OPT_LONG, OPT_FLAG };
+enum opt_type {
+	OPT_PATH,
+	OPT_STRING,
+	OPT_URL,
+	OPT_ENUM,
+	OPT_LONG,
+	OPT_FLAG,
+	OPT_SOURCES,   /* bindings=: a list of source names */
+	OPT_LDAP_URIS, /* a comma list of ldap:// and ldaps:// URIs */
+	OPT_FILTER,    /* an LDAP filter template with %u */
+	OPT_ATTR,      /* an LDAP attribute description */
+};
 
 struct enum_name {
 	const char *name;
@@ -50,6 +62,12 @@ static const struct enum_name digest_names[] = { { "sha1", CERTAUTH_OCSP_SHA1 },
 static const struct enum_name agent_names[] = { { "off", CERTAUTH_AGENT_OFF },
 	{ "try", CERTAUTH_AGENT_TRY }, { "only", CERTAUTH_AGENT_ONLY },
 	{ NULL, 0 } };
+/* bindings=: one row a source (enum certauth_source). */
+static const struct enum_name source_names[] = {
+	{ "files", CERTAUTH_SOURCE_FILES },
+	{ "ldap", CERTAUTH_SOURCE_LDAP },
+	{ NULL, 0 },
+};
 static const struct enum_name bool_names[] = { { "yes", 1 }, { "no", 0 },
 	{ "true", 1 }, { "false", 0 }, { "on", 1 }, { "off", 0 }, { "1", 1 },
 	{ "0", 0 }, { NULL, 0 } };
@@ -84,6 +102,19 @@ static const struct opt_desc opt_table[] = {
 	{ "challenge_ttl", OPT_LONG, OFF(challenge_ttl), NULL, 1, 3600 },
 	{ "hostname", OPT_STRING, OFF(hostname), NULL, 0, 0 },
 	{ "agent", OPT_ENUM, OFF(agent), agent_names, 0, 0 },
+	{ "bindings", OPT_SOURCES, OFF(bindings), source_names, 0, 0 },
+	{ "ldap_uri", OPT_LDAP_URIS, OFF(ldap_uri), NULL, 0, 0 },
+	{ "ldap_base", OPT_STRING, OFF(ldap_base), NULL, 0, 0 },
+	{ "ldap_filter", OPT_FILTER, OFF(ldap_filter), NULL, 0, 0 },
+	{ "ldap_cert_attr", OPT_ATTR, OFF(ldap_cert_attr), NULL, 0, 0 },
+	{ "ldap_tls", OPT_ENUM, OFF(ldap_tls), bool_names, 0, 0 },
+	{ "ldap_ca_file", OPT_PATH, OFF(ldap_ca_file), NULL, 0, 0 },
+	{ "ldap_bind_dn", OPT_STRING, OFF(ldap_bind_dn), NULL, 0, 0 },
+	{ "ldap_bind_pw_file", OPT_PATH, OFF(ldap_bind_pw_file), NULL, 0, 0 },
+	{ "ldap_timeout_ms", OPT_LONG, OFF(ldap_timeout_ms), NULL, 100, 60000 },
+	{ "ldap_cache_dir", OPT_PATH, OFF(ldap_cache_dir), NULL, 0, 0 },
+	{ "ldap_cache_max_age", OPT_LONG, OFF(ldap_cache_max_age), NULL, 0,
+	    2592000 },
 	{ "nouserok", OPT_FLAG, OFF(nouserok), bool_names, 0, 0 },
 	{ "challenge_in_prompt", OPT_FLAG, OFF(challenge_in_prompt), bool_names,
 	    0, 0 },
@@ -109,6 +140,19 @@ certauth_opts_init(struct certauth_opts *o)
 	o->ocsp_skew = 300;
 	o->ocsp_max_age = 3600;
 	o->challenge_ttl = 120;
+	o->bindings[0] = CERTAUTH_SOURCE_FILES;
+	o->nbindings = 1;
+	o->ldap_tls = 1;
+	o->ldap_timeout_ms = 3000;
+	o->ldap_cache_max_age = 3600;
+}
+
+/* Whether options of type t hold a malloc'd string. */
+static int
+holds_string(enum opt_type t)
+{
+	return t == OPT_PATH || t == OPT_STRING || t == OPT_URL ||
+	    t == OPT_LDAP_URIS || t == OPT_FILTER || t == OPT_ATTR;
 }
 
 void
@@ -119,8 +163,7 @@ certauth_opts_free(struct certauth_opts *o)
 	for (i = 0; i < sizeof(opt_table) / sizeof(opt_table[0]); i++) {
 		const struct opt_desc *d = &opt_table[i];
 
-		if (d->type == OPT_PATH || d->type == OPT_STRING ||
-		    d->type == OPT_URL)
+		if (holds_string(d->type))
 			free(*(char **)(void *)((char *)o + d->offset));
 	}
 	certauth_opts_init(o);
@@ -212,8 +255,11 @@ is_unset(const struct opt_desc *d, const char *value)
 	switch (d->type) {
 	case OPT_PATH:
 	case OPT_URL:
+	case OPT_LDAP_URIS:
 		return value[0] == '\0' || strcmp(value, "none") == 0;
 	case OPT_STRING:
+	case OPT_FILTER:
+	case OPT_ATTR:
 		return value[0] == '\0';
 	default:
 		return 0;
@@ -266,9 +312,21 @@ unset_opt(const struct opt_desc *d, struct certauth_opts *o,
 	case OPT_PATH:
 	case OPT_URL:
 	case OPT_STRING:
+	case OPT_LDAP_URIS:
+	case OPT_FILTER:
+	case OPT_ATTR:
 		free(*slot);
 		*slot = NULL;
+		/* The LDAP cache's default is a directory; unset is none. */
+		if (strcmp(d->key, "ldap_cache_dir") == 0)
+			o->ldap_cache_off = 1;
 		return 0;
+	case OPT_SOURCES:
+		certauth_reason_set(reason,
+		    "option %s cannot be unset: give a comma list of "
+		    "binding sources (files, ldap)",
+		    d->key);
+		return CERTAUTH_ERR_CONFIG;
 	case OPT_LONG:
 		certauth_reason_set(reason,
 		    "option %s cannot be unset: give a number from %ld to %ld",
@@ -282,6 +340,171 @@ unset_opt(const struct opt_desc *d, struct certauth_opts *o,
 		return CERTAUTH_ERR_CONFIG;
 	}
 	return CERTAUTH_ERR_INTERNAL;
+}
+
+/*
+ * bindings=: a comma list of names from d->names, each at most once, in
+ * order; spaces around a name are allowed.  All or nothing: o changes
+ * only when the whole list is good.
+ */
+static int
+set_sources(const struct opt_desc *d, struct certauth_opts *o,
+    const char *value, struct certauth_reason *reason)
+{
+	int list[CERTAUTH_SOURCE_COUNT], v;
+	size_t n = 0, i, len;
+	const char *p = value, *end;
+	char name[32];
+
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		end = p + strcspn(p, ",");
+		len = (size_t)(end - p);
+		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		if (len == 0 || len >= sizeof(name)) {
+			certauth_reason_set(reason,
+			    "option %s: '%s' has an empty or overlong name",
+			    d->key, value);
+			return CERTAUTH_ERR_CONFIG;
+		}
+		memcpy(name, p, len);
+		name[len] = '\0';
+		if (parse_enum(d->names, name, &v) != 0) {
+			certauth_reason_set(reason,
+			    "option %s: unknown binding source '%s' (known: "
+			    "files, ldap)",
+			    d->key, name);
+			return CERTAUTH_ERR_CONFIG;
+		}
+		for (i = 0; i < n; i++)
+			if (list[i] == v) {
+				certauth_reason_set(reason,
+				    "option %s: binding source '%s' is named "
+				    "twice",
+				    d->key, name);
+				return CERTAUTH_ERR_CONFIG;
+			}
+		list[n++] = v;
+		if (*end == '\0')
+			break;
+		p = end + 1;
+	}
+	memcpy(o->bindings, list, n * sizeof(list[0]));
+	o->nbindings = n;
+	return 0;
+}
+
+/* One URI of ldap_uri, len bytes at p: ldap:// or ldaps://, then a host
+ * (a name, an address, [IPv6]) and an optional :port, nothing else. */
+static int
+ldap_uri_ok(const char *p, size_t len)
+{
+	size_t skip, i;
+
+	if (len > 7 && strncasecmp(p, "ldap://", 7) == 0)
+		skip = 7;
+	else if (len > 8 && strncasecmp(p, "ldaps://", 8) == 0)
+		skip = 8;
+	else
+		return 0;
+	if (p[len - 1] == '/')
+		len--;
+	if (len <= skip)
+		return 0;
+	for (i = skip; i < len; i++)
+		if (!isalnum((unsigned char)p[i]) &&
+		    strchr(".-_:[]%", p[i]) == NULL)
+			return 0;
+	return 1;
+}
+
+/*
+ * An LDAP filter template: only %u (the escaped user name) and %% after
+ * a '%', at least one %u, and the whole in balanced parentheses.
+ */
+static int
+ldap_filter_ok(const char *v)
+{
+	int depth = 0, has_u = 0;
+	const char *p;
+
+	if (v[0] != '(')
+		return 0;
+	for (p = v; *p != '\0'; p++) {
+		if (*p == '%') {
+			if (p[1] == 'u')
+				has_u = 1;
+			else if (p[1] != '%')
+				return 0;
+			p++;
+		} else if (*p == '(') {
+			depth++;
+		} else if (*p == ')') {
+			if (--depth < 0)
+				return 0;
+			if (depth == 0 && p[1] != '\0')
+				return 0;
+		}
+	}
+	return has_u && depth == 0;
+}
+
+/* An attribute description: a name or an OID, then ;options. */
+static int
+ldap_attr_ok(const char *v)
+{
+	const char *p;
+
+	if (!isalnum((unsigned char)v[0]))
+		return 0;
+	for (p = v; *p != '\0'; p++)
+		if (!isalnum((unsigned char)*p) && strchr("-.;", *p) == NULL)
+			return 0;
+	return p[-1] != ';';
+}
+
+/* The checks of the LDAP string options; 0 or -1 with a reason. */
+static int
+check_ldap_value(const struct opt_desc *d, const char *value,
+    struct certauth_reason *reason)
+{
+	const char *p = value, *end;
+
+	switch (d->type) {
+	case OPT_LDAP_URIS:
+		for (;;) {
+			end = p + strcspn(p, ",");
+			if (!ldap_uri_ok(p, (size_t)(end - p))) {
+				certauth_reason_set(reason,
+				    "option %s: '%.*s' is not an ldaps:// or "
+				    "ldap:// URI of a host (and port)",
+				    d->key, (int)(end - p), p);
+				return -1;
+			}
+			if (*end == '\0')
+				return 0;
+			p = end + 1;
+		}
+	case OPT_FILTER:
+		if (ldap_filter_ok(value))
+			return 0;
+		certauth_reason_set(reason,
+		    "option %s: '%s' is not a filter in parentheses with %%u "
+		    "for the user name (and %%%% for a %%, no other %%)",
+		    d->key, value);
+		return -1;
+	case OPT_ATTR:
+		if (ldap_attr_ok(value))
+			return 0;
+		certauth_reason_set(reason,
+		    "option %s: '%s' is not an attribute description", d->key,
+		    value);
+		return -1;
+	default:
+		return 0;
+	}
 }
 
 int
@@ -313,7 +536,17 @@ certauth_opts_set(struct certauth_opts *o, const char *key, const char *value,
 	case OPT_PATH:
 	case OPT_STRING:
 	case OPT_URL:
+		if (strcmp(d->key, "ldap_cache_dir") == 0)
+			o->ldap_cache_off = 0;
 		return set_string(d, o, value, reason);
+	case OPT_LDAP_URIS:
+	case OPT_FILTER:
+	case OPT_ATTR:
+		if (check_ldap_value(d, value, reason) != 0)
+			return CERTAUTH_ERR_CONFIG;
+		return set_string(d, o, value, reason);
+	case OPT_SOURCES:
+		return set_sources(d, o, value, reason);
 	case OPT_LONG:
 		if (parse_long(value, d->min, d->max,
 			(long *)(void *)((char *)o + d->offset)) != 0) {
@@ -446,6 +679,47 @@ out:
 	return r;
 }
 
+/* Whether some URI of the list uses ldaps:// (TLS from the start). */
+static int
+has_ldaps(const char *uris)
+{
+	const char *p = uris;
+
+	for (;;) {
+		if (strncasecmp(p, "ldaps://", 8) == 0)
+			return 1;
+		if ((p = strchr(p, ',')) == NULL)
+			return 0;
+		p++;
+	}
+}
+
+/* The options bindings=...,ldap,... needs, and the pairs that go
+ * together. */
+static int
+validate_ldap(const struct certauth_opts *o, struct certauth_reason *reason)
+{
+	if (o->ldap_uri == NULL || o->ldap_base == NULL) {
+		certauth_reason_set(reason,
+		    "bindings=ldap needs ldap_uri and ldap_base");
+		return CERTAUTH_ERR_CONFIG;
+	}
+	if ((o->ldap_tls || has_ldaps(o->ldap_uri)) &&
+	    o->ldap_ca_file == NULL) {
+		certauth_reason_set(reason,
+		    "bindings=ldap with TLS (ldaps:// or ldap_tls=yes) needs "
+		    "ldap_ca_file to verify the directory's certificate");
+		return CERTAUTH_ERR_CONFIG;
+	}
+	if ((o->ldap_bind_dn == NULL) != (o->ldap_bind_pw_file == NULL)) {
+		certauth_reason_set(reason,
+		    "ldap_bind_dn and ldap_bind_pw_file go together: give "
+		    "both for a simple bind, or neither for an anonymous one");
+		return CERTAUTH_ERR_CONFIG;
+	}
+	return 0;
+}
+
 int
 certauth_opts_validate(struct certauth_opts *o, struct certauth_reason *reason)
 {
@@ -476,6 +750,8 @@ certauth_opts_validate(struct certauth_opts *o, struct certauth_reason *reason)
 		    "trust=pinned: a pinned certificate has no issuer to ask");
 		return CERTAUTH_ERR_CONFIG;
 	}
+	if (certauth_opts_uses_source(o, CERTAUTH_SOURCE_LDAP))
+		return validate_ldap(o, reason);
 	return 0;
 }
 
@@ -491,6 +767,50 @@ certauth_opts_rules_file(const struct certauth_opts *o)
 {
 	return o->rules_file != NULL ? o->rules_file :
 				       CERTAUTH_DEFAULT_RULES_FILE;
+}
+
+int
+certauth_opts_uses_source(const struct certauth_opts *o, int source)
+{
+	size_t i;
+
+	for (i = 0; i < o->nbindings; i++)
+		if (o->bindings[i] == source)
+			return 1;
+	return 0;
+}
+
+const char *
+certauth_source_name(int source)
+{
+	const struct enum_name *n;
+
+	for (n = source_names; n->name != NULL; n++)
+		if (n->value == source)
+			return n->name;
+	return NULL;
+}
+
+const char *
+certauth_opts_ldap_filter(const struct certauth_opts *o)
+{
+	return o->ldap_filter != NULL ? o->ldap_filter : "(uid=%u)";
+}
+
+const char *
+certauth_opts_ldap_cert_attr(const struct certauth_opts *o)
+{
+	return o->ldap_cert_attr != NULL ? o->ldap_cert_attr :
+					   "userCertificate;binary";
+}
+
+const char *
+certauth_opts_ldap_cache_dir(const struct certauth_opts *o)
+{
+	if (o->ldap_cache_off)
+		return NULL;
+	return o->ldap_cache_dir != NULL ? o->ldap_cache_dir :
+					   CERTAUTH_LDAP_CACHE_DIR;
 }
 
 int

@@ -414,43 +414,42 @@ certauth_reap(pid_t pid, int pidfd, int kill_now, long long backstop_ms,
 }
 
 void
-certauth_explain_ending(const struct certauth_ending *end, const char *helper,
-    struct certauth_reason *reason)
+certauth_explain_ending(const struct certauth_ending *end, const char *what,
+    const char *helper, struct certauth_reason *reason)
 {
 	if (!end->known)
 		certauth_reason_set(reason,
-		    "OCSP helper %s sent no report, "
+		    "%s %s sent no report, "
 		    "and the host took its exit status",
-		    helper);
+		    what, helper);
 	else if (end->code == CLD_KILLED || end->code == CLD_DUMPED)
 		certauth_reason_set(reason,
-		    "OCSP helper %s killed by signal "
+		    "%s %s killed by signal "
 		    "%d",
-		    helper, end->status);
+		    what, helper, end->status);
 	else if (end->code != CLD_EXITED)
-		certauth_reason_set(reason, "OCSP helper %s ended oddly",
-		    helper);
+		certauth_reason_set(reason, "%s %s ended oddly", what, helper);
 	else if (end->status == CHILD_NOLIMITS)
 		certauth_reason_set(reason,
-		    "resource limits too low for OCSP "
-		    "helper %s, and they cannot be raised",
-		    helper);
+		    "resource limits too low for %s "
+		    "%s, and they cannot be raised",
+		    what, helper);
 	else if (end->status == CHILD_NOSETUP)
 		certauth_reason_set(reason,
 		    "cannot set up the process of "
-		    "OCSP helper %s (session, core files, scheduling)",
-		    helper);
+		    "%s %s (session, core files, scheduling)",
+		    what, helper);
 	else if (end->status == CHILD_NOPRIV)
 		certauth_reason_set(reason,
 		    "cannot drop privileges to %s for "
-		    "OCSP helper %s",
-		    HELPER_USER, helper);
+		    "%s %s",
+		    HELPER_USER, what, helper);
 	else if (end->status == CHILD_NOEXEC)
-		certauth_reason_set(reason, "cannot execute OCSP helper %s",
+		certauth_reason_set(reason, "cannot execute %s %s", what,
 		    helper);
 	else
 		certauth_reason_set(reason,
-		    "OCSP helper %s exited with code "
+		    "%s %s exited with code "
 		    "%d and no report",
-		    helper, end->status);
+		    what, helper, end->status);
 }

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The built module exports only pam_sm_* (at least authenticate and
 # setcred), is marked NODELETE so OpenSSL's exit handlers never point into
-# unmapped code after a dlclose, and does not pull in libcurl or p11-kit.
+# unmapped code after a dlclose, and does not pull in libcurl, libldap or
+# p11-kit.
 # TAP.
 top_builddir=${top_builddir:-$(cd "$(dirname "$0")/.." && pwd)}
 mod=$top_builddir/.libs/pam_certauth.so
@@ -53,6 +54,9 @@ check "linked with -z now" $? "$(printf '%s\n' "$dyn" | grep -i flags)"
 libs=$(ldd "$mod" 2>&1)
 ! printf '%s\n' "$libs" | grep -q 'libcurl'
 check "does not link libcurl" $? "$libs"
+
+! printf '%s\n' "$libs" | grep -q 'libldap\|liblber\|libgnutls'
+check "does not link libldap (the LDAP helper's)" $? "$libs"
 
 ! printf '%s\n' "$libs" | grep -q 'libp11-kit'
 check "does not link p11-kit (PKCS#11 is the signing tools')" $? "$libs"

@@ -18,7 +18,7 @@ EXTRA_DIST += \
 	tests/e2e/examples.py tests/e2e/agent.py \
 	tests/e2e/askpass.py tests/e2e/pkcs11.py tests/e2e/keys.py \
 	tests/e2e/agentmode.py tests/e2e/agentfwd.py tests/e2e/certmap.py \
-	tests/e2e/slapd.py tests/e2e/ldapdir.py \
+	tests/e2e/slapd.py tests/e2e/ldapdir.py tests/e2e/ldap.py \
 	tests/exports.sh tests/man.sh tests/install.sh tests/tap.sh \
 	tests/cmocka-tap.sh tests/leak/logins.py tests/leak/valgrind.supp \
 	tests/fuzz/make-corpus.sh tests/fuzz/smoke.sh tests/fuzz/corpus \
@@ -102,6 +102,8 @@ TESTS += tests/e2e/ldapdir.py
 # sssctl cert-eval-rule on a table of certificates and rules, ambiguous
 # mappings, hostile rules files.
 TESTS += tests/e2e/certmap.py
+# The LDAP binding source against a real slapd (tests/e2e/slapd.py).
+TESTS += tests/e2e/ldap.py
 check_PROGRAMS =
 
 # Leaks (issue 5): many logins in one process through libpam, run under
@@ -133,7 +135,9 @@ UNIT_TESTS = \
 	tests/unit/test_module \
 	tests/unit/test_sshagent \
 	tests/unit/test_agentmode \
-	tests/unit/test_rules
+	tests/unit/test_rules \
+	tests/unit/test_ldap \
+	tests/unit/test_ldap_filter
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 
@@ -187,6 +191,15 @@ tests_unit_test_rules_LDADD = $(TEST_LDADD)
 tests_unit_test_sshagent_SOURCES = tests/unit/test_sshagent.c
 tests_unit_test_sshagent_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_sshagent_LDADD = $(TEST_LDADD)
+tests_unit_test_ldap_SOURCES = tests/unit/test_ldap.c
+tests_unit_test_ldap_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_ldap_LDADD = $(TEST_LDADD)
+# The filter is built by the helper with libldap: only this test and the
+# helper link it.
+tests_unit_test_ldap_filter_SOURCES = tests/unit/test_ldap_filter.c \
+	src/ldap_filter.c include/ldap_filter.h
+tests_unit_test_ldap_filter_CFLAGS = $(TEST_CFLAGS) $(LDAP_CFLAGS)
+tests_unit_test_ldap_filter_LDADD = $(CMOCKA_LIBS) $(LDAP_LIBS)
 tests_unit_test_module_SOURCES = tests/unit/test_module.c
 tests_unit_test_module_CFLAGS = $(MODULE_CFLAGS)
 tests_unit_test_module_LDADD = $(MODULE_LDADD) -ldl
@@ -267,7 +280,8 @@ FUZZ_TARGETS = \
 	tests/fuzz/fuzz_policy \
 	tests/fuzz/fuzz_anchors \
 	tests/fuzz/fuzz_sshagent \
-	tests/fuzz/fuzz_rules
+	tests/fuzz/fuzz_rules \
+	tests/fuzz/fuzz_ldap
 FUZZ_COMMON = tests/fuzz/fuzzutil.c tests/fuzz/fuzzutil.h tests/fuzz/fixtures.h
 FUZZ_LDADD = libcertauth.la $(CRYPTO_LIBS)
 FUZZ_LINK_FLAGS = $(AM_LDFLAGS) $(FUZZER_LDFLAGS)
@@ -313,3 +327,6 @@ tests_fuzz_fuzz_sshagent_LDADD = $(FUZZ_LDADD)
 tests_fuzz_fuzz_rules_SOURCES = tests/fuzz/fuzz_rules.c $(FUZZ_COMMON)
 tests_fuzz_fuzz_rules_LDFLAGS = $(FUZZ_LINK_FLAGS)
 tests_fuzz_fuzz_rules_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_ldap_SOURCES = tests/fuzz/fuzz_ldap.c $(FUZZ_COMMON)
+tests_fuzz_fuzz_ldap_LDFLAGS = $(FUZZ_LINK_FLAGS)
+tests_fuzz_fuzz_ldap_LDADD = $(FUZZ_LDADD)

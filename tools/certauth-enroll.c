@@ -28,6 +28,7 @@
 
 #include "auth.h"
 #include "bindings.h"
+#include "bound.h"
 #include "certauth.h"
 #include "certutil.h"
 #include "challenge.h"
@@ -715,6 +716,18 @@ warn_shared(const struct enroll_ctx *c, const char *user, const char *fp)
 	free(sh.names);
 }
 
+/* add and remove edit the bindings files only. */
+static void
+warn_files_unused(const struct enroll_ctx *c)
+{
+	if (!certauth_opts_uses_source(&c->opts, CERTAUTH_SOURCE_FILES))
+		log_warn(&c->lg,
+		    PROG
+		    ": warning: bindings= does not name files: the "
+		    "module does not read what add and remove change in %s",
+		    c->dir);
+}
+
 static int
 cmd_add(struct enroll_ctx *c, char **args)
 {
@@ -725,6 +738,7 @@ cmd_add(struct enroll_ctx *c, char **args)
 	char fp[CERTAUTH_FP_CHARS + 1], subject[NAME_MAX_CHARS];
 	int ret = EXIT_FAIL;
 
+	warn_files_unused(c);
 	if (check_account(c, user) != 0 || load_cert(args[1], &cert) != 0)
 		goto out;
 	if (cert_verdict(c, cert, &why) != 0) {
@@ -768,6 +782,7 @@ cmd_remove(struct enroll_ctx *c, char **args)
 	char fp[CERTAUTH_FP_CHARS + 1];
 	int i, ret = EXIT_FAIL;
 
+	warn_files_unused(c);
 	if (certauth_fingerprint_normalise(args[1], fp) != 0) {
 		usage_error(
 		    "SHA256 must be a SHA-256 fingerprint: 64 hex "
@@ -800,9 +815,56 @@ out:
 	return ret;
 }
 
+/* Whether bindings= is the files alone (the listings then look as they
+ * did before there were other sources). */
+static int
+only_files(const struct enroll_ctx *c)
+{
+	return c->opts.nbindings == 1 &&
+	    c->opts.bindings[0] == CERTAUTH_SOURCE_FILES;
+}
+
+/*
+ * The certificates the module would find for user, from the sources of
+ * bindings= in order, and where from ("files", "ldap (cache)", "ldap
+ * URI") into where.  Returns 0, or a CERTAUTH_* code said on stderr.
+ */
+static int
+read_bound(struct enroll_ctx *c, const char *user, STACK_OF(X509) **out,
+    char *where, size_t wherelen)
+{
+	struct certauth_bound b;
+	int r;
+
+	if (only_files(c)) {
+		snprintf(where, wherelen, "files");
+		return read_bindings(c, user, 0, out);
+	}
+	r = certauth_bound_lookup(&c->login, user, &b);
+	if (r == 0) {
+		*out = b.certs;
+		b.certs = NULL;
+		snprintf(where, wherelen, "%s", b.where);
+	} else if (r == CERTAUTH_ERR_NOT_FOUND) {
+		log_err(&c->lg,
+		    PROG
+		    ": no certificate is bound to %s by any "
+		    "source of bindings=",
+		    user);
+	} else {
+		log_err(&c->lg,
+		    PROG
+		    ": cannot look up the certificates of "
+		    "%s: %s",
+		    user, b.reason.text);
+	}
+	certauth_bound_clear(&b);
+	return r;
+}
+
 /* One tab-separated line: user, fingerprint, subject, issuer, notAfter. */
 static int
-print_cert(const char *user, X509 *cert)
+print_cert(const char *user, X509 *cert, const char *where)
 {
 	char fp[CERTAUTH_FP_CHARS + 1], subject[NAME_MAX_CHARS];
 	char issuer[NAME_MAX_CHARS], not_after[64];
@@ -817,21 +879,29 @@ print_cert(const char *user, X509 *cert)
 	    sizeof(issuer));
 	certauth_time_string(X509_get0_notAfter(cert), not_after,
 	    sizeof(not_after));
-	printf("%s\t%s\t%s\t%s\t%s\n", user, fp, subject, issuer, not_after);
+	/* A column for the source once there is more than one. */
+	if (where != NULL)
+		printf("%s\t%s\t%s\t%s\t%s\t%s\n", user, fp, subject, issuer,
+		    not_after, where);
+	else
+		printf("%s\t%s\t%s\t%s\t%s\n", user, fp, subject, issuer,
+		    not_after);
 	return 0;
 }
 
 /* Every certificate of one user; none is a failure. */
 static int
-list_user(const struct enroll_ctx *c, const char *user, const char *shown)
+list_user(struct enroll_ctx *c, const char *user, const char *shown)
 {
 	STACK_OF(X509) *certs = NULL;
+	char where[CERTAUTH_REASON_MAX];
 	int i, r = -1;
 
-	if (read_bindings(c, user, 0, &certs) != 0)
+	if (read_bound(c, user, &certs, where, sizeof(where)) != 0)
 		goto out;
 	for (i = 0; i < sk_X509_num(certs); i++)
-		if (print_cert(shown, sk_X509_value(certs, i)) != 0)
+		if (print_cert(shown, sk_X509_value(certs, i),
+			only_files(c) ? NULL : where) != 0)
 			goto out;
 	r = 0;
 out:
@@ -900,7 +970,8 @@ list_entry(const struct enroll_ctx *c, int dfd, const char *name, void *arg)
 		goto out;
 	}
 	for (i = 0; i < sk_X509_num(certs); i++)
-		if ((r = print_cert(shown, sk_X509_value(certs, i))) != 0)
+		if ((r = print_cert(shown, sk_X509_value(certs, i),
+			 only_files(c) ? NULL : "files")) != 0)
 			goto out;
 	r = 0;
 out:
@@ -915,6 +986,12 @@ list_all(const struct enroll_ctx *c)
 {
 	int r;
 
+	if (certauth_opts_uses_source(&c->opts, CERTAUTH_SOURCE_LDAP))
+		log_info(&c->lg,
+		    PROG ": the directory's accounts are not listed: " PROG
+			 " list USER shows one");
+	if (!certauth_opts_uses_source(&c->opts, CERTAUTH_SOURCE_FILES))
+		return 0;
 	if ((r = scan_dir(c, list_entry, NULL)) == CERTAUTH_ERR_NOT_FOUND) {
 		log_info(&c->lg, PROG ": %s does not exist: nothing is bound",
 		    c->dir);
@@ -950,7 +1027,8 @@ cmd_check(struct enroll_ctx *c, char **args)
 	const char *user = args[0];
 	STACK_OF(X509) *certs = NULL;
 	struct certauth_reason why;
-	char fp[CERTAUTH_FP_CHARS + 1];
+	char fp[CERTAUTH_FP_CHARS + 1], where[CERTAUTH_REASON_MAX];
+	char from[CERTAUTH_REASON_MAX + 16];
 	int i, passed = 0;
 
 	if (!account_exists(user))
@@ -959,8 +1037,11 @@ cmd_check(struct enroll_ctx *c, char **args)
 		    ": warning: no such account '%s' on this host: no "
 		    "login as it can succeed until the host knows it",
 		    user);
-	if (read_bindings(c, user, 0, &certs) != 0)
+	if (read_bound(c, user, &certs, where, sizeof(where)) != 0)
 		return EXIT_FAIL;
+	from[0] = '\0';
+	if (!only_files(c))
+		snprintf(from, sizeof(from), " [bound by %s]", where);
 	for (i = 0; i < sk_X509_num(certs); i++) {
 		X509 *cert = sk_X509_value(certs, i);
 
@@ -970,12 +1051,13 @@ cmd_check(struct enroll_ctx *c, char **args)
 			const char *src = c->login.outcome.ocsp_source;
 
 			if (*src != '\0')
-				printf("%s ok (OCSP good, from %s)\n", fp, src);
+				printf("%s ok (OCSP good, from %s)%s\n", fp,
+				    src, from);
 			else
-				printf("%s ok\n", fp);
+				printf("%s ok%s\n", fp, from);
 			passed++;
 		} else {
-			printf("%s FAIL: %s\n", fp, why.text);
+			printf("%s FAIL: %s%s\n", fp, why.text, from);
 		}
 	}
 	sk_X509_pop_free(certs, X509_free);
@@ -1088,6 +1170,7 @@ setup(struct enroll_ctx *c, char **words, int nwords, int needs_policy)
 	c->lg.debug = c->opts.debug;
 	c->dir = certauth_opts_bindings_dir(&c->opts);
 	log_debug(&c->lg, "bindings directory %s", c->dir);
+	certauth_ctx_init(&c->login, &c->opts, &c->lg);
 	if (!needs_policy)
 		return 0;
 	if ((r = certauth_trust_load(&c->opts, NULL, &c->trust, &why)) != 0) {
