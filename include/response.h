@@ -1,7 +1,10 @@
 /*
  * response.h - parsing the client's answer, docs/PROTOCOL.md,
  * "The response":
- *   R = [<digest> ":"] base64(signature)
+ *   R = [<digest> ":"] base64(signature) ["." base64(certificate)]
+ *
+ * The certificate, DER, is offered for the mapping rules (rules.h); no
+ * other binding source looks at it.
  */
 #ifndef CERTAUTH_RESPONSE_H
 #define CERTAUTH_RESPONSE_H
@@ -24,6 +27,27 @@
  */
 int certauth_response_parse(const char *resp, int *digest, unsigned char **sig,
     size_t *siglen, struct certauth_reason *reason);
+
+/*
+ * certauth_response_parse for a response that may offer a certificate
+ * after a '.': *cert (malloc'd, caller frees; NULL when none) holds its
+ * *certlen DER bytes, not yet parsed.  The limit of
+ * CERTAUTH_RESPONSE_MAX characters is the whole response's.  A second
+ * '.' or bad base64 after it is CERTAUTH_ERR_FORMAT.
+ */
+int certauth_response_parse_offer(const char *resp, int *digest,
+    unsigned char **sig, size_t *siglen, unsigned char **cert, size_t *certlen,
+    struct certauth_reason *reason);
+
+/*
+ * Append "." and the base64 of der[0..derlen) (a certificate) to the
+ * malloc'd response line *response, which is reallocated.  Returns 0,
+ * CERTAUTH_ERR_TOO_LONG when the line would pass CERTAUTH_RESPONSE_MAX
+ * characters (or der is empty), or CERTAUTH_ERR_NOMEM (*response is
+ * left as it was).
+ */
+int certauth_response_offer(char **response, const unsigned char *der,
+    size_t derlen);
 
 /*
  * The response line for sig[0..siglen) made with digest (enum

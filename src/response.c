@@ -1,7 +1,7 @@
 /*
  * response.c - parsing the client's answer, docs/PROTOCOL.md,
  * "The response":
- *   R = [<digest> ":"] base64(signature)
+ *   R = [<digest> ":"] base64(signature) ["." base64(certificate)]
  *
  * Decisions beyond the spec's wording:
  * - Digest prefixes are matched case-sensitively, lower-case only, exactly
@@ -117,34 +117,20 @@ bad:
 	return CERTAUTH_ERR_FORMAT;
 }
 
-int
-certauth_response_parse(const char *resp, int *digest, unsigned char **sig,
-    size_t *siglen, struct certauth_reason *reason)
+/*
+ * Decode the base64 of body (len characters at most, as checked by the
+ * caller) into *raw (malloc'd) of *rawlen bytes.  Returns 0 or
+ * CERTAUTH_ERR_FORMAT / _NOMEM with the reason.
+ */
+static int
+decode_b64(const char *body, size_t len, unsigned char **raw, size_t *rawlen,
+    struct certauth_reason *reason)
 {
-	const char *body = NULL;
 	char *clean = NULL;
-	unsigned char *raw = NULL;
-	size_t len, cleanlen = 0, npad = 0, rawlen = 0;
-	int d = CERTAUTH_DIGEST_DEFAULT, n, r = CERTAUTH_ERR_INTERNAL;
+	unsigned char *out = NULL;
+	size_t cleanlen = 0, npad = 0, outlen = 0;
+	int n, r = CERTAUTH_ERR_INTERNAL;
 
-	*sig = NULL;
-	*siglen = 0;
-	if (resp == NULL) {
-		certauth_reason_set(reason, "no response");
-		r = CERTAUTH_ERR_FORMAT;
-		goto out;
-	}
-	/* The limit comes first: nothing else may look at a huge input. */
-	if ((len = strnlen(resp, CERTAUTH_RESPONSE_MAX + 1)) >
-	    CERTAUTH_RESPONSE_MAX) {
-		certauth_reason_set(reason,
-		    "response is %zu characters, over the %d limit",
-		    strlen(resp), CERTAUTH_RESPONSE_MAX);
-		r = CERTAUTH_ERR_TOO_LONG;
-		goto out;
-	}
-	if ((r = parse_prefix(resp, &d, &body, reason)) != 0)
-		goto out;
 	/* Re-padding adds at most 3 characters to what remains. */
 	if ((clean = malloc(len + 4)) == NULL) {
 		r = CERTAUTH_ERR_NOMEM;
@@ -152,28 +138,126 @@ certauth_response_parse(const char *resp, int *digest, unsigned char **sig,
 	}
 	if ((r = clean_b64(body, clean, &cleanlen, &npad, reason)) != 0)
 		goto out;
-	rawlen = cleanlen / 4 * 3;
-	if ((raw = malloc(rawlen)) == NULL) {
+	outlen = cleanlen / 4 * 3;
+	if ((out = malloc(outlen)) == NULL) {
 		r = CERTAUTH_ERR_NOMEM;
 		goto out;
 	}
 	/* EVP_DecodeBlock counts padding as zero bytes: subtract it. */
-	n = EVP_DecodeBlock(raw, (const unsigned char *)clean, (int)cleanlen);
-	if (n < 0 || (size_t)n != rawlen || rawlen <= npad) {
+	n = EVP_DecodeBlock(out, (const unsigned char *)clean, (int)cleanlen);
+	if (n < 0 || (size_t)n != outlen || outlen <= npad) {
 		ERR_clear_error();
 		certauth_reason_set(reason, "response is not valid base64");
 		r = CERTAUTH_ERR_FORMAT;
 		goto out;
 	}
-	*digest = d;
-	*siglen = rawlen - npad;
-	*sig = raw;
-	raw = NULL;
+	*rawlen = outlen - npad;
+	*raw = out;
+	out = NULL;
 	r = 0;
 out:
 	free(clean);
-	certauth_freezero(raw, rawlen);
+	certauth_freezero(out, outlen);
 	return r;
+}
+
+/* The limit comes first: nothing else may look at a huge input. */
+static int
+check_length(const char *resp, size_t *len, struct certauth_reason *reason)
+{
+	if (resp == NULL) {
+		certauth_reason_set(reason, "no response");
+		return CERTAUTH_ERR_FORMAT;
+	}
+	if ((*len = strnlen(resp, CERTAUTH_RESPONSE_MAX + 1)) >
+	    CERTAUTH_RESPONSE_MAX) {
+		certauth_reason_set(reason,
+		    "response is %zu characters, over the %d limit",
+		    strlen(resp), CERTAUTH_RESPONSE_MAX);
+		return CERTAUTH_ERR_TOO_LONG;
+	}
+	return 0;
+}
+
+int
+certauth_response_parse(const char *resp, int *digest, unsigned char **sig,
+    size_t *siglen, struct certauth_reason *reason)
+{
+	const char *body = NULL;
+	size_t len = 0;
+	int d = CERTAUTH_DIGEST_DEFAULT, r;
+
+	*sig = NULL;
+	*siglen = 0;
+	if ((r = check_length(resp, &len, reason)) != 0 ||
+	    (r = parse_prefix(resp, &d, &body, reason)) != 0 ||
+	    (r = decode_b64(body, len, sig, siglen, reason)) != 0)
+		return r;
+	*digest = d;
+	return 0;
+}
+
+int
+certauth_response_parse_offer(const char *resp, int *digest,
+    unsigned char **sig, size_t *siglen, unsigned char **cert, size_t *certlen,
+    struct certauth_reason *reason)
+{
+	const char *dot;
+	char *head = NULL;
+	size_t len = 0;
+	int r;
+
+	*cert = NULL;
+	*certlen = 0;
+	*sig = NULL;
+	*siglen = 0;
+	if ((r = check_length(resp, &len, reason)) != 0)
+		return r;
+	/* '.' is outside both base64 alphabets: it can only end the
+	 * signature. */
+	if ((dot = strchr(resp, '.')) == NULL)
+		return certauth_response_parse(resp, digest, sig, siglen,
+		    reason);
+	if ((head = strndup(resp, (size_t)(dot - resp))) == NULL)
+		return CERTAUTH_ERR_NOMEM;
+	r = certauth_response_parse(head, digest, sig, siglen, reason);
+	free(head);
+	if (r != 0)
+		return r;
+	if (strchr(dot + 1, '.') != NULL) {
+		certauth_reason_set(reason,
+		    "response has more than one certificate part");
+		r = CERTAUTH_ERR_FORMAT;
+	} else if ((r = decode_b64(dot + 1, len, cert, certlen, reason)) != 0 &&
+	    r != CERTAUTH_ERR_NOMEM) {
+		certauth_reason_set(reason,
+		    "the certificate after the signature is not valid "
+		    "base64");
+	}
+	if (r != 0) {
+		free(*sig);
+		*sig = NULL;
+		*siglen = 0;
+	}
+	return r;
+}
+
+int
+certauth_response_offer(char **response, const unsigned char *der,
+    size_t derlen)
+{
+	size_t have = strlen(*response), want;
+	char *buf;
+
+	want = have + 1 + 4 * ((derlen + 2) / 3);
+	if (derlen == 0 || want > CERTAUTH_RESPONSE_MAX)
+		return CERTAUTH_ERR_TOO_LONG;
+	if ((buf = realloc(*response, want + 1)) == NULL)
+		return CERTAUTH_ERR_NOMEM;
+	buf[have] = '.';
+	EVP_EncodeBlock((unsigned char *)buf + have + 1, der, (int)derlen);
+	*response = buf;
+	return 0;
 }
 
 /*
@@ -256,6 +340,9 @@ certauth_response_shape(const char *resp, struct certauth_reason *hint)
 
 	if (resp == NULL ||
 	    strnlen(resp, CERTAUTH_RESPONSE_MAX + 1) > CERTAUTH_RESPONSE_MAX)
+		return 0;
+	/* An offered certificate is judged with the signature it follows. */
+	if (strchr(resp, '.') != NULL)
 		return 0;
 	colon = strchr(resp, ':');
 	body = colon != NULL ? colon + 1 : resp;
