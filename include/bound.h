@@ -1,8 +1,10 @@
 /*
  * bound.h - which certificates may answer for an account.  The binding
  * sources named by bindings= are asked in that order and the first that
- * knows the account decides: the bindings files (bindings.h) and the LDAP
- * directory (ldap.h).
+ * knows the account decides: the bindings files (bindings.h), the LDAP
+ * directory (ldap_source.h) and, last, the mapping rules (rules.h),
+ * which bind no certificate ahead of the login: the account's are the
+ * ones the answer offers that the rules map to it.
  */
 #ifndef CERTAUTH_BOUND_H
 #define CERTAUTH_BOUND_H
@@ -13,11 +15,17 @@
 #include "ctx.h"
 #include "options.h"
 
+struct certauth_rules;
+
 /* What the binding sources said about one account. */
 struct certauth_bound {
-	int r;		       /* 0, or why there are no certificates */
-	STACK_OF(X509) *certs; /* r == 0: at least one, owned */
-	const char *source;    /* r == 0: the source's name ("files") */
+	int r; /* 0, or why there are no certificates */
+	/* r == 0: at least one, owned; NULL when rules decides */
+	STACK_OF(X509) *certs;
+	/* r == 0 from the rules source: the rules, owned, that map an
+	 * offered certificate to the account (certauth_bound_offered) */
+	struct certauth_rules *rules;
+	const char *source; /* r == 0: the source's name ("files") */
 	/* r == 0: where the certificates came from, for the log: "files",
 	 * "ldap (cache)", "ldap ldaps://dir.example" */
 	char where[CERTAUTH_REASON_MAX / 2];
@@ -35,6 +43,20 @@ struct certauth_bound {
  */
 int certauth_bound_lookup(struct certauth_ctx *c, const char *user,
     struct certauth_bound *b);
+
+/*
+ * For an account the rules source decides (b->rules): parse the
+ * certificate offered with the answer (der[0..derlen), DER; der NULL
+ * when none was) and, when the rules map it to user, return it as the
+ * account's one certificate in *certs (owned, free with
+ * sk_X509_pop_free).  Returns 0, or the refusal with
+ * its reason: none offered or not DER (CERTAUTH_ERR_FORMAT), mapped to
+ * no account or another (CERTAUTH_ERR_NOT_FOUND), refused by the rules
+ * (CERTAUTH_ERR_CERT_INVALID); CERTAUTH_ERR_NOMEM.
+ */
+int certauth_bound_offered(const struct certauth_bound *b, const char *user,
+    const unsigned char *der, size_t derlen, STACK_OF(X509) **certs,
+    struct certauth_reason *reason);
 
 void certauth_bound_clear(struct certauth_bound *b);
 

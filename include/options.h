@@ -55,6 +55,7 @@ enum certauth_agent_mode {
 enum certauth_source {
 	CERTAUTH_SOURCE_FILES = 0,
 	CERTAUTH_SOURCE_LDAP,
+	CERTAUTH_SOURCE_RULES, /* the offered certificate, mapped by rules */
 	CERTAUTH_SOURCE_COUNT
 };
 

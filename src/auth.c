@@ -1,7 +1,8 @@
 /*
  * auth.c - one login, top-down (docs/PROTOCOL.md, "Checks, in order"):
  *
- *   1. bindings   which certificates may answer (bound.h)
+ *   1. bindings   which certificates may answer (bound.h): bound ones,
+ *                 or the one the answer offers, mapped by rules
  *   2. answer     a response over the challenge (answer.h)
  *   3. signature  against each bound certificate's key (verify.h)
  *   4. chain      trust files, the X.509 chain and CRLs (trust.h, chain.h)
@@ -191,8 +192,8 @@ log_outcome(const struct certauth_log *lg, const struct certauth_login *login,
 /* The checks before any certificate is looked at. */
 static int
 check_answer(const struct certauth_opts *o, const struct certauth_login *login,
-    int *digest, unsigned char **sig, size_t *siglen,
-    struct certauth_reason *reason)
+    int *digest, unsigned char **sig, size_t *siglen, unsigned char **offer,
+    size_t *offerlen, struct certauth_reason *reason)
 {
 	long late = (long)(login->answered - login->issued);
 
@@ -207,8 +208,8 @@ check_answer(const struct certauth_opts *o, const struct certauth_login *login,
 		certauth_reason_set(reason, "no response");
 		return CERTAUTH_ERR_FORMAT;
 	}
-	return certauth_response_parse(login->response, digest, sig, siglen,
-	    reason);
+	return certauth_response_parse_offer(login->response, digest, sig,
+	    siglen, offer, offerlen, reason);
 }
 
 /* The account and its bindings, in the order of the checks. */
@@ -223,6 +224,32 @@ check_bound(const struct certauth_login *login, struct certauth_reason *reason)
 		*reason = login->bound->reason; /* whose fault, too */
 		return login->bound->r;
 	}
+	return 0;
+}
+
+/*
+ * The certificates that may have signed: the account's bound ones, or,
+ * for an account the rules decide, the one the answer offers
+ * (offer[0..offerlen), DER, or NULL) when they map it to the account,
+ * in *mapped (owned).  *certs is borrowed from either.
+ */
+static int
+account_certs(const struct certauth_login *login, const unsigned char *offer,
+    size_t offerlen, STACK_OF(X509) **certs, STACK_OF(X509) **mapped,
+    struct certauth_reason *reason)
+{
+	int r;
+
+	if ((r = check_bound(login, reason)) != 0)
+		return r;
+	if (login->bound->rules == NULL) {
+		*certs = login->bound->certs;
+		return 0;
+	}
+	if ((r = certauth_bound_offered(login->bound, login->user, offer,
+		 offerlen, mapped, reason)) != 0)
+		return r;
+	*certs = *mapped;
 	return 0;
 }
 
@@ -254,18 +281,19 @@ certauth_authenticate(struct certauth_ctx *c,
 {
 	struct certauth_outcome *outcome = &c->outcome;
 	int r = CERTAUTH_ERR_INTERNAL, digest = CERTAUTH_DIGEST_DEFAULT;
-	unsigned char *sig = NULL;
-	size_t siglen = 0;
-	STACK_OF(X509) *matches = NULL;
+	unsigned char *sig = NULL, *offer = NULL;
+	size_t siglen = 0, offerlen = 0;
+	STACK_OF(X509) *certs = NULL, *mapped = NULL, *matches = NULL;
 	X509 *winner = NULL;
 
 	certauth_reason_set(&outcome->reason, "%s",
 	    certauth_strerror(CERTAUTH_ERR_INTERNAL));
-	if ((r = check_answer(c->opts, login, &digest, &sig, &siglen,
+	if ((r = check_answer(c->opts, login, &digest, &sig, &siglen, &offer,
+		 &offerlen, &outcome->reason)) != 0 ||
+	    (r = account_certs(login, offer, offerlen, &certs, &mapped,
 		 &outcome->reason)) != 0 ||
-	    (r = check_bound(login, &outcome->reason)) != 0 ||
-	    (r = match_signature(c->lg, login->bound->certs, login, digest, sig,
-		 siglen, &matches, &outcome->reason)) != 0 ||
+	    (r = match_signature(c->lg, certs, login, digest, sig, siglen,
+		 &matches, &outcome->reason)) != 0 ||
 	    (r = check_matches(c, matches, login->answered, &winner)) != 0)
 		goto out;
 	if ((r = certauth_cert_fingerprint(winner, outcome->fingerprint)) != 0)
@@ -287,7 +315,9 @@ out:
 		note_shape(login, r, outcome);
 	log_outcome(c->lg, login, r, outcome);
 	sk_X509_free(matches);
+	sk_X509_pop_free(mapped, X509_free);
 	certauth_freezero(sig, siglen);
+	free(offer);
 	ERR_clear_error();
 	return r;
 }

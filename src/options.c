@@ -66,6 +66,7 @@ static const struct enum_name agent_names[] = { { "off", CERTAUTH_AGENT_OFF },
 static const struct enum_name source_names[] = {
 	{ "files", CERTAUTH_SOURCE_FILES },
 	{ "ldap", CERTAUTH_SOURCE_LDAP },
+	{ "rules", CERTAUTH_SOURCE_RULES },
 	{ NULL, 0 },
 };
 static const struct enum_name bool_names[] = { { "yes", 1 }, { "no", 0 },
@@ -374,7 +375,7 @@ set_sources(const struct opt_desc *d, struct certauth_opts *o,
 		if (parse_enum(d->names, name, &v) != 0) {
 			certauth_reason_set(reason,
 			    "option %s: unknown binding source '%s' (known: "
-			    "files, ldap)",
+			    "files, ldap, rules)",
 			    d->key, name);
 			return CERTAUTH_ERR_CONFIG;
 		}
@@ -386,6 +387,15 @@ set_sources(const struct opt_desc *d, struct certauth_opts *o,
 				    d->key, name);
 				return CERTAUTH_ERR_CONFIG;
 			}
+		if (n > 0 && list[n - 1] == CERTAUTH_SOURCE_RULES) {
+			/* rules answers for every account it is asked
+			 * about: a source after it would never be. */
+			certauth_reason_set(reason,
+			    "option %s: rules must be the last binding "
+			    "source, '%s' after it would never be asked",
+			    d->key, name);
+			return CERTAUTH_ERR_CONFIG;
+		}
 		list[n++] = v;
 		if (*end == '\0')
 			break;
@@ -748,6 +758,16 @@ certauth_opts_validate(struct certauth_opts *o, struct certauth_reason *reason)
 		certauth_reason_set(reason,
 		    "ocsp cannot be used with "
 		    "trust=pinned: a pinned certificate has no issuer to ask");
+		return CERTAUTH_ERR_CONFIG;
+	}
+	if (o->trust == CERTAUTH_TRUST_PINNED &&
+	    certauth_opts_uses_source(o, CERTAUTH_SOURCE_RULES)) {
+		/* The certificate a rule maps is the one the client offers:
+		 * pinned, it would vouch for itself. */
+		certauth_reason_set(reason,
+		    "bindings=rules cannot be used with trust=pinned: a "
+		    "certificate offered at login must chain to ca_file or "
+		    "ca_dir");
 		return CERTAUTH_ERR_CONFIG;
 	}
 	if (certauth_opts_uses_source(o, CERTAUTH_SOURCE_LDAP))

@@ -31,6 +31,7 @@
 #include <openssl/x509v3.h>
 
 #include "certauth.h"
+#include "certutil.h"
 #include "rules.h"
 #include "safefile.h"
 
@@ -1320,12 +1321,15 @@ certauth_rules_bind(const struct certauth_rules *rules, const char *user,
     struct certauth_reason *reason)
 {
 	STACK_OF(X509) *certs = NULL;
-	struct certauth_reason why, refused;
-	char account[CERTAUTH_ACCOUNT_MAX + 1];
+	struct certauth_reason why, refused, missed;
+	char account[CERTAUTH_ACCOUNT_MAX + 1], subject[256];
+	const char *rule = NULL;
 	int i, ret = CERTAUTH_ERR_INTERNAL, nrefused = 0;
 
 	*bound = NULL;
 	memset(&refused, 0, sizeof(refused));
+	certauth_reason_set(&missed,
+	    "no certificate maps to this user by the rules");
 	if ((certs = sk_X509_new_null()) == NULL) {
 		ret = CERTAUTH_ERR_NOMEM;
 		goto out;
@@ -1335,11 +1339,21 @@ certauth_rules_bind(const struct certauth_rules *rules, const char *user,
 
 		memset(&why, 0, sizeof(why));
 		ret = certauth_rules_map(rules, cert, account, sizeof(account),
-		    NULL, &why);
+		    &rule, &why);
 		if (ret == CERTAUTH_ERR_NOMEM)
 			goto out;
 		if (ret == CERTAUTH_ERR_CERT_INVALID && nrefused++ == 0)
 			refused = why;
+		/* Say what became of the certificate: the user's own. */
+		certauth_name_string(X509_get_subject_name(cert), subject,
+		    sizeof(subject));
+		if (ret == 0 && strcmp(account, user) != 0)
+			certauth_reason_set(&missed,
+			    "rule %s maps certificate %s to %s, not to %s",
+			    rule, subject, account, user);
+		else if (ret == CERTAUTH_ERR_NOT_FOUND)
+			certauth_reason_set(&missed, "certificate %s: %s",
+			    subject, why.text);
 		if (ret != 0 || strcmp(account, user) != 0)
 			continue;
 		if (!sk_X509_push(certs, cert)) {
@@ -1354,8 +1368,8 @@ certauth_rules_bind(const struct certauth_rules *rules, const char *user,
 				*reason = refused;
 			ret = CERTAUTH_ERR_CERT_INVALID;
 		} else {
-			certauth_reason_set(reason,
-			    "no certificate maps to this user by the rules");
+			if (reason != NULL)
+				*reason = missed;
 			ret = CERTAUTH_ERR_NOT_FOUND;
 		}
 		goto out;

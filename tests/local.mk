@@ -19,6 +19,7 @@ EXTRA_DIST += \
 	tests/e2e/askpass.py tests/e2e/pkcs11.py tests/e2e/keys.py \
 	tests/e2e/agentmode.py tests/e2e/agentfwd.py tests/e2e/certmap.py \
 	tests/e2e/slapd.py tests/e2e/ldapdir.py tests/e2e/ldap.py \
+	tests/e2e/rules.py \
 	tests/exports.sh tests/man.sh tests/install.sh tests/tap.sh \
 	tests/cmocka-tap.sh tests/leak/logins.py tests/leak/valgrind.supp \
 	tests/fuzz/make-corpus.sh tests/fuzz/smoke.sh tests/fuzz/corpus \
@@ -102,6 +103,8 @@ TESTS += tests/e2e/ldapdir.py
 # sssctl cert-eval-rule on a table of certificates and rules, ambiguous
 # mappings, hostile rules files.
 TESTS += tests/e2e/certmap.py
+# Logins bound by the mapping rules: the answer offers the certificate.
+TESTS += tests/e2e/rules.py
 # The LDAP binding source against a real slapd (tests/e2e/slapd.py).
 TESTS += tests/e2e/ldap.py
 check_PROGRAMS =

@@ -841,7 +841,16 @@ read_bound(struct enroll_ctx *c, const char *user, STACK_OF(X509) **out,
 		return read_bindings(c, user, 0, out);
 	}
 	r = certauth_bound_lookup(&c->login, user, &b);
-	if (r == 0) {
+	if (r == 0 && b.rules != NULL) {
+		/* Nothing to list: the answer brings the certificate. */
+		log_err(&c->lg,
+		    PROG
+		    ": no certificate is bound to %s ahead of a login: "
+		    "the rules of %s map the one offered then (certauth-enroll "
+		    "map CERT shows the account a certificate maps to)",
+		    user, certauth_opts_rules_file(&c->opts));
+		r = CERTAUTH_ERR_NOT_FOUND;
+	} else if (r == 0) {
 		*out = b.certs;
 		b.certs = NULL;
 		snprintf(where, wherelen, "%s", b.where);
