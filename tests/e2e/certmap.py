@@ -9,7 +9,7 @@ Prints TAP; the verdict table goes to tests/e2e/certmap-verdicts.txt in the
 build directory and into the TAP output as diagnostics.
 
 sssctl is /usr/sbin/sssctl when installed, else the copy scripts/deps
-unpacks under /var/cache/pam_certauth-deps/sssd.  It runs inside this
+unpacks under /opt/pam_certauth-deps/sssd.  It runs inside this
 test's mount namespace, over a copy of /etc that holds a minimal
 sssd.conf and a private /var/lib: the host's files never change.
 
@@ -38,7 +38,7 @@ try:
 except ImportError:
     lib.skip_all("python3-cryptography not installed")
 
-ORACLE_DIR = "/var/cache/pam_certauth-deps/sssd"
+ORACLE_DIR = "/opt/pam_certauth-deps/sssd"
 SSSD_CONF = ("[sssd]\nservices = nss\ndomains = test\n[domain/test]\n"
              "id_provider = proxy\nproxy_lib_name = files\n")
 

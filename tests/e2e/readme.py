@@ -44,7 +44,9 @@ SSHD = "/usr/sbin/sshd"
 HOSTNAME = "server"
 CLONE_NEWUTS = 0x04000000
 USERS = {"alice": lib.Account(2121), "erin": lib.Account(2122),
-         "carol": lib.Account(2123, "carol-s3cret-pw")}
+         "carol": lib.Account(2123, "carol-s3cret-pw"),
+         "bob": lib.Account(2124)}
+MANY = "Many hosts: bind certificates in LDAP"
 RUN = "/run/certauth-readme"
 WORK = RUN + "/src"             # the copy of the source tree
 SHIM = RUN + "/shim"            # the stand-in systemctl
@@ -170,7 +172,7 @@ setup_host()
 copy_tree(lib.srcdir(), WORK)
 sections = {
     "Two commands": 2, "Answering the challenge": 2, "Install": 1,
-    doors.WALKTHROUGH: 8, "Configure": 3, "Fuzzing": 1}
+    doors.WALKTHROUGH: 8, "Configure": 3, MANY: 3, "Fuzzing": 1}
 counted = {s: blocks(s) for s in sections}
 tap.ok(all(len(counted[s]) == n for s, n in sections.items()) and
        sum(sections.values()) == all_blocks(),
@@ -443,6 +445,69 @@ tap.ok(p.returncode == 0 and p.stdout.startswith("removed ") and
        "Configure: remove by the fingerprint list prints", out(p))
 sh("certauth-enroll add alice alice.pem")
 pamtester_block(conf[2], "Configure: the pamtester try-out", answer)
+
+# --- Many hosts: a real slapd serves ldap.example.org on a loopback
+# address, with a server certificate from the walkthrough's CA (which the
+# section's ldap-ca.pem is) and bob's entry as yet without a
+# certificate; the administrator's password in admin.pw.  The section's
+# blocks run as written; bob answers with his key as alice does.  Then
+# the directory stops, and bob still logs in on the cached answer.
+import slapd  # noqa: E402
+
+many = counted[MANY]
+directory = slapd.Slapd(RUN + "/slapd", pki, host="ldap.example.org",
+                        base="dc=example,dc=org")
+directory.start()
+directory.add_user("bob", [])
+bob = pki.issue("bob", "p256")
+shutil.copy(pki.ca, doors.CERTDIR + "/ldap-ca.pem")
+for src, name in ((bob.cert, "bob.pem"), (bob.key, "bob.key")):
+    shutil.copy(src, os.path.join(WORK, name))
+doors.write(os.path.join(WORK, "admin.pw"), directory.root_pw, 0o600)
+p = sh(many[0])
+with open(doors.CONF) as f:
+    tap.ok(p.returncode == 0 and "bindings = files,ldap\n" in f.read(),
+           "Many hosts: the binding sources and the directory in "
+           "pam_certauth.conf", out(p))
+p = sh(many[1])
+found = slapd.parse_ldif(directory.search(
+    "(uid=bob)", ["userCertificate;binary"]).stdout.decode())
+want = subprocess.run(["openssl", "x509", "-in", bob.cert, "-outform", "DER"],
+                      capture_output=True, check=True).stdout
+tap.ok(p.returncode == 0 and 'modifying entry "uid=bob,' in p.stdout and
+       len(found) == 1 and
+       found[0][1].get("userCertificate;binary") == [want],
+       "Many hosts: bob's certificate put into his entry with ldapmodify "
+       "(the directory holds its DER, once)",
+       out(p) + "\n" + repr(found)[:500])
+before, line = split_interactive(many[2], "pamtester")
+p = sh(before)
+tap.ok(p.returncode == 0 and re.search(
+    r"(?m)^bob\t%s\t.*\tldap ldaps://ldap\.example\.org\S*$" %
+    bob.fingerprint, p.stdout) and
+    re.search(r"(?m)ok", p.stdout),
+    "Many hosts: certauth-enroll list and check name the directory", out(p))
+bob_answer = sign_with(walk[7].replace("alice.key", "bob.key"))
+
+
+def bob_logs_in(name):
+    r = doors.session(ns, ["sh", "-c", "cd %s && exec %s" % (WORK, line)],
+                      answer=bob_answer)
+    tap.ok(line is not None and r.status == 0 and
+           "successfully authenticated" in r.transcript and
+           re.search(r"user bob authenticated with certificate .*; bound by "
+                     r"ldap", r.module_log()), name, r.diag())
+    return r
+
+
+bob_logs_in("Many hosts: bob logs in with the certificate the directory "
+            "holds (pamtester, answered by certauth-sign)")
+directory.stop()
+r = bob_logs_in("Many hosts: with the directory stopped, bob still logs in "
+                "on the cached answer")
+tap.ok("bound by ldap (cache)" in r.module_log(),
+       "Many hosts: ... and the log says the binding came from the cache",
+       r.diag())
 
 # --- Fuzzing: run by scripts/test (the same two first commands); the
 # last two are the same with more runs, and open-ended.
