@@ -284,7 +284,8 @@ FUZZ_TARGETS = \
 	tests/fuzz/fuzz_ocsp \
 	tests/fuzz/fuzz_policy \
 	tests/fuzz/fuzz_anchors \
-	tests/fuzz/fuzz_sshagent
+	tests/fuzz/fuzz_sshagent \
+	tests/fuzz/fuzz_ldap
 FUZZ_COMMON = tests/fuzz/fuzzutil.c tests/fuzz/fuzzutil.h tests/fuzz/fixtures.h
 FUZZ_LDADD = libcertauth.la $(CRYPTO_LIBS)
 FUZZ_LINK_FLAGS = $(AM_LDFLAGS) $(FUZZER_LDFLAGS)
@@ -327,3 +328,6 @@ tests_fuzz_fuzz_anchors_LDADD = $(FUZZ_LDADD)
 tests_fuzz_fuzz_sshagent_SOURCES = tests/fuzz/fuzz_sshagent.c $(FUZZ_COMMON)
 tests_fuzz_fuzz_sshagent_LDFLAGS = $(FUZZ_LINK_FLAGS)
 tests_fuzz_fuzz_sshagent_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_ldap_SOURCES = tests/fuzz/fuzz_ldap.c $(FUZZ_COMMON)
+tests_fuzz_fuzz_ldap_LDFLAGS = $(FUZZ_LINK_FLAGS)
+tests_fuzz_fuzz_ldap_LDADD = $(FUZZ_LDADD)
