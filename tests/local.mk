@@ -23,7 +23,8 @@ EXTRA_DIST += \
 	tests/exports.sh tests/man.sh tests/install.sh tests/tap.sh \
 	tests/cmocka-tap.sh tests/leak/logins.py tests/leak/valgrind.supp \
 	tests/fuzz/make-corpus.sh tests/fuzz/smoke.sh tests/fuzz/corpus \
-	tests/bench/process_bench.py tests/bench/agent_bench.py
+	tests/bench/process_bench.py tests/bench/agent_bench.py \
+	tests/bench/ldap_bench.py
 
 CLEANFILES = -r tests/tmp tests/fuzz-work
 
@@ -246,19 +247,32 @@ tests_bench_agent_logins_CFLAGS = $(WARN_CFLAGS) $(CRYPTO_CFLAGS) \
 	-I$(top_srcdir)/tests/common
 tests_bench_agent_logins_LDADD = tests/common/libtestconv.la $(PAM_LIBS) \
 	$(CRYPTO_LIBS)
+# ldap_logins: ldap_bench.py's driver, logins bound by files and by LDAP
+# (warm cache, cold lookup) and the floors of a lookup, in one process.
+EXTRA_PROGRAMS += tests/bench/ldap_logins
+tests_bench_ldap_logins_SOURCES = tests/bench/ldap_logins.c
+tests_bench_ldap_logins_CFLAGS = $(WARN_CFLAGS) $(CRYPTO_CFLAGS) \
+	$(LDAP_CFLAGS) -I$(top_srcdir)/tests/common
+tests_bench_ldap_logins_LDADD = tests/common/libtestconv.la $(PAM_LIBS) \
+	$(LDAP_LIBS) $(CRYPTO_LIBS)
 CLEANFILES += $(EXTRA_PROGRAMS)
 
 # process_bench.py: a whole pamtester login through pam_certauth against
 # pam_permit and pam_unix (root, private mount namespace).  agent_bench.py:
 # an agent=only login answered by a real ssh-agent against a typed one.
+# ldap_bench.py: logins bound in a real slapd of 100 to 100,000 entries
+# (warm cache, cold lookup) against a files binding, with the floors;
+# BENCH_LDAP_N from the environment or make's command line.
 BENCH_N = 500
 BENCH_SCALE_N = 300
 BENCH_PROCESS_N = 100
 BENCH_AGENT_N = 200
+BENCH_LDAP_N = 300
 bench: tests/bench/login_bench$(EXEEXT) tests/bench/verify_once$(EXEEXT) \
 	    tests/bench/scale_bench$(EXEEXT) pam_certauth.la \
-	    tests/bench/agent_logins$(EXEEXT) \
-	    certauth-sign$(EXEEXT) certauth-ocsp-fetch$(EXEEXT)
+	    tests/bench/agent_logins$(EXEEXT) tests/bench/ldap_logins$(EXEEXT) \
+	    certauth-sign$(EXEEXT) certauth-ocsp-fetch$(EXEEXT) \
+	    certauth-ldap-fetch$(EXEEXT)
 	top_builddir='$(abs_top_builddir)' \
 	    $(builddir)/tests/bench/login_bench --n $(BENCH_N)
 	top_builddir='$(abs_top_builddir)' \
@@ -269,6 +283,9 @@ bench: tests/bench/login_bench$(EXEEXT) tests/bench/verify_once$(EXEEXT) \
 	top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
 	    /usr/bin/python3 $(top_srcdir)/tests/bench/agent_bench.py \
 	    $(BENCH_AGENT_N)
+	top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
+	    /usr/bin/python3 $(top_srcdir)/tests/bench/ldap_bench.py \
+	    "$${BENCH_LDAP_N:-$(BENCH_LDAP_N)}"
 .PHONY: bench
 # ---------------------------------------------------------------- fuzzing
 # libFuzzer targets, one for each parser and decision that reads untrusted
