@@ -97,6 +97,26 @@ def write(path, text, mode=0o644):
     os.chmod(path, mode)
 
 
+def private_run(build):
+    """A /run of the test's own (sshd's privilege separation directory
+    in it), keeping the OCSP and LDAP helpers of a build tree that
+    scripts/build placed under /run in sight."""
+    # A build tree below a world-writable or private directory has
+    # its OCSP helper under /run (scripts/build): it stays in sight.
+    helper_dir = os.path.dirname(os.path.realpath(
+        lib.ocsp_helper(build)))
+    kept = helper_dir.startswith("/run/")
+    if kept:
+        lib.make_dir(lib.MNT + "/.helper")
+        lib.mount("--bind", helper_dir, lib.MNT + "/.helper")
+    lib.mount("-t", "tmpfs", "-o", "mode=0755,nosuid,nodev",
+              "certauth-run", "/run")
+    if kept:
+        os.makedirs(helper_dir, 0o755)
+        lib.mount("--bind", lib.MNT + "/.helper", helper_dir)
+    lib.make_dir("/run/sshd")
+
+
 class System:
     """The installed module at its default paths (see the module doc)."""
 
@@ -120,20 +140,7 @@ class System:
         self.update_crl()
         for name, text in COMMON.items():
             write(os.path.join(lib.PAMD, name), text)
-        # A build tree below a world-writable or private directory has
-        # its OCSP helper under /run (scripts/build): it stays in sight.
-        helper_dir = os.path.dirname(os.path.realpath(
-            lib.ocsp_helper(build)))
-        kept = helper_dir.startswith("/run/")
-        if kept:
-            lib.make_dir(lib.MNT + "/.helper")
-            lib.mount("--bind", helper_dir, lib.MNT + "/.helper")
-        lib.mount("-t", "tmpfs", "-o", "mode=0755,nosuid,nodev",
-                  "certauth-run", "/run")
-        if kept:
-            os.makedirs(helper_dir, 0o755)
-            lib.mount("--bind", lib.MNT + "/.helper", helper_dir)
-        lib.make_dir("/run/sshd")
+        private_run(build)
         # login, sshd and pam_lastlog record logins and failures here.
         lib.mount("-t", "tmpfs", "-o", "mode=0755,nosuid,nodev",
                   "certauth-log", "/var/log")

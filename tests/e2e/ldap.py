@@ -3,7 +3,8 @@
 
 A real slapd (tests/e2e/slapd.py) on a loopback address of a private
 network namespace, with a server certificate from the test CA, serves
-the accounts; pamtester logs in through the built module, which asks
+the accounts; pamtester and the real sshd log in through the built
+module, which asks
 the directory through the real certauth-ldap-fetch helper.  Covered:
 users with one and two certificates; a user with none, and one whose
 certificate is in another attribute; the order of bindings=; StartTLS
@@ -26,8 +27,9 @@ import time
 sys.dont_write_bytecode = True  # never write into the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lib  # noqa: E402
+import doors  # noqa: E402
 
-USERS = {"alice": 2901, "bob": 2902, "carol": 2903, "dave": 2904,
+USERS = {"alice": lib.Account(2901), "bob": 2902, "carol": 2903, "dave": 2904,
          "erin": 2905, "frank": 2906, "gina": 2907, "al*": 2908,
          "a*()\\": 2909}
 CACHE = "/mnt/ldapcache"
@@ -156,6 +158,28 @@ tap.ok(r.ok, "bob logs in with the second of his two certificates",
 r = login(s, "bob", bob1)
 tap.ok(r.ok, "bob logs in with the first of his two certificates",
        r.diag())
+
+# The real sshd: PAM's keyboard-interactive through /etc/pam.d/sshd with
+# bindings=ldap; alice runs the real ssh on a pty, and the challenge is
+# answered with certauth-sign, as from her other terminal.
+lib.service("sshd", build.module, BASE + [
+    "bindings=ldap", "ldap_uri=" + d.uri, "ldap_cache_dir=none"])
+with open(os.path.join(lib.PAMD, "sshd"), "a") as f:
+    f.write("session required pam_permit.so\n")
+doors.private_run(build)
+sshd = doors.Sshd(lib.MNT + "/ssh", lib.free_port())
+r = doors.session(ns, doors.as_user("alice") + [
+    "ssh", "-F", "/dev/null", "-p", str(sshd.port), "-o",
+    "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o",
+    "LogLevel=ERROR", "alice@127.0.0.1", "id -un"],
+    answer=lib.tool_sign(build, alice.key, host=HOST), module_host=False)
+tap.ok(sshd.ok and r.status == 0 and re.search(r"(?m)^alice\r?$",
+                                                r.transcript) and
+       re.search(r"user alice authenticated .*bound by ldap "
+                 r"ldaps://ldap\.test", r.module_log()),
+       "the real sshd logs alice in with the certificate bound in LDAP "
+       "(ssh alice@... id -un prints alice)", r.diag() + "\n" + sshd.log())
+sshd.stop()
 
 s = svc("starttls", uri=d.uri_plain, cache=False)
 r = login(s, "alice", alice)
