@@ -121,6 +121,8 @@ test_option_refusals(void **state)
 		{ "bindings=files,rulez", "unknown binding source 'rulez'" },
 		{ "bindings=files,,ldap", "empty" },
 		{ "bindings=,", "empty" },
+		{ "bindings=rules,files", "rules must be the last" },
+		{ "bindings=files,rules,ldap", "rules must be the last" },
 		{ "ldap_uri=http://x", "not an ldaps:// or ldap://" },
 		{ "ldap_uri=ldaps://", "not an ldaps:// or ldap://" },
 		{ "ldap_uri=ldaps://a,", "not an ldaps:// or ldap://" },
@@ -204,6 +206,17 @@ test_validate(void **state)
 	assert_int_equal(validate_with(w, 6, &why), CERTAUTH_ERR_CONFIG);
 	w[6] = "ldap_bind_dn=cn=r,dc=x";
 	assert_int_equal(validate_with(w, 7, &why), 0);
+	/* rules last is fine; an offered certificate never vouches for
+	 * itself (trust=pinned) */
+	w[0] = "ca_file=/ca.pem";
+	w[1] = "bindings=files,rules";
+	assert_int_equal(validate_with(w, 2, &why), 0);
+	w[0] = "trust=pinned";
+	assert_int_equal(validate_with(w, 2, &why), CERTAUTH_ERR_CONFIG);
+	assert_non_null(strstr(why.text,
+	    "bindings=rules cannot be used with trust=pinned"));
+	w[1] = "bindings=files,ldap";
+	assert_int_equal(validate_with(w, 1, &why), 0);
 }
 
 /* ------------------------------------------------------------ record */
