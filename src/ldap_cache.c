@@ -30,6 +30,7 @@
 #include "ldap_source.h"
 #include "ldap_wire.h"
 #include "options.h"
+#include "parse_cache.h"
 #include "safefile.h"
 #include "safewrite.h"
 
@@ -163,6 +164,40 @@ parse_entry(const char *buf, size_t len, struct entry *e)
 	return 0;
 }
 
+/*
+ * The certificates of entry e, read as buf[0..len) from path: parsed
+ * again only when this process has not parsed these very bytes before
+ * (parse_cache.h), as a bindings file's are.
+ */
+static int
+entry_certs(const char *path, const char *buf, size_t len,
+    const struct entry *e, const char *user, STACK_OF(X509) **certs,
+    struct certauth_reason *reason)
+{
+	struct certauth_parsed p;
+	int r;
+
+	memset(&p, 0, sizeof(p));
+	if ((r = certauth_cache_get(CERTAUTH_CACHE_BINDINGS, path, buf, len,
+		 &p)) < 0)
+		goto out;
+	if (r == 0) {
+		r = certauth_ldap_certs(e->val, e->vlen, e->count, path, user,
+		    &p.certs, reason);
+		if (r == CERTAUTH_ERR_TOO_LONG)
+			r = CERTAUTH_ERR_FORMAT;
+		if (r != 0)
+			goto out;
+		certauth_cache_put(CERTAUTH_CACHE_BINDINGS, path, buf, len, &p);
+	}
+	*certs = p.certs;
+	p.certs = NULL;
+	r = 0;
+out:
+	certauth_parsed_clear(&p);
+	return r;
+}
+
 int
 certauth_ldap_cache_load(const char *dir, const char *user,
     const unsigned char md[CERTAUTH_LDAP_SETTINGS_LEN], time_t now,
@@ -213,10 +248,7 @@ certauth_ldap_cache_load(const char *dir, const char *user,
 		r = CERTAUTH_ERR_NOT_FOUND;
 		goto out;
 	}
-	r = certauth_ldap_certs(e.val, e.vlen, e.count, path, user, certs,
-	    reason);
-	if (r == CERTAUTH_ERR_TOO_LONG)
-		r = CERTAUTH_ERR_FORMAT;
+	r = entry_certs(path, buf, len, &e, user, certs, reason);
 out:
 	free(buf);
 	free(path);
