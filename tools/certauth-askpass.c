@@ -343,8 +343,10 @@ conf_load(struct conf *c)
 		r = -1;
 		goto out;
 	}
-	if (conf_parse(c) != 0)
+	if (conf_parse(c) != 0) {
+		r = -1;
 		goto out;
+	}
 	r = 0;
 out:
 	if (fd >= 0)
