@@ -93,6 +93,26 @@ const char *certauth_keysrc_kind(const struct certauth_keysrc *k);
 int certauth_keysrc_respond(struct certauth_keysrc *k, int digest, int pss,
     const char *c, char **response, struct certauth_reason *why);
 
+/*
+ * ssh and sudo read at most this many characters of an answer, at their
+ * own prompt and from an askpass program alike, and cut off the rest.
+ */
+#define CERTAUTH_KEYSRC_SHORT_ANSWER 1023
+
+/*
+ * Offer the certificate in cert_path (PEM or DER) after the signature
+ * of *response, an answer of certauth_keysrc_respond to challenge c
+ * (docs/PROTOCOL.md, "The response").  It must hold k's public key; the
+ * whole line is then read back as the module's rules source reads it,
+ * and must give that certificate and a signature that verifies with its
+ * key.  *response is replaced by the longer line (malloc'd) on success
+ * and left as it was otherwise.  Returns 0, CERTAUTH_ERR_TOO_LONG (the
+ * line would pass CERTAUTH_RESPONSE_MAX characters) or another
+ * CERTAUTH_ERR_* code, with why set.
+ */
+int certauth_keysrc_offer(struct certauth_keysrc *k, const char *cert_path,
+    const char *c, char **response, struct certauth_reason *why);
+
 void certauth_keysrc_free(struct certauth_keysrc *k);
 
 #endif

@@ -6,14 +6,17 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "certauth.h"
+#include "certutil.h"
 #include "digest.h"
 #include "keysrc.h"
 #include "response.h"
@@ -161,6 +164,133 @@ certauth_keysrc_respond(struct certauth_keysrc *k, int digest, int pss,
 out:
 	free(resp);
 	free(sig);
+	ERR_clear_error();
+	return r;
+}
+
+/* The certificate in path, PEM or else DER, into *out.  0 or a
+ * CERTAUTH_ERR_* code with why set. */
+static int
+load_cert(const char *path, X509 **out, struct certauth_reason *why)
+{
+	BIO *bio = NULL;
+	X509 *x = NULL;
+	int r = CERTAUTH_ERR_IO;
+
+	*out = NULL;
+	if ((bio = BIO_new_file(path, "r")) == NULL) {
+		certauth_reason_set(why, "cannot open %s: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	if ((x = PEM_read_bio_X509(bio, NULL, certauth_pem_no_passphrase,
+		 NULL)) == NULL &&
+	    (BIO_reset(bio) != 0 || (x = d2i_X509_bio(bio, NULL)) == NULL)) {
+		certauth_reason_set(why, "%s holds no certificate", path);
+		r = CERTAUTH_ERR_FORMAT;
+		goto out;
+	}
+	*out = x;
+	x = NULL;
+	r = 0;
+out:
+	X509_free(x);
+	BIO_free(bio);
+	ERR_clear_error();
+	return r;
+}
+
+/*
+ * line read back as the rules source reads it: the certificate part is
+ * der exactly, and the signature verifies with that certificate's key.
+ * Returns 0 or a CERTAUTH_ERR_* code with why set.
+ */
+static int
+offer_check(X509 *x, const unsigned char *der, size_t derlen, const char *c,
+    const char *line, struct certauth_reason *why)
+{
+	struct certauth_reason bad;
+	unsigned char *sig = NULL, *got = NULL;
+	size_t siglen = 0, gotlen = 0;
+	int digest = CERTAUTH_DIGEST_DEFAULT, r;
+
+	if ((r = certauth_response_parse_offer(line, &digest, &sig, &siglen,
+		 &got, &gotlen, &bad)) == 0 &&
+	    (got == NULL || gotlen != derlen ||
+		memcmp(got, der, derlen) != 0)) {
+		certauth_reason_set(&bad, "the certificate does not read back");
+		r = CERTAUTH_ERR_INTERNAL;
+	}
+	if (r == 0)
+		r = certauth_verify_signature(X509_get0_pubkey(x), digest,
+		    (const unsigned char *)c, strlen(c), sig, siglen, &bad);
+	if (r != 0)
+		certauth_reason_set(why,
+		    "self-check failed, not printing the response: %s",
+		    bad.text);
+	free(sig);
+	free(got);
+	ERR_clear_error();
+	return r;
+}
+
+int
+certauth_keysrc_offer(struct certauth_keysrc *k, const char *cert_path,
+    const char *c, char **response, struct certauth_reason *why)
+{
+	unsigned char *der = NULL;
+	char *line = NULL;
+	X509 *x = NULL;
+	size_t derlen = 0;
+	int n, r = CERTAUTH_ERR_INTERNAL;
+
+	if ((r = load_cert(cert_path, &x, why)) != 0)
+		goto out;
+	/* The rules source verifies with the offered certificate's key. */
+	if (EVP_PKEY_eq(X509_get0_pubkey(x), k->pub) != 1) {
+		certauth_reason_set(why,
+		    "the key does not belong to the certificate %s: the "
+		    "server would refuse it",
+		    cert_path);
+		r = CERTAUTH_ERR_CONFIG;
+		goto out;
+	}
+	if ((n = i2d_X509(x, &der)) <= 0) {
+		certauth_reason_set(why, "cannot encode the certificate %s",
+		    cert_path);
+		r = CERTAUTH_ERR_INTERNAL;
+		goto out;
+	}
+	derlen = (size_t)n;
+	if ((line = strdup(*response)) == NULL) {
+		r = CERTAUTH_ERR_NOMEM;
+		certauth_reason_set(why, "%s", certauth_strerror(r));
+		goto out;
+	}
+	if ((r = certauth_response_offer(&line, der, derlen)) ==
+	    CERTAUTH_ERR_TOO_LONG) {
+		certauth_reason_set(why,
+		    "the certificate %s is too big to offer: with it the "
+		    "answer would be %zu characters, over the %d a response "
+		    "may have",
+		    cert_path, strlen(line) + 1 + 4 * ((derlen + 2) / 3),
+		    CERTAUTH_RESPONSE_MAX);
+		goto out;
+	}
+	if (r != 0) {
+		certauth_reason_set(why, "%s", certauth_strerror(r));
+		goto out;
+	}
+	if ((r = offer_check(x, der, derlen, c, line, why)) != 0)
+		goto out;
+	free(*response);
+	*response = line;
+	line = NULL;
+	r = 0;
+out:
+	free(line);
+	OPENSSL_free(der);
+	X509_free(x);
 	ERR_clear_error();
 	return r;
 }

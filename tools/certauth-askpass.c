@@ -58,6 +58,7 @@ struct conf {
 	const char *local_services[LIST_MAX];
 	int nlocal;
 	long max_age;
+	int with_cert; /* with_cert = yes: offer cert after the signature */
 	/* "host NAME = ALIAS...": word i of words belongs to line owner[i],
 	 * whose NAME is words[first of that line]. */
 	const char *words[WORDS_MAX];
@@ -220,6 +221,21 @@ conf_seconds(const char *s, long *out, const char **why)
 	return 0;
 }
 
+/* yes or no.  0 or -1. */
+static int
+conf_bool(const char *s, int *out, const char *why_text, const char **why)
+{
+	if (strcmp(s, "yes") == 0)
+		*out = 1;
+	else if (strcmp(s, "no") == 0)
+		*out = 0;
+	else {
+		*why = why_text;
+		return -1;
+	}
+	return 0;
+}
+
 /* One "key = value" line, cut in place.  0 or -1 with *why. */
 static int
 conf_line(struct conf *c, char *line, const char **why)
@@ -259,10 +275,13 @@ conf_line(struct conf *c, char *line, const char **why)
 		return conf_list(value, c->local_services, &c->nlocal, why);
 	else if (strcmp(key, "max_age") == 0)
 		return conf_seconds(value, &c->max_age, why);
+	else if (strcmp(key, "with_cert") == 0)
+		return conf_bool(value, &c->with_cert,
+		    "with_cert must be yes or no", why);
 	else {
 		*why =
 		    "unknown key (key, cert, next, services, local_services, "
-		    "max_age, host)";
+		    "max_age, with_cert, host)";
 		return -1;
 	}
 	return 0;
@@ -324,8 +343,10 @@ conf_load(struct conf *c)
 		r = -1;
 		goto out;
 	}
-	if (conf_parse(c) != 0)
+	if (conf_parse(c) != 0) {
+		r = -1;
 		goto out;
+	}
 	r = 0;
 out:
 	if (fd >= 0)
@@ -749,13 +770,30 @@ sign(const struct conf *c, const char *challenge)
 		    c->path);
 		goto out;
 	}
+	if (c->with_cert && spec.cert_path == NULL) {
+		log_err(NULL,
+		    PROG
+		    ": with_cert = yes needs the certificate to offer: set "
+		    "CERTAUTH_CERT, or cert = in %s",
+		    c->path);
+		goto out;
+	}
 	if ((e = certauth_keysrc_open(&spec, &k, &why)) != 0 ||
 	    (e = certauth_keysrc_respond(k, CERTAUTH_DIGEST_DEFAULT, 0,
-		 challenge, &resp, &why)) != 0) {
+		 challenge, &resp, &why)) != 0 ||
+	    (c->with_cert &&
+		(e = certauth_keysrc_offer(k, spec.cert_path, challenge, &resp,
+		     &why)) != 0)) {
 		log_err(NULL, PROG ": %s",
 		    e == CERTAUTH_ERR_NOMEM ? certauth_strerror(e) : why.text);
 		goto out;
 	}
+	if (strlen(resp) > CERTAUTH_KEYSRC_SHORT_ANSWER)
+		log_warn(NULL,
+		    PROG
+		    ": the answer is %zu characters: ssh and sudo read at "
+		    "most %d characters of an answer and cut off the rest",
+		    strlen(resp), CERTAUTH_KEYSRC_SHORT_ANSWER);
 	if (printf("%s\n", resp) < 0 || fflush(stdout) != 0) {
 		log_err(NULL, PROG ": cannot write the response: %s",
 		    strerror(errno));

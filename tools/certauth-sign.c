@@ -46,7 +46,7 @@
 	" --key KEY.pem|agent [--cert CERT.pem] [--host HOST]... " \
 	"[--service NAME] [--user NAME]\n" \
 	"       [--max-age SECONDS] [--digest sha256|sha384|sha512] [--pss]\n" \
-	"       [--pass-file FILE] [CHALLENGE]"
+	"       [--pass-file FILE] [--with-cert] [CHALLENGE]"
 #define LINE_MAX_BYTES 8192 /* one pasted challenge line */
 #define MAX_AGE_LIMIT  INT_MAX
 #define HOSTS_MAX      16 /* --host given this many times at most */
@@ -66,6 +66,7 @@ struct sign_args {
 	long max_age;	       /* seconds either side of now; 0: no check */
 	int digest;	       /* enum certauth_digest; DEFAULT: not given */
 	int pss;
+	int with_cert; /* offer the certificate after the signature */
 };
 
 static const struct option long_opts[] = {
@@ -78,6 +79,7 @@ static const struct option long_opts[] = {
 	{ "digest", required_argument, NULL, 'd' },
 	{ "pss", no_argument, NULL, 'p' },
 	{ "pass-file", required_argument, NULL, 'P' },
+	{ "with-cert", no_argument, NULL, 'W' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -113,6 +115,9 @@ static const char help_tail[] =
     "  --digest NAME      sha256 (default), sha384 or sha512 (RSA, EC)\n"
     "  --pss              RSA-PSS instead of PKCS#1 v1.5\n"
     "  --pass-file FILE   read the passphrase or PIN from FILE's first line\n"
+    "  --with-cert        offer the certificate of --cert after the\n"
+    "                     signature, for a server that maps it to the\n"
+    "                     account by rule\n"
     "  --help             this text\n\n"
     "Exit status: 0 signed, 1 refused or failed, 2 usage error.\n"
     "See certauth-sign(1) and pam_certauth(8).\n";
@@ -231,6 +236,9 @@ parse_args(int argc, char **argv, struct sign_args *a)
 		case 'P':
 			a->pass_file = optarg;
 			break;
+		case 'W':
+			a->with_cert = 1;
+			break;
 		case 'h':
 			print_help();
 			return PARSE_HELP;
@@ -248,6 +256,10 @@ parse_args(int argc, char **argv, struct sign_args *a)
 		a->cert = NULL;
 	if (a->key == NULL)
 		return usage_error("--key (or CERTAUTH_KEY) is required");
+	if (a->with_cert && a->cert == NULL)
+		return usage_error(
+		    "--with-cert needs the certificate to offer: "
+		    "--cert (or CERTAUTH_CERT)");
 	if (a->service != NULL && a->service[0] == '\0')
 		return usage_error("--service needs a service name");
 	if (a->user != NULL && a->user[0] == '\0')
@@ -402,20 +414,35 @@ check_key(EVP_PKEY *pkey, const struct sign_args *a)
 	return 0;
 }
 
-/* Sign and self-check; *out is the response line.  0 or -1 (said why). */
+/*
+ * Sign and self-check, then with --with-cert offer the certificate; *out
+ * is the response line.  0 or -1 (said why).
+ */
 static int
 make_response(struct certauth_keysrc *k, const struct sign_args *a,
     const char *c, char **out)
 {
 	struct certauth_reason why;
+	size_t len;
 	int r;
 
-	if ((r = certauth_keysrc_respond(k, a->digest, a->pss, c, out, &why)) !=
-	    0) {
+	if ((r = certauth_keysrc_respond(k, a->digest, a->pss, c, out, &why)) ==
+		0 &&
+	    a->with_cert)
+		r = certauth_keysrc_offer(k, a->cert, c, out, &why);
+	if (r != 0) {
 		log_err(NULL, PROG ": %s",
 		    r == CERTAUTH_ERR_NOMEM ? certauth_strerror(r) : why.text);
+		free(*out);
+		*out = NULL;
 		return -1;
 	}
+	if ((len = strlen(*out)) > CERTAUTH_KEYSRC_SHORT_ANSWER)
+		log_warn(NULL,
+		    PROG
+		    ": the answer is %zu characters: ssh and sudo read at "
+		    "most %d characters of an answer and cut off the rest",
+		    len, CERTAUTH_KEYSRC_SHORT_ANSWER);
 	return 0;
 }
 

@@ -17,8 +17,12 @@ through p11-kit (CERTAUTH_KEY=pkcs11:...), the PIN from the next program,
 and a wrong PIN (refused, asked once); a relayed challenge of another
 host refused with its exact message; a certificate-or-password stack
 whose password prompt reaches the next program; hostile prompts given
-directly; an answer verified by stock openssl; sudo -A with the module
-option challenge_in_prompt.  Prints TAP.
+directly; an answer verified by stock openssl; with_cert = yes: the
+certificate's exact DER after the '.' and a signature before it that
+openssl verifies, from cert = or CERTAUTH_CERT, refused without a
+certificate, with a bad value, with another key's certificate, or with
+one too big for the 4096-character line; sudo -A with the module option
+challenge_in_prompt.  Prints TAP.
 """
 
 import atexit
@@ -465,6 +469,120 @@ refused("a group-writable configuration",
         "it decides what gets signed (chmod go-w %s)"
         % (conf_path("bob"), conf_path("bob")))
 os.chmod(conf_path("bob"), 0o600)
+
+# ------------------------------------------------------ with_cert = yes
+
+BOB_CONF = open(conf_path("bob")).read()
+
+
+def bob_conf(extra):
+    user_file("bob", ".config/certauth/askpass.conf", BOB_CONF + extra)
+
+
+def der_of(cert):
+    return subprocess.run(["openssl", "x509", "-in", cert, "-outform",
+                           "DER"], capture_output=True, check=True).stdout
+
+
+def offered(line, cert, c):
+    """Why line is not the signature of c with bob's key, a '.' and the
+    DER of cert; "" when it is."""
+    if line.count(".") != 1:
+        return "not exactly one '.'"
+    head, tail = line.split(".")
+    if base64.b64decode(tail, validate=True) != der_of(cert):
+        return "the part after the '.' is not the certificate's DER"
+    with open(sig, "wb") as f:
+        f.write(base64.b64decode(head, validate=True))
+    v = subprocess.run(["openssl", "dgst", "-sha256", "-verify", pub,
+                        "-signature", sig], input=c.encode(),
+                       capture_output=True)
+    return "" if v.returncode == 0 else "the signature does not verify"
+
+
+SHORT = ("certauth-askpass: the answer is %d characters: ssh and sudo read "
+         "at most 1023 characters of an answer and cut off the rest")
+bob_conf("with_cert = yes\ncert = %s\n" % cert_file["bob"])
+c = challenge()
+p = direct(prompt(c))
+line = p.stdout.strip()
+why = offered(line, certs["bob"].cert, c) if p.returncode == 0 \
+    else "exit status"
+tap.ok(why == "" and len(p.stdout.splitlines()) == 1 and
+       signing_line("bob") in p.stderr,
+       "with_cert = yes: the certificate's exact DER after the '.', a "
+       "signature before it that openssl verifies",
+       "%s\n%s" % (why, p.diag))
+tap.ok((len(line) > 1023) == ((SHORT % len(line)) in p.stderr.splitlines()),
+       "with_cert = yes: %d characters, warned about exactly when over "
+       "1023" % len(line), p.diag)
+# alice's RSA-2048 certificate and signature pass what ssh and sudo read.
+ALICE_CONF = open(conf_path("alice")).read()
+user_file("alice", ".config/certauth/askpass.conf",
+          ALICE_CONF + "with_cert = yes\ncert = %s\n" % cert_file["alice"])
+c = challenge(user="alice")
+p = direct(prompt(c, "(alice@server) "), "alice")
+line = p.stdout.strip()
+tap.ok(p.returncode == 0 and line.count(".") == 1 and len(line) > 1023 and
+       base64.b64decode(line.split(".")[1]) == der_of(certs["alice"].cert)
+       and (SHORT % len(line)) in p.stderr.splitlines(),
+       "with_cert = yes, RSA-2048: %d characters printed, with the warning "
+       "that ssh and sudo cut it" % len(line), p.diag)
+user_file("alice", ".config/certauth/askpass.conf", ALICE_CONF)
+bob_conf("with_cert = no\ncert = %s\n" % cert_file["bob"])
+p = direct(prompt(challenge()))
+tap.ok(p.returncode == 0 and p.stdout.count(".") == 0,
+       "with_cert = no: the signature alone", p.diag)
+bob_conf("with_cert = yes\n")
+c = challenge()
+p = direct(prompt(c), env={"CERTAUTH_CERT": cert_file["bob"]})
+why = offered(p.stdout.strip(), certs["bob"].cert, c) \
+    if p.returncode == 0 else "exit status"
+tap.ok(why == "", "with_cert = yes, the certificate from CERTAUTH_CERT",
+       "%s\n%s" % (why, p.diag))
+p = direct(prompt(challenge()))
+want = ("certauth-askpass: with_cert = yes needs the certificate to offer: "
+        "set CERTAUTH_CERT, or cert = in %s" % conf_path("bob"))
+tap.ok(p.returncode == 1 and p.stdout == "" and
+       want in p.stderr.splitlines(),
+       "with_cert = yes and no certificate: refused", p.diag + "\nwant: " +
+       want)
+# A line the file cannot have refuses every prompt, a challenge included.
+n = len(BOB_CONF.splitlines()) + 1
+for line, why in (("with_cert = maybe", "with_cert must be yes or no"),
+                  ("with_cert =", "the value is missing"),
+                  ("colour = blue", "unknown key (key, cert, next, services, "
+                   "local_services, max_age, with_cert, host)")):
+    bob_conf(line + "\n")
+    refused("a configuration line %r" % line, prompt(challenge()),
+            "certauth-askpass: %s line %d: %s" % (conf_path("bob"), n, why))
+bob_conf("with_cert = yes\ncert = %s\n" % cert_file["alice"])
+p = direct(prompt(challenge()))
+want = ("certauth-askpass: the key does not belong to the certificate %s: "
+        "the server would refuse it" % cert_file["alice"])
+tap.ok(p.returncode == 1 and p.stdout == "" and
+       want in p.stderr.splitlines(),
+       "with_cert = yes and another key's certificate: refused",
+       p.diag + "\nwant: " + want)
+# bob's key in a certificate of 250 names: too big for the line.
+big = ssh_dir + "/big.pem"
+lib.run(["openssl", "req", "-x509", "-new", "-key", certs["bob"].key,
+         "-subj", "/CN=bob", "-days", "30", "-addext", "subjectAltName=" +
+         ",".join("DNS:host%03d.department.example.org" % i
+                  for i in range(250)), "-out", big])
+big = user_file("bob", "big.pem", open(big).read(), 0o644)
+bob_conf("with_cert = yes\ncert = %s\n" % big)
+p = direct(prompt(challenge()))
+m = re.search(r"(?m)^certauth-askpass: the certificate %s is too big to "
+              r"offer: with it the answer would be (\d+) characters, over "
+              r"the 4096 a response may have$" % re.escape(big), p.stderr)
+cert_chars = 1 + 4 * ((len(der_of(big)) + 2) // 3)
+tap.ok(p.returncode == 1 and p.stdout == "" and m is not None and
+       int(m.group(1)) - cert_chars in range(88, 97) and
+       int(m.group(1)) > 4096,
+       "with_cert = yes and a certificate of 250 names: too big to offer",
+       p.diag)
+user_file("bob", ".config/certauth/askpass.conf", BOB_CONF)
 
 # ------------------------------------------------------------- sudo -A
 

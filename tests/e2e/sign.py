@@ -7,7 +7,13 @@ and --user refuse another host, service or account (--host may be given
 several times and ignores ASCII case); the time must be within
 --max-age of the local clock (by default the module's challenge_ttl plus
 180 s), --max-age 0 turns that off; standard output stays empty on every
-refusal.  Needs neither root nor a mount namespace.  Prints TAP.
+refusal.  --with-cert: the answer's part after the '.' is the exact DER
+of the certificate and the part before it verifies with openssl; for RSA
+it is the line the documented openssl command prints; a certificate of
+another key, none, or one too big for the 4096-character line is
+refused; an answer over the 1023 characters ssh and sudo read is
+printed with a warning.  Needs neither root nor a mount namespace.
+Prints TAP.
 
     top_srcdir=... top_builddir=... /usr/bin/python3 tests/e2e/sign.py
 """
@@ -109,12 +115,12 @@ def signed(name, c, *opts, rx=None, **kw):
     return p
 
 
-def refused(name, c, *opts, rx, status=1, **kw):
+def refused(name, c, *opts, rx, status=1, signs=False, **kw):
     """Expect the exit status, nothing at all on stdout, no "signing for"
-    line and rx on stderr."""
+    line (unless signs: refused after signing) and rx on stderr."""
     p = sign(c, *opts, **kw)
     ok = (p.returncode == status and p.stdout == ""
-          and "signing for" not in p.stderr
+          and (signs or "signing for" not in p.stderr)
           and re.search(rx, p.stderr) is not None)
     tap.ok(ok, name, p.diag)
     return p
@@ -322,6 +328,163 @@ tap.ok(p.returncode == 0 and all(o in p.stdout for o in
        p.stdout)
 tap.ok(re.search(r"protocol-v\d|section \d", p.stdout) is None,
        "--help names no protocol section that does not ship", p.stdout)
+
+# ------------------------------------------------------------ --with-cert
+
+CERT = os.path.join(tmp, "p256.crt")
+lib.run(["openssl", "req", "-x509", "-new", "-key", KEY, "-subj",
+         "/CN=alice", "-days", "30", "-out", CERT])
+RSA_KEY = os.path.join(tmp, "rsa.pem")
+RSA_CERT = os.path.join(tmp, "rsa.crt")
+lib.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+         "-keyout", RSA_KEY, "-subj", "/CN=alice", "-days", "30",
+         "-out", RSA_CERT])
+
+
+def der_of(cert):
+    return subprocess.run(["openssl", "x509", "-in", cert, "-outform",
+                           "DER"], capture_output=True, check=True).stdout
+
+
+def offered(line, cert, c, md="sha256", pub=PUB):
+    """Why line is not the signature of c with pub's key, then a '.' and
+    the DER of cert; "" when it is."""
+    if line.count(".") != 1:
+        return "not exactly one '.'"
+    head, tail = line.split(".")
+    if base64.b64decode(tail, validate=True) != der_of(cert):
+        return "the part after the '.' is not the certificate's DER"
+    if md != "sha256":
+        if not head.startswith(md + ":"):
+            return "no %s: prefix" % md
+        head = head[len(md) + 1:]
+    sig = os.path.join(tmp, "sig.der")
+    with open(sig, "wb") as f:
+        f.write(base64.b64decode(head, validate=True))
+    v = subprocess.run(["openssl", "dgst", "-" + md, "-verify", pub,
+                        "-signature", sig], input=c.encode(),
+                       capture_output=True)
+    return "" if v.returncode == 0 else "the signature does not verify"
+
+
+SHORT = ("certauth-sign: the answer is %d characters: ssh and sudo read at "
+         "most 1023 characters of an answer and cut off the rest")
+
+c = challenge()
+p = sign(c, "--cert", CERT, "--with-cert", "--host", "host1")
+line = p.stdout.strip()
+why = offered(line, CERT, c) if p.returncode == 0 else "exit status"
+tap.ok(why == "" and len(p.stdout.splitlines()) == 1,
+       "--with-cert, P-256: one line, the certificate's exact DER after the "
+       "'.', a signature before it that openssl verifies",
+       "%s\n%s" % (why, p.diag))
+tap.ok(p.returncode == 0 and len(line) <= 1023 and
+       "ssh and sudo" not in p.stderr,
+       "--with-cert, P-256: %d characters, no warning" % len(line), p.diag)
+p = sign(c, "--cert", CERT, "--host", "host1")
+tap.ok(p.returncode == 0 and "." not in p.stdout and
+       verifies(c, p.stdout.strip()),
+       "--cert without --with-cert: the signature alone", p.diag)
+
+env = dict(os.environ, CERTAUTH_CERT=CERT)
+q = subprocess.run([build.sign, "--key", KEY, "--with-cert", "--digest",
+                    "sha384", "--host", "host1", c], capture_output=True,
+                   text=True, env=env, stdin=subprocess.DEVNULL,
+                   start_new_session=True)
+why = offered(q.stdout.strip(), CERT, c, "sha384") if q.returncode == 0 \
+    else "exit status"
+tap.ok(why == "", "--with-cert --digest sha384, the certificate from "
+       "CERTAUTH_CERT: sha384: prefix, signature, '.', certificate",
+       "%s\nexit %d\nstdout: %r\nstderr: %s" % (why, q.returncode, q.stdout,
+                                              q.stderr))
+
+DER_CERT = os.path.join(tmp, "p256.der")
+with open(DER_CERT, "wb") as f:
+    f.write(der_of(CERT))
+p = sign(c, "--cert", DER_CERT, "--with-cert", "--host", "host1")
+why = offered(p.stdout.strip(), CERT, c) if p.returncode == 0 \
+    else "exit status"
+tap.ok(why == "", "--with-cert with a DER certificate file: the same DER "
+       "offered", "%s\n%s" % (why, p.diag))
+
+# RSA: PKCS#1 v1.5 is deterministic, so the documented openssl command
+# prints the very same line.
+c = challenge()
+p = sign(c, "--cert", RSA_CERT, "--with-cert", "--host", "host1",
+         key=RSA_KEY)
+line = p.stdout.strip()
+cmd = ("printf '%s.%s' \"$(printf '%s' \"$C\" | openssl dgst -sha256 -sign "
+       "key.pem | openssl base64 -A)\" \"$(openssl x509 -in cert.pem "
+       "-outform DER | openssl base64 -A)\"")
+shutil.copy(RSA_KEY, os.path.join(tmp, "key.pem"))
+shutil.copy(RSA_CERT, os.path.join(tmp, "cert.pem"))
+o = subprocess.run(["sh", "-c", cmd], cwd=tmp, capture_output=True,
+                   text=True, env=dict(os.environ, C=c))
+tap.ok(p.returncode == 0 and o.returncode == 0 and line == o.stdout,
+       "--with-cert, RSA-2048: the line is the documented openssl "
+       "command's, character for character",
+       "%s\nopenssl: %r %s" % (p.diag, o.stdout, o.stderr))
+lib.run(["openssl", "x509", "-in", RSA_CERT, "-pubkey", "-noout", "-out",
+         RSA_CERT + ".pub"])
+why = offered(o.stdout, RSA_CERT, c, pub=RSA_CERT + ".pub")
+tap.ok(why == "", "the openssl command's line: the certificate's DER after "
+       "the '.', a signature that verifies before it", why)
+tap.ok(len(line) > 1023 and (SHORT % len(line)) in p.stderr.splitlines(),
+       "--with-cert, RSA-2048: %d characters, printed with the warning "
+       "that ssh and sudo cut it" % len(line), p.diag)
+
+# Refusals: nothing on standard output.
+env = dict(os.environ)
+env.pop("CERTAUTH_CERT", None)
+for opts, extra in ((["--with-cert"], {}),
+                    (["--with-cert"], {"CERTAUTH_CERT": ""})):
+    q = subprocess.run([build.sign, "--key", KEY] + opts + [challenge()],
+                       capture_output=True, text=True,
+                       env=dict(env, **extra), stdin=subprocess.DEVNULL,
+                       start_new_session=True)
+    want = ("certauth-sign: --with-cert needs the certificate to offer: "
+            "--cert (or CERTAUTH_CERT)")
+    tap.ok(q.returncode == 2 and q.stdout == "" and
+           want in q.stderr.splitlines(),
+           "usage error: --with-cert without --cert%s" %
+           (" (CERTAUTH_CERT empty)" if extra else ""),
+           "exit %d\nstdout: %r\nstderr: %s" % (q.returncode, q.stdout,
+                                               q.stderr))
+refused("--with-cert with the certificate of another key",
+        challenge(), "--cert", RSA_CERT, "--with-cert",
+        rx=r"(?m)^certauth-sign: the key does not belong to the certificate "
+           + re.escape(RSA_CERT) + r": the server would refuse it$",
+        signs=True)
+refused("--with-cert with a file that holds no certificate",
+        challenge(), "--cert", PUB, "--with-cert",
+        rx=r"(?m)^certauth-sign: " + re.escape(PUB) +
+           r" holds no certificate$", signs=True)
+refused("--with-cert with a certificate that does not exist",
+        challenge(), "--cert", tmp + "/none.pem", "--with-cert",
+        rx=r"cannot open " + re.escape(tmp) + r"/none.pem: No such file",
+        signs=True)
+
+# A certificate with 250 names is too big for the 4096 characters.
+ED_KEY = os.path.join(tmp, "ed.pem")
+BIG = os.path.join(tmp, "big.crt")
+lib.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", ED_KEY])
+lib.run(["openssl", "req", "-x509", "-new", "-key", ED_KEY, "-subj",
+         "/CN=alice", "-days", "30", "-addext", "subjectAltName=" +
+         ",".join("DNS:host%03d.department.example.org" % i
+                  for i in range(250)), "-out", BIG])
+n = 88 + 1 + 4 * ((len(der_of(BIG)) + 2) // 3)
+p = refused("--with-cert with a certificate of 250 names: too big to offer",
+            challenge(), "--cert", BIG, "--with-cert", key=ED_KEY,
+            rx=r"(?m)^certauth-sign: the certificate " + re.escape(BIG) +
+               r" is too big to offer: with it the answer would be %d "
+               r"characters, over the 4096 a response may have$" % n,
+            signs=True)
+tap.ok(n > 4096, "(control) that certificate makes a line of %d characters"
+       % n, p.diag)
+
+p = subprocess.run([build.sign, "--help"], capture_output=True, text=True)
+tap.ok(p.returncode == 0 and "--with-cert" in p.stdout,
+       "--help describes --with-cert", p.stdout)
 
 shutil.rmtree(tmp, ignore_errors=True)
 sys.exit(tap.done())

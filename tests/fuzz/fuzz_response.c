@@ -9,12 +9,21 @@
  * the challenge never verifies over a challenge one byte different (so
  * nothing but the real signature of the fixtures' keys can pass); the
  * verifier leaves no OpenSSL error behind.
+ *
+ * The same input read as a response that may offer a certificate
+ * (certauth_response_parse_offer): without a '.' it reads exactly as
+ * above and offers none; a failure hands nothing out; a success has a
+ * non-empty certificate part exactly when there was a '.', and encoding
+ * both parts again (certauth_response_encode, certauth_response_offer)
+ * reads back to the same bytes, or is refused as too long only when the
+ * encoded line would pass the limit.
  */
 #include "config.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
@@ -109,6 +118,101 @@ check_verify(int digest, const unsigned char *sig, size_t siglen)
 	}
 }
 
+/* Encode what parse_offer decoded and read it back: the same bytes. */
+static void
+check_offer_round_trip(int digest, const unsigned char *sig, size_t siglen,
+    const unsigned char *cert, size_t certlen)
+{
+	unsigned char *sig2 = NULL, *cert2 = NULL;
+	size_t sig2len = 0, cert2len = 0, want;
+	char *text = NULL;
+	int d2 = -1, r;
+
+	if (certauth_response_encode(digest, sig, siglen, &text) != 0)
+		return; /* only a failed allocation, or a signature too long */
+	want = strlen(text) + 1 + 4 * ((certlen + 2) / 3);
+	r = certauth_response_offer(&text, cert, certlen);
+	if (r == CERTAUTH_ERR_TOO_LONG) {
+		fz_assert(want > CERTAUTH_RESPONSE_MAX);
+		goto out;
+	}
+	if (r != 0)
+		goto out;
+	fz_assert(strlen(text) == want);
+	r = certauth_response_parse_offer(text, &d2, &sig2, &sig2len, &cert2,
+	    &cert2len, NULL);
+	if (r == CERTAUTH_ERR_NOMEM)
+		goto out;
+	fz_assert(r == 0);
+	/* The encoder spells SHA-256 without a prefix. */
+	fz_assert(d2 == digest ||
+	    (digest == CERTAUTH_DIGEST_SHA256 &&
+		d2 == CERTAUTH_DIGEST_DEFAULT));
+	fz_assert(sig2len == siglen && memcmp(sig2, sig, siglen) == 0);
+	fz_assert(cert2len == certlen && memcmp(cert2, cert, certlen) == 0);
+out:
+	free(sig2);
+	free(cert2);
+	free(text);
+}
+
+/* resp read as a response that may offer a certificate.  plain_r, sig
+ * and siglen are what certauth_response_parse made of it. */
+static void
+check_offer(const char *resp, int plain_r, int plain_digest,
+    const unsigned char *plain_sig, size_t plain_siglen)
+{
+	struct certauth_reason reason;
+	unsigned char *sig = (unsigned char *)"not set";
+	unsigned char *cert = (unsigned char *)"not set";
+	const unsigned char *p;
+	size_t siglen = 1, certlen = 1;
+	int digest = -1, r;
+	X509 *x;
+
+	reason.text[0] = '\0';
+	r = certauth_response_parse_offer(resp, &digest, &sig, &siglen, &cert,
+	    &certlen, &reason);
+	if (r != 0) {
+		fz_assert(sig == NULL && siglen == 0);
+		fz_assert(cert == NULL && certlen == 0);
+		fz_assert(reason.text[0] != '\0' || r == CERTAUTH_ERR_NOMEM);
+		fz_assert(strlen(resp) <= CERTAUTH_RESPONSE_MAX ||
+		    r == CERTAUTH_ERR_TOO_LONG);
+		if (strchr(resp, '.') == NULL && r != CERTAUTH_ERR_NOMEM &&
+		    plain_r != CERTAUTH_ERR_NOMEM)
+			fz_assert(r == plain_r);
+		return;
+	}
+	fz_assert(strlen(resp) <= CERTAUTH_RESPONSE_MAX);
+	fz_assert(sig != NULL && siglen > 0);
+	fz_assert(digest >= CERTAUTH_DIGEST_DEFAULT &&
+	    digest <= CERTAUTH_DIGEST_SHA512);
+	if (strchr(resp, '.') == NULL) {
+		/* No certificate: the plain parser's reading, exactly. */
+		fz_assert(cert == NULL && certlen == 0);
+		if (plain_r != CERTAUTH_ERR_NOMEM) {
+			fz_assert(plain_r == 0);
+			fz_assert(digest == plain_digest);
+			fz_assert(siglen == plain_siglen &&
+			    memcmp(sig, plain_sig, siglen) == 0);
+		}
+	} else {
+		fz_assert(cert != NULL && certlen > 0);
+		fz_assert(strchr(strchr(resp, '.') + 1, '.') == NULL);
+		fz_assert(certlen <= strlen(strchr(resp, '.')) / 4 * 3 + 2);
+		check_offer_round_trip(digest, sig, siglen, cert, certlen);
+		/* What the rules source does next: read it as DER. */
+		p = cert;
+		x = d2i_X509(NULL, &p, (long)certlen);
+		X509_free(x);
+		ERR_clear_error();
+	}
+	check_verify(digest, sig, siglen);
+	free(sig);
+	free(cert);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -126,6 +230,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fz_assert((r == 1) == (reason.text[0] != '\0'));
 	reason.text[0] = '\0';
 	r = certauth_response_parse(resp, &digest, &sig, &siglen, &reason);
+	check_offer(resp, r, digest, r == 0 ? sig : NULL, r == 0 ? siglen : 0);
 	if (r != 0) {
 		fz_assert(sig == NULL && siglen == 0);
 		fz_assert(reason.text[0] != '\0' || r == CERTAUTH_ERR_NOMEM);

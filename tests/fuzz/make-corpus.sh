@@ -165,6 +165,14 @@ openssl dgst -sha256 -sign leaf_ec.key c.txt | openssl base64 |
     sed 's/^/ /' >"$corpus/response/ec-wrapped"
 printf 'sha1:%s' "$(cat "$corpus/response/ec-sha256")" >"$corpus/response/sha1"
 printf 'AAAA====' >"$corpus/response/bad-padding"
+# The signer's certificate offered after a '.', and offered twice.
+leaf=$(openssl x509 -in leaf_ec.pem -outform DER | openssl base64 -A)
+printf '%s.%s' "$(cat "$corpus/response/ec-sha256")" "$leaf" \
+    >"$corpus/response/ec-with-cert"
+printf '%s.%s' "$(cat "$corpus/response/ec-sha384")" "$leaf" \
+    >"$corpus/response/ec-sha384-with-cert"
+printf '%s.%s.%s' "$(cat "$corpus/response/ec-sha256")" "$leaf" "$leaf" \
+    >"$corpus/response/two-certs"
 
 # ---- options: configuration files (one option per line).
 printf '%s\n' '# a comment' 'trust = ca' 'ca_file = /etc/security/certauth/ca.pem' \

@@ -1,6 +1,8 @@
 /*
  * test_response.c - hostile and well-formed responses for
- * certauth_response_parse (docs/PROTOCOL.md, "The response").
+ * certauth_response_parse, and for certauth_response_parse_offer and
+ * certauth_response_offer with a certificate after a '.'
+ * (docs/PROTOCOL.md, "The response").
  */
 #include "config.h"
 
@@ -15,10 +17,12 @@
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <openssl/x509.h>
 
 #include "certauth.h"
 #include "response.h"
 #include "testutil.h"
+#include "verify.h"
 
 struct parsed {
 	int r;
@@ -545,6 +549,348 @@ test_null_reason(void **state)
 	free(sig);
 }
 
+/* ------------------------------------------- a certificate after a '.' */
+
+struct offered {
+	int r;
+	int digest;
+	unsigned char *sig, *cert;
+	size_t siglen, certlen;
+	struct certauth_reason reason;
+};
+
+static void
+parse_offer(const char *resp, struct offered *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->digest = -42;
+	o->sig = o->cert = (unsigned char *)"sentinel";
+	o->siglen = o->certlen = 99;
+	o->r = certauth_response_parse_offer(resp, &o->digest, &o->sig,
+	    &o->siglen, &o->cert, &o->certlen, &o->reason);
+	if (o->r != 0) {
+		/* A refusal hands nothing back and always says why. */
+		assert_null(o->sig);
+		assert_int_equal(o->siglen, 0);
+		assert_null(o->cert);
+		assert_int_equal(o->certlen, 0);
+		assert_true(o->reason.text[0] != '\0');
+	}
+}
+
+static void
+offer_refused(const char *resp, int want, const char *reason)
+{
+	struct offered o;
+
+	parse_offer(resp, &o);
+	if (o.r != want)
+		fail_msg("\"%s\": got %d, want %d", resp, o.r, want);
+	if (reason != NULL)
+		assert_string_equal(o.reason.text, reason);
+}
+
+static void
+offered_free(struct offered *o)
+{
+	if (o->r != 0)
+		return;
+	free(o->sig);
+	free(o->cert);
+}
+
+/* A real signature, the certificate offered after it: the line reads
+ * back into the signature, the certificate's exact DER, and a signature
+ * that verifies with that certificate's key. */
+static void
+offer_real(const char *type, int digest, const char *md)
+{
+	static const char c[] = "certauth:v1:h:sshd:alice:1:x";
+	struct tu_cert_opts co = { "alice", -1, 30, 0, NULL, NULL, 0 };
+	EVP_PKEY *key = tu_keygen(type);
+	X509 *x = tu_make_cert(key, &co, NULL, NULL), *back;
+	unsigned char *der = NULL, *raw = NULL;
+	const unsigned char *p;
+	char *b64 = tu_sign_b64(key, md, 0, c), *line = NULL;
+	struct parsed plain;
+	struct offered o;
+	size_t rawlen;
+	int derlen;
+
+	assert_true((derlen = i2d_X509(x, &der)) > 0);
+	/* The signature's bytes as the plain parser reads them. */
+	parse(b64, &plain);
+	assert_int_equal(plain.r, 0);
+	rawlen = plain.siglen;
+	raw = plain.sig;
+	assert_int_equal(certauth_response_encode(digest, raw, rawlen, &line),
+	    0);
+	assert_int_equal(certauth_response_offer(&line, der, (size_t)derlen),
+	    0);
+	assert_int_equal(strlen(line),
+	    strcspn(line, ".") + 1 + 4 * (((size_t)derlen + 2) / 3));
+	assert_non_null(strchr(line, '.'));
+	assert_null(strchr(strchr(line, '.') + 1, '.'));
+	parse_offer(line, &o);
+	if (o.r != 0)
+		fail_msg("%s: got %d (%s)", line, o.r, o.reason.text);
+	assert_int_equal(o.digest, digest);
+	assert_int_equal(o.siglen, rawlen);
+	assert_memory_equal(o.sig, raw, rawlen);
+	assert_int_equal(o.certlen, derlen);
+	assert_memory_equal(o.cert, der, (size_t)derlen);
+	p = o.cert;
+	assert_non_null(back = d2i_X509(NULL, &p, (long)o.certlen));
+	assert_int_equal(certauth_verify_signature(X509_get0_pubkey(back),
+			     o.digest, (const unsigned char *)c, strlen(c),
+			     o.sig, o.siglen, NULL),
+	    0);
+	/* The plain parser refuses the line: '.' is no base64. */
+	assert_refused(line, CERTAUTH_ERR_FORMAT);
+	/* Nor is it judged as a broken signature. */
+	assert_int_equal(certauth_response_shape(line, NULL), 0);
+	X509_free(back);
+	offered_free(&o);
+	free(line);
+	free(raw);
+	free(b64);
+	OPENSSL_free(der);
+	X509_free(x);
+	EVP_PKEY_free(key);
+}
+
+static void
+test_offer_roundtrip(void **state)
+{
+	(void)state;
+	offer_real("P-256", CERTAUTH_DIGEST_DEFAULT, NULL);
+	offer_real("RSA:2048", CERTAUTH_DIGEST_DEFAULT, NULL);
+	offer_real("ED25519", CERTAUTH_DIGEST_DEFAULT, NULL);
+	/* A digest prefix stays in front of the signature. */
+	offer_real("P-384", CERTAUTH_DIGEST_SHA384, "SHA384");
+	offer_real("RSA:2048", CERTAUTH_DIGEST_SHA512, "SHA512");
+}
+
+static void
+test_offer_spellings(void **state)
+{
+	struct offered o;
+
+	(void)state;
+	/* No '.': the signature alone, exactly as the plain parser. */
+	parse_offer("sha384:QUJD", &o);
+	assert_int_equal(o.r, 0);
+	assert_int_equal(o.digest, CERTAUTH_DIGEST_SHA384);
+	assert_int_equal(o.siglen, 3);
+	assert_memory_equal(o.sig, "ABC", 3);
+	assert_null(o.cert);
+	assert_int_equal(o.certlen, 0);
+	offered_free(&o);
+	/* Either part may be unpadded, URL-safe, wrapped, its own way. */
+	parse_offer("sha384:QQ.-_8", &o);
+	assert_int_equal(o.r, 0);
+	assert_int_equal(o.digest, CERTAUTH_DIGEST_SHA384);
+	assert_int_equal(o.siglen, 1);
+	assert_memory_equal(o.sig, "A", 1);
+	assert_int_equal(o.certlen, 2);
+	assert_memory_equal(o.cert, "\xfb\xff", 2);
+	offered_free(&o);
+	parse_offer("+/8=.QUJD\r\nRA==\n", &o);
+	assert_int_equal(o.r, 0);
+	assert_int_equal(o.digest, CERTAUTH_DIGEST_DEFAULT);
+	assert_memory_equal(o.sig, "\xfb\xff", 2);
+	assert_int_equal(o.certlen, 4);
+	assert_memory_equal(o.cert, "ABCD", 4);
+	offered_free(&o);
+}
+
+static void
+test_offer_dots(void **state)
+{
+	static const char two[] =
+	    "response has more than one certificate part";
+
+	(void)state;
+	offer_refused("QUJD.QUJD.QUJD", CERTAUTH_ERR_FORMAT, two);
+	offer_refused("QUJD..QUJD", CERTAUTH_ERR_FORMAT, two);
+	offer_refused("QUJD.QUJD.", CERTAUTH_ERR_FORMAT, two);
+	offer_refused("sha256:QUJD.QUJD.", CERTAUTH_ERR_FORMAT, two);
+	offer_refused("QUJD...", CERTAUTH_ERR_FORMAT, two);
+	/* Nothing before the '.' is no signature. */
+	offer_refused(".QUJD", CERTAUTH_ERR_FORMAT,
+	    "response holds no signature");
+	offer_refused("sha384:.QUJD", CERTAUTH_ERR_FORMAT,
+	    "response holds no signature");
+	offer_refused(".", CERTAUTH_ERR_FORMAT, NULL);
+	/* The prefix is read before the '.', never after it. */
+	offer_refused("sha1:QUJD.QUJD", CERTAUTH_ERR_DIGEST_REFUSED,
+	    "digest sha1 is not allowed");
+	offer_refused("nope:QUJD.QUJD", CERTAUTH_ERR_FORMAT,
+	    "response has an unknown digest prefix");
+	offer_refused("QUJD.sha256:QUJD", CERTAUTH_ERR_FORMAT, NULL);
+	/* A '.' inside what would be the prefix ends the signature. */
+	offer_refused("sha.256:QUJD", CERTAUTH_ERR_FORMAT, NULL);
+	/* A bad signature is refused for itself, certificate or not. */
+	offer_refused("QUJ!.QUJD", CERTAUTH_ERR_FORMAT,
+	    "response is not valid base64");
+}
+
+static void
+test_offer_bad_certificate(void **state)
+{
+	static const char bad[] =
+	    "the certificate after the signature is not valid base64";
+	static const char *const cases[] = {
+		"QUJD.",	 /* empty */
+		"QUJD. \t\r\n", /* white space alone */
+		"QUJD.=",	 "QUJD.==",	 "QUJD.Q", "QUJD.QQ=",
+		"QUJD.QUJD=",	 "QUJD.QQ==QUJD", "QUJD.QU!D",
+		"QUJD.+-AA",	 /* two alphabets in the certificate */
+		"QUJD.QUJD\x01", "QUJD.\xc3\xa9\xc3\xa9", "QUJD.QUJD:",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(*cases); i++)
+		offer_refused(cases[i], CERTAUTH_ERR_FORMAT, bad);
+	/* Each part chooses its alphabet: these two are fine. */
+	{
+		struct offered o;
+
+		parse_offer("+/8.-_8", &o);
+		assert_int_equal(o.r, 0);
+		offered_free(&o);
+	}
+}
+
+static void
+test_offer_length(void **state)
+{
+	unsigned char der[2815];
+	struct offered o;
+	char *line, *before;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(der); i++)
+		der[i] = (unsigned char)(i * 7 + 1);
+	/* 343 + 1 + 3752 (2814 bytes) = 4096: the longest line. */
+	line = repeat('A', 343, "");
+	assert_int_equal(certauth_response_offer(&line, der, 2814), 0);
+	assert_int_equal(strlen(line), CERTAUTH_RESPONSE_MAX);
+	parse_offer(line, &o);
+	assert_int_equal(o.r, 0);
+	assert_int_equal(o.siglen, 257);
+	assert_int_equal(o.certlen, 2814);
+	assert_memory_equal(o.cert, der, 2814);
+	offered_free(&o);
+	free(line);
+	/* One byte more of certificate and the line would pass it:
+	 * refused, the response left as it was. */
+	line = repeat('A', 343, "");
+	before = line;
+	assert_int_equal(certauth_response_offer(&line, der, 2815),
+	    CERTAUTH_ERR_TOO_LONG);
+	assert_ptr_equal(line, before);
+	assert_int_equal(strlen(line), 343);
+	free(line);
+	/* One character more of signature likewise. */
+	line = repeat('A', 344, "");
+	assert_int_equal(certauth_response_offer(&line, der, 2814),
+	    CERTAUTH_ERR_TOO_LONG);
+	assert_int_equal(strlen(line), 344);
+	free(line);
+	/* Nothing to offer is no certificate. */
+	line = repeat('A', 4, "");
+	assert_int_equal(certauth_response_offer(&line, der, 0),
+	    CERTAUTH_ERR_TOO_LONG);
+	assert_string_equal(line, "AAAA");
+	free(line);
+	/* The parser's limit is the whole line's too, prefix, '.' and
+	 * white space counted: a short signature makes no room. */
+	line = repeat('A', 4096, "");
+	memcpy(line, "QUJD.", 5);
+	parse_offer(line, &o);
+	assert_int_equal(o.r, 0);
+	assert_int_equal(o.certlen, 4091 / 4 * 3 + 2);
+	offered_free(&o);
+	free(line);
+	line = repeat('A', 4097, "");
+	memcpy(line, "QUJD.", 5);
+	offer_refused(line, CERTAUTH_ERR_TOO_LONG,
+	    "response is 4097 characters, over the 4096 limit");
+	free(line);
+	line = repeat('A', 4096, "\n");
+	memcpy(line, "sha512:QUJD.", 12);
+	offer_refused(line, CERTAUTH_ERR_TOO_LONG,
+	    "response is 4097 characters, over the 4096 limit");
+	free(line);
+	/* Garbage after the '.' beyond the limit is never decoded. */
+	line = repeat('!', 100000, "");
+	memcpy(line, "QUJD.", 5);
+	offer_refused(line, CERTAUTH_ERR_TOO_LONG, NULL);
+	free(line);
+}
+
+/* Bytes of the certificate that are zero stay in it: the line holds no
+ * NUL, and the certificate comes back by its length. */
+static void
+test_offer_nul_free(void **state)
+{
+	unsigned char der[100];
+	struct offered o;
+	char *line;
+	size_t i;
+
+	(void)state;
+	memset(der, 0, sizeof(der));
+	der[50] = 0x30;
+	line = repeat('A', 8, "");
+	assert_int_equal(certauth_response_offer(&line, der, sizeof(der)), 0);
+	assert_int_equal(strlen(line), 8 + 1 + 4 * 34);
+	for (i = 0; i < strlen(line); i++)
+		assert_non_null(strchr(
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		    "0123456789+/=.",
+		    line[i]));
+	parse_offer(line, &o);
+	assert_int_equal(o.r, 0);
+	assert_int_equal(o.certlen, sizeof(der));
+	assert_memory_equal(o.cert, der, sizeof(der));
+	assert_int_equal(o.siglen, 6);
+	offered_free(&o);
+	free(line);
+	/* A NUL ends the line: what follows it is never read. */
+	offer_refused("QUJD.\0QUJD", CERTAUTH_ERR_FORMAT,
+	    "the certificate after the signature is not valid base64");
+}
+
+static void
+test_offer_null_reason(void **state)
+{
+	unsigned char *sig = NULL, *cert = NULL;
+	size_t siglen = 0, certlen = 0;
+	int digest = 0;
+
+	(void)state;
+	assert_int_equal(certauth_response_parse_offer("QUJD.!", &digest, &sig,
+			     &siglen, &cert, &certlen, NULL),
+	    CERTAUTH_ERR_FORMAT);
+	assert_int_equal(certauth_response_parse_offer("QUJD.Q.", &digest,
+			     &sig, &siglen, &cert, &certlen, NULL),
+	    CERTAUTH_ERR_FORMAT);
+	assert_int_equal(certauth_response_parse_offer(NULL, &digest, &sig,
+			     &siglen, &cert, &certlen, NULL),
+	    CERTAUTH_ERR_FORMAT);
+	assert_int_equal(certauth_response_parse_offer("sha512:QUJD.QQ",
+			     &digest, &sig, &siglen, &cert, &certlen, NULL),
+	    0);
+	assert_int_equal(digest, CERTAUTH_DIGEST_SHA512);
+	assert_int_equal(certlen, 1);
+	free(sig);
+	free(cert);
+}
+
 int
 main(void)
 {
@@ -566,6 +912,13 @@ main(void)
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_real_signature),
 		cmocka_unit_test(test_null_reason),
+		cmocka_unit_test(test_offer_roundtrip),
+		cmocka_unit_test(test_offer_spellings),
+		cmocka_unit_test(test_offer_dots),
+		cmocka_unit_test(test_offer_bad_certificate),
+		cmocka_unit_test(test_offer_length),
+		cmocka_unit_test(test_offer_nul_free),
+		cmocka_unit_test(test_offer_null_reason),
 	};
 
 	return cmocka_run_group_tests_name("response", tests, NULL, NULL);
