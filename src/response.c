@@ -277,6 +277,8 @@ static const struct {
 /* RSA signatures are as long as the modulus: 2048 bits at least. */
 #define RSA_SIG_MIN 256
 #define ED25519_SIG 64
+/* What ssh and sudo keep of a longer answer. */
+#define CUT_AT 1023
 /* One line of `openssl base64` without -A. */
 #define WRAP_COLUMNS 64
 
@@ -341,9 +343,17 @@ certauth_response_shape(const char *resp, struct certauth_reason *hint)
 	if (resp == NULL ||
 	    strnlen(resp, CERTAUTH_RESPONSE_MAX + 1) > CERTAUTH_RESPONSE_MAX)
 		return 0;
-	/* An offered certificate is judged with the signature it follows. */
-	if (strchr(resp, '.') != NULL)
-		return 0;
+	/* An answer with a certificate is judged by its length alone. */
+	if (strchr(resp, '.') != NULL) {
+		if (strlen(resp) != CUT_AT)
+			return 0;
+		certauth_reason_set(hint,
+		    "the answer is %d characters, where ssh and sudo cut a "
+		    "longer one: the certificate it offers is too big for "
+		    "them (an EC or Ed25519 certificate fits)",
+		    CUT_AT);
+		return 1;
+	}
 	colon = strchr(resp, ':');
 	body = colon != NULL ? colon + 1 : resp;
 	if (!count_b64(body, &ndata, &gap))

@@ -13,7 +13,9 @@ outside the CA (self-signed) and a revoked one; two rules naming two
 accounts; the order bindings=files,rules (the files decide for an
 enrolled account) and the refusals of bindings=rules,files, of
 trust=pinned and of a missing rules file; nouserok; an answer over the
-length limit.  Prints TAP, and each refusal's log line as a diagnostic.
+length limit; the real sshd through certauth-askpass (with_cert = yes),
+and an answer cut at the 1023 characters ssh reads.  Prints TAP, and
+each refusal's log line as a diagnostic.
 """
 
 import base64
@@ -26,8 +28,9 @@ import sys
 sys.dont_write_bytecode = True  # never write into the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lib  # noqa: E402
+import doors  # noqa: E402
 
-USERS = {"alice": 2951, "bob": 2952, "carol": 2953, "dave": 2954,
+USERS = {"alice": lib.Account(2951), "bob": 2952, "carol": 2953, "dave": 2954,
          "erin": 2955}
 RULES = "/mnt/certauth-rules"
 BIND = "/mnt/rules-bindings"
@@ -238,5 +241,72 @@ refused(login(svc("unsafe", rules=unsafe), "alice", offering(alice, alice)),
 r = login(svc("nouserok", "nouserok"), "bob", offering(bob, bob))
 tap.ok(r.ok, "nouserok: bob, not enrolled, is asked and logs in by the "
        "rules (not passed over)", r.diag())
+
+# The real sshd with bindings=rules: alice's ssh, no terminal, answered
+# by certauth-askpass with with_cert = yes.  A P-256 certificate fits
+# the 1023 characters ssh reads of an answer; an RSA-2048 one does not,
+# and the cut answer is refused.
+doors.private_run(build)
+lib.service("sshd", build.module, BASE + ["bindings=rules",
+                                         "rules_file=" + RULES])
+with open(os.path.join(lib.PAMD, "sshd"), "a") as f:
+    f.write("session required pam_permit.so\n")
+sshd = doors.Sshd(lib.MNT + "/ssh", lib.free_port())
+home = lib.MNT + "/home/alice"
+askpass = os.path.join(lib.user_bin(build), "certauth-askpass")
+
+
+def alice_file(name, text, mode=0o600):
+    path = os.path.join(home, name)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+    d = path
+    while d != home:
+        os.chown(d, 2951, 2951)
+        d = os.path.dirname(d)
+    os.chmod(path, mode)
+    return path
+
+
+def ssh_with(cert):
+    key = alice_file(cert.name + ".key", open(cert.key).read())
+    pem = alice_file(cert.name + ".pem", open(cert.cert).read(), 0o644)
+    alice_file(".config/certauth/askpass.conf",
+               "key = %s\ncert = %s\nwith_cert = yes\nhost server = %s\n"
+               % (key, pem, HOST))
+    os.chmod(home + "/.config", 0o700)
+    os.chmod(home + "/.config/certauth", 0o700)
+    mark = ns.mark()
+    p = subprocess.run(doors.as_user("alice") + [
+        "env", "SSH_ASKPASS=" + askpass, "SSH_ASKPASS_REQUIRE=force",
+        "DISPLAY=", "HOME=" + home, "ssh", "-F", "/dev/null", "-p",
+        str(sshd.port), "-o", "HostKeyAlias=server", "-o",
+        "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+        "-o", "LogLevel=ERROR", "-o", "NumberOfPasswordPrompts=1",
+        "alice@127.0.0.1", "id -un"], stdin=subprocess.DEVNULL,
+        capture_output=True, text=True, start_new_session=True, timeout=60)
+    p.lines = lib.module_lines(ns.logs_since(mark))
+    p.diag = "exit %d\nstdout: %r\nstderr: %s\n%s" % (
+        p.returncode, p.stdout, p.stderr.strip(), "\n".join(p.lines))
+    return p
+
+
+p = ssh_with(alice)
+tap.ok(sshd.ok and p.returncode == 0 and p.stdout == "alice\n" and
+       any("bound by rules" in l for l in p.lines),
+       "the real sshd: ssh alice@... id -un, answered by certauth-askpass "
+       "offering her P-256 certificate, logs in by the rules", p.diag)
+p = ssh_with(alice_rsa)
+tap.ok(p.returncode != 0 and p.stdout == "" and
+       "ssh and sudo read at most 1023 characters" in p.stderr and
+       any("the answer is 1023 characters, where ssh and sudo cut a longer"
+           in l for l in p.lines),
+       "the real sshd: an answer with an RSA-2048 certificate is over the "
+       "1023 characters ssh reads; askpass warns, the cut answer is "
+       "refused", p.diag)
+for l in p.lines:
+    tap.diag(l)
+sshd.stop()
 
 tap.done()

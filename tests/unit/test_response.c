@@ -170,9 +170,20 @@ static void
 test_bad_characters(void **state)
 {
 	static const char *const bad[] = {
-		"QUJD!", "QUJD*", "QUJD.", "QU,JD", "QUJD\x01", "\x7fQUJD",
-		"QUJ\x1b", "QU\vJD", "QU\fJD", "QUJD\xc3\xa9", "\xff\xfe\xfd\xfc",
-		"QUJD%3D", "QUJD\\", "\"QUJD\"",
+		"QUJD!",
+		"QUJD*",
+		"QUJD.",
+		"QU,JD",
+		"QUJD\x01",
+		"\x7fQUJD",
+		"QUJ\x1b",
+		"QU\vJD",
+		"QU\fJD",
+		"QUJD\xc3\xa9",
+		"\xff\xfe\xfd\xfc",
+		"QUJD%3D",
+		"QUJD\\",
+		"\"QUJD\"",
 	};
 	size_t i;
 
@@ -239,12 +250,11 @@ static void
 test_whitespace_inside(void **state)
 {
 	(void)state;
-	assert_decodes("QU JD\tRE\r\nVG", CERTAUTH_DIGEST_DEFAULT, "ABCDEF",
+	assert_decodes("QU JD\tRE\r\nVG", CERTAUTH_DIGEST_DEFAULT, "ABCDEF", 6);
+	assert_decodes("\n\n  QUJD REVG  \n", CERTAUTH_DIGEST_DEFAULT, "ABCDEF",
 	    6);
-	assert_decodes("\n\n  QUJD REVG  \n", CERTAUTH_DIGEST_DEFAULT,
-	    "ABCDEF", 6);
-	assert_decodes("sha384: QUJD\nREVG", CERTAUTH_DIGEST_SHA384,
-	    "ABCDEF", 6);
+	assert_decodes("sha384: QUJD\nREVG", CERTAUTH_DIGEST_SHA384, "ABCDEF",
+	    6);
 	assert_decodes("sha512:\nQ U J D", CERTAUTH_DIGEST_SHA512, "ABC", 3);
 }
 
@@ -457,7 +467,7 @@ test_long_prefix(void **state)
 	s = repeat('a', 4000, ":QUJD");
 	assert_refused(s, CERTAUTH_ERR_FORMAT);
 	free(s);
-	s = repeat('a', 4091, ":QUJD");	/* 4096 in all */
+	s = repeat('a', 4091, ":QUJD"); /* 4096 in all */
 	assert_refused(s, CERTAUTH_ERR_FORMAT);
 	free(s);
 	s = repeat('a', 4092, ":QUJD");
@@ -493,7 +503,8 @@ test_roundtrip(void **state)
 				spaced[j++] = '\n';
 			}
 			spaced[j++] = b64[i] == '+' ? '-' :
-			    b64[i] == '/' ? '_' : b64[i];
+			    b64[i] == '/'	    ? '_' :
+						      b64[i];
 		}
 		spaced[j] = '\0';
 		assert_decodes(spaced, CERTAUTH_DIGEST_DEFAULT, raw, len);
@@ -515,8 +526,7 @@ test_real_signature(void **state)
 	int n;
 
 	(void)state;
-	n = EVP_DecodeBlock(der, (const unsigned char *)b64,
-	    (int)strlen(b64));
+	n = EVP_DecodeBlock(der, (const unsigned char *)b64, (int)strlen(b64));
 	assert_true(n > 0);
 	parse(b64, &p);
 	assert_int_equal(p.r, 0);
@@ -538,12 +548,15 @@ test_null_reason(void **state)
 	int digest = 0;
 
 	(void)state;
-	assert_int_equal(certauth_response_parse("!!", &digest, &sig, &siglen,
-	    NULL), CERTAUTH_ERR_FORMAT);
-	assert_int_equal(certauth_response_parse("sha1:QUJD", &digest, &sig,
-	    &siglen, NULL), CERTAUTH_ERR_DIGEST_REFUSED);
+	assert_int_equal(
+	    certauth_response_parse("!!", &digest, &sig, &siglen, NULL),
+	    CERTAUTH_ERR_FORMAT);
+	assert_int_equal(
+	    certauth_response_parse("sha1:QUJD", &digest, &sig, &siglen, NULL),
+	    CERTAUTH_ERR_DIGEST_REFUSED);
 	assert_int_equal(certauth_response_parse("sha384:QUJD", &digest, &sig,
-	    &siglen, NULL), 0);
+			     &siglen, NULL),
+	    0);
 	assert_int_equal(digest, CERTAUTH_DIGEST_SHA384);
 	assert_int_equal(siglen, 3);
 	free(sig);
@@ -649,6 +662,19 @@ offer_real(const char *type, int digest, const char *md)
 	assert_refused(line, CERTAUTH_ERR_FORMAT);
 	/* Nor is it judged as a broken signature. */
 	assert_int_equal(certauth_response_shape(line, NULL), 0);
+	{
+		/* ... unless ssh or sudo cut it: 1023 characters */
+		struct certauth_reason hint;
+		char cut[1024];
+
+		memset(cut, 'A', sizeof(cut) - 1);
+		cut[100] = '.';
+		cut[sizeof(cut) - 1] = '\0';
+		assert_int_equal(certauth_response_shape(cut, &hint), 1);
+		assert_non_null(strstr(hint.text, "1023 characters"));
+		cut[1021] = '\0';
+		assert_int_equal(certauth_response_shape(cut, &hint), 0);
+	}
 	X509_free(back);
 	offered_free(&o);
 	free(line);
@@ -707,8 +733,7 @@ test_offer_spellings(void **state)
 static void
 test_offer_dots(void **state)
 {
-	static const char two[] =
-	    "response has more than one certificate part";
+	static const char two[] = "response has more than one certificate part";
 
 	(void)state;
 	offer_refused("QUJD.QUJD.QUJD", CERTAUTH_ERR_FORMAT, two);
@@ -741,12 +766,19 @@ test_offer_bad_certificate(void **state)
 	static const char bad[] =
 	    "the certificate after the signature is not valid base64";
 	static const char *const cases[] = {
-		"QUJD.",	 /* empty */
+		"QUJD.",	/* empty */
 		"QUJD. \t\r\n", /* white space alone */
-		"QUJD.=",	 "QUJD.==",	 "QUJD.Q", "QUJD.QQ=",
-		"QUJD.QUJD=",	 "QUJD.QQ==QUJD", "QUJD.QU!D",
-		"QUJD.+-AA",	 /* two alphabets in the certificate */
-		"QUJD.QUJD\x01", "QUJD.\xc3\xa9\xc3\xa9", "QUJD.QUJD:",
+		"QUJD.=",
+		"QUJD.==",
+		"QUJD.Q",
+		"QUJD.QQ=",
+		"QUJD.QUJD=",
+		"QUJD.QQ==QUJD",
+		"QUJD.QU!D",
+		"QUJD.+-AA", /* two alphabets in the certificate */
+		"QUJD.QUJD\x01",
+		"QUJD.\xc3\xa9\xc3\xa9",
+		"QUJD.QUJD:",
 	};
 	size_t i;
 
@@ -876,8 +908,8 @@ test_offer_null_reason(void **state)
 	assert_int_equal(certauth_response_parse_offer("QUJD.!", &digest, &sig,
 			     &siglen, &cert, &certlen, NULL),
 	    CERTAUTH_ERR_FORMAT);
-	assert_int_equal(certauth_response_parse_offer("QUJD.Q.", &digest,
-			     &sig, &siglen, &cert, &certlen, NULL),
+	assert_int_equal(certauth_response_parse_offer("QUJD.Q.", &digest, &sig,
+			     &siglen, &cert, &certlen, NULL),
 	    CERTAUTH_ERR_FORMAT);
 	assert_int_equal(certauth_response_parse_offer(NULL, &digest, &sig,
 			     &siglen, &cert, &certlen, NULL),
