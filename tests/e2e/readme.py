@@ -45,7 +45,7 @@ HOSTNAME = "server"
 CLONE_NEWUTS = 0x04000000
 USERS = {"alice": lib.Account(2121), "erin": lib.Account(2122),
          "carol": lib.Account(2123, "carol-s3cret-pw"),
-         "bob": lib.Account(2124)}
+         "bob": lib.Account(2124), "dave": lib.Account(2125)}
 MANY = "Many hosts: bind certificates in LDAP"
 RUN = "/run/certauth-readme"
 WORK = RUN + "/src"             # the copy of the source tree
@@ -172,7 +172,7 @@ setup_host()
 copy_tree(lib.srcdir(), WORK)
 sections = {
     "Two commands": 2, "Answering the challenge": 2, "Install": 1,
-    doors.WALKTHROUGH: 8, "Configure": 3, MANY: 3, "Fuzzing": 1}
+    doors.WALKTHROUGH: 8, "Configure": 3, MANY: 6, "Fuzzing": 1}
 counted = {s: blocks(s) for s in sections}
 tap.ok(all(len(counted[s]) == n for s, n in sections.items()) and
        sum(sections.values()) == all_blocks(),
@@ -508,6 +508,34 @@ r = bob_logs_in("Many hosts: with the directory stopped, bob still logs in "
 tap.ok("bound by ldap (cache)" in r.module_log(),
        "Many hosts: ... and the log says the binding came from the cache",
        r.diag())
+
+# --- ... or bind by rule: the rules file made from chain.pem as
+# written; certauth-enroll map; rules added to the sources; dave, bound
+# nowhere, logs in offering his certificate with certauth-sign.
+# The directory runs again: one that cannot be reached refuses every
+# login that asks it, even one the rules would then have decided.
+directory.start()
+dave = pki.issue("dave", "p256")
+for src, name in ((dave.cert, "dave.pem"), (dave.key, "dave.key")):
+    shutil.copy(src, os.path.join(WORK, name))
+p = sh(many[3])
+tap.ok(p.returncode == 0 and p.stdout == "dave\tusers_ca\n",
+       "Many hosts, by rule: the rules file from chain.pem, and "
+       "certauth-enroll map names dave by rule users_ca", out(p))
+before, line = split_interactive(many[4], "pamtester")
+p = sh(before)
+with open(doors.CONF) as f:
+    conf = f.read()
+dave_answer = sign_with(many[5])
+r = doors.session(ns, ["sh", "-c", "cd %s && exec %s" % (WORK, line)],
+                  answer=dave_answer)
+tap.ok(p.returncode == 0 and "bindings = files,ldap,rules\n" in conf and
+       line is not None and r.status == 0 and
+       "successfully authenticated" in r.transcript and
+       re.search(r"user dave authenticated with certificate .*; bound by "
+                 r"rules", r.module_log()),
+       "Many hosts, by rule: dave logs in, answering with certauth-sign "
+       "--with-cert", out(p) + "\n" + r.diag())
 
 # --- Fuzzing: run by scripts/test (the same two first commands); the
 # last two are the same with more runs, and open-ended.
