@@ -49,12 +49,4 @@ struct certauth_helper_job {
 int certauth_helper_run(const struct certauth_helper_job *j,
     unsigned char **out, size_t *outlen, struct certauth_reason *reason);
 
-/*
- * A decimal of 1..digits digits at *pp (before end), followed by c;
- * advances *pp past c.  Returns 0 and *out, or -1.  For the records'
- * parsers.
- */
-int certauth_helper_number(const char **pp, const char *end, size_t digits,
-    char c, long long *out);
-
 #endif /* CERTAUTH_HELPER_H */

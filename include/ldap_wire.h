@@ -113,4 +113,12 @@ int certauth_ldap_record_parse(const unsigned char *buf, size_t len,
 /* A short name of a code, for reasons: "unreachable", "tls", ... */
 const char *certauth_ldap_code_name(int code);
 
+/*
+ * A decimal of 1..digits digits at *pp (before end), followed by c;
+ * advances *pp past c.  Returns 0 and *out, or -1.  The number fields of
+ * both helpers' records (OCSP and LDAP) and of the LDAP cache.
+ */
+int certauth_wire_number(const char **pp, const char *end, size_t digits,
+    char c, long long *out);
+
 #endif /* CERTAUTH_LDAP_WIRE_H */

@@ -19,6 +19,7 @@
 #include "cgroup.h"
 #include "fetch.h"
 #include "helper.h"
+#include "ldap_wire.h"
 
 #define HELPER_ARGV0 "certauth-ocsp-fetch"
 /* What the helper may write: its record line and the largest body. */
@@ -55,9 +56,9 @@ parse_report(void *arg, const unsigned char *buf, size_t buflen)
 	    memcmp(p, CERTAUTH_FETCH_MAGIC " ", mlen + 1) != 0)
 		return -1;
 	p += mlen + 1;
-	if (certauth_helper_number(&p, nl, 3, ' ', &code) != 0 ||
-	    certauth_helper_number(&p, nl, 9, ' ', &ms) != 0 ||
-	    certauth_helper_number(&p, nl, 6, ' ', &len) != 0 ||
+	if (certauth_wire_number(&p, nl, 3, ' ', &code) != 0 ||
+	    certauth_wire_number(&p, nl, 9, ' ', &ms) != 0 ||
+	    certauth_wire_number(&p, nl, 6, ' ', &len) != 0 ||
 	    len > CERTAUTH_OCSP_BODY_MAX ||
 	    (len != 0 && code != CERTAUTH_FETCH_OK))
 		return -1;

@@ -75,25 +75,6 @@ struct exchange {
 	struct certauth_ending ending;
 };
 
-int
-certauth_helper_number(const char **pp, const char *end, size_t digits, char c,
-    long long *out)
-{
-	const char *p = *pp;
-	long long v = 0;
-	size_t n = 0;
-
-	while (p < end && *p >= '0' && *p <= '9' && n < digits) {
-		v = v * 10 + (*p++ - '0');
-		n++;
-	}
-	if (n == 0 || p >= end || *p != c)
-		return -1;
-	*pp = p + 1;
-	*out = v;
-	return 0;
-}
-
 /* fd moved to a number >= 3 (close-on-exec), so the child's dup2() onto
  * 0, 1 and 2 can never overwrite one of its sources.  Returns the new fd
  * or -1; the old one is closed either way. */

@@ -105,7 +105,7 @@ head_number(const char **pp, const char *end, const char *key, size_t digits,
 	    (*pp)[klen] != ' ')
 		return -1;
 	*pp += klen + 1;
-	return certauth_helper_number(pp, end, digits, '\n', out);
+	return certauth_wire_number(pp, end, digits, '\n', out);
 }
 
 /* The parsed entry: its date, settings and values (into the buffer). */
@@ -151,7 +151,7 @@ parse_entry(const char *buf, size_t len, struct entry *e)
 	    count > CERTAUTH_LDAP_CERTS_MAX)
 		return -1;
 	for (i = 0; i < (size_t)count; i++) {
-		if (certauth_helper_number(&p, end, 5, '\n', &vlen) != 0 ||
+		if (certauth_wire_number(&p, end, 5, '\n', &vlen) != 0 ||
 		    vlen < 1 || vlen > CERTAUTH_LDAP_CERT_MAX || vlen > end - p)
 			return -1;
 		e->val[i] = (const unsigned char *)p;

@@ -11,10 +11,9 @@
 
 #include "ldap_wire.h"
 
-/* A decimal of 1..digits digits at *pp (before end) followed by c;
- * advances *pp past c. */
-static int
-number(const char **pp, const char *end, size_t digits, char c, long long *out)
+int
+certauth_wire_number(const char **pp, const char *end, size_t digits, char c,
+    long long *out)
 {
 	const char *p = *pp;
 	long long v = 0;
@@ -81,7 +80,8 @@ certauth_ldap_request_decode(unsigned char *buf, size_t len,
 		return -1;
 	p += mlen;
 	for (i = 0; i < CERTAUTH_LDAP_FIELDS; i++) {
-		if (number((const char **)&p, end, 5, '\n', &flen) != 0 ||
+		if (certauth_wire_number((const char **)&p, end, 5, '\n',
+			&flen) != 0 ||
 		    flen > CERTAUTH_LDAP_FIELD_MAX || flen >= end - p ||
 		    p[flen] != '\n' || memchr(p, '\0', (size_t)flen) != NULL)
 			return -1;
@@ -108,9 +108,9 @@ certauth_ldap_record_parse(const unsigned char *buf, size_t len,
 	    memcmp(p, CERTAUTH_LDAP_MAGIC " ", mlen + 1) != 0)
 		return -1;
 	p += mlen + 1;
-	if (number(&p, nl, 3, ' ', &code) != 0 ||
-	    number(&p, nl, 9, ' ', &ms) != 0 ||
-	    number(&p, nl, 2, ' ', &count) != 0 ||
+	if (certauth_wire_number(&p, nl, 3, ' ', &code) != 0 ||
+	    certauth_wire_number(&p, nl, 9, ' ', &ms) != 0 ||
+	    certauth_wire_number(&p, nl, 2, ' ', &count) != 0 ||
 	    count > CERTAUTH_LDAP_CERTS_MAX ||
 	    (code == CERTAUTH_LDAP_FOUND) != (count > 0))
 		return -1;
@@ -126,7 +126,7 @@ certauth_ldap_record_parse(const unsigned char *buf, size_t len,
 	p = nl + 1;
 	end = (const char *)buf + len;
 	for (i = 0; i < (size_t)count; i++) {
-		if (number(&p, end, 5, '\n', &vlen) != 0 ||
+		if (certauth_wire_number(&p, end, 5, '\n', &vlen) != 0 ||
 		    vlen > CERTAUTH_LDAP_CERT_MAX || vlen > end - p)
 			return -1;
 		rec->val[i] = (const unsigned char *)p;
