@@ -46,4 +46,14 @@ int certauth_write_atomic(const char *dir, const char *path,
     const char *tmp_template, const void *data, size_t len, mode_t mode,
     struct certauth_reason *reason);
 
+/*
+ * One file of a cache: dir made when missing (mode 0700) and checked
+ * safe (what names it in a reason: "OCSP cache directory"), then data
+ * written to path (mode 0600) by certauth_write_atomic through a
+ * temporary file in dir.  Returns as those do.
+ */
+int certauth_write_cache_file(const char *dir, const char *what,
+    const char *path, const void *data, size_t len,
+    struct certauth_reason *reason);
+
 #endif /* CERTAUTH_SAFEWRITE_H */

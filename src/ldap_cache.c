@@ -34,11 +34,9 @@
 #include "safefile.h"
 #include "safewrite.h"
 
-#define CACHE_MAGIC	"pam_certauth-ldap-cache 1\n"
-#define CACHE_TMP_NAME	".tmp.XXXXXX"
-#define CACHE_DIR_MODE	0700
-#define CACHE_FILE_MODE 0600
-#define CACHE_HEAD_MAX	256
+#define CACHE_MAGIC    "pam_certauth-ldap-cache 1\n"
+#define CACHE_DIR_MODE 0700
+#define CACHE_HEAD_MAX 256
 #define CACHE_MAX \
 	(CACHE_HEAD_MAX + \
 	    CERTAUTH_LDAP_CERTS_MAX * (8 + CERTAUTH_LDAP_CERT_MAX))
@@ -262,7 +260,7 @@ certauth_ldap_cache_store(const char *dir, const char *user,
     struct certauth_reason *reason)
 {
 	char hex[2 * CERTAUTH_LDAP_SETTINGS_LEN + 1];
-	char *path = NULL, *tmp = NULL, *buf = NULL;
+	char *path = NULL, *buf = NULL;
 	size_t len = 0, i, total;
 	int k, r = CERTAUTH_ERR_INTERNAL;
 
@@ -302,20 +300,10 @@ certauth_ldap_cache_store(const char *dir, const char *user,
 	}
 	if ((r = entry_path(dir, user, &path)) != 0)
 		goto out;
-	if ((r = certauth_make_dirs(dir, CACHE_DIR_MODE, reason)) != 0 ||
-	    (r = certauth_check_dir_safely(dir, "LDAP cache directory",
-		 reason)) != 0)
-		goto out;
-	if (asprintf(&tmp, "%s/" CACHE_TMP_NAME, dir) < 0) {
-		tmp = NULL;
-		r = CERTAUTH_ERR_NOMEM;
-		goto out;
-	}
-	r = certauth_write_atomic(dir, path, tmp, buf, len, CACHE_FILE_MODE,
-	    reason);
+	r = certauth_write_cache_file(dir, "LDAP cache directory", path, buf,
+	    len, reason);
 out:
 	free(buf);
-	free(tmp);
 	free(path);
 	return r;
 }

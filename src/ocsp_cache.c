@@ -30,7 +30,6 @@
 #include "safewrite.h"
 
 /* Cache names are hex only, so a name with a dot is never an entry. */
-#define CACHE_TMP_NAME	  ".tmp.XXXXXX"
 #define CACHE_LOCK_PREFIX ".lock."
 #define LOCK_POLL_NS	  (5 * 1000 * 1000)
 #define CACHE_DIR_MODE	  0700
@@ -104,7 +103,7 @@ int
 certauth_ocsp_cache_store(const char *dir, OCSP_CERTID *id,
     const unsigned char *der, size_t len, struct certauth_reason *reason)
 {
-	char *path = NULL, *tmp = NULL;
+	char *path = NULL;
 	int r = CERTAUTH_ERR_INTERNAL;
 
 	if (der == NULL || len == 0 || len > CERTAUTH_OCSP_BODY_MAX) {
@@ -117,21 +116,9 @@ certauth_ocsp_cache_store(const char *dir, OCSP_CERTID *id,
 		certauth_reason_set(reason, "cannot name the OCSP cache file");
 		goto out;
 	}
-	if ((r = certauth_make_dirs(dir, CACHE_DIR_MODE, reason)) != 0 ||
-	    (r = certauth_check_dir_safely(dir, "OCSP cache directory",
-		 reason)) != 0)
-		goto out;
-	if (asprintf(&tmp, "%s/" CACHE_TMP_NAME, dir) < 0) {
-		tmp = NULL;
-		r = CERTAUTH_ERR_NOMEM;
-		goto out;
-	}
-	if ((r = certauth_write_atomic(dir, path, tmp, der, len,
-		 CACHE_FILE_MODE, reason)) != 0)
-		goto out;
-	r = 0;
+	r = certauth_write_cache_file(dir, "OCSP cache directory", path, der,
+	    len, reason);
 out:
-	free(tmp);
 	free(path);
 	return r;
 }

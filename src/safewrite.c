@@ -202,3 +202,20 @@ out:
 	}
 	return r;
 }
+
+int
+certauth_write_cache_file(const char *dir, const char *what, const char *path,
+    const void *data, size_t len, struct certauth_reason *reason)
+{
+	char *tmp = NULL;
+	int r;
+
+	if ((r = certauth_make_dirs(dir, 0700, reason)) != 0 ||
+	    (r = certauth_check_dir_safely(dir, what, reason)) != 0)
+		return r;
+	if (asprintf(&tmp, "%s/.tmp.XXXXXX", dir) < 0)
+		return CERTAUTH_ERR_NOMEM;
+	r = certauth_write_atomic(dir, path, tmp, data, len, 0600, reason);
+	free(tmp);
+	return r;
+}
