@@ -35,7 +35,6 @@
 #include "safewrite.h"
 
 #define CACHE_MAGIC    "pam_certauth-ldap-cache 1\n"
-#define CACHE_DIR_MODE 0700
 #define CACHE_HEAD_MAX 256
 #define CACHE_MAX \
 	(CACHE_HEAD_MAX + \
