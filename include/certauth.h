@@ -62,6 +62,9 @@ void certauth_reason_host(struct certauth_reason *reason);
 /* Zero and free a buffer that held secret or sensitive bytes; NULL is fine. */
 void certauth_freezero(void *p, size_t len);
 
+/* s with white space cut off both ends (the end in place). */
+char *certauth_trim(char *s);
+
 /*
  * in[0..len) as lower-case hex, two characters a byte, into out, which
  * must hold 2 * len + 1 characters; out is NUL-terminated.

@@ -600,19 +600,6 @@ certauth_opts_set_word(struct certauth_opts *o, const char *word,
 	return certauth_opts_set(o, key, eq + 1, reason);
 }
 
-static char *
-trim(char *s)
-{
-	char *end;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	end = s + strlen(s);
-	while (end > s && isspace((unsigned char)end[-1]))
-		*--end = '\0';
-	return s;
-}
-
 /* Apply one config-file line; lineno for the reason. */
 static int
 apply_line(struct certauth_opts *o, const char *path, unsigned lineno,
@@ -621,13 +608,13 @@ apply_line(struct certauth_opts *o, const char *path, unsigned lineno,
 	char *key, *value = NULL, *eq;
 	int r;
 
-	key = trim(line);
+	key = certauth_trim(line);
 	if (*key == '\0' || *key == '#')
 		return 0;
 	if ((eq = strchr(key, '=')) != NULL) {
 		*eq = '\0';
-		value = trim(eq + 1);
-		key = trim(key);
+		value = certauth_trim(eq + 1);
+		key = certauth_trim(key);
 	}
 	if (strcmp(key, "config") == 0) {
 		certauth_reason_set(reason,

@@ -639,19 +639,6 @@ parse_map(const struct where *w, const char *text, struct rule *r,
 	    text);
 }
 
-static char *
-trim(char *s)
-{
-	char *end;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	end = s + strlen(s);
-	while (end > s && isspace((unsigned char)end[-1]))
-		*--end = '\0';
-	return s;
-}
-
 static int
 valid_rule_name(const char *s, size_t len)
 {
@@ -708,8 +695,8 @@ apply_key(struct rule *r, struct where *w, char *line,
 	if ((eq = strchr(line, '=')) == NULL)
 		return refuse(w, reason, "expected 'key = value'");
 	*eq = '\0';
-	key = trim(line);
-	value = trim(eq + 1);
+	key = certauth_trim(line);
+	value = certauth_trim(eq + 1);
 	if (strcmp(key, "matchrule") == 0) {
 		if (r->have_match)
 			return refuse(w, reason, "matchrule given twice");
@@ -761,7 +748,7 @@ parse_line(struct certauth_rules *set, struct where *w, char *line,
 	int ret;
 
 	w->rule = NULL;
-	line = trim(line);
+	line = certauth_trim(line);
 	if (*line == '\0' || *line == '#')
 		return 0;
 	if (strlen(line) > LINE_MAX_CHARS)
