@@ -113,6 +113,13 @@ int certauth_keysrc_respond(struct certauth_keysrc *k, int digest, int pss,
 int certauth_keysrc_offer(struct certauth_keysrc *k, const char *cert_path,
     const char *c, char **response, struct certauth_reason *why);
 
+/* The certificate in path, PEM or else DER, into *out, or its public
+ * key.  0 or a CERTAUTH_ERR_* code with why set. */
+int certauth_keysrc_load_cert(const char *path, X509 **out,
+    struct certauth_reason *why);
+int certauth_keysrc_cert_key(const char *path, EVP_PKEY **out,
+    struct certauth_reason *why);
+
 void certauth_keysrc_free(struct certauth_keysrc *k);
 
 #endif

@@ -168,10 +168,9 @@ out:
 	return r;
 }
 
-/* The certificate in path, PEM or else DER, into *out.  0 or a
- * CERTAUTH_ERR_* code with why set. */
-static int
-load_cert(const char *path, X509 **out, struct certauth_reason *why)
+int
+certauth_keysrc_load_cert(const char *path, X509 **out,
+    struct certauth_reason *why)
 {
 	BIO *bio = NULL;
 	X509 *x = NULL;
@@ -196,6 +195,26 @@ load_cert(const char *path, X509 **out, struct certauth_reason *why)
 out:
 	X509_free(x);
 	BIO_free(bio);
+	ERR_clear_error();
+	return r;
+}
+
+int
+certauth_keysrc_cert_key(const char *path, EVP_PKEY **out,
+    struct certauth_reason *why)
+{
+	X509 *x = NULL;
+	int r;
+
+	*out = NULL;
+	if ((r = certauth_keysrc_load_cert(path, &x, why)) != 0)
+		return r;
+	if ((*out = X509_get_pubkey(x)) == NULL) {
+		certauth_reason_set(why, "cannot read the public key of %s",
+		    path);
+		r = CERTAUTH_ERR_FORMAT;
+	}
+	X509_free(x);
 	ERR_clear_error();
 	return r;
 }
@@ -244,7 +263,7 @@ certauth_keysrc_offer(struct certauth_keysrc *k, const char *cert_path,
 	size_t derlen = 0;
 	int n, r = CERTAUTH_ERR_INTERNAL;
 
-	if ((r = load_cert(cert_path, &x, why)) != 0)
+	if ((r = certauth_keysrc_load_cert(cert_path, &x, why)) != 0)
 		goto out;
 	/* The rules source verifies with the offered certificate's key. */
 	if (EVP_PKEY_eq(X509_get0_pubkey(x), k->pub) != 1) {

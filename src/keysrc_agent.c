@@ -32,41 +32,6 @@ struct agent_state {
 	char fp[CERTAUTH_AGENT_FP_CHARS];
 };
 
-/* The public key of the certificate at path.  0 or CERTAUTH_ERR_*. */
-static int
-cert_key(const char *path, EVP_PKEY **pub, struct certauth_reason *why)
-{
-	char err[CERTAUTH_REASON_MAX];
-	X509 *cert = NULL;
-	BIO *bio = NULL;
-	int r = CERTAUTH_ERR_IO;
-
-	if ((bio = BIO_new_file(path, "r")) == NULL) {
-		certauth_reason_set(why, "cannot open %s: %s", path,
-		    strerror(errno));
-		goto out;
-	}
-	r = CERTAUTH_ERR_FORMAT;
-	if ((cert = PEM_read_bio_X509(bio, NULL, certauth_pem_no_passphrase,
-		 NULL)) == NULL) {
-		certauth_ossl_reason(err, sizeof(err), "unknown error");
-		certauth_reason_set(why,
-		    "cannot load a PEM certificate from %s: %s", path, err);
-		goto out;
-	}
-	if ((*pub = X509_get_pubkey(cert)) == NULL) {
-		certauth_reason_set(why, "cannot read the public key of %s",
-		    path);
-		goto out;
-	}
-	r = 0;
-out:
-	X509_free(cert);
-	BIO_free(bio);
-	ERR_clear_error();
-	return r;
-}
-
 /* Whether the agent holds pub's key; fp its fingerprint.  0 or code. */
 static int
 find_key(struct certauth_agent *a, EVP_PKEY *pub, const char *cert_path,
@@ -129,7 +94,7 @@ agent_open(const struct certauth_keysrc_spec *spec, void **state,
 		    "set)");
 		goto out;
 	}
-	if ((r = cert_key(spec->cert_path, &key, why)) != 0)
+	if ((r = certauth_keysrc_cert_key(spec->cert_path, &key, why)) != 0)
 		goto out;
 	if ((st = calloc(1, sizeof(*st))) == NULL) {
 		r = CERTAUTH_ERR_NOMEM;

@@ -36,40 +36,6 @@ struct p11_state {
 	int unchecked;	 /* the public key is the certificate's alone */
 };
 
-/* The public key of the certificate in path (PEM or DER).  0 or error. */
-static int
-cert_key(const char *path, EVP_PKEY **out, struct certauth_reason *why)
-{
-	BIO *bio = NULL;
-	X509 *x = NULL;
-	int r = CERTAUTH_ERR_IO;
-
-	*out = NULL;
-	if ((bio = BIO_new_file(path, "r")) == NULL) {
-		certauth_reason_set(why, "cannot open %s: %s", path,
-		    strerror(errno));
-		goto out;
-	}
-	if ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL &&
-	    (BIO_reset(bio) != 0 || (x = d2i_X509_bio(bio, NULL)) == NULL)) {
-		certauth_reason_set(why, "%s holds no certificate", path);
-		r = CERTAUTH_ERR_FORMAT;
-		goto out;
-	}
-	if ((*out = X509_get_pubkey(x)) == NULL) {
-		certauth_reason_set(why, "cannot read the public key of %s",
-		    path);
-		r = CERTAUTH_ERR_FORMAT;
-		goto out;
-	}
-	r = 0;
-out:
-	X509_free(x);
-	BIO_free(bio);
-	ERR_clear_error();
-	return r;
-}
-
 /*
  * The PIN into pin: from the URI's pin-source (a file, or a file: URI),
  * else --pass-file, else asked once.  Returns 0 with *len, or a
@@ -154,7 +120,8 @@ pkcs11_open(const struct certauth_keysrc_spec *spec, void **state,
 		goto out;
 	}
 	if ((spec->cert_path != NULL &&
-		(r = cert_key(spec->cert_path, &want, why)) != 0) ||
+		(r = certauth_keysrc_cert_key(spec->cert_path, &want, why)) !=
+		    0) ||
 	    (r = certauth_p11token_open(spec->key, getenv(MODULE_ENV), &st->tok,
 		 why)) != 0 ||
 	    (r = log_in(spec, st->tok, why)) != 0 ||
