@@ -114,7 +114,8 @@ int certauth_ldap_record_parse(const unsigned char *buf, size_t len,
 const char *certauth_ldap_code_name(int code);
 
 /*
- * A decimal of 1..digits digits at *pp (before end), followed by c;
+ * A decimal of 1..digits digits at *pp (before end), without leading
+ * zeros, followed by c;
  * advances *pp past c.  Returns 0 and *out, or -1.  The number fields of
  * both helpers' records (OCSP and LDAP) and of the LDAP cache.
  */

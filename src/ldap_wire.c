@@ -23,7 +23,8 @@ certauth_wire_number(const char **pp, const char *end, size_t digits, char c,
 		v = v * 10 + (*p++ - '0');
 		n++;
 	}
-	if (n == 0 || p >= end || *p != c)
+	/* One spelling a number: no leading zeros, as the writers print. */
+	if (n == 0 || p >= end || *p != c || (n > 1 && p[-(long)n] == '0'))
 		return -1;
 	*pp = p + 1;
 	*out = v;

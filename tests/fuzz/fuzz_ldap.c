@@ -19,6 +19,7 @@
 #include <openssl/x509.h>
 
 #include "certauth.h"
+#include "fuzzutil.h"
 #include "ldap_source.h"
 #include "ldap_wire.h"
 

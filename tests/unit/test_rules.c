@@ -49,8 +49,8 @@ make(const char *subject, const char *san, const char *ku, const char *eku)
 		eq = strchr(part, '=');
 		assert_non_null(eq);
 		*eq = '\0';
-		assert_true(X509_NAME_add_entry_by_txt(name, part, MBSTRING_UTF8,
-		    (unsigned char *)eq + 1, -1, -1, 0));
+		assert_true(X509_NAME_add_entry_by_txt(name, part,
+		    MBSTRING_UTF8, (unsigned char *)eq + 1, -1, -1, 0));
 	}
 	free(copy);
 	assert_true(X509_set_version(x, 2));
@@ -146,17 +146,18 @@ test_parse_good(void **state)
 	struct certauth_rules *r;
 
 	(void)state;
-	r = parse_ok("# rules\n\n  [corp-mail]\n"
-		     "matchrule = <ISSUER>^CN=Corp CA$\n"
-		     "maprule = {subject_rfc822_name.short_name}\n"
-		     "\t# by the CN, the default match rule\n"
-		     "[cn_1.x]\r\nmaprule=LDAPU1:{subject_dn_component.cn}\r\n"
-		     "[re]\nmatchrule = <SUBJECT>^CN=[a-z]{1,32}(\\+|,)[]x[:alpha:]]+$\n"
-		     "maprule = {subject_principal}\n"
-		     "[upn]\n"
-		     "matchrule = KRB5:||<SAN>x<SAN:ntPrincipalName>y"
-		     "<KU>digitalSignature, nonRepudiation<EKU>1.2.3,pkinit\n"
-		     "maprule = {subject_principal}\n");
+	r = parse_ok(
+	    "# rules\n\n  [corp-mail]\n"
+	    "matchrule = <ISSUER>^CN=Corp CA$\n"
+	    "maprule = {subject_rfc822_name.short_name}\n"
+	    "\t# by the CN, the default match rule\n"
+	    "[cn_1.x]\r\nmaprule=LDAPU1:{subject_dn_component.cn}\r\n"
+	    "[re]\nmatchrule = <SUBJECT>^CN=[a-z]{1,32}(\\+|,)[]x[:alpha:]]+$\n"
+	    "maprule = {subject_principal}\n"
+	    "[upn]\n"
+	    "matchrule = KRB5:||<SAN>x<SAN:ntPrincipalName>y"
+	    "<KU>digitalSignature, nonRepudiation<EKU>1.2.3,pkinit\n"
+	    "maprule = {subject_principal}\n");
 	assert_int_equal(certauth_rules_count(r), 4);
 	certauth_rules_free(r);
 	r = parse_ok("");
@@ -174,8 +175,10 @@ test_parse_hostile(void **state)
 	static const struct {
 		const char *text, *want;
 	} cases[] = {
-		{ "maprule = {subject_principal}\n", "/r line 1: a line outside" },
-		{ "[a]\nmatchrule = <SUBJECT>x\n", "/r line 1: rule a: no maprule" },
+		{ "maprule = {subject_principal}\n",
+		    "/r line 1: a line outside" },
+		{ "[a]\nmatchrule = <SUBJECT>x\n",
+		    "/r line 1: rule a: no maprule" },
 		{ "[a]\nmaprule = {subject_principal}\nmaprule = "
 		  "{subject_principal}\n",
 		    "line 3: rule a: maprule given twice" },
@@ -285,8 +288,8 @@ test_parse_limits(void **state)
 	/* 257 rules. */
 	for (p = big, i = 0; i <= CERTAUTH_RULES_MAX; i++)
 		p += sprintf(p, "[r%zu]\nmaprule={subject_principal}\n", i);
-	assert_int_equal(certauth_rules_parse(big, (size_t)(p - big), "/r", &r,
-			     &why),
+	assert_int_equal(
+	    certauth_rules_parse(big, (size_t)(p - big), "/r", &r, &why),
 	    CERTAUTH_ERR_CONFIG);
 	assert_non_null(strstr(why.text, "more than 256 rules"));
 	/* 256 are fine. */
@@ -300,8 +303,7 @@ test_parse_limits(void **state)
 	memcpy(big, "[a]\nmaprule={subject_principal}\nmatchrule=<SUBJECT>",
 	    51);
 	big[5000] = '\0';
-	assert_int_equal(certauth_rules_parse(big, strlen(big), "/r", &r,
-			     &why),
+	assert_int_equal(certauth_rules_parse(big, strlen(big), "/r", &r, &why),
 	    CERTAUTH_ERR_CONFIG);
 	assert_non_null(strstr(why.text, "line longer than"));
 	free(big);
@@ -331,8 +333,8 @@ test_map_templates(void **state)
 	assert_int_equal(
 	    map("[m]\nmaprule={subject_rfc822_name}\n", c, acct, rule, why), 0);
 	assert_string_equal(acct, "al@corp.example");
-	assert_int_equal(map("[n]\nmaprule={subject_nt_principal}\n", c, acct,
-			     rule, why),
+	assert_int_equal(
+	    map("[n]\nmaprule={subject_nt_principal}\n", c, acct, rule, why),
 	    0);
 	assert_string_equal(acct, "bob@CORP.EXAMPLE");
 	assert_int_equal(map("[n]\nmaprule={subject_nt_principal.short_name}\n",
@@ -396,9 +398,8 @@ test_match_grammar(void **state)
 	assert_int_equal(MATCH("||<SUBJECT>nobody<EKU>serverAuth", server), 0);
 	assert_int_equal(MATCH("KRB5:||<SUBJECT>nobody<EKU>codeSigning", c),
 	    CERTAUTH_ERR_NOT_FOUND);
-	assert_int_equal(MATCH("KRB5:<SAN:rfc822Name>^alice@corp\\.example$",
-			     c),
-	    0);
+	assert_int_equal(
+	    MATCH("KRB5:<SAN:rfc822Name>^alice@corp\\.example$", c), 0);
 	assert_int_equal(MATCH("<SAN:rfc822Name>x", server),
 	    CERTAUTH_ERR_NOT_FOUND);
 	assert_int_equal(MATCH("<SAN>.", c), CERTAUTH_ERR_NOT_FOUND);
@@ -409,9 +410,8 @@ test_match_grammar(void **state)
 	assert_int_equal(map("[d]\nmaprule=LDAPU1:{subject_dn_component.cn}\n",
 			     noext, acct, rule, why),
 	    CERTAUTH_ERR_NOT_FOUND);
-	assert_int_equal(
-	    map("[d]\nmaprule=LDAPU1:{subject_dn_component.cn}\n", c, acct,
-		rule, why),
+	assert_int_equal(map("[d]\nmaprule=LDAPU1:{subject_dn_component.cn}\n",
+			     c, acct, rule, why),
 	    0);
 	assert_int_equal(MATCH("<SUBJECT>nobody", c), CERTAUTH_ERR_NOT_FOUND);
 	assert_non_null(strstr(why, "no mapping rule matches"));
@@ -427,8 +427,9 @@ test_map_refusals(void **state)
 	X509 *two, *same, *nomail, *bad, *twocn, *longname;
 	char acct[CERTAUTH_ACCOUNT_MAX + 1], rule[CERTAUTH_RULE_NAME_MAX + 1];
 	char why[CERTAUTH_REASON_MAX];
-	const char *short_mail = "[m]\nmaprule={subject_rfc822_name.short_name}"
-				 "\n";
+	const char *short_mail =
+	    "[m]\nmaprule={subject_rfc822_name.short_name}"
+	    "\n";
 	struct certauth_rules *r;
 	struct certauth_reason reason;
 	char tiny[4];
@@ -443,14 +444,16 @@ test_map_refusals(void **state)
 
 	assert_int_equal(map(short_mail, two, acct, rule, why),
 	    CERTAUTH_ERR_CERT_INVALID);
-	assert_non_null(strstr(why, "rule m maps the certificate to both "
-				    "'alice' and 'bob'"));
+	assert_non_null(strstr(why,
+	    "rule m maps the certificate to both "
+	    "'alice' and 'bob'"));
 	assert_int_equal(map(short_mail, same, acct, rule, why), 0);
 	assert_string_equal(acct, "alice");
 	assert_int_equal(map(short_mail, nomail, acct, rule, why),
 	    CERTAUTH_ERR_NOT_FOUND);
-	assert_non_null(strstr(why, "rule m matches the certificate, which "
-				    "has no rfc822Name SAN"));
+	assert_non_null(strstr(why,
+	    "rule m matches the certificate, which "
+	    "has no rfc822Name SAN"));
 	assert_int_equal(map(short_mail, bad, acct, rule, why),
 	    CERTAUTH_ERR_CERT_INVALID);
 	assert_non_null(strstr(why, "'-alice', which is not a valid account"));
@@ -473,20 +476,20 @@ test_map_refusals(void **state)
 		"[cn]\nmaprule=LDAPU1:{subject_dn_component.cn}\n",
 		same, acct, rule, why),
 	    CERTAUTH_ERR_CERT_INVALID);
-	assert_non_null(strstr(why, "rules mail and cn map the certificate "
-				    "to different accounts, alice and carol"));
+	assert_non_null(strstr(why,
+	    "rules mail and cn map the certificate "
+	    "to different accounts, alice and carol"));
 	/* A rule that finds nothing to map lets another decide. */
-	assert_int_equal(
-	    map("[nt]\nmaprule={subject_nt_principal}\n"
-		"[cn]\nmaprule=LDAPU1:{subject_dn_component.cn}\n",
-		same, acct, rule, why),
+	assert_int_equal(map("[nt]\nmaprule={subject_nt_principal}\n"
+			     "[cn]\nmaprule=LDAPU1:{subject_dn_component.cn}\n",
+			     same, acct, rule, why),
 	    0);
 	assert_string_equal(acct, "carol");
 	assert_string_equal(rule, "cn");
 	/* The caller's buffer is too small. */
 	r = parse_ok("[cn]\nmaprule=LDAPU1:{subject_dn_component.cn}\n");
-	assert_int_equal(certauth_rules_map(r, same, tiny, sizeof(tiny), NULL,
-			     &reason),
+	assert_int_equal(
+	    certauth_rules_map(r, same, tiny, sizeof(tiny), NULL, &reason),
 	    CERTAUTH_ERR_TOO_LONG);
 	certauth_rules_free(r);
 	X509_free(two);
@@ -501,8 +504,8 @@ static void
 test_account_valid(void **state)
 {
 	static const char *good[] = { "alice", "a", "al.ice_x-1",
-		"alice@corp.example", "A1", "1alice", "a234567890123456789012"
-						      "3456789012" };
+		"alice@corp.example", "A1", "1alice",
+		"a2345678901234567890123456789012" };
 	static const char *bad[] = { "", "-alice", ".alice", "@corp", "12345",
 		"al ice", "al/ice", "al:ice", "al\\ice", "j\xc3\xbcrgen",
 		"a2345678901234567890123456789012x", "al*", "al(" };
