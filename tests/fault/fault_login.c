@@ -2358,6 +2358,7 @@ main(void)
 	rules.about = "its answer offering the certificate the rules map to "
 	    "the user";
 	rules.bound = RULES_BOUND;
+	memset(&lf, 0, sizeof(lf));
 	lf.port_fd = -1;
 	if (geteuid() != 0) {
 		printf("1..0 # SKIP needs root (safe-path rules)\n");
