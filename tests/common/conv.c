@@ -109,6 +109,22 @@ make_answer(const struct tu_conv *cs, const char *c)
 	}
 }
 
+/* The answer to challenge c with the offered certificate, if any. */
+static char *
+make_offer(const struct tu_conv *cs, const char *c)
+{
+	char *answer = make_answer(cs, c);
+
+	if (answer == NULL || cs->offer == NULL)
+		return answer;
+	if (cs->offer_with == NULL ||
+	    cs->offer_with(&answer, cs->offer, cs->offer_len) != 0) {
+		free(answer);
+		return NULL;
+	}
+	return answer;
+}
+
 /* Does the call hold a prompt for the user's input? */
 static int
 has_prompt(int n, const struct pam_message **msg)
@@ -147,7 +163,7 @@ converse(struct tu_conv *cs, int n, const struct pam_message **msg,
 	snprintf(cs->challenge, sizeof(cs->challenge), "%.*s",
 	    (int)strcspn(c, "\n"), c);
 	if (cs->answer != TU_NO_ANSWER &&
-	    (r[n - 1].resp = make_answer(cs, cs->challenge)) == NULL)
+	    (r[n - 1].resp = make_offer(cs, cs->challenge)) == NULL)
 		cs->sign_failed++;
 	return PAM_SUCCESS;
 }

@@ -12,6 +12,8 @@
 #ifndef CERTAUTH_TESTS_CONV_H
 #define CERTAUTH_TESTS_CONV_H
 
+#include <stddef.h>
+
 #include <openssl/evp.h>
 #include <security/pam_appl.h>
 
@@ -45,6 +47,15 @@ struct tu_conv {
 	/* Called with 1 on entry and 0 on return, or NULL: lets a fault
 	 * injector leave the application's own work alone. */
 	void (*hold)(int on);
+	/* A certificate (DER) the answer offers after its signature, as
+	 * '.' and its base64 (docs/PROTOCOL.md, "The response"), appended
+	 * by offer_with: certauth_response_offer (response.h), passed by a
+	 * program that links the module's library, which this one does
+	 * not need.  offer NULL: the answer offers none. */
+	const unsigned char *offer;
+	size_t offer_len;
+	int (*offer_with)(char **answer, const unsigned char *der,
+	    size_t derlen);
 
 	int calls;		/* challenges (and malformed prompts) seen */
 	int sign_failed;	/* answers that could not be made */
@@ -58,6 +69,8 @@ struct tu_conv {
  * The PAM conversation function; appdata is a struct tu_conv.  The
  * challenge is one call of two messages, the text info holding the
  * "certauth:v1:" line, then the prompt: it is answered as tu_conv says.
+ * With offer set, every answer made (not TU_NO_ANSWER's) ends in the
+ * offered certificate; when offer_with fails, none is made.
  * A call with a prompt of any other shape is counted and fails with
  * PAM_CONV_ERR; every other call (another module's information, the
  * module's error line) gets empty answers and PAM_SUCCESS.

@@ -8,7 +8,7 @@
  * configuration file, and the tests' conversation that signs in-process
  * (tests/common/conv.h).
  *
- * It runs in three passes, each in fresh children forked from a parent
+ * It runs in these passes, each in fresh children forked from a parent
  * that never loads the module:
  * - cold: the child's login is the first of its process, so every trust
  *   file and the bindings file is parsed and handed to the module's parse
@@ -39,8 +39,36 @@
  *   allocation a library recovers from, or a call that reaps the
  *   connecting child once it has handed the connection over, each with
  *   the unharmed run's success line.
- * In the cold and warm passes the armed login first runs unharmed and must succeed; that
- * run counts the calls (N) and is the pass's baseline.  The warm baseline
+ * - ldap: a cold login with bindings=ldap, its ldap_uri a port of
+ *   127.0.0.1 that this process holds with a socket that never listens
+ *   (every connection refused), and a fresh entry of the user in the LDAP
+ *   cache written beforehand with the library's own
+ *   certauth_ldap_cache_store under the settings digest of
+ *   certauth_ldap_settings, computed from the options the module reads
+ *   from the very words of its service line: two certificates, the first
+ *   of which does not verify the answer.  Its baseline must log "bound
+ *   by ldap (cache)"; a fault that makes the entry unusable sends the
+ *   login to the directory, which cannot be reached.  A control first:
+ *   the same login with the entry removed must be refused with "cannot
+ *   reach LDAP directory" (skipped when the LDAP helper would not run);
+ *   the entry is then written again.
+ * - rules: a cold login with bindings=rules, a rules file (root-owned,
+ *   written here) mapping a clientAuth certificate of the intermediate CA
+ *   to the account its CN names, and an answer that offers the user's
+ *   such certificate after its signature (tu_conv.offer, appended with
+ *   certauth_response_offer).  Its baseline must log "bound by rules"; a
+ *   control first: the same answer offering no certificate must be
+ *   refused for that.  glibc before 2.42 double-frees inside regcomp
+ *   after some of its allocations fail (CVE-2025-8058), and aborts: the
+ *   pass first compiles the rules' expression without the module,
+ *   failing each of regcomp's allocations in turn (regcomp_probe), and
+ *   an abort of a faulted login under regcomp, after an allocation
+ *   failed there, is its own verdict, allowed exactly as often as the
+ *   probe aborts (one expression is compiled per login) and listed.
+ * In the cold, warm, ldap and rules passes the armed login first runs
+ * unharmed and must succeed (the ldap and rules ones with their success
+ * line naming the source); that run counts the calls (N) and is the
+ * pass's baseline.  The warm baseline
  * must log the cold one's success line and make fewer injectable calls
  * than the cold one (the evidence that the cache is used).  Then for
  * k = 1..N a fresh child runs the same pass with call k of the armed login
@@ -85,14 +113,15 @@
  * kill by pid).
  *
  * Output is TAP: for each pass its baseline and one test per kind of
- * call, named "cold ...", "warm ...", "ocsp ...", "agent=only ..." and
- * "agent=try ...", and the ocsp pass's controls and kill path and the
- * agent passes' control; every failing site is a diag line naming the
+ * call, named "cold ...", "warm ...", "ocsp ...", "agent=only ...",
+ * "agent=try ...", "ldap ..." and "rules ...", and the ocsp pass's
+ * controls and kill path and the agent, ldap and rules passes'
+ * controls; every failing site is a diag line naming the
  * call and its callers up to the module (in the ocsp pass, every site of
  * a kind other than allocation too), and each pass ends in diag lines
  * summing up its sites, verdicts and seconds.  FAULT_PASSES (say "ocsp",
- * or "agent" for both agent passes) runs only the passes it names; the
- * others' lines are skipped.
+ * "ldap,rules", or "agent" for both agent passes) runs only the passes
+ * it names; the others' lines are skipped.
  */
 #include "config.h"
 
@@ -100,6 +129,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <regex.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -110,12 +140,15 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <cmocka.h>
 
 #include <openssl/bn.h>
@@ -127,7 +160,10 @@
 #include "conv.h"
 #include "fakeagent.h"
 #include "fault_shim.h"
+#include "ldap_cache.h"
+#include "options.h"
 #include "pki.h"
+#include "response.h"
 #include "safefile.h"
 #include "testutil.h"
 
@@ -136,6 +172,7 @@
 #define CHILD_SECONDS	20
 #define SHOW_MAX	40	/* diag lines per kind and verdict */
 #define CACHE_PUT	"certauth_cache_put"
+#define INTER_CN	"Fault Intermediate CA"	/* issues the users' certificates */
 
 /* A function of the module: offsets [start, start + size), as nm -S. */
 struct func_range {
@@ -146,6 +183,9 @@ struct fixture {
 	char *dir, *confdir;
 	const char *user;
 	EVP_PKEY *key;		/* the one the conversation signs with */
+	const unsigned char *offer;	/* DER the answer offers after its
+					 * signature (rules pass), or NULL */
+	size_t offer_len;
 	char *cache;		/* OCSP cache, emptied before each login */
 	unsigned int watchdog;	/* seconds a child may take; 0: default */
 	const char *agent_sock;	/* agent passes: SSH_AUTH_SOCK, and the
@@ -189,6 +229,11 @@ enum verdict {
 			 * failed after it had handed the connection over:
 			 * the login is the unharmed run's */
 	V_LEFTOVER,	/* refused, but a child of the login was left */
+	V_REGCOMP,	/* killed by glibc's own abort inside regcomp after
+			 * one of its allocations failed: glibc's double
+			 * free (CVE-2025-8058), shown without the module by
+			 * regcomp_probe; allowed only as often as the probe
+			 * crashes */
 	V_NVERDICTS
 };
 
@@ -201,7 +246,9 @@ static const char *verdict_names[V_NVERDICTS] = {
 	"fault not reached", "ACCEPTED AS UNREACHABLE (ocsp=soft)",
 	"FELL BACK TO THE CONVERSATION",
 	"reaping the connecting child failed (login unaffected)",
-	"A CHILD LEFT BEHIND"
+	"A CHILD LEFT BEHIND",
+	"CRASH IN GLIBC'S regcomp (its own double free, as without the "
+	    "module)"
 };
 
 /* ------------------------------------------------------------ fixture */
@@ -226,7 +273,7 @@ static int
 setup(struct fixture *f)
 {
 	const struct tu_pki_opts pki = { .ca_cn = "Fault Root CA",
-	    .inter_cn = "Fault Intermediate CA", .user_cn = "fault user",
+	    .inter_cn = INTER_CN, .user_cn = "fault user",
 	    .key_type = "ED25519", .user_under_inter = 1 };
 	struct tu_cert_opts old_opts = tu_user_opts("fault user (revoked)");
 	struct passwd *pw = getpwuid(geteuid());
@@ -295,16 +342,28 @@ start(struct fixture *f, const struct pam_conv *conv, pam_handle_t **pamh)
 	return tu_pam_start(SERVICE, f->user, f->confdir, conv, NULL, pamh);
 }
 
+/* The application's side, not under test: its work runs held. */
+static void
+conv_of(const struct fixture *f, struct tu_conv *cs)
+{
+	memset(cs, 0, sizeof(*cs));
+	cs->key = f->key;
+	cs->hold = fault_hold;
+	cs->offer = f->offer;
+	cs->offer_len = f->offer_len;
+	cs->offer_with = certauth_response_offer;
+}
+
 /* A whole login, unarmed: what fills the parse cache for the warm pass. */
 static int
 login_unarmed(struct fixture *f)
 {
-	/* The application's side, not under test: its work runs held. */
-	struct tu_conv cs = { .key = f->key, .hold = fault_hold };
+	struct tu_conv cs;
 	struct pam_conv conv = { tu_conversation, &cs };
 	pam_handle_t *pamh = NULL;
 	int r;
 
+	conv_of(f, &cs);
 	if ((r = start(f, &conv, &pamh)) != PAM_SUCCESS)
 		return r;
 	r = pam_authenticate(pamh, 0);
@@ -351,11 +410,12 @@ children_left(void)
 static void
 child(struct fixture *f, struct shared *sh, const struct arming *a, int warm)
 {
-	struct tu_conv cs = { .key = f->key, .hold = fault_hold };
+	struct tu_conv cs;
 	struct pam_conv conv = { tu_conversation, &cs };
 	pam_handle_t *pamh = NULL;
 	int r;
 
+	conv_of(f, &cs);
 	alarm(sh->watchdog);
 	/* As sudo runs: the caller's real ids, root's effective ones. */
 	if (f->agent_sock != NULL &&
@@ -671,6 +731,22 @@ tally_add(struct tally *t, size_t *nt, const char *name)
 	t[(*nt)++].n = 1;
 }
 
+/* Where the subject of a success line ends: at "; bound by " or
+ * "; OCSP good from " (what follows it), else at the newline. */
+static const char *
+subject_end(const char *sp, const char *nl)
+{
+	static const char *const tails[] = { "; bound by ",
+		"; OCSP good from " };
+	const char *end = nl, *t;
+	size_t i;
+
+	for (i = 0; i < sizeof(tails) / sizeof(tails[0]); i++)
+		if ((t = strstr(sp, tails[i])) != NULL && t < end)
+			end = t;
+	return end;
+}
+
 /*
  * The unharmed run's success line, without its priority, and the same
  * line with the subject as "?" (both end in a newline).
@@ -679,22 +755,31 @@ static int
 success_line(const struct fault_record *rec, char *buf, size_t len,
     char *unnamed, size_t ulen)
 {
-	const char *p = strstr(rec->log, MODULE_LINE "user "), *nl, *fp, *sp;
+	const char *p = strstr(rec->log, MODULE_LINE "user "), *nl, *fp, *sp,
+	    *end;
 
 	if (p == NULL || (nl = strchr(p, '\n')) == NULL ||
 	    strstr(p, "authenticated with certificate") == NULL ||
 	    (fp = strstr(p, " SHA256:")) == NULL || fp > nl ||
 	    (sp = strchr(fp + 1, ' ')) == NULL || sp > nl)
 		return -1;
+	end = subject_end(sp, nl);
 	snprintf(buf, len, "%.*s", (int)(nl + 1 - p), p);
-	snprintf(unnamed, ulen, "%.*s ?\n", (int)(sp - p), p);
+	snprintf(unnamed, ulen, "%.*s ?%.*s", (int)(sp - p), p,
+	    (int)(nl + 1 - end), end);
 	return 0;
 }
 
 /* One pass: its baseline, then every site of it failed in turn. */
 struct pass {
-	const char *name;	/* "cold", "warm" */
+	const char *name;	/* "cold", "warm", "ldap", "rules" */
 	int warm;		/* each child logs in once before the test */
+	const char *about;	/* what its cold login is, for its baseline's
+				 * TAP line, or NULL */
+	const char *bound;	/* what the success line must hold (its
+				 * binding source), or NULL */
+	long regcomp_crashes;	/* of regcomp_probe: its faults that end
+				 * in glibc's abort (0: none, or no probe) */
 	struct baseline b;
 	long counts[FAULT_NKINDS][V_NVERDICTS], sites[FAULT_NKINDS];
 	long inlog;		/* sites inside the logger */
@@ -733,10 +818,20 @@ baseline(struct fixture *f, struct shared *sh, struct pass *p,
 	    b->n < FAULT_MAX_CALLS && success_line(&sh->rec, b->good_line,
 	    sizeof(b->good_line), b->unnamed_line,
 	    sizeof(b->unnamed_line)) == 0;
+	if (ok && p->bound != NULL && strstr(b->good_line, p->bound) == NULL) {
+		printf("# its success line lacks \"%s\": %s", p->bound,
+		    b->good_line);
+		ok = 0;
+	}
 	if (cold == NULL) {
-		printf("%s %d - cold: unharmed login, the first of its "
-		    "process, succeeds and is logged (%ld injectable calls)\n",
-		    ok ? "ok" : "not ok", test, b->n);
+		printf("%s %d - %s: unharmed login, the first of its "
+		    "process, %s%ssucceeds and is logged%s%s%s (%ld injectable "
+		    "calls)\n", ok ? "ok" : "not ok", test, p->name,
+		    p->about != NULL ? p->about : "",
+		    p->about != NULL ? ", " : "",
+		    p->bound != NULL ? " with \"" : "",
+		    p->bound != NULL ? p->bound : "",
+		    p->bound != NULL ? "\"" : "", b->n);
 	} else {
 		int same = ok && strcmp(b->good_line, cold->b.good_line) == 0,
 		    fewer = b->n < cold->b.n;
@@ -771,6 +866,68 @@ baseline(struct fixture *f, struct shared *sh, struct pass *p,
 	return 0;
 }
 
+/*
+ * A crash that glibc's regcomp makes by itself: the armed allocation
+ * failed inside regcomp called by the module, and the child died of
+ * glibc's abort (its "double free detected").
+ */
+static int
+regcomp_abort(const struct shared *sh, int status)
+{
+	return WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT &&
+	    sh->rec.fired && sh->rec.fired_kind == FAULT_ALLOC &&
+	    strstr(sh->rec.fired_site, ":regcomp < pam_certauth.so") != NULL;
+}
+
+/*
+ * Whether glibc's regcomp survives its own allocation failures, with no
+ * module loaded: re compiled in fresh children as the rules compile it,
+ * each of its allocations failed in turn.  Returns how many of them end
+ * in an abort (glibc before 2.42 double-frees after some of them,
+ * CVE-2025-8058), and how many there are in *allocs.
+ */
+static long
+regcomp_probe(struct shared *sh, const char *re, long *allocs)
+{
+	long k, n = 0, crashes = 0;
+	regex_t rx;
+	pid_t pid;
+	int status, fd;
+
+	for (k = 0; k <= n; k++) {
+		sh->rec.fired = 0;
+		sh->rec.loglen = 0;
+		sh->rec.log[0] = '\0';
+		fflush(stdout);
+		fflush(stderr);
+		if ((pid = fork()) < 0) {
+			perror("fork");
+			exit(1);
+		}
+		if (pid == 0) {
+			/* glibc's own complaint is expected: not shown. */
+			if ((fd = open("/dev/null", O_WRONLY)) >= 0)
+				(void)dup2(fd, STDERR_FILENO);
+			fault_arm(k);
+			status = regcomp(&rx, re, REG_EXTENDED | REG_NOSUB);
+			fault_disarm();
+			if (status == 0)
+				regfree(&rx);
+			_exit(0);
+		}
+		while (waitpid(pid, &status, 0) < 0)
+			if (errno != EINTR)
+				exit(1);
+		if (k == 0)
+			n = sh->rec.calls;
+		else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT &&
+		    sh->rec.fired && sh->rec.fired_kind == FAULT_ALLOC)
+			crashes++;
+	}
+	*allocs = n;
+	return crashes;
+}
+
 /* Runs the pass, prints its TAP lines from *test on; -1: stop here. */
 static int
 run_pass(struct fixture *f, struct shared *sh, struct pass *p,
@@ -791,6 +948,9 @@ run_pass(struct fixture *f, struct shared *sh, struct pass *p,
 		v = judge(sh, status, b, put);
 		if (sh->rec.fired && sh->rec.fired_kind != kind)
 			v = V_NOT_FIRED;	/* the run took another path */
+		if (v == V_CRASH && p->regcomp_crashes > 0 &&
+		    regcomp_abort(sh, status))
+			v = V_REGCOMP;
 		p->counts[kind][v]++;
 		if (v == V_ABSORBED)
 			tally_add(p->absorbed, &p->nabsorbed,
@@ -812,19 +972,29 @@ run_pass(struct fixture *f, struct shared *sh, struct pass *p,
 	}
 
 	for (i = 0; i < FAULT_NKINDS; i++) {
+		char glibc[160] = "";
+
+		/* glibc's aborts in regcomp: exactly the probe's, each
+		 * once (one expression is compiled per login). */
 		bad = p->counts[i][V_NO_REASON] + p->counts[i][V_SUCCESS] +
-		    p->counts[i][V_CRASH] + p->counts[i][V_NOT_FIRED] != 0;
+		    p->counts[i][V_CRASH] + p->counts[i][V_NOT_FIRED] != 0 ||
+		    p->counts[i][V_REGCOMP] !=
+		    (i == FAULT_ALLOC ? p->regcomp_crashes : 0);
+		if (p->regcomp_crashes > 0 && i == FAULT_ALLOC)
+			snprintf(glibc, sizeof(glibc), ", %ld aborts in glibc's "
+			    "regcomp (the probe's: %ld)", p->counts[i][V_REGCOMP],
+			    p->regcomp_crashes);
 		printf("%s %d - %s %s: %ld sites; %ld refused with a reason, "
 		    "login unaffected: %ld logger faults, %ld absorbed by a "
 		    "library, %ld not remembered by the parse cache, %ld "
 		    "subject as '?'; %ld without a reason, %ld wrong "
-		    "successes, %ld crashes, %ld not reached\n",
+		    "successes, %ld crashes%s, %ld not reached\n",
 		    bad ? "not ok" : "ok", (*test)++, p->name,
 		    fault_kind_name(i), p->sites[i], p->counts[i][V_REFUSED],
 		    p->counts[i][V_LOGGER], p->counts[i][V_ABSORBED],
 		    p->counts[i][V_UNCACHED], p->counts[i][V_UNNAMED],
 		    p->counts[i][V_NO_REASON], p->counts[i][V_SUCCESS],
-		    p->counts[i][V_CRASH], p->counts[i][V_NOT_FIRED]);
+		    p->counts[i][V_CRASH], glibc, p->counts[i][V_NOT_FIRED]);
 	}
 	for (i = 0; i < (int)p->nabsorbed; i++)
 		printf("# %s absorbed: %ld allocation faults under %s\n",
@@ -1026,6 +1196,36 @@ ocsp_service(struct fixture *f, struct fixture *out, const char *name,
 }
 
 /*
+ * Whether the module would run the helper at path: it is there and
+ * executable, and its directory and every parent are safe (the module
+ * runs helpers only from such: certauth_open_helper).  0, or -1 with why.
+ */
+static int
+helper_usable(const char *path, const char *what, char *why, size_t whylen)
+{
+	char *dir, *slash;
+	int ok;
+
+	if (access(path, X_OK) != 0) {
+		snprintf(why, whylen, "no %s at %s (build with scripts/build, "
+		    "or make install first)", what, path);
+		return -1;
+	}
+	if ((dir = strdup(path)) == NULL)
+		exit(1);
+	slash = strrchr(dir, '/');
+	slash[slash == dir ? 1 : 0] = '\0';
+	ok = certauth_check_dir_safely(dir, "helper directory", NULL) == 0;
+	free(dir);
+	if (!ok) {
+		snprintf(why, whylen, "the %s's directory or a parent is not "
+		    "safe (root-owned, not group/other-writable)", what);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * Two more users' certificates from the intermediate CA, one good and one
  * revoked in the responder's index, both bound to the user (the key the
  * conversation signs with picks one), and the responder.  Returns 0, or
@@ -1042,29 +1242,13 @@ setup_ocsp(struct fixture *f, struct ocsp_fixture *o, char *why,
 	    "critical,digitalSignature", "clientAuth", REVOKED_SERIAL };
 	EVP_PKEY *good_key, *revoked_key;
 	X509 *bound[2];
-	char *p, *url, *helper_dir, *slash;
+	char *p, *url;
 	FILE *fp;
 	time_t now = time(NULL);
-	int ok;
 
-	if (access(CERTAUTH_OCSP_HELPER, X_OK) != 0) {
-		snprintf(why, whylen, "no OCSP helper at " CERTAUTH_OCSP_HELPER
-		    " (build with scripts/build, or make install first)");
+	if (helper_usable(CERTAUTH_OCSP_HELPER, "OCSP helper", why,
+	    whylen) != 0)
 		return -1;
-	}
-	/* The module runs it only from safe directories (open_helper). */
-	if ((helper_dir = strdup(CERTAUTH_OCSP_HELPER)) == NULL)
-		exit(1);
-	slash = strrchr(helper_dir, '/');
-	slash[slash == helper_dir ? 1 : 0] = '\0';
-	ok = certauth_check_dir_safely(helper_dir, "OCSP helper directory",
-	    NULL) == 0;
-	free(helper_dir);
-	if (!ok) {
-		snprintf(why, whylen, "the OCSP helper's directory or a parent "
-		    "is not safe (root-owned, not group/other-writable)");
-		return -1;
-	}
 
 	good_key = tu_keygen("ED25519");
 	revoked_key = tu_keygen("ED25519");
@@ -1798,6 +1982,334 @@ agent_fallback_control(struct agent_fixture *o, struct shared *sh,
  * baseline and one per kind. */
 #define AGENT_LINES	(1 + 2 * (1 + FAULT_NKINDS))
 
+/* ------------------------------------------------------------ LDAP cache */
+
+#define LDAP_BOUND	"; bound by ldap (cache)"
+#define UNREACHABLE_LINE	"cannot reach LDAP directory"
+#define LDAP_WORDS	8	/* module arguments of the ldap service */
+
+/*
+ * The ldap pass's login: bindings=ldap with ldaps:// to a port of
+ * 127.0.0.1 that a socket of this process holds without listening (so
+ * nothing can, and every connection is refused), and the user's entry
+ * in the LDAP cache, written here as the module writes one.
+ */
+struct ldap_fixture {
+	struct fixture login;
+	char *cache_dir;	/* certauth_opts_ldap_cache_dir of its options */
+	unsigned char md[CERTAUTH_LDAP_SETTINGS_LEN];
+	unsigned char *der[2];	/* the entry's certificates */
+	size_t derlen[2];
+	int port_fd;		/* holds ldap_uri's port; -1: none */
+	int helper;		/* the LDAP helper would run (the control) */
+	char helper_why[256];	/* else why not */
+};
+
+/*
+ * A service of its own, pam.d-<name>, whose module line is the words;
+ * the fixture is f's with that directory.
+ */
+static void
+words_service(struct fixture *f, struct fixture *out, const char *name,
+    const char *const *words, int n)
+{
+	char *p, *text, *line;
+	int i;
+
+	*out = *f;
+	p = xasprintf("pam.d-%s", name);
+	out->confdir = tu_path(f->dir, p);
+	free(p);
+	if (mkdir(out->confdir, 0755) != 0)
+		exit(1);
+	text = xasprintf("auth required %s", MODULE_PATH);
+	for (i = 0; i < n; i++) {
+		line = xasprintf("%s %s", text, words[i]);
+		free(text);
+		text = line;
+	}
+	line = xasprintf("%s\n", text);
+	p = tu_path(out->confdir, SERVICE);
+	tu_write_file(p, line, 0644);
+	free(p);
+	free(line);
+	free(text);
+}
+
+/* A port of 127.0.0.1 bound by a socket that never listens: connecting
+ * to it is refused for as long as *fd stays open.  -1 on failure. */
+static int
+refusing_port(int *fd)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((*fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return -1;
+	if (bind(*fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+	    getsockname(*fd, (struct sockaddr *)&a, &len) != 0) {
+		close(*fd);
+		*fd = -1;
+		return -1;
+	}
+	return ntohs(a.sin_port);
+}
+
+/* The user's cache entry, written anew: fresh from now on. */
+static int
+store_entry(const struct ldap_fixture *o, char *why, size_t whylen)
+{
+	const unsigned char *val[2] = { o->der[0], o->der[1] };
+	struct certauth_reason r;
+
+	memset(&r, 0, sizeof(r));
+	if (certauth_ldap_cache_store(o->cache_dir, o->login.user, o->md,
+	    time(NULL), val, o->derlen, 2, &r) != 0) {
+		snprintf(why, whylen, "certauth_ldap_cache_store: %s", r.text);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The service, its options read back as the module reads them
+ * (certauth_opts_from_words on the very words of its module line), the
+ * settings digest of ldap.c from them (certauth_ldap_settings), and the
+ * entry: two certificates from the intermediate CA, of which the first
+ * does not verify the answer, as in the bindings file.  0, or -1 with
+ * why: the fixture is broken and the run stops.
+ */
+static int
+setup_ldap(struct fixture *f, struct ldap_fixture *o, char *why,
+    size_t whylen)
+{
+	struct tu_cert_opts spare_opts = tu_user_opts("fault ldap spare");
+	const char *words[LDAP_WORDS];
+	char *w[LDAP_WORDS];
+	struct certauth_opts opts;
+	struct certauth_reason r;
+	EVP_PKEY *spare_key;
+	X509 *spare;
+	unsigned char *der;
+	int port, i, len, ret = -1;
+
+	memset(o, 0, sizeof(*o));
+	o->port_fd = -1;
+	if ((port = refusing_port(&o->port_fd)) <= 0) {
+		snprintf(why, whylen, "no port of 127.0.0.1 to hold: %s",
+		    strerror(errno));
+		return -1;
+	}
+	w[0] = xasprintf("config=%s/pam_certauth.conf", f->dir);
+	w[1] = xasprintf("bindings=ldap");
+	w[2] = xasprintf("ldap_uri=ldaps://127.0.0.1:%d", port);
+	w[3] = xasprintf("ldap_base=dc=fault,dc=example");
+	w[4] = xasprintf("ldap_ca_file=%s", f->pki.ca_file);
+	w[5] = xasprintf("ldap_cache_dir=%s/ldap-cache", f->dir);
+	w[6] = xasprintf("hostname=fault-host");
+	w[7] = xasprintf("nodelay");
+	for (i = 0; i < LDAP_WORDS; i++)
+		words[i] = w[i];
+	words_service(f, &o->login, "ldap", words, LDAP_WORDS);
+
+	certauth_opts_init(&opts);
+	memset(&r, 0, sizeof(r));
+	if (certauth_opts_from_words(&opts, LDAP_WORDS, words, &r) != 0) {
+		snprintf(why, whylen, "the ldap service's options: %s", r.text);
+		goto out;
+	}
+	if (certauth_opts_ldap_cache_dir(&opts) == NULL ||
+	    (o->cache_dir = strdup(certauth_opts_ldap_cache_dir(&opts))) ==
+	    NULL || certauth_ldap_settings(&opts, o->md) != 0) {
+		snprintf(why, whylen, "no LDAP cache directory or settings "
+		    "digest from the ldap service's options");
+		goto out;
+	}
+
+	spare_key = tu_keygen("ED25519");
+	spare = tu_make_cert(spare_key, &spare_opts, f->pki.inter,
+	    f->pki.inter_key);
+	for (i = 0; i < 2; i++) {
+		der = NULL;
+		if ((len = i2d_X509(i == 0 ? spare : f->pki.user, &der)) <= 0)
+			exit(1);
+		o->der[i] = der;
+		o->derlen[i] = (size_t)len;
+	}
+	X509_free(spare);
+	EVP_PKEY_free(spare_key);
+	if (store_entry(o, why, whylen) != 0)
+		goto out;
+	o->helper = helper_usable(CERTAUTH_LDAP_HELPER, "LDAP helper",
+	    o->helper_why, sizeof(o->helper_why)) == 0;
+	ret = 0;
+ out:
+	certauth_opts_free(&opts);
+	for (i = 0; i < LDAP_WORDS; i++)
+		free(w[i]);
+	return ret;
+}
+
+static void
+free_ldap(struct ldap_fixture *o)
+{
+	if (o->port_fd >= 0)
+		close(o->port_fd);
+	OPENSSL_free(o->der[0]);
+	OPENSSL_free(o->der[1]);
+	free(o->cache_dir);
+}
+
+/* A login refused, with text in a line of the module's, and not in. */
+static int
+refused_saying(const struct shared *sh, int status, const char *text)
+{
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 && sh->reached &&
+	    sh->pam_result != PAM_SUCCESS && sh->pam_result != PAM_IGNORE &&
+	    module_said(&sh->rec, text) &&
+	    !logged(&sh->rec, " authenticated with certificate ");
+}
+
+/*
+ * The control that shows the baseline stands on the cache alone: the
+ * same login with the user's entry removed asks the directory, which
+ * cannot be reached, and is refused for it.  The entry is then written
+ * again.  One TAP line (skipped when the helper would not run, as the
+ * refusal would then be the helper's).
+ */
+static int
+ldap_control(struct ldap_fixture *o, struct shared *sh, int *test)
+{
+	const struct arming count = { 1, -1, 0, -1, NULL, 0, 0 };
+	struct certauth_reason r;
+	char why[CERTAUTH_REASON_MAX + 64];
+	int status, ok;
+
+	if (!o->helper) {
+		printf("ok %d # SKIP %s\n", (*test)++, o->helper_why);
+		return 0;
+	}
+	memset(&r, 0, sizeof(r));
+	if (certauth_ldap_cache_remove(o->cache_dir, o->login.user, &r) != 0) {
+		printf("Bail out! certauth_ldap_cache_remove: %s\n", r.text);
+		return -1;
+	}
+	status = run_armed(&o->login, sh, &count, 0);
+	ok = refused_saying(sh, status, UNREACHABLE_LINE);
+	printf("%s %d - ldap control: the same login with the cache entry "
+	    "removed asks the directory, is refused and logs \""
+	    UNREACHABLE_LINE "\"\n", ok ? "ok" : "not ok", (*test)++);
+	if (!ok) {
+		describe("ldap", "control", 0, sh, status);
+		print_log(&sh->rec);
+	}
+	if (store_entry(o, why, sizeof(why)) != 0) {
+		printf("Bail out! %s\n", why);
+		return -1;
+	}
+	return ok ? 0 : -1;
+}
+
+/* TAP lines of the ldap pass: the control, the baseline, the kinds. */
+#define LDAP_LINES	(2 + FAULT_NKINDS)
+
+/* ------------------------------------------------------------ rules */
+
+#define RULES_BOUND	"; bound by rules"
+#define NO_OFFER_LINE	"and the answer offers no certificate"
+#define RULES_WORDS	5
+/* The issuer's DN as the rules see it; INTER_CN needs no regular
+ * expression escapes. */
+#define ISSUER_RE	"^CN=" INTER_CN "$"
+
+/*
+ * The rules pass's login: bindings=rules, a rules file that maps a
+ * certificate of the intermediate CA for client logins to the account
+ * its CN names, and an answer that offers such a certificate of the
+ * user's.  bare: the same answer offering none (the control).
+ */
+struct rules_fixture {
+	struct fixture login, bare;
+	EVP_PKEY *key;
+	unsigned char *der;
+};
+
+static void
+setup_rules(struct fixture *f, struct rules_fixture *o)
+{
+	struct tu_cert_opts opts = tu_user_opts(f->user);
+	const char *words[RULES_WORDS];
+	char *w[RULES_WORDS], *p;
+	X509 *cert;
+	int i, len;
+
+	memset(o, 0, sizeof(*o));
+	o->key = tu_keygen("ED25519");
+	cert = tu_make_cert(o->key, &opts, f->pki.inter, f->pki.inter_key);
+	if ((len = i2d_X509(cert, &o->der)) <= 0)
+		exit(1);
+	X509_free(cert);
+	/* "&&" leads: every component must match. */
+	p = tu_path(f->dir, "rules");
+	tu_write_file(p, "# fault injection: the CN names the account\n"
+	    "[by_cn]\nmatchrule = &&<ISSUER>" ISSUER_RE "<EKU>clientAuth\n"
+	    "maprule = LDAPU1:{subject_dn_component.cn}\n", 0644);
+	w[0] = xasprintf("config=%s/pam_certauth.conf", f->dir);
+	w[1] = xasprintf("bindings=rules");
+	w[2] = xasprintf("rules_file=%s", p);
+	w[3] = xasprintf("hostname=fault-host");
+	w[4] = xasprintf("nodelay");
+	for (i = 0; i < RULES_WORDS; i++)
+		words[i] = w[i];
+	words_service(f, &o->login, "rules", words, RULES_WORDS);
+	o->login.key = o->key;
+	o->login.offer = o->der;
+	o->login.offer_len = (size_t)len;
+	o->bare = o->login;
+	o->bare.offer = NULL;
+	o->bare.offer_len = 0;
+	for (i = 0; i < RULES_WORDS; i++)
+		free(w[i]);
+	free(p);
+}
+
+static void
+free_rules(struct rules_fixture *o)
+{
+	OPENSSL_free(o->der);
+	EVP_PKEY_free(o->key);
+}
+
+/*
+ * The control that shows the baseline stands on the offered
+ * certificate: the same answer without it is refused, for that.  One
+ * TAP line.
+ */
+static int
+rules_control(struct rules_fixture *o, struct shared *sh, int *test)
+{
+	const struct arming count = { 1, -1, 0, -1, NULL, 0, 0 };
+	int status, ok;
+
+	status = run_armed(&o->bare, sh, &count, 0);
+	ok = refused_saying(sh, status, NO_OFFER_LINE);
+	printf("%s %d - rules control: the same answer offering no "
+	    "certificate is refused, and the log says \"" NO_OFFER_LINE
+	    "\"\n", ok ? "ok" : "not ok", (*test)++);
+	if (!ok) {
+		describe("rules", "control", 0, sh, status);
+		print_log(&sh->rec);
+		return -1;
+	}
+	return 0;
+}
+
+/* TAP lines of the rules pass: the control, the baseline, the kinds. */
+#define RULES_LINES	(2 + FAULT_NKINDS)
+
 /* ------------------------------------------------------------ main */
 
 /* Is pass in FAULT_PASSES (all when unset)? */
@@ -1819,15 +2331,17 @@ skip_lines(int *test, int n, const char *why)
 int
 main(void)
 {
-	static struct pass cold, warm;
+	static struct pass cold, warm, ldap, rules;
 	static struct ocsp_pass ocsp;
 	static struct agent_pass agent_only, agent_try;
 	static struct agent_fixture af;
 	struct ocsp_fixture of;
+	struct ldap_fixture lf;
+	struct rules_fixture rf;
 	struct fixture f;
 	struct shared *sh;
 	struct func_range put, scope, ascope, reap;
-	char why[256] = "";
+	char why[1024] = "";
 	int test = 1, have_ocsp, have_agent, i;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1836,6 +2350,16 @@ main(void)
 	cold.name = "cold";
 	warm.name = "warm";
 	warm.warm = 1;
+	ldap.name = "ldap";
+	ldap.about = "bound from a fresh LDAP cache entry while nothing "
+	    "listens at ldap_uri";
+	ldap.bound = LDAP_BOUND;
+	rules.name = "rules";
+	rules.about = "its answer offering the certificate the rules map to "
+	    "the user";
+	rules.bound = RULES_BOUND;
+	memset(&lf, 0, sizeof(lf));
+	lf.port_fd = -1;
 	if (geteuid() != 0) {
 		printf("1..0 # SKIP needs root (safe-path rules)\n");
 		return 0;
@@ -1844,7 +2368,8 @@ main(void)
 		printf("1..0 # SKIP no safe scratch directory\n");
 		return 0;
 	}
-	printf("1..%d\n", 2 * (1 + FAULT_NKINDS) + OCSP_LINES + AGENT_LINES);
+	printf("1..%d\n", 2 * (1 + FAULT_NKINDS) + OCSP_LINES + AGENT_LINES +
+	    LDAP_LINES + RULES_LINES);
 	/* Without the range, no fault is allowed under it: say so. */
 	if (module_function(CACHE_PUT, &put) != 0) {
 		printf("Bail out! no single function " CACHE_PUT " with a size "
@@ -1916,12 +2441,45 @@ main(void)
 	if (af.up)
 		tu_agent_stop(&af.agent);
 
+	if (want("ldap")) {
+		if (setup_ldap(&f, &lf, why, sizeof(why)) != 0) {
+			printf("Bail out! ldap pass: %s\n", why);
+			return 1;
+		}
+		if (ldap_control(&lf, sh, &test) != 0 ||
+		    run_pass(&lf.login, sh, &ldap, NULL, &put, &test) != 0)
+			return 1;
+	} else {
+		skip_lines(&test, LDAP_LINES, "not in FAULT_PASSES");
+	}
+
+	if (want("rules")) {
+		long allocs = 0;
+
+		setup_rules(&f, &rf);
+		rules.regcomp_crashes = regcomp_probe(sh, ISSUER_RE, &allocs);
+		printf("# rules: glibc's regcomp of \"" ISSUER_RE "\" without "
+		    "the module: %ld allocations; %ld of them, failed, end in "
+		    "glibc's abort%s\n", allocs, rules.regcomp_crashes,
+		    rules.regcomp_crashes > 0 ? " (its double free after a "
+		    "failed allocation, CVE-2025-8058): as many are allowed in "
+		    "the rules pass, under regcomp, and no more" : "");
+		if (rules_control(&rf, sh, &test) != 0 ||
+		    run_pass(&rf.login, sh, &rules, NULL, &put, &test) != 0)
+			return 1;
+		free_rules(&rf);
+	} else {
+		skip_lines(&test, RULES_LINES, "not in FAULT_PASSES");
+	}
+
 	printf("# cold pass: %ld sites in %.1f s; warm pass: %ld sites in "
 	    "%.1f s; ocsp pass: %ld sites in %.1f s\n", cold.b.n, cold.seconds,
 	    warm.b.n, warm.seconds, ocsp.nsites, ocsp.seconds);
 	printf("# agent=only pass: %ld sites in %.1f s; agent=try pass: %ld "
 	    "sites in %.1f s\n", agent_only.nsites, agent_only.seconds,
 	    agent_try.nsites, agent_try.seconds);
+	printf("# ldap pass: %ld sites in %.1f s; rules pass: %ld sites in "
+	    "%.1f s\n", ldap.b.n, ldap.seconds, rules.b.n, rules.seconds);
 	for (i = 0; i < FAULT_NKINDS; i++)
 		if (ocsp.sites_of[i] > 0)
 			printf("# ocsp pass, %s: %ld sites\n",
@@ -1930,6 +2488,11 @@ main(void)
 	free(cold.b.log);
 	free(warm.b.kinds);
 	free(warm.b.log);
+	free(ldap.b.kinds);
+	free(ldap.b.log);
+	free(rules.b.kinds);
+	free(rules.b.log);
+	free_ldap(&lf);
 	free(ocsp.sites);
 	free(agent_only.sites);
 	free(agent_try.sites);
