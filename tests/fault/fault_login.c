@@ -247,8 +247,7 @@ static const char *verdict_names[V_NVERDICTS] = {
 	"FELL BACK TO THE CONVERSATION",
 	"reaping the connecting child failed (login unaffected)",
 	"A CHILD LEFT BEHIND",
-	"CRASH IN GLIBC'S regcomp (its own double free, as without the "
-	    "module)"
+	"CRASH IN GLIBC'S regcomp (its double free, module or not)"
 };
 
 /* ------------------------------------------------------------ fixture */
