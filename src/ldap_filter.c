@@ -56,7 +56,9 @@ certauth_ldap_filter_build(const char *tmpl, const char *user, char **out)
 			continue;
 		}
 		if (*++p == 'u') {
-			memcpy(buf + i, esc.bv_val, elen);
+			/* An empty name escapes to no buffer at all. */
+			if (elen > 0)
+				memcpy(buf + i, esc.bv_val, elen);
 			i += elen;
 		} else {
 			buf[i++] = '%';
