@@ -30,10 +30,11 @@ Beside them, in the same rounds, the floors of a cold lookup:
   search alone;
 - ldapsearch 100k: the OpenLDAP client doing the same, for comparison;
 - the helper's lookup through env(1) with and without SASL_PATH pointing
-  nowhere: what loading Cyrus SASL's plugins costs it.
+  nowhere: what loading Cyrus SASL's plugins costs it (nothing since the
+  helper sets SASL_PATH itself).
 
-Every step runs once a round, rounds interleaved (each round starts one
-step further on), so that noise hits every mode alike.  Prints p50 and
+Every step runs once a round, in an order shuffled each round, so that
+noise and the cost of following a fork hit every mode alike.  Prints p50 and
 p99 of each and the ratios of the goals (warm/files at most 1.2, cold
 p50 - warm p50 at most 2 ms); never asserts a time.  Checks that the
 logs show each mode did what it says (cold logins answered by their

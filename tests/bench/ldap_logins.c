@@ -22,8 +22,11 @@
  *                              TLS context, connect (TLS), anonymous
  *                              search, the values read, unbind
  *
- * Each round runs every step once, starting one step further on than the
- * round before, so that no step always follows the same one.  One line
+ * Each round runs every step once, in an order shuffled anew each round
+ * (a fixed seed, so runs compare), so that every step follows every other
+ * alike: a step that follows a process's fork pays for the pages the fork
+ * made copy-on-write, and a fixed order would charge that to one step
+ * only.  One line
  * per step after the warm-up rounds:
  *
  *   TAG <µs of the step> <µs inside the conversation>
@@ -436,7 +439,7 @@ main(int argc, char **argv)
 	struct passwd *pw;
 	EVP_PKEY *key;
 	long r;
-	int i;
+	int i, order[STEPS_MAX];
 
 	if (parse(argc, argv, &p) != 0) {
 		fprintf(stderr,
@@ -452,10 +455,18 @@ main(int argc, char **argv)
 	if ((key = load_key(p.key_path)) == NULL)
 		die("cannot read key %s", p.key_path);
 	signal(SIGPIPE, SIG_IGN);
+	for (i = 0; i < p.nsteps; i++)
+		order[i] = i;
+	srandom(1);
 	for (r = 0; r < p.warmup + p.count; r++) {
+		for (i = p.nsteps - 1; i > 0; i--) {
+			int j = (int)(random() % (i + 1)), t = order[i];
+
+			order[i] = order[j];
+			order[j] = t;
+		}
 		for (i = 0; i < p.nsteps; i++)
-			run_step(&p, &p.steps[(r + i) % p.nsteps], key,
-			    r >= p.warmup);
+			run_step(&p, &p.steps[order[i]], key, r >= p.warmup);
 		fflush(stdout);
 	}
 	EVP_PKEY_free(key);
