@@ -301,6 +301,17 @@ test_request(void **state)
 	buf[len - 1] = 'x';
 	assert_int_equal(certauth_ldap_request_decode(buf, len, &back), -1);
 	free(buf);
+	/* a NUL inside the user name field never reaches the filter */
+	assert_int_equal(certauth_ldap_request_encode(&req, &buf, &len), 0);
+	{
+		unsigned char *at = memmem(buf, len, "a*()", 4);
+
+		assert_non_null(at);
+		at[1] = '\0'; /* "a\0()\\\n" */
+		assert_int_equal(certauth_ldap_request_decode(buf, len, &back),
+		    -1);
+	}
+	free(buf);
 	req.fields[3] = NULL;
 	assert_int_equal(certauth_ldap_request_encode(&req, &buf, &len), -1);
 }
