@@ -257,11 +257,24 @@ out:
 	return r;
 }
 
+/* The helper's text without the URI it starts with when that is the
+ * one configured, which the reason names already. */
+static const char *
+detail(const char *text, const char *uris)
+{
+	size_t n = strlen(uris);
+
+	if (strncmp(text, uris, n) == 0 && text[n] == ':' && text[n + 1] == ' ')
+		return text + n + 2;
+	return text;
+}
+
 /* What a record other than "found" means, with its reason. */
 static int
 map_failure(const struct certauth_ldap_record *rec, const char *uris,
     const char *user, struct certauth_reason *reason)
 {
+	const char *text = detail(rec->text, uris);
 	struct certauth_reason why;
 	int r;
 
@@ -269,12 +282,12 @@ map_failure(const struct certauth_ldap_record *rec, const char *uris,
 	case CERTAUTH_LDAP_NOT_FOUND:
 		certauth_reason_set(reason,
 		    "LDAP directory %s has no certificate for user %s: %s",
-		    uris, user, rec->text);
+		    uris, user, text);
 		return CERTAUTH_ERR_NOT_FOUND;
 	case CERTAUTH_LDAP_AMBIGUOUS:
 		certauth_reason_set(reason,
-		    "LDAP directory %s: %s for user %s: refused", uris,
-		    rec->text, user);
+		    "LDAP directory %s: %s for user %s: refused", uris, text,
+		    user);
 		return CERTAUTH_ERR_FORMAT;
 	case CERTAUTH_LDAP_UNREACHABLE:
 	case CERTAUTH_LDAP_TIMEOUT:
@@ -283,30 +296,30 @@ map_failure(const struct certauth_ldap_record *rec, const char *uris,
 			certauth_reason_set(reason,
 			    "LDAP directory %s: %s, but %s: not taken as the "
 			    "directory's",
-			    uris, rec->text, why.text);
+			    uris, text, why.text);
 			return r;
 		}
 		certauth_reason_set(reason,
 		    "cannot reach LDAP directory %s for user %s: %s", uris,
-		    user, rec->text);
+		    user, text);
 		return CERTAUTH_ERR_UNREACHABLE;
 	case CERTAUTH_LDAP_TLS:
 		certauth_reason_set(reason,
 		    "LDAP directory %s: TLS failed for user %s: %s", uris, user,
-		    rec->text);
+		    text);
 		return CERTAUTH_ERR_UNREACHABLE;
 	case CERTAUTH_LDAP_BIND:
 		certauth_reason_set(reason,
-		    "LDAP directory %s refused the bind: %s", uris, rec->text);
+		    "LDAP directory %s refused the bind: %s", uris, text);
 		return CERTAUTH_ERR_UNREACHABLE;
 	case CERTAUTH_LDAP_REFUSED:
 		certauth_reason_set(reason,
 		    "LDAP directory %s refused the search for user %s: %s",
-		    uris, user, rec->text);
+		    uris, user, text);
 		return CERTAUTH_ERR_UNREACHABLE;
 	case CERTAUTH_LDAP_TOO_BIG:
 		certauth_reason_set(reason, "LDAP directory %s: user %s: %s",
-		    uris, user, rec->text);
+		    uris, user, text);
 		return CERTAUTH_ERR_TOO_LONG;
 	default:
 		certauth_reason_set(reason,
