@@ -106,6 +106,8 @@ build, ns, tap = lib.start(USERS, tools=("openssl", "mount", "su", SUDO,
                                          "pamtester"))
 T0 = time.monotonic()
 HELPER = os.path.realpath(lib.ocsp_helper(build))
+LDAP_HELPER_NAME = "certauth-ldap-fetch"
+LDAP_HELPER = os.path.join(os.path.dirname(HELPER), LDAP_HELPER_NAME)
 try:
     NETNS = lib.private_network()
 except Exception as e:  # noqa: BLE001 - a namespace without loopback
@@ -321,11 +323,14 @@ def pids():
 
 
 def is_helper(pid):
+    """pid is certauth-ocsp-fetch or certauth-ldap-fetch."""
     argv0 = cmdline(pid)[0]
-    if os.path.basename(argv0.decode("utf-8", "replace")) == HELPER_NAME:
+    if os.path.basename(argv0.decode("utf-8", "replace")) in (
+            HELPER_NAME, LDAP_HELPER_NAME):
         return True
     try:
-        return os.path.realpath("/proc/%d/exe" % pid) == HELPER
+        return os.path.realpath("/proc/%d/exe" % pid) in (HELPER,
+                                                          LDAP_HELPER)
     except OSError:
         return False
 
@@ -790,7 +795,7 @@ def tty_reader(top, baseline):
 
 
 def drive(door, mode, url=None, attack=None, wrap=(), shell=None,
-          make_cache=True, outer=(), timeout=20, agent=None):
+          make_cache=True, outer=(), timeout=20, agent=None, ldap=None):
     """Write the stacks, run door as its caller (through wrap, or a
     `bash -c shell` around it) on a new pty, and answer its challenge
     with the caller's key.  The answer is typed at the door's prompt or,
@@ -799,12 +804,15 @@ def drive(door, mode, url=None, attack=None, wrap=(), shell=None,
     setpriv.  agent: the agent= mode of agent stacks (configure_agent;
     mode and url unused), the caller's SSH_AUTH_SOCK its own agent's, and
     res.strays the processes of the caller's left once the door ended.
-    Returns a doors.Result."""
+    ldap: the ldap_cache_dir of bindings=ldap stacks (configure_ldap;
+    mode and url unused).  Returns a doors.Result."""
     import pexpect
     if agent:
         cache = configure_agent(agent)
         wrap = ["env", "SSH_AUTH_SOCK=" + AGENTS[door.caller].sock] + \
             list(wrap)
+    elif ldap:
+        cache = configure_ldap(ldap)
     else:
         cache = configure(mode, url or RELAY.url, make_cache)
     res = doors.Result()
@@ -1461,6 +1469,192 @@ if shutil.which("ssh-agent") and shutil.which("ssh-add"):
 else:
     tap.skip("agent mode under attack", "no ssh-agent or ssh-add "
              "(openssh-client)")
+
+# ------------------------------------------------------------ LDAP bindings
+#
+# su and sudo with bindings=ldap: the accounts' certificates come from a
+# real slapd on a loopback address of the private network namespace,
+# through certauth-ldap-fetch; ivan's (and ops's) is revoked in the CRL,
+# gina's (and gops's) is good; every case has a new, empty LDAP cache
+# (ldap_cache_dir), so that the directory is asked and the answer
+# written.  ivan never gets in; gina gets in or is refused with a reason
+# once the module ran; no hang, no signal the caller did not send; and
+# the directory, which is up, is never reported as unreachable: a fault
+# of the caller's making is not "cannot reach LDAP directory".
+
+LDAP_TIMEOUT_MS = 1500  # ldap_timeout_ms of the LDAP stacks
+LDAP_HOLD = 0.3         # seconds the directory is held in the STOP case
+UNREACHABLE = re.compile(r"cannot reach LDAP directory|not taken as the "
+                         r"directory's")
+LDAP_SOURCE = re.compile(r"authenticated .*bound by ldap ldaps://")
+DIRECTORY = None
+
+
+def der(cert):
+    return subprocess.run(["openssl", "x509", "-in", cert.cert, "-outform",
+                           "DER"], capture_output=True, check=True).stdout
+
+
+def configure_ldap(cache):
+    """The stacks with bindings=ldap against DIRECTORY, the CRL that
+    revokes ivan, no OCSP.  cache "none" turns the LDAP cache off; any
+    other value gives a new, empty root-owned cache directory.  Returns
+    the cache's path."""
+    SERIAL[0] += 1
+    path = "%s/ldap-%03d" % (CACHES, SERIAL[0])
+    if cache != "none":
+        lib.make_dir(path, 0o700)
+    stack = ("auth required pam_certauth.so bindings=ldap ldap_uri=%s "
+             "ldap_base=%s ldap_ca_file=%s ldap_timeout_ms=%d "
+             "ldap_cache_dir=%s crl=leaf crl_file=%s/crl.pem nodelay\n"
+             "account required pam_permit.so\n"
+             "session required pam_permit.so\n"
+             "password required pam_deny.so\n"
+             % (DIRECTORY.uri, DIRECTORY.base, DIRECTORY.ca_file,
+                LDAP_TIMEOUT_MS, path if cache != "none" else "none",
+                doors.CERTDIR))
+    for name in ("su", "sudo", SERVICE):
+        doors.write(os.path.join(lib.PAMD, name), stack)
+    return path
+
+
+class LdapAttack(Attack):
+    """The directory held (SIGSTOP to slapd) from the moment the answer
+    is typed for LDAP_HOLD seconds, so that certauth-ldap-fetch waits on
+    it; once the helper is seen, SIGSTOP to the door, and SIGCONT HOLD
+    seconds later, both sent with the caller's uid.  The directory
+    answers well within ldap_timeout_ms."""
+
+    def __init__(self, user):
+        Attack.__init__(self, "stop", "helper", user)
+        self.lock = threading.Lock()
+        self.held = False
+
+    def describe(self):
+        return ("STOP/CONT %.1f s while certauth-ldap-fetch runs (the "
+                "directory held %.1f s)" % (HOLD, LDAP_HOLD))
+
+    def before_answer(self):
+        Attack.before_answer(self)
+        DIRECTORY.pause()
+        self.held = True
+        self.note("directory paused")
+        threading.Timer(LDAP_HOLD, self.release).start()
+
+    def release(self):
+        with self.lock:
+            if self.held:
+                DIRECTORY.resume()
+                self.held = False
+                self.note("directory resumed")
+
+    def finish(self):
+        self.release()
+        Attack.finish(self)
+
+
+def ldap_ok(name, r, door, good):
+    """ivan: refused (as refused()); gina: let in, or refused with a
+    reason once the module ran.  Then: no refusal that names the
+    directory, which was up, unreachable."""
+    if good:
+        log = module_lines(r.logs)
+        sent = r.attack.sent if r.attack else set()
+        reasons = [m.group(2) for m in map(REASON.search, log) if m]
+        problems = []
+        if r.error:
+            problems.append(r.error)
+        if r.signal and r.signal not in sent:
+            problems.append("%s killed by %s" % (
+                door.name, signal.Signals(r.signal).name))
+        if not authenticated(r, door) and (
+                r.status == 0 or (log and not reasons)):
+            problems.append("neither let in nor refused with a reason")
+        tap.ok(not problems, name + ": let in, or refused (with a reason "
+               "once the module ran)", details(r, problems))
+        tap.diag("outcome: " + outcome(r, door))
+    else:
+        refused(name, r, door)
+    bad = [l for l in module_lines(r.logs) if UNREACHABLE.search(l)]
+    tap.ok(not bad, name + ": not reported as an unreachable directory "
+           "(it was up)", details(r, bad))
+    for l in module_lines(r.logs):
+        if REASON.search(l) or "LDAP" in l:
+            tap.diag("log: " + l.split(": ", 1)[-1])
+
+
+LDAP_WHY = None
+if not NETNS:
+    LDAP_WHY = "no private network namespace for slapd"
+elif not os.path.exists(LDAP_HELPER):
+    LDAP_WHY = "no LDAP helper at %s" % LDAP_HELPER
+else:
+    import slapd  # noqa: E402
+    LDAP_WHY = " ".join(slapd.missing_tools()) or None
+    if LDAP_WHY:
+        LDAP_WHY = "missing: " + LDAP_WHY
+if LDAP_WHY:
+    tap.skip("bindings=ldap under attack", LDAP_WHY)
+else:
+    DIRECTORY = slapd.Slapd(lib.MNT + "/slapd", pki)
+    DIRECTORY.start()
+    CLEANUP.append(DIRECTORY.stop)
+    for user, cert in (("ivan", IVAN), ("ops", IVAN), ("gina", GINA),
+                       ("gops", GINA)):
+        DIRECTORY.add_user(user, [der(cert)])
+    LDAP_DOORS = [(REVOKED[d], False) for d in DOORS] + \
+        [(GOOD[d], True) for d in DOORS]
+    for door, good in LDAP_DOORS:
+        r = drive(door, None, ldap="fresh")
+        who = "%s, %s" % (door.name, door.caller)
+        text = "\n".join(module_lines(r.logs))
+        if good:
+            let_in("control: ldap, %s: logs in through the directory" % who,
+                   r, door)
+            tap.ok(LDAP_SOURCE.search(text) and
+                   os.listdir(r.cache) != [],
+                   "control: ldap, %s: the success line names the "
+                   "directory, whose answer is cached" % who,
+                   details(r, []))
+        else:
+            refused("control: ldap, %s, no attack" % who, r, door)
+            tap.ok(re.search(r"refused: certificate revoked \(CRL\)", text)
+                   and not UNREACHABLE.search(text),
+                   "control: ldap, %s: refused as revoked (CRL), the "
+                   "directory reached" % who, details(r, []))
+        for l in module_lines(r.logs):
+            tap.diag("log: " + l.split(": ", 1)[-1])
+    LDAP_CASES = [("prlimit --nofile=%d" % n,
+                   dict(wrap=["prlimit", "--nofile=%d" % n]))
+                  for n in (3, 4, 5, 6, 8, 12, 16)]
+    LDAP_CASES += [("prlimit --nproc=%d" % n,
+                    dict(wrap=["prlimit", "--nproc=%d" % n]))
+                   for n in (0, 1)]
+    LDAP_CASES += [("prlimit --as=%dMiB" % n,
+                    dict(wrap=["prlimit", "--as=%d" % (n * MIB)]))
+                   for n in (32, 64)]
+    LDAP_CASES += [("prlimit --fsize=%d (the cache write fails)" % n,
+                    dict(wrap=["prlimit", "--fsize=%d" % n]))
+                   for n in (0, 512)]
+    LDAP_CASES += [(label, dict(wrap=wrap)) for label, wrap in ENVIRONMENTS
+                   if "closed" in label]
+    for door, good in LDAP_DOORS:
+        for label, kw in LDAP_CASES:
+            name = "ldap, %s, %s: %s" % (door.name, door.caller, label)
+            if wanted(name):
+                ldap_ok(name, drive(door, None, ldap="fresh", **kw), door,
+                        good)
+        a = LdapAttack(door.caller)
+        name = "ldap, %s, %s: %s" % (door.name, door.caller, a.describe())
+        if wanted(name):
+            r = drive(door, None, ldap="fresh", attack=a)
+            ldap_ok(name, r, door, good)
+            tap.ok(a.problem is None and a.landed,
+                   name + ": the attack was made",
+                   details(r, [a.problem or "did not land"]))
+            tap.diag("attack: %s" % (a.landed or a.problem))
+    DIRECTORY.stop()
+    tap.diag("ldap done at %.1f s" % (time.monotonic() - T0))
 
 out = ossl_status(IVAN)
 tap.ok("%s: revoked" % IVAN.cert in out, "the responder still answers at "
