@@ -608,7 +608,11 @@ class Attack:
             s = stat(p)
             if s is None or s[1] != door:
                 continue
-            name = HELPER_NAME if s[0] == "Z" or is_helper(p) else s[2]
+            name = os.path.basename(cmdline(p)[0].decode(
+                "utf-8", "replace")) if is_helper(p) else s[2]
+            if s[0] == "Z":     # no command line, a 15-byte comm
+                name = {"certauth-ocsp-f": HELPER_NAME,
+                        "certauth-ldap-f": LDAP_HELPER_NAME}.get(s[2], s[2])
             out.append("%s %d %s" % (name, p, "exited, not yet reaped"
                                      if s[0] == "Z" else "state " + s[0]))
         return ", ".join(out) or "no child of the door"
@@ -1553,6 +1557,15 @@ class LdapAttack(Attack):
         Attack.finish(self)
 
 
+def decided(r, door, good):
+    """gina let in on the directory's answer; ivan refused as revoked."""
+    text = "\n".join(module_lines(r.logs))
+    if good:
+        return r.status == 0 and r.printed(door.output) and \
+            LDAP_SOURCE.search(text)
+    return re.search(r"refused: certificate revoked \(CRL\)", text)
+
+
 def ldap_ok(name, r, door, good):
     """ivan: refused (as refused()); gina: let in, or refused with a
     reason once the module ran.  Then: no refusal that names the
@@ -1641,14 +1654,26 @@ else:
     for door, good in LDAP_DOORS:
         for label, kw in LDAP_CASES:
             name = "ldap, %s, %s: %s" % (door.name, door.caller, label)
-            if wanted(name):
-                ldap_ok(name, drive(door, None, ldap="fresh", **kw), door,
-                        good)
+            if not wanted(name):
+                continue
+            r = drive(door, None, ldap="fresh", **kw)
+            ldap_ok(name, r, door, good)
+            if "fsize" in label:
+                text = "\n".join(module_lines(r.logs))
+                tap.ok(re.search(r"cannot cache the LDAP answer .*"
+                                 r"RLIMIT_FSIZE", text) and
+                       decided(r, door, good),
+                       name + ": the failed cache write is logged and the "
+                       "login decided on the directory's answer",
+                       details(r, []))
         a = LdapAttack(door.caller)
         name = "ldap, %s, %s: %s" % (door.name, door.caller, a.describe())
         if wanted(name):
             r = drive(door, None, ldap="fresh", attack=a)
             ldap_ok(name, r, door, good)
+            tap.ok(decided(r, door, good), name + ": the verdict is the "
+                   "directory's answer (it answered within %d ms)"
+                   % LDAP_TIMEOUT_MS, details(r, []))
             tap.ok(a.problem is None and a.landed,
                    name + ": the attack was made",
                    details(r, [a.problem or "did not land"]))
