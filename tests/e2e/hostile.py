@@ -51,6 +51,23 @@ never a fallback to the conversation (a local fault is not a missing
 agent), and no process of the caller's left in the door's session once
 sudo ended.
 
+LDAP bindings: su and sudo with bindings=ldap against a real slapd on a
+loopback address of the private network namespace (tests/e2e/slapd.py),
+asked through certauth-ldap-fetch, every case with a new, empty
+ldap_cache_dir; ivan's (and ops's) certificate in the directory is
+revoked in the CRL, gina's (and gops's) good.  Controls: gina gets in
+through the directory (the success line names it, the answer is
+cached), ivan is refused as revoked.  Then, for both: RLIMIT_NOFILE
+3..16, RLIMIT_NPROC 0 and 1, RLIMIT_AS, RLIMIT_FSIZE 0 and 512 (the cache
+write fails: logged, and the login still decided on the directory's
+answer), closed standard descriptors, and STOP/CONT of the door while
+the helper waits on the directory (held LDAP_HOLD seconds, well within
+ldap_timeout_ms; the verdict must still be the directory's).  ivan never
+gets in; gina gets in or is refused with a reason once the module ran;
+no hang, no signal the caller did not send, and never "cannot reach LDAP
+directory": the directory is up, and a fault of the caller's making is
+not the network's.
+
 A small relay in front of the responder holds each request RELAY_DELAY
 seconds, so that the helper lives long enough for its phase to be hit;
 it answers well within ocsp_timeout_ms.  HOSTILE_ONLY=regex runs only
