@@ -126,6 +126,14 @@ test_every_key(void **state)
 	assert_int_equal(o.challenge_ttl, 30);
 	assert_int_equal(set(&o, "hostname=host1.example"), 0);
 	assert_string_equal(o.hostname, "host1.example");
+	assert_int_equal(set(&o, "pkcs11=try"), 0);
+	assert_int_equal(o.pkcs11, CERTAUTH_PKCS11_TRY);
+	assert_int_equal(set(&o, "pkcs11=only"), 0);
+	assert_int_equal(o.pkcs11, CERTAUTH_PKCS11_ONLY);
+	assert_int_equal(set(&o, "pkcs11_module=/usr/lib/x.so"), 0);
+	assert_string_equal(o.pkcs11_module, "/usr/lib/x.so");
+	assert_int_equal(set(&o, "pkcs11_uri=pkcs11:token=card;id=%01"), 0);
+	assert_string_equal(o.pkcs11_uri, "pkcs11:token=card;id=%01");
 	assert_int_equal(set(&o, "nouserok"), 0);
 	assert_int_equal(o.nouserok, 1);
 	assert_int_equal(set(&o, "challenge_in_prompt"), 0);
@@ -263,6 +271,25 @@ test_validate(void **state)
 	assert_int_equal(certauth_opts_validate(&o, &reason),
 	    CERTAUTH_ERR_CONFIG);
 	assert_non_null(strstr(reason.text, "pinned"));
+	certauth_opts_free(&o);
+
+	/* One answer source: the agent or a token, not both; a token URI
+	 * is a pkcs11: URI; a module is an absolute path. */
+	certauth_opts_init(&o);
+	assert_int_equal(set(&o, "ca_file=/ca.pem"), 0);
+	assert_int_equal(set(&o, "pkcs11=try"), 0);
+	assert_int_equal(certauth_opts_validate(&o, &reason), 0);
+	assert_int_equal(set(&o, "agent=only"), 0);
+	assert_int_equal(certauth_opts_validate(&o, &reason),
+	    CERTAUTH_ERR_CONFIG);
+	assert_non_null(strstr(reason.text, "agent and pkcs11"));
+	assert_int_equal(set(&o, "agent=off"), 0);
+	assert_int_equal(set(&o, "pkcs11_uri=token=card"), 0);
+	assert_int_equal(certauth_opts_validate(&o, &reason),
+	    CERTAUTH_ERR_CONFIG);
+	assert_non_null(strstr(reason.text, "not a pkcs11: URI"));
+	assert_int_equal(set(&o, "pkcs11_module=lib.so"), CERTAUTH_ERR_CONFIG);
+	assert_int_equal(set(&o, "pkcs11=maybe"), CERTAUTH_ERR_CONFIG);
 	certauth_opts_free(&o);
 }
 
