@@ -20,7 +20,7 @@ EXTRA_DIST += \
 	tests/e2e/tokenmode.py \
 	tests/e2e/agentmode.py tests/e2e/agentfwd.py tests/e2e/certmap.py \
 	tests/e2e/slapd.py tests/e2e/ldapdir.py tests/e2e/ldap.py \
-	tests/e2e/rules.py \
+	tests/e2e/rules.py tests/e2e/debian.py \
 	tests/exports.sh tests/man.sh tests/install.sh tests/tap.sh \
 	tests/cmocka-tap.sh tests/leak/logins.py tests/leak/valgrind.supp \
 	tests/fuzz/make-corpus.sh tests/fuzz/smoke.sh tests/fuzz/corpus \
@@ -112,6 +112,10 @@ TESTS += tests/e2e/certmap.py
 TESTS += tests/e2e/rules.py
 # The LDAP binding source against a real slapd (tests/e2e/slapd.py).
 TESTS += tests/e2e/ldap.py
+# The Debian packages (issue 18): built from a copy of the tree, installed
+# into overlays of /etc, /usr and /var, enabled with pam-auth-update and
+# logged in through common-auth with pamtester, then purged.
+TESTS += tests/e2e/debian.py
 check_PROGRAMS =
 
 # Leaks (issue 5): many logins in one process through libpam, run under
