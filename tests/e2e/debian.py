@@ -129,7 +129,8 @@ def copy_source():
             return [n for n in names if n in (".git", "autom4te.cache") or
                     n.startswith("pam_certauth-") or os.path.exists(
                         os.path.join(d, n, "config.status"))]
-        shutil.copytree(SRC, TREE, symlinks=True, ignore=ignore)
+        shutil.copytree(SRC, TREE, symlinks=True, ignore=ignore,
+                        dirs_exist_ok=True)
         return
     for f in files:
         src = os.path.join(SRC, f)
@@ -523,6 +524,9 @@ preflight()
 lib._unshare_mount_ns()
 os.umask(0o022)
 lib.mount("-t", "tmpfs", "-o", "mode=0755", "certauth-deb", lib.MNT)
+# Out of the directory the test started in: it may be below /tmp, which
+# the build hides.
+os.chdir(lib.MNT)
 tap = lib.Tap()
 multiarch = run(["dpkg-architecture", "-qDEB_HOST_MULTIARCH"]).stdout.strip()
 
