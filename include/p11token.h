@@ -2,8 +2,9 @@
  * A private key on a PKCS#11 token, named by an RFC 7512 "pkcs11:" URI,
  * through p11-kit: the URI is parsed and matched by p11-kit, the module
  * loaded and initialised by it.  One token, one session, one key.
- * Shared by the signing tools' key source (keysrc.h) and the module's
- * token answer source (token_answer.h).
+ * Shared by the signing tools' key source (keysrc.h), the module's
+ * token answer source (token_answer.h) and certauth-enroll, which reads
+ * the certificate to bind from a token's listing (no login, no key).
  */
 #ifndef CERTAUTH_P11TOKEN_H
 #define CERTAUTH_P11TOKEN_H

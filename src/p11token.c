@@ -1,9 +1,9 @@
 /*
  * A private key on a PKCS#11 token through p11-kit: p11-kit parses and
  * matches the RFC 7512 URI and loads the module; this file picks the one
- * token and key the URI names, lists its certificates, logs in and
- * signs, and turns the token's return values into messages a person can
- * act on.  The challenge is hashed here and the token signs the hash
+ * token and key the URI names, lists its certificates (and, for
+ * enrolment, its objects as a URI names them), logs in and signs, and
+ * turns the token's return values into messages a person can act on.  The challenge is hashed here and the token signs the hash
  * with the plainest mechanism of its key type (CKM_RSA_PKCS over a
  * DigestInfo, CKM_RSA_PKCS_PSS, CKM_ECDSA), which smart cards offer more
  * often than the hash-and-sign ones; Ed25519 signs the challenge itself

@@ -3,7 +3,9 @@
  * "Bindings store".
  * It reads the module's configuration through the same option code and
  * judges certificates with the same key check and chain policy, so what it
- * accepts is what the module will accept at login.
+ * accepts is what the module will accept at login.  add takes the
+ * certificate from a file or, with --pkcs11 URI, from a PKCS#11 token,
+ * and judges and binds both alike.
  */
 #include "config.h"
 
