@@ -3,17 +3,17 @@
 SoftHSM2 token made here, without a PIN, reached by the URI's
 module-path, by --pkcs11_module and through p11-kit's configured modules
 (a module list of our own bind-mounted over p11-kit's).  RSA-2048 and
-P-256 certificates enrolled by URI: the bindings file holds exactly the
-token's certificate, list and check show it, and the key on the token
-then logs in through the real pamtester.  Refused with their exact
-messages, an empty standard output and nothing written: no certificate
-matches (the token's certificates listed), two match, pin-value, type=
-other than cert, a certificate that fails the policy (expired, another
-CA: the same words as add of the file), no such token, a token that
-shows its certificates only after a login, and hostile objects: a
-certificate object that holds no certificate, one over 64 KiB, a data
-object, a label with control bytes, more objects than are listed.
-Prints TAP.
+P-256 certificates enrolled by URI (pin-source left unread): the
+bindings file holds exactly the token's certificate, list and check show
+it, and the key on the token then logs in through the real pamtester.
+Refused with their exact messages, an empty standard output and nothing
+written: no certificate matches (the token's certificates listed), two
+match, pin-value, type= other than cert, a certificate that fails the
+policy (expired, another CA: the same words as add of the file), no such
+token, every token, a token that shows its certificates only after a
+login, and hostile objects: a certificate object that holds no
+certificate, one over 64 KiB, a data object, a label with control bytes,
+more objects than are listed.  Prints TAP.
 
     top_srcdir=... top_builddir=... /usr/bin/python3 tests/e2e/token_enroll.py
 """
@@ -185,6 +185,12 @@ p = enroll("add", "alice", "--pkcs11", direct("token=alice;id=%01"))
 tap.ok(p.returncode == 0 and p.stdout == "already bound %s %s to alice\n"
        % (C["rsa2048"].fingerprint, C["rsa2048"].subject),
        "the same certificate again: already bound, status 0", p.diag)
+p = enroll("add", "dave", "--pkcs11",
+           direct("token=single") + "&pin-source=/mnt/token-enroll/no-pin")
+tap.ok(p.returncode == 0 and errlines(p) == [] and
+       p.stdout == "already bound %s %s to dave\n"
+       % (C["p384"].fingerprint, C["p384"].subject),
+       "pin-source is not read: no login is made", p.diag)
 p = enroll("--pkcs11=try", "list", "alice")
 tap.ok(p.returncode == 0 and len(p.stdout.splitlines()) == 1,
        "--pkcs11=try is still the module's key pkcs11", p.diag)
@@ -333,6 +339,10 @@ ALL = ["'%s'" % t for t in TOKENS]
 refused("no such token", direct("token=nosuch"),
         tuple("no token matches %s (tokens in %s: %s)"
               % (direct("token=nosuch"), SOFTHSM, ", ".join(order))
+              for order in itertools.permutations(ALL)))
+refused("every token matches", direct(""),
+        tuple("%d tokens match %s (tokens in %s: %s): name one with token="
+              % (len(ALL), direct(""), SOFTHSM, ", ".join(order))
               for order in itertools.permutations(ALL)))
 refused("no such token, p11-kit's modules", "pkcs11:token=nosuch",
         tuple("no token matches pkcs11:token=nosuch (tokens in p11-kit's "
