@@ -20,7 +20,7 @@ EXTRA_DIST += \
 	tests/e2e/tokenmode.py \
 	tests/e2e/agentmode.py tests/e2e/agentfwd.py tests/e2e/certmap.py \
 	tests/e2e/slapd.py tests/e2e/ldapdir.py tests/e2e/ldap.py \
-	tests/e2e/rules.py \
+	tests/e2e/rules.py tests/e2e/token_enroll.py \
 	tests/exports.sh tests/man.sh tests/install.sh tests/tap.sh \
 	tests/cmocka-tap.sh tests/leak/logins.py tests/leak/valgrind.supp \
 	tests/fuzz/make-corpus.sh tests/fuzz/smoke.sh tests/fuzz/corpus \
@@ -112,6 +112,9 @@ TESTS += tests/e2e/certmap.py
 TESTS += tests/e2e/rules.py
 # The LDAP binding source against a real slapd (tests/e2e/slapd.py).
 TESTS += tests/e2e/ldap.py
+# certauth-enroll add USER --pkcs11 URI: the certificate read from
+# SoftHSM2 tokens, directly and through p11-kit's module list.
+TESTS += tests/e2e/token_enroll.py
 check_PROGRAMS =
 
 # Leaks (issue 5): many logins in one process through libpam, run under
