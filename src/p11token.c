@@ -8,8 +8,10 @@
  * DigestInfo, CKM_RSA_PKCS_PSS, CKM_ECDSA), which smart cards offer more
  * often than the hash-and-sign ones; Ed25519 signs the challenge itself
  * (CKM_EDDSA).  ECDSA's raw r||s becomes the DER SEQUENCE the module
- * reads.  Whatever the token returns is untrusted: every attribute read
- * is capped, and the caller verifies every signature it makes.
+ * reads.  Whatever the token returns is untrusted: every attribute and
+ * signature read is capped, every length the token reports for a buffer
+ * it filled is checked against the room it had, and the caller verifies
+ * every signature it makes.
  */
 #include "config.h"
 
@@ -37,6 +39,7 @@
 #define KEYS_MAX       16    /* private keys one URI may match */
 #define CERTS_MAX      16    /* certificates looked at on one token */
 #define ATTR_MAX_BYTES 65536 /* the largest attribute read from a token */
+#define SIG_MAX_BYTES  4096  /* the largest signature: RSA of 32768 bits */
 
 struct certauth_p11token {
 	P11KitUri *uri;
@@ -213,7 +216,9 @@ list_add(char *list, size_t size, const char *label)
 /*
  * The tokens of module fl: the matching ones counted in *found (the
  * first into t), every initialised one's label added to all.  A module
- * that cannot list its slots has none.  Returns 0 or CERTAUTH_ERR_NOMEM.
+ * that cannot list its slots has none, and so has one that says it
+ * wrote more slots than the room it was given.  Returns 0 or
+ * CERTAUTH_ERR_NOMEM.
  */
 static int
 scan_module(struct certauth_p11token *t, CK_FUNCTION_LIST *fl, int *found,
@@ -221,14 +226,15 @@ scan_module(struct certauth_p11token *t, CK_FUNCTION_LIST *fl, int *found,
 {
 	char label[LABEL_BYTES + 1];
 	CK_SLOT_ID *slots = NULL;
-	CK_ULONG n = 0, i;
+	CK_ULONG n = 0, room, i;
 	int match = module_matches(t, fl);
 
 	if (fl->C_GetSlotList(CK_TRUE, NULL, &n) != CKR_OK || n == 0)
 		return 0;
 	if ((slots = calloc(n, sizeof(*slots))) == NULL)
 		return CERTAUTH_ERR_NOMEM;
-	if (fl->C_GetSlotList(CK_TRUE, slots, &n) != CKR_OK)
+	room = n;
+	if (fl->C_GetSlotList(CK_TRUE, slots, &n) != CKR_OK || n > room)
 		n = 0;
 	for (i = 0; i < n; i++) {
 		if (slot_matches(t, fl, slots[i], label) && match &&
@@ -433,9 +439,10 @@ certauth_p11token_login(struct certauth_p11token *t, const char *pin,
 
 /*
  * Attribute type of object h into *val (malloc'd, *len bytes).  Returns
- * 0, CERTAUTH_ERR_NOT_FOUND when the object has none or hides it, or
- * CERTAUTH_ERR_TOO_LONG past ATTR_MAX_BYTES (or a token that changes
- * its answer between the two calls).
+ * 0, CERTAUTH_ERR_NOT_FOUND when the object has none or hides it,
+ * CERTAUTH_ERR_TOO_LONG past ATTR_MAX_BYTES, or CERTAUTH_ERR_FORMAT for
+ * a token that gives another length when the value is read than when
+ * it was asked for its length (the bytes are never looked at).
  */
 static int
 get_attr(struct certauth_p11token *t, CK_OBJECT_HANDLE h,
@@ -443,6 +450,7 @@ get_attr(struct certauth_p11token *t, CK_OBJECT_HANDLE h,
 {
 	CK_ATTRIBUTE a = { type, NULL, 0 };
 	CK_ULONG want;
+	CK_RV rv;
 
 	*val = NULL;
 	if (t->fl->C_GetAttributeValue(t->session, h, &a, 1) != CKR_OK ||
@@ -453,11 +461,12 @@ get_attr(struct certauth_p11token *t, CK_OBJECT_HANDLE h,
 	want = a.ulValueLen;
 	if ((a.pValue = malloc(want)) == NULL)
 		return CERTAUTH_ERR_NOMEM;
-	if (t->fl->C_GetAttributeValue(t->session, h, &a, 1) != CKR_OK ||
-	    a.ulValueLen != want) {
+	rv = t->fl->C_GetAttributeValue(t->session, h, &a, 1);
+	if (rv != CKR_OK || a.ulValueLen != want) {
 		free(a.pValue);
-		return a.ulValueLen > want ? CERTAUTH_ERR_TOO_LONG :
-					     CERTAUTH_ERR_NOT_FOUND;
+		return rv == CKR_OK || rv == CKR_BUFFER_TOO_SMALL ?
+		    CERTAUTH_ERR_FORMAT :
+		    CERTAUTH_ERR_NOT_FOUND;
 	}
 	*val = a.pValue;
 	*len = a.ulValueLen;
@@ -671,6 +680,11 @@ read_cert(struct certauth_p11token *t, CK_OBJECT_HANDLE h, long nth, X509 **out,
 			    "certificate object %ld on token '%s' is larger "
 			    "than %d bytes",
 			    nth, t->label, ATTR_MAX_BYTES);
+		else if (r == CERTAUTH_ERR_FORMAT)
+			certauth_reason_set(why,
+			    "certificate object %ld on token '%s' changed "
+			    "its length between two reads",
+			    nth, t->label);
 		else if (r != CERTAUTH_ERR_NOMEM)
 			certauth_reason_set(why,
 			    "certificate object %ld on token '%s' has no "
@@ -872,7 +886,7 @@ certauth_p11token_sign(struct certauth_p11token *t, CK_MECHANISM *mech,
     struct certauth_reason *why)
 {
 	unsigned char *buf = NULL;
-	CK_ULONG len = 0;
+	CK_ULONG len = 0, room;
 	CK_RV rv;
 	int r = CERTAUTH_ERR_IO;
 
@@ -881,7 +895,16 @@ certauth_p11token_sign(struct certauth_p11token *t, CK_MECHANISM *mech,
 	    (rv = t->fl->C_Sign(t->session, (unsigned char *)in,
 		 (CK_ULONG)inlen, NULL, &len)) != CKR_OK)
 		goto fail;
-	if ((buf = malloc(len)) == NULL) {
+	if (len == 0 || len > SIG_MAX_BYTES) {
+		certauth_reason_set(why,
+		    "token '%s' announced a signature of %lu bytes (at most "
+		    "%d are taken)",
+		    t->label, (unsigned long)len, SIG_MAX_BYTES);
+		r = CERTAUTH_ERR_FORMAT;
+		goto out;
+	}
+	room = len;
+	if ((buf = malloc(room)) == NULL) {
 		r = CERTAUTH_ERR_NOMEM;
 		certauth_reason_set(why, "%s", certauth_strerror(r));
 		goto out;
@@ -889,6 +912,15 @@ certauth_p11token_sign(struct certauth_p11token *t, CK_MECHANISM *mech,
 	if ((rv = t->fl->C_Sign(t->session, (unsigned char *)in,
 		 (CK_ULONG)inlen, buf, &len)) != CKR_OK)
 		goto fail;
+	/* The bytes past the room were never written: none is read. */
+	if (len > room) {
+		certauth_reason_set(why,
+		    "token '%s' said it wrote a signature of %lu bytes into "
+		    "room for %lu",
+		    t->label, (unsigned long)len, (unsigned long)room);
+		r = CERTAUTH_ERR_FORMAT;
+		goto out;
+	}
 	*out = buf;
 	*outlen = len;
 	buf = NULL;
