@@ -31,6 +31,16 @@ struct certauth_p11token;
 int certauth_p11token_open(const char *uri, const char *module,
     struct certauth_p11token **out, struct certauth_reason *why);
 
+/*
+ * Whether uri may be the PAM module's pkcs11_uri: p11-kit reads it, it
+ * has no attribute p11-kit does not know, and it names neither a PIN
+ * (pin-value, pin-source: the person at the machine types it) nor a
+ * module (module-path: pkcs11_module does, checked as a file the module
+ * trusts).  Returns 0, or CERTAUTH_ERR_CONFIG or _NOMEM with why set.
+ */
+int certauth_p11token_check_login_uri(const char *uri,
+    struct certauth_reason *why);
+
 /* The token's label as shown in messages (printable, no padding). */
 const char *certauth_p11token_label(const struct certauth_p11token *t);
 

@@ -99,6 +99,52 @@ check_uri(const char *text, P11KitUri *uri, struct certauth_reason *why)
 	return 0;
 }
 
+int
+certauth_p11token_check_login_uri(const char *uri, struct certauth_reason *why)
+{
+	P11KitUri *u = NULL;
+	int rc, r = CERTAUTH_ERR_CONFIG;
+
+	if ((u = p11_kit_uri_new()) == NULL) {
+		certauth_reason_set(why, "%s",
+		    certauth_strerror(CERTAUTH_ERR_NOMEM));
+		return CERTAUTH_ERR_NOMEM;
+	}
+	if ((rc = p11_kit_uri_parse(uri, P11_KIT_URI_FOR_ANY, u)) !=
+	    P11_KIT_URI_OK) {
+		certauth_reason_set(why,
+		    "option pkcs11_uri: cannot read %s: %s", uri,
+		    p11_kit_uri_message(rc));
+		goto out;
+	}
+	if (p11_kit_uri_any_unrecognized(u)) {
+		certauth_reason_set(why,
+		    "option pkcs11_uri: %s has attributes p11-kit does not know",
+		    uri);
+		goto out;
+	}
+	if (p11_kit_uri_get_pin_value(u) != NULL ||
+	    p11_kit_uri_get_pin_source(u) != NULL) {
+		certauth_reason_set(why,
+		    "option pkcs11_uri: %s is refused: the PIN is asked "
+		    "through the conversation",
+		    p11_kit_uri_get_pin_value(u) != NULL ? "pin-value" :
+							   "pin-source");
+		goto out;
+	}
+	if (p11_kit_uri_get_module_path(u) != NULL) {
+		certauth_reason_set(why,
+		    "option pkcs11_uri: module-path is refused: name the "
+		    "module with pkcs11_module, which is checked as a file "
+		    "the module trusts");
+		goto out;
+	}
+	r = 0;
+out:
+	p11_kit_uri_free(u);
+	return r;
+}
+
 /* Where the tokens are looked for, in messages. */
 static const char *
 where(const struct certauth_p11token *t)
