@@ -153,6 +153,13 @@ class SoftHSM:
             self.tool(*login, "--write-object", self._der(cert.cert, "x509"),
                       "--type", "cert", "--id", oid, "--label", obj)
 
+    def import_cert(self, token, cert, obj, oid):
+        """cert's certificate alone onto token as object obj with id oid
+        (hex), whatever key the token holds under that id."""
+        self.tool("--token-label", token, "--login", "--pin", PIN,
+                  "--write-object", self._der(cert.cert, "x509"),
+                  "--type", "cert", "--id", oid, "--label", obj)
+
     def give(self, uid):
         """Everything under d to user uid, whose programs open the
         tokens (SoftHSM2 writes to a token's files as it uses it)."""
