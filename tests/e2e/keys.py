@@ -1,7 +1,7 @@
 """Key sources for the e2e tests: a real ssh-agent loaded with ssh-add,
 and SoftHSM2 tokens with keys imported by pkcs11-tool, reached directly
 or through a module list of p11-kit's of our own.  Used by agent.py,
-pkcs11.py and askpass.py."""
+pkcs11.py, askpass.py and token_hostile.py."""
 
 import glob
 import os
