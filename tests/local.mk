@@ -17,9 +17,11 @@ EXTRA_DIST += \
 	tests/e2e/hostile.py tests/e2e/readme.py tests/e2e/crl.py \
 	tests/e2e/examples.py tests/e2e/agent.py \
 	tests/e2e/askpass.py tests/e2e/pkcs11.py tests/e2e/keys.py \
+	tests/e2e/tokenmode.py \
 	tests/e2e/agentmode.py tests/e2e/agentfwd.py tests/e2e/certmap.py \
 	tests/e2e/slapd.py tests/e2e/ldapdir.py tests/e2e/ldap.py \
-	tests/e2e/rules.py tests/e2e/token_hostile.py \
+	tests/e2e/rules.py tests/e2e/token_enroll.py \
+	tests/e2e/token_hostile.py \
 	tests/exports.sh tests/man.sh tests/install.sh tests/tap.sh \
 	tests/cmocka-tap.sh tests/leak/logins.py tests/leak/valgrind.supp \
 	tests/fuzz/make-corpus.sh tests/fuzz/smoke.sh tests/fuzz/corpus \
@@ -101,6 +103,9 @@ TESTS += tests/e2e/askpass.py
 # certauth-sign with keys on SoftHSM2 tokens, directly and through
 # p11-kit's module list.
 TESTS += tests/e2e/pkcs11.py
+# Token mode: the module signs its challenge on a SoftHSM2 token, through
+# p11-kit and directly, with the real pamtester.
+TESTS += tests/e2e/tokenmode.py
 # Agent mode: sudo and su answered by the ssh-agent of their caller.
 TESTS += tests/e2e/agentmode.py
 # Agent mode over ssh: sudo inside a real sshd session answered by the
@@ -118,6 +123,9 @@ TESTS += tests/e2e/certmap.py
 TESTS += tests/e2e/rules.py
 # The LDAP binding source against a real slapd (tests/e2e/slapd.py).
 TESTS += tests/e2e/ldap.py
+# certauth-enroll add USER --pkcs11 URI: the certificate read from
+# SoftHSM2 tokens, directly and through p11-kit's module list.
+TESTS += tests/e2e/token_enroll.py
 # Token mode against hostile tokens: the tests' lying token
 # (tests/common/p11shim.c) in front of SoftHSM2, keys that are not their
 # certificate's, unsafe module paths, and the caller of set-uid su with
