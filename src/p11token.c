@@ -416,8 +416,9 @@ try_slot(struct certauth_p11token *t, CK_FUNCTION_LIST *fl, CK_SLOT_ID slot,
 
 /*
  * The matching tokens of module fl, in slot order, offered to want
- * until it keeps one (1).  Their labels go to all.  0 when none was
- * kept, 1, or a failure.
+ * until it keeps one (1).  Their labels go to all.  A module that says
+ * it wrote more slots than the room it was given has none.  0 when none
+ * was kept, 1, or a failure.
  */
 static int
 offer_module(struct certauth_p11token *t, CK_FUNCTION_LIST *fl, int *found,
@@ -426,7 +427,7 @@ offer_module(struct certauth_p11token *t, CK_FUNCTION_LIST *fl, int *found,
 {
 	char label[LABEL_BYTES + 1];
 	CK_SLOT_ID *slots = NULL;
-	CK_ULONG n = 0, i;
+	CK_ULONG n = 0, room, i;
 	int r = 0;
 
 	if (!module_matches(t, fl) ||
@@ -439,7 +440,8 @@ offer_module(struct certauth_p11token *t, CK_FUNCTION_LIST *fl, int *found,
 		    certauth_strerror(CERTAUTH_ERR_NOMEM));
 		return CERTAUTH_ERR_NOMEM;
 	}
-	if (fl->C_GetSlotList(CK_TRUE, slots, &n) != CKR_OK)
+	room = n;
+	if (fl->C_GetSlotList(CK_TRUE, slots, &n) != CKR_OK || n > room)
 		n = 0;
 	for (i = 0; i < n && r == 0; i++) {
 		int match = slot_matches(t, fl, slots[i], label);
@@ -634,9 +636,9 @@ certauth_p11token_login(struct certauth_p11token *t, const char *pin,
 /*
  * Attribute type of object h into *val (malloc'd, *len bytes).  Returns
  * 0, CERTAUTH_ERR_NOT_FOUND when the object has none or hides it,
- * CERTAUTH_ERR_TOO_LONG past ATTR_MAX_BYTES, or CERTAUTH_ERR_FORMAT for
- * a token that gives another length when the value is read than when
- * it was asked for its length (the bytes are never looked at).
+ * CERTAUTH_ERR_TOO_LONG past ATTR_MAX_BYTES, or CERTAUTH_ERR_IO for a
+ * token that gives another length when the value is read than when it
+ * was asked for its length (the bytes are never looked at).
  */
 static int
 get_attr(struct certauth_p11token *t, CK_OBJECT_HANDLE h,
@@ -659,7 +661,7 @@ get_attr(struct certauth_p11token *t, CK_OBJECT_HANDLE h,
 	if (rv != CKR_OK || a.ulValueLen != want) {
 		free(a.pValue);
 		return rv == CKR_OK || rv == CKR_BUFFER_TOO_SMALL ?
-		    CERTAUTH_ERR_FORMAT :
+		    CERTAUTH_ERR_IO :
 		    CERTAUTH_ERR_NOT_FOUND;
 	}
 	*val = a.pValue;
@@ -874,7 +876,7 @@ read_cert(struct certauth_p11token *t, CK_OBJECT_HANDLE h, long nth, X509 **out,
 			    "certificate object %ld on token '%s' is larger "
 			    "than %d bytes",
 			    nth, t->label, ATTR_MAX_BYTES);
-		else if (r == CERTAUTH_ERR_FORMAT)
+		else if (r == CERTAUTH_ERR_IO)
 			certauth_reason_set(why,
 			    "certificate object %ld on token '%s' changed "
 			    "its length between two reads",
