@@ -33,6 +33,16 @@ int certauth_p11token_open(const char *uri, const char *module,
     struct certauth_p11token **out, struct certauth_reason *why);
 
 /*
+ * Whether uri may be the PAM module's pkcs11_uri: p11-kit reads it, it
+ * has no attribute p11-kit does not know, and it names neither a PIN
+ * (pin-value, pin-source: the person at the machine types it) nor a
+ * module (module-path: pkcs11_module does, checked as a file the module
+ * trusts).  Returns 0, or CERTAUTH_ERR_CONFIG or _NOMEM with why set.
+ */
+int certauth_p11token_check_login_uri(const char *uri,
+    struct certauth_reason *why);
+
+/*
  * As certauth_p11token_open, but every initialised token the URI
  * matches is a candidate, in module and slot order (a module of
  * p11-kit's configured with trust-policy, whose tokens hold CA
@@ -92,7 +102,9 @@ CK_KEY_TYPE certauth_p11token_key_type(const struct certauth_p11token *t);
 /*
  * Sign in (inlen bytes) with the found key and mechanism mech, as the
  * token returns it (raw r||s for ECDSA).  *out malloc'd.  Returns 0 or a
- * CERTAUTH_ERR_* code with why set.
+ * CERTAUTH_ERR_* code with why set (CERTAUTH_ERR_FORMAT for a token that
+ * announces more than 4096 bytes, or says it wrote more than it had
+ * room for).
  */
 int certauth_p11token_sign(struct certauth_p11token *t, CK_MECHANISM *mech,
     const unsigned char *in, size_t inlen, unsigned char **out, size_t *outlen,
@@ -114,8 +126,9 @@ int certauth_p11token_sign_message(struct certauth_p11token *t, EVP_PKEY *pub,
  * The X.509 certificate objects on the token that the URI's object
  * attributes (object=, id=) match, in the token's order, at most 16,
  * into *certs (owned, possibly empty).  An object that is not one DER
- * certificate of at most 64 KiB is passed over, counted in *skipped,
- * the last one's reason in skip_why.  Returns 0, or CERTAUTH_ERR_IO /
+ * certificate of at most 64 KiB, or whose length changes between its
+ * two reads, is passed over, counted in *skipped, the last one's reason
+ * in skip_why.  Returns 0, or CERTAUTH_ERR_IO /
  * _NOMEM with why set.
  */
 int certauth_p11token_certs(struct certauth_p11token *t, STACK_OF(X509) **certs,

@@ -8,8 +8,10 @@
  * DigestInfo, CKM_RSA_PKCS_PSS, CKM_ECDSA), which smart cards offer more
  * often than the hash-and-sign ones; Ed25519 signs the challenge itself
  * (CKM_EDDSA).  ECDSA's raw r||s becomes the DER SEQUENCE the module
- * reads.  Whatever the token returns is untrusted: every attribute read
- * is capped, and the caller verifies every signature it makes.
+ * reads.  Whatever the token returns is untrusted: every attribute and
+ * signature read is capped, every length the token reports for a buffer
+ * it filled is checked against the room it had, and the caller verifies
+ * every signature it makes.
  */
 #include "config.h"
 
@@ -37,6 +39,7 @@
 #define KEYS_MAX       16    /* private keys one URI may match */
 #define CERTS_MAX      16    /* certificates looked at on one token */
 #define ATTR_MAX_BYTES 65536 /* the largest attribute read from a token */
+#define SIG_MAX_BYTES  4096  /* the largest signature: RSA of 32768 bits */
 #define LIST_MAX       CERTAUTH_P11_LIST_MAX /* objects of one group listed */
 
 struct certauth_p11token {
@@ -95,6 +98,52 @@ check_uri(const char *text, P11KitUri *uri, struct certauth_reason *why)
 		return CERTAUTH_ERR_CONFIG;
 	}
 	return 0;
+}
+
+int
+certauth_p11token_check_login_uri(const char *uri, struct certauth_reason *why)
+{
+	P11KitUri *u = NULL;
+	int rc, r = CERTAUTH_ERR_CONFIG;
+
+	if ((u = p11_kit_uri_new()) == NULL) {
+		certauth_reason_set(why, "%s",
+		    certauth_strerror(CERTAUTH_ERR_NOMEM));
+		return CERTAUTH_ERR_NOMEM;
+	}
+	if ((rc = p11_kit_uri_parse(uri, P11_KIT_URI_FOR_ANY, u)) !=
+	    P11_KIT_URI_OK) {
+		certauth_reason_set(why,
+		    "option pkcs11_uri: cannot read %s: %s", uri,
+		    p11_kit_uri_message(rc));
+		goto out;
+	}
+	if (p11_kit_uri_any_unrecognized(u)) {
+		certauth_reason_set(why,
+		    "option pkcs11_uri: %s has attributes p11-kit does not know",
+		    uri);
+		goto out;
+	}
+	if (p11_kit_uri_get_pin_value(u) != NULL ||
+	    p11_kit_uri_get_pin_source(u) != NULL) {
+		certauth_reason_set(why,
+		    "option pkcs11_uri: %s is refused: the PIN is asked "
+		    "through the conversation",
+		    p11_kit_uri_get_pin_value(u) != NULL ? "pin-value" :
+							   "pin-source");
+		goto out;
+	}
+	if (p11_kit_uri_get_module_path(u) != NULL) {
+		certauth_reason_set(why,
+		    "option pkcs11_uri: module-path is refused: name the "
+		    "module with pkcs11_module, which is checked as a file "
+		    "the module trusts");
+		goto out;
+	}
+	r = 0;
+out:
+	p11_kit_uri_free(u);
+	return r;
 }
 
 /* Where the tokens are looked for, in messages. */
@@ -214,7 +263,9 @@ list_add(char *list, size_t size, const char *label)
 /*
  * The tokens of module fl: the matching ones counted in *found (the
  * first into t), every initialised one's label added to all.  A module
- * that cannot list its slots has none.  Returns 0 or CERTAUTH_ERR_NOMEM.
+ * that cannot list its slots has none, and so has one that says it
+ * wrote more slots than the room it was given.  Returns 0 or
+ * CERTAUTH_ERR_NOMEM.
  */
 static int
 scan_module(struct certauth_p11token *t, CK_FUNCTION_LIST *fl, int *found,
@@ -222,14 +273,15 @@ scan_module(struct certauth_p11token *t, CK_FUNCTION_LIST *fl, int *found,
 {
 	char label[LABEL_BYTES + 1];
 	CK_SLOT_ID *slots = NULL;
-	CK_ULONG n = 0, i;
+	CK_ULONG n = 0, room, i;
 	int match = module_matches(t, fl);
 
 	if (fl->C_GetSlotList(CK_TRUE, NULL, &n) != CKR_OK || n == 0)
 		return 0;
 	if ((slots = calloc(n, sizeof(*slots))) == NULL)
 		return CERTAUTH_ERR_NOMEM;
-	if (fl->C_GetSlotList(CK_TRUE, slots, &n) != CKR_OK)
+	room = n;
+	if (fl->C_GetSlotList(CK_TRUE, slots, &n) != CKR_OK || n > room)
 		n = 0;
 	for (i = 0; i < n; i++) {
 		if (slot_matches(t, fl, slots[i], label) && match &&
@@ -364,8 +416,9 @@ try_slot(struct certauth_p11token *t, CK_FUNCTION_LIST *fl, CK_SLOT_ID slot,
 
 /*
  * The matching tokens of module fl, in slot order, offered to want
- * until it keeps one (1).  Their labels go to all.  0 when none was
- * kept, 1, or a failure.
+ * until it keeps one (1).  Their labels go to all.  A module that says
+ * it wrote more slots than the room it was given has none.  0 when none
+ * was kept, 1, or a failure.
  */
 static int
 offer_module(struct certauth_p11token *t, CK_FUNCTION_LIST *fl, int *found,
@@ -374,7 +427,7 @@ offer_module(struct certauth_p11token *t, CK_FUNCTION_LIST *fl, int *found,
 {
 	char label[LABEL_BYTES + 1];
 	CK_SLOT_ID *slots = NULL;
-	CK_ULONG n = 0, i;
+	CK_ULONG n = 0, room, i;
 	int r = 0;
 
 	if (!module_matches(t, fl) ||
@@ -387,7 +440,8 @@ offer_module(struct certauth_p11token *t, CK_FUNCTION_LIST *fl, int *found,
 		    certauth_strerror(CERTAUTH_ERR_NOMEM));
 		return CERTAUTH_ERR_NOMEM;
 	}
-	if (fl->C_GetSlotList(CK_TRUE, slots, &n) != CKR_OK)
+	room = n;
+	if (fl->C_GetSlotList(CK_TRUE, slots, &n) != CKR_OK || n > room)
 		n = 0;
 	for (i = 0; i < n && r == 0; i++) {
 		int match = slot_matches(t, fl, slots[i], label);
@@ -581,9 +635,10 @@ certauth_p11token_login(struct certauth_p11token *t, const char *pin,
 
 /*
  * Attribute type of object h into *val (malloc'd, *len bytes).  Returns
- * 0, CERTAUTH_ERR_NOT_FOUND when the object has none or hides it, or
- * CERTAUTH_ERR_TOO_LONG past ATTR_MAX_BYTES (or a token that changes
- * its answer between the two calls).
+ * 0, CERTAUTH_ERR_NOT_FOUND when the object has none or hides it,
+ * CERTAUTH_ERR_TOO_LONG past ATTR_MAX_BYTES, or CERTAUTH_ERR_IO for a
+ * token that gives another length when the value is read than when it
+ * was asked for its length (the bytes are never looked at).
  */
 static int
 get_attr(struct certauth_p11token *t, CK_OBJECT_HANDLE h,
@@ -591,6 +646,7 @@ get_attr(struct certauth_p11token *t, CK_OBJECT_HANDLE h,
 {
 	CK_ATTRIBUTE a = { type, NULL, 0 };
 	CK_ULONG want;
+	CK_RV rv;
 
 	*val = NULL;
 	if (t->fl->C_GetAttributeValue(t->session, h, &a, 1) != CKR_OK ||
@@ -601,11 +657,12 @@ get_attr(struct certauth_p11token *t, CK_OBJECT_HANDLE h,
 	want = a.ulValueLen;
 	if ((a.pValue = malloc(want)) == NULL)
 		return CERTAUTH_ERR_NOMEM;
-	if (t->fl->C_GetAttributeValue(t->session, h, &a, 1) != CKR_OK ||
-	    a.ulValueLen != want) {
+	rv = t->fl->C_GetAttributeValue(t->session, h, &a, 1);
+	if (rv != CKR_OK || a.ulValueLen != want) {
 		free(a.pValue);
-		return a.ulValueLen > want ? CERTAUTH_ERR_TOO_LONG :
-					     CERTAUTH_ERR_NOT_FOUND;
+		return rv == CKR_OK || rv == CKR_BUFFER_TOO_SMALL ?
+		    CERTAUTH_ERR_IO :
+		    CERTAUTH_ERR_NOT_FOUND;
 	}
 	*val = a.pValue;
 	*len = a.ulValueLen;
@@ -819,6 +876,11 @@ read_cert(struct certauth_p11token *t, CK_OBJECT_HANDLE h, long nth, X509 **out,
 			    "certificate object %ld on token '%s' is larger "
 			    "than %d bytes",
 			    nth, t->label, ATTR_MAX_BYTES);
+		else if (r == CERTAUTH_ERR_IO)
+			certauth_reason_set(why,
+			    "certificate object %ld on token '%s' changed "
+			    "its length between two reads",
+			    nth, t->label);
 		else if (r != CERTAUTH_ERR_NOMEM)
 			certauth_reason_set(why,
 			    "certificate object %ld on token '%s' has no "
@@ -1020,7 +1082,7 @@ certauth_p11token_sign(struct certauth_p11token *t, CK_MECHANISM *mech,
     struct certauth_reason *why)
 {
 	unsigned char *buf = NULL;
-	CK_ULONG len = 0;
+	CK_ULONG len = 0, room;
 	CK_RV rv;
 	int r = CERTAUTH_ERR_IO;
 
@@ -1029,7 +1091,16 @@ certauth_p11token_sign(struct certauth_p11token *t, CK_MECHANISM *mech,
 	    (rv = t->fl->C_Sign(t->session, (unsigned char *)in,
 		 (CK_ULONG)inlen, NULL, &len)) != CKR_OK)
 		goto fail;
-	if ((buf = malloc(len)) == NULL) {
+	if (len == 0 || len > SIG_MAX_BYTES) {
+		certauth_reason_set(why,
+		    "token '%s' announced a signature of %lu bytes (at most "
+		    "%d are taken)",
+		    t->label, (unsigned long)len, SIG_MAX_BYTES);
+		r = CERTAUTH_ERR_FORMAT;
+		goto out;
+	}
+	room = len;
+	if ((buf = malloc(room)) == NULL) {
 		r = CERTAUTH_ERR_NOMEM;
 		certauth_reason_set(why, "%s", certauth_strerror(r));
 		goto out;
@@ -1037,6 +1108,15 @@ certauth_p11token_sign(struct certauth_p11token *t, CK_MECHANISM *mech,
 	if ((rv = t->fl->C_Sign(t->session, (unsigned char *)in,
 		 (CK_ULONG)inlen, buf, &len)) != CKR_OK)
 		goto fail;
+	/* The bytes past the room were never written: none is read. */
+	if (len > room) {
+		certauth_reason_set(why,
+		    "token '%s' said it wrote a signature of %lu bytes into "
+		    "room for %lu",
+		    t->label, (unsigned long)len, (unsigned long)room);
+		r = CERTAUTH_ERR_FORMAT;
+		goto out;
+	}
 	*out = buf;
 	*outlen = len;
 	buf = NULL;

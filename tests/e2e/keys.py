@@ -1,7 +1,7 @@
 """Key sources for the e2e tests: a real ssh-agent loaded with ssh-add,
 and SoftHSM2 tokens with keys imported by pkcs11-tool, reached directly
 or through a module list of p11-kit's of our own.  Used by agent.py,
-pkcs11.py and askpass.py."""
+pkcs11.py, askpass.py and token_hostile.py."""
 
 import glob
 import os
@@ -152,6 +152,13 @@ class SoftHSM:
         if with_cert:
             self.tool(*login, "--write-object", self._der(cert.cert, "x509"),
                       "--type", "cert", "--id", oid, "--label", obj)
+
+    def import_cert(self, token, cert, obj, oid):
+        """cert's certificate alone onto token as object obj with id oid
+        (hex), whatever key the token holds under that id."""
+        self.tool("--token-label", token, "--login", "--pin", PIN,
+                  "--write-object", self._der(cert.cert, "x509"),
+                  "--type", "cert", "--id", oid, "--label", obj)
 
     def create_object(self, token, attrs):
         """One object made on token with the attributes attrs, a list of
