@@ -314,14 +314,16 @@ sign(struct token_run *run, const char *challenge, char **response,
 		 (const unsigned char *)challenge, strlen(challenge), &sig,
 		 &siglen, why)) != 0)
 		goto out;
-	/* A key that is not its certificate's is the token's lie: said so
-	 * here, plainly, before the login refuses the answer anyway. */
+	/* A key that is not its certificate's, or a signature spoilt on
+	 * the way, is the token's lie: said so here, plainly, before the
+	 * login refuses the answer anyway. */
 	if (certauth_verify_signature(X509_get0_pubkey(run->cert),
 		CERTAUTH_DIGEST_DEFAULT, (const unsigned char *)challenge,
 		strlen(challenge), sig, siglen, &inner) != 0) {
 		certauth_reason_set(why,
-		    "the key on token '%s' does not belong to its certificate "
-		    "%s: %s",
+		    "the signature of token '%s' does not verify with its "
+		    "certificate %s (a key that is not that certificate's, or "
+		    "a damaged signature): %s",
 		    certauth_p11token_label(run->tok), run->name, inner.text);
 		r = CERTAUTH_ERR_KEY_REFUSED;
 		goto out;

@@ -402,11 +402,11 @@ refused("growing-sig: bob's P-256 signature said to be 64 bytes longer "
 refused("odd-ecdsa: bob's P-256 signature one byte short, refused",
         pamtester(ONLY, "bob", "odd-ecdsa"),
         B + "token 'hostile' returned an ECDSA signature of odd length 63")
-NOT_ITS = re.compile(re.escape(A) + r"the key on token 'hostile' does not "
-                     r"belong to its certificate [12] on the token: .+")
-NOT_ITS_B = re.compile(re.escape(B) + r"the key on token 'hostile' does "
-                       r"not belong to its certificate [12] on the token: "
-                       r".+")
+SELF_CHECK = (r"the signature of token '%s' does not verify with its "
+              r"certificate %s on the token \(a key that is not that "
+              r"certificate's, or a damaged signature\): .+")
+NOT_ITS = re.compile(re.escape(A) + SELF_CHECK % ("hostile", "[12]"))
+NOT_ITS_B = re.compile(re.escape(B) + SELF_CHECK % ("hostile", "[12]"))
 refused("short-sig: alice's RSA signature two bytes short, refused",
         pamtester(ONLY, "alice", "short-sig"), NOT_ITS)
 refused("short-sig: bob's P-256 signature two bytes short, refused",
@@ -484,12 +484,11 @@ for u, mode, line in MEMCHECK:
            r.diag(errors[:8]))
 
 # ------------------------------------------- real SoftHSM2, no shim
-MISMATCH_A = re.compile(re.escape(A) + r"the key on token 'mismatch' does "
-                        r"not belong to (its|the) certificate [12] on the "
-                        r"token(: .+)?")
-MISMATCH_B = re.compile(re.escape(B) + r"the key on token 'mismatch' does "
-                        r"not belong to (its|the) certificate [12] on the "
-                        r"token(: .+)?")
+MISMATCH = (r"(the key on token 'mismatch' does not belong to the "
+            r"certificate [12] on the token|" +
+            SELF_CHECK % ("mismatch", "[12]") + ")")
+MISMATCH_A = re.compile(re.escape(A) + MISMATCH)
+MISMATCH_B = re.compile(re.escape(B) + MISMATCH)
 refused("another RSA key under the id of alice's certificate: refused",
         pamtester(REAL, "alice"), MISMATCH_A)
 refused("another P-256 key under the id of bob's certificate: refused",
@@ -556,9 +555,9 @@ HOME = lib.MNT + "/home/mallory"
 MUID = USERS["mallory"].uid
 USER_MARK = HOME + "/loaded"
 SU_REFUSED = "su: Authentication failure"
-FORGED_LINE = re.compile(re.escape(A) + r"the key on token 'mallory' does "
-                         r"not belong to (its|the) certificate 1 on the "
-                         r"token(: .+)?")
+FORGED_LINE = re.compile(re.escape(A) + r"(the key on token 'mallory' does "
+                         r"not belong to the certificate 1 on the token|" +
+                         SELF_CHECK % ("mallory", "1") + ")")
 
 
 def mallory_store(name, label, key, cert):
