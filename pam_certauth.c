@@ -1,7 +1,8 @@
 /*
  * pam_certauth.c - the PAM glue: options, the user and service, the
- * login's answer source (the conversation, or with agent= the ssh-agent
- * of the process's real uid, src/agent_answer.c), one call to the login
+ * login's answer source (the conversation, with agent= the ssh-agent of
+ * the process's real uid, src/agent_answer.c, or with pkcs11= a token in
+ * this machine, src/token_answer.c), one call to the login
  * (src/auth.c), and the mapping from the project's error codes to PAM
  * return codes.  Everything else lives in libcertauth (src/).
  */
@@ -25,6 +26,7 @@
 #include "ctx.h"
 #include "log.h"
 #include "options.h"
+#include "token_answer.h"
 
 #define INFO_PREFIX	  "certauth challenge: "
 #define PROMPT		  "certauth response: "
@@ -88,8 +90,8 @@ struct conv_arg {
  * and frees it.  Returns 0 or CERTAUTH_ERR_CONV / _NOMEM.
  */
 static int
-ask(void *arg, const char *challenge, STACK_OF(X509) *bound, char **response,
-    struct certauth_reason *why)
+ask(void *arg, const char *challenge, const struct certauth_bound *bound,
+    char **response, struct certauth_reason *why)
 {
 	const struct conv_arg *ca = arg;
 	const struct pam_conv *conv = NULL;
@@ -140,6 +142,49 @@ out:
 }
 
 /*
+ * How the token answer source asks for the PIN (answer.h): one
+ * conversation call of one echo-off prompt.  The answer is copied into
+ * buf and wiped where libpam's application left it.
+ */
+static int
+ask_secret(void *arg, const char *prompt, char *buf, size_t size,
+    struct certauth_reason *why)
+{
+	pam_handle_t *pamh = arg;
+	const struct pam_conv *conv = NULL;
+	struct pam_message msg = { PAM_PROMPT_ECHO_OFF, prompt };
+	const struct pam_message *msgp = &msg;
+	struct pam_response *resp = NULL;
+	size_t len;
+	int n = -1;
+
+	if (pam_get_item(pamh, PAM_CONV, (const void **)&conv) != PAM_SUCCESS ||
+	    conv == NULL || conv->conv == NULL) {
+		certauth_reason_set(why, "the application has no conversation");
+		return -1;
+	}
+	if (conv->conv(1, &msgp, &resp, conv->appdata_ptr) != PAM_SUCCESS ||
+	    resp == NULL || resp[0].resp == NULL) {
+		certauth_reason_set(why, "the conversation gave no answer");
+		goto out;
+	}
+	if ((len = strlen(resp[0].resp)) >= size) {
+		certauth_reason_set(why, "the answer is longer than %zu bytes",
+		    size - 1);
+		goto out;
+	}
+	memcpy(buf, resp[0].resp, len + 1);
+	n = (int)len;
+out:
+	if (resp != NULL) {
+		if (resp[0].resp != NULL)
+			certauth_freezero(resp[0].resp, strlen(resp[0].resp));
+		free(resp);
+	}
+	return n;
+}
+
+/*
  * The user's side of a failure: the plain message, and what is wrong
  * with the answer's shape when the login found it broken on its way
  * (ctx.h: it depends on the answer alone, not on the account).
@@ -165,6 +210,8 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	struct certauth_answer_source conv = { "conversation", 0, ask, &ca };
 	struct certauth_agent_answer aa;
 	struct certauth_answer_source agent;
+	struct certauth_token_answer ta;
+	struct certauth_answer_source token;
 	const struct certauth_answer_source *src = &conv;
 	struct certauth_ctx c;
 	const void *service = NULL;
@@ -208,6 +255,17 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		aa.fallback = o.agent == CERTAUTH_AGENT_TRY ? &conv : NULL;
 		certauth_agent_answer_source(&aa, &agent);
 		src = &agent;
+	}
+	if (o.pkcs11 != CERTAUTH_PKCS11_OFF) {
+		memset(&ta, 0, sizeof(ta));
+		ta.opts = &o;
+		ta.lg = &lg;
+		ta.user = user;
+		ta.pin.ask = ask_secret;
+		ta.pin.arg = pamh;
+		ta.fallback = o.pkcs11 == CERTAUTH_PKCS11_TRY ? &conv : NULL;
+		certauth_token_answer_source(&ta, &token);
+		src = &token;
 	}
 	r = certauth_login(&c, &req, src);
 out:

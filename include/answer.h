@@ -8,27 +8,43 @@
 #ifndef CERTAUTH_ANSWER_H
 #define CERTAUTH_ANSWER_H
 
-#include <openssl/x509.h>
+#include <stddef.h>
 
+#include "bound.h"
 #include "certauth.h"
+
+/*
+ * How a source asks the person for a secret (a key's passphrase, a
+ * token's PIN): prompt is shown, the answer not echoed; it goes into
+ * buf, NUL-ended, at most size - 1 bytes.  Returns its length, or -1
+ * with why set (nobody to ask, nothing given).  NULL ask: no one can be
+ * asked.
+ */
+struct certauth_secret_ask {
+	int (*ask)(void *arg, const char *prompt, char *buf, size_t size,
+	    struct certauth_reason *why);
+	void *arg;
+};
 
 struct certauth_answer_source {
 	const char *name; /* for log lines: "conversation" */
-	/* Nonzero: answer picks its key by the bound certificates, so they
+	/* Nonzero: answer picks its key by the account's bindings, so they
 	 * are looked up before the challenge goes out. */
 	int needs_bound;
 	/*
 	 * Answer challenge: *response is a malloc'd NUL-terminated line,
-	 * untrusted, that the caller wipes and frees.  bound holds the
-	 * account's certificates for a source that needs_bound (NULL when
-	 * the account has none, and always for any other source).
+	 * untrusted, that the caller wipes and frees.  bound: what the
+	 * binding sources said about the account, for a source that
+	 * needs_bound (its r is nonzero for an account without bindings);
+	 * NULL for any other source.
 	 * Returns 0, CERTAUTH_ERR_CONV (no answer), CERTAUTH_ERR_NOMEM, or
 	 * another code for a source that refuses the login itself (the
 	 * ssh-agent's: agent_answer.h), with why set (may be left empty
 	 * for CERTAUTH_ERR_CONV and CERTAUTH_ERR_NOMEM).
 	 */
-	int (*answer)(void *arg, const char *challenge, STACK_OF(X509) *bound,
-	    char **response, struct certauth_reason *why);
+	int (*answer)(void *arg, const char *challenge,
+	    const struct certauth_bound *bound, char **response,
+	    struct certauth_reason *why);
 	void *arg;
 };
 

@@ -12,19 +12,8 @@
 
 #include <openssl/evp.h>
 
+#include "answer.h" /* struct certauth_secret_ask */
 #include "certauth.h"
-
-/*
- * How a source asks the person for a secret (a key's passphrase, a
- * token's PIN): prompt is shown; the answer goes into buf, NUL-ended, at
- * most size - 1 bytes.  Returns its length, or -1 with why set (nobody
- * to ask, nothing given).  NULL ask: no one can be asked.
- */
-struct certauth_secret_ask {
-	int (*ask)(void *arg, const char *prompt, char *buf, size_t size,
-	    struct certauth_reason *why);
-	void *arg;
-};
 
 /* What names a key, as --key / CERTAUTH_KEY and the options give it. */
 struct certauth_keysrc_spec {

@@ -47,6 +47,14 @@ enum certauth_agent_mode {
 	CERTAUTH_AGENT_ONLY
 };
 
+/* pkcs11=: off, a token in this machine else the conversation, the
+ * token alone. */
+enum certauth_pkcs11_mode {
+	CERTAUTH_PKCS11_OFF = 0,
+	CERTAUTH_PKCS11_TRY,
+	CERTAUTH_PKCS11_ONLY
+};
+
 /*
  * The binding sources bindings= may name (bound.c asks them in the order
  * given).  A new source is one value here, one name in options.c and one
@@ -86,7 +94,10 @@ struct certauth_opts {
 	long ocsp_max_age;
 	long challenge_ttl;
 	char *hostname;
-	int agent; /* enum certauth_agent_mode */
+	int agent;	     /* enum certauth_agent_mode */
+	int pkcs11;	     /* enum certauth_pkcs11_mode */
+	char *pkcs11_module; /* NULL: p11-kit's proxy (its modules) */
+	char *pkcs11_uri;    /* NULL: "pkcs11:", every token */
 	/* bindings=: enum certauth_source values, in order, each once */
 	int bindings[CERTAUTH_SOURCE_COUNT];
 	size_t nbindings;

@@ -2,7 +2,8 @@
  * A private key on a PKCS#11 token, named by an RFC 7512 "pkcs11:" URI,
  * through p11-kit: the URI is parsed and matched by p11-kit, the module
  * loaded and initialised by it.  One token, one session, one key.
- * Linked by the tools only (libcertauth_client), never by the module.
+ * Shared by the signing tools' key source (keysrc.h) and the module's
+ * token answer source (token_answer.h).
  */
 #ifndef CERTAUTH_P11TOKEN_H
 #define CERTAUTH_P11TOKEN_H
@@ -10,6 +11,7 @@
 #include <stddef.h>
 
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 #include <p11-kit/pkcs11.h>
 
 #include "certauth.h"
@@ -77,6 +79,30 @@ CK_KEY_TYPE certauth_p11token_key_type(const struct certauth_p11token *t);
  */
 int certauth_p11token_sign(struct certauth_p11token *t, CK_MECHANISM *mech,
     const unsigned char *in, size_t inlen, unsigned char **out, size_t *outlen,
+    struct certauth_reason *why);
+
+/*
+ * The same signature the module checks, made on the token with the key
+ * certauth_p11token_find_key found (pub, its public half): over msg
+ * hashed with md (NULL for EdDSA, which signs msg itself), RSA with PSS
+ * when pss or when pub is an RSA-PSS key, ECDSA turned from the token's
+ * r||s into DER.  *sig malloc'd.  Returns 0 or a CERTAUTH_ERR_* code
+ * with why set (CERTAUTH_ERR_IO for a token removed meanwhile).
+ */
+int certauth_p11token_sign_message(struct certauth_p11token *t, EVP_PKEY *pub,
+    const EVP_MD *md, int pss, const unsigned char *msg, size_t len,
+    unsigned char **sig, size_t *siglen, struct certauth_reason *why);
+
+/*
+ * The X.509 certificate objects on the token that the URI's object
+ * attributes (object=, id=) match, in the token's order, at most 16,
+ * into *certs (owned, possibly empty).  An object that is not one DER
+ * certificate of at most 64 KiB is passed over, counted in *skipped,
+ * the last one's reason in skip_why.  Returns 0, or CERTAUTH_ERR_IO /
+ * _NOMEM with why set.
+ */
+int certauth_p11token_certs(struct certauth_p11token *t, STACK_OF(X509) **certs,
+    int *skipped, struct certauth_reason *skip_why,
     struct certauth_reason *why);
 
 /* Log out, close the session, finalise and release the module. */

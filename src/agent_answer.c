@@ -212,9 +212,11 @@ respond(struct agent_run *run, const char *challenge, STACK_OF(X509) *bound,
 }
 
 static int
-agent_answer(void *arg, const char *challenge, STACK_OF(X509) *bound,
-    char **response, struct certauth_reason *why)
+agent_answer(void *arg, const char *challenge,
+    const struct certauth_bound *b, char **response,
+    struct certauth_reason *why)
 {
+	STACK_OF(X509) *bound = b != NULL && b->r == 0 ? b->certs : NULL;
 	const struct certauth_agent_answer *aa = arg;
 	const struct certauth_answer_source *fb = aa->fallback;
 	struct certauth_reason inner;
@@ -235,7 +237,7 @@ agent_answer(void *arg, const char *challenge, STACK_OF(X509) *bound,
 		log_info(aa->lg,
 		    "user %s: agent mode: %s; asking through the %s", aa->user,
 		    inner.text, fb->name);
-		return fb->answer(fb->arg, challenge, bound, response, why);
+		return fb->answer(fb->arg, challenge, b, response, why);
 	}
 	certauth_reason_set(why, "agent mode: %s", inner.text);
 	return r;

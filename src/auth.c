@@ -416,7 +416,7 @@ certauth_login(struct certauth_ctx *c, const struct certauth_request *req,
 		goto out;
 	}
 	memset(&why, 0, sizeof(why));
-	if ((r = src->answer(src->arg, challenge, early ? b.certs : NULL,
+	if ((r = src->answer(src->arg, challenge, src->needs_bound ? &b : NULL,
 		 &response, &why)) != 0) {
 		if (why.text[0] == '\0')
 			certauth_reason_set(&why, "%s", certauth_strerror(r));

@@ -62,6 +62,12 @@ static const struct enum_name digest_names[] = { { "sha1", CERTAUTH_OCSP_SHA1 },
 static const struct enum_name agent_names[] = { { "off", CERTAUTH_AGENT_OFF },
 	{ "try", CERTAUTH_AGENT_TRY }, { "only", CERTAUTH_AGENT_ONLY },
 	{ NULL, 0 } };
+static const struct enum_name pkcs11_names[] = {
+	{ "off", CERTAUTH_PKCS11_OFF },
+	{ "try", CERTAUTH_PKCS11_TRY },
+	{ "only", CERTAUTH_PKCS11_ONLY },
+	{ NULL, 0 },
+};
 /* bindings=: one row a source (enum certauth_source). */
 static const struct enum_name source_names[] = {
 	{ "files", CERTAUTH_SOURCE_FILES },
@@ -103,6 +109,9 @@ static const struct opt_desc opt_table[] = {
 	{ "challenge_ttl", OPT_LONG, OFF(challenge_ttl), NULL, 1, 3600 },
 	{ "hostname", OPT_STRING, OFF(hostname), NULL, 0, 0 },
 	{ "agent", OPT_ENUM, OFF(agent), agent_names, 0, 0 },
+	{ "pkcs11", OPT_ENUM, OFF(pkcs11), pkcs11_names, 0, 0 },
+	{ "pkcs11_module", OPT_PATH, OFF(pkcs11_module), NULL, 0, 0 },
+	{ "pkcs11_uri", OPT_STRING, OFF(pkcs11_uri), NULL, 0, 0 },
 	{ "bindings", OPT_SOURCES, OFF(bindings), source_names, 0, 0 },
 	{ "ldap_uri", OPT_LDAP_URIS, OFF(ldap_uri), NULL, 0, 0 },
 	{ "ldap_base", OPT_STRING, OFF(ldap_base), NULL, 0, 0 },
@@ -755,6 +764,22 @@ certauth_opts_validate(struct certauth_opts *o, struct certauth_reason *reason)
 		    "bindings=rules cannot be used with trust=pinned: a "
 		    "certificate offered at login must chain to ca_file or "
 		    "ca_dir");
+		return CERTAUTH_ERR_CONFIG;
+	}
+	if (o->agent != CERTAUTH_AGENT_OFF &&
+	    o->pkcs11 != CERTAUTH_PKCS11_OFF) {
+		/* One answer source a login; which first is not a guess to
+		 * make for the administrator. */
+		certauth_reason_set(reason,
+		    "agent and pkcs11 cannot both be on: the ssh-agent answers "
+		    "for remote logins, a token for logins at this machine");
+		return CERTAUTH_ERR_CONFIG;
+	}
+	if (o->pkcs11_uri != NULL &&
+	    strncmp(o->pkcs11_uri, "pkcs11:", 7) != 0) {
+		certauth_reason_set(reason,
+		    "option pkcs11_uri: '%s' is not a pkcs11: URI (RFC 7512)",
+		    o->pkcs11_uri);
 		return CERTAUTH_ERR_CONFIG;
 	}
 	if (certauth_opts_uses_source(o, CERTAUTH_SOURCE_LDAP))

@@ -1,8 +1,15 @@
 /*
  * A private key on a PKCS#11 token through p11-kit: p11-kit parses and
  * matches the RFC 7512 URI and loads the module; this file picks the one
- * token and key the URI names, logs in and signs, and turns the token's
- * return values into messages a person can act on.
+ * token and key the URI names, lists its certificates, logs in and
+ * signs, and turns the token's return values into messages a person can
+ * act on.  The challenge is hashed here and the token signs the hash
+ * with the plainest mechanism of its key type (CKM_RSA_PKCS over a
+ * DigestInfo, CKM_RSA_PKCS_PSS, CKM_ECDSA), which smart cards offer more
+ * often than the hash-and-sign ones; Ed25519 signs the challenge itself
+ * (CKM_EDDSA).  ECDSA's raw r||s becomes the DER SEQUENCE the module
+ * reads.  Whatever the token returns is untrusted: every attribute read
+ * is capped, and the caller verifies every signature it makes.
  */
 #include "config.h"
 
@@ -10,9 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/objects.h>
 #include <openssl/param_build.h>
 #include <openssl/x509.h>
 #include <p11-kit/p11-kit.h>
@@ -24,7 +34,9 @@
 
 #define LABEL_BYTES    32 /* CK_TOKEN_INFO label, blank-padded */
 #define TOKEN_LIST_MAX 512
-#define KEYS_MAX       16 /* private keys one URI may match */
+#define KEYS_MAX       16    /* private keys one URI may match */
+#define CERTS_MAX      16    /* certificates looked at on one token */
+#define ATTR_MAX_BYTES 65536 /* the largest attribute read from a token */
 
 struct certauth_p11token {
 	P11KitUri *uri;
@@ -325,6 +337,15 @@ certauth_p11token_key_type(const struct certauth_p11token *t)
 	return t->key_type;
 }
 
+/* Whether rv says the token or its session is gone: pulled out. */
+static int
+gone(CK_RV rv)
+{
+	return rv == CKR_DEVICE_REMOVED || rv == CKR_TOKEN_NOT_PRESENT ||
+	    rv == CKR_SESSION_CLOSED || rv == CKR_SESSION_HANDLE_INVALID ||
+	    rv == CKR_TOKEN_NOT_RECOGNIZED;
+}
+
 static int
 token_flags(struct certauth_p11token *t, CK_FLAGS *flags)
 {
@@ -399,6 +420,12 @@ certauth_p11token_login(struct certauth_p11token *t, const char *pin,
 				"");
 		return CERTAUTH_ERR_KEY_REFUSED;
 	}
+	if (gone(rv)) {
+		certauth_reason_set(why,
+		    "token '%s' was removed before the PIN could be checked",
+		    t->label);
+		return CERTAUTH_ERR_IO;
+	}
 	certauth_reason_set(why, "cannot log in to token '%s': %s", t->label,
 	    p11_kit_strerror(rv));
 	return CERTAUTH_ERR_IO;
@@ -406,23 +433,31 @@ certauth_p11token_login(struct certauth_p11token *t, const char *pin,
 
 /*
  * Attribute type of object h into *val (malloc'd, *len bytes).  Returns
- * 0, or CERTAUTH_ERR_NOT_FOUND when the object has none or hides it.
+ * 0, CERTAUTH_ERR_NOT_FOUND when the object has none or hides it, or
+ * CERTAUTH_ERR_TOO_LONG past ATTR_MAX_BYTES (or a token that changes
+ * its answer between the two calls).
  */
 static int
 get_attr(struct certauth_p11token *t, CK_OBJECT_HANDLE h,
     CK_ATTRIBUTE_TYPE type, unsigned char **val, size_t *len)
 {
 	CK_ATTRIBUTE a = { type, NULL, 0 };
+	CK_ULONG want;
 
 	*val = NULL;
 	if (t->fl->C_GetAttributeValue(t->session, h, &a, 1) != CKR_OK ||
 	    a.ulValueLen == (CK_ULONG)-1 || a.ulValueLen == 0)
 		return CERTAUTH_ERR_NOT_FOUND;
-	if ((a.pValue = malloc(a.ulValueLen)) == NULL)
+	if (a.ulValueLen > ATTR_MAX_BYTES)
+		return CERTAUTH_ERR_TOO_LONG;
+	want = a.ulValueLen;
+	if ((a.pValue = malloc(want)) == NULL)
 		return CERTAUTH_ERR_NOMEM;
-	if (t->fl->C_GetAttributeValue(t->session, h, &a, 1) != CKR_OK) {
+	if (t->fl->C_GetAttributeValue(t->session, h, &a, 1) != CKR_OK ||
+	    a.ulValueLen != want) {
 		free(a.pValue);
-		return CERTAUTH_ERR_NOT_FOUND;
+		return a.ulValueLen > want ? CERTAUTH_ERR_TOO_LONG :
+					     CERTAUTH_ERR_NOT_FOUND;
 	}
 	*val = a.pValue;
 	*len = a.ulValueLen;
@@ -441,7 +476,7 @@ find_objects(struct certauth_p11token *t, CK_ATTRIBUTE *tmpl, CK_ULONG n,
 		return -1;
 	rv = t->fl->C_FindObjects(t->session, hs, max, &got);
 	t->fl->C_FindObjectsFinal(t->session);
-	return rv == CKR_OK ? (long)got : -1;
+	return rv == CKR_OK && got <= max ? (long)got : -1;
 }
 
 /* An RSA public key from a key object's modulus and exponent, or NULL. */
@@ -560,6 +595,25 @@ public_of(struct certauth_p11token *t, CK_OBJECT_HANDLE h)
 }
 
 /*
+ * The template of the URI's object attributes (object=, id=) with class
+ * cls in place of its own, into tmpl (room for max); its length.
+ */
+static CK_ULONG
+uri_template(struct certauth_p11token *t, CK_ATTRIBUTE *cls_attr,
+    CK_ATTRIBUTE *tmpl, CK_ULONG max)
+{
+	CK_ATTRIBUTE *attrs;
+	CK_ULONG nattrs = 0, i, k = 0;
+
+	attrs = p11_kit_uri_get_attributes(t->uri, &nattrs);
+	tmpl[k++] = *cls_attr;
+	for (i = 0; i < nattrs && k < max; i++)
+		if (attrs[i].type != CKA_CLASS)
+			tmpl[k++] = attrs[i];
+	return k;
+}
+
+/*
  * The private keys the URI's object attributes match, up to KEYS_MAX;
  * their number into *n.  Returns 0 or a CERTAUTH_ERR_* code.
  */
@@ -568,8 +622,9 @@ find_private_keys(struct certauth_p11token *t, CK_OBJECT_HANDLE *hs, long *n,
     struct certauth_reason *why)
 {
 	CK_OBJECT_CLASS priv = CKO_PRIVATE_KEY;
-	CK_ATTRIBUTE tmpl[8], *attrs, *cls;
-	CK_ULONG nattrs = 0, i, k = 0;
+	CK_ATTRIBUTE priv_attr = { CKA_CLASS, &priv, sizeof(priv) };
+	CK_ATTRIBUTE tmpl[8], *cls;
+	CK_ULONG k;
 
 	cls = p11_kit_uri_get_attribute(t->uri, CKA_CLASS);
 	if (cls != NULL &&
@@ -581,11 +636,7 @@ find_private_keys(struct certauth_p11token *t, CK_OBJECT_HANDLE *hs, long *n,
 		    t->text);
 		return CERTAUTH_ERR_CONFIG;
 	}
-	attrs = p11_kit_uri_get_attributes(t->uri, &nattrs);
-	tmpl[k++] = (CK_ATTRIBUTE){ CKA_CLASS, &priv, sizeof(priv) };
-	for (i = 0; i < nattrs && k < sizeof(tmpl) / sizeof(tmpl[0]); i++)
-		if (attrs[i].type != CKA_CLASS)
-			tmpl[k++] = attrs[i];
+	k = uri_template(t, &priv_attr, tmpl, sizeof(tmpl) / sizeof(tmpl[0]));
 	if ((*n = find_objects(t, tmpl, k, hs, KEYS_MAX)) < 0) {
 		certauth_reason_set(why, "cannot search token '%s' for keys",
 		    t->label);
@@ -598,6 +649,94 @@ find_private_keys(struct certauth_p11token *t, CK_OBJECT_HANDLE *hs, long *n,
 		return CERTAUTH_ERR_NOT_FOUND;
 	}
 	return 0;
+}
+
+/*
+ * Certificate object h as one DER certificate into *out, or a reason
+ * in why: unreadable, over ATTR_MAX_BYTES, not DER, or bytes after it.
+ */
+static int
+read_cert(struct certauth_p11token *t, CK_OBJECT_HANDLE h, long nth, X509 **out,
+    struct certauth_reason *why)
+{
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	size_t len = 0;
+	int r;
+
+	*out = NULL;
+	if ((r = get_attr(t, h, CKA_VALUE, &der, &len)) != 0) {
+		if (r == CERTAUTH_ERR_TOO_LONG)
+			certauth_reason_set(why,
+			    "certificate object %ld on token '%s' is larger "
+			    "than %d bytes",
+			    nth, t->label, ATTR_MAX_BYTES);
+		else if (r != CERTAUTH_ERR_NOMEM)
+			certauth_reason_set(why,
+			    "certificate object %ld on token '%s' has no "
+			    "value",
+			    nth, t->label);
+		return r;
+	}
+	p = der;
+	if ((*out = d2i_X509(NULL, &p, (long)len)) == NULL || p != der + len) {
+		certauth_reason_set(why,
+		    "certificate object %ld on token '%s' is not one DER "
+		    "certificate",
+		    nth, t->label);
+		X509_free(*out);
+		*out = NULL;
+		r = CERTAUTH_ERR_FORMAT;
+	}
+	free(der);
+	ERR_clear_error();
+	return r;
+}
+
+int
+certauth_p11token_certs(struct certauth_p11token *t, STACK_OF(X509) **certs,
+    int *skipped, struct certauth_reason *skip_why, struct certauth_reason *why)
+{
+	CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
+	CK_CERTIFICATE_TYPE x509 = CKC_X_509;
+	CK_ATTRIBUTE cls_attr = { CKA_CLASS, &cls, sizeof(cls) };
+	CK_ATTRIBUTE tmpl[9];
+	CK_OBJECT_HANDLE hs[CERTS_MAX];
+	CK_ULONG k;
+	X509 *x = NULL;
+	long n, i;
+	int r;
+
+	*certs = NULL;
+	*skipped = 0;
+	k = uri_template(t, &cls_attr, tmpl, 8);
+	tmpl[k++] = (CK_ATTRIBUTE){ CKA_CERTIFICATE_TYPE, &x509, sizeof(x509) };
+	if ((n = find_objects(t, tmpl, k, hs, CERTS_MAX)) < 0) {
+		certauth_reason_set(why,
+		    "cannot search token '%s' for certificates", t->label);
+		return CERTAUTH_ERR_IO;
+	}
+	if ((*certs = sk_X509_new_null()) == NULL)
+		goto nomem;
+	for (i = 0; i < n; i++) {
+		if ((r = read_cert(t, hs[i], i + 1, &x, skip_why)) ==
+		    CERTAUTH_ERR_NOMEM)
+			goto nomem;
+		if (r != 0) {
+			(*skipped)++;
+			continue;
+		}
+		if (!sk_X509_push(*certs, x))
+			goto nomem;
+		x = NULL;
+	}
+	return 0;
+nomem:
+	X509_free(x);
+	sk_X509_pop_free(*certs, X509_free);
+	*certs = NULL;
+	certauth_reason_set(why, "%s", certauth_strerror(CERTAUTH_ERR_NOMEM));
+	return CERTAUTH_ERR_NOMEM;
 }
 
 /* The PKCS#11 key type of object h into *kt.  0 or -1. */
@@ -756,6 +895,11 @@ certauth_p11token_sign(struct certauth_p11token *t, CK_MECHANISM *mech,
 	r = 0;
 	goto out;
 fail:
+	if (gone(rv)) {
+		certauth_reason_set(why,
+		    "token '%s' was removed before it signed", t->label);
+		goto out;
+	}
 	if (rv == CKR_MECHANISM_INVALID ||
 	    rv == CKR_KEY_FUNCTION_NOT_PERMITTED ||
 	    rv == CKR_KEY_TYPE_INCONSISTENT)
@@ -764,6 +908,182 @@ fail:
 	    t->label, p11_kit_strerror(rv));
 out:
 	free(buf);
+	return r;
+}
+
+/* The PKCS#11 hash and MGF1 mechanisms of md; 0 or -1. */
+static int
+pss_params(const EVP_MD *md, CK_RSA_PKCS_PSS_PARAMS *p)
+{
+	switch (EVP_MD_get_type(md)) {
+	case NID_sha256:
+		*p = (CK_RSA_PKCS_PSS_PARAMS){ CKM_SHA256, CKG_MGF1_SHA256,
+			32 };
+		return 0;
+	case NID_sha384:
+		*p = (CK_RSA_PKCS_PSS_PARAMS){ CKM_SHA384, CKG_MGF1_SHA384,
+			48 };
+		return 0;
+	case NID_sha512:
+		*p = (CK_RSA_PKCS_PSS_PARAMS){ CKM_SHA512, CKG_MGF1_SHA512,
+			64 };
+		return 0;
+	}
+	return -1;
+}
+
+/* DigestInfo { md, h } (PKCS#1 v1.5), malloc'd into *out.  0 or -1. */
+static int
+digest_info(const EVP_MD *md, const unsigned char *h, unsigned int hlen,
+    unsigned char **out, size_t *outlen)
+{
+	X509_SIG *xs = NULL;
+	X509_ALGOR *alg = NULL;
+	ASN1_OCTET_STRING *dig = NULL;
+	unsigned char *der = NULL, *p;
+	int len = -1;
+
+	*out = NULL;
+	if ((xs = X509_SIG_new()) == NULL)
+		goto out;
+	X509_SIG_getm(xs, &alg, &dig);
+	if (X509_ALGOR_set0(alg, OBJ_nid2obj(EVP_MD_get_type(md)), V_ASN1_NULL,
+		NULL) != 1 ||
+	    ASN1_OCTET_STRING_set(dig, h, (int)hlen) != 1 ||
+	    (len = i2d_X509_SIG(xs, NULL)) <= 0 ||
+	    (der = malloc((size_t)len)) == NULL)
+		goto out;
+	p = der;
+	if (i2d_X509_SIG(xs, &p) != len)
+		goto out;
+	*out = der;
+	*outlen = (size_t)len;
+	der = NULL;
+out:
+	free(der);
+	X509_SIG_free(xs);
+	return *out != NULL ? 0 : -1;
+}
+
+/* ECDSA's r||s as the DER SEQUENCE { r, s } (malloc'd).  0 or -1. */
+static int
+ecdsa_der(const unsigned char *raw, size_t len, unsigned char **out,
+    size_t *outlen)
+{
+	ECDSA_SIG *es = NULL;
+	BIGNUM *r = NULL, *s = NULL;
+	unsigned char *der = NULL, *p;
+	int n = -1;
+
+	*out = NULL;
+	if (len == 0 || len % 2 != 0 || (es = ECDSA_SIG_new()) == NULL ||
+	    (r = BN_bin2bn(raw, (int)(len / 2), NULL)) == NULL ||
+	    (s = BN_bin2bn(raw + len / 2, (int)(len / 2), NULL)) == NULL ||
+	    ECDSA_SIG_set0(es, r, s) != 1)
+		goto out;
+	r = s = NULL;
+	if ((n = i2d_ECDSA_SIG(es, NULL)) <= 0 ||
+	    (der = malloc((size_t)n)) == NULL)
+		goto out;
+	p = der;
+	if (i2d_ECDSA_SIG(es, &p) != n)
+		goto out;
+	*out = der;
+	*outlen = (size_t)n;
+	der = NULL;
+out:
+	free(der);
+	BN_free(r);
+	BN_free(s);
+	ECDSA_SIG_free(es);
+	return *out != NULL ? 0 : -1;
+}
+
+/* What the token is given for an RSA or EC key: mech and *in (malloc'd). */
+static int
+hashed_input(EVP_PKEY *pub, const EVP_MD *md, int pss, const unsigned char *h,
+    unsigned int hlen, CK_MECHANISM *mech, CK_RSA_PKCS_PSS_PARAMS *pp,
+    unsigned char **in, size_t *inlen)
+{
+	int id = EVP_PKEY_get_base_id(pub);
+	size_t order_bytes;
+
+	if (id == EVP_PKEY_EC) {
+		/* ECDSA uses the hash's leftmost bits, as many as the
+		 * order has; P-256 and P-384 orders are whole bytes. */
+		order_bytes = (size_t)(EVP_PKEY_get_bits(pub) + 7) / 8;
+		*mech = (CK_MECHANISM){ CKM_ECDSA, NULL, 0 };
+		*inlen = hlen < order_bytes ? hlen : order_bytes;
+		if ((*in = malloc(*inlen)) == NULL)
+			return -1;
+		memcpy(*in, h, *inlen);
+		return 0;
+	}
+	if (pss || id == EVP_PKEY_RSA_PSS) {
+		if (pss_params(md, pp) != 0)
+			return -1;
+		*mech = (CK_MECHANISM){ CKM_RSA_PKCS_PSS, pp, sizeof(*pp) };
+		*inlen = hlen;
+		if ((*in = malloc(hlen)) == NULL)
+			return -1;
+		memcpy(*in, h, hlen);
+		return 0;
+	}
+	*mech = (CK_MECHANISM){ CKM_RSA_PKCS, NULL, 0 };
+	return digest_info(md, h, hlen, in, inlen);
+}
+
+int
+certauth_p11token_sign_message(struct certauth_p11token *t, EVP_PKEY *pub,
+    const EVP_MD *md, int pss, const unsigned char *msg, size_t len,
+    unsigned char **sig, size_t *siglen, struct certauth_reason *why)
+{
+	unsigned char h[EVP_MAX_MD_SIZE], *in = NULL, *raw = NULL;
+	unsigned int hlen = 0;
+	size_t inlen = 0, rawlen = 0;
+	CK_MECHANISM mech;
+	CK_RSA_PKCS_PSS_PARAMS pp;
+	int id = EVP_PKEY_get_base_id(pub), r = CERTAUTH_ERR_INTERNAL;
+
+	if (id == EVP_PKEY_ED25519) {
+		mech = (CK_MECHANISM){ CKM_EDDSA, NULL, 0 };
+		r = certauth_p11token_sign(t, &mech, msg, len, sig, siglen,
+		    why);
+		goto out;
+	}
+	if (id == EVP_PKEY_ED448) {
+		certauth_reason_set(why,
+		    "Ed448 keys on a token are not "
+		    "supported");
+		r = CERTAUTH_ERR_KEY_REFUSED;
+		goto out;
+	}
+	if (EVP_Digest(msg, len, h, &hlen, md, NULL) != 1 ||
+	    hashed_input(pub, md, pss, h, hlen, &mech, &pp, &in, &inlen) != 0) {
+		certauth_reason_set(why, "cannot prepare the data to sign");
+		goto out;
+	}
+	if (id != EVP_PKEY_EC) {
+		r = certauth_p11token_sign(t, &mech, in, inlen, sig, siglen,
+		    why);
+		goto out;
+	}
+	if ((r = certauth_p11token_sign(t, &mech, in, inlen, &raw, &rawlen,
+		 why)) != 0)
+		goto out;
+	if (ecdsa_der(raw, rawlen, sig, siglen) != 0) {
+		certauth_reason_set(why,
+		    "token '%s' returned an ECDSA signature of odd length %zu",
+		    t->label, rawlen);
+		r = CERTAUTH_ERR_FORMAT;
+		goto out;
+	}
+	r = 0;
+out:
+	explicit_bzero(h, sizeof(h));
+	free(in);
+	free(raw);
+	ERR_clear_error();
 	return r;
 }
 

@@ -230,6 +230,7 @@ def example(name, variant=None):
 CHALLENGE = r"certauth challenge: (\S+)"
 RESPONSE = "certauth response: "
 PASSWORD = r"[Pp]assword[^\r\n]*: ?"
+PIN = r"PIN for token '([^'\r\n]*)': "
 SHELL_PROMPT = "e2e-shell$ "
 PROFILE = "PS1='%s'\n" % SHELL_PROMPT
 
@@ -246,6 +247,7 @@ class Result:
         self.challenges = []
         self.answers = []
         self.passwords = 0
+        self.pins = []       # the token labels whose PIN was asked
         self.transcript = ""
         self.output = ""     # what the program printed after the last answer
         self.status = None
@@ -264,8 +266,9 @@ class Result:
     def diag(self, extra=""):
         lines = ["syslog: " + l for l in lib.module_lines(self.logs)] or [
             "syslog: (no pam_certauth line)"]
-        lines.append("challenges: %d, password prompts: %d, exit %s"
-                     % (len(self.challenges), self.passwords, self.status))
+        lines.append("challenges: %d, password prompts: %d, PIN prompts: "
+                     "%d, exit %s" % (len(self.challenges), self.passwords,
+                                      len(self.pins), self.status))
         tail = self.transcript.replace("\r", "").strip().splitlines()[-6:]
         lines += ["tty: " + l for l in tail]
         if self.error:
@@ -276,14 +279,17 @@ class Result:
 
 
 def session(ns, argv, answer=None, password=None, commands=None,
-            stop=None, timeout=30, module_host=True):
+            stop=None, timeout=30, module_host=True, pin=None,
+            extra_env=None):
     """Run argv on a new pty until it exits.  Each challenge is answered
     by answer(C) (None: an empty line); each password prompt with
-    password (None: an empty line); when a shell prompt appears,
+    password (None: an empty line); each token PIN prompt with pin
+    (None: an empty line); when a shell prompt appears,
     commands is typed (then the shell should exit).  A match of the
     regex stop ends the session early (login asking for a name again).
     module_host: argv loads the module itself (pamtester, login, su,
-    sudo), not a client of a program that does (ssh).  Returns a Result."""
+    sudo), not a client of a program that does (ssh).  extra_env:
+    more variables for argv's environment.  Returns a Result."""
     import pexpect
     res = Result()
     mark = ns.mark()
@@ -292,11 +298,12 @@ def session(ns, argv, answer=None, password=None, commands=None,
     if module_host:
         env.update((k, os.environ[k]) for k in SANITIZER_ENV
                    if k in os.environ)
+    env.update(extra_env or {})
     child = pexpect.spawn(argv[0], argv[1:], env=env, encoding="utf-8",
                           timeout=timeout, codec_errors="replace")
     child.delaybeforesend = None
     pats = [CHALLENGE, re.escape(RESPONSE), PASSWORD,
-            re.escape(SHELL_PROMPT), stop or r"(?!x)x", pexpect.EOF]
+            re.escape(SHELL_PROMPT), PIN, stop or r"(?!x)x", pexpect.EOF]
     after = 0
     try:
         while True:
@@ -319,6 +326,10 @@ def session(ns, argv, answer=None, password=None, commands=None,
                     res.error = "a shell started and nothing was typed"
                     break
                 lib.send_line(child, commands)
+                after = len(res.transcript)
+            elif i == 4:
+                res.pins.append(child.match.group(1))
+                lib.send_line(child, pin or "")
                 after = len(res.transcript)
             else:
                 break

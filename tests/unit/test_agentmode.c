@@ -137,7 +137,8 @@ test_option(void **state)
 	assert_int_equal(o.agent, CERTAUTH_AGENT_OFF);
 	assert_int_equal(certauth_opts_set(&o, "agent", "yes", &why),
 	    CERTAUTH_ERR_CONFIG);
-	assert_string_equal(why.text, "option agent: 'yes' is not a valid value");
+	assert_string_equal(why.text,
+	    "option agent: 'yes' is not a valid value");
 	assert_int_equal(certauth_opts_set(&o, "agent", "", &why),
 	    CERTAUTH_ERR_CONFIG);
 	assert_string_equal(why.text,
@@ -190,8 +191,8 @@ test_check_refusals(void **state)
 	check_is(buf, s->uid, CERTAUTH_ERR_NOT_FOUND, NULL);
 	/* The socket's directory writable by others. */
 	assert_int_equal(chmod(s->adir, 0777), 0);
-	snprintf(buf, sizeof(buf), "directory %s is writable by group or others",
-	    s->adir);
+	snprintf(buf, sizeof(buf),
+	    "directory %s is writable by group or others", s->adir);
 	check_is(s->sock, s->uid, CERTAUTH_ERR_UNSAFE, buf);
 	assert_int_equal(chmod(s->adir, 0700), 0);
 	free(link);
@@ -273,7 +274,7 @@ struct fallback {
 };
 
 static int
-typed(void *arg, const char *challenge, STACK_OF(X509) *bound,
+typed(void *arg, const char *challenge, const struct certauth_bound *bound,
     char **response, struct certauth_reason *why)
 {
 	struct fallback *fb = arg;
@@ -310,6 +311,7 @@ answer(int mode, uid_t uid, const char *sock, STACK_OF(X509) *bound,
 	struct certauth_answer_source conv = { "conversation", 0, typed, fb };
 	struct certauth_answer_source src;
 	struct certauth_agent_answer aa;
+	struct certauth_bound b;
 	int r;
 
 	certauth_opts_init(&o);
@@ -327,7 +329,10 @@ answer(int mode, uid_t uid, const char *sock, STACK_OF(X509) *bound,
 	memset(why, 0, sizeof(*why));
 	lb->last[0] = '\0';
 	*resp = NULL;
-	r = src.answer(src.arg, "certauth:v1:h:s:alice:1:n", bound, resp, why);
+	memset(&b, 0, sizeof(b));
+	b.r = bound != NULL ? 0 : CERTAUTH_ERR_NOT_FOUND;
+	b.certs = bound;
+	r = src.answer(src.arg, "certauth:v1:h:s:alice:1:n", &b, resp, why);
 	certauth_opts_free(&o);
 	return r;
 }
@@ -471,8 +476,7 @@ agent_up(struct login_fixture *f, const struct tu_agent_script *s)
 
 /* A script that lists key and signs with signer. */
 static void
-script_well(struct tu_agent_script *s, EVP_PKEY *const *key,
-    EVP_PKEY *signer)
+script_well(struct tu_agent_script *s, EVP_PKEY *const *key, EVP_PKEY *signer)
 {
 	memset(s, 0, sizeof(*s));
 	s->list = TU_AGENT_WELL;
@@ -484,7 +488,7 @@ script_well(struct tu_agent_script *s, EVP_PKEY *const *key,
 
 /* The conversation: alice types a good answer. */
 static int
-typed_good(void *arg, const char *challenge, STACK_OF(X509) *bound,
+typed_good(void *arg, const char *challenge, const struct certauth_bound *bound,
     char **response, struct certauth_reason *why)
 {
 	struct login_fixture *f = arg;
@@ -499,8 +503,7 @@ typed_good(void *arg, const char *challenge, STACK_OF(X509) *bound,
 /* One login of alice under mode with SSH_AUTH_SOCK sock (NULL: the
  * agent's); *ms: how long it took. */
 static int
-agent_login(struct login_fixture *f, int mode, const char *sock,
-    long long *ms)
+agent_login(struct login_fixture *f, int mode, const char *sock, long long *ms)
 {
 	struct certauth_log lg = { keep_all, f, 0 };
 	struct certauth_answer_source conv = { "conversation", 0, typed_good,
@@ -581,8 +584,8 @@ test_login_agent_good(void **state)
 		    "uid %lu, key %s (bound certificate 1 of 1)",
 		    f->agent.path, (unsigned long)f->uid, fp);
 		logged(f, LOG_INFO, line);
-		assert_non_null(
-		    strstr(f->log, "user alice authenticated with certificate"));
+		assert_non_null(strstr(f->log,
+		    "user alice authenticated with certificate"));
 		assert_int_equal(f->typed, 0);
 	}
 }
@@ -780,6 +783,7 @@ test_login_agent_local_fault(void **state)
 	struct certauth_reason why;
 	struct tu_agent_script s;
 	STACK_OF(X509) *bound = sk_X509_new_null();
+	struct certauth_bound b;
 	struct rlimit old, low;
 	char *resp = NULL;
 	int mode, fd, r;
@@ -787,6 +791,8 @@ test_login_agent_local_fault(void **state)
 	script_well(&s, &f->pki.user_key, f->pki.user_key);
 	agent_up(f, &s);
 	assert_true(sk_X509_push(bound, X509_dup(f->pki.user)) > 0);
+	memset(&b, 0, sizeof(b));
+	b.certs = bound;
 	memset(&aa, 0, sizeof(aa));
 	aa.opts = &f->opts;
 	aa.lg = &lg;
@@ -807,8 +813,8 @@ test_login_agent_local_fault(void **state)
 		low = old;
 		low.rlim_cur = (rlim_t)fd + 1;
 		assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
-		r = src.answer(src.arg, "certauth:v1:h:s:alice:1:n", bound,
-		    &resp, &why);
+		r = src.answer(src.arg, "certauth:v1:h:s:alice:1:n", &b, &resp,
+		    &why);
 		assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
 		assert_int_equal(r, CERTAUTH_ERR_INTERNAL);
 		assert_null(resp);

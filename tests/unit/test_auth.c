@@ -24,20 +24,21 @@
 #include "pki.h"
 #include "testutil.h"
 
-#define CHALLENGE "certauth:v1:host1:sshd:alice:1790000000:" \
+#define CHALLENGE \
+	"certauth:v1:host1:sshd:alice:1790000000:" \
 	"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 
 struct fixture {
 	char *dir;
-	struct tu_pki pki;	/* "Test CA", alice's, another key: P-256 */
-	X509 *expired;		/* alice's key, expired a month ago */
+	struct tu_pki pki; /* "Test CA", alice's, another key: P-256 */
+	X509 *expired;	   /* alice's key, expired a month ago */
 	struct certauth_opts opts;
 	struct certauth_log lg;
 	int lines;
-	int warnings;		/* lines expected before the decision's */
+	int warnings; /* lines expected before the decision's */
 	char last[1024];
 	int last_priority;
-	char all[4096];		/* every line, "<priority> line\n" */
+	char all[4096]; /* every line, "<priority> line\n" */
 };
 
 static void
@@ -58,8 +59,9 @@ static int
 setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	const struct tu_pki_opts pki = { .ca_cn = "Test CA", .user_cn = "alice",
-	    .other_key_type = "P-256" };
+	const struct tu_pki_opts pki = { .ca_cn = "Test CA",
+		.user_cn = "alice",
+		.other_key_type = "P-256" };
 	struct tu_cert_opts old_opts = tu_user_opts("alice");
 
 	if (f == NULL)
@@ -275,7 +277,8 @@ test_unknown_and_unbound_users(void **state)
 	login.issued = login.answered = time(NULL);
 	login.response = sig;
 	assert_int_equal(decide(f, &login, &outcome), CERTAUTH_ERR_NOT_FOUND);
-	assert_string_equal(f->last, "user nobody-bound refused: no "
+	assert_string_equal(f->last,
+	    "user nobody-bound refused: no "
 	    "certificate bound to user nobody-bound");
 	assert_int_equal(f->last_priority, LOG_NOTICE);
 	login.user_known = 0;
@@ -326,7 +329,8 @@ test_wrapped_answer(void **state)
 	assert_int_equal(decide_as(f, "nobody-bound", 1, first, &unbound),
 	    CERTAUTH_ERR_NOT_FOUND);
 	assert_string_equal(unbound.hint.text, WRAPPED_HINT);
-	assert_non_null(strstr(f->last, "no certificate bound to user "
+	assert_non_null(strstr(f->last,
+	    "no certificate bound to user "
 	    "nobody-bound; " WRAPPED_HINT));
 	assert_int_equal(decide_as(f, "ghost", 0, first, &unknown),
 	    CERTAUTH_ERR_NOT_FOUND);
@@ -475,8 +479,10 @@ test_host_fault_level(void **state)
 	file = tu_path(f->pki.bindings_dir, "alice");
 	assert_int_equal(chmod(file, 0664), 0);
 	assert_int_equal(run(f, f->pki.user_key, NULL, 0), CERTAUTH_ERR_UNSAFE);
-	snprintf(expect, sizeof(expect), "user alice refused: bindings file "
-	    "%s is group-writable", file);
+	snprintf(expect, sizeof(expect),
+	    "user alice refused: bindings file "
+	    "%s is group-writable",
+	    file);
 	assert_string_equal(f->last, expect);
 	assert_int_equal(f->last_priority, LOG_NOTICE);
 	assert_int_equal(chmod(file, 0644), 0);
@@ -484,8 +490,10 @@ test_host_fault_level(void **state)
 	/* A group-writable bindings directory is everyone's. */
 	assert_int_equal(chmod(f->pki.bindings_dir, 0775), 0);
 	assert_int_equal(run(f, f->pki.user_key, NULL, 0), CERTAUTH_ERR_UNSAFE);
-	snprintf(expect, sizeof(expect), "user alice refused: directory %s is "
-	    "group-writable", f->pki.bindings_dir);
+	snprintf(expect, sizeof(expect),
+	    "user alice refused: directory %s is "
+	    "group-writable",
+	    f->pki.bindings_dir);
 	assert_string_equal(f->last, expect);
 	assert_int_equal(f->last_priority, LOG_ERR);
 	assert_int_equal(chmod(f->pki.bindings_dir, 0755), 0);
@@ -495,10 +503,12 @@ test_host_fault_level(void **state)
 	utc_of(now - 3600, when);
 	assert_int_equal(run(f, f->pki.user_key, NULL, 0),
 	    CERTAUTH_ERR_CERT_INVALID);
-	snprintf(expect, sizeof(expect), "user alice refused: CRL in crl_file "
+	snprintf(expect, sizeof(expect),
+	    "user alice refused: CRL in crl_file "
 	    "%s (issuer CN=Test CA) expired at %s (its nextUpdate), beyond "
 	    "crl_grace=0; install a newer CRL from that CA, or check this "
-	    "host's clock", crl, when);
+	    "host's clock",
+	    crl, when);
 	assert_string_equal(f->last, expect);
 	assert_int_equal(f->last_priority, LOG_ERR);
 
@@ -527,10 +537,12 @@ test_crl_warning_lines(void **state)
 	utc_of(now + 7200, when);
 	f->warnings = 1;
 	assert_int_equal(run(f, f->pki.user_key, NULL, 0), 0);
-	snprintf(expect, sizeof(expect), "<%d> CRL in crl_file %s (issuer "
+	snprintf(expect, sizeof(expect),
+	    "<%d> CRL in crl_file %s (issuer "
 	    "CN=Test CA) expires at %s (its nextUpdate), in 7200 seconds "
 	    "(about 2 hours); install a newer CRL from that CA before then\n"
-	    "<%d> %s\n", LOG_WARNING, crl, when, LOG_INFO, f->last);
+	    "<%d> %s\n",
+	    LOG_WARNING, crl, when, LOG_INFO, f->last);
 	assert_string_equal(f->all, expect);
 	assert_int_equal(f->last_priority, LOG_INFO);
 
@@ -538,12 +550,13 @@ test_crl_warning_lines(void **state)
 	utc_of(now - 3600, when);
 	f->opts.crl_grace = 86400;
 	assert_int_equal(run(f, f->pki.user_key, NULL, 0), 0);
-	snprintf(expect, sizeof(expect), "<%d> CRL in crl_file %s (issuer "
+	snprintf(expect, sizeof(expect),
+	    "<%d> CRL in crl_file %s (issuer "
 	    "CN=Test CA) expired at %s (its nextUpdate), 3600 seconds (about "
 	    "60 minutes) ago; still used under crl_grace=86400, so "
 	    "revocations published since are not seen: install a newer CRL "
-	    "from that CA\n<%d> %s\n", LOG_WARNING, crl, when, LOG_INFO,
-	    f->last);
+	    "from that CA\n<%d> %s\n",
+	    LOG_WARNING, crl, when, LOG_INFO, f->last);
 	assert_string_equal(f->all, expect);
 	f->warnings = 0;
 }
@@ -567,22 +580,24 @@ test_weak_key_refused(void **state)
 
 /* An answer source that signs what it is shown, and notes the call. */
 struct signer {
-	EVP_PKEY *key;		/* NULL: give no answer */
-	int needs_bound;	/* as the source declares */
+	EVP_PKEY *key;	 /* NULL: give no answer */
+	int needs_bound; /* as the source declares */
 	int calls;
-	int nbound;		/* bound certificates it was shown */
+	int nbound; /* bound certificates it was shown */
 	char challenge[512];
 };
 
 static int
-sign_answer(void *arg, const char *challenge, STACK_OF(X509) *bound,
-    char **response, struct certauth_reason *why)
+sign_answer(void *arg, const char *challenge,
+    const struct certauth_bound *bound, char **response,
+    struct certauth_reason *why)
 {
 	struct signer *s = arg;
 
 	(void)why;
 	s->calls++;
-	s->nbound = bound != NULL ? sk_X509_num(bound) : -1;
+	s->nbound = bound != NULL && bound->r == 0 ? sk_X509_num(bound->certs) :
+						     -1;
 	snprintf(s->challenge, sizeof(s->challenge), "%s", challenge);
 	if (s->key == NULL)
 		return CERTAUTH_ERR_CONV;
@@ -621,7 +636,7 @@ test_login_flow(void **state)
 	s.key = f->pki.user_key;
 	assert_int_equal(login_as(f, "alice", 1, &s, &out), 0);
 	assert_int_equal(s.calls, 1);
-	assert_int_equal(s.nbound, -1);	/* not asked for */
+	assert_int_equal(s.nbound, -1); /* not asked for */
 	s.needs_bound = 1;
 	assert_int_equal(login_as(f, "alice", 1, &s, &out), 0);
 	assert_int_equal(s.nbound, 1);
@@ -718,12 +733,10 @@ test_login_no_answer(void **state)
 	struct signer s = { NULL, 0, 0, 0, "" };
 
 	tu_pki_bind(&f->pki, "alice", &f->pki.user, 1);
-	assert_int_equal(login_as(f, "alice", 1, &s, &out),
-	    CERTAUTH_ERR_CONV);
+	assert_int_equal(login_as(f, "alice", 1, &s, &out), CERTAUTH_ERR_CONV);
 	assert_int_equal(s.calls, 1);
 	assert_int_equal(f->lines, 1);
-	assert_string_equal(f->last,
-	    "user alice refused: conversation failed");
+	assert_string_equal(f->last, "user alice refused: conversation failed");
 }
 
 int
@@ -731,11 +744,12 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_success, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_wrong_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wrong_key, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_second_binding_matches,
 		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_renewed_certificate_same_key,
-		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_renewed_certificate_same_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_late_response, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_bad_responses, setup,
@@ -744,8 +758,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrapped_answer, setup,
 		    teardown),
-		cmocka_unit_test_setup_teardown(test_whole_answer_no_hint, setup,
-		    teardown),
+		cmocka_unit_test_setup_teardown(test_whole_answer_no_hint,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verified_answer_no_hint,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_log_line_cannot_be_forged,
