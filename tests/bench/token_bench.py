@@ -15,26 +15,41 @@ script switches tokens between phases by mounting another.
 The services:
 
 - pam_certauth: pkcs11=only, pkcs11_module= SoftHSM2's module,
-  pkcs11_uri=pkcs11:token=LABEL, the certificate bound to alice in
-  bindings_dir, ca_file (the root) and chain_file (the intermediate),
-  nodelay; the CRL variant adds crl_file= the intermediate's CRL, crl=leaf.
+  pkcs11_uri=pkcs11:token=LABEL, a bindings_dir of the token's own in
+  which alice owns that token's certificate (as a user with one token
+  would), ca_file (the root) and chain_file (the intermediate), nodelay;
+  the CRL variant adds crl_file= the intermediate's CRL and crl=leaf.
 - pam_pkcs11 (Debian's, unpacked by scripts/deps): its configuration
   given by config_file=, pkcs11_module SoftHSM2's module, ca_dir of hash
   links (`openssl x509 -hash`) to the root and the intermediate,
   cert_policy = ca,signature; the CRL variant ca,signature,crl_offline
   with crl_dir holding a hash link (`openssl crl -hash`) to the same CRL;
   the cn mapper with a mapfile that maps each certificate alice owns to
-  her.  It checks the leaf's CRL only, as crl=leaf does.
+  her.  It checks the leaf's CRL only, as crl=leaf does.  libpam applies
+  no fail delay to it (it asks for none), nor to pam_certauth (nodelay).
 
 Timed: P-256 and RSA-2048 keys, each in N rounds after 10 warm-up
 rounds; each round runs, in an order shuffled anew (fixed seed), one
-login through each module and configuration, and the floors: pamtester
-through pam_permit alone (the process, libpam, the conversation),
-tests/bench/token_once (a fresh process that loads SoftHSM2, logs in and
-signs once, printing the time of each phase) and /bin/true.  Every login
-must succeed and must have asked its PIN; a failed one stops the bench
-with its output.  Prints p50 and p99 of each and the ratio
-pam_certauth/pam_pkcs11 (goal <= 0.5); never asserts a time.
+login through each module and configuration, and the floors, spawned the
+same way:
+
+- pamtester through pam_permit alone: the process, libpam, the
+  conversation;
+- pamtester through pam_permit (sufficient) stacked above each module:
+  libpam loads the module and the libraries it links, and never calls it;
+- tests/bench/token_once: a fresh process that loads SoftHSM2, logs in
+  and signs once, printing the time of each phase: what any module
+  pays the token;
+- tests/bench/verify_once: a fresh process that loads OpenSSL and
+  verifies a signature and the chain with the CRL once;
+- /bin/true.
+
+Every login must succeed and must have asked its PIN, and pam_certauth
+must have logged each one; a failure ends the bench at the end of its
+round with the count and the first failure's output, and no figure.
+Prints p50 and p99 of each, the ratio pam_certauth/pam_pkcs11 (goal <=
+0.5) and the floor of any token login (pam_permit's login plus
+token_once, less /bin/true); never asserts a time.
 
 Then a table of verdicts, the CRL configuration of each module on the
 same tokens: good, revoked (in the CRL), expired, wrong EKU (serverAuth
@@ -72,6 +87,7 @@ WARMUP = 10
 SEED = 17
 USER, UID = "alice", 2961
 PIN, WRONG_PIN = keys.PIN, "000000"
+PKCS11_PROMPT = "Smart card PIN: "    # its default token_type's
 MESSAGE = "certauth:v1:bench:token:alice:1790000000:" + "A" * 43
 D = "/mnt/token"
 HSM_DIR = D + "/hsm"            # one SoftHSM2 directory per token
@@ -293,7 +309,7 @@ def bench_phase(drv, kind, services, floors):
     steps = list(services) + list(floors)
     times = {s: [] for s in steps}
     phases = {p: [] for p in ("load", "init", "login", "sign", "finish")}
-    failed = {s: 0 for s in steps}
+    failed, first = {}, None
     for r in range(WARMUP + N):
         rng.shuffle(steps)
         for s in steps:
@@ -301,7 +317,7 @@ def bench_phase(drv, kind, services, floors):
                 svc, prompt = services[s]
                 x = drv.login(svc, PIN)
                 ok = x.verdict == "PAM_SUCCESS" and prompt in x.proc.stderr
-                t, out = x.seconds, x.output()
+                t, out = x.seconds, "%s: %s" % (x.verdict, x.output())
             else:
                 p, t = drv.spawn(floors[s])
                 ok, out = p.returncode == 0, p.stdout + p.stderr
@@ -309,14 +325,18 @@ def bench_phase(drv, kind, services, floors):
                     for k, us in zip(phases, p.stdout.split()):
                         phases[k].append(float(us) / 1000)
             if not ok:
-                failed[s] += 1
-                raise SystemExit(
-                    "bench: %s %s failed in round %d (failed so far: %s); "
-                    "nothing timed is reported:\n%s"
-                    % (kind, s, r, {k: v for k, v in failed.items() if v},
-                       out))
-            if r >= WARMUP:
+                failed[s] = failed.get(s, 0) + 1
+                first = first or "%s in round %d: %s" % (s, r, out)
+            elif r >= WARMUP:
                 times[s].append(t * 1000)
+        # A failure's time is never a figure: the round ends, and the
+        # bench with it.
+        if failed:
+            raise SystemExit("bench: %s: failed in round %d of %d: %s; "
+                             "no figure is reported.  The first:\n%s"
+                             % (kind, r + 1, WARMUP + N, ", ".join(
+                                 "%s %d" % kv for kv in failed.items()),
+                                first))
     return times, phases
 
 
@@ -361,96 +381,138 @@ def verdicts(drv, tokens):
     rows = []
     for case, label, pin in CASES:
         tokens.use(label)
-        time.sleep(0.05)
         a = drv.login("certauth-crl-" + label, pin, logs=True)
         b = drv.login("pkcs11-crl-debug", pin, logs=True)
         rows.append((case, a, b))
     return rows
 
 
-def main():
+class Bench:
+    """Everything the bench sets up: the namespace, the PKI, the tokens,
+    the services and the floor programs."""
+
+    def __init__(self, softhsm, pam_pkcs11, build):
+        self.softhsm, self.pam_pkcs11, self.build = softhsm, pam_pkcs11, build
+        bench = os.path.join(build.top, "tests", "bench")
+        self.token_once = os.path.join(bench, "token_once")
+        self.verify_once = os.path.join(bench, "verify_once")
+        self.ns = lib.Namespace({USER: lib.Account(UID)})
+        self.pki = pki = lib.PKI()
+        self.certs = {}
+        for name, kind, opts in CERTS:
+            self.certs[name] = pki.issue(name, kind, **opts)
+        pki.revoke(self.certs["revoked"])
+        pki.gencrl()
+        # Each token's services have bindings of their own, in which
+        # alice owns that token's certificate alone, as a user with one
+        # token would; for the stranger's token, another of hers.
+        for name, _, _ in CERTS:
+            lib.bind("%s/%s" % (BIND, name), USER,
+                     self.certs["p256" if name == "stranger" else name])
+        self.tokens = Tokens(softhsm)
+        for name, _, _ in CERTS:
+            self.tokens.make(name, self.certs[name])
+        self.services()
+        self.drv = Driver(self.ns)
+
+    def services(self):
+        pki, mod = self.pki, self.pam_pkcs11
+        confs = pkcs11_setup(pki, self.softhsm)
+        for variant, conf in confs.items():
+            pam_service("pkcs11-" + variant,
+                        ["auth required %s config_file=%s" % (mod, conf)])
+        pam_service("pkcs11-crl-debug", ["auth required %s config_file=%s "
+                                         "debug" % (mod, confs["crl"])])
+        pam_service("permit", ["auth required pam_permit.so"])
+        # The module loaded by libpam (with the libraries it links) and
+        # never called: pam_permit before it is sufficient.
+        for name, path in (("certauth", self.build.module), ("pkcs11", mod)):
+            pam_service("load-" + name, ["auth sufficient pam_permit.so",
+                                         "auth required %s" % path])
+        for name, _, _ in CERTS:
+            trust = ["ca_file=" + pki.ca, "chain_file=" + pki.chain,
+                     "bindings_dir=%s/%s" % (BIND, name)]
+            token = ["pkcs11=only", "pkcs11_module=" + self.softhsm,
+                     "pkcs11_uri=pkcs11:token=" + name]
+            lib.service("certauth-ca-" + name, self.build.module,
+                        token + trust)
+            lib.service("certauth-crl-" + name, self.build.module,
+                        token + trust + ["crl_file=" + pki.crl, "crl=leaf"])
+
+    def steps(self, label):
+        """The logins ({step: (service, prompt)}) and the floors ({step:
+        argv}) of a round with token label."""
+        prompt = "PIN for token '%s': " % label
+        services = {
+            "certauth ca": ("certauth-ca-" + label, prompt),
+            "pkcs11 ca": ("pkcs11-ca", PKCS11_PROMPT),
+            "certauth crl": ("certauth-crl-" + label, prompt),
+            "pkcs11 crl": ("pkcs11-crl", PKCS11_PROMPT),
+            "permit": ("permit", ""),
+            "load certauth": ("load-certauth", ""),
+            "load pkcs11": ("load-pkcs11", ""),
+        }
+        sig = "%s/%s.sig" % (D, label)
+        lib.run(["openssl", "dgst", "-sha256", "-sign", self.certs[label].key,
+                 "-out", sig], input=MESSAGE)
+        floors = {
+            "token_once": [self.token_once, self.softhsm, label, PIN],
+            "verify_once": [self.verify_once, self.pki.ca, self.pki.chain,
+                            self.pki.crl, self.certs[label].cert, sig,
+                            MESSAGE],
+            "true": ["/bin/true"]}
+        return services, floors
+
+
+def find_all():
+    """(SoftHSM2's module, pam_pkcs11.so, Build), or None when the bench
+    cannot run here (said why)."""
     try:
         lib.preflight(("openssl", "mount", "umount", "pamtester"))
     except lib.SkipAll as e:
         print("bench: cannot run: %s" % e)
-        return 1
+        return None
     softhsm, why = keys.find_softhsm()
     pam_pkcs11 = find_pam_pkcs11()
     build = lib.Build()
-    token_once = os.path.join(build.top, "tests", "bench", "token_once")
-    verify_once = os.path.join(build.top, "tests", "bench", "verify_once")
+    bench = os.path.join(build.top, "tests", "bench")
     for p, what in ((softhsm, why), (pam_pkcs11, "pam_pkcs11.so not found "
                                      "(scripts/deps unpacks it)"),
-                    (build.module if os.path.exists(build.module) else None,
+                    (os.path.exists(build.module),
                      "%s not built" % build.module),
-                    (token_once if os.access(token_once, os.X_OK) else None,
-                     "%s not built (make bench builds it)" % token_once),
-                    (verify_once if os.access(verify_once, os.X_OK) else None,
-                     "%s not built (make bench builds it)" % verify_once)):
-        if p is None:
+                    (os.access(bench + "/token_once", os.X_OK),
+                     "%s/token_once not built (make bench builds it)"
+                     % bench),
+                    (os.access(bench + "/verify_once", os.X_OK),
+                     "%s/verify_once not built (make bench builds it)"
+                     % bench)):
+        if not p:
             print("bench: cannot run: %s" % what)
-            return 1
-    ns = lib.Namespace({USER: lib.Account(UID)})
-    pki = lib.PKI()
-    certs = {}
-    for name, kind, opts in CERTS:
-        certs[name] = pki.issue(name, kind, **opts)
-    pki.revoke(certs["revoked"])
-    pki.gencrl()
-    lib.bind(BIND, USER, *[certs[n] for n, _, _ in CERTS if n != "stranger"])
+            return None
+    return softhsm, pam_pkcs11, build
 
-    tokens = Tokens(softhsm)
-    for name, _, _ in CERTS:
-        tokens.make(name, certs[name])
 
-    confs = pkcs11_setup(pki, softhsm)
-    for variant, conf in confs.items():
-        pam_service("pkcs11-" + variant,
-                    ["auth required %s config_file=%s" % (pam_pkcs11, conf)])
-    pam_service("pkcs11-crl-debug", ["auth required %s config_file=%s debug"
-                                     % (pam_pkcs11, confs["crl"])])
-    pam_service("permit", ["auth required pam_permit.so"])
-    trust = ["ca_file=" + pki.ca, "chain_file=" + pki.chain,
-             "bindings_dir=" + BIND]
-    for name, _, _ in CERTS:
-        token = ["pkcs11=only", "pkcs11_module=" + softhsm,
-                 "pkcs11_uri=pkcs11:token=" + name]
-        lib.service("certauth-ca-" + name, build.module, token + trust)
-        lib.service("certauth-crl-" + name, build.module, token + trust +
-                    ["crl_file=" + pki.crl, "crl=leaf"])
-
-    drv = Driver(ns)
+def main():
+    found = find_all()
+    if found is None:
+        return 1
+    b = Bench(*found)
     ver = subprocess.run(["softhsm2-util", "--version"], capture_output=True,
                          text=True).stdout.strip()
-    pkcs11_prompt = "Smart card PIN: "
     print("bench: token logins, whole pamtester processes (spawn to exit), "
           "PIN on stdin, SoftHSM2 %s; pam_pkcs11 %s; %d rounds after %d, "
-          "steps shuffled each round" % (ver, pam_pkcs11, N, WARMUP))
+          "steps shuffled each round" % (ver, b.pam_pkcs11, N, WARMUP))
     sys.stdout.flush()
     results = {}
     for kind, label in (("P-256", "p256"), ("RSA-2048", "rsa2048")):
-        tokens.use(label)
-        prompt = "PIN for token '%s': " % label
-        services = {
-            "certauth ca": ("certauth-ca-" + label, prompt),
-            "pkcs11 ca": ("pkcs11-ca", pkcs11_prompt),
-            "certauth crl": ("certauth-crl-" + label, prompt),
-            "pkcs11 crl": ("pkcs11-crl", pkcs11_prompt),
-            "permit": ("permit", ""),
-        }
-        sig = "%s/%s.sig" % (D, label)
-        lib.run(["openssl", "dgst", "-sha256", "-sign", certs[label].key,
-                 "-out", sig], input=MESSAGE)
-        floors = {"token_once": [token_once, softhsm, label, PIN],
-                  "verify_once": [verify_once, pki.ca, pki.chain, pki.crl,
-                                  certs[label].cert, sig, MESSAGE],
-                  "true": ["/bin/true"]}
-        mark = ns.mark()
+        b.tokens.use(label)
+        services, floors = b.steps(label)
+        mark = b.ns.mark()
         t0 = time.monotonic()
-        times, phases = bench_phase(drv, kind, services, floors)
+        times, phases = bench_phase(b.drv, kind, services, floors)
         took = time.monotonic() - t0
         time.sleep(0.3)
-        done = [l for l in lib.module_lines(ns.logs_since(mark))
+        done = [l for l in lib.module_lines(b.ns.logs_since(mark))
                 if " authenticated with certificate " in l]
         if len(done) != 2 * (N + WARMUP):
             raise SystemExit("bench: %s: pam_certauth logged %d successful "
@@ -458,7 +520,7 @@ def main():
                                                  2 * (N + WARMUP)))
         results[kind] = (times, phases, took)
     report(results)
-    table(verdicts(drv, tokens))
+    table(verdicts(b.drv, b.tokens))
     return 0
 
 
@@ -469,6 +531,8 @@ def report(results):
              ("certauth crl", "pam_certauth, ca + crl_file"),
              ("pkcs11 crl", "pam_pkcs11, ca,signature,crl_offline"),
              ("permit", "floor: pamtester, pam_permit"),
+             ("load certauth", "floor: pamtester, pam_certauth loaded"),
+             ("load pkcs11", "floor: pamtester, pam_pkcs11 loaded"),
              ("token_once", "floor: token_once (load+login+sign)"),
              ("verify_once", "floor: verify_once (OpenSSL checks)"),
              ("true", "floor: /bin/true"))
@@ -487,12 +551,41 @@ def report(results):
                      pct(times["certauth " + v], 0.99) /
                      pct(times["pkcs11 " + v], 0.99)))
         floor = med["permit"] + med["token_once"] - med["true"]
-        print("bench:   floor of a token login (permit + token_once - true):"
-              " %.2f ms; above it: pam_certauth %.2f / %.2f, pam_pkcs11 "
-              "%.2f / %.2f (ca / crl)"
-              % (floor, med["certauth ca"] - floor,
-                 med["certauth crl"] - floor, med["pkcs11 ca"] - floor,
-                 med["pkcs11 crl"] - floor))
+        print("bench:   floor of any token login (pamtester with pam_permit "
+              "+ token_once - /bin/true): %.2f ms = %.2f x pam_pkcs11 (ca)"
+              % (floor, floor / med["pkcs11 ca"]))
+        print("bench:   above that floor: pam_certauth %.2f / %.2f, "
+              "pam_pkcs11 %.2f / %.2f ms (ca / crl)"
+              % (med["certauth ca"] - floor, med["certauth crl"] - floor,
+                 med["pkcs11 ca"] - floor, med["pkcs11 crl"] - floor))
+        print("bench:   parts: loading the module and its libraries "
+              "(loaded - pam_permit): pam_certauth %.2f, pam_pkcs11 %.2f ms; "
+              "OpenSSL's checks alone in a fresh process (verify_once - "
+              "/bin/true): %.2f ms"
+              % (med["load certauth"] - med["permit"],
+                 med["load pkcs11"] - med["permit"],
+                 med["verify_once"] - med["true"]))
+
+
+def reading(a, b):
+    """One sentence on why the verdicts of a (pam_certauth) and b
+    (pam_pkcs11) differ, from the lines each logged."""
+    why_a = ([l for l in certauth_lines(a) if "refused" in l] or
+             certauth_lines(a) or ["nothing logged"])[-1]
+    lines_b = pkcs11_lines(b) or ["nothing logged"]
+    why_b = ([l for l in lines_b if re.search(
+        r"has been revoked|has expired|does not match|login\(\) failed|"
+        r"is invalid|not yet valid|failed: \S", l)] or lines_b)[0]
+    if a.verdict != "PAM_SUCCESS" and b.verdict != "PAM_SUCCESS":
+        return ("both refuse, with other codes: pam_certauth %s (\"%s\"), "
+                "pam_pkcs11 %s (\"%s\", then \"%s\")"
+                % (a.verdict, why_a, b.verdict, why_b, lines_b[-1]))
+    if b.verdict == "PAM_SUCCESS":
+        return ("pam_pkcs11 accepts what pam_certauth refuses (\"%s\"): "
+                "nothing it logged concerns that (it logged \"%s\" and "
+                "went on to \"%s\")" % (why_a, lines_b[0], lines_b[-1]))
+    return ("pam_certauth accepts what pam_pkcs11 refuses (\"%s\"); "
+            "pam_certauth logged \"%s\"" % (why_b, why_a))
 
 
 def table(rows):
@@ -516,6 +609,7 @@ def table(rows):
             print("bench:   pam_certauth: %s" % l)
         for l in pkcs11_lines(b) or ["(nothing logged)"]:
             print("bench:   pam_pkcs11:   %s" % l)
+        print("bench:   so: %s" % reading(a, b))
     if unexpected:
         for who, case, x in unexpected:
             print("bench: UNEXPECTED: %s gave %s for %s:\n%s\n%s"
