@@ -31,6 +31,22 @@ struct certauth_p11token;
 int certauth_p11token_open(const char *uri, const char *module,
     struct certauth_p11token **out, struct certauth_reason *why);
 
+/*
+ * As certauth_p11token_open, but every initialised token the URI
+ * matches is a candidate, in module and slot order (a module of
+ * p11-kit's configured with trust-policy, whose tokens hold CA
+ * certificates, is passed over unless named): each is opened and handed
+ * to want, and the first one want keeps (returns 1) is *out.  want
+ * returns 0 to pass a token over, or a CERTAUTH_ERR_* code (with why
+ * set) that ends the search.  *found counts the matching tokens.  A
+ * URI with pin-source is refused as well as one with pin-value.
+ * Returns 0; CERTAUTH_ERR_NOT_FOUND when no token matches (why says so)
+ * or want kept none (why lists the tokens' labels); or another code.
+ */
+int certauth_p11token_open_first(const char *uri, const char *module,
+    int (*want)(void *arg, struct certauth_p11token *t), void *arg,
+    struct certauth_p11token **out, int *found, struct certauth_reason *why);
+
 /* The token's label as shown in messages (printable, no padding). */
 const char *certauth_p11token_label(const struct certauth_p11token *t);
 

@@ -212,9 +212,8 @@ respond(struct agent_run *run, const char *challenge, STACK_OF(X509) *bound,
 }
 
 static int
-agent_answer(void *arg, const char *challenge,
-    const struct certauth_bound *b, char **response,
-    struct certauth_reason *why)
+agent_answer(void *arg, const char *challenge, const struct certauth_bound *b,
+    char **response, struct certauth_reason *why)
 {
 	STACK_OF(X509) *bound = b != NULL && b->r == 0 ? b->certs : NULL;
 	const struct certauth_agent_answer *aa = arg;

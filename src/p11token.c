@@ -278,12 +278,27 @@ pick_token(struct certauth_p11token *t, struct certauth_reason *why)
 	return CERTAUTH_ERR_NOT_FOUND;
 }
 
-int
-certauth_p11token_open(const char *uri, const char *module,
-    struct certauth_p11token **out, struct certauth_reason *why)
+/*
+ * Whether fl is a trust module (p11-kit's "trust-policy: yes", which
+ * p11-kit-trust has): its tokens hold CA certificates, never a user's.
+ */
+static int
+is_trust_module(CK_FUNCTION_LIST *fl)
+{
+	char *v = p11_kit_config_option(fl, "trust-policy");
+	int yes = v != NULL &&
+	    (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0);
+
+	free(v);
+	return yes || (p11_kit_module_get_flags(fl) & P11_KIT_MODULE_TRUSTED);
+}
+
+/* A new token object for text, its URI parsed and its modules loaded. */
+static int
+start(const char *uri, const char *module, struct certauth_p11token **out,
+    struct certauth_reason *why)
 {
 	struct certauth_p11token *t = NULL;
-	CK_RV rv;
 	int r = CERTAUTH_ERR_NOMEM;
 
 	*out = NULL;
@@ -300,23 +315,155 @@ certauth_p11token_open(const char *uri, const char *module,
 		t->module = module;
 	if (t->module != NULL && is_proxy(t->module))
 		t->module = NULL;
-	if ((r = load_modules(t, why)) != 0 || (r = pick_token(t, why)) != 0)
+	if ((r = load_modules(t, why)) != 0)
 		goto out;
+	*out = t;
+	t = NULL;
+out:
+	certauth_p11token_close(t);
+	return r;
+}
+
+/* A session on the token in slot of fl, into t.  0 or CERTAUTH_ERR_IO. */
+static int
+open_session(struct certauth_p11token *t, struct certauth_reason *why)
+{
+	CK_RV rv;
+
 	if ((rv = t->fl->C_OpenSession(t->slot, CKF_SERIAL_SESSION, NULL, NULL,
 		 &t->session)) != CKR_OK) {
 		certauth_reason_set(why,
 		    "cannot open a session on token '%s': %s", t->label,
 		    p11_kit_strerror(rv));
-		r = CERTAUTH_ERR_IO;
-		goto out;
+		return CERTAUTH_ERR_IO;
 	}
 	t->have_session = 1;
-	*out = t;
-	t = NULL;
-	r = 0;
-out:
-	certauth_p11token_close(t);
+	return 0;
+}
+
+/* Try the token in slot of fl: opened, then kept if want says so. */
+static int
+try_slot(struct certauth_p11token *t, CK_FUNCTION_LIST *fl, CK_SLOT_ID slot,
+    const char *label, int (*want)(void *, struct certauth_p11token *),
+    void *arg, struct certauth_reason *why)
+{
+	int r;
+
+	t->fl = fl;
+	t->slot = slot;
+	snprintf(t->label, sizeof(t->label), "%s", label);
+	if ((r = open_session(t, why)) != 0)
+		return r;
+	if ((r = want(arg, t)) != 0)
+		return r > 0 ? 1 : r;
+	t->fl->C_CloseSession(t->session);
+	t->have_session = 0;
+	return 0;
+}
+
+/*
+ * The matching tokens of module fl, in slot order, offered to want
+ * until it keeps one (1).  Their labels go to all.  0 when none was
+ * kept, 1, or a failure.
+ */
+static int
+offer_module(struct certauth_p11token *t, CK_FUNCTION_LIST *fl, int *found,
+    char *all, size_t size, int (*want)(void *, struct certauth_p11token *),
+    void *arg, struct certauth_reason *why)
+{
+	char label[LABEL_BYTES + 1];
+	CK_SLOT_ID *slots = NULL;
+	CK_ULONG n = 0, i;
+	int r = 0;
+
+	if (!module_matches(t, fl) ||
+	    (t->module == NULL && is_trust_module(fl)))
+		return 0;
+	if (fl->C_GetSlotList(CK_TRUE, NULL, &n) != CKR_OK || n == 0)
+		return 0;
+	if (n > 256 || (slots = calloc(n, sizeof(*slots))) == NULL) {
+		certauth_reason_set(why, "%s",
+		    certauth_strerror(CERTAUTH_ERR_NOMEM));
+		return CERTAUTH_ERR_NOMEM;
+	}
+	if (fl->C_GetSlotList(CK_TRUE, slots, &n) != CKR_OK)
+		n = 0;
+	for (i = 0; i < n && r == 0; i++) {
+		int match = slot_matches(t, fl, slots[i], label);
+
+		if (label[0] != '\0')
+			list_add(all, size, label);
+		if (!match)
+			continue;
+		(*found)++;
+		r = try_slot(t, fl, slots[i], label, want, arg, why);
+	}
+	free(slots);
 	return r;
+}
+
+int
+certauth_p11token_open_first(const char *uri, const char *module,
+    int (*want)(void *arg, struct certauth_p11token *t), void *arg,
+    struct certauth_p11token **out, int *found, struct certauth_reason *why)
+{
+	struct certauth_p11token *t = NULL;
+	char all[TOKEN_LIST_MAX] = "";
+	size_t i;
+	int r;
+
+	*out = NULL;
+	*found = 0;
+	if ((r = start(uri, module, &t, why)) != 0)
+		return r;
+	if (p11_kit_uri_get_pin_source(t->uri) != NULL) {
+		certauth_reason_set(why,
+		    "%s carries pin-source: the PIN is asked of the person at "
+		    "the machine",
+		    uri);
+		certauth_p11token_close(t);
+		return CERTAUTH_ERR_CONFIG;
+	}
+	for (i = 0, r = 0; t->mods[i] != NULL && r == 0; i++)
+		r = offer_module(t, t->mods[i], found, all, sizeof(all), want,
+		    arg, why);
+	if (r == 1) {
+		*out = t;
+		return 0;
+	}
+	if (r < 0) {
+		certauth_p11token_close(t);
+		return r;
+	}
+	if (*found != 0)
+		certauth_reason_set(why, "%s", all);
+	else if (all[0] == '\0')
+		certauth_reason_set(why,
+		    "no token matches %s: %s have no token present", uri,
+		    where(t));
+	else
+		certauth_reason_set(why,
+		    "no token matches %s (tokens in %s: %s)", uri, where(t),
+		    all);
+	certauth_p11token_close(t);
+	return CERTAUTH_ERR_NOT_FOUND;
+}
+
+int
+certauth_p11token_open(const char *uri, const char *module,
+    struct certauth_p11token **out, struct certauth_reason *why)
+{
+	struct certauth_p11token *t = NULL;
+	int r;
+
+	*out = NULL;
+	if ((r = start(uri, module, &t, why)) != 0 ||
+	    (r = pick_token(t, why)) != 0 || (r = open_session(t, why)) != 0) {
+		certauth_p11token_close(t);
+		return r;
+	}
+	*out = t;
+	return 0;
 }
 
 const char *

@@ -17,6 +17,7 @@ EXTRA_DIST += \
 	tests/e2e/hostile.py tests/e2e/readme.py tests/e2e/crl.py \
 	tests/e2e/examples.py tests/e2e/agent.py \
 	tests/e2e/askpass.py tests/e2e/pkcs11.py tests/e2e/keys.py \
+	tests/e2e/tokenmode.py \
 	tests/e2e/agentmode.py tests/e2e/agentfwd.py tests/e2e/certmap.py \
 	tests/e2e/slapd.py tests/e2e/ldapdir.py tests/e2e/ldap.py \
 	tests/e2e/rules.py \
@@ -91,6 +92,9 @@ TESTS += tests/e2e/askpass.py
 # certauth-sign with keys on SoftHSM2 tokens, directly and through
 # p11-kit's module list.
 TESTS += tests/e2e/pkcs11.py
+# Token mode: the module signs its challenge on a SoftHSM2 token, through
+# p11-kit and directly, with the real pamtester.
+TESTS += tests/e2e/tokenmode.py
 # Agent mode: sudo and su answered by the ssh-agent of their caller.
 TESTS += tests/e2e/agentmode.py
 # Agent mode over ssh: sudo inside a real sshd session answered by the

@@ -126,6 +126,14 @@ test_every_key(void **state)
 	assert_int_equal(o.challenge_ttl, 30);
 	assert_int_equal(set(&o, "hostname=host1.example"), 0);
 	assert_string_equal(o.hostname, "host1.example");
+	assert_int_equal(set(&o, "pkcs11=try"), 0);
+	assert_int_equal(o.pkcs11, CERTAUTH_PKCS11_TRY);
+	assert_int_equal(set(&o, "pkcs11=only"), 0);
+	assert_int_equal(o.pkcs11, CERTAUTH_PKCS11_ONLY);
+	assert_int_equal(set(&o, "pkcs11_module=/usr/lib/x.so"), 0);
+	assert_string_equal(o.pkcs11_module, "/usr/lib/x.so");
+	assert_int_equal(set(&o, "pkcs11_uri=pkcs11:token=card;id=%01"), 0);
+	assert_string_equal(o.pkcs11_uri, "pkcs11:token=card;id=%01");
 	assert_int_equal(set(&o, "nouserok"), 0);
 	assert_int_equal(o.nouserok, 1);
 	assert_int_equal(set(&o, "challenge_in_prompt"), 0);
@@ -147,21 +155,53 @@ static void
 test_bad_values(void **state)
 {
 	static const char *bad[] = {
-		"challenge_ttl=abc", "challenge_ttl=-1", "challenge_ttl=0",
-		"challenge_ttl=3601", "challenge_ttl=12x", "challenge_ttl= 5",
-		"challenge_ttl=99999999999999999999999", "challenge_ttl=",
-		"challenge_ttl", "ocsp_timeout_ms=99", "ocsp_timeout_ms=60001",
-		"ocsp_skew=86401", "ocsp_max_age=0", "trust=none", "trust=CA",
-		"crl_warn=-1", "crl_warn=2592001", "crl_warn=1d",
-		"crl_grace=-5", "crl_grace=2592001", "crl_grace=",
-		"crl_skew=86401", "crl_skew=-1", "crl_skew=5m",
-		"crl=yes", "ocsp=on", "ocsp_scope=all", "ocsp_nonce=maybe",
-		"ocsp_digest=md5", "debug=2", "nouserok=perhaps",
-		"ca_file=relative/ca.pem", "bindings_dir=bindings",
-		"ocsp_url=ftp://x/", "ocsp_url=127.0.0.1", "ocsp_proxy=proxy:3128",
-		"hostname=a\tb", "=value", "trust", "ca_file=None",
-		"ca_file=/none\n", "config=", "config=none", "trust=",
-		"ocsp_skew=none", "debug=", "challenge_in_prompt=maybe",
+		"challenge_ttl=abc",
+		"challenge_ttl=-1",
+		"challenge_ttl=0",
+		"challenge_ttl=3601",
+		"challenge_ttl=12x",
+		"challenge_ttl= 5",
+		"challenge_ttl=99999999999999999999999",
+		"challenge_ttl=",
+		"challenge_ttl",
+		"ocsp_timeout_ms=99",
+		"ocsp_timeout_ms=60001",
+		"ocsp_skew=86401",
+		"ocsp_max_age=0",
+		"trust=none",
+		"trust=CA",
+		"crl_warn=-1",
+		"crl_warn=2592001",
+		"crl_warn=1d",
+		"crl_grace=-5",
+		"crl_grace=2592001",
+		"crl_grace=",
+		"crl_skew=86401",
+		"crl_skew=-1",
+		"crl_skew=5m",
+		"crl=yes",
+		"ocsp=on",
+		"ocsp_scope=all",
+		"ocsp_nonce=maybe",
+		"ocsp_digest=md5",
+		"debug=2",
+		"nouserok=perhaps",
+		"ca_file=relative/ca.pem",
+		"bindings_dir=bindings",
+		"ocsp_url=ftp://x/",
+		"ocsp_url=127.0.0.1",
+		"ocsp_proxy=proxy:3128",
+		"hostname=a\tb",
+		"=value",
+		"trust",
+		"ca_file=None",
+		"ca_file=/none\n",
+		"config=",
+		"config=none",
+		"trust=",
+		"ocsp_skew=none",
+		"debug=",
+		"challenge_in_prompt=maybe",
 	};
 	struct certauth_opts o;
 	struct certauth_reason reason;
@@ -194,21 +234,26 @@ test_reason_names_key(void **state)
 	assert_int_equal(certauth_opts_set_word(&o, "frobnicate=1", &reason),
 	    CERTAUTH_ERR_CONFIG);
 	assert_non_null(strstr(reason.text, "unknown option 'frobnicate'"));
-	assert_int_equal(certauth_opts_set_word(&o, "challenge_ttl=9999",
-	    &reason), CERTAUTH_ERR_CONFIG);
+	assert_int_equal(
+	    certauth_opts_set_word(&o, "challenge_ttl=9999", &reason),
+	    CERTAUTH_ERR_CONFIG);
 	assert_non_null(strstr(reason.text, "challenge_ttl"));
 	assert_non_null(strstr(reason.text, "9999"));
-	assert_int_equal(certauth_opts_set_word(&o, "crl_grace=2592001",
-	    &reason), CERTAUTH_ERR_CONFIG);
-	assert_string_equal(reason.text, "option crl_grace: '2592001' is not "
+	assert_int_equal(
+	    certauth_opts_set_word(&o, "crl_grace=2592001", &reason),
+	    CERTAUTH_ERR_CONFIG);
+	assert_string_equal(reason.text,
+	    "option crl_grace: '2592001' is not "
 	    "a number from 0 to 2592000");
 	assert_int_equal(certauth_opts_set_word(&o, "crl_warn=-1", &reason),
 	    CERTAUTH_ERR_CONFIG);
-	assert_string_equal(reason.text, "option crl_warn: '-1' is not a "
+	assert_string_equal(reason.text,
+	    "option crl_warn: '-1' is not a "
 	    "number from 0 to 2592000");
-	assert_int_equal(certauth_opts_set_word(&o, "crl_skew=86401",
-	    &reason), CERTAUTH_ERR_CONFIG);
-	assert_string_equal(reason.text, "option crl_skew: '86401' is not a "
+	assert_int_equal(certauth_opts_set_word(&o, "crl_skew=86401", &reason),
+	    CERTAUTH_ERR_CONFIG);
+	assert_string_equal(reason.text,
+	    "option crl_skew: '86401' is not a "
 	    "number from 0 to 86400");
 	certauth_opts_free(&o);
 }
@@ -264,6 +309,25 @@ test_validate(void **state)
 	    CERTAUTH_ERR_CONFIG);
 	assert_non_null(strstr(reason.text, "pinned"));
 	certauth_opts_free(&o);
+
+	/* One answer source: the agent or a token, not both; a token URI
+	 * is a pkcs11: URI; a module is an absolute path. */
+	certauth_opts_init(&o);
+	assert_int_equal(set(&o, "ca_file=/ca.pem"), 0);
+	assert_int_equal(set(&o, "pkcs11=try"), 0);
+	assert_int_equal(certauth_opts_validate(&o, &reason), 0);
+	assert_int_equal(set(&o, "agent=only"), 0);
+	assert_int_equal(certauth_opts_validate(&o, &reason),
+	    CERTAUTH_ERR_CONFIG);
+	assert_non_null(strstr(reason.text, "agent and pkcs11"));
+	assert_int_equal(set(&o, "agent=off"), 0);
+	assert_int_equal(set(&o, "pkcs11_uri=token=card"), 0);
+	assert_int_equal(certauth_opts_validate(&o, &reason),
+	    CERTAUTH_ERR_CONFIG);
+	assert_non_null(strstr(reason.text, "not a pkcs11: URI"));
+	assert_int_equal(set(&o, "pkcs11_module=lib.so"), CERTAUTH_ERR_CONFIG);
+	assert_int_equal(set(&o, "pkcs11=maybe"), CERTAUTH_ERR_CONFIG);
+	certauth_opts_free(&o);
 }
 
 static char *
@@ -291,7 +355,8 @@ test_config_file(void **state)
 	    "   ca_file   =   /ca.pem   \n"
 	    "challenge_ttl=60\n"
 	    "\tdebug\n"
-	    "hostname = host one\n", 0644);
+	    "hostname = host one\n",
+	    0644);
 	certauth_opts_init(&o);
 	assert_int_equal(certauth_opts_load_file(&o, path, 1, &reason), 0);
 	assert_string_equal(o.ca_file, "/ca.pem");
@@ -336,8 +401,10 @@ test_config_file(void **state)
 	certauth_opts_init(&o);
 	assert_int_equal(certauth_opts_load_file(&o, path, 1, &reason),
 	    CERTAUTH_ERR_CONFIG);
-	assert_true(asprintf(&expect, "configuration file %s is larger than "
-	    "65536 bytes", path) > 0);
+	assert_true(asprintf(&expect,
+			"configuration file %s is larger than "
+			"65536 bytes",
+			path) > 0);
 	assert_string_equal(reason.text, expect);
 	free(expect);
 	big[64 * 1024] = '\0';
@@ -589,7 +656,8 @@ test_unset_overrides_file(void **state)
 	path = write_conf(dir,
 	    "ca_file = /etc/security/certauth/ca.pem\n"
 	    "chain_file = /etc/security/certauth/chain.pem\n"
-	    "crl_file = /etc/security/certauth/crl.pem\n", 0644);
+	    "crl_file = /etc/security/certauth/crl.pem\n",
+	    0644);
 	assert_true(asprintf(&cfgword, "config=%s", path) > 0);
 	argv[0] = cfgword;
 	argv[1] = "trust=pinned";
@@ -651,14 +719,15 @@ test_key_table(void **state)
 	for (i = 0; (key = certauth_opts_key(i, &flag)) != NULL; i++) {
 		/* Every key is one the setter knows, once. */
 		for (j = 0; j < i; j++)
-			assert_string_not_equal(certauth_opts_key(j, NULL), key);
+			assert_string_not_equal(certauth_opts_key(j, NULL),
+			    key);
 		certauth_opts_init(&o);
 		r = certauth_opts_set(&o, key, NULL, &reason);
 		if (flag) {
 			/* A flag goes bare and takes a boolean. */
 			assert_int_equal(r, 0);
-			assert_int_equal(certauth_opts_set(&o, key, "no",
-			    &reason), 0);
+			assert_int_equal(
+			    certauth_opts_set(&o, key, "no", &reason), 0);
 			nflags++;
 		} else {
 			assert_int_equal(r, CERTAUTH_ERR_CONFIG);
