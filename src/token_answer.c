@@ -398,7 +398,8 @@ token_answer(void *arg, const char *challenge,
     struct certauth_reason *why)
 {
 	const struct certauth_token_answer *ta = arg;
-	const struct certauth_answer_source *fb = ta->fallback;
+	const struct certauth_fallback fb = { ta->lg, ta->user, "token mode",
+		ta->fallback };
 	struct certauth_reason inner;
 	struct token_run run;
 	int r;
@@ -417,15 +418,9 @@ token_answer(void *arg, const char *challenge,
 	ERR_clear_error();
 	if (r == 0)
 		return 0;
-	if (run.fallback && ta->opts->pkcs11 == CERTAUTH_PKCS11_TRY &&
-	    fb != NULL) {
-		log_info(ta->lg,
-		    "user %s: token mode: %s; asking through the %s", ta->user,
-		    inner.text, fb->name);
-		return fb->answer(fb->arg, challenge, bound, response, why);
-	}
-	certauth_reason_set(why, "token mode: %s", inner.text);
-	return r;
+	return certauth_answer_fall_back(&fb,
+	    run.fallback && ta->opts->pkcs11 == CERTAUTH_PKCS11_TRY, r, &inner,
+	    challenge, bound, response, why);
 }
 
 void

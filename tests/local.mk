@@ -20,7 +20,8 @@ EXTRA_DIST += \
 	tests/e2e/tokenmode.py \
 	tests/e2e/agentmode.py tests/e2e/agentfwd.py tests/e2e/certmap.py \
 	tests/e2e/slapd.py tests/e2e/ldapdir.py tests/e2e/ldap.py \
-	tests/e2e/rules.py \
+	tests/e2e/rules.py tests/e2e/token_enroll.py \
+	tests/e2e/token_hostile.py \
 	tests/exports.sh tests/man.sh tests/install.sh tests/tap.sh \
 	tests/cmocka-tap.sh tests/leak/logins.py tests/leak/valgrind.supp \
 	tests/fuzz/make-corpus.sh tests/fuzz/smoke.sh tests/fuzz/corpus \
@@ -44,6 +45,16 @@ tests_common_libtestutil_la_SOURCES = tests/common/testutil.c \
 	tests/common/fakeagent.c tests/common/fakeagent.h
 tests_common_libtestutil_la_CFLAGS = $(TEST_WARN_CFLAGS) $(CRYPTO_CFLAGS) \
 	$(CMOCKA_CFLAGS)
+
+# p11shim: the tests' lying token, a PKCS#11 module that forwards to
+# SoftHSM2 and tells the one lie its environment names
+# (tests/e2e/token_hostile.py).  A loadable module, never installed.
+check_LTLIBRARIES += tests/common/p11shim.la
+tests_common_p11shim_la_SOURCES = tests/common/p11shim.c
+tests_common_p11shim_la_CFLAGS = $(TEST_WARN_CFLAGS) $(P11KIT_CFLAGS)
+tests_common_p11shim_la_LDFLAGS = -module -avoid-version -shared \
+	-rpath /nowhere -export-symbols-regex '^C_GetFunctionList$$'
+tests_common_p11shim_la_LIBADD = -ldl
 
 TEST_CFLAGS = $(TEST_WARN_CFLAGS) $(CRYPTO_CFLAGS) $(CMOCKA_CFLAGS) \
 	-I$(top_srcdir)/tests/common
@@ -112,6 +123,14 @@ TESTS += tests/e2e/certmap.py
 TESTS += tests/e2e/rules.py
 # The LDAP binding source against a real slapd (tests/e2e/slapd.py).
 TESTS += tests/e2e/ldap.py
+# certauth-enroll add USER --pkcs11 URI: the certificate read from
+# SoftHSM2 tokens, directly and through p11-kit's module list.
+TESTS += tests/e2e/token_enroll.py
+# Token mode against hostile tokens: the tests' lying token
+# (tests/common/p11shim.c) in front of SoftHSM2, keys that are not their
+# certificate's, unsafe module paths, and the caller of set-uid su with
+# a token of his own.
+TESTS += tests/e2e/token_hostile.py
 check_PROGRAMS =
 
 # Leaks (issue 5): many logins in one process through libpam, run under
