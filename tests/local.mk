@@ -26,7 +26,7 @@ EXTRA_DIST += \
 	tests/cmocka-tap.sh tests/leak/logins.py tests/leak/valgrind.supp \
 	tests/fuzz/make-corpus.sh tests/fuzz/smoke.sh tests/fuzz/corpus \
 	tests/bench/process_bench.py tests/bench/agent_bench.py \
-	tests/bench/ldap_bench.py
+	tests/bench/ldap_bench.py tests/bench/token_bench.py
 
 CLEANFILES = -r tests/tmp tests/fuzz-work
 
@@ -278,6 +278,12 @@ tests_bench_ldap_logins_CFLAGS = $(WARN_CFLAGS) $(CRYPTO_CFLAGS) \
 	$(LDAP_CFLAGS) -I$(top_srcdir)/tests/common
 tests_bench_ldap_logins_LDADD = tests/common/libtestconv.la $(PAM_LIBS) \
 	$(LDAP_LIBS) $(CRYPTO_LIBS)
+# token_once: token_bench.py's floor, a fresh process that loads a PKCS#11
+# module, logs in and signs once (the header of p11-kit, no library).
+EXTRA_PROGRAMS += tests/bench/token_once
+tests_bench_token_once_SOURCES = tests/bench/token_once.c
+tests_bench_token_once_CFLAGS = $(WARN_CFLAGS) $(P11KIT_CFLAGS)
+tests_bench_token_once_LDADD = -ldl
 CLEANFILES += $(EXTRA_PROGRAMS)
 
 # process_bench.py: a whole pamtester login through pam_certauth against
@@ -286,14 +292,20 @@ CLEANFILES += $(EXTRA_PROGRAMS)
 # ldap_bench.py: logins bound in a real slapd of 100 to 100,000 entries
 # (warm cache, cold lookup) against a files binding, with the floors;
 # BENCH_LDAP_N from the environment or make's command line.
+# token_bench.py: pamtester logins with the key on a SoftHSM2 token through
+# pam_certauth (pkcs11=only) and Debian's pam_pkcs11 (unpacked by
+# scripts/deps), interleaved, with the floors and a table of verdicts;
+# BENCH_TOKEN_N likewise.
 BENCH_N = 500
 BENCH_SCALE_N = 300
 BENCH_PROCESS_N = 100
 BENCH_AGENT_N = 200
 BENCH_LDAP_N = 300
+BENCH_TOKEN_N = 200
 bench: tests/bench/login_bench$(EXEEXT) tests/bench/verify_once$(EXEEXT) \
 	    tests/bench/scale_bench$(EXEEXT) pam_certauth.la \
 	    tests/bench/agent_logins$(EXEEXT) tests/bench/ldap_logins$(EXEEXT) \
+	    tests/bench/token_once$(EXEEXT) \
 	    certauth-sign$(EXEEXT) certauth-ocsp-fetch$(EXEEXT) \
 	    certauth-ldap-fetch$(EXEEXT)
 	top_builddir='$(abs_top_builddir)' \
@@ -309,6 +321,9 @@ bench: tests/bench/login_bench$(EXEEXT) tests/bench/verify_once$(EXEEXT) \
 	top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
 	    /usr/bin/python3 $(top_srcdir)/tests/bench/ldap_bench.py \
 	    "$${BENCH_LDAP_N:-$(BENCH_LDAP_N)}"
+	top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
+	    /usr/bin/python3 $(top_srcdir)/tests/bench/token_bench.py \
+	    "$${BENCH_TOKEN_N:-$(BENCH_TOKEN_N)}"
 .PHONY: bench
 # ---------------------------------------------------------------- fuzzing
 # libFuzzer targets, one for each parser and decision that reads untrusted
