@@ -314,14 +314,16 @@ sign(struct token_run *run, const char *challenge, char **response,
 		 (const unsigned char *)challenge, strlen(challenge), &sig,
 		 &siglen, why)) != 0)
 		goto out;
-	/* A key that is not its certificate's is the token's lie: said so
-	 * here, plainly, before the login refuses the answer anyway. */
+	/* A key that is not its certificate's, or a signature spoilt on
+	 * the way, is the token's lie: said so here, plainly, before the
+	 * login refuses the answer anyway. */
 	if (certauth_verify_signature(X509_get0_pubkey(run->cert),
 		CERTAUTH_DIGEST_DEFAULT, (const unsigned char *)challenge,
 		strlen(challenge), sig, siglen, &inner) != 0) {
 		certauth_reason_set(why,
-		    "the key on token '%s' does not belong to its certificate "
-		    "%s: %s",
+		    "the signature of token '%s' does not verify with its "
+		    "certificate %s (a key that is not that certificate's, or "
+		    "a damaged signature): %s",
 		    certauth_p11token_label(run->tok), run->name, inner.text);
 		r = CERTAUTH_ERR_KEY_REFUSED;
 		goto out;
@@ -398,7 +400,8 @@ token_answer(void *arg, const char *challenge,
     struct certauth_reason *why)
 {
 	const struct certauth_token_answer *ta = arg;
-	const struct certauth_answer_source *fb = ta->fallback;
+	const struct certauth_fallback fb = { ta->lg, ta->user, "token mode",
+		ta->fallback };
 	struct certauth_reason inner;
 	struct token_run run;
 	int r;
@@ -417,15 +420,9 @@ token_answer(void *arg, const char *challenge,
 	ERR_clear_error();
 	if (r == 0)
 		return 0;
-	if (run.fallback && ta->opts->pkcs11 == CERTAUTH_PKCS11_TRY &&
-	    fb != NULL) {
-		log_info(ta->lg,
-		    "user %s: token mode: %s; asking through the %s", ta->user,
-		    inner.text, fb->name);
-		return fb->answer(fb->arg, challenge, bound, response, why);
-	}
-	certauth_reason_set(why, "token mode: %s", inner.text);
-	return r;
+	return certauth_answer_fall_back(&fb,
+	    run.fallback && ta->opts->pkcs11 == CERTAUTH_PKCS11_TRY, r, &inner,
+	    challenge, bound, response, why);
 }
 
 void

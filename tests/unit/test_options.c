@@ -330,6 +330,57 @@ test_validate(void **state)
 	certauth_opts_free(&o);
 }
 
+/* pkcs11_uri names a token and certificate, never a PIN or a module. */
+static void
+test_validate_pkcs11_uri(void **state)
+{
+	static const struct {
+		const char *uri, *why; /* why NULL: accepted */
+	} cases[] = {
+		{ "pkcs11:", NULL },
+		{ "pkcs11:token=alice;id=%01?module-name=softhsm2", NULL },
+		{ "pkcs11:token=alice?pin-value=1234", "pin-value is refused" },
+		{ "pkcs11:token=alice;pin-value=1234", "pin-value is refused" },
+		{ "pkcs11:?pin-source=/etc/pin", "pin-source is refused" },
+		{ "pkcs11:token=a;pin-source=%2fetc%2fpin",
+		    "pin-source is refused" },
+		{ "pkcs11:token=a?module-path=/tmp/evil.so",
+		    "module-path is refused" },
+		{ "pkcs11:?module-name=x&module-path=/tmp/evil.so",
+		    "module-path is refused" },
+		{ "pkcs11:module-path=/tmp/evil.so",
+		    "has attributes p11-kit does not know" },
+		{ "pkcs11:token=a;color=blue",
+		    "has attributes p11-kit does not know" },
+		{ "pkcs11:?pin-value", "cannot read" },
+		{ "pkcs11:token=%zz", "cannot read" },
+	};
+	struct certauth_opts o;
+	struct certauth_reason reason;
+	char word[160];
+	size_t i;
+	int r;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		certauth_opts_init(&o);
+		assert_int_equal(set(&o, "ca_file=/ca.pem"), 0);
+		assert_int_equal(set(&o, "pkcs11=only"), 0);
+		snprintf(word, sizeof(word), "pkcs11_uri=%s", cases[i].uri);
+		assert_int_equal(set(&o, word), 0);
+		memset(&reason, 0, sizeof(reason));
+		r = certauth_opts_validate(&o, &reason);
+		if (cases[i].why == NULL) {
+			assert_int_equal(r, 0);
+		} else {
+			assert_int_equal(r, CERTAUTH_ERR_CONFIG);
+			assert_non_null(strstr(reason.text, "pkcs11_uri"));
+			assert_non_null(strstr(reason.text, cases[i].why));
+		}
+		certauth_opts_free(&o);
+	}
+}
+
 static char *
 write_conf(const char *dir, const char *content, int mode)
 {
@@ -753,6 +804,7 @@ main(void)
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_reason_names_key),
 		cmocka_unit_test(test_validate),
+		cmocka_unit_test(test_validate_pkcs11_uri),
 		cmocka_unit_test(test_config_file),
 		cmocka_unit_test(test_override_order),
 		cmocka_unit_test(test_bindings_dir),
