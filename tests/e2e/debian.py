@@ -499,8 +499,32 @@ def purge(name_of_step):
                    "/etc/pam.d/common-auth").read() if changed else ""))
 
 
-def install(name_of_step):
-    p = run(["dpkg", "-i"] + [debs[n] for n in PACKAGES], timeout=300)
+def readme_commands():
+    """The command lines of the README's "Install the Debian package"
+    section, as written."""
+    text = doors.readme_section("Install the Debian package")
+    lines = []
+    for block in re.findall(r"(?ms)^```sh\n(.*?)^```", text):
+        lines += [l for l in block.split("\n") if l.strip()]
+    return lines
+
+
+README = readme_commands()
+
+
+def readme_line(prog):
+    return next((l for l in README if l.startswith(prog + " ")), None)
+
+
+def install(name_of_step, as_readme=False):
+    """dpkg -i the packages; as_readme: with the README's own apt-get
+    line instead, run where it is typed (the source tree)."""
+    line = readme_line("apt-get")
+    if as_readme and line is not None:
+        p = run(["sh", "-e", "-c", line], cwd=TREE, timeout=300,
+                env=dict(ENV, DEBIAN_FRONTEND="noninteractive"))
+    else:
+        p = run(["dpkg", "-i"] + [debs[n] for n in PACKAGES], timeout=300)
     seen = open("/var/lib/pam/seen").read().split()
     bad = cache_dirs_made()
     changed = differs(pristine)
@@ -563,7 +587,13 @@ if differs(pristine) or "Local modifications" in p.stderr:
     pristine = snapshot()
 t = step("throwaway root", t)
 
-install("install")
+tap.ok(README[1:] == ["dpkg-buildpackage -us -uc -b",
+                      "apt-get install -y ../libpam-certauth_0.1.0_amd64.deb "
+                      "../certauth-client_0.1.0_amd64.deb",
+                      "pam-auth-update --enable certauth"],
+       "README.md, Install the Debian package: the build, install and "
+       "enable lines this test runs", "\n".join(README))
+install("install, the README's apt-get line", as_readme=True)
 t = step("dpkg -i", t)
 enable()
 lines = check_stack()

@@ -47,6 +47,7 @@ USERS = {"alice": lib.Account(2121), "erin": lib.Account(2122),
          "carol": lib.Account(2123, "carol-s3cret-pw"),
          "bob": lib.Account(2124), "dave": lib.Account(2125)}
 MANY = "Many hosts: bind certificates in LDAP"
+DEB = "Install the Debian package"
 RUN = "/run/certauth-readme"
 WORK = RUN + "/src"             # the copy of the source tree
 SHIM = RUN + "/shim"            # the stand-in systemctl
@@ -172,7 +173,8 @@ setup_host()
 copy_tree(lib.srcdir(), WORK)
 sections = {
     "Two commands": 2, "Answering the challenge": 2, "Install": 1,
-    doors.WALKTHROUGH: 8, "Configure": 3, MANY: 6, "Fuzzing": 1}
+    doors.WALKTHROUGH: 8, "Configure": 3, MANY: 6, "Fuzzing": 1,
+    DEB: 2}
 counted = {s: blocks(s) for s in sections}
 tap.ok(all(len(counted[s]) == n for s, n in sections.items()) and
        sum(sections.values()) == all_blocks(),
@@ -543,6 +545,15 @@ fuzz = counted["Fuzzing"][0]
 tap.ok("make -C build-fuzz fuzz-smoke" in fuzz and
        'CONFIGURE_FLAGS="CC=clang --enable-fuzzing" ./scripts/build' in fuzz,
        "Fuzzing: its build and fuzz-smoke are the ones scripts/test runs")
+
+# --- Install the Debian package: tests/e2e/debian.py builds the packages
+# and runs these lines as written in a throwaway root of its own.
+deb = counted[DEB]
+tap.ok("dpkg-buildpackage -us -uc -b" in deb[0] and
+       "apt-get install -y ../libpam-certauth_" in deb[0] and
+       deb[1].strip() == "pam-auth-update --enable certauth",
+       "Install the Debian package: its build, install and enable lines "
+       "are the ones tests/e2e/debian.py runs", "\n".join(deb))
 
 p = subprocess.run(["sh", "-c", "kill $(cat /run/sshd.pid)"],
                    capture_output=True)
