@@ -531,7 +531,7 @@ def install(name_of_step, as_readme=False):
     tap.ok(p.returncode == 0 and all(installed(n) == "ii" for n in PACKAGES)
            and "certauth" in seen and not bad and
            changed == ["/var/lib/pam/seen"],
-           "%s: dpkg -i; the postinst registered the profile (Default: no: "
+           "%s: installed; the postinst registered the profile (Default: no: "
            "the PAM stacks unchanged) and made %s, ocsp/ and ldap/ "
            "root-owned, mode 0700" % (name_of_step, CACHE),
            out(p) + "\nseen: %r\ncache: %r\nchanged: %r" % (seen, bad,
