@@ -76,13 +76,16 @@
  *   the ocsp pass) but not the PKCS#11 module's own: a call with a frame
  *   of libsofthsm2.so, or of the C++ runtime it brings (libstdc++,
  *   libgcc_s), on its stack is left alone.  SoftHSM2 stands in for a
- *   smart card's module, a program of its own that the module cannot
- *   make sane: most of its allocations are C++ operator new, which
- *   throws, and SoftHSM2 does not catch it everywhere.  What the module
- *   must handle is what comes back from the PKCS#11 module, p11-kit and
- *   OpenSSL.  p11-kit's calls and the dynamic loader's (loading the
- *   PKCS#11 module) are sites, and most fail cleanly; some end the
- *   process by themselves, module or not: p11-kit 0.24's p11_kit_uri_new
+ *   smart card's module, code of its own that the module cannot make
+ *   sane: its allocations are C++ operator new, and when one fails
+ *   SoftHSM2 often ends the process itself (its fatal-exception handler
+ *   exits with status 5; a std::bad_alloc in one of its static
+ *   constructors aborts), which would say nothing of the module.  What
+ *   the module must handle is what comes back from the PKCS#11 module,
+ *   p11-kit and OpenSSL.  p11-kit's calls and the dynamic loader's
+ *   (loading the PKCS#11 module) are sites, and most fail cleanly; some
+ *   end the process by themselves, module or not: p11-kit 0.24's
+ *   p11_kit_uri_new
  *   hands back a URI whose attribute list it could not allocate, and
  *   parsing it reads through a null pointer; glibc's loader exits with
  *   status 127 when it cannot allocate p11-kit's thread-local storage or
