@@ -22,12 +22,13 @@
  * program is linked -export-dynamic) to count exactly that, and, in token
  * mode, the loads and unloads of the PKCS#11 module that p11-kit makes
  * for the module: one load for every login that reaches the token, and
- * never more than one left open after a login.  p11-kit keeps the first
- * load of a module file for the life of the process (a later
- * p11_kit_module_load of the same file finds it by its function list
- * and closes its own new handle at once), so the first load is never
- * closed; the module initialises and finalises the PKCS#11 module on
- * every login (a login after one that had not finalised it could not
+ * never more than one left open after a login.  p11_kit_module_load
+ * keeps its first load of a module file for the life of the process (a
+ * later load of the same file finds it by its function list and closes
+ * its own new handle at once), so that first load is never closed;
+ * p11-kit's configured modules are closed on every release.  Either
+ * way the module initialises and finalises the PKCS#11 module on every
+ * login (a login after one that had not finalised it could not
  * initialise it again).
  *
  *   logins --confdir DIR --service NAME --user NAME --key PEM
