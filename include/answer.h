@@ -12,6 +12,7 @@
 
 #include "bound.h"
 #include "certauth.h"
+#include "log.h"
 
 /*
  * How a source asks the person for a secret (a key's passphrase, a
@@ -47,5 +48,25 @@ struct certauth_answer_source {
 	    struct certauth_reason *why);
 	void *arg;
 };
+
+/* Where a source that answers by itself (the agent, a token) turns when
+ * it cannot: the conversation, for one account. */
+struct certauth_fallback {
+	const struct certauth_log *lg;
+	const char *user;
+	const char *mode; /* for log lines and reasons: "agent mode" */
+	const struct certauth_answer_source *source; /* NULL: none */
+};
+
+/*
+ * The end of such a source's attempt that failed with r and inner: when
+ * may (its own mode allows it and nothing but the source's absence
+ * failed) and f has a source, log why and return what that source
+ * answers; otherwise why is "<mode>: <inner>" and r is returned.
+ */
+int certauth_answer_fall_back(const struct certauth_fallback *f, int may, int r,
+    const struct certauth_reason *inner, const char *challenge,
+    const struct certauth_bound *bound, char **response,
+    struct certauth_reason *why);
 
 #endif /* CERTAUTH_ANSWER_H */

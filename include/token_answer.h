@@ -38,8 +38,8 @@ struct certauth_token_answer {
  * could be asked or none was given; CERTAUTH_ERR_IO for a token removed
  * during the login or a module that cannot be loaded;
  * CERTAUTH_ERR_UNSAFE for a pkcs11_module file others may write;
- * CERTAUTH_ERR_CONFIG for a pkcs11_uri that matches several tokens or
- * carries a PIN; the binding sources' own failure.  The PIN is asked
+ * CERTAUTH_ERR_CONFIG for a pkcs11_uri that carries a PIN; the binding
+ * sources' own failure.  The PIN is asked
  * once, never retried, never logged, and wiped.  Logs one line naming
  * the token and certificate when the token answers.
  */

@@ -212,13 +212,13 @@ respond(struct agent_run *run, const char *challenge, STACK_OF(X509) *bound,
 }
 
 static int
-agent_answer(void *arg, const char *challenge,
-    const struct certauth_bound *b, char **response,
-    struct certauth_reason *why)
+agent_answer(void *arg, const char *challenge, const struct certauth_bound *b,
+    char **response, struct certauth_reason *why)
 {
 	STACK_OF(X509) *bound = b != NULL && b->r == 0 ? b->certs : NULL;
 	const struct certauth_agent_answer *aa = arg;
-	const struct certauth_answer_source *fb = aa->fallback;
+	const struct certauth_fallback fb = { aa->lg, aa->user, "agent mode",
+		aa->fallback };
 	struct certauth_reason inner;
 	struct agent_run run;
 	int r = CERTAUTH_ERR_INTERNAL;
@@ -232,15 +232,9 @@ agent_answer(void *arg, const char *challenge,
 	certauth_agent_close(run.agent);
 	if (r == 0)
 		return 0;
-	if (run.fallback && aa->opts->agent == CERTAUTH_AGENT_TRY &&
-	    fb != NULL) {
-		log_info(aa->lg,
-		    "user %s: agent mode: %s; asking through the %s", aa->user,
-		    inner.text, fb->name);
-		return fb->answer(fb->arg, challenge, b, response, why);
-	}
-	certauth_reason_set(why, "agent mode: %s", inner.text);
-	return r;
+	return certauth_answer_fall_back(&fb,
+	    run.fallback && aa->opts->agent == CERTAUTH_AGENT_TRY, r, &inner,
+	    challenge, b, response, why);
 }
 
 void

@@ -17,6 +17,7 @@
 
 #include "certauth.h"
 #include "options.h"
+#include "p11token.h"
 #include "safefile.h"
 
 #define CONFIG_MAX_BYTES (64 * 1024)
@@ -729,7 +730,7 @@ validate_ldap(const struct certauth_opts *o, struct certauth_reason *reason)
 int
 certauth_opts_validate(struct certauth_opts *o, struct certauth_reason *reason)
 {
-	int have_crl = o->crl_file != NULL || o->crl_dir != NULL;
+	int have_crl = o->crl_file != NULL || o->crl_dir != NULL, r;
 
 	if (o->trust == CERTAUTH_TRUST_CA && o->ca_file == NULL &&
 	    o->ca_dir == NULL) {
@@ -782,6 +783,9 @@ certauth_opts_validate(struct certauth_opts *o, struct certauth_reason *reason)
 		    o->pkcs11_uri);
 		return CERTAUTH_ERR_CONFIG;
 	}
+	if (o->pkcs11_uri != NULL &&
+	    (r = certauth_p11token_check_login_uri(o->pkcs11_uri, reason)) != 0)
+		return r;
 	if (certauth_opts_uses_source(o, CERTAUTH_SOURCE_LDAP))
 		return validate_ldap(o, reason);
 	return 0;

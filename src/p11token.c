@@ -1,15 +1,17 @@
 /*
  * A private key on a PKCS#11 token through p11-kit: p11-kit parses and
  * matches the RFC 7512 URI and loads the module; this file picks the one
- * token and key the URI names, lists its certificates, logs in and
- * signs, and turns the token's return values into messages a person can
- * act on.  The challenge is hashed here and the token signs the hash
+ * token and key the URI names, lists its certificates (and, for
+ * enrolment, its objects as a URI names them), logs in and signs, and
+ * turns the token's return values into messages a person can act on.  The challenge is hashed here and the token signs the hash
  * with the plainest mechanism of its key type (CKM_RSA_PKCS over a
  * DigestInfo, CKM_RSA_PKCS_PSS, CKM_ECDSA), which smart cards offer more
  * often than the hash-and-sign ones; Ed25519 signs the challenge itself
  * (CKM_EDDSA).  ECDSA's raw r||s becomes the DER SEQUENCE the module
- * reads.  Whatever the token returns is untrusted: every attribute read
- * is capped, and the caller verifies every signature it makes.
+ * reads.  Whatever the token returns is untrusted: every attribute and
+ * signature read is capped, every length the token reports for a buffer
+ * it filled is checked against the room it had, and the caller verifies
+ * every signature it makes.
  */
 #include "config.h"
 
@@ -37,6 +39,8 @@
 #define KEYS_MAX       16    /* private keys one URI may match */
 #define CERTS_MAX      16    /* certificates looked at on one token */
 #define ATTR_MAX_BYTES 65536 /* the largest attribute read from a token */
+#define SIG_MAX_BYTES  4096  /* the largest signature: RSA of 32768 bits */
+#define LIST_MAX       CERTAUTH_P11_LIST_MAX /* objects of one group listed */
 
 struct certauth_p11token {
 	P11KitUri *uri;
@@ -94,6 +98,52 @@ check_uri(const char *text, P11KitUri *uri, struct certauth_reason *why)
 		return CERTAUTH_ERR_CONFIG;
 	}
 	return 0;
+}
+
+int
+certauth_p11token_check_login_uri(const char *uri, struct certauth_reason *why)
+{
+	P11KitUri *u = NULL;
+	int rc, r = CERTAUTH_ERR_CONFIG;
+
+	if ((u = p11_kit_uri_new()) == NULL) {
+		certauth_reason_set(why, "%s",
+		    certauth_strerror(CERTAUTH_ERR_NOMEM));
+		return CERTAUTH_ERR_NOMEM;
+	}
+	if ((rc = p11_kit_uri_parse(uri, P11_KIT_URI_FOR_ANY, u)) !=
+	    P11_KIT_URI_OK) {
+		certauth_reason_set(why,
+		    "option pkcs11_uri: cannot read %s: %s", uri,
+		    p11_kit_uri_message(rc));
+		goto out;
+	}
+	if (p11_kit_uri_any_unrecognized(u)) {
+		certauth_reason_set(why,
+		    "option pkcs11_uri: %s has attributes p11-kit does not know",
+		    uri);
+		goto out;
+	}
+	if (p11_kit_uri_get_pin_value(u) != NULL ||
+	    p11_kit_uri_get_pin_source(u) != NULL) {
+		certauth_reason_set(why,
+		    "option pkcs11_uri: %s is refused: the PIN is asked "
+		    "through the conversation",
+		    p11_kit_uri_get_pin_value(u) != NULL ? "pin-value" :
+							   "pin-source");
+		goto out;
+	}
+	if (p11_kit_uri_get_module_path(u) != NULL) {
+		certauth_reason_set(why,
+		    "option pkcs11_uri: module-path is refused: name the "
+		    "module with pkcs11_module, which is checked as a file "
+		    "the module trusts");
+		goto out;
+	}
+	r = 0;
+out:
+	p11_kit_uri_free(u);
+	return r;
 }
 
 /* Where the tokens are looked for, in messages. */
@@ -213,7 +263,9 @@ list_add(char *list, size_t size, const char *label)
 /*
  * The tokens of module fl: the matching ones counted in *found (the
  * first into t), every initialised one's label added to all.  A module
- * that cannot list its slots has none.  Returns 0 or CERTAUTH_ERR_NOMEM.
+ * that cannot list its slots has none, and so has one that says it
+ * wrote more slots than the room it was given.  Returns 0 or
+ * CERTAUTH_ERR_NOMEM.
  */
 static int
 scan_module(struct certauth_p11token *t, CK_FUNCTION_LIST *fl, int *found,
@@ -221,14 +273,15 @@ scan_module(struct certauth_p11token *t, CK_FUNCTION_LIST *fl, int *found,
 {
 	char label[LABEL_BYTES + 1];
 	CK_SLOT_ID *slots = NULL;
-	CK_ULONG n = 0, i;
+	CK_ULONG n = 0, room, i;
 	int match = module_matches(t, fl);
 
 	if (fl->C_GetSlotList(CK_TRUE, NULL, &n) != CKR_OK || n == 0)
 		return 0;
 	if ((slots = calloc(n, sizeof(*slots))) == NULL)
 		return CERTAUTH_ERR_NOMEM;
-	if (fl->C_GetSlotList(CK_TRUE, slots, &n) != CKR_OK)
+	room = n;
+	if (fl->C_GetSlotList(CK_TRUE, slots, &n) != CKR_OK || n > room)
 		n = 0;
 	for (i = 0; i < n; i++) {
 		if (slot_matches(t, fl, slots[i], label) && match &&
@@ -278,12 +331,27 @@ pick_token(struct certauth_p11token *t, struct certauth_reason *why)
 	return CERTAUTH_ERR_NOT_FOUND;
 }
 
-int
-certauth_p11token_open(const char *uri, const char *module,
-    struct certauth_p11token **out, struct certauth_reason *why)
+/*
+ * Whether fl is a trust module (p11-kit's "trust-policy: yes", which
+ * p11-kit-trust has): its tokens hold CA certificates, never a user's.
+ */
+static int
+is_trust_module(CK_FUNCTION_LIST *fl)
+{
+	char *v = p11_kit_config_option(fl, "trust-policy");
+	int yes = v != NULL &&
+	    (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0);
+
+	free(v);
+	return yes || (p11_kit_module_get_flags(fl) & P11_KIT_MODULE_TRUSTED);
+}
+
+/* A new token object for text, its URI parsed and its modules loaded. */
+static int
+start(const char *uri, const char *module, struct certauth_p11token **out,
+    struct certauth_reason *why)
 {
 	struct certauth_p11token *t = NULL;
-	CK_RV rv;
 	int r = CERTAUTH_ERR_NOMEM;
 
 	*out = NULL;
@@ -300,23 +368,157 @@ certauth_p11token_open(const char *uri, const char *module,
 		t->module = module;
 	if (t->module != NULL && is_proxy(t->module))
 		t->module = NULL;
-	if ((r = load_modules(t, why)) != 0 || (r = pick_token(t, why)) != 0)
+	if ((r = load_modules(t, why)) != 0)
 		goto out;
+	*out = t;
+	t = NULL;
+out:
+	certauth_p11token_close(t);
+	return r;
+}
+
+/* A session on the token in slot of fl, into t.  0 or CERTAUTH_ERR_IO. */
+static int
+open_session(struct certauth_p11token *t, struct certauth_reason *why)
+{
+	CK_RV rv;
+
 	if ((rv = t->fl->C_OpenSession(t->slot, CKF_SERIAL_SESSION, NULL, NULL,
 		 &t->session)) != CKR_OK) {
 		certauth_reason_set(why,
 		    "cannot open a session on token '%s': %s", t->label,
 		    p11_kit_strerror(rv));
-		r = CERTAUTH_ERR_IO;
-		goto out;
+		return CERTAUTH_ERR_IO;
 	}
 	t->have_session = 1;
-	*out = t;
-	t = NULL;
-	r = 0;
-out:
-	certauth_p11token_close(t);
+	return 0;
+}
+
+/* Try the token in slot of fl: opened, then kept if want says so. */
+static int
+try_slot(struct certauth_p11token *t, CK_FUNCTION_LIST *fl, CK_SLOT_ID slot,
+    const char *label, int (*want)(void *, struct certauth_p11token *),
+    void *arg, struct certauth_reason *why)
+{
+	int r;
+
+	t->fl = fl;
+	t->slot = slot;
+	snprintf(t->label, sizeof(t->label), "%s", label);
+	if ((r = open_session(t, why)) != 0)
+		return r;
+	if ((r = want(arg, t)) != 0)
+		return r > 0 ? 1 : r;
+	t->fl->C_CloseSession(t->session);
+	t->have_session = 0;
+	return 0;
+}
+
+/*
+ * The matching tokens of module fl, in slot order, offered to want
+ * until it keeps one (1).  Their labels go to all.  A module that says
+ * it wrote more slots than the room it was given has none.  0 when none
+ * was kept, 1, or a failure.
+ */
+static int
+offer_module(struct certauth_p11token *t, CK_FUNCTION_LIST *fl, int *found,
+    char *all, size_t size, int (*want)(void *, struct certauth_p11token *),
+    void *arg, struct certauth_reason *why)
+{
+	char label[LABEL_BYTES + 1];
+	CK_SLOT_ID *slots = NULL;
+	CK_ULONG n = 0, room, i;
+	int r = 0;
+
+	if (!module_matches(t, fl) ||
+	    (t->module == NULL && is_trust_module(fl)))
+		return 0;
+	if (fl->C_GetSlotList(CK_TRUE, NULL, &n) != CKR_OK || n == 0)
+		return 0;
+	if (n > 256 || (slots = calloc(n, sizeof(*slots))) == NULL) {
+		certauth_reason_set(why, "%s",
+		    certauth_strerror(CERTAUTH_ERR_NOMEM));
+		return CERTAUTH_ERR_NOMEM;
+	}
+	room = n;
+	if (fl->C_GetSlotList(CK_TRUE, slots, &n) != CKR_OK || n > room)
+		n = 0;
+	for (i = 0; i < n && r == 0; i++) {
+		int match = slot_matches(t, fl, slots[i], label);
+
+		if (label[0] != '\0')
+			list_add(all, size, label);
+		if (!match)
+			continue;
+		(*found)++;
+		r = try_slot(t, fl, slots[i], label, want, arg, why);
+	}
+	free(slots);
 	return r;
+}
+
+int
+certauth_p11token_open_first(const char *uri, const char *module,
+    int (*want)(void *arg, struct certauth_p11token *t), void *arg,
+    struct certauth_p11token **out, int *found, struct certauth_reason *why)
+{
+	struct certauth_p11token *t = NULL;
+	char all[TOKEN_LIST_MAX] = "";
+	size_t i;
+	int r;
+
+	*out = NULL;
+	*found = 0;
+	if ((r = start(uri, module, &t, why)) != 0)
+		return r;
+	if (p11_kit_uri_get_pin_source(t->uri) != NULL) {
+		certauth_reason_set(why,
+		    "%s carries pin-source: the PIN is asked of the person at "
+		    "the machine",
+		    uri);
+		certauth_p11token_close(t);
+		return CERTAUTH_ERR_CONFIG;
+	}
+	for (i = 0, r = 0; t->mods[i] != NULL && r == 0; i++)
+		r = offer_module(t, t->mods[i], found, all, sizeof(all), want,
+		    arg, why);
+	if (r == 1) {
+		*out = t;
+		return 0;
+	}
+	if (r < 0) {
+		certauth_p11token_close(t);
+		return r;
+	}
+	if (*found != 0)
+		certauth_reason_set(why, "%s", all);
+	else if (all[0] == '\0')
+		certauth_reason_set(why,
+		    "no token matches %s: %s have no token present", uri,
+		    where(t));
+	else
+		certauth_reason_set(why,
+		    "no token matches %s (tokens in %s: %s)", uri, where(t),
+		    all);
+	certauth_p11token_close(t);
+	return CERTAUTH_ERR_NOT_FOUND;
+}
+
+int
+certauth_p11token_open(const char *uri, const char *module,
+    struct certauth_p11token **out, struct certauth_reason *why)
+{
+	struct certauth_p11token *t = NULL;
+	int r;
+
+	*out = NULL;
+	if ((r = start(uri, module, &t, why)) != 0 ||
+	    (r = pick_token(t, why)) != 0 || (r = open_session(t, why)) != 0) {
+		certauth_p11token_close(t);
+		return r;
+	}
+	*out = t;
+	return 0;
 }
 
 const char *
@@ -433,9 +635,10 @@ certauth_p11token_login(struct certauth_p11token *t, const char *pin,
 
 /*
  * Attribute type of object h into *val (malloc'd, *len bytes).  Returns
- * 0, CERTAUTH_ERR_NOT_FOUND when the object has none or hides it, or
- * CERTAUTH_ERR_TOO_LONG past ATTR_MAX_BYTES (or a token that changes
- * its answer between the two calls).
+ * 0, CERTAUTH_ERR_NOT_FOUND when the object has none or hides it,
+ * CERTAUTH_ERR_TOO_LONG past ATTR_MAX_BYTES, or CERTAUTH_ERR_IO for a
+ * token that gives another length when the value is read than when it
+ * was asked for its length (the bytes are never looked at).
  */
 static int
 get_attr(struct certauth_p11token *t, CK_OBJECT_HANDLE h,
@@ -443,6 +646,7 @@ get_attr(struct certauth_p11token *t, CK_OBJECT_HANDLE h,
 {
 	CK_ATTRIBUTE a = { type, NULL, 0 };
 	CK_ULONG want;
+	CK_RV rv;
 
 	*val = NULL;
 	if (t->fl->C_GetAttributeValue(t->session, h, &a, 1) != CKR_OK ||
@@ -453,11 +657,12 @@ get_attr(struct certauth_p11token *t, CK_OBJECT_HANDLE h,
 	want = a.ulValueLen;
 	if ((a.pValue = malloc(want)) == NULL)
 		return CERTAUTH_ERR_NOMEM;
-	if (t->fl->C_GetAttributeValue(t->session, h, &a, 1) != CKR_OK ||
-	    a.ulValueLen != want) {
+	rv = t->fl->C_GetAttributeValue(t->session, h, &a, 1);
+	if (rv != CKR_OK || a.ulValueLen != want) {
 		free(a.pValue);
-		return a.ulValueLen > want ? CERTAUTH_ERR_TOO_LONG :
-					     CERTAUTH_ERR_NOT_FOUND;
+		return rv == CKR_OK || rv == CKR_BUFFER_TOO_SMALL ?
+		    CERTAUTH_ERR_IO :
+		    CERTAUTH_ERR_NOT_FOUND;
 	}
 	*val = a.pValue;
 	*len = a.ulValueLen;
@@ -714,6 +919,11 @@ read_cert(struct certauth_p11token *t, CK_OBJECT_HANDLE h, long nth, X509 **out,
 			    "certificate object %ld on token '%s' is larger "
 			    "than %d bytes",
 			    nth, t->label, ATTR_MAX_BYTES);
+		else if (r == CERTAUTH_ERR_IO)
+			certauth_reason_set(why,
+			    "certificate object %ld on token '%s' changed "
+			    "its length between two reads",
+			    nth, t->label);
 		else if (r != CERTAUTH_ERR_NOMEM)
 			certauth_reason_set(why,
 			    "certificate object %ld on token '%s' has no "
@@ -923,7 +1133,7 @@ certauth_p11token_sign(struct certauth_p11token *t, CK_MECHANISM *mech,
     struct certauth_reason *why)
 {
 	unsigned char *buf = NULL;
-	CK_ULONG len = 0;
+	CK_ULONG len = 0, room;
 	CK_RV rv;
 	int r = CERTAUTH_ERR_IO;
 
@@ -932,7 +1142,16 @@ certauth_p11token_sign(struct certauth_p11token *t, CK_MECHANISM *mech,
 	    (rv = t->fl->C_Sign(t->session, (unsigned char *)in,
 		 (CK_ULONG)inlen, NULL, &len)) != CKR_OK)
 		goto fail;
-	if ((buf = malloc(len)) == NULL) {
+	if (len == 0 || len > SIG_MAX_BYTES) {
+		certauth_reason_set(why,
+		    "token '%s' announced a signature of %lu bytes (at most "
+		    "%d are taken)",
+		    t->label, (unsigned long)len, SIG_MAX_BYTES);
+		r = CERTAUTH_ERR_FORMAT;
+		goto out;
+	}
+	room = len;
+	if ((buf = malloc(room)) == NULL) {
 		r = CERTAUTH_ERR_NOMEM;
 		certauth_reason_set(why, "%s", certauth_strerror(r));
 		goto out;
@@ -940,6 +1159,15 @@ certauth_p11token_sign(struct certauth_p11token *t, CK_MECHANISM *mech,
 	if ((rv = t->fl->C_Sign(t->session, (unsigned char *)in,
 		 (CK_ULONG)inlen, buf, &len)) != CKR_OK)
 		goto fail;
+	/* The bytes past the room were never written: none is read. */
+	if (len > room) {
+		certauth_reason_set(why,
+		    "token '%s' said it wrote a signature of %lu bytes into "
+		    "room for %lu",
+		    t->label, (unsigned long)len, (unsigned long)room);
+		r = CERTAUTH_ERR_FORMAT;
+		goto out;
+	}
 	*out = buf;
 	*outlen = len;
 	buf = NULL;
@@ -1144,6 +1372,271 @@ out:
 	free(raw);
 	ERR_clear_error();
 	return r;
+}
+
+int
+certauth_p11token_uri_pin(const char *uri)
+{
+	P11KitUri *u;
+	int r = CERTAUTH_P11_PIN_NONE;
+
+	if ((u = p11_kit_uri_new()) == NULL)
+		return r;
+	if (p11_kit_uri_parse(uri, P11_KIT_URI_FOR_ANY, u) == P11_KIT_URI_OK) {
+		if (p11_kit_uri_get_pin_value(u) != NULL)
+			r = CERTAUTH_P11_PIN_VALUE;
+		else if (p11_kit_uri_get_pin_source(u) != NULL)
+			r = CERTAUTH_P11_PIN_SOURCE;
+	}
+	p11_kit_uri_free(u);
+	return r;
+}
+
+int
+certauth_p11token_needs_login(struct certauth_p11token *t)
+{
+	CK_FLAGS flags = 0;
+
+	return token_flags(t, &flags) == 0 && (flags & CKF_LOGIN_REQUIRED);
+}
+
+/* Whether byte ch stands for itself in a URI's attribute value. */
+static int
+uri_plain(unsigned char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	    (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' || ch == '_' ||
+	    ch == '~';
+}
+
+/*
+ * The len bytes of v as a URI attribute's value into out: every byte but
+ * letters, digits and "-._~" (every byte when hex) as %XX, so that what
+ * a token holds never reaches a terminal raw; "..." ends a value cut
+ * short.
+ */
+static void
+uri_shown(const unsigned char *v, size_t len, int hex,
+    char out[CERTAUTH_P11_SHOWN_MAX])
+{
+	size_t o = 0, i, need;
+
+	for (i = 0; i < len; i++) {
+		need = !hex && uri_plain(v[i]) ? 1 : 3;
+		if (o + need + 4 > CERTAUTH_P11_SHOWN_MAX) {
+			memcpy(out + o, "...", 4);
+			return;
+		}
+		if (need == 1)
+			out[o++] = (char)v[i];
+		else
+			o += (size_t)snprintf(out + o,
+			    CERTAUTH_P11_SHOWN_MAX - o, "%%%02X", v[i]);
+	}
+	out[o] = '\0';
+}
+
+/* Attribute type of h shown as uri_shown has it; "" when it has none. */
+static void
+attr_shown(struct certauth_p11token *t, CK_OBJECT_HANDLE h,
+    CK_ATTRIBUTE_TYPE type, int hex, char out[CERTAUTH_P11_SHOWN_MAX])
+{
+	unsigned char *v = NULL;
+	size_t len = 0;
+	int r;
+
+	out[0] = '\0';
+	if ((r = get_attr(t, h, type, &v, &len)) == 0)
+		uri_shown(v, len, hex, out);
+	else if (r == CERTAUTH_ERR_TOO_LONG)
+		snprintf(out, CERTAUTH_P11_SHOWN_MAX, "...");
+	free(v);
+}
+
+/* A fixed-size attribute of h (a class, a type) into *v.  0 or -1. */
+static int
+ulong_attr(struct certauth_p11token *t, CK_OBJECT_HANDLE h,
+    CK_ATTRIBUTE_TYPE type, CK_ULONG *v)
+{
+	CK_ATTRIBUTE a = { type, v, sizeof(*v) };
+
+	return t->fl->C_GetAttributeValue(t->session, h, &a, 1) == CKR_OK &&
+		a.ulValueLen == sizeof(*v) ?
+	    0 :
+	    -1;
+}
+
+/*
+ * Object h of class cls described into o: its label and id, and for a
+ * certificate object the certificate or why there is none.  Returns 0
+ * or CERTAUTH_ERR_NOMEM.
+ */
+static int
+describe(struct certauth_p11token *t, CK_OBJECT_HANDLE h, CK_OBJECT_CLASS cls,
+    int named, struct certauth_p11token_object *o)
+{
+	struct certauth_reason ignored = { "", 0 };
+	CK_ULONG type = 0;
+	int r;
+
+	o->cls = cls;
+	o->named = named;
+	attr_shown(t, h, CKA_LABEL, 0, o->label);
+	attr_shown(t, h, CKA_ID, 1, o->id);
+	if (cls != CKO_CERTIFICATE)
+		return 0;
+	if (ulong_attr(t, h, CKA_CERTIFICATE_TYPE, &type) != 0 ||
+	    type != CKC_X_509) {
+		o->problem = "not an X.509 certificate";
+		return 0;
+	}
+	r = read_cert(t, h, 0, &o->cert, &ignored);
+	if (r == CERTAUTH_ERR_NOMEM)
+		return r;
+	if (r == CERTAUTH_ERR_TOO_LONG)
+		o->problem = "larger than 64 KiB";
+	else if (r == CERTAUTH_ERR_FORMAT)
+		o->problem = "not one DER certificate";
+	else if (r != 0)
+		o->problem = "its value cannot be read";
+	return 0;
+}
+
+/* Whether h is one of the n handles of hs. */
+static int
+has_handle(const CK_OBJECT_HANDLE *hs, long n, CK_OBJECT_HANDLE h)
+{
+	long i;
+
+	for (i = 0; i < n; i++)
+		if (hs[i] == h)
+			return 1;
+	return 0;
+}
+
+/* The URI's object attributes but type= into tmpl (room for max). */
+static CK_ULONG
+uri_object_attrs(struct certauth_p11token *t, CK_ATTRIBUTE *tmpl, CK_ULONG max)
+{
+	CK_ATTRIBUTE *attrs;
+	CK_ULONG nattrs = 0, i, k = 0;
+
+	attrs = p11_kit_uri_get_attributes(t->uri, &nattrs);
+	for (i = 0; i < nattrs && k < max; i++)
+		if (attrs[i].type != CKA_CLASS)
+			tmpl[k++] = attrs[i];
+	return k;
+}
+
+/*
+ * The handles of one group of certauth_p11token_objects: room for one
+ * more than is listed, which tells that the token has more.
+ */
+struct group {
+	CK_OBJECT_HANDLE hs[LIST_MAX + 1];
+	long n;
+};
+
+/* Whether the URI's type= is cert or absent; why set if not. */
+static int
+names_certificates(struct certauth_p11token *t, struct certauth_reason *why)
+{
+	CK_OBJECT_CLASS want = CKO_CERTIFICATE;
+	CK_ATTRIBUTE *cls = p11_kit_uri_get_attribute(t->uri, CKA_CLASS);
+
+	if (cls == NULL ||
+	    (cls->ulValueLen == sizeof(want) &&
+		memcmp(cls->pValue, &want, sizeof(want)) == 0))
+		return 1;
+	certauth_reason_set(why,
+	    "%s names an object that is not a certificate (type= must be "
+	    "cert or left out)",
+	    t->text);
+	return 0;
+}
+
+/*
+ * The three groups of certauth_p11token_objects: named certificates,
+ * named objects of any class, every certificate.  0 or -1.
+ */
+static int
+find_groups(struct certauth_p11token *t, struct group *named,
+    struct group *others, struct group *all)
+{
+	CK_OBJECT_CLASS cert = CKO_CERTIFICATE;
+	CK_ATTRIBUTE cls_attr = { CKA_CLASS, &cert, sizeof(cert) };
+	CK_ATTRIBUTE tmpl[8];
+	CK_ULONG k;
+
+	k = uri_template(t, &cls_attr, tmpl, 8);
+	if ((named->n = find_objects(t, tmpl, k, named->hs, LIST_MAX + 1)) < 0)
+		return -1;
+	others->n = 0;
+	if ((k = uri_object_attrs(t, tmpl, 8)) > 0 &&
+	    (others->n = find_objects(t, tmpl, k, others->hs, LIST_MAX + 1)) <
+		0)
+		return -1;
+	all->n = find_objects(t, &cls_attr, 1, all->hs, LIST_MAX + 1);
+	return all->n < 0 ? -1 : 0;
+}
+
+int
+certauth_p11token_objects(struct certauth_p11token *t,
+    struct certauth_p11token_object **out, int *n, int *more,
+    struct certauth_reason *why)
+{
+	struct certauth_p11token_object *objs = NULL;
+	struct group named, others, all;
+	CK_ULONG cls;
+	long i;
+	int k = 0, r = CERTAUTH_ERR_NOMEM;
+
+	*out = NULL;
+	*n = *more = 0;
+	if (!names_certificates(t, why))
+		return CERTAUTH_ERR_CONFIG;
+	if (find_groups(t, &named, &others, &all) != 0) {
+		certauth_reason_set(why, "cannot search token '%s' for objects",
+		    t->label);
+		return CERTAUTH_ERR_IO;
+	}
+	*more = named.n > LIST_MAX || others.n > LIST_MAX || all.n > LIST_MAX;
+	if ((objs = calloc(3 * LIST_MAX, sizeof(*objs))) == NULL)
+		goto out;
+	for (i = 0; i < named.n && i < LIST_MAX; i++)
+		if (describe(t, named.hs[i], CKO_CERTIFICATE, 1, &objs[k++]) !=
+		    0)
+			goto out;
+	for (i = 0; i < others.n && i < LIST_MAX; i++)
+		if (ulong_attr(t, others.hs[i], CKA_CLASS, &cls) == 0 &&
+		    cls != CKO_CERTIFICATE &&
+		    describe(t, others.hs[i], cls, 1, &objs[k++]) != 0)
+			goto out;
+	for (i = 0; i < all.n && i < LIST_MAX; i++)
+		if (!has_handle(named.hs, named.n, all.hs[i]) &&
+		    describe(t, all.hs[i], CKO_CERTIFICATE, 0, &objs[k++]) != 0)
+			goto out;
+	*out = objs;
+	*n = k;
+	objs = NULL;
+	r = 0;
+out:
+	if (r != 0)
+		certauth_reason_set(why, "%s", certauth_strerror(r));
+	certauth_p11token_objects_free(objs, k);
+	return r;
+}
+
+void
+certauth_p11token_objects_free(struct certauth_p11token_object *objs, int n)
+{
+	int i;
+
+	if (objs == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		X509_free(objs[i].cert);
+	free(objs);
 }
 
 void

@@ -1,10 +1,11 @@
 /*
  * token_answer.c - a PKCS#11 token in this machine answers the login's
  * challenge (token_answer.h).  Which token: the one pkcs11_uri matches
- * in pkcs11_module (p11-kit's modules by default).  Which certificate:
- * the first on the token, in the token's order, that is bound to the
- * account (or that the rules map to it) and whose private key is on the
- * token.  The PIN is asked once through the conversation.  What the
+ * in pkcs11_module (p11-kit's modules by default, but for their trust
+ * modules) that holds a certificate bound to the account (or that the
+ * rules map to it), the first in module and slot order.  Which
+ * certificate: the first such on that token, in the token's order, whose
+ * private key is on the token.  The PIN is asked once through the conversation.  What the
  * token signs: the challenge bytes as issued.  Whatever it returns is
  * untrusted: certauth_authenticate checks the line it becomes as it
  * checks a typed one.
@@ -43,8 +44,9 @@ struct token_run {
 	X509 *cert;    /* the one that answers, borrowed from certs */
 	EVP_PKEY *pub; /* its key's public half as the token knows it */
 	char name[64]; /* cert in messages: "1 on the token" */
-	int offer;     /* the rules decide: the answer offers cert */
-	int fallback;  /* nonzero: no token can answer (try may ask) */
+	struct certauth_reason last; /* why the last token was passed over */
+	int offer;    /* the rules decide: the answer offers cert */
+	int fallback; /* nonzero: no token can answer (try may ask) */
 	char module[PATH_MAX];
 };
 
@@ -85,33 +87,6 @@ check_module(struct token_run *run, struct certauth_reason *why)
 	return 0;
 }
 
-/* The token pkcs11_uri names, opened.  0 or a CERTAUTH_ERR_* code. */
-static int
-open_token(struct token_run *run, struct certauth_reason *why)
-{
-	const struct certauth_opts *o = run->ta->opts;
-	const char *uri = o->pkcs11_uri != NULL ? o->pkcs11_uri : "pkcs11:";
-	int r;
-
-	if ((r = check_module(run, why)) != 0)
-		return r;
-	r = certauth_p11token_open(uri,
-	    run->module[0] != '\0' ? run->module : NULL, &run->tok, why);
-	if (r == CERTAUTH_ERR_NOT_FOUND) {
-		run->fallback = 1;
-		return r;
-	}
-	if (r != 0)
-		return r;
-	if (certauth_p11token_pin_source(run->tok) != NULL) {
-		certauth_reason_set(why,
-		    "pkcs11_uri carries pin-source: the module asks the PIN "
-		    "of the person at the machine through the conversation");
-		return CERTAUTH_ERR_CONFIG;
-	}
-	return 0;
-}
-
 /* Whether cert is one of the account's bound certificates. */
 static int
 is_bound(STACK_OF(X509) *bound, X509 *cert)
@@ -145,7 +120,7 @@ rules_map(const struct token_run *run, X509 *cert)
 /*
  * The token's certificates into run->certs, and which of them the
  * account's bindings allow into run->usable.  CERTAUTH_ERR_NOT_FOUND
- * (with run->fallback) when none does.
+ * when none does.
  */
 static int
 find_bound(struct token_run *run, struct certauth_reason *why)
@@ -154,6 +129,11 @@ find_bound(struct token_run *run, struct certauth_reason *why)
 	struct certauth_reason skip;
 	int i, n, skipped = 0, r;
 
+	sk_X509_pop_free(run->certs, X509_free);
+	run->certs = NULL;
+	free(run->usable);
+	run->usable = NULL;
+	run->nusable = 0;
 	memset(&skip, 0, sizeof(skip));
 	if ((r = certauth_p11token_certs(run->tok, &run->certs, &skipped, &skip,
 		 why)) != 0)
@@ -170,7 +150,6 @@ find_bound(struct token_run *run, struct certauth_reason *why)
 		    certauth_strerror(CERTAUTH_ERR_NOMEM));
 		return CERTAUTH_ERR_NOMEM;
 	}
-	run->offer = run->bound->rules != NULL;
 	for (i = 0; i < n; i++) {
 		X509 *x = sk_X509_value(run->certs, i);
 
@@ -186,8 +165,69 @@ find_bound(struct token_run *run, struct certauth_reason *why)
 	    label, run->offer ? "the rules map to" : "bound to", run->ta->user,
 	    n, n == 1 ? "" : "s",
 	    skipped > 0 ? ", and unreadable objects" : "");
-	run->fallback = 1;
 	return CERTAUTH_ERR_NOT_FOUND;
+}
+
+/*
+ * certauth_p11token_open_first's question about token t: keep it (1)
+ * when it holds a usable certificate, pass it over (0, the reason in
+ * run->last), or end the search with a failure.
+ */
+static int
+keep_token(void *arg, struct certauth_p11token *t)
+{
+	struct token_run *run = arg;
+	int r;
+
+	run->tok = t;
+	r = find_bound(run, &run->last);
+	run->tok = NULL;
+	if (r == 0)
+		return 1;
+	return r == CERTAUTH_ERR_NOT_FOUND ? 0 : r;
+}
+
+/*
+ * The first token that pkcs11_uri matches and find_bound keeps, opened
+ * into run->tok with its certificates.  CERTAUTH_ERR_NOT_FOUND (with
+ * run->fallback) when no token matches or none holds a usable
+ * certificate.
+ */
+static int
+open_token(struct token_run *run, struct certauth_reason *why)
+{
+	const struct certauth_opts *o = run->ta->opts;
+	const char *uri = o->pkcs11_uri != NULL ? o->pkcs11_uri : "pkcs11:";
+	struct certauth_p11token *t = NULL;
+	struct certauth_reason listed;
+	int found = 0, r;
+
+	memset(&listed, 0, sizeof(listed));
+	memset(&run->last, 0, sizeof(run->last));
+	if ((r = check_module(run, why)) != 0)
+		return r;
+	r = certauth_p11token_open_first(uri,
+	    run->module[0] != '\0' ? run->module : NULL, keep_token, run, &t,
+	    &found, &listed);
+	run->tok = t;
+	if (r == 0)
+		return 0;
+	if (r != CERTAUTH_ERR_NOT_FOUND) {
+		*why = run->last.text[0] != '\0' ? run->last : listed;
+		return r;
+	}
+	run->fallback = 1;
+	if (found == 0)
+		*why = listed;
+	else if (found == 1)
+		*why = run->last;
+	else
+		certauth_reason_set(why,
+		    "none of the %d tokens matching %s holds a certificate %s "
+		    "%s (%s)",
+		    found, uri, run->offer ? "the rules map to" : "bound to",
+		    run->ta->user, listed.text);
+	return r;
 }
 
 /* The PIN asked once and checked by the token, wiped after. */
@@ -274,14 +314,16 @@ sign(struct token_run *run, const char *challenge, char **response,
 		 (const unsigned char *)challenge, strlen(challenge), &sig,
 		 &siglen, why)) != 0)
 		goto out;
-	/* A key that is not its certificate's is the token's lie: said so
-	 * here, plainly, before the login refuses the answer anyway. */
+	/* A key that is not its certificate's, or a signature spoilt on
+	 * the way, is the token's lie: said so here, plainly, before the
+	 * login refuses the answer anyway. */
 	if (certauth_verify_signature(X509_get0_pubkey(run->cert),
 		CERTAUTH_DIGEST_DEFAULT, (const unsigned char *)challenge,
 		strlen(challenge), sig, siglen, &inner) != 0) {
 		certauth_reason_set(why,
-		    "the key on token '%s' does not belong to its certificate "
-		    "%s: %s",
+		    "the signature of token '%s' does not verify with its "
+		    "certificate %s (a key that is not that certificate's, or "
+		    "a damaged signature): %s",
 		    certauth_p11token_label(run->tok), run->name, inner.text);
 		r = CERTAUTH_ERR_KEY_REFUSED;
 		goto out;
@@ -320,6 +362,7 @@ respond(struct token_run *run, const char *challenge, char **response,
 	char fp[CERTAUTH_FP_CHARS + 1], subject[256];
 	int r, i, idx = 0;
 
+	run->offer = run->bound != NULL && run->bound->rules != NULL;
 	if (run->bound == NULL || run->bound->r != 0) {
 		if (run->bound != NULL &&
 		    run->bound->r != CERTAUTH_ERR_NOT_FOUND) {
@@ -332,8 +375,7 @@ respond(struct token_run *run, const char *challenge, char **response,
 		run->fallback = 1;
 		return CERTAUTH_ERR_NOT_FOUND;
 	}
-	if ((r = open_token(run, why)) != 0 ||
-	    (r = find_bound(run, why)) != 0 || (r = log_in(run, why)) != 0 ||
+	if ((r = open_token(run, why)) != 0 || (r = log_in(run, why)) != 0 ||
 	    (r = pick_key(run, why)) != 0 ||
 	    (r = sign(run, challenge, response, why)) != 0)
 		return r;
@@ -358,7 +400,8 @@ token_answer(void *arg, const char *challenge,
     struct certauth_reason *why)
 {
 	const struct certauth_token_answer *ta = arg;
-	const struct certauth_answer_source *fb = ta->fallback;
+	const struct certauth_fallback fb = { ta->lg, ta->user, "token mode",
+		ta->fallback };
 	struct certauth_reason inner;
 	struct token_run run;
 	int r;
@@ -381,15 +424,9 @@ token_answer(void *arg, const char *challenge,
 	 * no words of their own: the code says what happened. */
 	if (inner.text[0] == '\0')
 		certauth_reason_set(&inner, "%s", certauth_strerror(r));
-	if (run.fallback && ta->opts->pkcs11 == CERTAUTH_PKCS11_TRY &&
-	    fb != NULL) {
-		log_info(ta->lg,
-		    "user %s: token mode: %s; asking through the %s", ta->user,
-		    inner.text, fb->name);
-		return fb->answer(fb->arg, challenge, bound, response, why);
-	}
-	certauth_reason_set(why, "token mode: %s", inner.text);
-	return r;
+	return certauth_answer_fall_back(&fb,
+	    run.fallback && ta->opts->pkcs11 == CERTAUTH_PKCS11_TRY, r, &inner,
+	    challenge, bound, response, why);
 }
 
 void

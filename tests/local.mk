@@ -20,12 +20,13 @@ EXTRA_DIST += \
 	tests/e2e/tokenmode.py \
 	tests/e2e/agentmode.py tests/e2e/agentfwd.py tests/e2e/certmap.py \
 	tests/e2e/slapd.py tests/e2e/ldapdir.py tests/e2e/ldap.py \
-	tests/e2e/rules.py \
+	tests/e2e/rules.py tests/e2e/token_enroll.py \
+	tests/e2e/token_hostile.py tests/e2e/debian.py \
 	tests/exports.sh tests/man.sh tests/install.sh tests/tap.sh \
 	tests/cmocka-tap.sh tests/leak/logins.py tests/leak/valgrind.supp \
 	tests/fuzz/make-corpus.sh tests/fuzz/smoke.sh tests/fuzz/corpus \
 	tests/bench/process_bench.py tests/bench/agent_bench.py \
-	tests/bench/ldap_bench.py
+	tests/bench/ldap_bench.py tests/bench/token_bench.py
 
 CLEANFILES = -r tests/tmp tests/fuzz-work
 
@@ -44,6 +45,16 @@ tests_common_libtestutil_la_SOURCES = tests/common/testutil.c \
 	tests/common/fakeagent.c tests/common/fakeagent.h
 tests_common_libtestutil_la_CFLAGS = $(TEST_WARN_CFLAGS) $(CRYPTO_CFLAGS) \
 	$(CMOCKA_CFLAGS)
+
+# p11shim: the tests' lying token, a PKCS#11 module that forwards to
+# SoftHSM2 and tells the one lie its environment names
+# (tests/e2e/token_hostile.py).  A loadable module, never installed.
+check_LTLIBRARIES += tests/common/p11shim.la
+tests_common_p11shim_la_SOURCES = tests/common/p11shim.c
+tests_common_p11shim_la_CFLAGS = $(TEST_WARN_CFLAGS) $(P11KIT_CFLAGS)
+tests_common_p11shim_la_LDFLAGS = -module -avoid-version -shared \
+	-rpath /nowhere -export-symbols-regex '^C_GetFunctionList$$'
+tests_common_p11shim_la_LIBADD = -ldl
 
 TEST_CFLAGS = $(TEST_WARN_CFLAGS) $(CRYPTO_CFLAGS) $(CMOCKA_CFLAGS) \
 	-I$(top_srcdir)/tests/common
@@ -112,6 +123,18 @@ TESTS += tests/e2e/certmap.py
 TESTS += tests/e2e/rules.py
 # The LDAP binding source against a real slapd (tests/e2e/slapd.py).
 TESTS += tests/e2e/ldap.py
+# certauth-enroll add USER --pkcs11 URI: the certificate read from
+# SoftHSM2 tokens, directly and through p11-kit's module list.
+TESTS += tests/e2e/token_enroll.py
+# Token mode against hostile tokens: the tests' lying token
+# (tests/common/p11shim.c) in front of SoftHSM2, keys that are not their
+# certificate's, unsafe module paths, and the caller of set-uid su with
+# a token of his own.
+TESTS += tests/e2e/token_hostile.py
+# The Debian packages (issue 18): built from a copy of the tree, installed
+# into overlays of /etc, /usr and /var, enabled with pam-auth-update and
+# logged in through common-auth with pamtester, then purged.
+TESTS += tests/e2e/debian.py
 check_PROGRAMS =
 
 # Leaks (issue 5): many logins in one process through libpam, run under
@@ -259,6 +282,12 @@ tests_bench_ldap_logins_CFLAGS = $(WARN_CFLAGS) $(CRYPTO_CFLAGS) \
 	$(LDAP_CFLAGS) -I$(top_srcdir)/tests/common
 tests_bench_ldap_logins_LDADD = tests/common/libtestconv.la $(PAM_LIBS) \
 	$(LDAP_LIBS) $(CRYPTO_LIBS)
+# token_once: token_bench.py's floor, a fresh process that loads a PKCS#11
+# module, logs in and signs once (the header of p11-kit, no library).
+EXTRA_PROGRAMS += tests/bench/token_once
+tests_bench_token_once_SOURCES = tests/bench/token_once.c
+tests_bench_token_once_CFLAGS = $(WARN_CFLAGS) $(P11KIT_CFLAGS)
+tests_bench_token_once_LDADD = -ldl
 CLEANFILES += $(EXTRA_PROGRAMS)
 
 # process_bench.py: a whole pamtester login through pam_certauth against
@@ -267,14 +296,20 @@ CLEANFILES += $(EXTRA_PROGRAMS)
 # ldap_bench.py: logins bound in a real slapd of 100 to 100,000 entries
 # (warm cache, cold lookup) against a files binding, with the floors;
 # BENCH_LDAP_N from the environment or make's command line.
+# token_bench.py: pamtester logins with the key on a SoftHSM2 token through
+# pam_certauth (pkcs11=only) and Debian's pam_pkcs11 (unpacked by
+# scripts/deps), interleaved, with the floors and a table of verdicts;
+# BENCH_TOKEN_N likewise.
 BENCH_N = 500
 BENCH_SCALE_N = 300
 BENCH_PROCESS_N = 100
 BENCH_AGENT_N = 200
 BENCH_LDAP_N = 300
+BENCH_TOKEN_N = 200
 bench: tests/bench/login_bench$(EXEEXT) tests/bench/verify_once$(EXEEXT) \
 	    tests/bench/scale_bench$(EXEEXT) pam_certauth.la \
 	    tests/bench/agent_logins$(EXEEXT) tests/bench/ldap_logins$(EXEEXT) \
+	    tests/bench/token_once$(EXEEXT) \
 	    certauth-sign$(EXEEXT) certauth-ocsp-fetch$(EXEEXT) \
 	    certauth-ldap-fetch$(EXEEXT)
 	top_builddir='$(abs_top_builddir)' \
@@ -290,6 +325,9 @@ bench: tests/bench/login_bench$(EXEEXT) tests/bench/verify_once$(EXEEXT) \
 	top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
 	    /usr/bin/python3 $(top_srcdir)/tests/bench/ldap_bench.py \
 	    "$${BENCH_LDAP_N:-$(BENCH_LDAP_N)}"
+	top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
+	    /usr/bin/python3 $(top_srcdir)/tests/bench/token_bench.py \
+	    "$${BENCH_TOKEN_N:-$(BENCH_TOKEN_N)}"
 .PHONY: bench
 # ---------------------------------------------------------------- fuzzing
 # libFuzzer targets, one for each parser and decision that reads untrusted

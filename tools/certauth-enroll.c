@@ -3,7 +3,9 @@
  * "Bindings store".
  * It reads the module's configuration through the same option code and
  * judges certificates with the same key check and chain policy, so what it
- * accepts is what the module will accept at login.
+ * accepts is what the module will accept at login.  add takes the
+ * certificate from a file or, with --pkcs11 URI, from a PKCS#11 token,
+ * and judges and binds both alike.
  */
 #include "config.h"
 
@@ -35,6 +37,7 @@
 #include "ctx.h"
 #include "log.h"
 #include "options.h"
+#include "p11token.h"
 #include "rules.h"
 #include "safefile.h"
 #include "trust.h"
@@ -44,8 +47,8 @@
 #define USAGE \
 	"usage: " PROG \
 	" [--key=value ...] " \
-	"add [--force] USER CERT | remove USER SHA256 | list [USER] | " \
-	"check USER | map CERT"
+	"add [--force] USER CERT | add [--force] USER --pkcs11 URI | " \
+	"remove USER SHA256 | list [USER] | check USER | map CERT"
 #define NAME_MAX_CHARS 1024 /* subject or issuer as printed */
 
 enum { EXIT_FAIL = 1, EXIT_USAGE = 2 };
@@ -58,7 +61,8 @@ struct enroll_ctx {
 	struct certauth_trust_set *trust; /* add and check only */
 	struct certauth_ctx login;	  /* the checks' options, log, budget */
 	time_t now;
-	int force; /* --force: add binds to an account this host lacks */
+	int force;	 /* --force: add binds to an account this host lacks */
+	const char *uri; /* --pkcs11 URI: add reads the certificate there */
 };
 
 struct command {
@@ -75,6 +79,12 @@ static const char help_text[] =
     "                       DER) under the module's policy, then bind it\n"
     "                       to USER; --force binds it even when this host\n"
     "                       has no account USER\n"
+    "  add USER --pkcs11 URI\n"
+    "                       the same with the one certificate a PKCS#11\n"
+    "                       token holds under URI (RFC 7512), read\n"
+    "                       without a PIN; the module is the URI's\n"
+    "                       module-path, else --pkcs11_module, else\n"
+    "                       p11-kit's modules\n"
     "  remove USER SHA256   unbind the certificate with that fingerprint\n"
     "  list [USER]          user, fingerprint, subject, issuer, notAfter\n"
     "                       (tab-separated), for USER or for everyone\n"
@@ -186,13 +196,25 @@ make_long_opts(void)
 }
 
 /*
- * Turn the --key[=value] options into module words ("key=value" or a bare
- * "key") in *words (caller frees with free_words); --force sets *force.
- * Returns PARSE_OK, PARSE_HELP or PARSE_USAGE; optind is left at the
- * command word.
+ * Whether the option getopt_long just read is add's --pkcs11 URI: the
+ * module's key pkcs11 takes off, try or only, never a "pkcs11:" URI.
  */
 static int
-parse_options(int argc, char **argv, char ***words, int *nwords, int *force)
+is_token_uri(const struct option *opt, const char *arg)
+{
+	return arg != NULL && strcmp(opt->name, "pkcs11") == 0 &&
+	    strncmp(arg, "pkcs11:", 7) == 0;
+}
+
+/*
+ * Turn the --key[=value] options into module words ("key=value" or a bare
+ * "key") in *words (caller frees with free_words); --force sets c->force
+ * and --pkcs11 URI c->uri.  Returns PARSE_OK, PARSE_HELP or PARSE_USAGE;
+ * optind is left at the command word.
+ */
+static int
+parse_options(int argc, char **argv, char ***words, int *nwords,
+    struct enroll_ctx *c)
 {
 	struct option *long_opts = NULL;
 	char **w = NULL;
@@ -210,12 +232,20 @@ parse_options(int argc, char **argv, char ***words, int *nwords, int *force)
 			goto out;
 		}
 		if (ch == 'f') {
-			*force = 1;
+			c->force = 1;
 			continue;
 		}
 		if (ch != 0) { /* getopt_long said what was wrong */
 			usage_error(NULL);
 			goto out;
+		}
+		if (is_token_uri(&long_opts[idx], optarg)) {
+			if (c->uri != NULL) {
+				usage_error("--pkcs11 URI given twice");
+				goto out;
+			}
+			c->uri = optarg;
+			continue;
 		}
 		if (optarg == NULL)
 			w[n] = strdup(long_opts[idx].name);
@@ -728,19 +758,19 @@ warn_files_unused(const struct enroll_ctx *c)
 		    c->dir);
 }
 
+/*
+ * Bind cert to user, whatever it was read from: the module's verdict on
+ * it, then the bindings file.  Takes cert (freed here).  Returns the
+ * exit status.
+ */
 static int
-cmd_add(struct enroll_ctx *c, char **args)
+enroll_cert(struct enroll_ctx *c, const char *user, X509 *cert)
 {
-	const char *user = args[0];
 	STACK_OF(X509) *certs = NULL;
-	X509 *cert = NULL;
 	struct certauth_reason why;
 	char fp[CERTAUTH_FP_CHARS + 1], subject[NAME_MAX_CHARS];
 	int ret = EXIT_FAIL;
 
-	warn_files_unused(c);
-	if (check_account(c, user) != 0 || load_cert(args[1], &cert) != 0)
-		goto out;
 	if (cert_verdict(c, cert, &why) != 0) {
 		log_err(&c->lg, PROG ": refusing to enroll: %s", why.text);
 		goto out;
@@ -772,6 +802,229 @@ out:
 	X509_free(cert);
 	sk_X509_pop_free(certs, X509_free);
 	return ret;
+}
+
+/* A kind of token object other than a certificate, for a person. */
+static const char *
+class_name(CK_OBJECT_CLASS cls)
+{
+	switch (cls) {
+	case CKO_DATA:
+		return "a data object";
+	case CKO_PUBLIC_KEY:
+		return "a public key";
+	case CKO_PRIVATE_KEY:
+		return "a private key";
+	case CKO_SECRET_KEY:
+		return "a secret key";
+	}
+	return "an object of another class";
+}
+
+/*
+ * One token object on a line of its own under a message: how a URI
+ * names it, then its certificate's subject or what it is instead.
+ */
+static void
+say_object(const struct enroll_ctx *c, const struct certauth_p11token_object *o)
+{
+	char name[2 * CERTAUTH_P11_SHOWN_MAX + 16], subject[NAME_MAX_CHARS];
+
+	if (o->label[0] == '\0' && o->id[0] == '\0')
+		snprintf(name, sizeof(name), "(no label, no id)");
+	else
+		snprintf(name, sizeof(name), "%s%s%s%s%s",
+		    o->label[0] != '\0' ? "object=" : "", o->label,
+		    o->label[0] != '\0' && o->id[0] != '\0' ? ";" : "",
+		    o->id[0] != '\0' ? "id=" : "", o->id);
+	if (o->cert != NULL) {
+		certauth_name_string(X509_get_subject_name(o->cert), subject,
+		    sizeof(subject));
+		log_err(&c->lg, PROG ":   %s: %s", name, subject);
+	} else if (o->cls == CKO_CERTIFICATE) {
+		log_err(&c->lg, PROG ":   %s: unusable, %s", name, o->problem);
+	} else {
+		log_err(&c->lg, PROG ":   %s: %s, not a certificate", name,
+		    class_name(o->cls));
+	}
+}
+
+/* The objects of objs that are (or are not) certificates, named (or
+ * not) by the URI, each on a line; "..." when the token has more. */
+static void
+say_objects(const struct enroll_ctx *c,
+    const struct certauth_p11token_object *objs, int n, int more, int certs,
+    int named)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if ((objs[i].cls == CKO_CERTIFICATE) == certs &&
+		    objs[i].named == named)
+			say_object(c, &objs[i]);
+	if (more)
+		log_err(&c->lg,
+		    PROG ":   ... (the token has more objects, not listed)");
+}
+
+/* That the token shows no certificate at all, and why that may be. */
+static void
+say_none(const struct enroll_ctx *c, struct certauth_p11token *t)
+{
+	const char *label = certauth_p11token_label(t);
+
+	if (certauth_p11token_needs_login(t))
+		log_err(&c->lg,
+		    PROG
+		    ": token '%s' shows no certificate without a login, "
+		    "and " PROG
+		    " does not log in: if the token keeps its "
+		    "certificates private, read the certificate with the "
+		    "token's own tools and give add the file",
+		    label);
+	else
+		log_err(&c->lg, PROG ": token '%s' holds no certificate",
+		    label);
+}
+
+/* Why no certificate object of the token matches the URI, said. */
+static void
+say_no_match(const struct enroll_ctx *c, struct certauth_p11token *t,
+    const struct certauth_p11token_object *objs, int n, int more)
+{
+	const char *label = certauth_p11token_label(t);
+	int i, certs = 0;
+
+	for (i = 0; i < n; i++)
+		certs += objs[i].cls == CKO_CERTIFICATE;
+	if (certs == n) {
+		if (certs == 0)
+			say_none(c, t);
+		else
+			log_err(&c->lg,
+			    PROG
+			    ": no certificate on token '%s' matches %s; "
+			    "the certificates there (name one with "
+			    "object= or id=):",
+			    label, c->uri);
+	} else {
+		/* The URI names objects of other classes. */
+		log_err(&c->lg,
+		    PROG
+		    ": no certificate on token '%s' matches %s; what it "
+		    "names there:",
+		    label, c->uri);
+		say_objects(c, objs, n, 0, 0, 1);
+		if (certs == 0)
+			say_none(c, t);
+		else
+			log_err(&c->lg,
+			    PROG
+			    ": the certificates on token '%s' (name one "
+			    "with object= or id=):",
+			    label);
+	}
+	if (certs > 0)
+		say_objects(c, objs, n, more, 1, 0);
+}
+
+/*
+ * The one certificate of objs the URI names into *out (taken from objs),
+ * or why there is none or several said.  Returns 0 or EXIT_FAIL.
+ */
+static int
+pick_cert(const struct enroll_ctx *c, struct certauth_p11token *t,
+    struct certauth_p11token_object *objs, int n, int more, X509 **out)
+{
+	const char *label = certauth_p11token_label(t);
+	int i, named = 0, pick = -1;
+
+	for (i = 0; i < n; i++)
+		if (objs[i].cls == CKO_CERTIFICATE && objs[i].named &&
+		    named++ == 0)
+			pick = i;
+	if (named == 0) {
+		say_no_match(c, t, objs, n, more);
+		return EXIT_FAIL;
+	}
+	if (named > 1) {
+		log_err(&c->lg,
+		    PROG
+		    ": %d%s certificate objects on token '%s' match %s: "
+		    "name one with object= or id=:",
+		    named,
+		    more && named == CERTAUTH_P11_LIST_MAX ? " or more" : "",
+		    label, c->uri);
+		say_objects(c, objs, n, more, 1, 1);
+		return EXIT_FAIL;
+	}
+	if (objs[pick].cert == NULL) {
+		log_err(&c->lg,
+		    PROG
+		    ": the certificate object on token '%s' that %s "
+		    "matches is unusable:",
+		    label, c->uri);
+		say_object(c, &objs[pick]);
+		return EXIT_FAIL;
+	}
+	*out = objs[pick].cert;
+	objs[pick].cert = NULL;
+	return 0;
+}
+
+/*
+ * The one certificate the --pkcs11 URI names, read from the token in a
+ * session without a login (certificates are public objects).  Returns 0,
+ * or the exit status having said why.
+ */
+static int
+token_cert(struct enroll_ctx *c, X509 **out)
+{
+	struct certauth_p11token *t = NULL;
+	struct certauth_p11token_object *objs = NULL;
+	struct certauth_reason why;
+	const char *module = c->opts.pkcs11_module;
+	int n = 0, more = 0, r, ret = EXIT_FAIL;
+
+	*out = NULL;
+	reason_init(&why);
+	if (certauth_p11token_uri_pin(c->uri) == CERTAUTH_P11_PIN_SOURCE)
+		log_debug(&c->lg, "pin-source not read: no login is made");
+	if ((r = certauth_p11token_open(c->uri, module, &t, &why)) != 0 ||
+	    (r = certauth_p11token_objects(t, &objs, &n, &more, &why)) != 0) {
+		log_err(&c->lg, PROG ": %s", why.text);
+		/* A URI that cannot name a certificate; not several tokens. */
+		if (r == CERTAUTH_ERR_FORMAT ||
+		    (r == CERTAUTH_ERR_CONFIG && t != NULL))
+			ret = EXIT_USAGE;
+		goto out;
+	}
+	log_debug(&c->lg, "token '%s' (%s): %d objects listed",
+	    certauth_p11token_label(t),
+	    module != NULL ? module : "module of the URI or p11-kit's", n);
+	ret = pick_cert(c, t, objs, n, more, out);
+out:
+	certauth_p11token_objects_free(objs, n);
+	certauth_p11token_close(t);
+	return ret;
+}
+
+static int
+cmd_add(struct enroll_ctx *c, char **args)
+{
+	X509 *cert = NULL;
+	int r;
+
+	warn_files_unused(c);
+	if (check_account(c, args[0]) != 0)
+		return EXIT_FAIL;
+	if (c->uri != NULL)
+		r = token_cert(c, &cert);
+	else
+		r = load_cert(args[1], &cert) == 0 ? 0 : EXIT_FAIL;
+	if (r != 0)
+		return r;
+	return enroll_cert(c, args[0], cert);
 }
 
 static int
@@ -1121,7 +1374,7 @@ out:
 }
 
 static const struct command commands[] = {
-	{ "add", 2, 2, 1, cmd_add, 1 },
+	{ "add", 1, 2, 1, cmd_add, 1 },
 	{ "remove", 2, 2, 0, cmd_remove, 1 },
 	{ "list", 0, 1, 0, cmd_list, 1 },
 	{ "check", 1, 1, 1, cmd_check, 1 },
@@ -1160,6 +1413,36 @@ find_command(int argc, char **argv)
 	}
 	usage_error("unknown command");
 	return NULL;
+}
+
+/*
+ * add takes CERT or --pkcs11 URI, one of them; no other command takes a
+ * URI, and no command a PIN in one.  0, or -1 having said why.
+ */
+static int
+check_source(const struct enroll_ctx *c, const struct command *cmd, int nargs)
+{
+	if (c->uri != NULL && cmd->run != cmd_add) {
+		usage_error("--pkcs11 URI applies to add only");
+		return -1;
+	}
+	if (cmd->run == cmd_add && (nargs == 2) == (c->uri != NULL)) {
+		usage_error(c->uri != NULL ?
+			"add takes CERT or --pkcs11 URI, not both" :
+			"add needs CERT or --pkcs11 URI");
+		return -1;
+	}
+	if (c->uri != NULL &&
+	    certauth_p11token_uri_pin(c->uri) == CERTAUTH_P11_PIN_VALUE) {
+		log_err(NULL,
+		    PROG
+		    ": pin-value in a PKCS#11 URI is refused: a PIN on a "
+		    "command line is visible to other users, and add "
+		    "needs none (it reads the token's public certificate "
+		    "objects): leave pin-value out");
+		return -1;
+	}
+	return 0;
 }
 
 /* Options (config file first, words override), then the policy when the
@@ -1202,7 +1485,7 @@ main(int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	certauth_opts_init(&c.opts);
 	c.now = time(NULL);
-	switch (parse_options(argc, argv, &words, &nwords, &c.force)) {
+	switch (parse_options(argc, argv, &words, &nwords, &c)) {
 	case PARSE_HELP:
 		return fflush(stdout) == 0 ? 0 : EXIT_FAIL;
 	case PARSE_USAGE:
@@ -1214,6 +1497,8 @@ main(int argc, char **argv)
 		usage_error("--force applies to add only");
 		goto out;
 	}
+	if (check_source(&c, cmd, argc - optind - 1) != 0)
+		goto out;
 	if ((ret = setup(&c, words, nwords, cmd->needs_policy)) != 0)
 		goto out;
 	ret = cmd->run(&c, argv + optind + 1);

@@ -1,7 +1,7 @@
 """Key sources for the e2e tests: a real ssh-agent loaded with ssh-add,
 and SoftHSM2 tokens with keys imported by pkcs11-tool, reached directly
 or through a module list of p11-kit's of our own.  Used by agent.py,
-pkcs11.py and askpass.py."""
+pkcs11.py, askpass.py and token_hostile.py."""
 
 import glob
 import os
@@ -153,12 +153,97 @@ class SoftHSM:
             self.tool(*login, "--write-object", self._der(cert.cert, "x509"),
                       "--type", "cert", "--id", oid, "--label", obj)
 
+    def import_cert(self, token, cert, obj, oid):
+        """cert's certificate alone onto token as object obj with id oid
+        (hex), whatever key the token holds under that id."""
+        self.tool("--token-label", token, "--login", "--pin", PIN,
+                  "--write-object", self._der(cert.cert, "x509"),
+                  "--type", "cert", "--id", oid, "--label", obj)
+
+    def create_object(self, token, attrs):
+        """One object made on token with the attributes attrs, a list of
+        (CKA_ number, value): an int is a CK_ULONG, a bool a CK_BBOOL,
+        bytes as they are.  Made through the module's own C_CreateObject
+        (ctypes), which takes values pkcs11-tool would refuse to write:
+        a certificate object that holds no certificate, or one too big."""
+        _p11_create(self.module, token, attrs, self.env)
+
     def give(self, uid):
         """Everything under d to user uid, whose programs open the
         tokens (SoftHSM2 writes to a token's files as it uses it)."""
         for root, dirs, files in os.walk(self.dir):
             for name in [root] + [os.path.join(root, n) for n in files]:
                 os.chown(name, uid, uid)
+
+
+# PKCS#11 constants of the objects tests make (pkcs11t.h).
+CKA_CLASS, CKA_TOKEN, CKA_PRIVATE, CKA_LABEL = 0x0, 0x1, 0x2, 0x3
+CKA_VALUE, CKA_CERTIFICATE_TYPE = 0x11, 0x80
+CKA_SUBJECT, CKA_ID = 0x101, 0x102
+CKO_DATA, CKO_CERTIFICATE = 0, 1
+CKC_X_509, CKC_X_509_ATTR_CERT = 0, 1
+
+
+def _p11_create(module, token, attrs, env):
+    """C_CreateObject on the token labelled token of module, logged in
+    with PIN; the module reads env (SOFTHSM2_CONF) from os.environ."""
+    import ctypes
+
+    class Attr(ctypes.Structure):
+        _fields_ = [("type", ctypes.c_ulong), ("value", ctypes.c_void_p),
+                    ("len", ctypes.c_ulong)]
+
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    lib_ = ctypes.CDLL(module)
+    ul = ctypes.c_ulong
+
+    def check(what, rv):
+        if rv != 0:
+            raise RuntimeError("%s on token %s: CKR 0x%x" % (what, token, rv))
+
+    check("C_Initialize", lib_.C_Initialize(None))
+    try:
+        n = ul(0)
+        check("C_GetSlotList", lib_.C_GetSlotList(1, None, ctypes.byref(n)))
+        slots = (ul * n.value)()
+        check("C_GetSlotList", lib_.C_GetSlotList(1, slots, ctypes.byref(n)))
+        slot = None
+        for s in slots[:n.value]:
+            info = ctypes.create_string_buffer(1024)  # CK_TOKEN_INFO
+            if (lib_.C_GetTokenInfo(ul(s), info) == 0 and
+                    info.raw[:32].rstrip(b" ") == token.encode()):
+                slot = s
+        if slot is None:
+            raise RuntimeError("no token %s" % token)
+        h = ul(0)
+        check("C_OpenSession", lib_.C_OpenSession(ul(slot), ul(6), None,
+                                                  None, ctypes.byref(h)))
+        check("C_Login", lib_.C_Login(h, ul(1), PIN.encode(), ul(len(PIN))))
+        keep, tmpl = [], (Attr * len(attrs))()
+        for i, (t, v) in enumerate(attrs):
+            if isinstance(v, bool):
+                buf = ctypes.c_ubyte(1 if v else 0)
+            elif isinstance(v, int):
+                buf = ul(v)
+            else:
+                buf = ctypes.create_string_buffer(bytes(v), len(v))
+            keep.append(buf)
+            tmpl[i] = Attr(t, ctypes.cast(ctypes.pointer(buf),
+                                          ctypes.c_void_p),
+                           ctypes.sizeof(buf))
+        obj = ul(0)
+        check("C_CreateObject", lib_.C_CreateObject(
+            h, tmpl, ul(len(attrs)), ctypes.byref(obj)))
+        lib_.C_Logout(h)
+        lib_.C_CloseSession(h)
+    finally:
+        lib_.C_Finalize(None)
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def p11kit_modules(module, d):

@@ -349,6 +349,37 @@ refused(r, "slapd SIGSTOPped: the login is refused",
 tap.ok(elapsed < TIMEOUT_MS / 1000.0 + 5,
        "slapd SIGSTOPped: the login ends by the deadline (%.1f s)" % elapsed)
 
+# Token mode: the certificate on a SoftHSM2 token is the one the
+# directory binds to alice; the token signs after the PIN.
+import keys  # noqa: E402
+SOFTHSM, why = keys.find_softhsm()
+if SOFTHSM is None:
+    tap.skip("token mode with bindings=ldap", why)
+else:
+    hsm = keys.SoftHSM(SOFTHSM, "/mnt/ldap-tokens")
+    hsm.init_token("alice-card")
+    hsm.import_key("alice-card", alice, "auth", "01", with_cert=True)
+    hsm.init_token("stranger-card")
+    hsm.import_key("stranger-card", inject, "auth", "01", with_cert=True)
+    for label, user, ok in (("alice-card", "alice", True),
+                            ("stranger-card", "alice", False)):
+        s = svc("token-" + label, "pkcs11=only", "pkcs11_module=" + SOFTHSM,
+                "pkcs11_uri=pkcs11:token=" + label, cache=False)
+        r = doors.session(ns, ["pamtester", "-v", s, user, "authenticate"],
+                          pin=keys.PIN, extra_env=hsm.env)
+        log = r.module_log()
+        if ok:
+            tap.ok(r.status == 0 and r.pins == [label] and re.search(
+                r"user alice authenticated .*bound by ldap ldaps?://", log),
+                "token mode, bindings=ldap: the directory's certificate "
+                "on alice's card logs her in", r.diag())
+        else:
+            tap.ok(r.status != 0 and r.pins == [] and
+                   "holds no certificate bound to alice" in log,
+                   "token mode, bindings=ldap: a card whose certificate "
+                   "the directory does not hold for alice is refused "
+                   "before the PIN", r.diag())
+
 for x in (d, plain, other):
     x.stop()
 sys.exit(tap.done())

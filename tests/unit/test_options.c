@@ -155,21 +155,53 @@ static void
 test_bad_values(void **state)
 {
 	static const char *bad[] = {
-		"challenge_ttl=abc", "challenge_ttl=-1", "challenge_ttl=0",
-		"challenge_ttl=3601", "challenge_ttl=12x", "challenge_ttl= 5",
-		"challenge_ttl=99999999999999999999999", "challenge_ttl=",
-		"challenge_ttl", "ocsp_timeout_ms=99", "ocsp_timeout_ms=60001",
-		"ocsp_skew=86401", "ocsp_max_age=0", "trust=none", "trust=CA",
-		"crl_warn=-1", "crl_warn=2592001", "crl_warn=1d",
-		"crl_grace=-5", "crl_grace=2592001", "crl_grace=",
-		"crl_skew=86401", "crl_skew=-1", "crl_skew=5m",
-		"crl=yes", "ocsp=on", "ocsp_scope=all", "ocsp_nonce=maybe",
-		"ocsp_digest=md5", "debug=2", "nouserok=perhaps",
-		"ca_file=relative/ca.pem", "bindings_dir=bindings",
-		"ocsp_url=ftp://x/", "ocsp_url=127.0.0.1", "ocsp_proxy=proxy:3128",
-		"hostname=a\tb", "=value", "trust", "ca_file=None",
-		"ca_file=/none\n", "config=", "config=none", "trust=",
-		"ocsp_skew=none", "debug=", "challenge_in_prompt=maybe",
+		"challenge_ttl=abc",
+		"challenge_ttl=-1",
+		"challenge_ttl=0",
+		"challenge_ttl=3601",
+		"challenge_ttl=12x",
+		"challenge_ttl= 5",
+		"challenge_ttl=99999999999999999999999",
+		"challenge_ttl=",
+		"challenge_ttl",
+		"ocsp_timeout_ms=99",
+		"ocsp_timeout_ms=60001",
+		"ocsp_skew=86401",
+		"ocsp_max_age=0",
+		"trust=none",
+		"trust=CA",
+		"crl_warn=-1",
+		"crl_warn=2592001",
+		"crl_warn=1d",
+		"crl_grace=-5",
+		"crl_grace=2592001",
+		"crl_grace=",
+		"crl_skew=86401",
+		"crl_skew=-1",
+		"crl_skew=5m",
+		"crl=yes",
+		"ocsp=on",
+		"ocsp_scope=all",
+		"ocsp_nonce=maybe",
+		"ocsp_digest=md5",
+		"debug=2",
+		"nouserok=perhaps",
+		"ca_file=relative/ca.pem",
+		"bindings_dir=bindings",
+		"ocsp_url=ftp://x/",
+		"ocsp_url=127.0.0.1",
+		"ocsp_proxy=proxy:3128",
+		"hostname=a\tb",
+		"=value",
+		"trust",
+		"ca_file=None",
+		"ca_file=/none\n",
+		"config=",
+		"config=none",
+		"trust=",
+		"ocsp_skew=none",
+		"debug=",
+		"challenge_in_prompt=maybe",
 	};
 	struct certauth_opts o;
 	struct certauth_reason reason;
@@ -202,21 +234,26 @@ test_reason_names_key(void **state)
 	assert_int_equal(certauth_opts_set_word(&o, "frobnicate=1", &reason),
 	    CERTAUTH_ERR_CONFIG);
 	assert_non_null(strstr(reason.text, "unknown option 'frobnicate'"));
-	assert_int_equal(certauth_opts_set_word(&o, "challenge_ttl=9999",
-	    &reason), CERTAUTH_ERR_CONFIG);
+	assert_int_equal(
+	    certauth_opts_set_word(&o, "challenge_ttl=9999", &reason),
+	    CERTAUTH_ERR_CONFIG);
 	assert_non_null(strstr(reason.text, "challenge_ttl"));
 	assert_non_null(strstr(reason.text, "9999"));
-	assert_int_equal(certauth_opts_set_word(&o, "crl_grace=2592001",
-	    &reason), CERTAUTH_ERR_CONFIG);
-	assert_string_equal(reason.text, "option crl_grace: '2592001' is not "
+	assert_int_equal(
+	    certauth_opts_set_word(&o, "crl_grace=2592001", &reason),
+	    CERTAUTH_ERR_CONFIG);
+	assert_string_equal(reason.text,
+	    "option crl_grace: '2592001' is not "
 	    "a number from 0 to 2592000");
 	assert_int_equal(certauth_opts_set_word(&o, "crl_warn=-1", &reason),
 	    CERTAUTH_ERR_CONFIG);
-	assert_string_equal(reason.text, "option crl_warn: '-1' is not a "
+	assert_string_equal(reason.text,
+	    "option crl_warn: '-1' is not a "
 	    "number from 0 to 2592000");
-	assert_int_equal(certauth_opts_set_word(&o, "crl_skew=86401",
-	    &reason), CERTAUTH_ERR_CONFIG);
-	assert_string_equal(reason.text, "option crl_skew: '86401' is not a "
+	assert_int_equal(certauth_opts_set_word(&o, "crl_skew=86401", &reason),
+	    CERTAUTH_ERR_CONFIG);
+	assert_string_equal(reason.text,
+	    "option crl_skew: '86401' is not a "
 	    "number from 0 to 86400");
 	certauth_opts_free(&o);
 }
@@ -293,6 +330,57 @@ test_validate(void **state)
 	certauth_opts_free(&o);
 }
 
+/* pkcs11_uri names a token and certificate, never a PIN or a module. */
+static void
+test_validate_pkcs11_uri(void **state)
+{
+	static const struct {
+		const char *uri, *why; /* why NULL: accepted */
+	} cases[] = {
+		{ "pkcs11:", NULL },
+		{ "pkcs11:token=alice;id=%01?module-name=softhsm2", NULL },
+		{ "pkcs11:token=alice?pin-value=1234", "pin-value is refused" },
+		{ "pkcs11:token=alice;pin-value=1234", "pin-value is refused" },
+		{ "pkcs11:?pin-source=/etc/pin", "pin-source is refused" },
+		{ "pkcs11:token=a;pin-source=%2fetc%2fpin",
+		    "pin-source is refused" },
+		{ "pkcs11:token=a?module-path=/tmp/evil.so",
+		    "module-path is refused" },
+		{ "pkcs11:?module-name=x&module-path=/tmp/evil.so",
+		    "module-path is refused" },
+		{ "pkcs11:module-path=/tmp/evil.so",
+		    "has attributes p11-kit does not know" },
+		{ "pkcs11:token=a;color=blue",
+		    "has attributes p11-kit does not know" },
+		{ "pkcs11:?pin-value", "cannot read" },
+		{ "pkcs11:token=%zz", "cannot read" },
+	};
+	struct certauth_opts o;
+	struct certauth_reason reason;
+	char word[160];
+	size_t i;
+	int r;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		certauth_opts_init(&o);
+		assert_int_equal(set(&o, "ca_file=/ca.pem"), 0);
+		assert_int_equal(set(&o, "pkcs11=only"), 0);
+		snprintf(word, sizeof(word), "pkcs11_uri=%s", cases[i].uri);
+		assert_int_equal(set(&o, word), 0);
+		memset(&reason, 0, sizeof(reason));
+		r = certauth_opts_validate(&o, &reason);
+		if (cases[i].why == NULL) {
+			assert_int_equal(r, 0);
+		} else {
+			assert_int_equal(r, CERTAUTH_ERR_CONFIG);
+			assert_non_null(strstr(reason.text, "pkcs11_uri"));
+			assert_non_null(strstr(reason.text, cases[i].why));
+		}
+		certauth_opts_free(&o);
+	}
+}
+
 static char *
 write_conf(const char *dir, const char *content, int mode)
 {
@@ -318,7 +406,8 @@ test_config_file(void **state)
 	    "   ca_file   =   /ca.pem   \n"
 	    "challenge_ttl=60\n"
 	    "\tdebug\n"
-	    "hostname = host one\n", 0644);
+	    "hostname = host one\n",
+	    0644);
 	certauth_opts_init(&o);
 	assert_int_equal(certauth_opts_load_file(&o, path, 1, &reason), 0);
 	assert_string_equal(o.ca_file, "/ca.pem");
@@ -363,8 +452,10 @@ test_config_file(void **state)
 	certauth_opts_init(&o);
 	assert_int_equal(certauth_opts_load_file(&o, path, 1, &reason),
 	    CERTAUTH_ERR_CONFIG);
-	assert_true(asprintf(&expect, "configuration file %s is larger than "
-	    "65536 bytes", path) > 0);
+	assert_true(asprintf(&expect,
+			"configuration file %s is larger than "
+			"65536 bytes",
+			path) > 0);
 	assert_string_equal(reason.text, expect);
 	free(expect);
 	big[64 * 1024] = '\0';
@@ -616,7 +707,8 @@ test_unset_overrides_file(void **state)
 	path = write_conf(dir,
 	    "ca_file = /etc/security/certauth/ca.pem\n"
 	    "chain_file = /etc/security/certauth/chain.pem\n"
-	    "crl_file = /etc/security/certauth/crl.pem\n", 0644);
+	    "crl_file = /etc/security/certauth/crl.pem\n",
+	    0644);
 	assert_true(asprintf(&cfgword, "config=%s", path) > 0);
 	argv[0] = cfgword;
 	argv[1] = "trust=pinned";
@@ -678,14 +770,15 @@ test_key_table(void **state)
 	for (i = 0; (key = certauth_opts_key(i, &flag)) != NULL; i++) {
 		/* Every key is one the setter knows, once. */
 		for (j = 0; j < i; j++)
-			assert_string_not_equal(certauth_opts_key(j, NULL), key);
+			assert_string_not_equal(certauth_opts_key(j, NULL),
+			    key);
 		certauth_opts_init(&o);
 		r = certauth_opts_set(&o, key, NULL, &reason);
 		if (flag) {
 			/* A flag goes bare and takes a boolean. */
 			assert_int_equal(r, 0);
-			assert_int_equal(certauth_opts_set(&o, key, "no",
-			    &reason), 0);
+			assert_int_equal(
+			    certauth_opts_set(&o, key, "no", &reason), 0);
 			nflags++;
 		} else {
 			assert_int_equal(r, CERTAUTH_ERR_CONFIG);
@@ -711,6 +804,7 @@ main(void)
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_reason_names_key),
 		cmocka_unit_test(test_validate),
+		cmocka_unit_test(test_validate_pkcs11_uri),
 		cmocka_unit_test(test_config_file),
 		cmocka_unit_test(test_override_order),
 		cmocka_unit_test(test_bindings_dir),
