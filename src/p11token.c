@@ -684,9 +684,23 @@ find_objects(struct certauth_p11token *t, CK_ATTRIBUTE *tmpl, CK_ULONG n,
 	return rv == CKR_OK && got <= max ? (long)got : -1;
 }
 
-/* An RSA public key from a key object's modulus and exponent, or NULL. */
-static EVP_PKEY *
-rsa_from_object(struct certauth_p11token *t, CK_OBJECT_HANDLE h)
+/*
+ * An attribute that is absent, hidden or over the cap is no source of a
+ * public key; only a failed allocation is an error.  get_attr's code as
+ * one of those: 0 or CERTAUTH_ERR_NOMEM.
+ */
+static int
+attr_error(int r)
+{
+	return r == CERTAUTH_ERR_NOMEM ? r : 0;
+}
+
+/*
+ * An RSA public key from a key object's modulus and exponent into *out,
+ * NULL when the object has none.  0 or CERTAUTH_ERR_NOMEM.
+ */
+static int
+rsa_from_object(struct certauth_p11token *t, CK_OBJECT_HANDLE h, EVP_PKEY **out)
 {
 	unsigned char *n = NULL, *e = NULL;
 	size_t nlen = 0, elen = 0;
@@ -695,10 +709,15 @@ rsa_from_object(struct certauth_p11token *t, CK_OBJECT_HANDLE h)
 	BIGNUM *bn = NULL, *be = NULL;
 	EVP_PKEY_CTX *ctx = NULL;
 	EVP_PKEY *pkey = NULL;
+	int r = CERTAUTH_ERR_INTERNAL;
 
-	if (get_attr(t, h, CKA_MODULUS, &n, &nlen) != 0 ||
-	    get_attr(t, h, CKA_PUBLIC_EXPONENT, &e, &elen) != 0 ||
-	    (bn = BN_bin2bn(n, (int)nlen, NULL)) == NULL ||
+	*out = NULL;
+	if ((r = get_attr(t, h, CKA_MODULUS, &n, &nlen)) != 0 ||
+	    (r = get_attr(t, h, CKA_PUBLIC_EXPONENT, &e, &elen)) != 0) {
+		r = attr_error(r);
+		goto out;
+	}
+	if ((bn = BN_bin2bn(n, (int)nlen, NULL)) == NULL ||
 	    (be = BN_bin2bn(e, (int)elen, NULL)) == NULL ||
 	    (bld = OSSL_PARAM_BLD_new()) == NULL ||
 	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn) ||
@@ -708,6 +727,9 @@ rsa_from_object(struct certauth_p11token *t, CK_OBJECT_HANDLE h)
 	    EVP_PKEY_fromdata_init(ctx) != 1 ||
 	    EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
 		pkey = NULL;
+	*out = pkey;
+	r = 0;
+out:
 	EVP_PKEY_CTX_free(ctx);
 	OSSL_PARAM_free(params);
 	OSSL_PARAM_BLD_free(bld);
@@ -715,88 +737,109 @@ rsa_from_object(struct certauth_p11token *t, CK_OBJECT_HANDLE h)
 	BN_free(be);
 	free(n);
 	free(e);
-	return pkey;
+	return r;
 }
 
-/* The public key in attribute CKA_PUBLIC_KEY_INFO (SPKI) of h, or NULL. */
-static EVP_PKEY *
-spki_of(struct certauth_p11token *t, CK_OBJECT_HANDLE h)
+/*
+ * The public key in attribute CKA_PUBLIC_KEY_INFO (SPKI) of h into
+ * *out, NULL when h has none.  0 or CERTAUTH_ERR_NOMEM.
+ */
+static int
+spki_of(struct certauth_p11token *t, CK_OBJECT_HANDLE h, EVP_PKEY **out)
 {
 	unsigned char *der = NULL;
 	const unsigned char *p;
 	size_t len = 0;
-	EVP_PKEY *pkey = NULL;
+	int r = CERTAUTH_ERR_INTERNAL;
 
-	if (get_attr(t, h, CKA_PUBLIC_KEY_INFO, &der, &len) == 0) {
-		p = der;
-		pkey = d2i_PUBKEY(NULL, &p, (long)len);
-	}
+	*out = NULL;
+	if ((r = get_attr(t, h, CKA_PUBLIC_KEY_INFO, &der, &len)) != 0)
+		return attr_error(r);
+	p = der;
+	*out = d2i_PUBKEY(NULL, &p, (long)len);
 	free(der);
-	return pkey;
+	return 0;
 }
 
-/* The key of the X.509 certificate object h, or NULL. */
-static EVP_PKEY *
-cert_key_of(struct certauth_p11token *t, CK_OBJECT_HANDLE h)
+/*
+ * The key of the X.509 certificate object h into *out, NULL when h has
+ * no certificate.  0 or CERTAUTH_ERR_NOMEM.
+ */
+static int
+cert_key_of(struct certauth_p11token *t, CK_OBJECT_HANDLE h, EVP_PKEY **out)
 {
 	unsigned char *der = NULL;
 	const unsigned char *p;
 	size_t len = 0;
 	X509 *x = NULL;
-	EVP_PKEY *pkey = NULL;
+	int r = CERTAUTH_ERR_INTERNAL;
 
-	if (get_attr(t, h, CKA_VALUE, &der, &len) == 0) {
-		p = der;
-		if ((x = d2i_X509(NULL, &p, (long)len)) != NULL)
-			pkey = X509_get_pubkey(x);
-	}
+	*out = NULL;
+	if ((r = get_attr(t, h, CKA_VALUE, &der, &len)) != 0)
+		return attr_error(r);
+	p = der;
+	if ((x = d2i_X509(NULL, &p, (long)len)) != NULL)
+		*out = X509_get_pubkey(x);
 	X509_free(x);
 	free(der);
-	return pkey;
+	return 0;
 }
 
-/* The public key of an object of class cls with id, or NULL. */
-static EVP_PKEY *
+/*
+ * The public key of an object of class cls with id into *out, NULL when
+ * there is none.  0 or CERTAUTH_ERR_NOMEM.
+ */
+static int
 key_of_id(struct certauth_p11token *t, CK_OBJECT_CLASS cls, unsigned char *id,
-    size_t idlen)
+    size_t idlen, EVP_PKEY **out)
 {
 	CK_ATTRIBUTE tmpl[] = {
 		{ CKA_CLASS, &cls, sizeof(cls) },
 		{ CKA_ID, id, (CK_ULONG)idlen },
 	};
 	CK_OBJECT_HANDLE h;
-	EVP_PKEY *pkey = NULL;
+	int r = CERTAUTH_ERR_INTERNAL;
 
+	*out = NULL;
 	if (find_objects(t, tmpl, 2, &h, 1) != 1)
-		return NULL;
+		return 0;
 	if (cls == CKO_CERTIFICATE)
-		return cert_key_of(t, h);
-	if ((pkey = spki_of(t, h)) == NULL)
-		pkey = rsa_from_object(t, h);
-	return pkey;
+		return cert_key_of(t, h, out);
+	if ((r = spki_of(t, h, out)) != 0 || *out != NULL)
+		return r;
+	return rsa_from_object(t, h, out);
 }
 
 /*
- * The public half of private key h as the token knows it: its own SPKI,
- * a certificate or public key of the same id, or an RSA key's modulus.
- * NULL when the token holds none of these.
+ * The public half of private key h as the token knows it into *out: its
+ * own SPKI, a certificate or public key of the same id, or an RSA key's
+ * modulus; NULL when the token holds none of these.  0, or
+ * CERTAUTH_ERR_NOMEM: a source that could not be read for want of
+ * memory is not passed over for the next.
  */
-static EVP_PKEY *
-public_of(struct certauth_p11token *t, CK_OBJECT_HANDLE h)
+static int
+public_of(struct certauth_p11token *t, CK_OBJECT_HANDLE h, EVP_PKEY **out)
 {
 	unsigned char *id = NULL;
 	size_t idlen = 0;
-	EVP_PKEY *pkey;
+	int r = CERTAUTH_ERR_INTERNAL;
 
-	if ((pkey = spki_of(t, h)) != NULL)
-		return pkey;
-	if (get_attr(t, h, CKA_ID, &id, &idlen) == 0 &&
-	    (pkey = key_of_id(t, CKO_CERTIFICATE, id, idlen)) == NULL)
-		pkey = key_of_id(t, CKO_PUBLIC_KEY, id, idlen);
+	*out = NULL;
+	if ((r = spki_of(t, h, out)) != 0 || *out != NULL)
+		return r;
+	if ((r = get_attr(t, h, CKA_ID, &id, &idlen)) != 0) {
+		if ((r = attr_error(r)) != 0)
+			return r;
+	} else if ((r = key_of_id(t, CKO_CERTIFICATE, id, idlen, out)) != 0 ||
+	    (*out == NULL &&
+		(r = key_of_id(t, CKO_PUBLIC_KEY, id, idlen, out)) != 0)) {
+		free(id);
+		return r;
+	}
 	free(id);
-	if (pkey == NULL)
-		pkey = rsa_from_object(t, h);
-	return pkey;
+	if (*out != NULL)
+		return 0;
+	return rsa_from_object(t, h, out);
 }
 
 /*
@@ -983,15 +1026,18 @@ enum { KEY_FITS, KEY_OTHER, KEY_UNKNOWN };
  * Candidate h against want: its public half into *pub (NULL when the
  * token holds none), its type into *kt.  Returns KEY_FITS, KEY_OTHER or
  * KEY_UNKNOWN (want NULL: KEY_FITS when the public half is known), or
- * -1 when the key cannot be read.
+ * CERTAUTH_ERR_IO when the key cannot be read, CERTAUTH_ERR_NOMEM.
  */
 static int
 judge_key(struct certauth_p11token *t, CK_OBJECT_HANDLE h, EVP_PKEY *want,
     EVP_PKEY **pub, CK_KEY_TYPE *kt)
 {
+	int r = CERTAUTH_ERR_INTERNAL;
+
 	if (key_type_of(t, h, kt) != 0)
-		return -1;
-	*pub = public_of(t, h);
+		return CERTAUTH_ERR_IO;
+	if ((r = public_of(t, h, pub)) != 0)
+		return r;
 	if (want == NULL)
 		return *pub != NULL ? KEY_FITS : KEY_UNKNOWN;
 	if (!type_fits(*kt, want))
@@ -1045,9 +1091,14 @@ certauth_p11token_find_key(struct certauth_p11token *t, EVP_PKEY *want,
 		goto out;
 	for (i = 0; i < n; i++) {
 		if ((v = judge_key(t, hs[i], want, &cand[i], &kts[i])) < 0) {
-			certauth_reason_set(why,
-			    "cannot read a key of token '%s'", t->label);
-			r = CERTAUTH_ERR_IO;
+			r = v;
+			if (r == CERTAUTH_ERR_NOMEM)
+				certauth_reason_set(why, "%s",
+				    certauth_strerror(r));
+			else
+				certauth_reason_set(why,
+				    "cannot read a key of token '%s'",
+				    t->label);
 			goto out;
 		}
 		if (v == KEY_FITS && fits++ == 0)
@@ -1193,7 +1244,10 @@ out:
 	return *out != NULL ? 0 : -1;
 }
 
-/* ECDSA's r||s as the DER SEQUENCE { r, s } (malloc'd).  0 or -1. */
+/*
+ * ECDSA's r||s as the DER SEQUENCE { r, s } (malloc'd).  0,
+ * CERTAUTH_ERR_FORMAT for an empty or odd length, or CERTAUTH_ERR_NOMEM.
+ */
 static int
 ecdsa_der(const unsigned char *raw, size_t len, unsigned char **out,
     size_t *outlen)
@@ -1204,7 +1258,9 @@ ecdsa_der(const unsigned char *raw, size_t len, unsigned char **out,
 	int n = -1;
 
 	*out = NULL;
-	if (len == 0 || len % 2 != 0 || (es = ECDSA_SIG_new()) == NULL ||
+	if (len == 0 || len % 2 != 0)
+		return CERTAUTH_ERR_FORMAT;
+	if ((es = ECDSA_SIG_new()) == NULL ||
 	    (r = BN_bin2bn(raw, (int)(len / 2), NULL)) == NULL ||
 	    (s = BN_bin2bn(raw + len / 2, (int)(len / 2), NULL)) == NULL ||
 	    ECDSA_SIG_set0(es, r, s) != 1)
@@ -1224,7 +1280,7 @@ out:
 	BN_free(r);
 	BN_free(s);
 	ECDSA_SIG_free(es);
-	return *out != NULL ? 0 : -1;
+	return *out != NULL ? 0 : CERTAUTH_ERR_NOMEM;
 }
 
 /* What the token is given for an RSA or EC key: mech and *in (malloc'd). */
@@ -1299,11 +1355,14 @@ certauth_p11token_sign_message(struct certauth_p11token *t, EVP_PKEY *pub,
 	if ((r = certauth_p11token_sign(t, &mech, in, inlen, &raw, &rawlen,
 		 why)) != 0)
 		goto out;
-	if (ecdsa_der(raw, rawlen, sig, siglen) != 0) {
-		certauth_reason_set(why,
-		    "token '%s' returned an ECDSA signature of odd length %zu",
-		    t->label, rawlen);
-		r = CERTAUTH_ERR_FORMAT;
+	if ((r = ecdsa_der(raw, rawlen, sig, siglen)) != 0) {
+		if (r == CERTAUTH_ERR_FORMAT)
+			certauth_reason_set(why,
+			    "token '%s' returned an ECDSA signature of odd "
+			    "length %zu",
+			    t->label, rawlen);
+		else
+			certauth_reason_set(why, "%s", certauth_strerror(r));
 		goto out;
 	}
 	r = 0;

@@ -238,7 +238,7 @@ tests_unit_test_module_LDADD = $(MODULE_LDADD) -ldl
 # The shim's definitions must win over libc's for the dlopened module too.
 tests_fault_fault_login_SOURCES = tests/fault/fault_login.c \
 	tests/fault/fault_shim.c tests/fault/fault_shim.h
-tests_fault_fault_login_CFLAGS = $(MODULE_CFLAGS)
+tests_fault_fault_login_CFLAGS = $(MODULE_CFLAGS) $(P11KIT_CFLAGS)
 tests_fault_fault_login_LDFLAGS = -export-dynamic
 tests_fault_fault_login_LDADD = $(MODULE_LDADD) -ldl
 

@@ -16,6 +16,7 @@
 #include "conv.h"
 
 #define CHALLENGE_TAG	"certauth:v1:"
+#define PIN_PROMPT	"PIN for token '"
 
 static double
 now_us(void)
@@ -138,15 +139,47 @@ has_prompt(int n, const struct pam_message **msg)
 	return 0;
 }
 
+/*
+ * Token mode's PIN prompt, when cs answers one: 1 and the answer in *r
+ * (PAM_SUCCESS or PAM_CONV_ERR in *rc), or 0 when msg is not one.
+ */
+static int
+pin_prompt(struct tu_conv *cs, int n, const struct pam_message **msg,
+    struct pam_response *r, int *rc)
+{
+	const char *label, *end;
+
+	if (cs->pin == NULL || n != 1 ||
+	    msg[0]->msg_style != PAM_PROMPT_ECHO_OFF ||
+	    strncmp(msg[0]->msg, PIN_PROMPT, strlen(PIN_PROMPT)) != 0)
+		return 0;
+	cs->pin_prompts++;
+	label = msg[0]->msg + strlen(PIN_PROMPT);
+	if ((end = strrchr(label, '\'')) == NULL)
+		end = label;
+	snprintf(cs->pin_label, sizeof(cs->pin_label), "%.*s",
+	    (int)(end - label), label);
+	*rc = PAM_SUCCESS;
+	if (cs->answer == TU_CONV_FAIL)
+		*rc = PAM_CONV_ERR;
+	else if (cs->answer != TU_NO_ANSWER &&
+	    (r->resp = strdup(cs->pin)) == NULL)
+		*rc = PAM_BUF_ERR;
+	return 1;
+}
+
 /* Answer one call into r (n responses, zeroed). */
 static int
 converse(struct tu_conv *cs, int n, const struct pam_message **msg,
     struct pam_response *r)
 {
 	const char *c;
+	int rc;
 
 	if (!has_prompt(n, msg))
 		return PAM_SUCCESS;
+	if (pin_prompt(cs, n, msg, r, &rc))
+		return rc;
 	cs->calls++;
 	/* challenge_in_prompt: one prompt holds both lines. */
 	if (n == 1 && msg[0]->msg_style == PAM_PROMPT_ECHO_ON &&

@@ -56,6 +56,11 @@ struct tu_conv {
 	size_t offer_len;
 	int (*offer_with)(char **answer, const unsigned char *der,
 	    size_t derlen);
+	/* Token mode: what a single echo-off prompt "PIN for token
+	 * 'LABEL': " gets, the way answer says (TU_NO_ANSWER: no response,
+	 * TU_CONV_FAIL: PAM_CONV_ERR, any other: this text).  NULL: such a
+	 * prompt fails as any other of a shape not expected. */
+	const char *pin;
 
 	int calls;		/* challenges (and malformed prompts) seen */
 	int sign_failed;	/* answers that could not be made */
@@ -63,6 +68,8 @@ struct tu_conv {
 	char challenge[512];	/* the last challenge line */
 	int joined;		/* calls of one prompt (challenge_in_prompt) */
 	char prompt[640];	/* the last prompt's text */
+	int pin_prompts;	/* PIN prompts seen (pin set) */
+	char pin_label[64];	/* the token's label in the last of them */
 };
 
 /*
@@ -71,6 +78,8 @@ struct tu_conv {
  * "certauth:v1:" line, then the prompt: it is answered as tu_conv says.
  * With offer set, every answer made (not TU_NO_ANSWER's) ends in the
  * offered certificate; when offer_with fails, none is made.
+ * With pin set, a call of one echo-off prompt "PIN for token 'LABEL': "
+ * is counted in pin_prompts (not in calls) and answered as pin says.
  * A call with a prompt of any other shape is counted and fails with
  * PAM_CONV_ERR; every other call (another module's information, the
  * module's error line) gets empty answers and PAM_SUCCESS.

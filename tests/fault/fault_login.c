@@ -65,6 +65,39 @@
  *   an abort of a faulted login under regcomp, after an allocation
  *   failed there, is its own verdict, allowed exactly as often as the
  *   probe aborts (one expression is compiled per login) and listed.
+ * - token: a cold login in token mode (pkcs11=only): the module loads
+ *   SoftHSM2's PKCS#11 module through p11-kit, finds the user's P-256
+ *   certificate on a token made here with softhsm2-util and pkcs11-tool
+ *   (SOFTHSM2_CONF names the pass's own token directory), asks the PIN
+ *   (the conversation gives it: tu_conv.pin), logs in and has the token
+ *   sign.  A control first: a wrong PIN must be refused for that.  Its
+ *   sites are the calls under token_answer (the token's part of the
+ *   login, found by a backtrace of every call of the unharmed run, as in
+ *   the ocsp pass) but not the PKCS#11 module's own: a call with a frame
+ *   of libsofthsm2.so, or of the C++ runtime it brings (libstdc++,
+ *   libgcc_s), on its stack is left alone.  SoftHSM2 stands in for a
+ *   smart card's module, code of its own that the module cannot make
+ *   sane: its allocations are C++ operator new, and when one fails
+ *   SoftHSM2 often ends the process itself (its fatal-exception handler
+ *   exits with status 5; a std::bad_alloc in one of its static
+ *   constructors aborts), which would say nothing of the module.  What
+ *   the module must handle is what comes back from the PKCS#11 module,
+ *   p11-kit and OpenSSL.  p11-kit's calls and the dynamic loader's
+ *   (loading the PKCS#11 module) are sites, and most fail cleanly; some
+ *   end the process by themselves, module or not: p11-kit 0.24's
+ *   p11_kit_uri_new
+ *   hands back a URI whose attribute list it could not allocate, and
+ *   parsing it reads through a null pointer; glibc's loader exits with
+ *   status 127 when it cannot allocate p11-kit's thread-local storage or
+ *   its table of unique symbols.  The pass first shows that without the
+ *   module (p11kit_probe: the module's p11-kit calls in fresh children,
+ *   each of p11-kit's and the loader's allocations failed in turn), and
+ *   such an end in the pass, after an allocation under the same p11-kit
+ *   call and in the same manner, is its own verdict, allowed exactly as
+ *   often as the probe ends so under that call, and listed.  A site is
+ *   the nth call of its kind from the first call under token_answer on;
+ *   SoftHSM2's calls count in that numbering, which the unharmed runs
+ *   show is the same from run to run.
  * In the cold, warm, ldap and rules passes the armed login first runs
  * unharmed and must succeed (the ldap and rules ones with their success
  * line naming the source); that run counts the calls (N) and is the
@@ -114,20 +147,25 @@
  *
  * Output is TAP: for each pass its baseline and one test per kind of
  * call, named "cold ...", "warm ...", "ocsp ...", "agent=only ...",
- * "agent=try ...", "ldap ..." and "rules ...", and the ocsp pass's
- * controls and kill path and the agent, ldap and rules passes'
- * controls; every failing site is a diag line naming the
+ * "agent=try ...", "ldap ...", "rules ..." and "token ...", and the
+ * ocsp pass's controls and kill path, the agent, ldap, rules and token
+ * passes' controls and the token pass's probe; every failing site is a
+ * diag line naming the
  * call and its callers up to the module (in the ocsp pass, every site of
  * a kind other than allocation too), and each pass ends in diag lines
  * summing up its sites, verdicts and seconds.  FAULT_PASSES (say "ocsp",
- * "ldap,rules", or "agent" for both agent passes) runs only the passes
- * it names; the others' lines are skipped.
+ * "ldap,rules,token", or "agent" for both agent passes) runs only the
+ * passes it names; the others' lines are skipped.  The token pass is
+ * skipped without SoftHSM2, softhsm2-util or pkcs11-tool.
  */
 #include "config.h"
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
+#include <limits.h>
 #include <pwd.h>
 #include <regex.h>
 #include <setjmp.h>
@@ -155,6 +193,8 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <p11-kit/p11-kit.h>
+#include <p11-kit/uri.h>
 #include <security/pam_appl.h>
 
 #include "conv.h"
@@ -188,6 +228,8 @@ struct fixture {
 	size_t offer_len;
 	char *cache;		/* OCSP cache, emptied before each login */
 	unsigned int watchdog;	/* seconds a child may take; 0: default */
+	const char *pin;	/* token pass: the PIN the conversation
+				 * gives (tu_conv.pin), or NULL */
 	const char *agent_sock;	/* agent passes: SSH_AUTH_SOCK, and the
 				 * login runs with the real ids below */
 	uid_t agent_uid;
@@ -203,6 +245,8 @@ struct shared {
 	int leftover;		/* a child of the login's process was left
 				 * (running, or not reaped) after it */
 	unsigned int watchdog;	/* the child's alarm, in seconds */
+	int stage, fired_stage;	/* p11kit_probe: the call running, and
+				 * the one whose allocation failed */
 	struct fault_record rec;
 };
 
@@ -234,6 +278,10 @@ enum verdict {
 			 * free (CVE-2025-8058), shown without the module by
 			 * regcomp_probe; allowed only as often as the probe
 			 * crashes */
+	V_P11KIT,	/* ended inside p11-kit or the dynamic loader after
+			 * an allocation of theirs failed, as they end
+			 * without the module (p11kit_probe); allowed only
+			 * as often as the probe ends so */
 	V_NVERDICTS
 };
 
@@ -247,7 +295,8 @@ static const char *verdict_names[V_NVERDICTS] = {
 	"FELL BACK TO THE CONVERSATION",
 	"reaping the connecting child failed (login unaffected)",
 	"A CHILD LEFT BEHIND",
-	"CRASH IN GLIBC'S regcomp (its double free, module or not)"
+	"CRASH IN GLIBC'S regcomp (its double free, module or not)",
+	"ENDED IN p11-kit OR THE LOADER (as without the module)"
 };
 
 /* ------------------------------------------------------------ fixture */
@@ -351,6 +400,7 @@ conv_of(const struct fixture *f, struct tu_conv *cs)
 	cs->offer = f->offer;
 	cs->offer_len = f->offer_len;
 	cs->offer_with = certauth_response_offer;
+	cs->pin = f->pin;
 }
 
 /* A whole login, unarmed: what fills the parse cache for the warm pass. */
@@ -2309,6 +2359,719 @@ rules_control(struct rules_fixture *o, struct shared *sh, int *test)
 /* TAP lines of the rules pass: the control, the baseline, the kinds. */
 #define RULES_LINES	(2 + FAULT_NKINDS)
 
+/* ------------------------------------------------------------ token mode */
+
+#define TOKEN_SCOPE	"token_answer"
+#define TOKEN_LABEL	"fault-card"
+#define TOKEN_PIN	"314159"
+#define TOKEN_SO_PIN	"27182818"
+#define TOKEN_LINE	"the answer comes from token '" TOKEN_LABEL "'"
+#define WRONG_PIN_LINE	"wrong PIN for token '" TOKEN_LABEL "'"
+#define TOKEN_WORDS	7
+
+/* Where SoftHSM2's PKCS#11 module may be, as tests/e2e/keys.py looks. */
+static const char *const softhsm_globs[] = {
+	"/usr/lib/softhsm/libsofthsm2.so",
+	"/usr/lib/*/softhsm/libsofthsm2.so",
+	"/usr/lib64/softhsm/libsofthsm2.so",
+};
+
+/*
+ * The PKCS#11 module and the C++ runtime it brings along: a call with a
+ * frame of one of these on its stack is the PKCS#11 module's own, not a
+ * site of the token pass.
+ */
+static const char *const pkcs11_objects[] = {
+	"libsofthsm2.so", "libstdc++.so.6", "libgcc_s.so.1", NULL
+};
+
+/* The token pass's logins: the right PIN, and a wrong one (control). */
+struct token_fixture {
+	struct fixture login, wrong;
+	char module[PATH_MAX];
+};
+
+/* The first of softhsm_globs that names a file, into path. */
+static int
+find_softhsm(char *path, size_t len)
+{
+	glob_t g;
+	size_t i;
+	int found = 0;
+
+	for (i = 0; !found && i < sizeof(softhsm_globs) /
+	    sizeof(softhsm_globs[0]); i++) {
+		memset(&g, 0, sizeof(g));
+		if (glob(softhsm_globs[i], 0, NULL, &g) == 0 &&
+		    g.gl_pathc > 0) {
+			snprintf(path, len, "%s", g.gl_pathv[0]);
+			found = 1;
+		}
+		globfree(&g);
+	}
+	return found ? 0 : -1;
+}
+
+/* Is name a program on PATH? */
+static int
+on_path(const char *name)
+{
+	const char *path = getenv("PATH"), *p, *end;
+	char file[PATH_MAX];
+
+	for (p = path != NULL ? path : "/usr/bin:/bin"; *p != '\0'; p = end) {
+		end = strchr(p, ':');
+		if (end == NULL)
+			end = p + strlen(p);
+		snprintf(file, sizeof(file), "%.*s/%s", (int)(end - p), p,
+		    name);
+		if (access(file, X_OK) == 0)
+			return 1;
+		if (*end == ':')
+			end++;
+	}
+	return 0;
+}
+
+/* Run argv (argv[0] on PATH) to its end, its standard output thrown
+ * away (TAP is ours).  0 when it exits 0, else -1 with why. */
+static int
+run_tool(char *const argv[], char *why, size_t whylen)
+{
+	pid_t pid;
+	int status, fd;
+
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) < 0) {
+		snprintf(why, whylen, "fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		if ((fd = open("/dev/null", O_RDWR)) >= 0) {
+			(void)dup2(fd, STDIN_FILENO);
+			(void)dup2(fd, STDOUT_FILENO);
+		}
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			exit(1);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	snprintf(why, whylen, "%s %s failed (%s %d)", argv[0], argv[1],
+	    WIFEXITED(status) ? "exit status" : "signal",
+	    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+	return -1;
+}
+
+/* key as PKCS#8 DER, or cert as DER, into path (0600). */
+static int
+write_der(const char *path, EVP_PKEY *key, X509 *cert)
+{
+	BIO *b;
+	int ok;
+
+	if ((b = BIO_new_file(path, "wb")) == NULL)
+		return -1;
+	ok = (key != NULL ? i2d_PKCS8PrivateKeyInfo_bio(b, key) :
+	    i2d_X509_bio(b, cert)) == 1;
+	BIO_free(b);
+	return ok && chmod(path, 0600) == 0 ? 0 : -1;
+}
+
+/*
+ * A SoftHSM2 token of the pass's own (SOFTHSM2_CONF names its
+ * configuration, for the children too) with a P-256 key and its
+ * certificate from the intermediate CA, made with softhsm2-util and
+ * pkcs11-tool as an administrator would; the certificate bound to the
+ * user in a bindings directory of its own; the service: pkcs11=only on
+ * that token.  -1 with why when SoftHSM2 or its tools are missing (the
+ * pass is skipped); a tool that fails stops the run (*broken).
+ */
+static int
+setup_token(struct fixture *f, struct token_fixture *o, int *broken,
+    char *why, size_t whylen)
+{
+	struct tu_cert_opts opts = tu_user_opts("fault token user");
+	const char *words[TOKEN_WORDS];
+	char *w[TOKEN_WORDS], *dir, *tokens, *conf, *key_der, *cert_der,
+	    *bind, *p, *text;
+	EVP_PKEY *key;
+	X509 *cert;
+	int i, ret = -1;
+
+	memset(o, 0, sizeof(*o));
+	*broken = 0;
+	if (find_softhsm(o->module, sizeof(o->module)) != 0) {
+		snprintf(why, whylen, "SoftHSM2's PKCS#11 module not found "
+		    "(scripts/deps)");
+		return -1;
+	}
+	if (!on_path("softhsm2-util") || !on_path("pkcs11-tool")) {
+		snprintf(why, whylen, "softhsm2-util or pkcs11-tool not "
+		    "installed (scripts/deps)");
+		return -1;
+	}
+	*broken = 1;
+	dir = tu_path(f->dir, "softhsm");
+	tokens = tu_path(dir, "tokens");
+	conf = tu_path(dir, "softhsm2.conf");
+	key_der = tu_path(dir, "key.der");
+	cert_der = tu_path(dir, "cert.der");
+	bind = tu_path(f->dir, "bindings-token");
+	if (mkdir(dir, 0700) != 0 || mkdir(tokens, 0700) != 0 ||
+	    mkdir(bind, 0755) != 0)
+		exit(1);
+	text = xasprintf("directories.tokendir = %s\nobjectstore.backend = "
+	    "file\nlog.level = ERROR\n", tokens);
+	tu_write_file(conf, text, 0600);
+	free(text);
+	if (setenv("SOFTHSM2_CONF", conf, 1) != 0)
+		exit(1);
+	key = tu_keygen("P-256");
+	cert = tu_make_cert(key, &opts, f->pki.inter, f->pki.inter_key);
+	if (write_der(key_der, key, NULL) != 0 ||
+	    write_der(cert_der, NULL, cert) != 0) {
+		snprintf(why, whylen, "cannot write the key and certificate");
+		goto out;
+	}
+	{
+		char *const init[] = { "softhsm2-util", "--init-token",
+			"--free", "--label", TOKEN_LABEL, "--pin", TOKEN_PIN,
+			"--so-pin", TOKEN_SO_PIN, NULL };
+		char *const put_key[] = { "pkcs11-tool", "--module",
+			o->module, "--token-label", TOKEN_LABEL, "--login",
+			"--pin", TOKEN_PIN, "--write-object", key_der,
+			"--type", "privkey", "--id", "01", "--label", "auth",
+			NULL };
+		char *const put_cert[] = { "pkcs11-tool", "--module",
+			o->module, "--token-label", TOKEN_LABEL, "--login",
+			"--pin", TOKEN_PIN, "--write-object", cert_der,
+			"--type", "cert", "--id", "01", "--label", "auth",
+			NULL };
+
+		if (run_tool(init, why, whylen) != 0 ||
+		    run_tool(put_key, why, whylen) != 0 ||
+		    run_tool(put_cert, why, whylen) != 0)
+			goto out;
+	}
+	p = tu_path(bind, f->user);
+	tu_write_certs(p, &cert, 1, 0644);
+	free(p);
+	w[0] = xasprintf("config=%s/pam_certauth.conf", f->dir);
+	w[1] = xasprintf("bindings_dir=%s", bind);
+	w[2] = xasprintf("hostname=fault-host");
+	w[3] = xasprintf("nodelay");
+	w[4] = xasprintf("pkcs11=only");
+	w[5] = xasprintf("pkcs11_module=%s", o->module);
+	w[6] = xasprintf("pkcs11_uri=pkcs11:token=%s", TOKEN_LABEL);
+	for (i = 0; i < TOKEN_WORDS; i++)
+		words[i] = w[i];
+	words_service(f, &o->login, "token", words, TOKEN_WORDS);
+	for (i = 0; i < TOKEN_WORDS; i++)
+		free(w[i]);
+	o->login.pin = TOKEN_PIN;
+	o->wrong = o->login;
+	o->wrong.pin = "000000";
+	*broken = 0;
+	ret = 0;
+out:
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	free(dir);
+	free(tokens);
+	free(conf);
+	free(key_der);
+	free(cert_der);
+	free(bind);
+	return ret;
+}
+
+/*
+ * What the module asks of p11-kit in a token login, in its order: the
+ * calls p11kit_probe makes, and the entry the fault shim names for an
+ * allocation under each ("libp11-kit.so.0:p11_kit_uri_new").
+ */
+static const char *const probe_calls[] = {
+	"p11_kit_uri_new", "p11_kit_uri_parse", "p11_kit_module_load",
+	"p11_kit_module_initialize", "p11_kit_module_finalize",
+	"p11_kit_module_release", "p11_kit_uri_free",
+};
+#define PROBE_CALLS	((int)(sizeof(probe_calls) / sizeof(probe_calls[0])))
+
+/* How the probe's runs ended, by the call whose allocation failed. */
+struct probe {
+	long allocs;			/* sites: p11-kit's and the loader's */
+	long ends[PROBE_CALLS];		/* runs that did not return */
+	int status[PROBE_CALLS];	/* the first such run's wait status */
+};
+
+/* The probe's process: libp11-kit loaded as the module brings it (a
+ * dlopen), then the module's calls, armed. */
+static void
+probe_child(struct shared *sh, const char *module, long nth)
+{
+	P11KitUri *(*uri_new)(void);
+	int (*uri_parse)(const char *, P11KitUriType, P11KitUri *);
+	void (*uri_free)(P11KitUri *);
+	CK_FUNCTION_LIST *(*load)(const char *, int);
+	CK_RV (*init)(CK_FUNCTION_LIST *), (*fin)(CK_FUNCTION_LIST *);
+	void (*release)(CK_FUNCTION_LIST *);
+	CK_FUNCTION_LIST *m = NULL;
+	P11KitUri *uri = NULL;
+	void *lib;
+
+	alarm(sh->watchdog);
+	if ((lib = dlopen("libp11-kit.so.0", RTLD_NOW | RTLD_LOCAL)) == NULL ||
+	    (*(void **)&uri_new = dlsym(lib, "p11_kit_uri_new")) == NULL ||
+	    (*(void **)&uri_parse = dlsym(lib, "p11_kit_uri_parse")) == NULL ||
+	    (*(void **)&uri_free = dlsym(lib, "p11_kit_uri_free")) == NULL ||
+	    (*(void **)&load = dlsym(lib, "p11_kit_module_load")) == NULL ||
+	    (*(void **)&init = dlsym(lib, "p11_kit_module_initialize")) ==
+	    NULL ||
+	    (*(void **)&fin = dlsym(lib, "p11_kit_module_finalize")) == NULL ||
+	    (*(void **)&release = dlsym(lib, "p11_kit_module_release")) ==
+	    NULL)
+		_exit(EXIT_START);
+#define PROBE(i, call) do {						\
+		sh->stage = (i);					\
+		call;							\
+		if (sh->rec.fired && sh->fired_stage < 0)		\
+			sh->fired_stage = (i);				\
+	} while (0)
+	fault_arm_kind(1, FAULT_ALLOC, nth);
+	PROBE(0, uri = uri_new());
+	if (uri != NULL) {
+		PROBE(1, (void)uri_parse("pkcs11:token=" TOKEN_LABEL,
+		    P11_KIT_URI_FOR_ANY, uri));
+		PROBE(2, m = load(module, 0));
+	}
+	if (m != NULL) {
+		CK_RV rv;
+
+		PROBE(3, rv = init(m));
+		if (rv == CKR_OK)
+			PROBE(4, (void)fin(m));
+		PROBE(5, release(m));
+	}
+	PROBE(6, uri_free(uri));
+#undef PROBE
+	fault_disarm();
+	sh->reached = 1;
+	_exit(0);
+}
+
+/* One probe run failing the nth allocation (0: none); its wait status. */
+static int
+probe_run(struct shared *sh, const char *module, long nth, int scan_all)
+{
+	pid_t pid;
+	int status;
+
+	sh->reached = 0;
+	sh->stage = sh->fired_stage = -1;
+	sh->watchdog = CHILD_SECONDS;
+	sh->rec.loglen = 0;
+	sh->rec.log[0] = '\0';
+	sh->rec.fired = 0;
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) < 0) {
+		perror("fork");
+		exit(1);
+	}
+	if (pid == 0) {
+		/* Every call's frames, for FAULT_IN_OBJECT. */
+		fault_scan(0, scan_all ? ~0UL : 0);
+		probe_child(sh, module, nth);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			exit(1);
+	return status;
+}
+
+/*
+ * Whether p11-kit and the dynamic loader survive their own allocation
+ * failures, with no module loaded: the module's p11-kit calls of a
+ * token login (parse the URI, load, initialise, finalise and release the
+ * PKCS#11 module) made in fresh children, each allocation that is not
+ * the PKCS#11 module's own (pkcs11_objects) failed in turn.  p11-kit
+ * 0.24 does not check every allocation (p11_kit_uri_new hands back a URI
+ * whose attribute list it could not make, and parsing it then reads
+ * through a null pointer), and glibc's loader ends the process (exit
+ * status 127) when it cannot allocate a library's thread-local storage
+ * or its table of unique symbols.  The runs that do not return, by the
+ * call whose allocation failed, into *pr.  One TAP line: the unharmed
+ * probe loads and finalises the PKCS#11 module.
+ */
+static int
+p11kit_probe(struct shared *sh, const char *module, struct probe *pr,
+    int *test)
+{
+	unsigned char *kinds = NULL;
+	long k, n, nth = 0;
+	int status, ok, i;
+
+	memset(pr, 0, sizeof(*pr));
+	status = probe_run(sh, module, 0, 1);
+	n = sh->rec.calls;
+	ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 && sh->reached &&
+	    n > 0 && n < FAULT_MAX_CALLS;
+	if (ok) {
+		if ((kinds = malloc((size_t)n + 1)) == NULL)
+			exit(1);
+		memcpy(kinds, sh->rec.kind, (size_t)n + 1);
+	}
+	for (k = 1; ok && k <= n; k++) {
+		if ((kinds[k] & FAULT_KIND_MASK) != FAULT_ALLOC)
+			continue;
+		nth++;
+		if ((kinds[k] & FAULT_IN_OBJECT) != 0)
+			continue;
+		pr->allocs++;
+		status = probe_run(sh, module, nth, 0);
+		if (!sh->rec.fired || sh->rec.fired_object[0] != '\0' ||
+		    (WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
+		    sh->reached))
+			continue;
+		i = sh->fired_stage >= 0 ? sh->fired_stage : sh->stage;
+		if (i < 0 || i >= PROBE_CALLS)
+			continue;
+		if (pr->ends[i]++ == 0)
+			pr->status[i] = status;
+		printf("# token probe: allocation %ld failed in %s: %s %d\n",
+		    nth, probe_calls[i], WIFSIGNALED(status) ? "signal" :
+		    "exit status", WIFSIGNALED(status) ? WTERMSIG(status) :
+		    WEXITSTATUS(status));
+	}
+	free(kinds);
+	printf("%s %d - token probe: without the module, p11-kit loads, "
+	    "initialises, finalises and releases the PKCS#11 module, and "
+	    "each of its and the loader's %ld allocations on the way was "
+	    "failed in turn\n", ok ? "ok" : "not ok", (*test)++,
+	    pr->allocs);
+	for (i = 0; i < PROBE_CALLS; i++)
+		if (pr->ends[i] > 0)
+			printf("# token probe: %ld runs end in %s after their "
+			    "own allocation failed (first: %s %d)\n",
+			    pr->ends[i], probe_calls[i],
+			    WIFSIGNALED(pr->status[i]) ? "signal" :
+			    "exit status", WIFSIGNALED(pr->status[i]) ?
+			    WTERMSIG(pr->status[i]) :
+			    WEXITSTATUS(pr->status[i]));
+	return ok ? 0 : -1;
+}
+
+/*
+ * Whether a faulted token login ended the way the probe shows p11-kit
+ * or the loader end by themselves: its failed allocation under the same
+ * p11-kit call, ended the same way.  The call's index, or -1.
+ */
+static int
+p11kit_end(const struct shared *sh, int status, const struct probe *pr)
+{
+	const struct fault_record *rec = &sh->rec;
+	char entry[128];
+	int i, same;
+
+	if (!rec->fired || rec->fired_kind != FAULT_ALLOC ||
+	    rec->fired_object[0] != '\0')
+		return -1;
+	for (i = 0; i < PROBE_CALLS; i++) {
+		snprintf(entry, sizeof(entry), "libp11-kit.so.0:%s",
+		    probe_calls[i]);
+		if (strcmp(rec->fired_entry, entry) != 0 || pr->ends[i] == 0)
+			continue;
+		same = WIFSIGNALED(status) ?
+		    WIFSIGNALED(pr->status[i]) &&
+		    WTERMSIG(pr->status[i]) == WTERMSIG(status) :
+		    WIFEXITED(status) && WIFEXITED(pr->status[i]) &&
+		    WEXITSTATUS(status) != 0 &&
+		    WEXITSTATUS(pr->status[i]) == WEXITSTATUS(status);
+		return same ? i : -1;
+	}
+	return -1;
+}
+
+/* The token pass: its sites, and what they came to. */
+struct token_pass {
+	struct probe probe;
+	long p11kit_ends[PROBE_CALLS];	/* V_P11KIT, by call */
+	long calls, from;
+	struct ocsp_site *sites;
+	long nsites, sites_of[FAULT_NKINDS];
+	long own[FAULT_NKINDS];	/* calls in scope the PKCS#11 module
+				 * made on its own: not sites */
+	long counts[FAULT_NKINDS][V_NVERDICTS];
+	struct tally absorbed[TALLY_MAX];
+	size_t nabsorbed;
+	long retried;
+	int p11kit_mismatch;	/* V_P11KIT not the probe's, call by call */
+	char good_line[1024];
+	double seconds;
+};
+
+/* An unharmed token login: in, with the token's answer. */
+static int
+token_success(const struct shared *sh, int status)
+{
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 && sh->reached &&
+	    sh->pam_result == PAM_SUCCESS && logged(&sh->rec, TOKEN_LINE);
+}
+
+/*
+ * One faulted token login.  It must be refused with a reason, except
+ * for a fault in the logger, or an allocation that a library the module
+ * calls (not the module, nor libc on its behalf: strdup, realpath) makes
+ * and recovers from by itself, the login then being the unharmed one to
+ * its success line.  A call made inside the PKCS#11 module, or outside
+ * the token's part of the login, is not this site's: "not reached", and
+ * the site runs again.
+ */
+static int
+judge_token(const struct shared *sh, int status, const struct token_pass *p,
+    const struct func_range *scope)
+{
+	const struct fault_record *rec = &sh->rec;
+	int same;
+
+	if (WIFSIGNALED(status) || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0 || !sh->reached)
+		return V_CRASH;
+	if (!rec->fired || !under_function(rec, scope) ||
+	    rec->fired_object[0] != '\0')
+		return V_NOT_FIRED;
+	same = strstr(rec->log + rec->log_armed_at, p->good_line) != NULL;
+	if (rec->fired_in_log && sh->pam_result == PAM_SUCCESS)
+		return V_LOGGER;
+	if (sh->pam_result == PAM_SUCCESS || sh->pam_result == PAM_IGNORE) {
+		if (sh->pam_result == PAM_SUCCESS &&
+		    rec->fired_kind == FAULT_ALLOC &&
+		    strcmp(rec->fired_caller, "pam_certauth.so") != 0 &&
+		    rec->fired_entry[0] != '\0' &&
+		    strncmp(rec->fired_entry, "libc.so.6:", 10) != 0 && same)
+			return V_ABSORBED;
+		return V_SUCCESS;
+	}
+	if (rec->fired_in_log)
+		return any_line(rec) ? V_REFUSED : V_NO_REASON;
+	return module_reason(rec) ? V_REFUSED : V_NO_REASON;
+}
+
+/*
+ * The control (a wrong PIN is refused for it: the login stands on the
+ * PIN and the token) and the unharmed runs, one TAP line each; the
+ * sites: every call under token_answer without a frame of the PKCS#11
+ * module or its runtime, as the nth of its kind from the first call
+ * under token_answer on (the PKCS#11 module's own calls count in that
+ * numbering, which is the same from run to run), those the unharmed run
+ * with the fewest calls of the kind reaches.
+ */
+static int
+token_baseline(struct token_fixture *o, struct token_pass *p,
+    struct shared *sh, const struct func_range *scope, int *test)
+{
+	const struct arming count = { 1, -1, 0, -1, NULL, 0, 0 };
+	const struct arming scanned = { 1, -1, 0, -1, scope, 0, 0 };
+	struct arming tally = { 0, FAULT_ALLOC, 0, -1, NULL, 0, 0 };
+	long k, i, fewest[FAULT_NKINDS], most[FAULT_NKINDS];
+	int status, ok, kind, run, flags;
+
+	status = run_armed(&o->wrong, sh, &count, 0);
+	ok = refused_saying(sh, status, WRONG_PIN_LINE);
+	printf("%s %d - token control: a wrong PIN is refused, and the log "
+	    "says \"" WRONG_PIN_LINE "\"\n", ok ? "ok" : "not ok",
+	    (*test)++);
+	if (!ok) {
+		describe("token", "control", 0, sh, status);
+		print_log(&sh->rec);
+		return -1;
+	}
+
+	status = run_armed(&o->login, sh, &scanned, 0);
+	p->calls = sh->rec.calls;
+	for (k = 1; k <= p->calls && k < FAULT_MAX_CALLS; k++)
+		if ((sh->rec.kind[k] & FAULT_IN_SCOPE) != 0)
+			break;
+	p->from = k;
+	ok = token_success(sh, status) && p->calls > 0 &&
+	    p->calls < FAULT_MAX_CALLS && p->from <= p->calls &&
+	    decision_line(&sh->rec, p->good_line, sizeof(p->good_line)) == 0;
+	memset(fewest, 0, sizeof(fewest));
+	if (ok) {
+		if ((p->sites = calloc((size_t)p->calls,
+		    sizeof(*p->sites))) == NULL)
+			exit(1);
+		for (k = p->from; k <= p->calls; k++) {
+			flags = sh->rec.kind[k];
+			kind = flags & FAULT_KIND_MASK;
+			fewest[kind]++;
+			if ((flags & FAULT_IN_SCOPE) == 0)
+				continue;
+			if ((flags & FAULT_IN_OBJECT) != 0) {
+				p->own[kind]++;
+				continue;
+			}
+			p->sites[p->nsites].kind = kind;
+			p->sites[p->nsites++].nth = fewest[kind];
+		}
+	}
+	memcpy(most, fewest, sizeof(most));
+	tally.from = p->from;
+	for (run = 1; ok && run < UNHARMED_RUNS; run++) {
+		status = run_armed(&o->login, sh, &tally, 0);
+		if (!(ok = token_success(sh, status)))
+			break;
+		for (kind = 0; kind < FAULT_NKINDS; kind++) {
+			if (sh->rec.kind_calls[kind] < fewest[kind])
+				fewest[kind] = sh->rec.kind_calls[kind];
+			if (sh->rec.kind_calls[kind] > most[kind])
+				most[kind] = sh->rec.kind_calls[kind];
+		}
+	}
+	printf("%s %d - token: unharmed login with the right PIN logs in with "
+	    "the token's answer, %d times (%ld injectable calls, from call "
+	    "%ld under " TOKEN_SCOPE ")\n", ok ? "ok" : "not ok", (*test)++,
+	    UNHARMED_RUNS, p->calls, p->from);
+	if (!ok) {
+		describe("token", "baseline", 0, sh, status);
+		print_log(&sh->rec);
+		return -1;
+	}
+	for (kind = 0; kind < FAULT_NKINDS; kind++)
+		if (most[kind] != fewest[kind])
+			printf("# token unharmed runs: %ld to %ld %s calls from "
+			    "call %ld on\n", fewest[kind], most[kind],
+			    fault_kind_name(kind), p->from);
+	for (k = i = 0; k < p->nsites; k++) {
+		if (p->sites[k].nth > fewest[p->sites[k].kind])
+			continue;
+		p->sites_of[p->sites[k].kind]++;
+		p->sites[i++] = p->sites[k];
+	}
+	p->nsites = i;
+	return 0;
+}
+
+/*
+ * The token pass: the control, the baseline and every site failed in
+ * turn, one TAP line per kind.
+ */
+static int
+run_token_pass(struct token_fixture *o, struct token_pass *p,
+    struct shared *sh, const struct func_range *scope, int *test)
+{
+	struct arming a = { 0, 0, 0, -1, NULL, 0, 0 };
+	struct timeval t0;
+	char tag[160];
+	long i, shown[V_NVERDICTS];
+	int status, v = V_NOT_FIRED, k, tries, bad;
+
+	gettimeofday(&t0, NULL);
+	memset(shown, 0, sizeof(shown));
+	if (p11kit_probe(sh, o->module, &p->probe, test) != 0 ||
+	    token_baseline(o, p, sh, scope, test) != 0)
+		return -1;
+	a.from = p->from;
+	for (i = 0; i < p->nsites; i++) {
+		const struct ocsp_site *s = &p->sites[i];
+		int end;
+
+		a.kind = s->kind;
+		a.nth = s->nth;
+		for (tries = 0; tries < TRIES; tries++) {
+			status = run_armed(&o->login, sh, &a, 0);
+			if ((v = judge_token(sh, status, p, scope)) !=
+			    V_NOT_FIRED)
+				break;
+			p->retried++;
+		}
+		if (v == V_CRASH && (end = p11kit_end(sh, status,
+		    &p->probe)) >= 0) {
+			v = V_P11KIT;
+			p->p11kit_ends[end]++;
+			printf("# token site %ld: %s in %s ended as without the "
+			    "module (%s %d)\n", i + 1, sh->rec.fired_call,
+			    sh->rec.fired_entry, WIFSIGNALED(status) ?
+			    "signal" : "exit status", WIFSIGNALED(status) ?
+			    WTERMSIG(status) : WEXITSTATUS(status));
+		}
+		p->counts[s->kind][v]++;
+		if (v == V_ABSORBED)
+			tally_add(p->absorbed, &p->nabsorbed,
+			    sh->rec.fired_entry[0] != '\0' ?
+			    sh->rec.fired_entry : sh->rec.fired_caller);
+		if (v != V_REFUSED && v != V_ABSORBED && v != V_LOGGER &&
+		    v != V_P11KIT && shown[v]++ < SHOW_MAX) {
+			snprintf(tag, sizeof(tag), "%s, %s #%ld,",
+			    verdict_names[v], fault_kind_name(s->kind), s->nth);
+			describe("token", tag, i + 1, sh, status);
+			if (sh->rec.fired_object[0] != '\0')
+				printf("#   inside %s\n", sh->rec.fired_object);
+			print_log(&sh->rec);
+		} else if (s->kind != FAULT_ALLOC) {
+			char line[600];
+
+			last_line(&sh->rec, line, sizeof(line));
+			printf("# token %s #%ld: %s in %s -> %s; syslog: %s\n",
+			    fault_kind_name(s->kind), s->nth,
+			    sh->rec.fired_call, sh->rec.fired_site,
+			    verdict_names[v], line);
+		}
+	}
+	/* p11-kit's and the loader's own ends: each call's exactly as
+	 * many as the probe's. */
+	for (k = 0, bad = 0; k < PROBE_CALLS; k++)
+		if (p->p11kit_ends[k] != p->probe.ends[k]) {
+			printf("# token: %ld ends in %s after an allocation of "
+			    "its own failed; the probe's: %ld\n",
+			    p->p11kit_ends[k], probe_calls[k],
+			    p->probe.ends[k]);
+			bad = 1;
+		}
+	p->p11kit_mismatch = bad;
+	for (k = 0; k < FAULT_NKINDS; k++) {
+		bad = p->counts[k][V_NO_REASON] + p->counts[k][V_SUCCESS] +
+		    p->counts[k][V_CRASH] + p->counts[k][V_NOT_FIRED] != 0 ||
+		    (k == FAULT_ALLOC && p->p11kit_mismatch);
+		printf("%s %d - token %s: %ld sites; %ld refused with a reason, "
+		    "login unaffected: %ld absorbed by a library, %ld logger "
+		    "faults; %ld ended inside p11-kit or the loader as they "
+		    "do without the module; %ld without a reason, %ld wrong "
+		    "successes, %ld crashes, %ld not reached (%ld calls of the "
+		    "PKCS#11 module's own left alone)\n",
+		    bad ? "not ok" : "ok", (*test)++, fault_kind_name(k),
+		    p->sites_of[k], p->counts[k][V_REFUSED],
+		    p->counts[k][V_ABSORBED], p->counts[k][V_LOGGER],
+		    p->counts[k][V_P11KIT], p->counts[k][V_NO_REASON],
+		    p->counts[k][V_SUCCESS], p->counts[k][V_CRASH],
+		    p->counts[k][V_NOT_FIRED], p->own[k]);
+	}
+	for (i = 0; i < (long)p->nabsorbed; i++)
+		printf("# token absorbed: %ld allocation faults under %s\n",
+		    p->absorbed[i].n, p->absorbed[i].name);
+	p->seconds = seconds_since(&t0);
+	printf("# token fault sites tried: %ld (of %ld calls, from call %ld), "
+	    "results:", p->nsites, p->calls, p->from);
+	for (v = 0; v < V_NVERDICTS; v++) {
+		long sum = 0;
+
+		for (k = 0; k < FAULT_NKINDS; k++)
+			sum += p->counts[k][v];
+		printf("%s %ld %s", v ? "," : "", sum, verdict_names[v]);
+	}
+	printf(" (%ld runs again because the call did not come; %.1f s)\n",
+	    p->retried, p->seconds);
+	return 0;
+}
+
+/* TAP lines of the token pass: the probe, the control, the baseline,
+ * the kinds. */
+#define TOKEN_LINES	(3 + FAULT_NKINDS)
+
 /* ------------------------------------------------------------ main */
 
 /* Is pass in FAULT_PASSES (all when unset)? */
@@ -2334,14 +3097,16 @@ main(void)
 	static struct ocsp_pass ocsp;
 	static struct agent_pass agent_only, agent_try;
 	static struct agent_fixture af;
+	static struct token_fixture tf;
+	static struct token_pass token;
 	struct ocsp_fixture of;
 	struct ldap_fixture lf;
 	struct rules_fixture rf;
 	struct fixture f;
 	struct shared *sh;
-	struct func_range put, scope, ascope, reap;
+	struct func_range put, scope, ascope, reap, tscope;
 	char why[1024] = "";
-	int test = 1, have_ocsp, have_agent, i;
+	int test = 1, have_ocsp, have_agent, broken, i;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	memset(&f, 0, sizeof(f));
@@ -2368,7 +3133,7 @@ main(void)
 		return 0;
 	}
 	printf("1..%d\n", 2 * (1 + FAULT_NKINDS) + OCSP_LINES + AGENT_LINES +
-	    LDAP_LINES + RULES_LINES);
+	    LDAP_LINES + RULES_LINES + TOKEN_LINES);
 	/* Without the range, no fault is allowed under it: say so. */
 	if (module_function(CACHE_PUT, &put) != 0) {
 		printf("Bail out! no single function " CACHE_PUT " with a size "
@@ -2392,6 +3157,12 @@ main(void)
 		    REAP_SCOPE " with a size in the symbol table of "
 		    MODULE_PATH " (nm -S): the agent passes cannot tell their "
 		    "sites\n");
+		return 1;
+	}
+	if (module_function(TOKEN_SCOPE, &tscope) != 0) {
+		printf("Bail out! no single function " TOKEN_SCOPE " with a "
+		    "size in the symbol table of " MODULE_PATH " (nm -S): the "
+		    "token pass cannot tell its sites\n");
 		return 1;
 	}
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
@@ -2471,6 +3242,21 @@ main(void)
 		skip_lines(&test, RULES_LINES, "not in FAULT_PASSES");
 	}
 
+	if (!want("token")) {
+		skip_lines(&test, TOKEN_LINES, "not in FAULT_PASSES");
+	} else if (setup_token(&f, &tf, &broken, why, sizeof(why)) != 0) {
+		if (broken) {
+			printf("Bail out! token pass: %s\n", why);
+			return 1;
+		}
+		skip_lines(&test, TOKEN_LINES, why);
+	} else {
+		fault_objects(pkcs11_objects);
+		if (run_token_pass(&tf, &token, sh, &tscope, &test) != 0)
+			return 1;
+		fault_objects(NULL);
+	}
+
 	printf("# cold pass: %ld sites in %.1f s; warm pass: %ld sites in "
 	    "%.1f s; ocsp pass: %ld sites in %.1f s\n", cold.b.n, cold.seconds,
 	    warm.b.n, warm.seconds, ocsp.nsites, ocsp.seconds);
@@ -2478,7 +3264,9 @@ main(void)
 	    "sites in %.1f s\n", agent_only.nsites, agent_only.seconds,
 	    agent_try.nsites, agent_try.seconds);
 	printf("# ldap pass: %ld sites in %.1f s; rules pass: %ld sites in "
-	    "%.1f s\n", ldap.b.n, ldap.seconds, rules.b.n, rules.seconds);
+	    "%.1f s; token pass: %ld sites in %.1f s\n", ldap.b.n,
+	    ldap.seconds, rules.b.n, rules.seconds, token.nsites,
+	    token.seconds);
 	for (i = 0; i < FAULT_NKINDS; i++)
 		if (ocsp.sites_of[i] > 0)
 			printf("# ocsp pass, %s: %ld sites\n",
@@ -2495,5 +3283,6 @@ main(void)
 	free(ocsp.sites);
 	free(agent_only.sites);
 	free(agent_try.sites);
+	free(token.sites);
 	return 0;
 }

@@ -58,6 +58,7 @@ static int fail_kind = -1, also_kind = -1, kill_errno = EPERM;
 static pid_t armed_pid;
 static int armed, held, in_shim, log_depth, children;
 static unsigned long scan_start, scan_size;
+static const char *const *objects;
 
 static int (*real_open)(const char *, int, ...);
 static int (*real_open64)(const char *, int, ...);
@@ -190,6 +191,7 @@ fault_arm_kind(long from, int kind, long n)
 	rec->fired_caller[0] = '\0';
 	rec->fired_entry[0] = '\0';
 	rec->fired_in_module = 0;
+	rec->fired_object[0] = '\0';
 	rec->module_nframes = 0;
 	rec->log_armed_at = rec->loglen;
 	fail_at = n;
@@ -223,6 +225,12 @@ fault_scan(unsigned long start, unsigned long size)
 {
 	scan_start = start;
 	scan_size = size;
+}
+
+void
+fault_objects(const char *const *names)
+{
+	objects = names;
 }
 
 void
@@ -383,10 +391,45 @@ module_on_stack(unsigned long start, unsigned long size)
 	return found;
 }
 
+/* Is path one of the objects fault_objects() named?  Its name, or NULL. */
+static const char *
+listed_object(const char *path)
+{
+	const char *base = base_name(path);
+	size_t i;
+
+	for (i = 0; objects != NULL && objects[i] != NULL; i++)
+		if (strcmp(base, objects[i]) == 0)
+			return objects[i];
+	return NULL;
+}
+
+/* The innermost frame's object of the fault_objects() list, or NULL. */
+static const char *
+object_on_stack(void)
+{
+	void *frames[MAX_FRAMES];
+	const char *found = NULL;
+	Dl_info info;
+	int n, i;
+
+	if (objects == NULL)
+		return NULL;
+	in_shim++;
+	n = backtrace(frames, MAX_FRAMES);
+	for (i = 1; i < n && found == NULL; i++)
+		if (dladdr((char *)frames[i] - 1, &info) != 0 &&
+		    info.dli_fname != NULL)
+			found = listed_object(info.dli_fname);
+	in_shim--;
+	return found;
+}
+
 /* Count one call; nonzero when it is the one to fail. */
 static int
 fail_now(int kind, const char *call)
 {
+	const char *obj;
 	long n;
 	int flags, hit;
 
@@ -402,6 +445,8 @@ fail_now(int kind, const char *call)
 	flags = kind | (log_depth > 0 ? FAULT_IN_LOG : 0);
 	if (scan_size != 0 && module_on_stack(scan_start, scan_size))
 		flags |= FAULT_IN_SCOPE;
+	if (scan_size != 0 && object_on_stack() != NULL)
+		flags |= FAULT_IN_OBJECT;
 	if (n < FAULT_MAX_CALLS)
 		rec->kind[n] = (unsigned char)flags;
 	if (fail_kind < 0) {
@@ -424,6 +469,9 @@ fail_now(int kind, const char *call)
 	snprintf(rec->fired_call, sizeof(rec->fired_call), "%s", call);
 	record_site();
 	in_shim--;
+	if ((obj = object_on_stack()) != NULL)
+		snprintf(rec->fired_object, sizeof(rec->fired_object), "%s",
+		    obj);
 	return 1;
 }
 

@@ -50,7 +50,9 @@ enum fault_kind {
 };
 
 /* Flags of fault_record.kind[]: the kind is the low bits. */
-#define FAULT_KIND_MASK	0x3f
+#define FAULT_KIND_MASK	0x1f
+#define FAULT_IN_OBJECT	0x20	/* a frame of a fault_objects() object
+				 * (while fault_scan() scans) */
 #define FAULT_IN_SCOPE	0x40	/* under the fault_scan() function */
 #define FAULT_IN_LOG	0x80	/* inside pam_syslog / syslog */
 
@@ -79,6 +81,9 @@ struct fault_record {
 	char fired_entry[128];		/* what the module called, if not
 					 * the failing call itself */
 	int fired_in_module;		/* a module frame is on the stack */
+	char fired_object[64];		/* the innermost frame's object of
+					 * those fault_objects() names, or
+					 * "" */
 	int module_nframes;		/* entries of module_frame[] */
 	unsigned long module_frame[FAULT_MODULE_FRAMES];
 					/* every module frame on the stack,
@@ -129,6 +134,17 @@ void fault_kill_errno(int e);
  * thousands.
  */
 void fault_scan(unsigned long start, unsigned long size);
+
+/*
+ * Shared objects by file name ("libsofthsm2.so"), NULL-terminated, or
+ * NULL: none.  While fault_scan() scans, each call with a frame of one
+ * of them on its stack is marked FAULT_IN_OBJECT; the call that fails
+ * names the innermost such frame's object in fired_object.  For telling
+ * the calls a loaded library (a PKCS#11 module) makes on its own from
+ * those of the module and the libraries it calls.  names must outlive
+ * the armed runs.
+ */
+void fault_objects(const char *const *names);
 
 /*
  * Nonzero: a child forked by the armed process counts (and fails) too,
