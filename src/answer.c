@@ -14,12 +14,17 @@ certauth_answer_fall_back(const struct certauth_fallback *f, int may, int r,
     const struct certauth_bound *bound, char **response,
     struct certauth_reason *why)
 {
+	/* Some failures (an allocation deep in a file check) come with no
+	 * words of their own: the code says what happened. */
+	const char *text = inner->text[0] != '\0' ? inner->text :
+						    certauth_strerror(r);
+
 	if (may && f->source != NULL) {
 		log_info(f->lg, "user %s: %s: %s; asking through the %s",
-		    f->user, f->mode, inner->text, f->source->name);
+		    f->user, f->mode, text, f->source->name);
 		return f->source->answer(f->source->arg, challenge, bound,
 		    response, why);
 	}
-	certauth_reason_set(why, "%s: %s", f->mode, inner->text);
+	certauth_reason_set(why, "%s: %s", f->mode, text);
 	return r;
 }

@@ -420,10 +420,6 @@ token_answer(void *arg, const char *challenge,
 	ERR_clear_error();
 	if (r == 0)
 		return 0;
-	/* Some failures (an allocation deep in a file check) come with
-	 * no words of their own: the code says what happened. */
-	if (inner.text[0] == '\0')
-		certauth_reason_set(&inner, "%s", certauth_strerror(r));
 	return certauth_answer_fall_back(&fb,
 	    run.fallback && ta->opts->pkcs11 == CERTAUTH_PKCS11_TRY, r, &inner,
 	    challenge, bound, response, why);
