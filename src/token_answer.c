@@ -1,14 +1,14 @@
 /*
  * token_answer.c - a PKCS#11 token in this machine answers the login's
- * challenge (token_answer.h).  Which token: the one pkcs11_uri matches
+ * challenge (token_answer.h).  Which token: of those pkcs11_uri matches
  * in pkcs11_module (p11-kit's modules by default, but for their trust
- * modules) that holds a certificate bound to the account (or that the
- * rules map to it), the first in module and slot order.  Which
- * certificate: the first such on that token, in the token's order, whose
- * private key is on the token.  The PIN is asked once through the conversation.  What the
- * token signs: the challenge bytes as issued.  Whatever it returns is
- * untrusted: certauth_authenticate checks the line it becomes as it
- * checks a typed one.
+ * modules), the first in module and slot order that holds a certificate
+ * bound to the account (or that the rules map to it).  Which
+ * certificate: the first such on that token, in the token's order,
+ * whose private key is on the token.  The PIN is asked once through the
+ * conversation.  What the token signs: the challenge bytes as issued.
+ * Whatever it returns is untrusted: certauth_authenticate checks the
+ * line it becomes as it checks a typed one.
  */
 #include "config.h"
 
@@ -68,9 +68,7 @@ check_module(struct token_run *run, struct certauth_reason *why)
 		return 0;
 	snprintf(dir, sizeof(dir), "%s", given);
 	if ((r = certauth_check_dir_safely(dirname(dir),
-		 "PKCS#11 module "
-		 "directory",
-		 why)) != 0)
+		 "PKCS#11 module directory", why)) != 0)
 		return r;
 	if (realpath(given, run->module) == NULL) {
 		certauth_reason_set(why, "PKCS#11 module %s does not exist",
