@@ -1963,12 +1963,14 @@ run_agent_pass(struct agent_pass *p, struct shared *sh,
 		}
 	}
 	for (k = 0; k < FAULT_NKINDS; k++) {
-		/* How often the module polls or waits for its connecting
-		 * child depends on scheduling: such a call that no try
-		 * reached is listed, not held against the module. */
+		/* How often the module polls, waits for its connecting
+		 * child or reads a reply that comes in pieces depends on
+		 * scheduling: such a call that no try reached is listed,
+		 * not held against the module. */
 		bad = p->counts[k][V_NO_REASON] + p->counts[k][V_SUCCESS] +
 		    p->counts[k][V_CRASH] +
-		    (k == FAULT_POLL || k == FAULT_WAITPID ?
+		    (k == FAULT_POLL || k == FAULT_WAITPID ||
+				    k == FAULT_RECV ?
 			    0 :
 			    p->counts[k][V_NOT_FIRED]) +
 		    p->counts[k][V_FALLBACK] + p->counts[k][V_LEFTOVER] != 0;
