@@ -49,8 +49,9 @@ int certauth_p11token_check_login_uri(const char *uri,
  * certificates, is passed over unless named): each is opened and handed
  * to want, and the first one want keeps (returns 1) is *out.  want
  * returns 0 to pass a token over, or a CERTAUTH_ERR_* code (with why
- * set) that ends the search.  *found counts the matching tokens.  A
- * URI with pin-source is refused as well as one with pin-value.
+ * set) that ends the search.  *found counts the matching tokens.  The
+ * module's pkcs11_uri has passed certauth_p11token_check_login_uri
+ * with its options (no pin-source, pin-value or module-path).
  * Returns 0; CERTAUTH_ERR_NOT_FOUND when no token matches (why says so)
  * or want kept none (why lists the tokens' labels); or another code.
  */

@@ -36,6 +36,7 @@
 
 #define LABEL_BYTES    32 /* CK_TOKEN_INFO label, blank-padded */
 #define TOKEN_LIST_MAX 512
+#define SLOTS_MAX      256   /* slots one module may announce */
 #define KEYS_MAX       16    /* private keys one URI may match */
 #define CERTS_MAX      16    /* certificates looked at on one token */
 #define ATTR_MAX_BYTES 65536 /* the largest attribute read from a token */
@@ -267,22 +268,45 @@ list_add(char *list, size_t size, const char *label)
  * wrote more slots than the room it was given.  Returns 0 or
  * CERTAUTH_ERR_NOMEM.
  */
+/*
+ * The slots with a token present of module fl into *slots (malloc'd, or
+ * NULL) and *n.  A module that cannot list them has none, and so has one
+ * that says it wrote more than the room it was given.  Returns 0, or
+ * CERTAUTH_ERR_NOMEM (also for a module that announces more than
+ * SLOTS_MAX).
+ */
+static int
+module_slots(CK_FUNCTION_LIST *fl, CK_SLOT_ID **slots, CK_ULONG *n)
+{
+	CK_ULONG room;
+
+	*slots = NULL;
+	*n = 0;
+	if (fl->C_GetSlotList(CK_TRUE, NULL, n) != CKR_OK || *n == 0) {
+		*n = 0;
+		return 0;
+	}
+	if (*n > SLOTS_MAX || (*slots = calloc(*n, sizeof(**slots))) == NULL) {
+		*n = 0;
+		return CERTAUTH_ERR_NOMEM;
+	}
+	room = *n;
+	if (fl->C_GetSlotList(CK_TRUE, *slots, n) != CKR_OK || *n > room)
+		*n = 0;
+	return 0;
+}
+
 static int
 scan_module(struct certauth_p11token *t, CK_FUNCTION_LIST *fl, int *found,
     char *all, size_t size)
 {
 	char label[LABEL_BYTES + 1];
 	CK_SLOT_ID *slots = NULL;
-	CK_ULONG n = 0, room, i;
+	CK_ULONG n = 0, i;
 	int match = module_matches(t, fl);
 
-	if (fl->C_GetSlotList(CK_TRUE, NULL, &n) != CKR_OK || n == 0)
-		return 0;
-	if ((slots = calloc(n, sizeof(*slots))) == NULL)
+	if (module_slots(fl, &slots, &n) != 0)
 		return CERTAUTH_ERR_NOMEM;
-	room = n;
-	if (fl->C_GetSlotList(CK_TRUE, slots, &n) != CKR_OK || n > room)
-		n = 0;
 	for (i = 0; i < n; i++) {
 		if (slot_matches(t, fl, slots[i], label) && match &&
 		    (*found)++ == 0) {
@@ -295,6 +319,21 @@ scan_module(struct certauth_p11token *t, CK_FUNCTION_LIST *fl, int *found,
 	}
 	free(slots);
 	return 0;
+}
+
+/* Why no token matches the URI, naming the tokens there (all). */
+static void
+no_token(const struct certauth_p11token *t, const char *all,
+    struct certauth_reason *why)
+{
+	if (all[0] == '\0')
+		certauth_reason_set(why,
+		    "no token matches %s: %s have no token present", t->text,
+		    where(t));
+	else
+		certauth_reason_set(why,
+		    "no token matches %s (tokens in %s: %s)", t->text, where(t),
+		    all);
 }
 
 /* The one token the URI matches, into t->fl, t->slot and t->label. */
@@ -320,14 +359,7 @@ pick_token(struct certauth_p11token *t, struct certauth_reason *why)
 		    found, t->text, where(t), all);
 		return CERTAUTH_ERR_CONFIG;
 	}
-	if (all[0] == '\0')
-		certauth_reason_set(why,
-		    "no token matches %s: %s have no token present", t->text,
-		    where(t));
-	else
-		certauth_reason_set(why,
-		    "no token matches %s (tokens in %s: %s)", t->text, where(t),
-		    all);
+	no_token(t, all, why);
 	return CERTAUTH_ERR_NOT_FOUND;
 }
 
@@ -427,22 +459,17 @@ offer_module(struct certauth_p11token *t, CK_FUNCTION_LIST *fl, int *found,
 {
 	char label[LABEL_BYTES + 1];
 	CK_SLOT_ID *slots = NULL;
-	CK_ULONG n = 0, room, i;
+	CK_ULONG n = 0, i;
 	int r = 0;
 
 	if (!module_matches(t, fl) ||
 	    (t->module == NULL && is_trust_module(fl)))
 		return 0;
-	if (fl->C_GetSlotList(CK_TRUE, NULL, &n) != CKR_OK || n == 0)
-		return 0;
-	if (n > 256 || (slots = calloc(n, sizeof(*slots))) == NULL) {
+	if (module_slots(fl, &slots, &n) != 0) {
 		certauth_reason_set(why, "%s",
 		    certauth_strerror(CERTAUTH_ERR_NOMEM));
 		return CERTAUTH_ERR_NOMEM;
 	}
-	room = n;
-	if (fl->C_GetSlotList(CK_TRUE, slots, &n) != CKR_OK || n > room)
-		n = 0;
 	for (i = 0; i < n && r == 0; i++) {
 		int match = slot_matches(t, fl, slots[i], label);
 
@@ -471,14 +498,6 @@ certauth_p11token_open_first(const char *uri, const char *module,
 	*found = 0;
 	if ((r = start(uri, module, &t, why)) != 0)
 		return r;
-	if (p11_kit_uri_get_pin_source(t->uri) != NULL) {
-		certauth_reason_set(why,
-		    "%s carries pin-source: the PIN is asked of the person at "
-		    "the machine",
-		    uri);
-		certauth_p11token_close(t);
-		return CERTAUTH_ERR_CONFIG;
-	}
 	for (i = 0, r = 0; t->mods[i] != NULL && r == 0; i++)
 		r = offer_module(t, t->mods[i], found, all, sizeof(all), want,
 		    arg, why);
@@ -492,14 +511,8 @@ certauth_p11token_open_first(const char *uri, const char *module,
 	}
 	if (*found != 0)
 		certauth_reason_set(why, "%s", all);
-	else if (all[0] == '\0')
-		certauth_reason_set(why,
-		    "no token matches %s: %s have no token present", uri,
-		    where(t));
 	else
-		certauth_reason_set(why,
-		    "no token matches %s (tokens in %s: %s)", uri, where(t),
-		    all);
+		no_token(t, all, why);
 	certauth_p11token_close(t);
 	return CERTAUTH_ERR_NOT_FOUND;
 }
