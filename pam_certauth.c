@@ -81,6 +81,44 @@ struct conv_arg {
 };
 
 /*
+ * One conversation call of the n messages msgp: the answer to the last
+ * into *answer (malloc'd; the caller wipes and frees it), every other
+ * answer wiped where the application left it.  Returns 0, or
+ * CERTAUTH_ERR_CONV with why set (no conversation, or no answer).
+ */
+static int
+converse(pam_handle_t *pamh, const struct pam_message **msgp, int n,
+    char **answer, struct certauth_reason *why)
+{
+	const struct pam_conv *conv = NULL;
+	struct pam_response *resp = NULL;
+	int r = CERTAUTH_ERR_CONV, i;
+
+	*answer = NULL;
+	if (pam_get_item(pamh, PAM_CONV, (const void **)&conv) != PAM_SUCCESS ||
+	    conv == NULL || conv->conv == NULL) {
+		certauth_reason_set(why, "the application has no conversation");
+		return r;
+	}
+	if (conv->conv(n, msgp, &resp, conv->appdata_ptr) != PAM_SUCCESS ||
+	    resp == NULL || resp[n - 1].resp == NULL) {
+		certauth_reason_set(why, "the conversation gave no answer");
+	} else {
+		*answer = resp[n - 1].resp;
+		resp[n - 1].resp = NULL;
+		r = 0;
+	}
+	if (resp != NULL) {
+		for (i = 0; i < n; i++)
+			if (resp[i].resp != NULL)
+				certauth_freezero(resp[i].resp,
+				    strlen(resp[i].resp));
+		free(resp);
+	}
+	return r;
+}
+
+/*
  * The answer source of a PAM login (answer.h): send the challenge and
  * read the answer in ONE conversation call of two messages
  * (docs/PROTOCOL.md, "The conversation"), or with challenge_in_prompt of
@@ -94,19 +132,14 @@ ask(void *arg, const char *challenge, const struct certauth_bound *bound,
     char **response, struct certauth_reason *why)
 {
 	const struct conv_arg *ca = arg;
-	const struct pam_conv *conv = NULL;
+	struct certauth_reason unsaid; /* the code says it all */
 	struct pam_message msg[2];
 	const struct pam_message *msgp[2] = { &msg[0], &msg[1] };
-	struct pam_response *resp = NULL;
 	char *info = NULL, *joined = NULL;
-	int r = CERTAUTH_ERR_CONV, n = 2;
+	int r = CERTAUTH_ERR_NOMEM, n = 2;
 
 	(void)bound;
-	(void)why; /* the code says it all */
-	if (pam_get_item(ca->pamh, PAM_CONV, (const void **)&conv) !=
-		PAM_SUCCESS ||
-	    conv == NULL || conv->conv == NULL)
-		return CERTAUTH_ERR_CONV;
+	(void)why;
 	if (asprintf(&info, INFO_PREFIX "%s", challenge) < 0)
 		return CERTAUTH_ERR_NOMEM;
 	msg[0].msg_style = PAM_TEXT_INFO;
@@ -114,28 +147,14 @@ ask(void *arg, const char *challenge, const struct certauth_bound *bound,
 	msg[1].msg_style = PAM_PROMPT_ECHO_ON;
 	msg[1].msg = PROMPT;
 	if (ca->joined) {
-		if (asprintf(&joined, "%s\n" PROMPT, info) < 0) {
-			r = CERTAUTH_ERR_NOMEM;
+		if (asprintf(&joined, "%s\n" PROMPT, info) < 0)
 			goto out;
-		}
 		msg[0].msg_style = PAM_PROMPT_ECHO_ON;
 		msg[0].msg = joined;
 		n = 1;
 	}
-	if (conv->conv(n, msgp, &resp, conv->appdata_ptr) != PAM_SUCCESS ||
-	    resp == NULL || resp[n - 1].resp == NULL)
-		goto out;
-	*response = resp[n - 1].resp;
-	resp[n - 1].resp = NULL;
-	r = 0;
+	r = converse(ca->pamh, msgp, n, response, &unsaid);
 out:
-	if (resp != NULL) {
-		for (int i = 0; i < n; i++)
-			if (resp[i].resp != NULL)
-				certauth_freezero(resp[i].resp,
-				    strlen(resp[i].resp));
-		free(resp);
-	}
 	free(joined);
 	free(info);
 	return r;
@@ -150,37 +169,22 @@ static int
 ask_secret(void *arg, const char *prompt, char *buf, size_t size,
     struct certauth_reason *why)
 {
-	pam_handle_t *pamh = arg;
-	const struct pam_conv *conv = NULL;
 	struct pam_message msg = { PAM_PROMPT_ECHO_OFF, prompt };
 	const struct pam_message *msgp = &msg;
-	struct pam_response *resp = NULL;
+	char *answer = NULL;
 	size_t len;
 	int n = -1;
 
-	if (pam_get_item(pamh, PAM_CONV, (const void **)&conv) != PAM_SUCCESS ||
-	    conv == NULL || conv->conv == NULL) {
-		certauth_reason_set(why, "the application has no conversation");
+	if (converse(arg, &msgp, 1, &answer, why) != 0)
 		return -1;
-	}
-	if (conv->conv(1, &msgp, &resp, conv->appdata_ptr) != PAM_SUCCESS ||
-	    resp == NULL || resp[0].resp == NULL) {
-		certauth_reason_set(why, "the conversation gave no answer");
-		goto out;
-	}
-	if ((len = strlen(resp[0].resp)) >= size) {
+	if ((len = strlen(answer)) >= size)
 		certauth_reason_set(why, "the answer is longer than %zu bytes",
 		    size - 1);
-		goto out;
+	else {
+		memcpy(buf, answer, len + 1);
+		n = (int)len;
 	}
-	memcpy(buf, resp[0].resp, len + 1);
-	n = (int)len;
-out:
-	if (resp != NULL) {
-		if (resp[0].resp != NULL)
-			certauth_freezero(resp[0].resp, strlen(resp[0].resp));
-		free(resp);
-	}
+	certauth_freezero(answer, strlen(answer));
 	return n;
 }
 
