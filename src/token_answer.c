@@ -42,6 +42,7 @@ struct token_run {
 	int *usable;	       /* of certs: bound to the account */
 	int nusable;
 	X509 *cert;    /* the one that answers, borrowed from certs */
+	int idx;       /* its place in certs */
 	EVP_PKEY *pub; /* its key's public half as the token knows it */
 	char name[64]; /* cert in messages: "1 on the token" */
 	struct certauth_reason last; /* why the last token was passed over */
@@ -284,6 +285,7 @@ pick_key(struct token_run *run, struct certauth_reason *why)
 		    run->name, &run->pub, &unchecked, &inner);
 		if (r == 0) {
 			run->cert = x;
+			run->idx = i;
 			return 0;
 		}
 		if (r != CERTAUTH_ERR_NOT_FOUND)
@@ -358,7 +360,7 @@ respond(struct token_run *run, const char *challenge, char **response,
     struct certauth_reason *why)
 {
 	char fp[CERTAUTH_FP_CHARS + 1], subject[256];
-	int r, i, idx = 0;
+	int r;
 
 	run->offer = run->bound != NULL && run->bound->rules != NULL;
 	if (run->bound == NULL || run->bound->r != 0) {
@@ -377,9 +379,6 @@ respond(struct token_run *run, const char *challenge, char **response,
 	    (r = pick_key(run, why)) != 0 ||
 	    (r = sign(run, challenge, response, why)) != 0)
 		return r;
-	for (i = 0; i < sk_X509_num(run->certs); i++)
-		if (sk_X509_value(run->certs, i) == run->cert)
-			idx = i;
 	if (certauth_cert_fingerprint(run->cert, fp) != 0)
 		snprintf(fp, sizeof(fp), "?");
 	certauth_name_string(X509_get_subject_name(run->cert), subject,
@@ -388,7 +387,7 @@ respond(struct token_run *run, const char *challenge, char **response,
 	    "user %s: the answer comes from token '%s', certificate "
 	    "SHA256:%s %s (certificate %d of %d there, %d usable)",
 	    run->ta->user, certauth_p11token_label(run->tok), fp, subject,
-	    idx + 1, sk_X509_num(run->certs), run->nusable);
+	    run->idx + 1, sk_X509_num(run->certs), run->nusable);
 	return 0;
 }
 
